@@ -1,0 +1,140 @@
+#include "agent/cli.h"
+#include "core/http.h"
+#include "core/log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int cmd_whoami_run(const struct cli_global *g, int argc, char **argv);
+
+const struct cli_command cli_commands[] = {
+    {"whoami", "show the AWS account, identity and where the credentials came from",
+     "usage: cairn [global options] whoami [--json]\n"
+     "\n"
+     "Calls STS GetCallerIdentity and prints the account, the caller's ARN, the\n"
+     "region and where the credentials and region came from.\n"
+     "\n"
+     "  --json    print one JSON object instead of text\n",
+     cmd_whoami_run},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const char usage[] =
+    "usage: cairn [global options] <command> [args]\n"
+    "\n"
+    "Declarative infrastructure agent: reads a YAML stack and reconciles AWS with it.\n"
+    "\n"
+    "Global options:\n"
+    "  --profile NAME   use this profile from the shared config files (else AWS_PROFILE)\n"
+    "  --region NAME    use this region (else AWS_REGION, AWS_DEFAULT_REGION, the profile)\n"
+    "  --debug          log each AWS call (credentials and secrets redacted) to stderr\n"
+    "  --stats          print the number of AWS calls made to stderr\n"
+    "  --no-color       never colour output (NO_COLOR does the same)\n"
+    "  -h, --help       show this help, or a command's with 'cairn <command> --help'\n"
+    "  --version        print the version\n"
+    "\n"
+    "Commands:\n";
+
+static void print_usage(FILE *out)
+{
+    fputs(usage, out);
+    for (const struct cli_command *c = cli_commands; c->name; c++)
+        fprintf(out, "  %-10s %s\n", c->name, c->summary);
+    fputs("\nEnvironment: AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL[_<SERVICE>], AWS_MAX_ATTEMPTS,\n"
+          "NO_COLOR. See docs/ for the architecture and every command.\n",
+          out);
+}
+
+const struct cli_command *cli_find(const char *name)
+{
+    for (const struct cli_command *c = cli_commands; c->name; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+int cli_wants_help(const struct cli_command *cmd, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            fputs(cmd->usage, stdout);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Global options take a value either as "--opt value" or "--opt=value". */
+static int take_value(int argc, char **argv, int *i, const char *opt, const char **out)
+{
+    size_t n = strlen(opt);
+
+    if (strncmp(argv[*i], opt, n) != 0)
+        return 0;
+    if (argv[*i][n] == '=') {
+        *out = argv[*i] + n + 1;
+        return 1;
+    }
+    if (argv[*i][n] != '\0')
+        return 0;
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "cairn: error: %s needs a value\n", opt);
+        return -1;
+    }
+    *out = argv[++*i];
+    return 1;
+}
+
+int cli_main(int argc, char **argv)
+{
+    struct cli_global g = {0};
+    const struct cli_command *cmd;
+    int i, r, ret;
+
+    for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+        const char *a = argv[i];
+        if ((r = take_value(argc, argv, &i, "--profile", &g.profile)) ||
+            (r = take_value(argc, argv, &i, "--region", &g.region))) {
+            if (r < 0)
+                return 1;
+        } else if (strcmp(a, "--debug") == 0) {
+            g.debug = 1;
+        } else if (strcmp(a, "--stats") == 0) {
+            g.stats = 1;
+        } else if (strcmp(a, "--no-color") == 0) {
+            g.no_color = 1;
+        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            print_usage(stdout);
+            return 0;
+        } else if (strcmp(a, "--version") == 0) {
+            printf("cairn %s\n", CAIRN_VERSION);
+            return 0;
+        } else {
+            fprintf(stderr, "cairn: error: unknown option '%s' (see 'cairn --help')\n", a);
+            return 1;
+        }
+    }
+    if (i >= argc) {
+        print_usage(stderr);
+        return 1;
+    }
+    if (!(cmd = cli_find(argv[i]))) {
+        fprintf(stderr, "cairn: error: unknown command '%s' (see 'cairn --help')\n", argv[i]);
+        return 1;
+    }
+    if (cli_wants_help(cmd, argc - i, argv + i))
+        return 0;
+    if (getenv("NO_COLOR") && *getenv("NO_COLOR"))
+        g.no_color = 1;
+    if (g.debug)
+        log_set_level(LOGLVL_DEBUG);
+    if (http_global_init() < 0) {
+        fprintf(stderr, "cairn: error: cannot initialise libcurl\n");
+        return 1;
+    }
+    ret = cmd->run(&g, argc - i, argv + i);
+    http_global_cleanup();
+    return ret;
+}

@@ -1,0 +1,59 @@
+/*
+ * A session: region, credentials, HTTP client, retry quota and call
+ * statistics. session_call() is where an apicall becomes an HTTP request:
+ * endpoint, protocol encoding, SigV4, send, retries in the SDKs' standard mode,
+ * and decoding of the response or the uniform error. One session per thread.
+ */
+#ifndef CAIRN_SESSION_H
+#define CAIRN_SESSION_H
+
+#include <time.h>
+
+#include "aws/apicall.h"
+#include "aws/creds.h"
+#include "aws/retry.h"
+#include "core/diag.h"
+#include "core/http.h"
+
+struct session_options {
+    const char *profile; /* NULL: AWS_PROFILE or "default" */
+    const char *region;  /* NULL: AWS_REGION, AWS_DEFAULT_REGION, profile */
+    int max_attempts;    /* 0: AWS_MAX_ATTEMPTS, profile max_attempts, or 3 */
+};
+
+struct session_stats {
+    unsigned long calls;    /* API calls made (each counts once, retries aside) */
+    unsigned long attempts; /* HTTP attempts including retries */
+    unsigned long retries;
+};
+
+struct session {
+    char *region;
+    char *region_source; /* "AWS_REGION", "profile dev in ~/.aws/config", ... */
+    struct creds_provider *creds;
+    struct http_client *http;
+    struct retry_policy retry;
+    struct session_stats stats;
+    time_t (*clock)(void); /* time(NULL) unless a test sets it */
+};
+
+enum call_result {
+    CALL_OK = 0,
+    CALL_ERR_API,       /* the service answered with an error: c->err */
+    CALL_ERR_NETWORK,   /* no usable response after all attempts: c->err.code "RequestError" */
+    CALL_ERR_CREDS,     /* no credentials could be found or refreshed */
+    CALL_ERR_RESPONSE,  /* the response could not be decoded */
+    CALL_ERR_CONFIG     /* no region, bad endpoint override */
+};
+
+/* NULL with d explaining why (for example: no region anywhere). */
+struct session *session_new(const struct session_options *opts, struct diag *d);
+void session_free(struct session *s);
+
+/* Send c. On anything but CALL_OK, d holds one line naming the operation and the error. */
+enum call_result session_call(struct session *s, struct apicall *c, struct diag *d);
+
+/* The credentials in use now (resolving them if needed), for whoami. */
+int session_creds(struct session *s, struct creds *out, struct diag *d);
+
+#endif

@@ -1,0 +1,171 @@
+#include "diag.h"
+#include "strbuf.h"
+#include "xmalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void diag_init(struct diag *d)
+{
+    memset(d, 0, sizeof(*d));
+    d->max_errors = DIAG_DEFAULT_MAX_ERRORS;
+}
+
+void diag_clear(struct diag *d)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        free(d->v[i].file);
+        free(d->v[i].msg);
+    }
+    d->n = 0;
+    d->nerrors = 0;
+    d->dropped = 0;
+}
+
+void diag_release(struct diag *d)
+{
+    diag_clear(d);
+    free(d->v);
+    for (size_t i = 0; i < d->nsrc; i++) {
+        free(d->src[i].name);
+        free(d->src[i].text);
+    }
+    free(d->src);
+    diag_init(d);
+}
+
+void diag_vadd(struct diag *d, enum diag_severity sev, const struct srcloc *loc, const char *fmt,
+               va_list ap)
+{
+    struct strbuf sb = STRBUF_INIT;
+    struct diag_entry *e;
+
+    if (sev == DIAG_ERROR && d->nerrors++ >= d->max_errors) {
+        d->dropped++;
+        return;
+    }
+    strbuf_vaddf(&sb, fmt, ap);
+    XGROW(d->v, d->alloc, d->n + 1);
+    e = &d->v[d->n++];
+    e->severity = sev;
+    e->msg = strbuf_detach(&sb, NULL);
+    e->file = loc && loc->file ? xstrdup(loc->file) : NULL;
+    e->loc.file = e->file;
+    e->loc.line = loc ? loc->line : 0;
+    e->loc.col = loc ? loc->col : 0;
+}
+
+#define DIAG_FN(name, sev)                                                                 \
+    void name(struct diag *d, const struct srcloc *loc, const char *fmt, ...)              \
+    {                                                                                      \
+        va_list ap;                                                                        \
+        va_start(ap, fmt);                                                                 \
+        diag_vadd(d, sev, loc, fmt, ap);                                                   \
+        va_end(ap);                                                                        \
+    }
+
+DIAG_FN(diag_error, DIAG_ERROR)
+DIAG_FN(diag_warn, DIAG_WARNING)
+DIAG_FN(diag_note, DIAG_NOTE)
+
+int diag_has_errors(const struct diag *d)
+{
+    return d->nerrors > 0;
+}
+
+const char *diag_last(const struct diag *d)
+{
+    for (size_t i = d->n; i > 0; i--)
+        if (d->v[i - 1].severity == DIAG_ERROR)
+            return d->v[i - 1].msg;
+    return "";
+}
+
+void diag_add_source(struct diag *d, const char *name, const char *text, size_t len)
+{
+    struct diag_source *s;
+
+    XGROW(d->src, d->asrc, d->nsrc + 1);
+    s = &d->src[d->nsrc++];
+    s->name = xstrdup(name);
+    s->text = xmalloc(len + 1);
+    memcpy(s->text, text, len);
+    s->text[len] = '\0';
+    s->len = len;
+}
+
+static const char *severity_name(enum diag_severity sev)
+{
+    switch (sev) {
+    case DIAG_ERROR:
+        return "error";
+    case DIAG_WARNING:
+        return "warning";
+    default:
+        return "note";
+    }
+}
+
+/* Find line (1-based) of a registered source; sets *len. */
+static const char *source_line(const struct diag *d, const char *file, unsigned line, size_t *len)
+{
+    for (size_t i = 0; i < d->nsrc; i++) {
+        const char *p, *end;
+        unsigned n = 1;
+
+        if (strcmp(d->src[i].name, file) != 0)
+            continue;
+        p = d->src[i].text;
+        end = p + d->src[i].len;
+        while (n < line && p < end) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            if (!nl)
+                return NULL;
+            p = nl + 1;
+            n++;
+        }
+        if (n != line || p > end)
+            return NULL;
+        *len = strcspn(p, "\r\n");
+        return p;
+    }
+    return NULL;
+}
+
+static void print_entry(const struct diag *d, const struct diag_entry *e, FILE *out,
+                        const char *prog)
+{
+    const char *line;
+    size_t len;
+
+    if (e->loc.file) {
+        fprintf(out, "%s:", e->loc.file);
+        if (e->loc.line)
+            fprintf(out, "%u:", e->loc.line);
+        if (e->loc.line && e->loc.col)
+            fprintf(out, "%u:", e->loc.col);
+        fprintf(out, " %s: %s\n", severity_name(e->severity), e->msg);
+    } else {
+        fprintf(out, "%s: %s: %s\n", prog, severity_name(e->severity), e->msg);
+        return;
+    }
+    if (!e->loc.line || !(line = source_line(d, e->loc.file, e->loc.line, &len)))
+        return;
+    fprintf(out, " %5u | %.*s\n", e->loc.line, (int)len, line);
+    if (e->loc.col) {
+        fprintf(out, "       | ");
+        /* Keep tabs so the caret lines up under tab-indented text. */
+        for (unsigned c = 1; c < e->loc.col && c <= len; c++)
+            fputc(line[c - 1] == '\t' ? '\t' : ' ', out);
+        fputs("^\n", out);
+    }
+}
+
+void diag_print(const struct diag *d, FILE *out, const char *prog)
+{
+    for (size_t i = 0; i < d->n; i++)
+        print_entry(d, &d->v[i], out, prog);
+    if (d->dropped)
+        fprintf(out, "%s: note: %zu more error%s not shown\n", prog, d->dropped,
+                d->dropped == 1 ? "" : "s");
+}

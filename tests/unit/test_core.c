@@ -1,0 +1,141 @@
+/* Core containers: arena, strbuf, diag. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/arena.h"
+#include "core/diag.h"
+#include "core/strbuf.h"
+
+static void arena_allocates_aligned_zeroed_memory(void **state)
+{
+    struct arena a;
+    arena_init(&a);
+    for (int i = 0; i < 2000; i++) {
+        size_t n = (size_t)(i * 37 % 5000) + 1;
+        unsigned char *p = arena_alloc(&a, n);
+        assert_int_equal((uintptr_t)p % _Alignof(max_align_t), 0);
+        for (size_t j = 0; j < n; j++)
+            assert_int_equal(p[j], 0);
+        memset(p, 0xab, n);
+    }
+    assert_string_equal(arena_printf(&a, "%s-%d", "x", 42), "x-42");
+    assert_string_equal(arena_strndup(&a, "hello", 3), "hel");
+    assert_null(arena_strdup(&a, NULL));
+    arena_release(&a);
+    assert_null(a.head);
+}
+
+static void strbuf_grows_and_respects_cap(void **state)
+{
+    struct strbuf sb;
+    strbuf_init(&sb, 10);
+    assert_string_equal(sb.buf, "");
+    assert_int_equal(strbuf_adds(&sb, "hello"), 0);
+    assert_int_equal(strbuf_addf(&sb, "%d", 1234), 0);
+    assert_string_equal(sb.buf, "hello1234");
+    /* 10 bytes is the cap: one more fits, two do not, and nothing is added. */
+    assert_int_equal(strbuf_adds(&sb, "ab"), -1);
+    assert_string_equal(sb.buf, "hello1234");
+    assert_int_equal(strbuf_addc(&sb, '!'), 0);
+    assert_int_equal(strbuf_addf(&sb, "%s", "x"), -1);
+    assert_int_equal(sb.len, 10);
+    strbuf_reset(&sb);
+    assert_int_equal(sb.len, 0);
+    assert_string_equal(sb.buf, "");
+    strbuf_release(&sb);
+
+    strbuf_init(&sb, STRBUF_NOCAP);
+    for (int i = 0; i < 10000; i++)
+        assert_int_equal(strbuf_addc(&sb, (char)('a' + i % 26)), 0);
+    assert_int_equal(sb.len, 10000);
+    assert_int_equal(strlen(sb.buf), 10000);
+    char *p = strbuf_detach(&sb, NULL);
+    assert_int_equal(sb.len, 0);
+    free(p);
+
+    const unsigned char bytes[] = {0x00, 0x7f, 0xff};
+    assert_int_equal(strbuf_addhex(&sb, bytes, 3), 0);
+    assert_string_equal(sb.buf, "007fff");
+    strbuf_wipe(&sb);
+}
+
+static void strbuf_read_file_caps(void **state)
+{
+    char path[] = "/tmp/cairn-test-XXXXXX";
+    int fd = mkstemp(path);
+    struct strbuf sb;
+
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "0123456789", 10), 10);
+    close(fd);
+    strbuf_init(&sb, 5);
+    assert_int_equal(strbuf_read_file(&sb, path), -1);
+    assert_int_equal(errno, EFBIG);
+    strbuf_release(&sb);
+    strbuf_init(&sb, 100);
+    assert_int_equal(strbuf_read_file(&sb, path), 0);
+    assert_string_equal(sb.buf, "0123456789");
+    strbuf_release(&sb);
+    unlink(path);
+    assert_int_equal(strbuf_read_file(&sb, path), -1);
+    assert_int_equal(errno, ENOENT);
+}
+
+static void diag_prints_gcc_style_with_caret(void **state)
+{
+    struct diag d;
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    const char *src = "stack: dev\nresources:\n  vpc:\n    cidr: 10.0.0.0/33\n";
+    struct srcloc loc = {"stack.yaml", 4, 11};
+
+    diag_init(&d);
+    diag_add_source(&d, "stack.yaml", src, strlen(src));
+    diag_error(&d, &loc, "'%s' is not a CIDR block", "10.0.0.0/33");
+    diag_error(&d, NULL, "no region");
+    assert_true(diag_has_errors(&d));
+    assert_string_equal(diag_last(&d), "no region");
+    diag_print(&d, f, "cairn");
+    fclose(f);
+    assert_string_equal(out, "stack.yaml:4:11: error: '10.0.0.0/33' is not a CIDR block\n"
+                             "     4 |     cidr: 10.0.0.0/33\n"
+                             "       |           ^\n"
+                             "cairn: error: no region\n");
+    free(out);
+    diag_release(&d);
+}
+
+static void diag_caps_errors(void **state)
+{
+    struct diag d;
+    diag_init(&d);
+    d.max_errors = 3;
+    for (int i = 0; i < 10; i++)
+        diag_error(&d, NULL, "error %d", i);
+    assert_int_equal(d.n, 3);
+    assert_int_equal(d.dropped, 7);
+    assert_int_equal(d.nerrors, 10);
+    diag_release(&d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(arena_allocates_aligned_zeroed_memory),
+        cmocka_unit_test(strbuf_grows_and_respects_cap),
+        cmocka_unit_test(strbuf_read_file_caps),
+        cmocka_unit_test(diag_prints_gcc_style_with_caret),
+        cmocka_unit_test(diag_caps_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
