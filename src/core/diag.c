@@ -55,13 +55,13 @@ void diag_vadd(struct diag *d, enum diag_severity sev, const struct srcloc *loc,
     e->loc.col = loc ? loc->col : 0;
 }
 
-#define DIAG_FN(name, sev)                                                                 \
-    void name(struct diag *d, const struct srcloc *loc, const char *fmt, ...)              \
-    {                                                                                      \
-        va_list ap;                                                                        \
-        va_start(ap, fmt);                                                                 \
-        diag_vadd(d, sev, loc, fmt, ap);                                                   \
-        va_end(ap);                                                                        \
+#define DIAG_FN(name, sev)                                                    \
+    void name(struct diag *d, const struct srcloc *loc, const char *fmt, ...) \
+    {                                                                         \
+        va_list ap;                                                           \
+        va_start(ap, fmt);                                                    \
+        diag_vadd(d, sev, loc, fmt, ap);                                      \
+        va_end(ap);                                                           \
     }
 
 DIAG_FN(diag_error, DIAG_ERROR)

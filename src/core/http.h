@@ -29,8 +29,8 @@ struct http_request {
 
 struct http_response {
     long status;
-    struct strbuf body;         /* capped by http_options.max_body */
-    struct http_header *headers; /* names lowercased; owned, see http_response_release() */
+    struct strbuf body;          /* capped by http_options.max_body */
+    struct http_header *headers; /* names lowercased; name and value each malloc'd */
     size_t nheaders, aheaders;
 };
 
@@ -49,6 +49,7 @@ struct http_options {
     long timeout_ms;         /* default 60000 */
     size_t max_body;         /* default 64 MiB */
     const char *user_agent;  /* default "cairn/VERSION" */
+    const char *ca_file;     /* PEM bundle of trusted CAs; NULL: the system's store */
 };
 
 /* Once per process, before threads start. */
@@ -64,7 +65,9 @@ void http_response_release(struct http_response *r);
 const char *http_response_header(const struct http_response *r, const char *name);
 
 /* Sends req; on HTTP_OK resp holds status, headers, body. Any other result
- * also explains itself in d. resp is reset before use. */
+ * also explains itself in d. resp is reset before use. libcurl adds Host,
+ * Content-Length, User-Agent and, for a body without a Content-Type header,
+ * "application/x-www-form-urlencoded"; it never adds Accept or Expect. */
 enum http_result http_send(struct http_client *c, const struct http_request *req,
                            struct http_response *resp, struct diag *d);
 /* Whether a failed send is worth retrying (connect, timeout, dropped connection). */

@@ -19,10 +19,10 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 #define log_error(...) log_msg(LOGLVL_ERROR, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOGLVL_WARN, __VA_ARGS__)
 #define log_info(...)  log_msg(LOGLVL_INFO, __VA_ARGS__)
-#define log_debug(...)                                                                    \
-    do {                                                                                  \
-        if (log_enabled(LOGLVL_DEBUG))                                                    \
-            log_msg(LOGLVL_DEBUG, __VA_ARGS__);                                           \
+#define log_debug(...)                          \
+    do {                                        \
+        if (log_enabled(LOGLVL_DEBUG))          \
+            log_msg(LOGLVL_DEBUG, __VA_ARGS__); \
     } while (0)
 
 #endif

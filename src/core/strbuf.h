@@ -19,7 +19,10 @@ struct strbuf {
     size_t cap;   /* largest len allowed */
 };
 
-#define STRBUF_INIT {strbuf_empty, 0, 0, STRBUF_NOCAP}
+#define STRBUF_INIT                      \
+    {                                    \
+        strbuf_empty, 0, 0, STRBUF_NOCAP \
+    }
 extern char strbuf_empty[];
 
 void strbuf_init(struct strbuf *sb, size_t cap);
