@@ -27,13 +27,17 @@ struct creds {
     char *secret_access_key;
     char *session_token; /* NULL for long-term keys */
     time_t expiration;   /* 0: does not expire */
-    char source[160];    /* where they came from, e.g. "shared credentials file ~/.aws/credentials (profile ci)" */
+    /* Where they came from: "environment (AWS_ACCESS_KEY_ID)",
+     * "shared credentials file /home/x/.aws/credentials (profile ci)", ... */
+    char source[512];
 };
 
 void creds_init(struct creds *c);
 /* Overwrites the secret bytes before freeing them. */
 void creds_release(struct creds *c);
+/* dst must have been creds_init()ed; what it held is released first. */
 void creds_copy(struct creds *dst, const struct creds *src);
+/* 1 when c expires within margin seconds of now (never for expiration 0). */
 int creds_expired(const struct creds *c, time_t now, int margin);
 
 struct creds_provider;
@@ -43,9 +47,13 @@ struct creds_provider;
 struct creds_provider *creds_provider_new(const char *profile);
 void creds_provider_free(struct creds_provider *p);
 
-/* Current credentials, resolving or refreshing them as needed. On failure,
- * d names every place that was looked at and why each gave nothing. */
-int creds_provider_get(struct creds_provider *p, struct session *s, time_t now,
-                       struct creds *out, struct diag *d);
+/* Current credentials, resolving or refreshing them as needed, copied into out
+ * (creds_init()ed by the caller; what it held is released). The chain is walked
+ * once; later calls re-ask the link that answered when the credentials expire
+ * within CREDS_REFRESH_MARGIN of now. On failure, d holds one error: either why
+ * a configured link failed, or every place that was looked at and why each gave
+ * nothing. */
+int creds_provider_get(struct creds_provider *p, struct session *s, time_t now, struct creds *out,
+                       struct diag *d);
 
 #endif

@@ -22,10 +22,10 @@
 #define RETRY_TIMEOUT_COST     10
 
 enum retry_kind {
-    RETRY_NO = 0,      /* not retryable */
-    RETRY_THROTTLE,    /* throttling error code */
-    RETRY_TRANSIENT,   /* 5xx, transient code, dropped connection */
-    RETRY_TIMEOUT      /* time-out: costs more quota */
+    RETRY_NO = 0,    /* not retryable */
+    RETRY_THROTTLE,  /* throttling error code */
+    RETRY_TRANSIENT, /* 5xx, transient code, dropped connection */
+    RETRY_TIMEOUT    /* time-out: costs more quota */
 };
 
 struct retry_policy {

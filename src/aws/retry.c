@@ -1,0 +1,139 @@
+#include "aws/retry.h"
+
+#include <openssl/rand.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* The SDKs' lists (botocore retries/standard.py) plus the codes AWS services
+ * use for their own internal failures. */
+static const char *const throttle_codes[] = {
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "TransactionInProgressException",
+    "RequestLimitExceeded",
+    "BandwidthLimitExceeded",
+    "LimitExceededException",
+    "RequestThrottled",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "EC2ThrottledException",
+};
+
+static const char *const transient_codes[] = {
+    "RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete",
+    "InternalError",  "InternalFailure",         "ServiceUnavailable",
+};
+
+static int in_list(const char *code, const char *const *list, size_t n)
+{
+    if (!code)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(code, list[i]) == 0)
+            return 1;
+    return 0;
+}
+
+int retry_is_throttle_code(const char *code)
+{
+    return in_list(code, throttle_codes, sizeof(throttle_codes) / sizeof(throttle_codes[0]));
+}
+
+enum retry_kind retry_classify(enum http_result net, long status, const char *code)
+{
+    if (net == HTTP_ERR_TIMEOUT)
+        return RETRY_TIMEOUT;
+    if (net != HTTP_OK)
+        return http_result_transient(net) ? RETRY_TRANSIENT : RETRY_NO;
+    if (retry_is_throttle_code(code) || status == 429)
+        return RETRY_THROTTLE;
+    if (in_list(code, transient_codes, sizeof(transient_codes) / sizeof(transient_codes[0])))
+        return RETRY_TRANSIENT;
+    if (status == 500 || status == 502 || status == 503 || status == 504)
+        return RETRY_TRANSIENT;
+    return RETRY_NO;
+}
+
+/* Uniform in [0,1) from 53 random bits. Jitter only spreads clients apart, so
+ * if OpenSSL's generator fails a clock-seeded value is good enough. */
+static double default_random(void *ctx)
+{
+    uint64_t x;
+
+    if (RAND_bytes((unsigned char *)&x, sizeof(x)) != 1) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        x = (uint64_t)ts.tv_nsec * 0x9E3779B97F4A7C15ULL;
+    }
+    return (double)(x >> 11) / 9007199254740992.0; /* 2^53 */
+}
+
+void retry_init(struct retry_policy *p, int max_attempts)
+{
+    p->max_attempts = max_attempts > 0 ? max_attempts : RETRY_DEFAULT_ATTEMPTS;
+    p->quota = RETRY_QUOTA_INITIAL;
+    p->random = default_random;
+    p->random_ctx = NULL;
+}
+
+int retry_acquire(struct retry_policy *p, enum retry_kind kind)
+{
+    unsigned cost = kind == RETRY_TIMEOUT ? RETRY_TIMEOUT_COST : RETRY_COST;
+
+    if (kind == RETRY_NO || p->quota < cost)
+        return -1;
+    p->quota -= cost;
+    return (int)cost;
+}
+
+void retry_success(struct retry_policy *p, int cost)
+{
+    p->quota += cost > 0 ? (unsigned)cost : 1;
+    if (p->quota > RETRY_QUOTA_INITIAL)
+        p->quota = RETRY_QUOTA_INITIAL;
+}
+
+long retry_delay_ms(struct retry_policy *p, int retry)
+{
+    long cap = RETRY_MAX_BACKOFF_MS;
+    double r;
+
+    if (retry < 1)
+        return 0;
+    /* 2^(retry-1) s passes 20 s at retry 6: no need to shift further. */
+    if (retry <= 5)
+        cap = 1000L << (retry - 1);
+    r = p->random ? p->random(p->random_ctx) : default_random(NULL);
+    if (!(r >= 0.0)) /* also catches NaN */
+        r = 0.0;
+    if (r >= 1.0)
+        r = 0.999999;
+    return (long)(r * (double)cap);
+}
+
+int retry_env_max_attempts(struct diag *d)
+{
+    const char *v = getenv("AWS_MAX_ATTEMPTS");
+    char *end;
+    long n;
+
+    if (!v || !*v)
+        return 0;
+    errno = 0;
+    n = strtol(v, &end, 10);
+    /* strtol skips leading blanks and takes a sign: accept digits only. */
+    if (*v < '0' || *v > '9' || *end || errno || n < 1 || n > INT_MAX) {
+        diag_error(d, NULL, "AWS_MAX_ATTEMPTS is '%s': expected a positive whole number", v);
+        return 0;
+    }
+    return (int)n;
+}
