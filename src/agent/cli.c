@@ -1,11 +1,10 @@
 #include "agent/cli.h"
+#include "aws/session.h"
 #include "core/http.h"
 #include "core/log.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-int cmd_whoami_run(const struct cli_global *g, int argc, char **argv);
 
 const struct cli_command cli_commands[] = {
     {"whoami", "show the AWS account, identity and where the credentials came from",
@@ -40,9 +39,10 @@ static void print_usage(FILE *out)
     fputs(usage, out);
     for (const struct cli_command *c = cli_commands; c->name; c++)
         fprintf(out, "  %-10s %s\n", c->name, c->summary);
-    fputs("\nEnvironment: AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL[_<SERVICE>], AWS_MAX_ATTEMPTS,\n"
-          "NO_COLOR. See docs/ for the architecture and every command.\n",
-          out);
+    fputs(
+        "\nEnvironment: AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL[_<SERVICE>], AWS_MAX_ATTEMPTS,\n"
+        "NO_COLOR. See docs/ for the architecture and every command.\n",
+        out);
 }
 
 const struct cli_command *cli_find(const char *name)
@@ -51,6 +51,15 @@ const struct cli_command *cli_find(const char *name)
         if (strcmp(c->name, name) == 0)
             return c;
     return NULL;
+}
+
+void cli_report_stats(const struct cli_global *g, const struct session_stats *st)
+{
+    if (!g->stats)
+        return;
+    fprintf(stderr, "cairn: %lu AWS call%s, %lu HTTP attempt%s, %lu retr%s\n", st->calls,
+            st->calls == 1 ? "" : "s", st->attempts, st->attempts == 1 ? "" : "s", st->retries,
+            st->retries == 1 ? "y" : "ies");
 }
 
 int cli_wants_help(const struct cli_command *cmd, int argc, char **argv)

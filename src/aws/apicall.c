@@ -91,3 +91,34 @@ const char *apicall_escape(struct apicall *c, const char *s)
     *p = '\0';
     return out;
 }
+
+static void set_param(struct apicall *c, const char *name, const char *value)
+{
+    for (size_t i = 0; i < c->nparams; i++) {
+        if (strcmp(c->params[i].name, name) == 0) {
+            c->params[i].value = arena_strdup(&c->arena, value);
+            return;
+        }
+    }
+    apicall_param(c, name, value);
+}
+
+int apicall_next_page(struct apicall *c, const char *in_name, const char *out_path)
+{
+    const char *token = NULL;
+
+    if (c->xml)
+        token = xdoc_text(c->xml->root, out_path);
+    else if (c->out)
+        token = json_string_value(json_object_get(c->out, out_path));
+    if (!token || !*token)
+        return 0;
+    if (c->svc->proto == PROTO_JSON) {
+        if (!c->body)
+            c->body = json_object();
+        json_object_set_new(c->body, in_name, json_string(token));
+    } else {
+        set_param(c, in_name, token);
+    }
+    return 1;
+}

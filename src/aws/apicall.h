@@ -25,12 +25,12 @@ struct apiparam {
 
 /* The uniform error of every protocol. */
 struct apierr {
-    char code[128];       /* "Throttling", "InvalidParameterValue", "RequestError" ... */
+    char code[128]; /* "Throttling", "InvalidParameterValue", "RequestError" ... */
     char message[1024];
     char request_id[128];
-    long status;          /* HTTP status; 0 when no response came */
-    int retryable;        /* the standard retry mode would retry it */
-    int throttling;       /* a throttling code: retries use the throttle cost */
+    long status;    /* HTTP status; 0 when no response came */
+    int retryable;  /* the standard retry mode would retry it */
+    int throttling; /* a throttling code: retries use the throttle cost */
 };
 
 struct apicall {
@@ -75,5 +75,17 @@ const char *apicall_escape(struct apicall *c, const char *s);
 
 /* Reset results so the same call can be sent again (pagination). */
 void apicall_reset_result(struct apicall *c);
+
+/*
+ * Pagination: after a successful page, copy the output token at out_path
+ * (XML path under the response root for query protocols, a top-level member
+ * for JSON ones) into the input member in_name (a param for query and REST,
+ * a body member for JSON). Returns 1 when there is another page to fetch,
+ * 0 when this was the last one.
+ *
+ *   do { if (session_call(s, &c, d) != CALL_OK) break; ...use page... }
+ *   while (apicall_next_page(&c, "NextToken", "nextToken"));
+ */
+int apicall_next_page(struct apicall *c, const char *in_name, const char *out_path);
 
 #endif

@@ -39,11 +39,11 @@ struct session {
 
 enum call_result {
     CALL_OK = 0,
-    CALL_ERR_API,       /* the service answered with an error: c->err */
-    CALL_ERR_NETWORK,   /* no usable response after all attempts: c->err.code "RequestError" */
-    CALL_ERR_CREDS,     /* no credentials could be found or refreshed */
-    CALL_ERR_RESPONSE,  /* the response could not be decoded */
-    CALL_ERR_CONFIG     /* no region, bad endpoint override */
+    CALL_ERR_API,      /* the service answered with an error: c->err */
+    CALL_ERR_NETWORK,  /* no usable response after all attempts: c->err.code "RequestError" */
+    CALL_ERR_CREDS,    /* no credentials could be found or refreshed */
+    CALL_ERR_RESPONSE, /* the response could not be decoded */
+    CALL_ERR_CONFIG    /* no region, bad endpoint override */
 };
 
 /* NULL with d explaining why (for example: no region anywhere). */

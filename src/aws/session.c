@@ -1,0 +1,249 @@
+#include "aws/session.h"
+#include "aws/proto.h"
+#include "aws/region.h"
+#include "aws/sigv4.h"
+#include "core/log.h"
+#include "core/xmalloc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static time_t wall_clock(void)
+{
+    return time(NULL);
+}
+
+struct session *session_new(const struct session_options *opts, struct diag *d)
+{
+    struct session *s = xcalloc(1, sizeof(*s));
+    int attempts = opts->max_attempts;
+
+    s->clock = wall_clock;
+    if (region_resolve(opts->region, opts->profile, &s->region, &s->region_source, d) < 0)
+        goto fail;
+    if (!attempts && (attempts = retry_env_max_attempts(d)) < 0)
+        goto fail;
+    if (diag_has_errors(d))
+        goto fail;
+    retry_init(&s->retry, attempts ? attempts : RETRY_DEFAULT_ATTEMPTS);
+    s->creds = creds_provider_new(opts->profile);
+    if (!(s->http = http_client_new(NULL))) {
+        diag_error(d, NULL, "cannot start an HTTP client (libcurl)");
+        goto fail;
+    }
+    return s;
+fail:
+    session_free(s);
+    return NULL;
+}
+
+void session_free(struct session *s)
+{
+    if (!s)
+        return;
+    creds_provider_free(s->creds);
+    http_client_free(s->http);
+    free(s->region);
+    free(s->region_source);
+    free(s);
+}
+
+int session_creds(struct session *s, struct creds *out, struct diag *d)
+{
+    return creds_provider_get(s->creds, s, s->clock(), out, d);
+}
+
+/* "https://host:port/base" -> "host:port", the value SigV4 signs and curl sends. */
+static void url_authority(const char *url, char *out, size_t n)
+{
+    const char *p = strstr(url, "://");
+    size_t len;
+
+    p = p ? p + 3 : url;
+    len = strcspn(p, "/?#");
+    snprintf(out, n, "%.*s", (int)len, p);
+}
+
+/* Path prefix of an endpoint override ("http://host/base" -> "/base"), joined to the wire path. */
+static const char *url_path(const char *url)
+{
+    const char *p = strstr(url, "://");
+    p = p ? p + 3 : url;
+    p += strcspn(p, "/");
+    return p;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+struct attempt {
+    struct http_header h[8];
+    size_t nh;
+    char host[256];
+};
+
+static void add_header(struct attempt *a, const char *name, const char *value)
+{
+    a->h[a->nh].name = name;
+    a->h[a->nh].value = value;
+    a->nh++;
+}
+
+static const char *result_name(enum call_result r)
+{
+    switch (r) {
+    case CALL_OK:
+        return "ok";
+    case CALL_ERR_API:
+        return "api error";
+    case CALL_ERR_NETWORK:
+        return "network error";
+    case CALL_ERR_CREDS:
+        return "no credentials";
+    case CALL_ERR_RESPONSE:
+        return "bad response";
+    default:
+        return "configuration error";
+    }
+}
+
+/* One HTTP exchange: sign with fresh credentials and send. */
+static enum call_result send_once(struct session *s, struct apicall *c, const struct proto_wire *w,
+                                  const char *url, const char *path, struct http_response *resp,
+                                  enum http_result *net, struct diag *d)
+{
+    struct attempt a = {0};
+    struct sigv4_signed sig;
+    struct creds cr;
+    struct http_request req = {0};
+    time_t now = s->clock();
+    enum call_result ret = CALL_ERR_CREDS;
+
+    creds_init(&cr);
+    sigv4_signed_init(&sig);
+    url_authority(url, a.host, sizeof(a.host));
+    add_header(&a, "Host", a.host);
+    if (w->content_type)
+        add_header(&a, "Content-Type", w->content_type);
+    if (w->target[0])
+        add_header(&a, "X-Amz-Target", w->target);
+    if (!c->anonymous) {
+        if (creds_provider_get(s->creds, s, now, &cr, d) < 0)
+            goto out;
+        if (sigv4_sign_request(&sig, w->method, path, w->query.buf, a.h, a.nh, w->body.buf,
+                               w->body.len, service_signing_region(c->svc, s->region),
+                               c->svc->signing_name, &cr, now) < 0) {
+            diag_error(d, NULL, "%s %s: cannot sign the request: %s", c->svc->id, c->op, sig.error);
+            goto out;
+        }
+        for (size_t i = 0; i < sig.nheaders; i++)
+            add_header(&a, sig.headers[i].name, sig.headers[i].value);
+    }
+    req.method = w->method;
+    req.url = url;
+    req.headers = a.h;
+    req.nheaders = a.nh;
+    req.body = w->body.buf;
+    req.body_len = w->body.len;
+    *net = http_send(s->http, &req, resp, d);
+    ret = CALL_OK;
+out:
+    sigv4_signed_release(&sig);
+    creds_release(&cr);
+    return ret;
+}
+
+enum call_result session_call(struct session *s, struct apicall *c, struct diag *d)
+{
+    struct proto_wire w;
+    struct strbuf url = STRBUF_INIT, path = STRBUF_INIT;
+    struct http_response resp;
+    struct diag quiet;
+    enum call_result ret = CALL_ERR_CONFIG;
+    int cost = 0;
+
+    proto_wire_init(&w);
+    http_response_init(&resp);
+    diag_init(&quiet);
+    apicall_reset_result(c);
+    s->stats.calls++;
+    if (proto_encode(c, &w, d) < 0 || service_endpoint(c->svc, s->region, &url, d) < 0)
+        goto out;
+    /* An override such as http://host/base keeps its path; the wire path follows it. */
+    strbuf_adds(&path, url_path(url.buf));
+    if (path.len && path.buf[path.len - 1] == '/')
+        strbuf_setlen(&path, path.len - 1);
+    strbuf_add(&path, w.path.buf, w.path.len);
+    strbuf_setlen(&url, (size_t)(url_path(url.buf) - url.buf));
+    strbuf_add(&url, path.buf, path.len);
+    if (w.query.len) {
+        strbuf_addc(&url, '?');
+        strbuf_add(&url, w.query.buf, w.query.len);
+    }
+
+    for (;;) {
+        enum http_result net = HTTP_OK;
+        enum retry_kind kind;
+
+        c->attempts++;
+        s->stats.attempts++;
+        diag_clear(&quiet);
+        ret = send_once(s, c, &w, url.buf, path.buf, &resp, &net, &quiet);
+        if (ret == CALL_ERR_CREDS)
+            break;
+        if (net != HTTP_OK) {
+            memset(&c->err, 0, sizeof(c->err));
+            snprintf(c->err.code, sizeof(c->err.code), "RequestError");
+            snprintf(c->err.message, sizeof(c->err.message), "%s", diag_last(&quiet));
+            c->status = 0;
+            ret = CALL_ERR_NETWORK;
+        } else if (resp.status >= 200 && resp.status < 300) {
+            c->status = resp.status;
+            retry_success(&s->retry, cost);
+            ret = proto_decode(c, &resp, d) == 0 ? CALL_OK : CALL_ERR_RESPONSE;
+            break;
+        } else {
+            c->status = resp.status;
+            proto_decode_error(c->svc, &resp, &c->err);
+            ret = CALL_ERR_API;
+        }
+        kind = retry_classify(net, resp.status, c->err.code);
+        c->err.retryable = kind != RETRY_NO;
+        c->err.throttling = kind == RETRY_THROTTLE;
+        log_debug("%s %s: attempt %d failed: %s%s%s", c->svc->id, c->op, c->attempts, c->err.code,
+                  c->err.message[0] ? ": " : "", c->err.message);
+        if (kind == RETRY_NO || c->attempts >= s->retry.max_attempts)
+            break;
+        if ((cost = retry_acquire(&s->retry, kind)) < 0) {
+            log_debug("%s %s: retry quota exhausted", c->svc->id, c->op);
+            break;
+        }
+        s->stats.retries++;
+        sleep_ms(retry_delay_ms(&s->retry, c->attempts));
+    }
+    if (ret == CALL_ERR_CREDS) {
+        for (size_t i = 0; i < quiet.n; i++)
+            diag_error(d, NULL, "%s", quiet.v[i].msg);
+    } else if (ret == CALL_ERR_API || ret == CALL_ERR_NETWORK) {
+        diag_error(d, NULL, "%s %s: %s: %s%s%s (after %d attempt%s)", c->svc->id, c->op,
+                   c->err.code, c->err.message, c->err.request_id[0] ? ", request id " : "",
+                   c->err.request_id, c->attempts, c->attempts == 1 ? "" : "s");
+    }
+    log_debug("%s %s: %s after %d attempt%s", c->svc->id, c->op, result_name(ret), c->attempts,
+              c->attempts == 1 ? "" : "s");
+out:
+    proto_wire_release(&w);
+    /* The body may have carried credentials or a secret value. */
+    strbuf_wipe(&resp.body);
+    http_response_release(&resp);
+    strbuf_release(&url);
+    strbuf_release(&path);
+    diag_release(&quiet);
+    return ret;
+}
