@@ -12,6 +12,7 @@
 #include "aws/proto.h"
 #include "aws/service.h"
 #include "core/isotime.h"
+#include "core/jpath.h"
 #include "core/xdoc.h"
 
 static void set_body(struct http_response *r, long status, const char *body)
@@ -290,6 +291,25 @@ static void isotime_parses_aws_forms(void **state)
     assert_int_equal(isotime_parse("yesterday", &t), -1);
 }
 
+static void jpath_reads_nested_values(void **state)
+{
+    json_t *j = json_loads("{\"service\":{\"deployments\":[{\"status\":\"PRIMARY\","
+                           "\"running\":2,\"ok\":true}],\"name\":\"x\"}}",
+                           0, NULL);
+
+    assert_non_null(j);
+    assert_string_equal(jpath_str(j, "service.deployments[0].status"), "PRIMARY");
+    assert_int_equal(jpath_int(j, "service.deployments[0].running", -1), 2);
+    assert_true(jpath_bool(j, "service.deployments[0].ok", 0));
+    assert_int_equal(jpath_int(j, "service.deployments[1].running", -1), -1);
+    assert_null(jpath_str(j, "service.deployments[0].running"));
+    assert_null(jpath_get(j, "service.nope.x"));
+    assert_null(jpath_get(j, "service.deployments[x]"));
+    assert_ptr_equal(jpath_get(j, ""), j);
+    assert_string_equal(jpath_str(j, "service.name"), "x");
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -302,6 +322,7 @@ int main(void)
         cmocka_unit_test(endpoints_follow_sdk_rules),
         cmocka_unit_test(every_service_row_is_complete),
         cmocka_unit_test(isotime_parses_aws_forms),
+        cmocka_unit_test(jpath_reads_nested_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
