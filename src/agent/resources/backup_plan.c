@@ -1,0 +1,80 @@
+/* backup.plan: when AWS Backup backs up, where to, and for how long. */
+#include "agent/resources/types.h"
+
+/* The API's Lifecycle is flattened into the rule: two numbers. */
+static const struct attr rule_fields[] = {
+    {.name = "name",
+     .type = VT_STRING,
+     .flags = ATTR_REQUIRED,
+     .doc = "The rule's name (RuleName): 1 to 50 letters, digits and -_.."},
+    {.name = "schedule",
+     .type = VT_BACKUP_CRON,
+     .def = "cron(0 5 ? * * *)",
+     .doc = "When backups start, in UTC (ScheduleExpression), for example cron(0 3 * * ? *) for "
+            "03:00 daily."},
+    {.name = "target_vault",
+     .type = VT_STRING,
+     .flags = ATTR_REQUIRED,
+     .ref_type = "backup.vault",
+     .doc = "The name of the vault the recovery points go to (TargetBackupVaultName)."},
+    {.name = "start_window_minutes",
+     .type = VT_INT,
+     .def = "480",
+     .min = 60,
+     .max = 52560000,
+     .doc = "Minutes after the scheduled time within which a backup must start."},
+    {.name = "completion_window_minutes",
+     .type = VT_INT,
+     .def = "10080",
+     .min = 60,
+     .max = 52560000,
+     .doc = "Minutes after a backup starts within which it must finish."},
+    {.name = "delete_after_days",
+     .type = VT_INT,
+     .min = 1,
+     .max = 2147483647,
+     .doc = "Days after which a recovery point is deleted, at least 90 more than "
+            "move_to_cold_storage_after_days; omitted, it is kept."},
+    {.name = "move_to_cold_storage_after_days",
+     .type = VT_INT,
+     .min = 1,
+     .max = 2147483647,
+     .doc = "Days after which a recovery point moves to cold storage."},
+    {0},
+};
+
+static const struct attr attrs[] = {
+    {.name = "name",
+     .type = VT_STRING,
+     .flags = ATTR_NAME,
+     .doc = "The plan's name (BackupPlanName): 1 to 50 letters, digits and -_.."},
+    {.name = "rules",
+     .type = VT_LIST,
+     .elem = VT_OBJECT,
+     .flags = ATTR_REQUIRED,
+     .fields = rule_fields,
+     .min = 1,
+     .max = 100,
+     .doc = "The plan's rules, each a schedule, a vault and a retention."},
+    RESTYPE_TAGS,
+    {.name = "id",
+     .type = VT_STRING,
+     .flags = ATTR_COMPUTED,
+     .doc = "The plan's ID, which a backup selection's plan_id takes."},
+    {.name = "arn", .type = VT_ARN, .flags = ATTR_COMPUTED, .doc = "The plan's ARN."},
+    {.name = "version_id",
+     .type = VT_STRING,
+     .flags = ATTR_COMPUTED,
+     .doc = "The ID of the plan's current version, new at every update."},
+    {0},
+};
+
+const struct restype backup_plan_type = {
+    .name = "backup.plan",
+    .service = "backup",
+    .doc = "An AWS Backup plan: rules saying when resources are backed up, into which vault, "
+           "and how long recovery points are kept.",
+    .attrs = attrs,
+    .taggable = 1,
+    .name_max = 50,
+};

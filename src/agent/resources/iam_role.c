@@ -1,0 +1,70 @@
+/* iam.role: an IAM role with its trust policy, inline and managed policies. */
+#include "agent/resources/types.h"
+
+static const struct attr policy_fields[] = {
+    {.name = "name",
+     .type = VT_STRING,
+     .flags = ATTR_REQUIRED,
+     .doc = "The policy's name (PolicyName), unique in the role."},
+    {.name = "document",
+     .type = VT_DOCUMENT,
+     .flags = ATTR_REQUIRED,
+     .doc = "The policy document (PolicyDocument), compared as JSON."},
+    {0},
+};
+
+static const struct attr attrs[] = {
+    {.name = "name",
+     .type = VT_STRING,
+     .flags = ATTR_NAME | ATTR_REPLACE,
+     .doc = "The role's name (RoleName): letters, digits and +=,.@_-."},
+    {.name = "path",
+     .type = VT_STRING,
+     .flags = ATTR_REPLACE,
+     .def = "/",
+     .doc = "The role's path, / or /text/, which prefixes its name in the ARN."},
+    {.name = "description", .type = VT_STRING, .doc = "What the role is for."},
+    {.name = "assume_role_policy",
+     .type = VT_DOCUMENT,
+     .flags = ATTR_REQUIRED,
+     .doc = "The trust policy (AssumeRolePolicyDocument): who may assume the role, for example "
+            "the service ecs-tasks.amazonaws.com."},
+    {.name = "inline_policies",
+     .type = VT_LIST,
+     .elem = VT_OBJECT,
+     .fields = policy_fields,
+     .doc = "Policies embedded in the role (PutRolePolicy): exactly these."},
+    {.name = "managed_policy_arns",
+     .type = VT_LIST,
+     .elem = VT_ARN,
+     .doc = "Managed policies attached to the role (AttachRolePolicy): exactly these."},
+    {.name = "max_session_duration",
+     .type = VT_INT,
+     .def = "3600",
+     .min = 3600,
+     .max = 43200,
+     .doc = "The longest session, in seconds, that assuming the role gives."},
+    {.name = "permissions_boundary",
+     .type = VT_ARN,
+     .doc = "A managed policy that bounds the permissions the role can have."},
+    RESTYPE_TAGS,
+    {.name = "arn",
+     .type = VT_ARN,
+     .flags = ATTR_COMPUTED,
+     .doc = "The role's ARN, which task definitions and backup selections take."},
+    {.name = "id",
+     .type = VT_STRING,
+     .flags = ATTR_COMPUTED,
+     .doc = "The role's unique ID (RoleId, AROA...)."},
+    {0},
+};
+
+const struct restype iam_role_type = {
+    .name = "iam.role",
+    .service = "iam",
+    .doc = "An IAM role: an identity with permissions that a trusted principal, such as an ECS "
+           "task, assumes.",
+    .attrs = attrs,
+    .taggable = 1,
+    .name_max = 64,
+};

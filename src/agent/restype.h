@@ -1,0 +1,80 @@
+/*
+ * Resource types are data. Each AWS object type cairn manages (ec2.vpc,
+ * ecs.service, ...) is one file under resources/ holding a static table of
+ * attributes and, from the engine issue on, its create/read/update/delete
+ * functions. Generic code (validation, rendering, docs, later diff and
+ * replace decisions) reads the tables and exists once.
+ *
+ * To add a type: copy a small file such as resources/logs_log_group.c,
+ * fill in its attribute table, and add its prefix to TYPES_LIST in
+ * resources/types.h (the registry is built from it). unit/test_restype
+ * checks every table; the stack reference (docs/stack-reference.md) is
+ * generated from the tables.
+ *
+ * Conventions of the tables: attribute names are the API members' in
+ * snake_case (CidrBlock -> cidr_block), except that an object's own name is
+ * `name`; computed `id` and `arn` are what references take (${vpc.id},
+ * ${tg.arn}); taggable types end their settable attributes with RESTYPE_TAGS.
+ */
+#ifndef CAIRN_RESTYPE_H
+#define CAIRN_RESTYPE_H
+
+#include "agent/vtype.h"
+
+enum attr_flag {
+    ATTR_REQUIRED = 1 << 0,  /* must be in the stack file */
+    ATTR_COMPUTED = 1 << 1,  /* set by AWS, read-only: only referenced (${x.id}) */
+    ATTR_REPLACE = 1 << 2,   /* changing it replaces the resource */
+    ATTR_SENSITIVE = 1 << 3, /* never shown: plans and renders print (sensitive) */
+    ATTR_NAME = 1 << 4       /* receives the physical name, default <stack>-<logical> */
+};
+
+struct attr {
+    const char *name; /* snake_case as written in the stack file; NULL ends a table */
+    enum vtype type;
+    unsigned flags;
+    /*
+     * The value an omitted scalar means, as scalar text; NULL for none. Usually
+     * what AWS fills in; where cairn's default differs from AWS's (efs
+     * encrypted, ecs network_mode awsvpc, launch_type FARGATE) the doc says so.
+     * Creates send it and the planner normalizes an omitted value to it, so
+     * desired and live agree either way.
+     */
+    const char *def;
+    const char *doc; /* one sentence for the reference */
+    /* VT_LIST: the element type, and for a list of objects their fields. */
+    enum vtype elem;
+    const struct attr *fields; /* VT_OBJECT, or VT_LIST of VT_OBJECT; NULL-name-terminated */
+    long long min, max;        /* VT_INT bounds (and list length for VT_LIST) when min < max */
+    /* For a VT_LIST, values and ref_type apply to each element. */
+    const char *const *values; /* allowed values (NULL-terminated), or NULL */
+    const char *ref_type;      /* a reference here must point at this type: "ec2.vpc" */
+};
+
+struct restype {
+    const char *name;    /* "ec2.vpc" */
+    const char *service; /* service id from aws/service.h: "ec2" */
+    const char *doc;     /* what the AWS object is, one or two sentences */
+    const struct attr *attrs;
+    int taggable;      /* carries cairn:stack / cairn:id and the stack's tags */
+    unsigned name_max; /* longest physical name AWS accepts; 0 when the type has no name */
+};
+
+/*
+ * The tags attribute, last but the computed ones in every taggable type's
+ * table: the resource's own tags, merged over the stack's tags (cairn adds
+ * cairn:stack and cairn:id). A macro because a static table cannot copy a
+ * const struct.
+ */
+#define RESTYPE_TAGS                                                  \
+    {                                                                 \
+        .name = "tags", .type = VT_MAP,                               \
+        .doc = "Tags of this resource, merged over the stack's tags." \
+    }
+
+/* Look up an attribute of a table (NULL-name-terminated) by name. */
+const struct attr *restype_attr(const struct attr *table, const char *name);
+/* The attribute flagged ATTR_NAME, or NULL when the type has no physical name. */
+const struct attr *restype_name_attr(const struct restype *t);
+
+#endif
