@@ -1,5 +1,7 @@
 #include "agent/cli.h"
+#include "agent/stack.h"
 #include "aws/session.h"
+#include "core/xmalloc.h"
 #include "core/http.h"
 #include "core/log.h"
 
@@ -15,6 +17,39 @@ const struct cli_command cli_commands[] = {
      "\n"
      "  --json    print one JSON object instead of text\n",
      cmd_whoami_run},
+    {"validate", "check a stack file without calling AWS",
+     "usage: cairn [global options] validate FILE [options]\n"
+     "\n"
+     "Loads FILE, expands its templates and checks every resource, property, value and\n"
+     "reference against the resource types, all without an AWS call. Every error is\n"
+     "printed as file:line:col with the source line. Exit 0 when valid, 1 otherwise.\n"
+     "\n" CLI_STACK_OPTIONS,
+     cmd_validate_run},
+    {"render", "print the stack with templates expanded (YAML or JSON)",
+     "usage: cairn [global options] render FILE [--json] [options]\n"
+     "\n"
+     "Prints the low-level stack the engine sees: every template instance expanded into\n"
+     "its resources, parameters substituted, physical names and dependencies filled in.\n"
+     "References to other resources stay as ${...}; sensitive values print as (sensitive).\n"
+     "\n"
+     "  --json              print JSON instead of YAML\n" CLI_STACK_OPTIONS,
+     cmd_render_run},
+    {"graph", "print the dependency graph in Graphviz DOT",
+     "usage: cairn [global options] graph FILE [options]\n"
+     "\n"
+     "Prints the stack's dependency graph in DOT, one box per resource, one cluster per\n"
+     "template instance: cairn graph stacks/x.yaml | dot -Tsvg > graph.svg\n"
+     "\n" CLI_STACK_OPTIONS,
+     cmd_graph_run},
+    {"types", "list resource types, or show one type's attributes",
+     "usage: cairn [global options] types [TYPE] [--markdown]\n"
+     "\n"
+     "Without TYPE, lists every resource type. With TYPE (such as ec2.vpc), lists its\n"
+     "attributes: type, whether required, computed, replaced on change or sensitive, the\n"
+     "default AWS fills in, and what it is.\n"
+     "\n"
+     "  --markdown          print the whole stack reference (docs/stack-reference.md)\n",
+     cmd_types_run},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -73,6 +108,73 @@ int cli_wants_help(const struct cli_command *cmd, int argc, char **argv)
         }
     }
     return 0;
+}
+
+int cli_parse_stack_args(const char *cmd, int argc, char **argv, int allow_json,
+                         struct cli_stack_args *a)
+{
+    memset(a, 0, sizeof(*a));
+    a->params = xcalloc((size_t)argc + 1, sizeof(*a->params));
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        if (strcmp(argv[i], "--param") == 0 || strcmp(argv[i], "--template-dir") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "cairn: error: %s: %s needs a value\n", cmd, argv[i]);
+                goto fail;
+            }
+            v = argv[i + 1];
+            if (strcmp(argv[i++], "--param") == 0)
+                a->params[a->nparams++] = v;
+            else
+                a->template_dir = v;
+        } else if (strncmp(argv[i], "--param=", 8) == 0) {
+            a->params[a->nparams++] = argv[i] + 8;
+        } else if (strncmp(argv[i], "--template-dir=", 15) == 0) {
+            a->template_dir = argv[i] + 15;
+        } else if (allow_json && strcmp(argv[i], "--json") == 0) {
+            a->json = 1;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "cairn: error: %s: unknown option '%s' (see 'cairn %s --help')\n", cmd,
+                    argv[i], cmd);
+            goto fail;
+        } else if (a->file) {
+            fprintf(stderr, "cairn: error: %s: one stack file at a time ('%s' and '%s')\n", cmd,
+                    a->file, argv[i]);
+            goto fail;
+        } else {
+            a->file = argv[i];
+        }
+    }
+    if (!a->file) {
+        fprintf(stderr, "cairn: error: %s: which stack file? (cairn %s FILE)\n", cmd, cmd);
+        goto fail;
+    }
+    return 0;
+fail:
+    cli_stack_args_release(a);
+    return -1;
+}
+
+void cli_stack_args_release(struct cli_stack_args *a)
+{
+    free(a->params);
+    a->params = NULL;
+}
+
+int cli_load_stack(const struct cli_global *g, const struct cli_stack_args *a, struct stack *s)
+{
+    struct stack_options o = {a->template_dir, g->region, a->params};
+    struct diag d;
+    int ret;
+
+    diag_init(&d);
+    ret = stack_load(s, a->file, &o, &d);
+    diag_print(&d, stderr, "cairn");
+    if (ret < 0 && d.nerrors)
+        fprintf(stderr, "cairn: %zu error%s in %s\n", d.nerrors, d.nerrors == 1 ? "" : "s",
+                a->file);
+    diag_release(&d);
+    return ret;
 }
 
 /* Global options take a value either as "--opt value" or "--opt=value". */

@@ -29,6 +29,31 @@ extern const struct cli_command cli_commands[];
 
 /* The commands, one file each. */
 int cmd_whoami_run(const struct cli_global *g, int argc, char **argv);
+int cmd_validate_run(const struct cli_global *g, int argc, char **argv);
+int cmd_render_run(const struct cli_global *g, int argc, char **argv);
+int cmd_graph_run(const struct cli_global *g, int argc, char **argv);
+int cmd_types_run(const struct cli_global *g, int argc, char **argv);
+
+/* Arguments of the commands that read a stack file. */
+struct cli_stack_args {
+    const char *file;
+    const char *template_dir; /* --template-dir */
+    const char **params;      /* --param name=value, NULL-terminated */
+    size_t nparams;
+    int json; /* --json, where the command has it */
+};
+
+#define CLI_STACK_OPTIONS                                        \
+    "  --param NAME=VALUE  set a stack parameter (repeatable)\n" \
+    "  --template-dir DIR  where templates are (default: templates/ beside stacks/)\n"
+
+/* Parse "FILE [--param k=v]... [--template-dir D] [--json if allow_json]". 0 or -1 (printed). */
+int cli_parse_stack_args(const char *cmd, int argc, char **argv, int allow_json,
+                         struct cli_stack_args *a);
+void cli_stack_args_release(struct cli_stack_args *a);
+/* Load a stack; on failure print every diagnostic and return -1. */
+struct stack;
+int cli_load_stack(const struct cli_global *g, const struct cli_stack_args *a, struct stack *s);
 
 const struct cli_command *cli_find(const char *name);
 /* Whole program: parse global options, dispatch. Returns the exit status. */

@@ -1,0 +1,465 @@
+#include "agent/stack.h"
+#include "agent/graph.h"
+#include "agent/param.h"
+#include "agent/resources/registry.h"
+#include "agent/subst.h"
+#include "agent/suggest.h"
+#include "agent/template.h"
+#include "agent/validate.h"
+#include "aws/region.h"
+#include "core/xmalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STACK_NAME_MAX 24
+
+static const char *const top_keys[] = {"stack", "description", "region",
+                                       "tags",  "parameters",  "resources"};
+static const char *const entry_keys[] = {"type", "properties", "template", "parameters",
+                                         "depends_on"};
+static const char *const reserved[] = {"param", "stack", "instance"};
+
+void stack_init(struct stack *s)
+{
+    memset(s, 0, sizeof(*s));
+    arena_init(&s->arena);
+}
+
+void stack_release(struct stack *s)
+{
+    for (size_t i = 0; i < s->ndocs; i++)
+        ydoc_release(&s->docs[i]);
+    free(s->docs);
+    for (size_t i = 0; i < s->nres; i++)
+        free(s->res[i]->deps);
+    free(s->res);
+    free(s->templates);
+    arena_release(&s->arena);
+    memset(s, 0, sizeof(*s));
+}
+
+/* text NULL: read the file at path. The array of documents may move as it grows; nodes live
+ * in each document's arena chunks, which never move, so pointers into trees stay valid. */
+static struct ydoc *add_doc(struct stack *s, const char *path, const char *text, size_t len,
+                            struct diag *d)
+{
+    struct ydoc *y;
+    int r;
+
+    XGROW(s->docs, s->adocs, s->ndocs + 1);
+    y = &s->docs[s->ndocs];
+    ydoc_init(y);
+    r = text ? ydoc_load_buf(y, path, text, len, d) : ydoc_load_file(y, path, d);
+    if (r < 0) {
+        ydoc_release(y);
+        return NULL;
+    }
+    s->ndocs++;
+    return y;
+}
+
+struct ydoc *stack_load_doc(struct stack *s, const char *path, struct diag *d)
+{
+    return add_doc(s, path, NULL, 0, d);
+}
+
+struct stack_res *stack_find(const struct stack *s, const char *name)
+{
+    for (size_t i = 0; i < s->nres; i++)
+        if (strcmp(s->res[i]->name, name) == 0)
+            return s->res[i];
+    return NULL;
+}
+
+struct stack_res *stack_add(struct stack *s, const char *name, const struct restype *type,
+                            struct ynode *props, const struct srcloc *loc)
+{
+    struct stack_res *r = arena_alloc(&s->arena, sizeof(*r));
+
+    r->name = name;
+    r->type = type;
+    r->props = props;
+    r->loc = *loc;
+    XGROW(s->res, s->ares, s->nres + 1);
+    s->res[s->nres++] = r;
+    return r;
+}
+
+static void unknown_key(const struct ynode *k, const char *const *keys, size_t n, const char *in,
+                        struct diag *d)
+{
+    const char *hint = suggest_closest(k->str, keys, n);
+
+    if (hint)
+        diag_error(d, &k->loc, "unknown key '%s' %s; did you mean '%s'?", k->str, in, hint);
+    else
+        diag_error(d, &k->loc, "unknown key '%s' %s", k->str, in);
+}
+
+static int valid_logical(const char *s)
+{
+    if (!(*s >= 'a' && *s <= 'z'))
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+            return 0;
+    return 1;
+}
+
+static const char *scalar(const struct ynode *n, const char *what, struct diag *d)
+{
+    if (!n)
+        return NULL;
+    if (n->kind != YNODE_SCALAR) {
+        diag_error(d, &n->loc, "%s must be a string, not %s", what, ydoc_kind_name(n));
+        return NULL;
+    }
+    return n->str;
+}
+
+static void load_header(struct stack *s, const struct ynode *root, const struct stack_options *o,
+                        struct diag *d)
+{
+    const struct ynode *name = ydoc_get(root, "stack"), *tags = ydoc_get(root, "tags");
+    const char *region;
+    char *env_region = NULL, *source = NULL;
+    struct diag quiet;
+
+    for (size_t i = 0; i < root->n; i++) {
+        const char *k = root->keys[i]->str;
+        size_t j;
+        for (j = 0; j < sizeof(top_keys) / sizeof(top_keys[0]); j++)
+            if (strcmp(k, top_keys[j]) == 0)
+                break;
+        if (j == sizeof(top_keys) / sizeof(top_keys[0]))
+            unknown_key(root->keys[i], top_keys, j, "at the top of a stack file", d);
+    }
+    if (!name) {
+        diag_error(d, &root->loc, "a stack file needs 'stack: <name>'");
+    } else if ((s->name = scalar(name, "stack", d))) {
+        const char *p = s->name;
+        int ok = *p >= 'a' && *p <= 'z' && strlen(p) <= STACK_NAME_MAX;
+        for (; ok && *p; p++)
+            ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-';
+        if (!ok)
+            diag_error(d, &name->loc,
+                       "stack name '%s' must start with a lowercase letter, hold only lowercase "
+                       "letters, digits and '-', and be at most %d characters",
+                       s->name, STACK_NAME_MAX);
+    }
+    region = scalar(ydoc_get(root, "region"), "region", d);
+    if (region && !region_valid(region))
+        diag_error(d, &ydoc_get(root, "region")->loc, "'%s' is not a region name", region);
+    /* The file's region, unless --region says otherwise; else the environment's, quietly. */
+    if (o && o->region) {
+        region = o->region;
+    } else if (!region) {
+        diag_init(&quiet);
+        if (region_resolve(NULL, NULL, &env_region, &source, &quiet) == 0)
+            region = arena_strdup(&s->arena, env_region);
+        diag_release(&quiet);
+        free(env_region);
+        free(source);
+    }
+    s->region = region ? arena_strdup(&s->arena, region) : NULL;
+    if (tags && tags->kind != YNODE_MAP) {
+        diag_error(d, &tags->loc, "tags must be a map of key to value, not %s",
+                   ydoc_kind_name(tags));
+    } else if (tags) {
+        for (size_t i = 0; i < tags->n; i++) {
+            const char *k = tags->keys[i]->str;
+            if (strncmp(k, "aws:", 4) == 0 || strncmp(k, "cairn:", 6) == 0)
+                diag_error(d, &tags->keys[i]->loc, "tag keys starting with '%.*s' are reserved",
+                           (int)(strchr(k, ':') - k + 1), k);
+            if (tags->vals[i]->kind != YNODE_SCALAR)
+                diag_error(d, &tags->vals[i]->loc, "tag '%s' must have a string value", k);
+        }
+        s->tags = tags;
+    }
+}
+
+/* --param name=value overrides, checked against the declarations. */
+static void bind_cli_params(struct stack *s, const struct stack_options *o, struct diag *d)
+{
+    for (const char *const *p = o && o->params ? o->params : NULL; p && *p; p++) {
+        const char *eq = strchr(*p, '=');
+        struct stack_param *sp;
+        char *name;
+        if (!eq) {
+            diag_error(d, NULL, "--param '%s' must be name=value", *p);
+            continue;
+        }
+        name = arena_strndup(&s->arena, *p, (size_t)(eq - *p));
+        if (!(sp = param_find(s->params, s->nparams, name))) {
+            diag_error(d, NULL, "--param %s: the stack has no parameter '%s'", *p, name);
+            continue;
+        }
+        sp->value = ydoc_new_scalar(&s->arena, eq + 1, strlen(eq + 1), 0,
+                                    &(struct srcloc){"--param", 0, 0});
+        param_check_value(sp, sp->value, d);
+    }
+    for (size_t i = 0; i < s->nparams; i++)
+        if (!s->params[i].value)
+            diag_error(d, &s->params[i].loc,
+                       "parameter '%s' has no default and no value (pass --param %s=VALUE)",
+                       s->params[i].name, s->params[i].name);
+}
+
+static void load_entry(struct stack *s, const struct ynode *key, const struct ynode *entry,
+                       struct diag *d)
+{
+    const struct ynode *type, *tmpl, *props, *deps;
+    const struct restype *rt;
+    struct stack_res *r;
+
+    for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+        if (strcmp(key->str, reserved[i]) == 0) {
+            diag_error(d, &key->loc, "'%s' is reserved (it starts ${%s.*}); choose another name",
+                       key->str, key->str);
+            return;
+        }
+    if (!valid_logical(key->str)) {
+        diag_error(d, &key->loc,
+                   "resource name '%s' must start with a lowercase letter and hold only lowercase "
+                   "letters, digits and '_'",
+                   key->str);
+        return;
+    }
+    if (entry->kind != YNODE_MAP) {
+        diag_error(d, &entry->loc, "resource '%s' must be a map with type and properties, not %s",
+                   key->str, ydoc_kind_name(entry));
+        return;
+    }
+    for (size_t i = 0; i < entry->n; i++) {
+        const char *k = entry->keys[i]->str;
+        size_t j;
+        for (j = 0; j < sizeof(entry_keys) / sizeof(entry_keys[0]); j++)
+            if (strcmp(k, entry_keys[j]) == 0)
+                break;
+        if (j == sizeof(entry_keys) / sizeof(entry_keys[0]))
+            unknown_key(entry->keys[i], entry_keys, j, "in a resource", d);
+    }
+    type = ydoc_get(entry, "type");
+    tmpl = ydoc_get(entry, "template");
+    deps = ydoc_get(entry, "depends_on");
+    if (deps && deps->kind != YNODE_SEQ) {
+        diag_error(d, &deps->loc, "depends_on must be a list of resource names");
+        deps = NULL;
+    }
+    if (type && tmpl) {
+        diag_error(d, &tmpl->loc,
+                   "resource '%s' has both type and template; it is one or the other", key->str);
+        return;
+    }
+    if (tmpl) {
+        if (ydoc_get(entry, "properties"))
+            diag_error(d, &ydoc_get(entry, "properties")->loc,
+                       "a template instance takes parameters, not properties");
+        template_expand(s, key, entry, d);
+        return;
+    }
+    if (!type) {
+        diag_error(d, &key->loc, "resource '%s' needs a type (such as ec2.vpc) or a template",
+                   key->str);
+        return;
+    }
+    if (!scalar(type, "type", d))
+        return;
+    if (!(rt = registry_lookup(type->str))) {
+        const char *names[128], *hint;
+        size_t n = 0;
+        for (const struct restype *const *t = registry_types; *t && n < 128; t++)
+            names[n++] = (*t)->name;
+        hint = suggest_closest(type->str, names, n);
+        diag_error(d, &type->loc, "unknown resource type '%s'%s%s%s", type->str,
+                   hint ? "; did you mean '" : " (cairn types lists them)", hint ? hint : "",
+                   hint ? "'?" : "");
+        return;
+    }
+    if (ydoc_get(entry, "parameters"))
+        diag_error(d, &ydoc_get(entry, "parameters")->loc,
+                   "a resource takes properties, not parameters (those are for templates)");
+    props = ydoc_get(entry, "properties");
+    if (props && props->kind != YNODE_MAP) {
+        diag_error(d, &props->loc, "properties must be a map, not %s", ydoc_kind_name(props));
+        props = NULL;
+    }
+    r = stack_add(s, arena_strdup(&s->arena, key->str), rt,
+                  props ? (struct ynode *)props : ydoc_new_map(&s->arena, &key->loc), &key->loc);
+    r->depends_on = (struct ynode *)deps;
+}
+
+/* The stack pass: ${param.*} and ${stack.*}; resource references are kept for the engine. */
+static enum subst_action resolve(void *ctx, const char *expr, const struct srcloc *loc,
+                                 const struct ynode **out, struct diag *d)
+{
+    struct stack *s = ctx;
+    size_t len = strcspn(expr, ".");
+    const char *rest = expr[len] ? expr + len + 1 : "";
+
+    if (len == 5 && strncmp(expr, "param", 5) == 0) {
+        struct stack_param *p = param_find(s->params, s->nparams, rest);
+        const char *names[64], *hint;
+        size_t n = 0;
+        if (p && p->value) {
+            *out = p->value;
+            return SUBST_REPLACE;
+        }
+        if (p)
+            return SUBST_ERROR; /* reported at its declaration */
+        for (; n < s->nparams && n < 64; n++)
+            names[n] = s->params[n].name;
+        hint = suggest_closest(rest, names, n);
+        diag_error(d, loc, "the stack has no parameter '%s'%s%s%s", rest,
+                   hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+        return SUBST_ERROR;
+    }
+    if (len == 5 && strncmp(expr, "stack", 5) == 0) {
+        const char *v = strcmp(rest, "name") == 0     ? s->name
+                        : strcmp(rest, "region") == 0 ? s->region
+                                                      : NULL;
+        if (strcmp(rest, "name") && strcmp(rest, "region")) {
+            diag_error(d, loc, "${%s}: a stack has ${stack.name} and ${stack.region}", expr);
+            return SUBST_ERROR;
+        }
+        if (!v) {
+            diag_error(d, loc,
+                       "${stack.region} is used but the region is unknown: set 'region:' in the "
+                       "file, pass --region, or set AWS_REGION");
+            return SUBST_ERROR;
+        }
+        *out = ydoc_new_scalar(&s->arena, v, strlen(v), 1, loc);
+        return SUBST_REPLACE;
+    }
+    if (len == 8 && strncmp(expr, "instance", 8) == 0) {
+        diag_error(d, loc, "${instance.name} only means something inside a template");
+        return SUBST_ERROR;
+    }
+    return SUBST_KEEP;
+}
+
+static void link_depends_on(struct stack *s, struct stack_res *r, struct diag *d)
+{
+    for (size_t i = 0; r->depends_on && i < r->depends_on->n; i++) {
+        const struct ynode *v = r->depends_on->vals[i];
+        struct stack_res *t;
+        if (v->kind != YNODE_SCALAR) {
+            diag_error(d, &v->loc, "depends_on lists resource names, not %s", ydoc_kind_name(v));
+            continue;
+        }
+        if (!(t = stack_find(s, v->str))) {
+            /* An instance's name stands for all its resources. */
+            size_t len = strlen(v->str), found = 0;
+            for (size_t j = 0; j < s->nres; j++) {
+                if (strncmp(s->res[j]->name, v->str, len) == 0 && s->res[j]->name[len] == '.') {
+                    graph_add_dep(r, s->res[j]);
+                    found++;
+                }
+            }
+            if (!found)
+                diag_error(d, &v->loc, "depends_on: '%s' is not a resource of this stack", v->str);
+            continue;
+        }
+        graph_add_dep(r, t);
+    }
+}
+
+static void set_physical_name(struct stack *s, struct stack_res *r, struct diag *d)
+{
+    const struct attr *na = NULL;
+    const struct ynode *v;
+    char *p;
+
+    for (const struct attr *a = r->type->attrs; a->name; a++)
+        if (a->flags & ATTR_NAME)
+            na = a;
+    if (!na || !s->name)
+        return;
+    if ((v = ydoc_get(r->props, na->name)) && v->kind == YNODE_SCALAR) {
+        r->physical_name = v->str;
+        return;
+    }
+    r->physical_name = p = arena_printf(&s->arena, "%s-%s", s->name, r->name);
+    for (; *p; p++)
+        if (*p == '.' || *p == '_')
+            *p = '-';
+    if (r->type->name_max && strlen(r->physical_name) > r->type->name_max)
+        diag_error(d, &r->loc,
+                   "the name '%s' is longer than the %u characters %s allows; set '%s' to a "
+                   "shorter one",
+                   r->physical_name, r->type->name_max, r->type->name, na->name);
+}
+
+static int load(struct stack *s, const char *path, const char *text, size_t len,
+                const struct stack_options *o, struct diag *d)
+{
+    const struct ynode *root, *res;
+    struct subst_ops ops = {resolve, s};
+    struct ydoc *y;
+    size_t before = d->nerrors;
+
+    s->file = arena_strdup(&s->arena, path);
+    s->template_dir = o && o->template_dir ? arena_strdup(&s->arena, o->template_dir) : NULL;
+    if (!s->template_dir && getenv("CAIRN_TEMPLATE_DIR"))
+        s->template_dir = arena_strdup(&s->arena, getenv("CAIRN_TEMPLATE_DIR"));
+    if (!s->template_dir) {
+        /* stacks/x.yaml -> templates/ beside stacks/; x.yaml -> ./templates */
+        const char *slash = strrchr(path, '/');
+        s->template_dir =
+            slash ? arena_printf(&s->arena, "%.*s/../templates", (int)(slash - path), path)
+                  : "templates";
+    }
+    if (!(y = add_doc(s, path, text, len, d)))
+        return -1;
+    root = y->root;
+    if (!root || root->kind != YNODE_MAP) {
+        diag_error(d, root ? &root->loc : &(struct srcloc){path, 1, 1},
+                   "a stack file is a map with 'stack:' and 'resources:'");
+        return -1;
+    }
+    load_header(s, root, o, d);
+    param_parse_decls(&s->arena, ydoc_get(root, "parameters"), &s->params, &s->nparams, d);
+    bind_cli_params(s, o, d);
+    res = ydoc_get(root, "resources");
+    if (!res || res->kind != YNODE_MAP || res->n == 0) {
+        diag_error(d, res ? &res->loc : &root->loc, "a stack needs a map of resources");
+        return -1;
+    }
+    for (size_t i = 0; i < res->n; i++)
+        load_entry(s, res->keys[i], res->vals[i], d);
+    for (size_t i = 0; i < s->nres; i++) {
+        struct stack_res *r = s->res[i];
+        if (!r->broken) {
+            size_t errors = d->nerrors;
+            r->props = subst_tree(&s->arena, r->props, &ops, d);
+            /* Unresolved parameters were reported; do not report them again as references. */
+            if (d->nerrors == errors)
+                validate_resource(s, r, d);
+        }
+        link_depends_on(s, r, d);
+        set_physical_name(s, r, d);
+    }
+    if (d->nerrors == before)
+        graph_check_cycles(s, d);
+    return d->nerrors == before ? 0 : -1;
+}
+
+int stack_load(struct stack *s, const char *path, const struct stack_options *o, struct diag *d)
+{
+    return load(s, path, NULL, 0, o, d);
+}
+
+int stack_load_text(struct stack *s, const char *name, const char *text, size_t len,
+                    const struct stack_options *o, struct diag *d)
+{
+    return load(s, name, text, len, o, d);
+}
+
+struct stack_res **stack_order(struct stack *s)
+{
+    if (!s->order)
+        s->order = graph_order(s);
+    return s->order;
+}

@@ -1,0 +1,96 @@
+/*
+ * The stack model: a stack file loaded, its templates expanded, every
+ * property checked against its resource type's table, and every ${...}
+ * reference resolved into a dependency edge. What comes out is what the
+ * engine sees: low-level resources only. All of it lives in the stack's
+ * arena; the YAML trees are kept so every value still knows its file:line:col.
+ */
+#ifndef CAIRN_STACK_H
+#define CAIRN_STACK_H
+
+#include <stddef.h>
+
+#include "agent/restype.h"
+#include "agent/ydoc.h"
+#include "core/arena.h"
+#include "core/diag.h"
+
+struct stack_param {
+    const char *name;
+    enum vtype type;
+    const struct ynode *def;   /* default value, or NULL (then required) */
+    const struct ynode *value; /* value in use: given, else the default */
+    const char *doc;
+    struct srcloc loc;
+};
+
+struct stack_res {
+    const char *name;          /* logical: "vpc", "prometheus.service" */
+    const char *physical_name; /* "<stack>-<logical>" or the ATTR_NAME property; NULL if unnamed */
+    const struct restype *type;
+    struct ynode *props;       /* properties map after template expansion (never NULL) */
+    const char *instance;      /* template instance it came from, or NULL */
+    const char *template_name; /* that instance's template */
+    struct srcloc loc;         /* the resource's key in the file it was written in */
+    struct ynode *depends_on;  /* sequence of logical names, or NULL */
+    int broken;                /* its template expansion failed: kept for references only */
+    struct stack_res **deps;   /* resources this one references or depends_on, no duplicates */
+    size_t ndeps, adeps;
+};
+
+struct stack_template {
+    const char *name;
+    const struct ynode *root; /* NULL when the template could not be loaded */
+    struct stack_param *params;
+    size_t nparams;
+};
+
+struct stack_options {
+    const char *template_dir;  /* NULL: "templates" beside the stack file's stacks/ folder, or
+                                  $CAIRN_TEMPLATE_DIR */
+    const char *region;        /* --region overrides the file's region */
+    const char *const *params; /* "name=value" strings from --param, NULL-terminated; may be NULL */
+};
+
+struct stack {
+    struct arena arena;
+    struct ydoc *docs; /* the stack file first, then each template loaded */
+    size_t ndocs, adocs;
+    const char *file;
+    const char *name;
+    const char *region;       /* from the file or options; NULL when neither says */
+    const struct ynode *tags; /* map or NULL */
+    struct stack_param *params;
+    size_t nparams;
+    struct stack_res **res; /* in file order, template resources at their instance's place */
+    size_t nres, ares;
+    struct stack_template *templates; /* loaded once each */
+    size_t ntemplates, atemplates;
+    const char *template_dir;
+    struct stack_res **order; /* stack_order()'s result, once computed */
+};
+
+void stack_init(struct stack *s);
+void stack_release(struct stack *s);
+
+/* Load, expand, validate and link. Returns 0, or -1 when d holds errors (all of them, up to
+ * d's cap). Makes no network call. */
+int stack_load(struct stack *s, const char *path, const struct stack_options *opts, struct diag *d);
+
+/* The same from text in memory (tests, the fuzzer); name is used in locations. */
+int stack_load_text(struct stack *s, const char *name, const char *text, size_t len,
+                    const struct stack_options *o, struct diag *d);
+
+struct stack_res *stack_find(const struct stack *s, const char *name);
+
+/* For template expansion: a new resource (name and strings already in s->arena). */
+struct stack_res *stack_add(struct stack *s, const char *name, const struct restype *type,
+                            struct ynode *props, const struct srcloc *loc);
+/* For template expansion: load and parse another YAML file into the stack's documents. */
+struct ydoc *stack_load_doc(struct stack *s, const char *path, struct diag *d);
+
+/* Resources in dependency order (dependencies first; ties in file order). The array is in
+ * the stack's arena. Only valid after a successful stack_load (the graph is acyclic). */
+struct stack_res **stack_order(struct stack *s);
+
+#endif

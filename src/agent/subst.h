@@ -1,0 +1,34 @@
+/*
+ * Rewriting ${...} in a YAML tree. subst_tree() copies a tree and asks a
+ * resolver about every expression it meets: keep it as it is (a reference
+ * the engine resolves at apply time), replace it (a parameter, the stack's
+ * name), or fail. Template expansion and the stack pass are two resolvers.
+ */
+#ifndef CAIRN_SUBST_H
+#define CAIRN_SUBST_H
+
+#include "agent/ydoc.h"
+#include "core/arena.h"
+#include "core/diag.h"
+
+enum subst_action { SUBST_KEEP, SUBST_REPLACE, SUBST_ERROR };
+
+struct subst_ops {
+    /* expr: the text inside ${}; loc: where it is written. On SUBST_REPLACE, *out is the value
+     * (copied into the new tree; a non-scalar is only allowed when the scalar is exactly the
+     * one expression). On SUBST_ERROR the resolver has put the reason in d. */
+    enum subst_action (*resolve)(void *ctx, const char *expr, const struct srcloc *loc,
+                                 const struct ynode **out, struct diag *d);
+    void *ctx;
+};
+
+/* Copy n into a with expressions resolved. Returns the copy (also when some expressions
+ * failed: errors are in d, and the failed ones are kept as written). */
+struct ynode *subst_tree(struct arena *a, const struct ynode *n, const struct subst_ops *ops,
+                         struct diag *d);
+/* Deep copy without substitution. */
+struct ynode *subst_copy(struct arena *a, const struct ynode *n);
+/* Where byte offset off of scalar n is in the file (exact for one-line scalars). */
+struct srcloc subst_loc(const struct ynode *n, size_t off);
+
+#endif
