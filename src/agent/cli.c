@@ -16,7 +16,7 @@ const struct cli_command cli_commands[] = {
      "region and where the credentials and region came from.\n"
      "\n"
      "  --json    print one JSON object instead of text\n",
-     cmd_whoami_run},
+     cmd_whoami_run, 1},
     {"validate", "check a stack file without calling AWS",
      "usage: cairn [global options] validate FILE [options]\n"
      "\n"
@@ -24,7 +24,7 @@ const struct cli_command cli_commands[] = {
      "reference against the resource types, all without an AWS call. Every error is\n"
      "printed as file:line:col with the source line. Exit 0 when valid, 1 otherwise.\n"
      "\n" CLI_STACK_OPTIONS,
-     cmd_validate_run},
+     cmd_validate_run, 0},
     {"render", "print the stack with templates expanded (YAML or JSON)",
      "usage: cairn [global options] render FILE [--json] [options]\n"
      "\n"
@@ -33,14 +33,14 @@ const struct cli_command cli_commands[] = {
      "References to other resources stay as ${...}; sensitive values print as (sensitive).\n"
      "\n"
      "  --json              print JSON instead of YAML\n" CLI_STACK_OPTIONS,
-     cmd_render_run},
+     cmd_render_run, 0},
     {"graph", "print the dependency graph in Graphviz DOT",
      "usage: cairn [global options] graph FILE [options]\n"
      "\n"
      "Prints the stack's dependency graph in DOT, one box per resource, one cluster per\n"
      "template instance: cairn graph stacks/x.yaml | dot -Tsvg > graph.svg\n"
      "\n" CLI_STACK_OPTIONS,
-     cmd_graph_run},
+     cmd_graph_run, 0},
     {"types", "list resource types, or show one type's attributes",
      "usage: cairn [global options] types [TYPE] [--markdown]\n"
      "\n"
@@ -49,8 +49,8 @@ const struct cli_command cli_commands[] = {
      "default AWS fills in, and what it is.\n"
      "\n"
      "  --markdown          print the whole stack reference (docs/stack-reference.md)\n",
-     cmd_types_run},
-    {NULL, NULL, NULL, NULL},
+     cmd_types_run, 0},
+    {NULL, NULL, NULL, NULL, 0},
 };
 
 static const char usage[] =
@@ -241,11 +241,12 @@ int cli_main(int argc, char **argv)
         g.no_color = 1;
     if (g.debug)
         log_set_level(LOGLVL_DEBUG);
-    if (http_global_init() < 0) {
+    if (cmd->aws && http_global_init() < 0) {
         fprintf(stderr, "cairn: error: cannot initialise libcurl\n");
         return 1;
     }
     ret = cmd->run(&g, argc - i, argv + i);
-    http_global_cleanup();
+    if (cmd->aws)
+        http_global_cleanup();
     return ret;
 }

@@ -23,6 +23,7 @@ struct cli_command {
     const char *summary;
     const char *usage; /* full --help text of the command */
     int (*run)(const struct cli_global *g, int argc, char **argv);
+    int aws; /* talks to AWS: initialise libcurl first (it costs milliseconds otherwise saved) */
 };
 
 extern const struct cli_command cli_commands[];

@@ -33,6 +33,43 @@ static void type_text(const struct attr *a, char *buf, size_t n)
         snprintf(buf + strlen(buf), n - strlen(buf), " → %s", a->ref_type);
 }
 
+/* Text inside a table cell: pipes would end the cell, angle brackets would vanish as HTML. */
+static void md_text(FILE *out, const char *s)
+{
+    for (; s && *s; s++) {
+        if (*s == '|')
+            fputs("\\|", out);
+        else if (*s == '<')
+            fputs("&lt;", out);
+        else if (*s == '>')
+            fputs("&gt;", out);
+        else if (*s == '\n')
+            fputc(' ', out);
+        else
+            fputc(*s, out);
+    }
+}
+
+/* A default value in flow style: 80, [], {}, [a, b], {k: v}. */
+static void md_value(FILE *out, const struct ynode *v)
+{
+    if (v->kind == YNODE_SCALAR) {
+        md_text(out, v->str);
+        return;
+    }
+    fputc(v->kind == YNODE_MAP ? '{' : '[', out);
+    for (size_t i = 0; i < v->n; i++) {
+        if (i)
+            fputs(", ", out);
+        if (v->kind == YNODE_MAP) {
+            md_text(out, v->keys[i]->str);
+            fputs(": ", out);
+        }
+        md_value(out, v->vals[i]);
+    }
+    fputc(v->kind == YNODE_MAP ? '}' : ']', out);
+}
+
 static void md_attrs(FILE *out, const struct attr *table, const char *prefix)
 {
     char flags[80], type[120];
@@ -40,8 +77,9 @@ static void md_attrs(FILE *out, const struct attr *table, const char *prefix)
     for (const struct attr *a = table; a->name; a++) {
         flags_text(a, flags, sizeof(flags));
         type_text(a, type, sizeof(type));
-        fprintf(out, "| `%s%s` | %s | %s | %s%s%s | %s", prefix, a->name, type, flags,
-                a->def ? "`" : "", a->def ? a->def : "", a->def ? "`" : "", a->doc);
+        fprintf(out, "| `%s%s` | %s | %s | %s%s%s | ", prefix, a->name, type, flags,
+                a->def ? "`" : "", a->def ? a->def : "", a->def ? "`" : "");
+        md_text(out, a->doc);
         if (a->values) {
             fputs(" One of:", out);
             for (const char *const *v = a->values; *v; v++)
@@ -94,17 +132,23 @@ static int md_templates(FILE *out, const char *dir, struct diag *d)
         } else {
             desc = ydoc_get(t->root, "description");
             res = ydoc_get(t->root, "resources");
-            fprintf(out, "### `%s`\n\n%s\n\n", names[i],
-                    desc && desc->kind == YNODE_SCALAR ? desc->str : "");
+            fprintf(out, "### `%s`\n\n", names[i]);
+            md_text(out, desc && desc->kind == YNODE_SCALAR ? desc->str : "");
+            fputs("\n\n", out);
             fputs("| parameter | type | default | description |\n| --- | --- | --- | --- |\n", out);
             for (size_t j = 0; j < t->nparams; j++) {
                 const struct stack_param *p = &t->params[j];
-                fprintf(out, "| `%s` | %s | %s%s%s | %s |\n", p->name, vtype_name(p->type),
-                        p->def && p->def->kind == YNODE_SCALAR ? "`" : "",
-                        !p->def                        ? "(required)"
-                        : p->def->kind == YNODE_SCALAR ? p->def->str
-                                                       : ydoc_kind_name(p->def),
-                        p->def && p->def->kind == YNODE_SCALAR ? "`" : "", p->doc ? p->doc : "");
+                fprintf(out, "| `%s` | %s | ", p->name, vtype_name(p->type));
+                if (p->def) {
+                    fputc('`', out);
+                    md_value(out, p->def);
+                    fputc('`', out);
+                } else {
+                    fputs("(required)", out);
+                }
+                fputs(" | ", out);
+                md_text(out, p->doc);
+                fputs(" |\n", out);
             }
             fputs("\nResources:", out);
             for (size_t j = 0; res && j < res->n; j++) {

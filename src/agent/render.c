@@ -1,9 +1,11 @@
 #include "agent/render.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <yaml.h>
 
 /* YAML 1.2 core schema reading of an unquoted scalar, used where no table says the type. */
@@ -114,14 +116,37 @@ static int emit(yaml_emitter_t *e, yaml_event_t *ev)
     return yaml_emitter_emit(e, ev) ? 0 : -1;
 }
 
+/* Strings that a YAML reader would take for something else unless quoted: booleans of YAML
+ * 1.1 and 1.2, nulls, numbers. libyaml's emitter checks syntax only, so cairn says so. */
+static int reads_as_non_string(const char *s)
+{
+    static const char *const words[] = {"true", "false", "yes",  "no", "on", "off",
+                                        "y",    "n",     "null", "~",  ""};
+    char *end;
+
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+        if (strcasecmp(s, words[i]) == 0)
+            return 1;
+    strtod(s, &end);
+    if (*end == '\0' || strcasecmp(s, ".inf") == 0 || strcasecmp(s, ".nan") == 0)
+        return 1;
+    if (strncmp(s, "0x", 2) == 0 || strncmp(s, "0o", 2) == 0)
+        return 1;
+    /* YAML 1.1 also has dates (2012-10-17), base-60 (1:30) and 1_000: all digits and marks. */
+    return isdigit((unsigned char)s[0]) && strspn(s, "0123456789-:_.+ T") == strlen(s);
+}
+
+/* plain: a key or a number/boolean; else a string, quoted only when it must be. */
 static int emit_scalar(yaml_emitter_t *e, const char *s, int plain)
 {
     yaml_event_t ev;
+    yaml_scalar_style_t style = YAML_ANY_SCALAR_STYLE;
 
-    yaml_scalar_event_initialize(
-        &ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), plain, !plain,
-        plain ? YAML_ANY_SCALAR_STYLE
-              : (strchr(s, '\n') ? YAML_LITERAL_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE));
+    if (!plain && strchr(s, '\n'))
+        style = YAML_LITERAL_SCALAR_STYLE;
+    else if (!plain && reads_as_non_string(s))
+        style = YAML_SINGLE_QUOTED_SCALAR_STYLE;
+    yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), 1, 1, style);
     return emit(e, &ev);
 }
 

@@ -36,6 +36,7 @@ void stack_release(struct stack *s)
         free(s->res[i]->deps);
     free(s->res);
     free(s->templates);
+    free(s->broken_instances);
     arena_release(&s->arena);
     memset(s, 0, sizeof(*s));
 }
@@ -392,6 +393,48 @@ static void set_physical_name(struct stack *s, struct stack_res *r, struct diag 
                    r->physical_name, r->type->name_max, r->type->name, na->name);
 }
 
+/*
+ * References to values the file already fixes (a literal property, a physical name) are known
+ * before apply: fill them in, so render shows them and the planner compares real values. The
+ * dependency edge stays. Resources go in dependency order, so chains resolve in one pass.
+ */
+static enum subst_action resolve_known(void *ctx, const char *expr, const struct srcloc *loc,
+                                       const struct ynode **out, struct diag *d)
+{
+    struct stack *s = ctx;
+    char name[256];
+    const char *dot = strrchr(expr, '.');
+    const struct stack_res *t;
+    const struct attr *a;
+    const struct ynode *v;
+
+    if (!dot || (size_t)(dot - expr) >= sizeof(name))
+        return SUBST_KEEP;
+    snprintf(name, sizeof(name), "%.*s", (int)(dot - expr), expr);
+    if (!(t = stack_find(s, name)) || !(a = restype_attr(t->type->attrs, dot + 1)) ||
+        (a->flags & (ATTR_COMPUTED | ATTR_SENSITIVE)))
+        return SUBST_KEEP;
+    v = ydoc_get(t->props, a->name);
+    if (v && v->kind == YNODE_SCALAR && !strstr(v->str, "${")) {
+        *out = v;
+        return SUBST_REPLACE;
+    }
+    if (!v && (a->flags & ATTR_NAME) && t->physical_name) {
+        *out = ydoc_new_scalar(&s->arena, t->physical_name, strlen(t->physical_name), 1, loc);
+        return SUBST_REPLACE;
+    }
+    return SUBST_KEEP;
+}
+
+static void fill_known(struct stack *s, struct diag *d)
+{
+    struct subst_ops ops = {resolve_known, s};
+    struct stack_res **order = stack_order(s);
+
+    for (size_t i = 0; i < s->nres; i++)
+        order[i]->props = subst_tree(&s->arena, order[i]->props, &ops, d);
+}
+
 static int load(struct stack *s, const char *path, const char *text, size_t len,
                 const struct stack_options *o, struct diag *d)
 {
@@ -441,8 +484,8 @@ static int load(struct stack *s, const char *path, const char *text, size_t len,
         link_depends_on(s, r, d);
         set_physical_name(s, r, d);
     }
-    if (d->nerrors == before)
-        graph_check_cycles(s, d);
+    if (d->nerrors == before && graph_check_cycles(s, d) == 0)
+        fill_known(s, d);
     return d->nerrors == before ? 0 : -1;
 }
 

@@ -67,7 +67,9 @@ struct stack {
     struct stack_template *templates; /* loaded once each */
     size_t ntemplates, atemplates;
     const char *template_dir;
-    struct stack_res **order; /* stack_order()'s result, once computed */
+    struct stack_res **order;      /* stack_order()'s result, once computed */
+    const char **broken_instances; /* template instances whose template failed to load */
+    size_t nbroken, abroken;
 };
 
 void stack_init(struct stack *s);

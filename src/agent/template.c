@@ -108,6 +108,7 @@ struct expansion {
     const char *instance;
     const struct ynode *resources; /* the template's resources map */
     int broken;                    /* the instance's parameters are wrong */
+    int depth;                     /* defaults expanding defaults: bounded */
 };
 
 static enum subst_action resolve(void *ctx, const char *expr, const struct srcloc *loc,
@@ -131,6 +132,20 @@ static enum subst_action resolve(void *ctx, const char *expr, const struct srclo
         }
         if (!p->value)
             return SUBST_ERROR; /* missing: reported once, at the instance */
+        if (p->value == p->def) {
+            /* A default is template text: its ${...} mean the template's parameters and
+             * resources, so expand it here, not in the stack's scope. */
+            struct subst_ops ops = {resolve, x};
+            if (x->depth >= 8) {
+                diag_error(d, loc, "the defaults of template '%s' refer to each other in a loop",
+                           x->t->name);
+                return SUBST_ERROR;
+            }
+            x->depth++;
+            *out = subst_tree(&x->s->arena, p->def, &ops, d);
+            x->depth--;
+            return SUBST_REPLACE;
+        }
         *out = p->value;
         return SUBST_REPLACE;
     }
@@ -252,7 +267,7 @@ void template_expand(struct stack *s, const struct ynode *key, const struct ynod
                      struct diag *d)
 {
     const struct ynode *name = ydoc_get(entry, "template");
-    struct expansion x = {s, NULL, key->str, NULL, 0};
+    struct expansion x = {s, NULL, key->str, NULL, 0, 0};
     const struct ynode *res;
     size_t before = d->nerrors;
 
@@ -260,8 +275,12 @@ void template_expand(struct stack *s, const struct ynode *key, const struct ynod
         diag_error(d, name ? &name->loc : &key->loc, "template must be a template's name");
         return;
     }
-    if (!(x.t = template_get(s, name->str, &name->loc, d)))
+    if (!(x.t = template_get(s, name->str, &name->loc, d))) {
+        /* References to its resources would only repeat this error in other words. */
+        XGROW(s->broken_instances, s->abroken, s->nbroken + 1);
+        s->broken_instances[s->nbroken++] = key->str;
         return;
+    }
     res = ydoc_get(x.t->root, "resources");
     x.resources = res;
     bind_params(&x, key, ydoc_get(entry, "parameters"), d);

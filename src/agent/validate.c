@@ -62,6 +62,9 @@ static void bad_ref(struct ctx *c, const char *expr, const struct srcloc *loc)
     for (size_t i = 0; i < c->s->nres && n < 512; i++)
         names[n++] = c->s->res[i]->name;
     snprintf(first, sizeof(first), "%.*s", (int)len, expr);
+    for (size_t i = 0; i < c->s->nbroken; i++)
+        if (strcmp(c->s->broken_instances[i], first) == 0)
+            return; /* its template failed to load: that error is the one to read */
     if (strchr(expr, '.') == NULL) {
         diag_error(c->d, loc, "${%s} needs an attribute, as in ${%s.id}", expr, expr);
         return;
