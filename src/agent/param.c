@@ -132,7 +132,7 @@ static int parse_decl(struct arena *a, const struct ynode *key, const struct yno
     /* A bad default is reported once, against its declaration, but the parameter stays known
      * so references to it do not pile up errors. */
     if ((p->def = ydoc_get(val, "default")) && ok_type)
-        param_check_value(p, p->def, d);
+        p->bad = param_check_value(p, p->def, d) < 0;
     p->value = p->def;
     return ret;
 }

@@ -88,8 +88,8 @@ struct stack_res *stack_add(struct stack *s, const char *name, const struct rest
     return r;
 }
 
-static void unknown_key(const struct ynode *k, const char *const *keys, size_t n, const char *in,
-                        struct diag *d)
+static const char *unknown_key(const struct ynode *k, const char *const *keys, size_t n,
+                               const char *in, struct diag *d)
 {
     const char *hint = suggest_closest(k->str, keys, n);
 
@@ -97,6 +97,16 @@ static void unknown_key(const struct ynode *k, const char *const *keys, size_t n
         diag_error(d, &k->loc, "unknown key '%s' %s; did you mean '%s'?", k->str, in, hint);
     else
         diag_error(d, &k->loc, "unknown key '%s' %s", k->str, in);
+    return hint;
+}
+
+/* The key node of name in map m (errors about a whole value point at its key). */
+static const struct ynode *key_of(const struct ynode *m, const char *name)
+{
+    for (size_t i = 0; m && m->kind == YNODE_MAP && i < m->n; i++)
+        if (strcmp(m->keys[i]->str, name) == 0)
+            return m->keys[i];
+    return NULL;
 }
 
 static int valid_logical(const char *s)
@@ -199,7 +209,7 @@ static void bind_cli_params(struct stack *s, const struct stack_options *o, stru
         }
         sp->value = ydoc_new_scalar(&s->arena, eq + 1, strlen(eq + 1), 0,
                                     &(struct srcloc){"--param", 0, 0});
-        param_check_value(sp, sp->value, d);
+        sp->bad = param_check_value(sp, sp->value, d) < 0;
     }
     for (size_t i = 0; i < s->nparams; i++)
         if (!s->params[i].value)
@@ -214,6 +224,7 @@ static void load_entry(struct stack *s, const struct ynode *key, const struct yn
     const struct ynode *type, *tmpl, *props, *deps;
     const struct restype *rt;
     struct stack_res *r;
+    int props_bad = 0;
 
     for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
         if (strcmp(key->str, reserved[i]) == 0) {
@@ -239,8 +250,11 @@ static void load_entry(struct stack *s, const struct ynode *key, const struct yn
         for (j = 0; j < sizeof(entry_keys) / sizeof(entry_keys[0]); j++)
             if (strcmp(k, entry_keys[j]) == 0)
                 break;
-        if (j == sizeof(entry_keys) / sizeof(entry_keys[0]))
-            unknown_key(entry->keys[i], entry_keys, j, "in a resource", d);
+        if (j == sizeof(entry_keys) / sizeof(entry_keys[0])) {
+            const char *hint = unknown_key(entry->keys[i], entry_keys, j, "in a resource", d);
+            if (hint && strcmp(hint, "properties") == 0)
+                props_bad = 1;
+        }
     }
     type = ydoc_get(entry, "type");
     tmpl = ydoc_get(entry, "template");
@@ -255,10 +269,15 @@ static void load_entry(struct stack *s, const struct ynode *key, const struct yn
         return;
     }
     if (tmpl) {
-        if (ydoc_get(entry, "properties"))
-            diag_error(d, &ydoc_get(entry, "properties")->loc,
+        const struct ynode *params = ydoc_get(entry, "parameters");
+        if (ydoc_get(entry, "properties")) {
+            diag_error(d, &key_of(entry, "properties")->loc,
                        "a template instance takes parameters, not properties");
-        template_expand(s, key, entry, d);
+            /* Most likely meant as its parameters: read them so, not as missing ones. */
+            if (!params)
+                params = ydoc_get(entry, "properties");
+        }
+        template_expand(s, key, entry, params, d);
         return;
     }
     if (!type) {
@@ -286,10 +305,12 @@ static void load_entry(struct stack *s, const struct ynode *key, const struct yn
     if (props && props->kind != YNODE_MAP) {
         diag_error(d, &props->loc, "properties must be a map, not %s", ydoc_kind_name(props));
         props = NULL;
+        props_bad = 1;
     }
     r = stack_add(s, arena_strdup(&s->arena, key->str), rt,
                   props ? (struct ynode *)props : ydoc_new_map(&s->arena, &key->loc), &key->loc);
     r->depends_on = (struct ynode *)deps;
+    r->props_bad = props_bad;
 }
 
 /* The stack pass: ${param.*} and ${stack.*}; resource references are kept for the engine. */
@@ -304,7 +325,7 @@ static enum subst_action resolve(void *ctx, const char *expr, const struct srclo
         struct stack_param *p = param_find(s->params, s->nparams, rest);
         const char *names[64], *hint;
         size_t n = 0;
-        if (p && p->value) {
+        if (p && p->value && !p->bad) {
             *out = p->value;
             return SUBST_REPLACE;
         }
@@ -359,8 +380,16 @@ static void link_depends_on(struct stack *s, struct stack_res *r, struct diag *d
                     found++;
                 }
             }
-            if (!found)
-                diag_error(d, &v->loc, "depends_on: '%s' is not a resource of this stack", v->str);
+            if (!found) {
+                const char *names[512], *hint;
+                size_t n = 0;
+                for (size_t j = 0; j < s->nres && n < 512; j++)
+                    names[n++] = s->res[j]->name;
+                hint = suggest_closest(v->str, names, n);
+                diag_error(d, &v->loc, "depends_on: '%s' is not a resource of this stack%s%s%s",
+                           v->str, hint ? "; did you mean '" : "", hint ? hint : "",
+                           hint ? "'?" : "");
+            }
             continue;
         }
         graph_add_dep(r, t);
@@ -369,24 +398,36 @@ static void link_depends_on(struct stack *s, struct stack_res *r, struct diag *d
 
 static void set_physical_name(struct stack *s, struct stack_res *r, struct diag *d)
 {
-    const struct attr *na = NULL;
+    const struct attr *na = restype_name_attr(r->type);
     const struct ynode *v;
     char *p;
+    int given = 0;
 
-    for (const struct attr *a = r->type->attrs; a->name; a++)
-        if (a->flags & ATTR_NAME)
-            na = a;
     if (!na || !s->name)
         return;
     if ((v = ydoc_get(r->props, na->name)) && v->kind == YNODE_SCALAR) {
         r->physical_name = v->str;
-        return;
+        given = 1;
+        if (strstr(v->str, "${"))
+            return; /* known after apply */
+    } else {
+        r->physical_name = p = arena_printf(&s->arena, "%s-%s", s->name, r->name);
+        for (; *p; p++)
+            if (*p == '.' || *p == '_')
+                *p = '-';
     }
-    r->physical_name = p = arena_printf(&s->arena, "%s-%s", s->name, r->name);
-    for (; *p; p++)
-        if (*p == '.' || *p == '_')
-            *p = '-';
-    if (r->type->name_max && strlen(r->physical_name) > r->type->name_max)
+    if (!r->type->name_max || strlen(r->physical_name) <= r->type->name_max)
+        return;
+    /* Point where the user can change it: the instance for a template's name, the value for a
+     * name written out, the resource for a derived one. */
+    if (r->instance)
+        diag_error(d, &r->instance_loc,
+                   "the name '%s' of %s is longer than the %u characters %s allows",
+                   r->physical_name, r->name, r->type->name_max, r->type->name);
+    else if (given)
+        diag_error(d, &v->loc, "the name '%s' is longer than the %u characters %s allows",
+                   r->physical_name, r->type->name_max, r->type->name);
+    else
         diag_error(d, &r->loc,
                    "the name '%s' is longer than the %u characters %s allows; set '%s' to a "
                    "shorter one",
@@ -441,7 +482,7 @@ static int load(struct stack *s, const char *path, const char *text, size_t len,
     const struct ynode *root, *res;
     struct subst_ops ops = {resolve, s};
     struct ydoc *y;
-    size_t before = d->nerrors;
+    size_t before = d->nraised;
 
     s->file = arena_strdup(&s->arena, path);
     s->template_dir = o && o->template_dir ? arena_strdup(&s->arena, o->template_dir) : NULL;
@@ -475,18 +516,20 @@ static int load(struct stack *s, const char *path, const char *text, size_t len,
     for (size_t i = 0; i < s->nres; i++) {
         struct stack_res *r = s->res[i];
         if (!r->broken) {
-            size_t errors = d->nerrors;
+            size_t errors = d->nraised;
             r->props = subst_tree(&s->arena, r->props, &ops, d);
             /* Unresolved parameters were reported; do not report them again as references. */
-            if (d->nerrors == errors)
+            if (d->nraised == errors)
                 validate_resource(s, r, d);
         }
         link_depends_on(s, r, d);
         set_physical_name(s, r, d);
     }
-    if (d->nerrors == before && graph_check_cycles(s, d) == 0)
+    /* Cycles are checked even after other errors: bad references add no edges, so a cycle
+     * found is a real one, and it is worth knowing in the same run. */
+    if (graph_check_cycles(s, d) == 0 && d->nraised == before)
         fill_known(s, d);
-    return d->nerrors == before ? 0 : -1;
+    return d->nraised == before ? 0 : -1;
 }
 
 int stack_load(struct stack *s, const char *path, const struct stack_options *o, struct diag *d)

@@ -22,19 +22,22 @@ struct stack_param {
     const struct ynode *value; /* value in use: given, else the default */
     const char *doc;
     struct srcloc loc;
+    int bad; /* its value failed the type check: reported once, then not used */
 };
 
 struct stack_res {
     const char *name;          /* logical: "vpc", "prometheus.service" */
     const char *physical_name; /* "<stack>-<logical>" or the ATTR_NAME property; NULL if unnamed */
     const struct restype *type;
-    struct ynode *props;       /* properties map after template expansion (never NULL) */
-    const char *instance;      /* template instance it came from, or NULL */
-    const char *template_name; /* that instance's template */
-    struct srcloc loc;         /* the resource's key in the file it was written in */
-    struct ynode *depends_on;  /* sequence of logical names, or NULL */
-    int broken;                /* its template expansion failed: kept for references only */
-    struct stack_res **deps;   /* resources this one references or depends_on, no duplicates */
+    struct ynode *props;        /* properties map after template expansion (never NULL) */
+    const char *instance;       /* template instance it came from, or NULL */
+    const char *template_name;  /* that instance's template */
+    struct srcloc loc;          /* the resource's key in the file it was written in */
+    struct srcloc instance_loc; /* the instance's key in the stack file (template resources) */
+    struct ynode *depends_on;   /* sequence of logical names, or NULL */
+    int broken;                 /* its template expansion failed: kept for references only */
+    int props_bad;              /* properties misspelled or not a map: claim nothing missing */
+    struct stack_res **deps;    /* resources this one references or depends_on, no duplicates */
     size_t ndeps, adeps;
 };
 

@@ -45,7 +45,7 @@ static size_t list_templates(struct stack *s, const char **names, size_t max)
 static int check_template(struct stack *s, struct stack_template *t, struct diag *d)
 {
     const struct ynode *root = t->root, *name, *res;
-    size_t before = d->nerrors;
+    size_t before = d->nraised;
 
     if (!root || root->kind != YNODE_MAP) {
         diag_error(d, root ? &root->loc : NULL, "template '%s' must be a map", t->name);
@@ -66,7 +66,7 @@ static int check_template(struct stack *s, struct stack_template *t, struct diag
     if (!res || res->kind != YNODE_MAP || res->n == 0)
         diag_error(d, res ? &res->loc : &root->loc, "template '%s' needs a map of resources",
                    t->name);
-    return d->nerrors == before ? 0 : -1;
+    return d->nraised == before ? 0 : -1;
 }
 
 struct stack_template *template_get(struct stack *s, const char *name, const struct srcloc *loc,
@@ -106,6 +106,7 @@ struct expansion {
     struct stack *s;
     struct stack_template *t;
     const char *instance;
+    const struct srcloc *instance_loc;
     const struct ynode *resources; /* the template's resources map */
     int broken;                    /* the instance's parameters are wrong */
     int depth;                     /* defaults expanding defaults: bounded */
@@ -130,8 +131,8 @@ static enum subst_action resolve(void *ctx, const char *expr, const struct srclo
                        hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
             return SUBST_ERROR;
         }
-        if (!p->value)
-            return SUBST_ERROR; /* missing: reported once, at the instance */
+        if (!p->value || p->bad)
+            return SUBST_ERROR; /* missing or wrong: reported once, at the instance */
         if (p->value == p->def) {
             /* A default is template text: its ${...} mean the template's parameters and
              * resources, so expand it here, not in the stack's scope. */
@@ -154,7 +155,13 @@ static enum subst_action resolve(void *ctx, const char *expr, const struct srclo
             diag_error(d, loc, "${%s}: an instance has only a name: ${instance.name}", expr);
             return SUBST_ERROR;
         }
-        *out = ydoc_new_scalar(&x->s->arena, x->instance, strlen(x->instance), 1, loc);
+        /* Names AWS accepts have dashes, not underscores: frontend_service -> frontend-service,
+         * as in the default physical names. */
+        char *name = arena_strdup(&x->s->arena, x->instance);
+        for (char *p = name; *p; p++)
+            if (*p == '_')
+                *p = '-';
+        *out = ydoc_new_scalar(&x->s->arena, name, strlen(name), 1, loc);
         return SUBST_REPLACE;
     }
     if (strncmp(expr, "stack", len) == 0 && len == 5)
@@ -180,8 +187,10 @@ static void bind_params(struct expansion *x, const struct ynode *key, const stru
     struct stack_template *t = x->t;
 
     /* Each instance binds afresh: reset to the defaults. */
-    for (size_t i = 0; i < t->nparams; i++)
+    for (size_t i = 0; i < t->nparams; i++) {
         t->params[i].value = t->params[i].def;
+        t->params[i].bad = 0;
+    }
     if (given && given->kind != YNODE_MAP) {
         diag_error(d, &given->loc, "parameters must be a map of name to value, not %s",
                    ydoc_kind_name(given));
@@ -201,7 +210,7 @@ static void bind_params(struct expansion *x, const struct ynode *key, const stru
             continue;
         }
         p->value = given->vals[i];
-        param_check_value(p, p->value, d);
+        p->bad = param_check_value(p, p->value, d) < 0;
     }
     for (size_t i = 0; i < t->nparams; i++)
         if (!t->params[i].value)
@@ -218,7 +227,7 @@ static void expand_entry(struct expansion *x, const struct ynode *key, const str
     struct subst_ops ops = {resolve, x};
     struct ynode *copy;
     struct stack_res *r;
-    size_t before = d->nerrors;
+    size_t before = d->nraised;
     char *name;
 
     if (entry->kind != YNODE_MAP) {
@@ -244,8 +253,9 @@ static void expand_entry(struct expansion *x, const struct ynode *key, const str
     r = stack_add(x->s, name, rt, copy, &key->loc);
     /* Errors already said what is wrong; checking the half-expanded result would only repeat
      * them in other words. */
-    r->broken = x->broken || d->nerrors != before;
+    r->broken = x->broken || d->nraised != before;
     r->instance = x->instance;
+    r->instance_loc = *x->instance_loc;
     r->template_name = x->t->name;
     /* depends_on is kept as full logical names; stack.c links it with the references. */
     own_deps = ydoc_get(entry, "depends_on");
@@ -255,7 +265,12 @@ static void expand_entry(struct expansion *x, const struct ynode *key, const str
         diag_error(d, &own_deps->loc, "depends_on must be a list of resource names");
     for (size_t i = 0; own_deps && own_deps->kind == YNODE_SEQ && i < own_deps->n; i++) {
         const struct ynode *v = own_deps->vals[i];
-        char *full = arena_printf(&x->s->arena, "%s.%s", x->instance, v->str);
+        char *full;
+        if (v->kind != YNODE_SCALAR) {
+            diag_error(d, &v->loc, "depends_on lists resource names, not %s", ydoc_kind_name(v));
+            continue;
+        }
+        full = arena_printf(&x->s->arena, "%s.%s", x->instance, v->str);
         ydoc_append(&x->s->arena, r->depends_on, NULL,
                     ydoc_new_scalar(&x->s->arena, full, strlen(full), 1, &v->loc));
     }
@@ -264,12 +279,12 @@ static void expand_entry(struct expansion *x, const struct ynode *key, const str
 }
 
 void template_expand(struct stack *s, const struct ynode *key, const struct ynode *entry,
-                     struct diag *d)
+                     const struct ynode *params, struct diag *d)
 {
     const struct ynode *name = ydoc_get(entry, "template");
-    struct expansion x = {s, NULL, key->str, NULL, 0, 0};
+    struct expansion x = {s, NULL, key->str, &key->loc, NULL, 0, 0};
     const struct ynode *res;
-    size_t before = d->nerrors;
+    size_t before = d->nraised;
 
     if (!name || name->kind != YNODE_SCALAR) {
         diag_error(d, name ? &name->loc : &key->loc, "template must be a template's name");
@@ -283,8 +298,8 @@ void template_expand(struct stack *s, const struct ynode *key, const struct ynod
     }
     res = ydoc_get(x.t->root, "resources");
     x.resources = res;
-    bind_params(&x, key, ydoc_get(entry, "parameters"), d);
-    x.broken = d->nerrors != before;
+    bind_params(&x, key, params, d);
+    x.broken = d->nraised != before;
     for (size_t i = 0; i < res->n; i++)
         expand_entry(&x, res->keys[i], res->vals[i], ydoc_get(entry, "depends_on"), d);
 }

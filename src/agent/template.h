@@ -9,9 +9,10 @@
 #include "agent/stack.h"
 
 /* Expand the instance written as key: entry (a map with template, parameters, depends_on)
- * into resources named "<instance>.<local>". Errors go to d. */
+ * into resources named "<instance>.<local>", with params as its parameter values (a map, or
+ * NULL). Errors go to d. */
 void template_expand(struct stack *s, const struct ynode *key, const struct ynode *entry,
-                     struct diag *d);
+                     const struct ynode *params, struct diag *d);
 /* Load (once) and check the template file; NULL when it is missing or broken. */
 struct stack_template *template_get(struct stack *s, const char *name, const struct srcloc *loc,
                                     struct diag *d);

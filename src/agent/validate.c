@@ -5,8 +5,11 @@
 #include "agent/subst.h"
 #include "agent/suggest.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+
+#define MAX_NAMES 512
 
 struct ctx {
     struct stack *s;
@@ -14,21 +17,30 @@ struct ctx {
     struct diag *d;
 };
 
-static void unknown_attr(struct ctx *c, const struct ynode *key, const struct attr *table,
-                         const char *where)
+/* The names of a table's settable attributes, for "did you mean". */
+static size_t settable(const struct attr *table, const char **names)
 {
-    const char *names[128], *hint;
     size_t n = 0;
 
-    for (const struct attr *a = table; a->name && n < 128; a++)
+    for (const struct attr *a = table; a->name && n < MAX_NAMES; a++)
         if (!(a->flags & ATTR_COMPUTED))
             names[n++] = a->name;
-    hint = suggest_closest(key->str, names, n);
+    return n;
+}
+
+/* Reports the unknown key; returns the suggestion so a "needs X" for it is not said twice. */
+static const char *unknown_attr(struct ctx *c, const struct ynode *key, const struct attr *table,
+                                const char *where)
+{
+    const char *names[MAX_NAMES];
+    const char *hint = suggest_closest(key->str, names, settable(table, names));
+
     if (hint)
         diag_error(c->d, &key->loc, "'%s' is not an attribute of %s; did you mean '%s'?", key->str,
                    where, hint);
     else
         diag_error(c->d, &key->loc, "'%s' is not an attribute of %s", key->str, where);
+    return hint;
 }
 
 /* Find the resource an expression names: the longest dotted prefix that is a resource. */
@@ -53,13 +65,26 @@ static struct stack_res *resolve(struct ctx *c, const char *expr, const char **a
     }
 }
 
+/* The resources of instance inst, "a, b, c", for a message. */
+static void instance_members(struct ctx *c, const char *inst, char *buf, size_t n)
+{
+    size_t len = strlen(inst), used = 0;
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < c->s->nres && used + 2 < n; i++) {
+        const char *name = c->s->res[i]->name;
+        if (strncmp(name, inst, len) == 0 && name[len] == '.')
+            used += (size_t)snprintf(buf + used, n - used, "%s%s", used ? ", " : "", name);
+    }
+}
+
 static void bad_ref(struct ctx *c, const char *expr, const struct srcloc *loc)
 {
-    const char *names[512], *hint;
+    const char *names[MAX_NAMES], *hint;
     size_t n = 0, len = strcspn(expr, ".");
-    char first[128];
+    char first[128], members[512];
 
-    for (size_t i = 0; i < c->s->nres && n < 512; i++)
+    for (size_t i = 0; i < c->s->nres && n < MAX_NAMES; i++)
         names[n++] = c->s->res[i]->name;
     snprintf(first, sizeof(first), "%.*s", (int)len, expr);
     for (size_t i = 0; i < c->s->nbroken; i++)
@@ -69,21 +94,38 @@ static void bad_ref(struct ctx *c, const char *expr, const struct srcloc *loc)
         diag_error(c->d, loc, "${%s} needs an attribute, as in ${%s.id}", expr, expr);
         return;
     }
-    hint = suggest_closest(first, names, n);
-    if (!hint) {
-        /* A template instance's resources: suggest on the longer prefix. */
-        const char *dot2 = strchr(expr + len + 1, '.');
-        if (dot2) {
-            snprintf(first, sizeof(first), "%.*s", (int)(dot2 - expr), expr);
-            hint = suggest_closest(first, names, n);
-        }
+    instance_members(c, first, members, sizeof(members));
+    if (members[0] && !strchr(expr + len + 1, '.')) {
+        const struct stack_res *any = NULL;
+        for (size_t i = 0; i < c->s->nres && !any; i++)
+            if (c->s->res[i]->instance && strcmp(c->s->res[i]->instance, first) == 0)
+                any = c->s->res[i];
+        diag_error(c->d, loc,
+                   "${%s}: '%s' is an instance of template %s, not a resource; refer to one of "
+                   "its resources: %s",
+                   expr, first, any ? any->template_name : "?", members);
+        return;
     }
+    if (members[0]) {
+        /* Inside an instance: suggest on "instance.local". */
+        const char *dot2 = strchr(expr + len + 1, '.');
+        snprintf(first, sizeof(first), "%.*s", (int)(dot2 - expr), expr);
+    }
+    hint = suggest_closest(first, names, n);
     if (hint)
         diag_error(c->d, loc, "${%s} refers to '%s', which is not a resource; did you mean '%s'?",
                    expr, first, hint);
     else
         diag_error(c->d, loc, "${%s} refers to '%s', which is not a resource of this stack", expr,
                    first);
+}
+
+static int reserved(const char *expr)
+{
+    size_t len = strcspn(expr, ".");
+
+    return (len == 5 && (strncmp(expr, "param", 5) == 0 || strncmp(expr, "stack", 5) == 0)) ||
+           (len == 8 && strncmp(expr, "instance", 8) == 0);
 }
 
 /* Link every reference in scalar v; returns the target when v is exactly one reference. */
@@ -100,12 +142,14 @@ static struct stack_res *link_scalar(struct ctx *c, const struct ynode *v)
         goto out; /* reported when parameters were substituted */
     for (size_t i = 0; i < in.n; i++) {
         const struct interp_part *p = &in.parts[i];
+        const char *attr = NULL, *names[MAX_NAMES], *hint;
         struct srcloc loc;
         struct stack_res *t;
-        const char *attr = NULL;
         char first[128];
+        size_t n = 0;
 
-        if (!p->is_expr)
+        /* ${param.*}, ${stack.*} and ${instance.*} left here failed to resolve: reported. */
+        if (!p->is_expr || reserved(p->text))
             continue;
         loc = subst_loc(v, p->offset);
         if (!(t = resolve(c, p->text, &attr))) {
@@ -114,9 +158,7 @@ static struct stack_res *link_scalar(struct ctx *c, const struct ynode *v)
         }
         snprintf(first, sizeof(first), "%.*s", (int)strcspn(attr, "."), attr);
         if (!restype_attr(t->type->attrs, first)) {
-            const char *names[128], *hint;
-            size_t n = 0;
-            for (const struct attr *a = t->type->attrs; a->name && n < 128; a++)
+            for (const struct attr *a = t->type->attrs; a->name && n < MAX_NAMES; a++)
                 names[n++] = a->name;
             hint = suggest_closest(first, names, n);
             diag_error(c->d, &loc, "%s (%s) has no attribute '%s'%s%s%s", t->name, t->type->name,
@@ -132,9 +174,6 @@ out:
     return single;
 }
 
-static void check_value(struct ctx *c, const struct attr *a, const struct ynode *v, enum vtype t,
-                        const char *path);
-
 static void link_tree(struct ctx *c, const struct ynode *v)
 {
     if (v->kind == YNODE_SCALAR) {
@@ -145,50 +184,86 @@ static void link_tree(struct ctx *c, const struct ynode *v)
         link_tree(c, v->vals[i]);
 }
 
+static void check_value(struct ctx *c, const struct attr *a, const struct ynode *v,
+                        const struct srcloc *owner, enum vtype t, const char *path);
+
+/* The fields of map m; owner is the key the map hangs under (where "needs X" points). */
 static void check_fields(struct ctx *c, const struct attr *fields, const struct ynode *m,
-                         const char *path)
+                         const struct srcloc *owner, const char *path, const char *where)
 {
+    const char *hints[64];
+    size_t nhints = 0;
     char sub[256];
 
     for (size_t i = 0; i < m->n; i++) {
         const struct attr *f = restype_attr(fields, m->keys[i]->str);
+        const char *hint;
         if (!f) {
-            char where[300];
-            snprintf(where, sizeof(where), "%s (in %s)", path, c->r->type->name);
-            unknown_attr(c, m->keys[i], fields, where);
+            if ((hint = unknown_attr(c, m->keys[i], fields, where)) && nhints < 64)
+                hints[nhints++] = hint;
             continue;
         }
         if (f->flags & ATTR_COMPUTED) {
-            diag_error(c->d, &m->keys[i]->loc, "'%s' is computed by AWS and cannot be set",
-                       f->name);
+            diag_error(c->d, &m->keys[i]->loc, "'%s' of %s is computed by AWS and cannot be set",
+                       f->name, c->r->type->name);
             continue;
         }
-        snprintf(sub, sizeof(sub), "%s.%s", path, f->name);
-        check_value(c, f, m->vals[i], f->type, sub);
+        snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", f->name);
+        check_value(c, f, m->vals[i], &m->keys[i]->loc, f->type, sub);
     }
-    for (const struct attr *f = fields; f->name; f++)
-        if ((f->flags & ATTR_REQUIRED) && !ydoc_get(m, f->name))
-            diag_error(c->d, &m->loc, "%s of %s needs '%s'", path, c->r->name, f->name);
+    for (const struct attr *f = fields; f->name; f++) {
+        size_t j;
+        if (!(f->flags & ATTR_REQUIRED) || ydoc_get(m, f->name))
+            continue;
+        for (j = 0; j < nhints && strcmp(hints[j], f->name) != 0; j++)
+            ;
+        if (j < nhints)
+            continue; /* a misspelling of it was reported */
+        if (*path)
+            diag_error(c->d, owner, "%s of %s needs '%s'", path, c->r->name, f->name);
+        else
+            diag_error(c->d, owner, "%s '%s' needs the property '%s'", c->r->type->name, c->r->name,
+                       f->name);
+    }
+}
+
+static int numeric_values(const char *const *values)
+{
+    for (; *values; values++)
+        if (!isdigit((unsigned char)**values))
+            return 0;
+    return 1;
 }
 
 static void check_enum(struct ctx *c, const struct attr *a, const struct ynode *v, const char *path)
 {
-    size_t n = 0;
+    struct strbuf sb = STRBUF_INIT;
     const char *hint;
+    size_t n;
 
     for (n = 0; a->values[n]; n++)
         if (strcmp(a->values[n], v->str) == 0)
             return;
+    /* "did you mean '1'" for 10 would mislead: numbers get the whole list. */
+    if (numeric_values(a->values)) {
+        for (size_t i = 0; i < n; i++)
+            strbuf_addf(&sb, "%s%s", i ? ", " : "", a->values[i]);
+        diag_error(c->d, &v->loc, "'%s' is not a valid value for %s; valid values are %s", v->str,
+                   path, sb.buf);
+        strbuf_release(&sb);
+        return;
+    }
     hint = suggest_closest(v->str, a->values, n);
     diag_error(c->d, &v->loc, "'%s' is not a valid value for %s%s%s%s", v->str, path,
                hint ? "; did you mean '" : " (see docs/stack-reference.md)", hint ? hint : "",
                hint ? "'?" : "");
 }
 
-static void check_value(struct ctx *c, const struct attr *a, const struct ynode *v, enum vtype t,
-                        const char *path)
+static void check_value(struct ctx *c, const struct attr *a, const struct ynode *v,
+                        const struct srcloc *owner, enum vtype t, const char *path)
 {
     struct stack_res *target;
+    char where[300];
 
     if (v->kind == YNODE_SCALAR && interp_has_expr(v->str)) {
         target = link_scalar(c, v);
@@ -212,10 +287,10 @@ static void check_value(struct ctx *c, const struct attr *a, const struct ynode 
             snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
             if (a->fields)
                 check_value(c, &(struct attr){.fields = a->fields, .ref_type = a->ref_type},
-                            v->vals[i], VT_OBJECT, sub);
+                            v->vals[i], &v->vals[i]->loc, VT_OBJECT, sub);
             else
                 check_value(c, &(struct attr){.values = a->values, .ref_type = a->ref_type},
-                            v->vals[i], a->elem, sub);
+                            v->vals[i], &v->vals[i]->loc, a->elem, sub);
         }
         return;
     case VT_OBJECT:
@@ -223,7 +298,8 @@ static void check_value(struct ctx *c, const struct attr *a, const struct ynode 
             diag_error(c->d, &v->loc, "%s must be a map, not %s", path, ydoc_kind_name(v));
             return;
         }
-        check_fields(c, a->fields, v, path);
+        snprintf(where, sizeof(where), "%s (in %s)", path, c->r->type->name);
+        check_fields(c, a->fields, v, owner, path, where);
         return;
     case VT_MAP:
         if (v->kind != YNODE_MAP) {
@@ -255,25 +331,11 @@ static void check_value(struct ctx *c, const struct attr *a, const struct ynode 
 void validate_resource(struct stack *s, struct stack_res *r, struct diag *d)
 {
     struct ctx c = {s, r, d};
-    char where[160];
 
-    snprintf(where, sizeof(where), "%s", r->type->name);
-    for (size_t i = 0; i < r->props->n; i++) {
-        const struct ynode *k = r->props->keys[i];
-        const struct attr *a = restype_attr(r->type->attrs, k->str);
-        if (!a) {
-            unknown_attr(&c, k, r->type->attrs, where);
-            continue;
-        }
-        if (a->flags & ATTR_COMPUTED) {
-            diag_error(d, &k->loc, "'%s' of %s is computed by AWS and cannot be set", a->name,
-                       r->type->name);
-            continue;
-        }
-        check_value(&c, a, r->props->vals[i], a->type, a->name);
+    if (r->props_bad) {
+        /* The properties were not readable: only link what is there, claim nothing missing. */
+        link_tree(&c, r->props);
+        return;
     }
-    for (const struct attr *a = r->type->attrs; a->name; a++)
-        if ((a->flags & ATTR_REQUIRED) && !ydoc_get(r->props, a->name))
-            diag_error(d, &r->loc, "%s '%s' needs the property '%s'", r->type->name, r->name,
-                       a->name);
+    check_fields(&c, r->type->attrs, r->props, &r->loc, "", r->type->name);
 }

@@ -31,7 +31,7 @@ struct ynode {
 
 struct ydoc {
     struct arena arena;
-    const char *file; /* name used in locations */
+    const char *file;   /* name used in locations */
     struct ynode *root; /* NULL for an empty document */
 };
 

@@ -19,6 +19,7 @@ void diag_clear(struct diag *d)
     }
     d->n = 0;
     d->nerrors = 0;
+    d->nraised = 0;
     d->dropped = 0;
 }
 
@@ -34,17 +35,39 @@ void diag_release(struct diag *d)
     diag_init(d);
 }
 
+/* The same message at the same place says nothing new (a template used twice). */
+static int seen(const struct diag *d, enum diag_severity sev, const struct srcloc *loc,
+                const char *msg)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        const struct diag_entry *e = &d->v[i];
+        if (e->severity == sev && strcmp(e->msg, msg) == 0 &&
+            (e->file == NULL) == (!loc || !loc->file) &&
+            (!e->file || (strcmp(e->file, loc->file) == 0 && e->loc.line == loc->line &&
+                          e->loc.col == loc->col)))
+            return 1;
+    }
+    return 0;
+}
+
 void diag_vadd(struct diag *d, enum diag_severity sev, const struct srcloc *loc, const char *fmt,
                va_list ap)
 {
     struct strbuf sb = STRBUF_INIT;
     struct diag_entry *e;
 
-    if (sev == DIAG_ERROR && d->nerrors++ >= d->max_errors) {
-        d->dropped++;
+    strbuf_vaddf(&sb, fmt, ap);
+    if (sev == DIAG_ERROR)
+        d->nraised++;
+    if (seen(d, sev, loc, sb.buf)) {
+        strbuf_release(&sb);
         return;
     }
-    strbuf_vaddf(&sb, fmt, ap);
+    if (sev == DIAG_ERROR && d->nerrors++ >= d->max_errors) {
+        d->dropped++;
+        strbuf_release(&sb);
+        return;
+    }
     XGROW(d->v, d->alloc, d->n + 1);
     e = &d->v[d->n++];
     e->severity = sev;

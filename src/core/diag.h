@@ -36,6 +36,7 @@ struct diag {
     struct diag_entry *v;
     size_t n, alloc;
     size_t nerrors;
+    size_t nraised; /* errors raised, counting repeats that were not kept: "did this step fail?" */
     size_t max_errors; /* entries past this many errors are counted, not kept */
     size_t dropped;
     struct diag_source *src;

@@ -406,14 +406,19 @@ static void region_validation(void **state)
     assert_false(region_valid("us-east-1."));
     assert_false(region_valid("-us"));
     assert_false(region_valid("a.b/c"));
+    assert_true(region_valid("us-gov-west-1"));
+    assert_true(region_valid("eusc-de-east-1"));
+    assert_false(region_valid("us-east1"));   /* a dash is missing */
+    assert_false(region_valid("eu-west-1a")); /* a zone, not a region */
+    assert_false(region_valid("local"));
 
     diag_init(&d);
     setenv("AWS_REGION", "Europe", 1);
     assert_int_equal(region_resolve(NULL, NULL, &name, &source, &d), -1);
     assert_null(name);
     assert_null(source);
-    assert_string_equal(diag_last(&d), "invalid region 'Europe' from AWS_REGION: expected "
-                                       "lowercase letters, digits and dashes, like us-east-1");
+    assert_string_equal(diag_last(&d), "invalid region 'Europe' from AWS_REGION: expected a "
+                                       "region name such as us-east-1");
     unsetenv("AWS_REGION");
     diag_clear(&d);
     setenv("AWS_CONFIG_FILE", cfg, 1);
