@@ -53,6 +53,8 @@ int param_check_value(const struct stack_param *p, const struct ynode *v, struct
     char what[160];
 
     snprintf(what, sizeof(what), "parameter '%s'", p->name);
+    if (ydoc_is_null(v))
+        return 0; /* ~: leave out the properties that use it */
     switch (p->type) {
     case VT_LIST:
         if (v->kind == YNODE_SEQ || (v->kind == YNODE_SCALAR && interp_has_expr(v->str)))

@@ -94,8 +94,13 @@ struct ynode *subst_tree(struct arena *a, const struct ynode *n, const struct su
     if (n->kind == YNODE_SCALAR)
         return subst_scalar(a, n, ops, d);
     c = n->kind == YNODE_MAP ? ydoc_new_map(a, &n->loc) : ydoc_new_seq(a, &n->loc);
-    for (size_t i = 0; i < n->n; i++)
-        ydoc_append(a, c, n->kind == YNODE_MAP ? subst_copy(a, n->keys[i]) : NULL,
-                    subst_tree(a, n->vals[i], ops, d));
+    for (size_t i = 0; i < n->n; i++) {
+        struct ynode *nv = subst_tree(a, n->vals[i], ops, d);
+        /* A null value (~) means the key is not there: "key: ${param.x}" with x null is how a
+         * template makes a property optional. */
+        if (n->kind == YNODE_MAP && ydoc_is_null(nv))
+            continue;
+        ydoc_append(a, c, n->kind == YNODE_MAP ? subst_copy(a, n->keys[i]) : NULL, nv);
+    }
     return c;
 }

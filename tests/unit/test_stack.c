@@ -267,6 +267,31 @@ static void template_parameters_are_checked(void **state)
     stack_release(&s);
 }
 
+static void null_parameters_leave_properties_out(void **state)
+{
+    struct stack s;
+    char *out;
+    const char *text = "stack: demo\n"
+                       "parameters:\n"
+                       "  retention: {type: integer, default: ~}\n"
+                       "  kms: {type: string, default: ~}\n"
+                       "resources:\n"
+                       "  logs:\n"
+                       "    type: logs.log_group\n"
+                       "    properties:\n"
+                       "      retention_in_days: ${param.retention}\n"
+                       "      kms_key_id: ${param.kms}\n"
+                       "      log_group_class: ~\n";
+
+    assert_int_equal(load(&s, text, &out), 0);
+    assert_string_equal(out, "");
+    struct stack_res *r = stack_find(&s, "logs");
+    assert_null(ydoc_get(r->props, "retention_in_days"));
+    assert_null(ydoc_get(r->props, "kms_key_id"));
+    free(out);
+    stack_release(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -276,6 +301,7 @@ int main(void)
         cmocka_unit_test(references_must_point_at_the_right_type),
         cmocka_unit_test(templates_expand_with_parameters),
         cmocka_unit_test(template_parameters_are_checked),
+        cmocka_unit_test(null_parameters_leave_properties_out),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
