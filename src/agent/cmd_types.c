@@ -30,13 +30,11 @@ int cmd_types_run(const struct cli_global *g, int argc, char **argv)
     } else if (name) {
         const struct restype *t = registry_lookup(name);
         if (!t) {
-            const char *names[128], *hint;
-            size_t n = 0;
-            for (const struct restype *const *p = registry_types; *p && n < 128; p++)
-                names[n++] = (*p)->name;
-            hint = suggest_closest(name, names, n);
-            diag_error(&d, NULL, "unknown resource type '%s'%s%s%s", name,
-                       hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+            const char *names[128];
+            char tail[160];
+            diag_error(
+                &d, NULL, "unknown resource type '%s'%s", name,
+                suggest_tail(name, names, registry_names(names, 128), "", tail, sizeof(tail)));
             goto out;
         }
         refdoc_type_text(stdout, t);

@@ -8,6 +8,16 @@ int interp_has_expr(const char *s)
     return strstr(s, "${") != NULL;
 }
 
+int interp_valid_name(const char *s)
+{
+    if (!(*s >= 'a' && *s <= 'z'))
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+            return 0;
+    return 1;
+}
+
 int interp_is_single(const struct interp *in)
 {
     return in->n == 1 && in->parts[0].is_expr;

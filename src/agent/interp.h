@@ -27,6 +27,9 @@ struct interp {
  * malformed expression). A scalar without "${" is one literal part. */
 int interp_parse(struct arena *a, const char *s, struct interp *out, size_t *err_offset,
                  struct strbuf *why);
+/* A name ${...} can refer to: a lowercase letter, then lowercase letters, digits and '_'
+ * (resources, parameters). */
+int interp_valid_name(const char *s);
 /* Whether s contains an expression at all (cheap check before parsing). */
 int interp_has_expr(const char *s);
 /* The scalar is exactly one expression, nothing around it. */

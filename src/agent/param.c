@@ -15,16 +15,6 @@ struct stack_param *param_find(struct stack_param *v, size_t n, const char *name
     return NULL;
 }
 
-static int valid_name(const char *s)
-{
-    if (!(*s >= 'a' && *s <= 'z'))
-        return 0;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
-            return 0;
-    return 1;
-}
-
 int param_check_scalar(enum vtype t, long long min, long long max, const char *what,
                        const struct ynode *v, struct diag *d)
 {
@@ -74,9 +64,19 @@ int param_check_value(const struct stack_param *p, const struct ynode *v, struct
 }
 
 /* 1 when t names a value type; else an error with the closest name. */
+size_t param_names(const struct stack_param *v, size_t n, const char **names, size_t max)
+{
+    size_t i = 0;
+
+    for (; i < n && i < max; i++)
+        names[i] = v[i].name;
+    return i;
+}
+
 static int parse_type(const struct ynode *t, enum vtype *out, struct diag *d)
 {
-    const char *names[VT__COUNT], *hint;
+    const char *names[VT__COUNT];
+    char tail[160];
 
     if (t->kind == YNODE_SCALAR && vtype_parse(t->str, out) == 0)
         return 1;
@@ -86,11 +86,9 @@ static int parse_type(const struct ynode *t, enum vtype *out, struct diag *d)
     }
     for (int i = 0; i < VT__COUNT; i++)
         names[i] = vtype_name((enum vtype)i);
-    hint = suggest_closest(t->str, names, VT__COUNT);
-    if (hint)
-        diag_error(d, &t->loc, "unknown parameter type '%s'; did you mean '%s'?", t->str, hint);
-    else
-        diag_error(d, &t->loc, "unknown parameter type '%s' (see docs/stack-format.md)", t->str);
+    diag_error(
+        d, &t->loc, "unknown parameter type '%s'%s", t->str,
+        suggest_tail(t->str, names, VT__COUNT, " (see docs/stack-format.md)", tail, sizeof(tail)));
     return 0;
 }
 
@@ -104,7 +102,7 @@ static int parse_decl(struct arena *a, const struct ynode *key, const struct yno
     p->name = arena_strdup(a, key->str);
     p->loc = key->loc;
     p->type = VT_STRING;
-    if (!valid_name(key->str)) {
+    if (!interp_valid_name(key->str)) {
         diag_error(d, &key->loc,
                    "parameter name '%s' must start with a lowercase letter and hold only "
                    "lowercase letters, digits and '_'",
@@ -119,13 +117,12 @@ static int parse_decl(struct arena *a, const struct ynode *key, const struct yno
     }
     for (size_t i = 0; i < val->n; i++) {
         const char *k = val->keys[i]->str;
-        const char *hint;
+        char tail[160];
         if (strcmp(k, "type") == 0 || strcmp(k, "default") == 0 || strcmp(k, "description") == 0)
             continue;
-        hint = suggest_closest(k, decl_keys, 3);
-        diag_error(d, &val->keys[i]->loc, "unknown key '%s' in parameter '%s'%s%s%s", k, p->name,
-                   hint ? "; did you mean '" : " (expected type, default, description)",
-                   hint ? hint : "", hint ? "'?" : "");
+        diag_error(d, &val->keys[i]->loc, "unknown key '%s' in parameter '%s'%s", k, p->name,
+                   suggest_tail(k, decl_keys, 3, " (expected type, default, description)", tail,
+                                sizeof(tail)));
     }
     if ((t = ydoc_get(val, "type")) && !parse_type(t, &p->type, d))
         ok_type = 0;

@@ -18,5 +18,7 @@ int param_check_value(const struct stack_param *p, const struct ynode *v, struct
 int param_check_scalar(enum vtype t, long long min, long long max, const char *what,
                        const struct ynode *v, struct diag *d);
 struct stack_param *param_find(struct stack_param *v, size_t n, const char *name);
+/* Up to max parameter names into names, for "did you mean"; returns how many. */
+size_t param_names(const struct stack_param *v, size_t n, const char **names, size_t max);
 
 #endif

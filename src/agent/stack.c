@@ -1,5 +1,6 @@
 #include "agent/stack.h"
 #include "agent/graph.h"
+#include "agent/interp.h"
 #include "agent/param.h"
 #include "agent/resources/registry.h"
 #include "agent/subst.h"
@@ -74,6 +75,15 @@ struct stack_res *stack_find(const struct stack *s, const char *name)
     return NULL;
 }
 
+size_t stack_names(const struct stack *s, const char **names, size_t max)
+{
+    size_t n = 0;
+
+    for (; n < s->nres && n < max; n++)
+        names[n] = s->res[n]->name;
+    return n;
+}
+
 struct stack_res *stack_add(struct stack *s, const char *name, const struct restype *type,
                             struct ynode *props, const struct srcloc *loc)
 {
@@ -107,16 +117,6 @@ static const struct ynode *key_of(const struct ynode *m, const char *name)
         if (strcmp(m->keys[i]->str, name) == 0)
             return m->keys[i];
     return NULL;
-}
-
-static int valid_logical(const char *s)
-{
-    if (!(*s >= 'a' && *s <= 'z'))
-        return 0;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
-            return 0;
-    return 1;
 }
 
 static const char *scalar(const struct ynode *n, const char *what, struct diag *d)
@@ -232,7 +232,7 @@ static void load_entry(struct stack *s, const struct ynode *key, const struct yn
                        key->str, key->str);
             return;
         }
-    if (!valid_logical(key->str)) {
+    if (!interp_valid_name(key->str)) {
         diag_error(d, &key->loc,
                    "resource name '%s' must start with a lowercase letter and hold only lowercase "
                    "letters, digits and '_'",
@@ -288,14 +288,11 @@ static void load_entry(struct stack *s, const struct ynode *key, const struct yn
     if (!scalar(type, "type", d))
         return;
     if (!(rt = registry_lookup(type->str))) {
-        const char *names[128], *hint;
-        size_t n = 0;
-        for (const struct restype *const *t = registry_types; *t && n < 128; t++)
-            names[n++] = (*t)->name;
-        hint = suggest_closest(type->str, names, n);
-        diag_error(d, &type->loc, "unknown resource type '%s'%s%s%s", type->str,
-                   hint ? "; did you mean '" : " (cairn types lists them)", hint ? hint : "",
-                   hint ? "'?" : "");
+        const char *names[128];
+        char tail[160];
+        diag_error(d, &type->loc, "unknown resource type '%s'%s", type->str,
+                   suggest_tail(type->str, names, registry_names(names, 128),
+                                " (cairn types lists them)", tail, sizeof(tail)));
         return;
     }
     if (ydoc_get(entry, "parameters"))
@@ -323,19 +320,17 @@ static enum subst_action resolve(void *ctx, const char *expr, const struct srclo
 
     if (len == 5 && strncmp(expr, "param", 5) == 0) {
         struct stack_param *p = param_find(s->params, s->nparams, rest);
-        const char *names[64], *hint;
-        size_t n = 0;
+        const char *names[64];
+        char tail[160];
         if (p && p->value && !p->bad) {
             *out = p->value;
             return SUBST_REPLACE;
         }
         if (p)
             return SUBST_ERROR; /* reported at its declaration */
-        for (; n < s->nparams && n < 64; n++)
-            names[n] = s->params[n].name;
-        hint = suggest_closest(rest, names, n);
-        diag_error(d, loc, "the stack has no parameter '%s'%s%s%s", rest,
-                   hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+        diag_error(d, loc, "the stack has no parameter '%s'%s", rest,
+                   suggest_tail(rest, names, param_names(s->params, s->nparams, names, 64), "",
+                                tail, sizeof(tail)));
         return SUBST_ERROR;
     }
     if (len == 5 && strncmp(expr, "stack", 5) == 0) {
@@ -381,14 +376,11 @@ static void link_depends_on(struct stack *s, struct stack_res *r, struct diag *d
                 }
             }
             if (!found) {
-                const char *names[512], *hint;
-                size_t n = 0;
-                for (size_t j = 0; j < s->nres && n < 512; j++)
-                    names[n++] = s->res[j]->name;
-                hint = suggest_closest(v->str, names, n);
-                diag_error(d, &v->loc, "depends_on: '%s' is not a resource of this stack%s%s%s",
-                           v->str, hint ? "; did you mean '" : "", hint ? hint : "",
-                           hint ? "'?" : "");
+                const char *names[512];
+                char tail[160];
+                diag_error(d, &v->loc, "depends_on: '%s' is not a resource of this stack%s", v->str,
+                           suggest_tail(v->str, names, stack_names(s, names, 512), "", tail,
+                                        sizeof(tail)));
             }
             continue;
         }

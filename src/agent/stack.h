@@ -87,6 +87,8 @@ int stack_load_text(struct stack *s, const char *name, const char *text, size_t 
                     const struct stack_options *o, struct diag *d);
 
 struct stack_res *stack_find(const struct stack *s, const char *name);
+/* Up to max logical names into names, for "did you mean"; returns how many. */
+size_t stack_names(const struct stack *s, const char **names, size_t max);
 
 /* For template expansion: a new resource (name and strings already in s->arena). */
 struct stack_res *stack_add(struct stack *s, const char *name, const struct restype *type,

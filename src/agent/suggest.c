@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 static size_t min3(size_t a, size_t b, size_t c)
@@ -88,4 +89,15 @@ const char *suggest_closest(const char *word, const char *const *candidates, siz
         }
     }
     return best;
+}
+
+const char *suggest_tail(const char *word, const char *const *candidates, size_t n,
+                         const char *otherwise, char *buf, size_t size)
+{
+    const char *hint = suggest_closest(word, candidates, n);
+
+    if (!hint)
+        return otherwise;
+    snprintf(buf, size, "; did you mean '%s'?", hint);
+    return buf;
 }

@@ -16,12 +16,10 @@ static const char *const entry_keys[] = {"type", "properties", "depends_on"};
 static void unknown_key(const struct ynode *k, const char *const *keys, size_t n, const char *in,
                         struct diag *d)
 {
-    const char *hint = suggest_closest(k->str, keys, n);
+    char tail[160];
 
-    if (hint)
-        diag_error(d, &k->loc, "unknown key '%s' in %s; did you mean '%s'?", k->str, in, hint);
-    else
-        diag_error(d, &k->loc, "unknown key '%s' in %s", k->str, in);
+    diag_error(d, &k->loc, "unknown key '%s' in %s%s", k->str, in,
+               suggest_tail(k->str, keys, n, "", tail, sizeof(tail)));
 }
 
 /* The names of the templates in the directory, for "did you mean". */
@@ -85,11 +83,10 @@ struct stack_template *template_get(struct stack *s, const char *name, const str
     t->name = arena_strdup(&s->arena, name);
     path = arena_printf(&s->arena, "%s/%s.yaml", s->template_dir, name);
     if (strchr(name, '/') || strchr(name, '.') || access(path, R_OK) != 0) {
-        const char *names[64], *hint;
-        size_t n = list_templates(s, names, 64);
-        hint = suggest_closest(name, names, n);
-        diag_error(d, loc, "no template '%s' in %s%s%s%s", name, s->template_dir,
-                   hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+        const char *names[64];
+        char tail[160];
+        diag_error(d, loc, "no template '%s' in %s%s", name, s->template_dir,
+                   suggest_tail(name, names, list_templates(s, names, 64), "", tail, sizeof(tail)));
         return NULL;
     }
     if (!(y = stack_load_doc(s, path, d)))
@@ -122,13 +119,12 @@ static enum subst_action resolve(void *ctx, const char *expr, const struct srclo
     if (strncmp(expr, "param", len) == 0 && len == 5) {
         struct stack_param *p = param_find(x->t->params, x->t->nparams, rest);
         if (!p) {
-            const char *names[64], *hint;
-            size_t n = 0;
-            for (; n < x->t->nparams && n < 64; n++)
-                names[n] = x->t->params[n].name;
-            hint = suggest_closest(rest, names, n);
-            diag_error(d, loc, "template '%s' has no parameter '%s'%s%s%s", x->t->name, rest,
-                       hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+            const char *names[64];
+            char tail[160];
+            diag_error(d, loc, "template '%s' has no parameter '%s'%s", x->t->name, rest,
+                       suggest_tail(rest, names,
+                                    param_names(x->t->params, x->t->nparams, names, 64), "", tail,
+                                    sizeof(tail)));
             return SUBST_ERROR;
         }
         if (!p->value || p->bad)
@@ -199,14 +195,13 @@ static void bind_params(struct expansion *x, const struct ynode *key, const stru
     for (size_t i = 0; given && i < given->n; i++) {
         struct stack_param *p = param_find(t->params, t->nparams, given->keys[i]->str);
         if (!p) {
-            const char *names[64], *hint;
-            size_t n = 0;
-            for (; n < t->nparams && n < 64; n++)
-                names[n] = t->params[n].name;
-            hint = suggest_closest(given->keys[i]->str, names, n);
-            diag_error(d, &given->keys[i]->loc, "template '%s' has no parameter '%s'%s%s%s",
-                       t->name, given->keys[i]->str, hint ? "; did you mean '" : "",
-                       hint ? hint : "", hint ? "'?" : "");
+            const char *names[64];
+            char tail[160];
+            diag_error(d, &given->keys[i]->loc, "template '%s' has no parameter '%s'%s", t->name,
+                       given->keys[i]->str,
+                       suggest_tail(given->keys[i]->str, names,
+                                    param_names(t->params, t->nparams, names, 64), "", tail,
+                                    sizeof(tail)));
             continue;
         }
         p->value = given->vals[i];

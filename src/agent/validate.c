@@ -80,12 +80,10 @@ static void instance_members(struct ctx *c, const char *inst, char *buf, size_t 
 
 static void bad_ref(struct ctx *c, const char *expr, const struct srcloc *loc)
 {
-    const char *names[MAX_NAMES], *hint;
-    size_t n = 0, len = strcspn(expr, ".");
-    char first[128], members[512];
+    const char *names[MAX_NAMES];
+    size_t n = stack_names(c->s, names, MAX_NAMES), len = strcspn(expr, ".");
+    char first[128], members[512], tail[160];
 
-    for (size_t i = 0; i < c->s->nres && n < MAX_NAMES; i++)
-        names[n++] = c->s->res[i]->name;
     snprintf(first, sizeof(first), "%.*s", (int)len, expr);
     for (size_t i = 0; i < c->s->nbroken; i++)
         if (strcmp(c->s->broken_instances[i], first) == 0)
@@ -111,13 +109,8 @@ static void bad_ref(struct ctx *c, const char *expr, const struct srcloc *loc)
         const char *dot2 = strchr(expr + len + 1, '.');
         snprintf(first, sizeof(first), "%.*s", (int)(dot2 - expr), expr);
     }
-    hint = suggest_closest(first, names, n);
-    if (hint)
-        diag_error(c->d, loc, "${%s} refers to '%s', which is not a resource; did you mean '%s'?",
-                   expr, first, hint);
-    else
-        diag_error(c->d, loc, "${%s} refers to '%s', which is not a resource of this stack", expr,
-                   first);
+    diag_error(c->d, loc, "${%s} refers to '%s', which is not a resource%s", expr, first,
+               suggest_tail(first, names, n, " of this stack", tail, sizeof(tail)));
 }
 
 static int reserved(const char *expr)
@@ -142,10 +135,10 @@ static struct stack_res *link_scalar(struct ctx *c, const struct ynode *v)
         goto out; /* reported when parameters were substituted */
     for (size_t i = 0; i < in.n; i++) {
         const struct interp_part *p = &in.parts[i];
-        const char *attr = NULL, *names[MAX_NAMES], *hint;
+        const char *attr = NULL, *names[MAX_NAMES];
         struct srcloc loc;
         struct stack_res *t;
-        char first[128];
+        char first[128], tail[160];
         size_t n = 0;
 
         /* ${param.*}, ${stack.*} and ${instance.*} left here failed to resolve: reported. */
@@ -160,9 +153,8 @@ static struct stack_res *link_scalar(struct ctx *c, const struct ynode *v)
         if (!restype_attr(t->type->attrs, first)) {
             for (const struct attr *a = t->type->attrs; a->name && n < MAX_NAMES; a++)
                 names[n++] = a->name;
-            hint = suggest_closest(first, names, n);
-            diag_error(c->d, &loc, "%s (%s) has no attribute '%s'%s%s%s", t->name, t->type->name,
-                       first, hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+            diag_error(c->d, &loc, "%s (%s) has no attribute '%s'%s", t->name, t->type->name, first,
+                       suggest_tail(first, names, n, "", tail, sizeof(tail)));
             continue;
         }
         graph_add_dep(c->r, t);
@@ -238,7 +230,7 @@ static int numeric_values(const char *const *values)
 static void check_enum(struct ctx *c, const struct attr *a, const struct ynode *v, const char *path)
 {
     struct strbuf sb = STRBUF_INIT;
-    const char *hint;
+    char tail[160];
     size_t n;
 
     for (n = 0; a->values[n]; n++)
@@ -253,10 +245,9 @@ static void check_enum(struct ctx *c, const struct attr *a, const struct ynode *
         strbuf_release(&sb);
         return;
     }
-    hint = suggest_closest(v->str, a->values, n);
-    diag_error(c->d, &v->loc, "'%s' is not a valid value for %s%s%s%s", v->str, path,
-               hint ? "; did you mean '" : " (see docs/stack-reference.md)", hint ? hint : "",
-               hint ? "'?" : "");
+    diag_error(
+        c->d, &v->loc, "'%s' is not a valid value for %s%s", v->str, path,
+        suggest_tail(v->str, a->values, n, " (see docs/stack-reference.md)", tail, sizeof(tail)));
 }
 
 static void check_value(struct ctx *c, const struct attr *a, const struct ynode *v,

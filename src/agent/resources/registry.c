@@ -21,3 +21,12 @@ size_t registry_count(void)
 {
     return sizeof(registry_types) / sizeof(registry_types[0]) - 1;
 }
+
+size_t registry_names(const char **names, size_t max)
+{
+    size_t n = 0;
+
+    for (const struct restype *const *t = registry_types; *t && n < max; t++)
+        names[n++] = (*t)->name;
+    return n;
+}
