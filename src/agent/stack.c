@@ -20,7 +20,7 @@ static const char *const top_keys[] = {"stack", "description", "region",
                                        "tags",  "parameters",  "resources"};
 static const char *const entry_keys[] = {"type", "properties", "template", "parameters",
                                          "depends_on"};
-static const char *const reserved[] = {"param", "stack", "instance"};
+static const char *const reserved[] = {"param", "stack", "instance", "file"};
 
 void stack_init(struct stack *s)
 {
@@ -353,6 +353,13 @@ static enum subst_action resolve(void *ctx, const char *expr, const struct srclo
     if (len == 8 && strncmp(expr, "instance", 8) == 0) {
         diag_error(d, loc, "${instance.name} only means something inside a template");
         return SUBST_ERROR;
+    }
+    if (len == 4 && strncmp(expr, "file", 4) == 0) {
+        struct subst_ops ops = {resolve, s};
+        s->file_depth++;
+        *out = subst_file(&s->arena, s->template_dir, rest, loc, &ops, s->file_depth, d);
+        s->file_depth--;
+        return *out ? SUBST_REPLACE : SUBST_ERROR;
     }
     return SUBST_KEEP;
 }

@@ -71,6 +71,7 @@ struct stack {
     size_t ntemplates, atemplates;
     const char *template_dir;
     struct stack_res **order;      /* stack_order()'s result, once computed */
+    int file_depth;                /* ${file.*} inside files: bounded */
     const char **broken_instances; /* template instances whose template failed to load */
     size_t nbroken, abroken;
 };

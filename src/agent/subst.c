@@ -2,15 +2,28 @@
 #include "agent/interp.h"
 #include "core/strbuf.h"
 
+#include <errno.h>
+
 #include <string.h>
 
 struct srcloc subst_loc(const struct ynode *n, size_t off)
 {
     struct srcloc loc = n->loc;
 
-    /* A quoted scalar's location is its opening quote. Multi-line scalars keep the start. */
-    if (!memchr(n->str, '\n', n->len))
+    /* A file's text maps exactly; a quoted scalar's location is its opening quote; other
+     * multi-line scalars lost their indentation, so they keep their start. */
+    if (n->quoted == YDOC_VERBATIM) {
+        for (size_t i = 0; i < off && i < n->len; i++) {
+            if (n->str[i] == '\n') {
+                loc.line++;
+                loc.col = 1;
+            } else {
+                loc.col++;
+            }
+        }
+    } else if (!memchr(n->str, '\n', n->len)) {
         loc.col += (unsigned)off + (n->quoted ? 1 : 0);
+    }
     return loc;
 }
 
@@ -103,4 +116,35 @@ struct ynode *subst_tree(struct arena *a, const struct ynode *n, const struct su
         ydoc_append(a, c, n->kind == YNODE_MAP ? subst_copy(a, n->keys[i]) : NULL, nv);
     }
     return c;
+}
+
+struct ynode *subst_file(struct arena *a, const char *dir, const char *name,
+                         const struct srcloc *loc, const struct subst_ops *ops, int depth,
+                         struct diag *d)
+{
+    struct strbuf text;
+    struct ynode *raw, *res = NULL;
+    char *path;
+
+    if (!*name || strstr(name, "..") || name[0] == '.') {
+        diag_error(d, loc, "${file.%s}: a file is named by its name in %s/files", name, dir);
+        return NULL;
+    }
+    if (depth > 4) {
+        diag_error(d, loc, "${file.%s}: files include each other too deeply (a loop?)", name);
+        return NULL;
+    }
+    path = arena_printf(a, "%s/files/%s", dir, name);
+    strbuf_init(&text, SUBST_FILE_MAX);
+    if (strbuf_read_file(&text, path) < 0) {
+        diag_error(d, loc, "${file.%s}: cannot read '%s': %s", name, path,
+                   errno == EFBIG ? "larger than 256 KiB" : strerror(errno));
+        goto out;
+    }
+    diag_add_source(d, path, text.buf, text.len);
+    raw = ydoc_new_scalar(a, text.buf, text.len, YDOC_VERBATIM, &(struct srcloc){path, 1, 1});
+    res = subst_scalar(a, raw, ops, d);
+out:
+    strbuf_release(&text);
+    return res;
 }

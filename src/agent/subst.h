@@ -26,6 +26,17 @@ struct subst_ops {
  * failed: errors are in d, and the failed ones are kept as written). */
 struct ynode *subst_tree(struct arena *a, const struct ynode *n, const struct subst_ops *ops,
                          struct diag *d);
+#define SUBST_FILE_MAX (256u << 10)
+
+/*
+ * ${file.NAME}: the text of dir/files/NAME (a configuration file a daemon reads at start, for
+ * example), with its own ${...} resolved by ops, the scope it is used in. NULL with an error in
+ * d when the file is missing, too large or not a plain name. depth counts nested files.
+ */
+struct ynode *subst_file(struct arena *a, const char *dir, const char *name,
+                         const struct srcloc *loc, const struct subst_ops *ops, int depth,
+                         struct diag *d);
+
 /* Deep copy without substitution. */
 struct ynode *subst_copy(struct arena *a, const struct ynode *n);
 /* Where byte offset off of scalar n is in the file (exact for one-line scalars). */

@@ -162,6 +162,14 @@ static enum subst_action resolve(void *ctx, const char *expr, const struct srclo
     }
     if (strncmp(expr, "stack", len) == 0 && len == 5)
         return SUBST_KEEP;
+    if (strncmp(expr, "file", len) == 0 && len == 4) {
+        /* A template's file is rendered in the template's scope: its parameters. */
+        struct subst_ops ops = {resolve, x};
+        x->depth++;
+        *out = subst_file(&x->s->arena, x->s->template_dir, rest, loc, &ops, x->depth, d);
+        x->depth--;
+        return *out ? SUBST_REPLACE : SUBST_ERROR;
+    }
     for (size_t i = 0; i < x->resources->n; i++) {
         const char *local = x->resources->keys[i]->str;
         if (strlen(local) == len && strncmp(expr, local, len) == 0) {

@@ -118,7 +118,8 @@ static int reserved(const char *expr)
     size_t len = strcspn(expr, ".");
 
     return (len == 5 && (strncmp(expr, "param", 5) == 0 || strncmp(expr, "stack", 5) == 0)) ||
-           (len == 8 && strncmp(expr, "instance", 8) == 0);
+           (len == 8 && strncmp(expr, "instance", 8) == 0) ||
+           (len == 4 && strncmp(expr, "file", 4) == 0);
 }
 
 /* Link every reference in scalar v; returns the target when v is exactly one reference. */

@@ -639,7 +639,7 @@ struct ynode *ydoc_new_scalar(struct arena *a, const char *s, size_t len, int qu
 
     n->str = arena_strndup(a, s, len);
     n->len = len;
-    n->quoted = !!quoted;
+    n->quoted = quoted;
     return n;
 }
 

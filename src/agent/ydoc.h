@@ -15,13 +15,16 @@
 
 enum ynode_kind { YNODE_SCALAR, YNODE_MAP, YNODE_SEQ };
 
+#define YDOC_VERBATIM 2 /* value of ynode.quoted for text read verbatim from a file */
+
 struct ynode {
     enum ynode_kind kind;
     struct srcloc loc; /* first character of the node (for a map value: the value) */
     /* Scalars. */
     const char *str; /* NUL-terminated text as written, after YAML unescaping */
     size_t len;      /* may hold NULs when quoted with \0; len is authoritative */
-    int quoted;      /* '…', "…", | or >: always a string, never a number, bool or null */
+    int quoted;      /* '…', "…", | or >: always a string, never a number, bool or null;
+                      * YDOC_VERBATIM: a file's whole text, so offsets map to line:col */
     /* Maps: keys[i] (scalar nodes) -> vals[i]. Sequences: vals[i]. In source order. */
     struct ynode **keys;
     struct ynode **vals;

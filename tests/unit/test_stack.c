@@ -19,6 +19,7 @@ static char tdir[] = "/tmp/cairn-tmpl-XXXXXX";
 
 static int setup(void **state)
 {
+    char path[300];
     FILE *f;
 
     if (!mkdtemp(tdir))
@@ -45,6 +46,12 @@ static int setup(void **state)
           "      name: /web/${sg.id}\n",
           f);
     fclose(f);
+    snprintf(path, sizeof(path), "%s/files", tdir);
+    mkdir(path, 0700);
+    snprintf(path, sizeof(path), "%s/files/app.conf", tdir);
+    f = fopen(path, "w");
+    fputs("name = ${stack.name}\nport = ${param.port}\n", f);
+    fclose(f);
     return 0;
 }
 
@@ -53,6 +60,10 @@ static int teardown(void **state)
     char path[300];
     snprintf(path, sizeof(path), "%s/web.yaml", tdir);
     unlink(path);
+    snprintf(path, sizeof(path), "%s/files/app.conf", tdir);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/files", tdir);
+    rmdir(path);
     rmdir(tdir);
     return 0;
 }
@@ -292,6 +303,31 @@ static void null_parameters_leave_properties_out(void **state)
     stack_release(&s);
 }
 
+static void files_render_in_their_scope(void **state)
+{
+    struct stack s;
+    char *out;
+    const char *text = "stack: demo\n"
+                       "parameters:\n"
+                       "  port: {type: port, default: 8080}\n"
+                       "resources:\n"
+                       "  cfg:\n"
+                       "    type: secretsmanager.secret\n"
+                       "    properties:\n"
+                       "      description: ${file.app.conf}\n"
+                       "  bad:\n"
+                       "    type: secretsmanager.secret\n"
+                       "    properties:\n"
+                       "      description: ${file.nope.conf}\n";
+
+    assert_int_equal(load(&s, text, &out), -1);
+    assert_non_null(strstr(out, "t.yaml:12:20: error: ${file.nope.conf}: cannot read"));
+    assert_string_equal(ydoc_get(stack_find(&s, "cfg")->props, "description")->str,
+                        "name = demo\nport = 8080\n");
+    free(out);
+    stack_release(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -302,6 +338,7 @@ int main(void)
         cmocka_unit_test(templates_expand_with_parameters),
         cmocka_unit_test(template_parameters_are_checked),
         cmocka_unit_test(null_parameters_leave_properties_out),
+        cmocka_unit_test(files_render_in_their_scope),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
