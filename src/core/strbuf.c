@@ -1,6 +1,7 @@
 #include "strbuf.h"
 #include "xmalloc.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,19 @@ void strbuf_setlen(struct strbuf *sb, size_t len)
         len = sb->len;
     sb->len = len;
     sb->buf[len] = '\0';
+}
+
+void strbuf_trim(struct strbuf *sb)
+{
+    size_t b = 0, e = sb->len;
+
+    while (b < e && isspace((unsigned char)sb->buf[b]))
+        b++;
+    while (e > b && isspace((unsigned char)sb->buf[e - 1]))
+        e--;
+    if (b)
+        memmove(sb->buf, sb->buf + b, e - b);
+    strbuf_setlen(sb, e - b);
 }
 
 static int grow(struct strbuf *sb, size_t extra)

@@ -42,6 +42,8 @@ int strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
 int strbuf_addhex(struct strbuf *sb, const unsigned char *p, size_t n);
 
 void strbuf_setlen(struct strbuf *sb, size_t len);
+/* Remove leading and trailing whitespace. */
+void strbuf_trim(struct strbuf *sb);
 /* Hand the buffer to the caller (free() it); sb is left empty. */
 char *strbuf_detach(struct strbuf *sb, size_t *len);
 
