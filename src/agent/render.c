@@ -47,40 +47,45 @@ static json_t *typed_scalar(const struct ynode *n, enum vtype t)
     }
 }
 
-static json_t *node_json(const struct ynode *n, const struct attr *a, enum vtype t);
+static json_t *node_json(const struct ynode *n, const struct attr *a, enum vtype t, int redact);
 
-static json_t *fields_json(const struct ynode *m, const struct attr *fields)
+static json_t *fields_json(const struct ynode *m, const struct attr *fields, int redact)
 {
     json_t *o = json_object();
 
     for (size_t i = 0; i < m->n; i++) {
         const struct attr *f = fields ? restype_attr(fields, m->keys[i]->str) : NULL;
-        json_t *v = f && (f->flags & ATTR_SENSITIVE)
+        json_t *v = redact && f && (f->flags & ATTR_SENSITIVE)
                         ? json_string(RENDER_SENSITIVE)
-                        : node_json(m->vals[i], f, f ? f->type : VT_DOCUMENT);
+                        : node_json(m->vals[i], f, f ? f->type : VT_DOCUMENT, redact);
         json_object_set_new(o, m->keys[i]->str, v);
     }
     return o;
 }
 
-static json_t *node_json(const struct ynode *n, const struct attr *a, enum vtype t)
+static json_t *node_json(const struct ynode *n, const struct attr *a, enum vtype t, int redact)
 {
     json_t *arr;
 
     if (n->kind == YNODE_SCALAR)
         return a ? typed_scalar(n, t) : plain_scalar(n);
     if (n->kind == YNODE_MAP)
-        return fields_json(n, t == VT_OBJECT && a ? a->fields : NULL);
+        return fields_json(n, t == VT_OBJECT && a ? a->fields : NULL, redact);
     arr = json_array();
     for (size_t i = 0; i < n->n; i++) {
         if (a && t == VT_LIST && a->fields)
-            json_array_append_new(arr, fields_json(n->vals[i], a->fields));
+            json_array_append_new(arr, fields_json(n->vals[i], a->fields, redact));
         else if (a && t == VT_LIST)
-            json_array_append_new(arr, node_json(n->vals[i], a, a->elem));
+            json_array_append_new(arr, node_json(n->vals[i], a, a->elem, redact));
         else
-            json_array_append_new(arr, node_json(n->vals[i], NULL, VT_DOCUMENT));
+            json_array_append_new(arr, node_json(n->vals[i], NULL, VT_DOCUMENT, redact));
     }
     return arr;
+}
+
+json_t *render_props(const struct attr *table, const struct ynode *props, int redact)
+{
+    return fields_json(props, table, redact);
 }
 
 json_t *render_json(const struct stack *s)
@@ -89,7 +94,7 @@ json_t *render_json(const struct stack *s)
 
     json_object_set_new(root, "stack", json_string(s->name ? s->name : ""));
     json_object_set_new(root, "region", s->region ? json_string(s->region) : json_null());
-    json_object_set_new(root, "tags", s->tags ? node_json(s->tags, NULL, VT_MAP) : json_object());
+    json_object_set_new(root, "tags", s->tags ? node_json(s->tags, NULL, VT_MAP, 1) : json_object());
     for (size_t i = 0; i < s->nres; i++) {
         const struct stack_res *r = s->res[i];
         json_t *o = json_object(), *deps = json_array();
@@ -103,7 +108,7 @@ json_t *render_json(const struct stack *s)
         for (size_t j = 0; j < r->ndeps; j++)
             json_array_append_new(deps, json_string(r->deps[j]->name));
         json_object_set_new(o, "depends_on", deps);
-        json_object_set_new(o, "properties", fields_json(r->props, r->type->attrs));
+        json_object_set_new(o, "properties", render_props(r->type->attrs, r->props, 1));
         json_object_set_new(res, r->name, o);
     }
     json_object_set_new(root, "resources", res);

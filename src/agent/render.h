@@ -14,6 +14,9 @@
 
 #define RENDER_SENSITIVE "(sensitive)"
 
+/* A properties map as JSON typed by its attribute table (integers, booleans, nested objects).
+ * redact: sensitive values become RENDER_SENSITIVE. Caller decrefs. */
+json_t *render_props(const struct attr *table, const struct ynode *props, int redact);
 /* The expanded stack as a JSON value (typed by the attribute tables). Caller decrefs. */
 json_t *render_json(const struct stack *s);
 /* Write YAML to out. 0 or -1 (with d explaining the emitter's error). */

@@ -19,6 +19,8 @@
 #ifndef CAIRN_RESTYPE_H
 #define CAIRN_RESTYPE_H
 
+#include <jansson.h>
+
 #include "agent/vtype.h"
 
 enum attr_flag {
@@ -26,7 +28,8 @@ enum attr_flag {
     ATTR_COMPUTED = 1 << 1,  /* set by AWS, read-only: only referenced (${x.id}) */
     ATTR_REPLACE = 1 << 2,   /* changing it replaces the resource */
     ATTR_SENSITIVE = 1 << 3, /* never shown: plans and renders print (sensitive) */
-    ATTR_NAME = 1 << 4       /* receives the physical name, default <stack>-<logical> */
+    ATTR_NAME = 1 << 4,      /* receives the physical name, default <stack>-<logical> */
+    ATTR_ORDERED = 1 << 5    /* a list whose order matters (a command line); others are sets */
 };
 
 struct attr {
@@ -51,6 +54,42 @@ struct attr {
     const char *ref_type;      /* a reference here must point at this type: "ec2.vpc" */
 };
 
+struct session;
+struct live_set;
+struct live_obj;
+struct diag;
+
+/* What a write call needs besides the desired attributes. */
+struct restype_call {
+    const char *stack;         /* the stack's name: the cairn:stack tag */
+    const char *cairn_id;      /* the resource's logical name: the cairn:id tag */
+    const char *physical_name; /* the name to give it, for types that have one */
+    const json_t *tags;        /* every tag to put on it: the stack's, its own, cairn:stack and
+                                * cairn:id (an object of strings) */
+    const char *token;         /* idempotency token, the same for every run of the same stack
+                                * and resource, so a create retried after a crash adopts */
+};
+
+/*
+ * The AWS calls of a type. Attributes in and out are JSON objects named and
+ * typed as the table says; references in desired values are already resolved
+ * to live ids. Each returns 0, or -1 with the AWS error in d.
+ */
+struct restype_ops {
+    /* Every object of this type tagged cairn:stack=stack, with as few calls as the API allows
+     * (one filtered, paginated Describe). Untaggable children are found through their parents,
+     * which are in set already when the registry lists the parent type first. */
+    int (*read)(struct session *s, const char *stack, struct live_set *set, struct diag *d);
+    /* Create, tag, and add the new object to set (*out points at it). */
+    int (*create)(struct session *s, const struct restype_call *c, const json_t *desired,
+                  struct live_set *set, struct live_obj **out, struct diag *d);
+    /* Bring the named attributes of live to their desired values in place. */
+    int (*update)(struct session *s, const struct restype_call *c, const json_t *desired,
+                  struct live_obj *live, const char *const *changed, size_t nchanged,
+                  struct diag *d);
+    int (*remove)(struct session *s, const struct live_obj *live, struct diag *d);
+};
+
 struct restype {
     const char *name;    /* "ec2.vpc" */
     const char *service; /* service id from aws/service.h: "ec2" */
@@ -58,6 +97,7 @@ struct restype {
     const struct attr *attrs;
     int taggable;      /* carries cairn:stack / cairn:id and the stack's tags */
     unsigned name_max; /* longest physical name AWS accepts; 0 when the type has no name */
+    const struct restype_ops *ops; /* NULL until the type's AWS calls are written */
 };
 
 /*

@@ -1,0 +1,221 @@
+#include "agent/diff.h"
+#include "core/xmalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void diff_init(struct diff *df)
+{
+    memset(df, 0, sizeof(*df));
+}
+
+void diff_release(struct diff *df)
+{
+    for (size_t i = 0; i < df->n; i++) {
+        free(df->v[i].path);
+        json_decref(df->v[i].old);
+        json_decref(df->v[i].new);
+    }
+    free(df->v);
+    diff_init(df);
+}
+
+static json_t *scalar_of(enum vtype t, const json_t *v)
+{
+    const char *s = json_string_value(v);
+    char *end;
+
+    if (!s)
+        return json_incref((json_t *)v);
+    switch (t) {
+    case VT_INT:
+    case VT_PORT:
+    case VT_POSIX_ID: {
+        long long n = strtoll(s, &end, 10);
+        return *s && !*end ? json_integer(n) : json_incref((json_t *)v);
+    }
+    case VT_BOOL:
+        if (strcmp(s, "true") == 0)
+            return json_true();
+        if (strcmp(s, "false") == 0)
+            return json_false();
+        return json_incref((json_t *)v);
+    default:
+        return json_incref((json_t *)v);
+    }
+}
+
+static int cmp_dump(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A set: the same elements in a canonical order (by their compact JSON text). */
+static json_t *sorted(json_t *arr)
+{
+    size_t n = json_array_size(arr);
+    char **dumps = xcalloc(n ? n : 1, sizeof(*dumps));
+    json_t *out = json_array();
+
+    for (size_t i = 0; i < n; i++)
+        dumps[i] =
+            json_dumps(json_array_get(arr, i), JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    qsort(dumps, n, sizeof(*dumps), cmp_dump);
+    for (size_t i = 0; i < n; i++) {
+        json_array_append_new(out, json_loads(dumps[i], JSON_DECODE_ANY, NULL));
+        free(dumps[i]);
+    }
+    free(dumps);
+    json_decref(arr);
+    return out;
+}
+
+static json_t *normalize_fields(const struct attr *fields, const json_t *obj)
+{
+    json_t *out = json_object();
+
+    for (const struct attr *f = fields; f->name; f++) {
+        json_t *v;
+        if (f->flags & ATTR_COMPUTED)
+            continue;
+        if ((v = diff_normalize(f, json_object_get(obj, f->name))))
+            json_object_set_new(out, f->name, v);
+    }
+    if (json_object_size(out) == 0) {
+        json_decref(out);
+        return NULL;
+    }
+    return out;
+}
+
+json_t *diff_normalize(const struct attr *a, const json_t *v)
+{
+    json_t *out;
+
+    if (!v || json_is_null(v)) {
+        if (a->fields && a->type == VT_OBJECT)
+            return normalize_fields(a->fields, NULL); /* nested defaults still count */
+        if (!a->def)
+            return NULL;
+        out = json_string(a->def);
+        v = out;
+        out = scalar_of(a->type, v);
+        json_decref((json_t *)v);
+        return out;
+    }
+    switch (a->type) {
+    case VT_OBJECT:
+        return json_is_object(v) ? normalize_fields(a->fields, v) : json_incref((json_t *)v);
+    case VT_LIST: {
+        size_t i;
+        json_t *e;
+        if (!json_is_array(v))
+            return json_incref((json_t *)v);
+        if (json_array_size(v) == 0)
+            return NULL;
+        out = json_array();
+        json_array_foreach(v, i, e)
+        {
+            json_t *ne = a->fields ? normalize_fields(a->fields, e) : scalar_of(a->elem, e);
+            json_array_append_new(out, ne ? ne : json_object());
+        }
+        return (a->flags & ATTR_ORDERED) ? out : sorted(out);
+    }
+    case VT_MAP:
+        if (json_is_object(v) && json_object_size(v) == 0)
+            return NULL;
+        return json_incref((json_t *)v);
+    default:
+        return scalar_of(a->type, v);
+    }
+}
+
+/* Tags AWS adds (aws:*) are not ours to compare. */
+static json_t *our_tags(const json_t *tags)
+{
+    json_t *out = json_object(), *v;
+    const char *k;
+
+    json_object_foreach((json_t *)tags, k, v)
+    {
+        if (strncmp(k, "aws:", 4) != 0)
+            json_object_set(out, k, v);
+    }
+    if (json_object_size(out) == 0) {
+        json_decref(out);
+        return NULL;
+    }
+    return out;
+}
+
+static int has_unknown(const json_t *v)
+{
+    const char *k;
+    size_t i;
+    json_t *e;
+
+    if (json_is_string(v))
+        return strstr(json_string_value(v), "${") != NULL;
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, e)
+        {
+            if (has_unknown(e))
+                return 1;
+        }
+    } else if (json_is_object(v)) {
+        json_object_foreach((json_t *)v, k, e)
+        {
+            if (has_unknown(e))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+void diff_attrs(const struct attr *table, const json_t *desired, const json_t *live,
+                struct diff *out)
+{
+    for (const struct attr *a = table; a->name; a++) {
+        json_t *d, *l;
+        int tags = strcmp(a->name, "tags") == 0 && a->type == VT_MAP, unknown;
+        struct diff_change *c;
+
+        if (a->flags & ATTR_COMPUTED)
+            continue;
+        if (tags) {
+            d = our_tags(json_object_get(desired, a->name));
+            l = our_tags(json_object_get(live, a->name));
+        } else {
+            d = diff_normalize(a, json_object_get(desired, a->name));
+            l = diff_normalize(a, json_object_get(live, a->name));
+        }
+        /* Left out, no default, a single value: AWS chooses it (an availability zone, a
+         * private IP), so there is nothing to hold it to. Left-out lists and maps still mean
+         * "none": rules added by hand are differences. */
+        if (!d && !a->def && vtype_is_scalar(a->type) && !json_object_get(desired, a->name)) {
+            json_decref(l);
+            continue;
+        }
+        unknown = d && has_unknown(d);
+        if (!unknown && ((!d && !l) || (d && l && json_equal(d, l)))) {
+            json_decref(d);
+            json_decref(l);
+            continue;
+        }
+        XGROW(out->v, out->alloc, out->n + 1);
+        c = &out->v[out->n++];
+        c->path = xstrdup(a->name);
+        c->old = l;
+        c->new = d;
+        c->flags = a->flags;
+        c->unknown = unknown;
+    }
+}
+
+int diff_replaces(const struct diff *df)
+{
+    for (size_t i = 0; i < df->n; i++)
+        if (df->v[i].flags & ATTR_REPLACE)
+            return 1;
+    return 0;
+}

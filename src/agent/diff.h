@@ -1,0 +1,42 @@
+/*
+ * Desired against live, attribute by attribute, after normalizing what AWS
+ * fills in or reorders: omitted values mean the table's default, lists are
+ * sets unless the attribute says order matters, an empty list or map is the
+ * same as none, numbers and booleans compare by value, JSON documents by
+ * content, and tags ignore the aws:* keys AWS adds. Generic: it reads only
+ * the attribute tables.
+ */
+#ifndef CAIRN_DIFF_H
+#define CAIRN_DIFF_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "agent/restype.h"
+
+struct diff_change {
+    char *path;     /* "cidr_block", "health_check.path" */
+    json_t *old;    /* live value, normalized (NULL: absent) */
+    json_t *new;    /* desired value, normalized (NULL: absent) */
+    unsigned flags; /* the attribute's flags: ATTR_REPLACE, ATTR_SENSITIVE */
+    int unknown;    /* the desired value is known only after apply */
+};
+
+struct diff {
+    struct diff_change *v;
+    size_t n, alloc;
+};
+
+void diff_init(struct diff *df);
+void diff_release(struct diff *df);
+
+/* Append one change per settable attribute of table that differs. Computed attributes are
+ * skipped. A desired string still holding "${" is unknown: always a change. */
+void diff_attrs(const struct attr *table, const json_t *desired, const json_t *live,
+                struct diff *out);
+/* The normalized form of value v of attribute a (new reference, or NULL for "absent"). */
+json_t *diff_normalize(const struct attr *a, const json_t *v);
+/* Whether any change forces a replacement. */
+int diff_replaces(const struct diff *df);
+
+#endif

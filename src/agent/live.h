@@ -1,0 +1,41 @@
+/*
+ * What exists in AWS, as cairn sees it: one live_obj per AWS object the stack
+ * owns, found by its cairn:stack tag (or through its parent for untaggable
+ * children such as routes). Attributes are JSON, named and typed as in the
+ * resource type's table, so the planner compares them with the desired
+ * values directly. No state file: this set is re-read on every run.
+ */
+#ifndef CAIRN_LIVE_H
+#define CAIRN_LIVE_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "agent/restype.h"
+
+struct live_obj {
+    const struct restype *type;
+    char *id;       /* what ${x.id} gives: vpc-..., rtbassoc-..., an ARN where the API has no id */
+    char *cairn_id; /* the cairn:id tag: the logical name ("network.vpc"); NULL if untagged */
+    json_t *attrs;  /* {"cidr_block": "10.0.0.0/16", "tags": {...}, "id": "vpc-..."} (owned):
+                     * every attribute of the table AWS reports, computed ones (id) included */
+};
+
+struct live_set {
+    struct live_obj *v;
+    size_t n, alloc;
+};
+
+void live_set_init(struct live_set *set);
+void live_set_release(struct live_set *set);
+
+/* A new object of type t (id and cairn_id copied; attrs taken over, may be NULL: {}). */
+struct live_obj *live_set_add(struct live_set *set, const struct restype *t, const char *id,
+                              const char *cairn_id, json_t *attrs);
+/* The object of type t with this cairn:id, or NULL. */
+struct live_obj *live_find(const struct live_set *set, const struct restype *t,
+                           const char *cairn_id);
+/* The object of type t with this id, or NULL. */
+struct live_obj *live_find_id(const struct live_set *set, const struct restype *t, const char *id);
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * The planner: desired (a loaded stack) against live (what the reads found)
+ * into actions, each with its changes and the reason for its kind. Pure
+ * logic: no AWS call, so the unit tests need no network.
+ */
+#ifndef CAIRN_PLAN_H
+#define CAIRN_PLAN_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "agent/diff.h"
+#include "agent/live.h"
+#include "agent/stack.h"
+
+enum plan_kind { PLAN_NOOP, PLAN_CREATE, PLAN_UPDATE, PLAN_REPLACE, PLAN_DELETE, PLAN__KINDS };
+
+struct plan_action {
+    enum plan_kind kind;
+    struct stack_res *res; /* NULL for a delete */
+    struct live_obj *live; /* NULL for a create */
+    json_t *desired;       /* attributes to create or update to, references resolved where
+                            * known (NULL for a delete) */
+    struct diff changes;   /* update and replace: what differs */
+};
+
+struct plan {
+    struct plan_action *v; /* creates and updates in dependency order, then deletes in reverse */
+    size_t n, alloc;
+    size_t count[PLAN__KINDS];
+};
+
+void plan_init(struct plan *p);
+void plan_release(struct plan *p);
+
+/* Plan s against live. 0, or -1 with d saying why (a live object of the wrong type holds a
+ * resource's cairn:id, for example). */
+int plan_build(struct plan *p, struct stack *s, const struct live_set *live, struct diag *d);
+/* Whether anything would change. */
+int plan_has_changes(const struct plan *p);
+
+const char *plan_kind_name(enum plan_kind k); /* "create", "update", ... */
+
+/* Terraform-like text: + create, ~ update, -/+ replace, - delete; attribute old -> new;
+ * sensitive values hidden; colour when color is set. */
+void plan_print(const struct plan *p, FILE *out, int color);
+/* The plan for machines (docs/commands.md documents the shape). Caller decrefs. */
+json_t *plan_json(const struct plan *p);
+
+#endif

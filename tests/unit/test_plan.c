@@ -1,0 +1,255 @@
+/* The planner and the diff: desired against a live set built by hand, no network. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/plan.h"
+#include "agent/resources/registry.h"
+
+static const char *const stack_text =
+    "stack: demo\n"
+    "region: us-east-1\n"
+    "tags: {Project: demo}\n"
+    "resources:\n"
+    "  vpc:\n"
+    "    type: ec2.vpc\n"
+    "    properties: {cidr_block: 10.0.0.0/16, enable_dns_hostnames: true}\n"
+    "  subnet:\n"
+    "    type: ec2.subnet\n"
+    "    properties: {vpc_id: '${vpc.id}', cidr_block: 10.0.1.0/24}\n"
+    "  sg:\n"
+    "    type: ec2.security_group\n"
+    "    properties:\n"
+    "      description: web\n"
+    "      vpc_id: ${vpc.id}\n"
+    "      ingress:\n"
+    "        - {port: 443, cidr_blocks: [0.0.0.0/0]}\n"
+    "        - {port: 80, cidr_blocks: [10.0.0.0/8, 0.0.0.0/0]}\n";
+
+struct fixture {
+    struct stack s;
+    struct live_set live;
+    struct plan p;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    struct stack_options o = {"/nonexistent", NULL, NULL};
+    struct diag d;
+
+    diag_init(&d);
+    stack_init(&f->s);
+    if (stack_load_text(&f->s, "t.yaml", stack_text, strlen(stack_text), &o, &d) < 0) {
+        diag_print(&d, stderr, "test");
+        return -1;
+    }
+    diag_release(&d);
+    live_set_init(&f->live);
+    plan_init(&f->p);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    plan_release(&f->p);
+    live_set_release(&f->live);
+    stack_release(&f->s);
+    free(f);
+    return 0;
+}
+
+static json_t *tags(const char *id)
+{
+    return json_pack("{s:s, s:s, s:s, s:s}", "Project", "demo", "cairn:stack", "demo", "cairn:id",
+                     id, "aws:cloudformation:stack-name", "ignored");
+}
+
+/* What a read of the stack as AWS reports it would give: defaults filled in, lists reordered. */
+static void live_as_applied(struct live_set *live)
+{
+    live_set_add(live, registry_lookup("ec2.vpc"), "vpc-1", "vpc",
+                 json_pack("{s:s, s:s, s:b, s:b, s:b, s:o, s:s}", "cidr_block", "10.0.0.0/16",
+                           "instance_tenancy", "default", "enable_dns_support", 1,
+                           "enable_dns_hostnames", 1, "enable_network_address_usage_metrics", 0,
+                           "tags", tags("vpc"), "id", "vpc-1"));
+    live_set_add(live, registry_lookup("ec2.subnet"), "subnet-1", "subnet",
+                 json_pack("{s:s, s:s, s:s, s:b, s:o, s:s}", "vpc_id", "vpc-1", "cidr_block",
+                           "10.0.1.0/24", "availability_zone", "us-east-1a",
+                           "map_public_ip_on_launch", 0, "tags", tags("subnet"), "id", "subnet-1"));
+    live_set_add(live, registry_lookup("ec2.security_group"), "sg-1", "sg",
+                 json_pack("{s:s, s:s, s:s, s:[{s:s,s:i,s:[s,s]},{s:s,s:i,s:[s]}], s:o, s:s}",
+                           "name", "demo-sg", "description", "web", "vpc_id", "vpc-1", "ingress",
+                           "protocol", "tcp", "port", 80, "cidr_blocks", "0.0.0.0/0", "10.0.0.0/8",
+                           "protocol", "tcp", "port", 443, "cidr_blocks", "0.0.0.0/0", "tags",
+                           tags("sg"), "id", "sg-1"));
+}
+
+static void everything_is_created_from_nothing(void **state)
+{
+    struct fixture *f = *state;
+
+    assert_int_equal(plan_build(&f->p, &f->s, &f->live, NULL), 0);
+    assert_int_equal(f->p.count[PLAN_CREATE], 3);
+    assert_true(plan_has_changes(&f->p));
+    /* The subnet's VPC id is known only after the VPC exists. */
+    assert_string_equal(json_string_value(json_object_get(f->p.v[1].desired, "vpc_id")),
+                        "${vpc.id}");
+    /* Tags: the stack's, cairn:stack and cairn:id. */
+    json_t *t = json_object_get(f->p.v[0].desired, "tags");
+    assert_string_equal(json_string_value(json_object_get(t, "Project")), "demo");
+    assert_string_equal(json_string_value(json_object_get(t, "cairn:stack")), "demo");
+    assert_string_equal(json_string_value(json_object_get(t, "cairn:id")), "vpc");
+}
+
+static void an_applied_stack_plans_no_change(void **state)
+{
+    struct fixture *f = *state;
+
+    live_as_applied(&f->live);
+    assert_int_equal(plan_build(&f->p, &f->s, &f->live, NULL), 0);
+    for (size_t i = 0; i < f->p.n; i++)
+        if (f->p.v[i].kind != PLAN_NOOP) {
+            char *out = NULL;
+            size_t len = 0;
+            FILE *m = open_memstream(&out, &len);
+            plan_print(&f->p, m, 0);
+            fclose(m);
+            fail_msg("expected no change, got:\n%s", out);
+        }
+    assert_false(plan_has_changes(&f->p));
+    assert_int_equal(f->p.count[PLAN_NOOP], 3);
+}
+
+static void changes_become_the_right_actions(void **state)
+{
+    struct fixture *f = *state;
+    struct live_obj *sub, *sg;
+    char *out = NULL;
+    size_t len = 0;
+    FILE *m;
+
+    live_as_applied(&f->live);
+    sub = live_find(&f->live, registry_lookup("ec2.subnet"), "subnet");
+    json_object_set_new(sub->attrs, "cidr_block", json_string("10.0.9.0/24"));
+    sg = live_find(&f->live, registry_lookup("ec2.security_group"), "sg");
+    /* A rule added by hand: port 22 from anywhere. */
+    json_array_append_new(
+        json_object_get(sg->attrs, "ingress"),
+        json_pack("{s:s,s:i,s:[s]}", "protocol", "tcp", "port", 22, "cidr_blocks", "0.0.0.0/0"));
+    /* Tagged with the stack, gone from the file. */
+    live_set_add(&f->live, registry_lookup("ec2.vpc"), "vpc-9", "old_vpc",
+                 json_pack("{s:s}", "cidr_block", "10.9.0.0/16"));
+    assert_int_equal(plan_build(&f->p, &f->s, &f->live, NULL), 0);
+    assert_int_equal(f->p.count[PLAN_NOOP], 1);
+    assert_int_equal(f->p.count[PLAN_REPLACE], 1);
+    assert_int_equal(f->p.count[PLAN_UPDATE], 1);
+    assert_int_equal(f->p.count[PLAN_DELETE], 1);
+    assert_int_equal(f->p.v[1].kind, PLAN_REPLACE);
+    assert_int_equal(f->p.v[1].changes.n, 1);
+    assert_string_equal(f->p.v[1].changes.v[0].path, "cidr_block");
+    assert_int_equal(f->p.v[2].kind, PLAN_UPDATE);
+    assert_string_equal(f->p.v[2].changes.v[0].path, "ingress");
+    assert_int_equal(f->p.v[3].kind, PLAN_DELETE);
+
+    m = open_memstream(&out, &len);
+    plan_print(&f->p, m, 0);
+    fclose(m);
+    assert_non_null(strstr(out, "-/+ subnet (ec2.subnet) subnet-1  # replaced: cidr_block cannot "
+                                "change in place\n"
+                                "      cidr_block: \"10.0.9.0/24\" -> \"10.0.1.0/24\"\n"));
+    assert_non_null(strstr(out, "  ~ sg (ec2.security_group) sg-1\n"));
+    assert_non_null(strstr(out, "  - old_vpc (ec2.vpc) vpc-9  # not in the stack file\n"));
+    assert_non_null(strstr(out, "Plan: 0 to create, 1 to update, 1 to replace, 1 to delete, 1 "
+                                "unchanged.\n"));
+    free(out);
+
+    json_t *j = plan_json(&f->p);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "summary"), "replace")),
+                     1);
+    json_t *a = json_array_get(json_object_get(j, "actions"), 1);
+    assert_string_equal(json_string_value(json_object_get(a, "action")), "replace");
+    assert_true(json_is_true(
+        json_object_get(json_array_get(json_object_get(a, "changes"), 0), "forces_replacement")));
+    json_decref(j);
+}
+
+static void a_replaced_dependency_makes_references_unknown(void **state)
+{
+    struct fixture *f = *state;
+    struct live_obj *vpc;
+
+    live_as_applied(&f->live);
+    vpc = live_find(&f->live, registry_lookup("ec2.vpc"), "vpc");
+    json_object_set_new(vpc->attrs, "cidr_block", json_string("10.1.0.0/16"));
+    assert_int_equal(plan_build(&f->p, &f->s, &f->live, NULL), 0);
+    assert_int_equal(f->p.v[0].kind, PLAN_REPLACE);
+    /* vpc_id of the subnet and the group: known after apply, and both force replacement. */
+    assert_int_equal(f->p.v[1].kind, PLAN_REPLACE);
+    assert_true(f->p.v[1].changes.v[0].unknown);
+    assert_int_equal(f->p.v[2].kind, PLAN_REPLACE);
+}
+
+static void normalization_cases(void **state)
+{
+    /* Table-driven: attribute, desired, live, equal? */
+    static const struct attr list = {.name = "l", .type = VT_LIST, .elem = VT_STRING};
+    static const struct attr ordered = {
+        .name = "c", .type = VT_LIST, .elem = VT_STRING, .flags = ATTR_ORDERED};
+    static const struct attr port = {.name = "p", .type = VT_PORT};
+    static const struct attr flag = {.name = "b", .type = VT_BOOL, .def = "false"};
+    static const struct attr map = {.name = "m", .type = VT_MAP};
+    static const struct attr doc = {.name = "d", .type = VT_DOCUMENT};
+    static const struct {
+        const struct attr *a;
+        const char *desired, *live;
+        int equal;
+    } cases[] = {
+        {&list, "[\"a\",\"b\"]", "[\"b\",\"a\"]", 1},
+        {&list, "[]", "null", 1},
+        {&list, "[\"a\"]", "[\"a\",\"a\"]", 0},
+        {&ordered, "[\"a\",\"b\"]", "[\"b\",\"a\"]", 0},
+        {&port, "\"80\"", "80", 1},
+        {&port, "80", "8080", 0},
+        {&flag, "null", "false", 1},
+        {&flag, "\"true\"", "true", 1},
+        {&flag, "null", "true", 0},
+        {&map, "{}", "null", 1},
+        {&doc, "{\"a\":1,\"b\":[1,2]}", "{\"b\":[1,2],\"a\":1}", 1},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *d = json_loads(cases[i].desired, JSON_DECODE_ANY, NULL);
+        json_t *l = json_loads(cases[i].live, JSON_DECODE_ANY, NULL);
+        json_t *nd = diff_normalize(cases[i].a, d), *nl = diff_normalize(cases[i].a, l);
+        int eq = (!nd && !nl) || (nd && nl && json_equal(nd, nl));
+        if (eq != cases[i].equal)
+            fail_msg("case %zu: %s vs %s: expected %s", i, cases[i].desired, cases[i].live,
+                     cases[i].equal ? "equal" : "different");
+        json_decref(d);
+        json_decref(l);
+        json_decref(nd);
+        json_decref(nl);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(everything_is_created_from_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(an_applied_stack_plans_no_change, setup, teardown),
+        cmocka_unit_test_setup_teardown(changes_become_the_right_actions, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_replaced_dependency_makes_references_unknown, setup,
+                                        teardown),
+        cmocka_unit_test(normalization_cases),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
