@@ -94,7 +94,8 @@ json_t *render_json(const struct stack *s)
 
     json_object_set_new(root, "stack", json_string(s->name ? s->name : ""));
     json_object_set_new(root, "region", s->region ? json_string(s->region) : json_null());
-    json_object_set_new(root, "tags", s->tags ? node_json(s->tags, NULL, VT_MAP, 1) : json_object());
+    json_object_set_new(root, "tags",
+                        s->tags ? node_json(s->tags, NULL, VT_MAP, 1) : json_object());
     for (size_t i = 0; i < s->nres; i++) {
         const struct stack_res *r = s->res[i];
         json_t *o = json_object(), *deps = json_array();
