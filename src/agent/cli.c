@@ -41,6 +41,18 @@ const struct cli_command cli_commands[] = {
      "template instance: cairn graph stacks/x.yaml | dot -Tsvg > graph.svg\n"
      "\n" CLI_STACK_OPTIONS,
      cmd_graph_run, 0},
+    {"plan", "show what up would change in AWS, without changing it",
+     "usage: cairn [global options] plan FILE [--json] [--detailed-exitcode] [options]\n"
+     "\n"
+     "Reads what the stack owns in AWS (found by its cairn:stack tag, no state file),\n"
+     "compares it with the file after normalizing what AWS fills in or reorders, and\n"
+     "prints each resource to create (+), update in place (~), replace (-/+) or delete\n"
+     "(-, tagged with the stack but no longer in the file), with each attribute's old\n"
+     "and new value. Sensitive values are hidden. Makes no change.\n"
+     "\n"
+     "  --json               print the plan as JSON (docs/commands.md has the shape)\n"
+     "  --detailed-exitcode  exit 0 with no changes, 2 with changes, 1 on error\n" CLI_STACK_OPTIONS,
+     cmd_plan_run, 1},
     {"types", "list resource types, or show one type's attributes",
      "usage: cairn [global options] types [TYPE] [--markdown]\n"
      "\n"

@@ -34,6 +34,7 @@ int cmd_validate_run(const struct cli_global *g, int argc, char **argv);
 int cmd_render_run(const struct cli_global *g, int argc, char **argv);
 int cmd_graph_run(const struct cli_global *g, int argc, char **argv);
 int cmd_types_run(const struct cli_global *g, int argc, char **argv);
+int cmd_plan_run(const struct cli_global *g, int argc, char **argv);
 
 /* Arguments of the commands that read a stack file. */
 struct cli_stack_args {

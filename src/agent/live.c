@@ -1,4 +1,5 @@
 #include "agent/live.h"
+#include "agent/resources/registry.h"
 #include "core/xmalloc.h"
 
 #include <stdlib.h>
@@ -49,4 +50,12 @@ struct live_obj *live_find_id(const struct live_set *set, const struct restype *
         if (set->v[i].type == t && set->v[i].id && strcmp(set->v[i].id, id) == 0)
             return &set->v[i];
     return NULL;
+}
+
+int live_read_all(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+{
+    for (const struct restype *const *t = registry_types; *t; t++)
+        if ((*t)->ops && (*t)->ops->read && (*t)->ops->read(s, stack, set, d) < 0)
+            return -1;
+    return 0;
 }

@@ -38,4 +38,11 @@ struct live_obj *live_find(const struct live_set *set, const struct restype *t,
 /* The object of type t with this id, or NULL. */
 struct live_obj *live_find_id(const struct live_set *set, const struct restype *t, const char *id);
 
+struct session;
+struct diag;
+
+/* Read every object the stack owns, for every resource type whose AWS calls exist, in registry
+ * order (parents before children). 0, or -1 with d saying which read failed. */
+int live_read_all(struct session *s, const char *stack, struct live_set *set, struct diag *d);
+
 #endif
