@@ -97,6 +97,13 @@ json_t *diff_normalize(const struct attr *a, const json_t *v)
             return normalize_fields(a->fields, NULL); /* nested defaults still count */
         if (!a->def)
             return NULL;
+        if (!vtype_is_scalar(a->type)) {
+            /* A list or map default is written as JSON in the table. */
+            json_t *parsed = json_loads(a->def, JSON_DECODE_ANY, NULL);
+            out = parsed ? diff_normalize(a, parsed) : NULL;
+            json_decref(parsed);
+            return out;
+        }
         out = json_string(a->def);
         v = out;
         out = scalar_of(a->type, v);

@@ -37,7 +37,8 @@ struct attr {
     enum vtype type;
     unsigned flags;
     /*
-     * The value an omitted scalar means, as scalar text; NULL for none. Usually
+     * The value an omitted attribute means, as scalar text (JSON text for a list
+     * or map, such as a security group's default egress rule); NULL for none. Usually
      * what AWS fills in; where cairn's default differs from AWS's (efs
      * encrypted, ecs network_mode awsvpc, launch_type FARGATE) the doc says so.
      * Creates send it and the planner normalizes an omitted value to it, so

@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <jansson.h>
 #include <stdint.h>
 #include <cmocka.h>
 
@@ -97,9 +98,14 @@ static void check_default(struct check *c, const struct attr *a, const char *pat
         problem(c, path, "required, yet has a default");
     if (a->flags & ATTR_COMPUTED)
         problem(c, path, "computed, yet has a default");
-    if (!vtype_is_scalar(a->type))
-        problem(c, path, "a %s cannot have a scalar default", vtype_name(a->type));
-    else if (vtype_check(a->type, a->def, a->min, a->max, &why) < 0)
+    if (!vtype_is_scalar(a->type)) {
+        /* Lists and maps write their default as JSON of their own kind. */
+        json_t *j = json_loads(a->def, JSON_DECODE_ANY, NULL);
+        if (!j || (a->type == VT_LIST ? !json_is_array(j) : !json_is_object(j)))
+            problem(c, path, "the default of a %s must be a JSON %s", vtype_name(a->type),
+                    a->type == VT_LIST ? "array" : "object");
+        json_decref(j);
+    } else if (vtype_check(a->type, a->def, a->min, a->max, &why) < 0)
         problem(c, path, "default '%s' is not a valid %s: %s", a->def, vtype_name(a->type),
                 why.buf ? why.buf : "");
     else if (a->values && !in_list(a->values, a->def))
