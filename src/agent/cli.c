@@ -6,6 +6,7 @@
 #include "core/log.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 const struct cli_command cli_commands[] = {
@@ -53,6 +54,26 @@ const struct cli_command cli_commands[] = {
      "  --json               print the plan as JSON (docs/commands.md has the shape)\n"
      "  --detailed-exitcode  exit 0 with no changes, 2 with changes, 1 on error\n" CLI_STACK_OPTIONS,
      cmd_plan_run, 1},
+    {"up", "create or change in AWS what the stack file says",
+     "usage: cairn [global options] up FILE [--yes] [options]\n"
+     "\n"
+     "Plans as 'cairn plan' does, shows the plan, asks for confirmation on a terminal\n"
+     "(--yes skips it; with no terminal and no --yes, up refuses), then applies: removals\n"
+     "first, dependants before what they depend on, then creates and updates in\n"
+     "dependency order, one line per resource. When one resource fails, what depends on it\n"
+     "is skipped, everything else goes on, and the exit status is 1; running up again\n"
+     "converges. Running it on an applied stack changes nothing.\n"
+     "\n"
+     "  --yes                apply without asking\n" CLI_STACK_OPTIONS,
+     cmd_up_run, 1},
+    {"destroy", "delete everything the stack owns in AWS",
+     "usage: cairn [global options] destroy FILE [--yes] [options]\n"
+     "\n"
+     "Reads everything tagged cairn:stack=<stack> and deletes it, dependants first, with the\n"
+     "same confirmation rule as up.\n"
+     "\n"
+     "  --yes                delete without asking\n" CLI_STACK_OPTIONS,
+     cmd_destroy_run, 1},
     {"types", "list resource types, or show one type's attributes",
      "usage: cairn [global options] types [TYPE] [--markdown]\n"
      "\n"
@@ -261,4 +282,38 @@ int cli_main(int argc, char **argv)
     if (cmd->aws)
         http_global_cleanup();
     return ret;
+}
+
+int cli_take_flag(int *argc, char **argv, const char *flag)
+{
+    int found = 0, j = 0;
+
+    for (int i = 0; i < *argc; i++) {
+        if (i > 0 && strcmp(argv[i], flag) == 0)
+            found = 1;
+        else
+            argv[j++] = argv[i];
+    }
+    *argc = j;
+    argv[j] = NULL;
+    return found;
+}
+
+int cli_confirm(const char *question, int yes)
+{
+    char line[16];
+
+    if (yes)
+        return 1;
+    if (!isatty(STDIN_FILENO)) {
+        fprintf(stderr, "cairn: error: no terminal to ask on; pass --yes to go ahead anyway\n");
+        return 0;
+    }
+    printf("%s Only 'yes' is accepted: ", question);
+    fflush(stdout);
+    if (!fgets(line, sizeof(line), stdin) || strcmp(line, "yes\n") != 0) {
+        fprintf(stderr, "cairn: cancelled, nothing was changed\n");
+        return 0;
+    }
+    return 1;
 }

@@ -35,6 +35,8 @@ int cmd_render_run(const struct cli_global *g, int argc, char **argv);
 int cmd_graph_run(const struct cli_global *g, int argc, char **argv);
 int cmd_types_run(const struct cli_global *g, int argc, char **argv);
 int cmd_plan_run(const struct cli_global *g, int argc, char **argv);
+int cmd_up_run(const struct cli_global *g, int argc, char **argv);
+int cmd_destroy_run(const struct cli_global *g, int argc, char **argv);
 
 /* Arguments of the commands that read a stack file. */
 struct cli_stack_args {
@@ -53,6 +55,11 @@ struct cli_stack_args {
 int cli_parse_stack_args(const char *cmd, int argc, char **argv, int allow_json,
                          struct cli_stack_args *a);
 void cli_stack_args_release(struct cli_stack_args *a);
+/* Remove flag from argv (after argv[0]); returns whether it was there. */
+int cli_take_flag(int *argc, char **argv, const char *flag);
+/* Ask question on the terminal; yes (--yes) skips it. Without a terminal and without --yes it
+ * refuses, saying so. 1 to go ahead, 0 not. */
+int cli_confirm(const char *question, int yes);
 /* Load a stack; on failure print every diagnostic and return -1. */
 struct stack;
 int cli_load_stack(const struct cli_global *g, const struct cli_stack_args *a, struct stack *s);

@@ -26,6 +26,7 @@ void plan_release(struct plan *p)
     for (size_t i = 0; i < p->n; i++) {
         json_decref(p->v[i].desired);
         diff_release(&p->v[i].changes);
+        live_set_release(&p->v[i].created);
     }
     free(p->v);
     plan_init(p);
@@ -47,10 +48,11 @@ static struct plan_action *add(struct plan *p, enum plan_kind kind)
     memset(a, 0, sizeof(*a));
     a->kind = kind;
     diff_init(&a->changes);
+    live_set_init(&a->created);
     return a;
 }
 
-static const struct plan_action *action_of(const struct plan *p, const struct stack_res *r)
+struct plan_action *plan_action_of(const struct plan *p, const struct stack_res *r)
 {
     for (size_t i = 0; i < p->n; i++)
         if (p->v[i].res == r)
@@ -82,7 +84,9 @@ static json_t *known_value(const struct resolver *rv, const char *expr)
         snprintf(name, sizeof(name), "%.*s", (int)len, expr);
         t = stack_find(rv->s, name);
     }
-    if (!t || !(a = action_of(rv->p, t)) || !a->live || a->kind == PLAN_REPLACE)
+    /* A replaced object's values are the old ones until the new one is made. */
+    if (!t || !(a = plan_action_of(rv->p, t)) || !a->live ||
+        (a->kind == PLAN_REPLACE && !a->applied))
         return NULL;
     return json_object_get(a->live->attrs, expr + len + 1);
 }
@@ -170,6 +174,23 @@ static json_t *desired_of(const struct resolver *rv, const struct stack_res *r)
     json_object_set_new(tags, "cairn:id", json_string(r->name));
     json_object_set_new(d, "tags", tags);
     return d;
+}
+
+json_t *plan_resolve(const struct plan *p, struct stack *s, const json_t *v)
+{
+    struct resolver rv = {s, NULL, p};
+    return resolve(&rv, v);
+}
+
+void plan_build_destroy(struct plan *p, const struct live_set *live)
+{
+    for (size_t i = live->n; i > 0; i--) {
+        struct live_obj *o = &live->v[i - 1];
+        if (o->cairn_id) {
+            add(p, PLAN_DELETE)->live = o;
+            p->count[PLAN_DELETE]++;
+        }
+    }
 }
 
 static int adopted(const struct plan *p, const struct live_obj *o)

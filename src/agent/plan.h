@@ -22,6 +22,10 @@ struct plan_action {
     json_t *desired;       /* attributes to create or update to, references resolved where
                             * known (NULL for a delete) */
     struct diff changes;   /* update and replace: what differs */
+    /* Apply's bookkeeping. */
+    int applied;             /* done: live is the object as it now is */
+    int failed;              /* failed or skipped: its dependants are skipped */
+    struct live_set created; /* what create made (live points into it) */
 };
 
 struct plan {
@@ -36,6 +40,13 @@ void plan_release(struct plan *p);
 /* Plan s against live. 0, or -1 with d saying why (a live object of the wrong type holds a
  * resource's cairn:id, for example). */
 int plan_build(struct plan *p, struct stack *s, const struct live_set *live, struct diag *d);
+/* Destroy: every object in live that carries a cairn:id becomes a delete, dependants first. */
+void plan_build_destroy(struct plan *p, const struct live_set *live);
+/* v with references resolved against what is live or applied so far (new reference). */
+json_t *plan_resolve(const struct plan *p, struct stack *s, const json_t *v);
+/* The action for resource r, or NULL. */
+struct plan_action *plan_action_of(const struct plan *p, const struct stack_res *r);
+
 /* Whether anything would change. */
 int plan_has_changes(const struct plan *p);
 

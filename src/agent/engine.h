@@ -1,0 +1,31 @@
+/*
+ * What plan, up and destroy share: load the stack, open a session in its
+ * region, read what it owns, and plan (or plan its destruction).
+ */
+#ifndef CAIRN_ENGINE_H
+#define CAIRN_ENGINE_H
+
+#include "agent/cli.h"
+#include "agent/live.h"
+#include "agent/plan.h"
+#include "agent/stack.h"
+
+struct engine {
+    struct stack stack;
+    struct session *session;
+    struct live_set live;
+    struct plan plan;
+    struct diag diag; /* printed by engine_release() */
+};
+
+void engine_init(struct engine *e);
+/* Print e->diag, show --stats, free everything. */
+void engine_release(struct engine *e, const struct cli_global *g);
+
+/* 0, or -1 with the reasons in e->diag (stack errors are printed right away). */
+int engine_prepare(struct engine *e, const struct cli_global *g, const struct cli_stack_args *a,
+                   int destroy);
+/* Colour for the plan: a terminal, and neither --no-color nor NO_COLOR. */
+int engine_color(const struct cli_global *g);
+
+#endif
