@@ -15,11 +15,6 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static const char *name_of(const struct plan_action *a)
-{
-    return a->res ? a->res->name : a->live->cairn_id;
-}
-
 static const struct restype *type_of(const struct plan_action *a)
 {
     return a->res ? a->res->type : a->live->type;
@@ -60,7 +55,7 @@ static void report(FILE *progress, const struct plan_action *a, const char *what
                    double t0)
 {
     if (progress)
-        fprintf(progress, "%s (%s): %s%s%s (%.1fs)\n", name_of(a), type_of(a)->name, what,
+        fprintf(progress, "%s (%s): %s%s%s (%.1fs)\n", plan_action_name(a), type_of(a)->name, what,
                 id ? " " : "", id ? id : "", now_s() - t0);
 }
 
@@ -70,7 +65,7 @@ static int remove_one(struct session *s, struct plan_action *a, FILE *progress, 
     double t0 = now_s();
 
     if (!ops || !ops->remove) {
-        diag_error(d, NULL, "%s (%s): cairn cannot delete this type yet", name_of(a),
+        diag_error(d, NULL, "%s (%s): cairn cannot delete this type yet", plan_action_name(a),
                    type_of(a)->name);
         return -1;
     }
@@ -120,24 +115,31 @@ out:
     return ret;
 }
 
+static void remove_action(struct session *s, struct plan_action *a, FILE *progress,
+                          struct apply_result *r, struct diag *d)
+{
+    if (remove_one(s, a, progress, d) < 0) {
+        a->failed = 1;
+        r->failed++;
+    } else if (a->kind == PLAN_DELETE) {
+        a->applied = 1;
+        r->done[PLAN_DELETE]++;
+    }
+}
+
 int apply_plan(struct session *s, struct stack *st, struct plan *p, FILE *progress,
                struct apply_result *r, struct diag *d)
 {
     memset(r, 0, sizeof(*r));
-    /* Removals, dependants first: the plan lists creates in dependency order and deletes in
-     * reverse read order, so walking it backwards removes children before parents. */
-    for (size_t i = p->n; i > 0; i--) {
-        struct plan_action *a = &p->v[i - 1];
-        if (a->kind != PLAN_DELETE && a->kind != PLAN_REPLACE)
-            continue;
-        if (remove_one(s, a, progress, d) < 0) {
-            a->failed = 1;
-            r->failed++;
-        } else if (a->kind == PLAN_DELETE) {
-            a->applied = 1;
-            r->done[PLAN_DELETE]++;
-        }
-    }
+    /* Removals, dependants before what they depend on. Deletes are listed that way already
+     * (the reverse of the read order, which reads parents first); the old halves of
+     * replacements are in dependency order, so they go backwards. */
+    for (size_t i = 0; i < p->n; i++)
+        if (p->v[i].kind == PLAN_DELETE)
+            remove_action(s, &p->v[i], progress, r, d);
+    for (size_t i = p->n; i > 0; i--)
+        if (p->v[i - 1].kind == PLAN_REPLACE)
+            remove_action(s, &p->v[i - 1], progress, r, d);
     for (size_t i = 0; i < p->n; i++) {
         struct plan_action *a = &p->v[i];
         if (a->kind == PLAN_DELETE || a->failed)

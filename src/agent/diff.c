@@ -179,8 +179,37 @@ static int has_unknown(const json_t *v)
     return 0;
 }
 
+static void diff_table(const struct restype *t, const struct attr *table, const json_t *desired,
+                       const json_t *live, struct diff *out);
+
 void diff_attrs(const struct attr *table, const json_t *desired, const json_t *live,
                 struct diff *out)
+{
+    diff_table(NULL, table, desired, live, out);
+}
+
+void diff_resource(const struct restype *t, const json_t *desired, const json_t *live,
+                   struct diff *out)
+{
+    diff_table(t, t->attrs, desired, live, out);
+}
+
+/* The type's own canonical form first (when it has one), then the generic one. */
+static json_t *normalize_for(const struct restype *t, const struct attr *a, const json_t *v)
+{
+    json_t *own, *out;
+
+    if (!t || !t->ops || !t->ops->normalize || !v || json_is_null(v))
+        return diff_normalize(a, v);
+    if (!(own = t->ops->normalize(a->name, v)))
+        return diff_normalize(a, v);
+    out = diff_normalize(a, own);
+    json_decref(own);
+    return out;
+}
+
+static void diff_table(const struct restype *t, const struct attr *table, const json_t *desired,
+                       const json_t *live, struct diff *out)
 {
     for (const struct attr *a = table; a->name; a++) {
         json_t *d, *l;
@@ -193,8 +222,8 @@ void diff_attrs(const struct attr *table, const json_t *desired, const json_t *l
             d = our_tags(json_object_get(desired, a->name));
             l = our_tags(json_object_get(live, a->name));
         } else {
-            d = diff_normalize(a, json_object_get(desired, a->name));
-            l = diff_normalize(a, json_object_get(live, a->name));
+            d = normalize_for(t, a, json_object_get(desired, a->name));
+            l = normalize_for(t, a, json_object_get(live, a->name));
         }
         /* Left out, no default, a single value: AWS chooses it (an availability zone, a
          * private IP), so there is nothing to hold it to. Left-out lists and maps still mean

@@ -34,6 +34,9 @@ void diff_release(struct diff *df);
  * skipped. A desired string still holding "${" is unknown: always a change. */
 void diff_attrs(const struct attr *table, const json_t *desired, const json_t *live,
                 struct diff *out);
+/* The same for a resource type: its ops' normalize hook goes first where it has one. */
+void diff_resource(const struct restype *t, const json_t *desired, const json_t *live,
+                   struct diff *out);
 /* The normalized form of value v of attribute a (new reference, or NULL for "absent"). */
 json_t *diff_normalize(const struct attr *a, const json_t *v);
 /* Whether any change forces a replacement. */

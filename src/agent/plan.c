@@ -32,6 +32,13 @@ void plan_release(struct plan *p)
     plan_init(p);
 }
 
+const char *plan_action_name(const struct plan_action *a)
+{
+    if (a->res)
+        return a->res->name;
+    return a->live->cairn_id ? a->live->cairn_id : "(extra)";
+}
+
 int plan_has_changes(const struct plan *p)
 {
     return p->count[PLAN_CREATE] + p->count[PLAN_UPDATE] + p->count[PLAN_REPLACE] +
@@ -186,7 +193,7 @@ void plan_build_destroy(struct plan *p, const struct live_set *live)
 {
     for (size_t i = live->n; i > 0; i--) {
         struct live_obj *o = &live->v[i - 1];
-        if (o->cairn_id) {
+        if (o->cairn_id || !o->type->taggable) {
             add(p, PLAN_DELETE)->live = o;
             p->count[PLAN_DELETE]++;
         }
@@ -201,6 +208,30 @@ static int adopted(const struct plan *p, const struct live_obj *o)
     return 0;
 }
 
+/*
+ * An untaggable object (a route, a route table association) has no cairn:id: it is the one
+ * whose required attributes (its route table and destination, its route table and subnet)
+ * equal the desired ones. Unknown desired values (a parent still to be made) match nothing.
+ */
+static struct live_obj *match_untagged(const struct plan *p, const struct live_set *live,
+                                       const struct restype *t, const json_t *desired)
+{
+    for (size_t i = 0; i < live->n; i++) {
+        struct live_obj *o = &live->v[i];
+        int same = o->type == t && !adopted(p, o);
+        for (const struct attr *a = t->attrs; same && a->name; a++) {
+            const json_t *dv = json_object_get(desired, a->name);
+            if (!(a->flags & ATTR_REQUIRED))
+                continue;
+            same = dv && json_equal(dv, json_object_get(o->attrs, a->name)) &&
+                   !(json_is_string(dv) && interp_has_expr(json_string_value(dv)));
+        }
+        if (same)
+            return o;
+    }
+    return NULL;
+}
+
 int plan_build(struct plan *p, struct stack *s, const struct live_set *live, struct diag *d)
 {
     struct resolver rv = {s, live, p};
@@ -208,15 +239,18 @@ int plan_build(struct plan *p, struct stack *s, const struct live_set *live, str
 
     for (size_t i = 0; i < s->nres; i++) {
         struct stack_res *r = order[i];
-        struct live_obj *l = live_find(live, r->type, r->name);
-        struct plan_action *a = add(p, l ? PLAN_NOOP : PLAN_CREATE);
+        struct plan_action *a = add(p, PLAN_CREATE);
+        struct live_obj *l;
 
         a->res = r;
-        a->live = l;
         /* Dependencies come first in order, so their actions decide what is known. */
         a->desired = desired_of(&rv, r);
+        l = r->type->taggable ? live_find(live, r->type, r->name)
+                              : match_untagged(p, live, r->type, a->desired);
+        a->live = l;
+        a->kind = l ? PLAN_NOOP : PLAN_CREATE;
         if (l) {
-            diff_attrs(r->type->attrs, a->desired, l->attrs, &a->changes);
+            diff_resource(r->type, a->desired, l->attrs, &a->changes);
             if (a->changes.n)
                 a->kind = diff_replaces(&a->changes) ? PLAN_REPLACE : PLAN_UPDATE;
         }
@@ -227,7 +261,9 @@ int plan_build(struct plan *p, struct stack *s, const struct live_set *live, str
     for (size_t i = live->n; i > 0; i--) {
         struct live_obj *o = &live->v[i - 1];
         struct plan_action *a;
-        if (!o->cairn_id || adopted(p, o))
+        /* Untagged children are found through the stack's parents: unmatched, they are extras
+         * (a route added by hand to the stack's route table). */
+        if ((!o->cairn_id && o->type->taggable) || adopted(p, o))
             continue;
         a = add(p, PLAN_DELETE);
         a->live = o;
@@ -276,7 +312,7 @@ void plan_print(const struct plan *p, FILE *out, int color)
 
     for (size_t i = 0; i < p->n; i++) {
         const struct plan_action *a = &p->v[i];
-        const char *name = a->res ? a->res->name : a->live->cairn_id;
+        const char *name = plan_action_name(a);
         const struct restype *t = a->res ? a->res->type : a->live->type;
         if (a->kind == PLAN_NOOP)
             continue;
@@ -340,7 +376,7 @@ json_t *plan_json(const struct plan *p)
         const struct plan_action *a = &p->v[i];
         json_t *o = json_object(), *ch = json_array();
         json_object_set_new(o, "action", json_string(plan_kind_name(a->kind)));
-        json_object_set_new(o, "resource", json_string(a->res ? a->res->name : a->live->cairn_id));
+        json_object_set_new(o, "resource", json_string(plan_action_name(a)));
         json_object_set_new(o, "type", json_string((a->res ? a->res->type : a->live->type)->name));
         json_object_set_new(o, "id",
                             a->live && a->live->id ? json_string(a->live->id) : json_null());

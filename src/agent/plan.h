@@ -51,6 +51,9 @@ struct plan_action *plan_action_of(const struct plan *p, const struct stack_res 
 int plan_has_changes(const struct plan *p);
 
 const char *plan_kind_name(enum plan_kind k); /* "create", "update", ... */
+/* The action's resource name: logical, or "(extra)" for an untagged child found through a
+ * parent (a route added by hand) that the file does not declare. */
+const char *plan_action_name(const struct plan_action *a);
 
 /* Terraform-like text: + create, ~ update, -/+ replace, - delete; attribute old -> new;
  * sensitive values hidden; colour when color is set. */

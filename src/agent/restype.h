@@ -89,6 +89,10 @@ struct restype_ops {
                   struct live_obj *live, const char *const *changed, size_t nchanged,
                   struct diag *d);
     int (*remove)(struct session *s, const struct live_obj *live, struct diag *d);
+    /* Optional: the canonical form of attribute attr's value where the generic rules are not
+     * enough (security-group rules, which AWS groups by port while cairn lists them one source
+     * at a time). A new reference; NULL to use the generic form. */
+    json_t *(*normalize)(const char *attr, const json_t *v);
 };
 
 struct restype {

@@ -1,5 +1,10 @@
 /* ec2.eip: an Elastic IP address, the NAT gateway's public address. */
+#include "agent/live.h"
+#include "agent/resources/ec2util.h"
 #include "agent/resources/types.h"
+#include "aws/session.h"
+
+#include <string.h>
 
 /* botocore also lists standard, which was EC2-Classic's. */
 static const char *const domain_values[] = {"vpc", NULL};
@@ -23,10 +28,82 @@ static const struct attr attrs[] = {
     {0},
 };
 
+static const struct ec2util_field fields[] = {
+    {"id", "allocationId", EC2UTIL_STRING},
+    {"domain", "domain", EC2UTIL_STRING},
+    {"public_ip", "publicIp", EC2UTIL_STRING},
+    {0},
+};
+
+static int read_item(struct session *s, const struct xnode *item, void *arg, struct diag *d)
+{
+    (void)s, (void)d;
+    ec2util_add_read(arg, &ec2_eip_type, item, ec2util_attrs(item, fields));
+    return 0;
+}
+
+/* One DescribeAddresses (the API does not paginate it). */
+static int eip_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+{
+    return ec2util_describe(s, "DescribeAddresses", stack, "addressesSet", read_item, set, d);
+}
+
+/* AllocateAddress with its tags; ready at once. The response lists no tags: they are c's. */
+static int eip_create(struct session *s, const struct restype_call *c, const json_t *desired,
+                      struct live_set *set, struct live_obj **out, struct diag *d)
+{
+    struct apicall call;
+    int ret = -1;
+
+    *out = NULL;
+    apicall_init(&call, service_lookup("ec2"), "AllocateAddress");
+    apicall_param(&call, "Domain", ec2util_want_str(&ec2_eip_type, desired, "domain"));
+    ec2util_tag_spec(&call, "elastic-ip", c->tags);
+    if (session_call(s, &call, d) != CALL_OK)
+        goto out;
+    if (!(*out =
+              ec2util_add_created(set, &ec2_eip_type, c, ec2util_attrs(call.xml->root, fields), d)))
+        goto out;
+    ret = 0;
+out:
+    apicall_release(&call);
+    return ret;
+}
+
+static int eip_update(struct session *s, const struct restype_call *c, const json_t *desired,
+                      struct live_obj *live, const char *const *changed, size_t nchanged,
+                      struct diag *d)
+{
+    for (size_t i = 0; i < nchanged; i++) {
+        if (strcmp(changed[i], "tags") != 0) {
+            diag_error(d, NULL, "ec2.eip %s: %s cannot change in place", live->id, changed[i]);
+            return -1;
+        }
+        if (ec2util_update_tags(s, c, desired, live, d) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ReleaseAddress. AWS refuses while a NAT gateway still holds the address: the executor waits
+ * for the NAT gateway to be "deleted" first. */
+static int eip_remove(struct session *s, const struct live_obj *live, struct diag *d)
+{
+    return ec2util_call(s, d, "ReleaseAddress", "AllocationId", live->id, NULL);
+}
+
+static const struct restype_ops ops = {
+    .read = eip_read,
+    .create = eip_create,
+    .update = eip_update,
+    .remove = eip_remove,
+};
+
 const struct restype ec2_eip_type = {
     .name = "ec2.eip",
     .service = "ec2",
     .doc = "An Elastic IP address: a static public IPv4 address allocated to the account.",
     .attrs = attrs,
     .taggable = 1,
+    .ops = &ops,
 };

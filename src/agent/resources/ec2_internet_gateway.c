@@ -1,5 +1,10 @@
 /* ec2.internet_gateway: the VPC's way to the internet, with its attachment. */
+#include "agent/live.h"
+#include "agent/resources/ec2util.h"
 #include "agent/resources/types.h"
+#include "aws/session.h"
+
+#include <string.h>
 
 static const struct attr attrs[] = {
     /* The attachment is part of the gateway: one VPC at most, changed in place. */
@@ -15,10 +20,133 @@ static const struct attr attrs[] = {
     {0},
 };
 
+static const struct ec2util_field fields[] = {
+    {"id", "internetGatewayId", EC2UTIL_STRING},
+    {0},
+};
+
+/* The attachment, when it is one: AWS lists detaching and detached ones for a while. */
+static json_t *parse(const struct xnode *item)
+{
+    json_t *got = ec2util_attrs(item, fields);
+
+    for (const struct xnode *a = xdoc_path(item, "attachmentSet/item"); a; a = xdoc_next(a)) {
+        const char *state = xdoc_text(a, "state"), *vpc = xdoc_text(a, "vpcId");
+        if (vpc && *vpc && state &&
+            (strcmp(state, "available") == 0 || strcmp(state, "attached") == 0 ||
+             strcmp(state, "attaching") == 0)) {
+            json_object_set_new(got, "vpc_id", json_string(vpc));
+            break;
+        }
+    }
+    return got;
+}
+
+static int read_item(struct session *s, const struct xnode *item, void *arg, struct diag *d)
+{
+    (void)s, (void)d;
+    ec2util_add_read(arg, &ec2_internet_gateway_type, item, parse(item));
+    return 0;
+}
+
+/* One DescribeInternetGateways (paginated); the attachment comes with it. */
+static int igw_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+{
+    return ec2util_describe(s, "DescribeInternetGateways", stack, "internetGatewaySet", read_item,
+                            set, d);
+}
+
+static int attach(struct session *s, struct live_obj *o, const char *vpc, struct diag *d)
+{
+    if (ec2util_call(s, d, "AttachInternetGateway", "InternetGatewayId", o->id, "VpcId", vpc,
+                     NULL) < 0)
+        return -1;
+    json_object_set_new(o->attrs, "vpc_id", json_string(vpc));
+    return 0;
+}
+
+static int detach(struct session *s, const char *id, const char *vpc, struct diag *d)
+{
+    return ec2util_call(s, d, "DetachInternetGateway", "InternetGatewayId", id, "VpcId", vpc, NULL);
+}
+
+/* CreateInternetGateway with its tags, then AttachInternetGateway when vpc_id is set. Ready at
+ * once; the attachment is ready when its state is "available". */
+static int igw_create(struct session *s, const struct restype_call *c, const json_t *desired,
+                      struct live_set *set, struct live_obj **out, struct diag *d)
+{
+    struct apicall call;
+    const char *vpc = json_string_value(json_object_get(desired, "vpc_id"));
+    int ret = -1;
+
+    *out = NULL;
+    apicall_init(&call, service_lookup("ec2"), "CreateInternetGateway");
+    ec2util_tag_spec(&call, "internet-gateway", c->tags);
+    if (session_call(s, &call, d) != CALL_OK)
+        goto out;
+    if (!(*out = ec2util_add_created(set, &ec2_internet_gateway_type, c,
+                                     parse(xdoc_child(call.xml->root, "internetGateway")), d)))
+        goto out;
+    if (vpc && attach(s, *out, vpc, d) < 0)
+        goto out;
+    ret = 0;
+out:
+    apicall_release(&call);
+    return ret;
+}
+
+/* The attachment moves: detach from the old VPC, attach to the new one. */
+static int igw_update(struct session *s, const struct restype_call *c, const json_t *desired,
+                      struct live_obj *live, const char *const *changed, size_t nchanged,
+                      struct diag *d)
+{
+    for (size_t i = 0; i < nchanged; i++) {
+        if (strcmp(changed[i], "tags") == 0) {
+            if (ec2util_update_tags(s, c, desired, live, d) < 0)
+                return -1;
+        } else if (strcmp(changed[i], "vpc_id") == 0) {
+            const char *want = json_string_value(json_object_get(desired, "vpc_id"));
+            const char *have = json_string_value(json_object_get(live->attrs, "vpc_id"));
+            if (have && want && strcmp(have, want) == 0)
+                continue;
+            if (have) {
+                if (detach(s, live->id, have, d) < 0)
+                    return -1;
+                json_object_del(live->attrs, "vpc_id");
+            }
+            if (want && attach(s, live, want, d) < 0)
+                return -1;
+        } else {
+            diag_error(d, NULL, "ec2.internet_gateway %s: %s cannot change in place", live->id,
+                       changed[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* DetachInternetGateway first: AWS refuses to delete an attached gateway. */
+static int igw_remove(struct session *s, const struct live_obj *live, struct diag *d)
+{
+    const char *vpc = json_string_value(json_object_get(live->attrs, "vpc_id"));
+
+    if (vpc && detach(s, live->id, vpc, d) < 0)
+        return -1;
+    return ec2util_call(s, d, "DeleteInternetGateway", "InternetGatewayId", live->id, NULL);
+}
+
+static const struct restype_ops ops = {
+    .read = igw_read,
+    .create = igw_create,
+    .update = igw_update,
+    .remove = igw_remove,
+};
+
 const struct restype ec2_internet_gateway_type = {
     .name = "ec2.internet_gateway",
     .service = "ec2",
     .doc = "An internet gateway attached to a VPC, the target of public subnets' default route.",
     .attrs = attrs,
     .taggable = 1,
+    .ops = &ops,
 };

@@ -1,5 +1,10 @@
 /* ec2.nat_gateway: outbound internet access for private subnets. */
+#include "agent/live.h"
+#include "agent/resources/ec2util.h"
 #include "agent/resources/types.h"
+#include "aws/session.h"
+
+#include <string.h>
 
 static const char *const connectivity_values[] = {"private", "public", NULL};
 
@@ -28,6 +33,98 @@ static const struct attr attrs[] = {
     {0},
 };
 
+static const struct ec2util_field fields[] = {
+    {"id", "natGatewayId", EC2UTIL_STRING},
+    {"subnet_id", "subnetId", EC2UTIL_STRING},
+    {"allocation_id", "natGatewayAddressSet/item/allocationId", EC2UTIL_STRING},
+    {"connectivity_type", "connectivityType", EC2UTIL_STRING},
+    {0},
+};
+
+static int read_item(struct session *s, const struct xnode *item, void *arg, struct diag *d)
+{
+    const char *state = xdoc_text(item, "state");
+
+    (void)s, (void)d;
+    /* Deleted gateways stay listed for about an hour; a deleting one is on its way there. */
+    if (!state || (strcmp(state, "deleted") != 0 && strcmp(state, "deleting") != 0))
+        ec2util_add_read(arg, &ec2_nat_gateway_type, item, ec2util_attrs(item, fields));
+    return 0;
+}
+
+/* One DescribeNatGateways (paginated), leaving out deleted and deleting gateways. */
+static int nat_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+{
+    return ec2util_describe(s, "DescribeNatGateways", stack, "natGatewaySet", read_item, set, d);
+}
+
+/*
+ * CreateNatGateway with its tags and ClientToken c->token, so that a create sent again
+ * (a retry after a lost response) returns the same gateway instead of a second one. Not ready
+ * at once: DescribeNatGateways' state goes from "pending" to "available" (or "failed", with
+ * failureCode and failureMessage saying why).
+ */
+static int nat_create(struct session *s, const struct restype_call *c, const json_t *desired,
+                      struct live_set *set, struct live_obj **out, struct diag *d)
+{
+    struct apicall call;
+    const char *alloc = json_string_value(json_object_get(desired, "allocation_id"));
+    int ret = -1;
+
+    *out = NULL;
+    if (ec2util_check_required(&ec2_nat_gateway_type, c->cairn_id, desired, d) < 0)
+        return -1;
+    apicall_init(&call, service_lookup("ec2"), "CreateNatGateway");
+    apicall_param(&call, "SubnetId", ec2util_want_str(&ec2_nat_gateway_type, desired, "subnet_id"));
+    if (alloc)
+        apicall_param(&call, "AllocationId", alloc);
+    apicall_param(&call, "ConnectivityType",
+                  ec2util_want_str(&ec2_nat_gateway_type, desired, "connectivity_type"));
+    if (c->token)
+        apicall_param(&call, "ClientToken", c->token);
+    ec2util_tag_spec(&call, "natgateway", c->tags);
+    if (session_call(s, &call, d) != CALL_OK)
+        goto out;
+    if (!(*out = ec2util_add_created(
+              set, &ec2_nat_gateway_type, c,
+              ec2util_attrs(xdoc_child(call.xml->root, "natGateway"), fields), d)))
+        goto out;
+    ret = 0;
+out:
+    apicall_release(&call);
+    return ret;
+}
+
+static int nat_update(struct session *s, const struct restype_call *c, const json_t *desired,
+                      struct live_obj *live, const char *const *changed, size_t nchanged,
+                      struct diag *d)
+{
+    for (size_t i = 0; i < nchanged; i++) {
+        if (strcmp(changed[i], "tags") != 0) {
+            diag_error(d, NULL, "ec2.nat_gateway %s: %s cannot change in place", live->id,
+                       changed[i]);
+            return -1;
+        }
+        if (ec2util_update_tags(s, c, desired, live, d) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* DeleteNatGateway. Gone when DescribeNatGateways says state "deleted"; until then its
+ * Elastic IP cannot be released nor its subnet deleted. */
+static int nat_remove(struct session *s, const struct live_obj *live, struct diag *d)
+{
+    return ec2util_call(s, d, "DeleteNatGateway", "NatGatewayId", live->id, NULL);
+}
+
+static const struct restype_ops ops = {
+    .read = nat_read,
+    .create = nat_create,
+    .update = nat_update,
+    .remove = nat_remove,
+};
+
 const struct restype ec2_nat_gateway_type = {
     .name = "ec2.nat_gateway",
     .service = "ec2",
@@ -35,4 +132,5 @@ const struct restype ec2_nat_gateway_type = {
            "while nothing can connect to them from it.",
     .attrs = attrs,
     .taggable = 1,
+    .ops = &ops,
 };

@@ -1,5 +1,10 @@
 /* ec2.route_table: routes shared by the subnets associated with it. */
+#include "agent/live.h"
+#include "agent/resources/ec2util.h"
 #include "agent/resources/types.h"
+#include "aws/session.h"
+
+#include <string.h>
 
 static const struct attr attrs[] = {
     {.name = "vpc_id",
@@ -15,6 +20,86 @@ static const struct attr attrs[] = {
     {0},
 };
 
+static const struct ec2util_field fields[] = {
+    {"id", "routeTableId", EC2UTIL_STRING},
+    {"vpc_id", "vpcId", EC2UTIL_STRING},
+    {0},
+};
+
+static int read_item(struct session *s, const struct xnode *item, void *arg, struct diag *d)
+{
+    (void)s, (void)d;
+    ec2util_add_read(arg, &ec2_route_table_type, item, ec2util_attrs(item, fields));
+    return 0;
+}
+
+/*
+ * One DescribeRouteTables (paginated). Its response also holds the tables' routes and
+ * associations; ec2.route and ec2.route_table_association make their own filtered call so that
+ * each type reads on its own (three calls in all, whatever the number of tables).
+ */
+static int rtb_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+{
+    return ec2util_describe(s, "DescribeRouteTables", stack, "routeTableSet", read_item, set, d);
+}
+
+/* CreateRouteTable with its tags and ClientToken c->token; ready at once. */
+static int rtb_create(struct session *s, const struct restype_call *c, const json_t *desired,
+                      struct live_set *set, struct live_obj **out, struct diag *d)
+{
+    struct apicall call;
+    int ret = -1;
+
+    *out = NULL;
+    if (ec2util_check_required(&ec2_route_table_type, c->cairn_id, desired, d) < 0)
+        return -1;
+    apicall_init(&call, service_lookup("ec2"), "CreateRouteTable");
+    apicall_param(&call, "VpcId", ec2util_want_str(&ec2_route_table_type, desired, "vpc_id"));
+    if (c->token)
+        apicall_param(&call, "ClientToken", c->token);
+    ec2util_tag_spec(&call, "route-table", c->tags);
+    if (session_call(s, &call, d) != CALL_OK)
+        goto out;
+    if (!(*out = ec2util_add_created(
+              set, &ec2_route_table_type, c,
+              ec2util_attrs(xdoc_child(call.xml->root, "routeTable"), fields), d)))
+        goto out;
+    ret = 0;
+out:
+    apicall_release(&call);
+    return ret;
+}
+
+static int rtb_update(struct session *s, const struct restype_call *c, const json_t *desired,
+                      struct live_obj *live, const char *const *changed, size_t nchanged,
+                      struct diag *d)
+{
+    for (size_t i = 0; i < nchanged; i++) {
+        if (strcmp(changed[i], "tags") != 0) {
+            diag_error(d, NULL, "ec2.route_table %s: %s cannot change in place", live->id,
+                       changed[i]);
+            return -1;
+        }
+        if (ec2util_update_tags(s, c, desired, live, d) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* DeleteRouteTable: AWS refuses while subnets are associated with it (the associations are
+ * removed first, as they depend on the table). */
+static int rtb_remove(struct session *s, const struct live_obj *live, struct diag *d)
+{
+    return ec2util_call(s, d, "DeleteRouteTable", "RouteTableId", live->id, NULL);
+}
+
+static const struct restype_ops ops = {
+    .read = rtb_read,
+    .create = rtb_create,
+    .update = rtb_update,
+    .remove = rtb_remove,
+};
+
 const struct restype ec2_route_table_type = {
     .name = "ec2.route_table",
     .service = "ec2",
@@ -22,4 +107,5 @@ const struct restype ec2_route_table_type = {
            "route to the VPC is implicit.",
     .attrs = attrs,
     .taggable = 1,
+    .ops = &ops,
 };

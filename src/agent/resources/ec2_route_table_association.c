@@ -1,5 +1,12 @@
 /* ec2.route_table_association: which route table a subnet uses. */
+#include "agent/live.h"
+#include "agent/resources/ec2util.h"
 #include "agent/resources/types.h"
+#include "aws/session.h"
+#include "core/xmalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 static const struct attr attrs[] = {
     /* ReplaceRouteTableAssociation moves a subnet to another table in place. */
@@ -20,10 +27,130 @@ static const struct attr attrs[] = {
     {0},
 };
 
+static int read_table(struct session *s, const struct xnode *item, void *arg, struct diag *d)
+{
+    (void)s, (void)d;
+    for (const struct xnode *a = xdoc_path(item, "associationSet/item"); a; a = xdoc_next(a)) {
+        const char *id = xdoc_text(a, "routeTableAssociationId");
+        const char *rtb = xdoc_text(a, "routeTableId"), *subnet = xdoc_text(a, "subnetId");
+        const char *is_main = xdoc_text(a, "main"), *state = xdoc_text(a, "associationState/state");
+        json_t *got;
+        /* The main association (the VPC's default table) and gateway associations are not
+         * subnets'; disassociated ones are gone. */
+        if (!id || !*id || !rtb || !subnet || !*subnet ||
+            (is_main && strcmp(is_main, "true") == 0) ||
+            (state && strcmp(state, "associated") != 0 && strcmp(state, "associating") != 0))
+            continue;
+        got = json_pack("{s:s, s:s, s:s}", "route_table_id", rtb, "subnet_id", subnet, "id", id);
+        live_set_add(arg, &ec2_route_table_association_type, id, NULL, got);
+    }
+    return 0;
+}
+
+/*
+ * Associations carry no tags: they are found through the route tables tagged with the stack,
+ * with one DescribeRouteTables of their own (paginated). Their cairn_id is NULL: the planner
+ * matches them by subnet_id (a subnet has one association).
+ */
+static int assoc_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+{
+    return ec2util_describe(s, "DescribeRouteTables", stack, "routeTableSet", read_table, set, d);
+}
+
+/* AssociateRouteTable; ready when its associationState is "associated". */
+static int assoc_create(struct session *s, const struct restype_call *c, const json_t *desired,
+                        struct live_set *set, struct live_obj **out, struct diag *d)
+{
+    struct apicall call;
+    const char *rtb = json_string_value(json_object_get(desired, "route_table_id"));
+    const char *subnet = json_string_value(json_object_get(desired, "subnet_id"));
+    const char *id;
+    int ret = -1;
+
+    *out = NULL;
+    if (ec2util_check_required(&ec2_route_table_association_type, c->cairn_id, desired, d) < 0)
+        return -1;
+    apicall_init(&call, service_lookup("ec2"), "AssociateRouteTable");
+    apicall_param(&call, "RouteTableId", rtb);
+    apicall_param(&call, "SubnetId", subnet);
+    if (session_call(s, &call, d) != CALL_OK)
+        goto out;
+    id = xdoc_text(call.xml->root, "associationId");
+    if (!(*out = ec2util_add_created(
+              set, &ec2_route_table_association_type, c,
+              json_pack("{s:s, s:s, s:s?}", "route_table_id", rtb, "subnet_id", subnet, "id", id),
+              d)))
+        goto out;
+    ret = 0;
+out:
+    apicall_release(&call);
+    return ret;
+}
+
+/* Another route table: ReplaceRouteTableAssociation, which gives the association a new id. */
+static int assoc_update(struct session *s, const struct restype_call *c, const json_t *desired,
+                        struct live_obj *live, const char *const *changed, size_t nchanged,
+                        struct diag *d)
+{
+    struct apicall call;
+    const char *rtb = json_string_value(json_object_get(desired, "route_table_id"));
+    const char *id;
+    int ret = -1;
+
+    (void)c;
+    apicall_init(&call, service_lookup("ec2"), "ReplaceRouteTableAssociation");
+    for (size_t i = 0; i < nchanged; i++) {
+        if (strcmp(changed[i], "route_table_id") != 0) {
+            diag_error(d, NULL, "ec2.route_table_association %s: %s cannot change in place",
+                       live->id, changed[i]);
+            goto out;
+        }
+    }
+    if (!nchanged) {
+        ret = 0;
+        goto out;
+    }
+    if (!rtb) {
+        diag_error(d, NULL, "ec2.route_table_association %s: route_table_id is required", live->id);
+        goto out;
+    }
+    apicall_param(&call, "AssociationId", live->id);
+    apicall_param(&call, "RouteTableId", rtb);
+    if (session_call(s, &call, d) != CALL_OK)
+        goto out;
+    if (!(id = xdoc_text(call.xml->root, "newAssociationId")) || !*id) {
+        diag_error(d, NULL,
+                   "ec2 ReplaceRouteTableAssociation: the response has no "
+                   "newAssociationId");
+        goto out;
+    }
+    free(live->id);
+    live->id = xstrdup(id);
+    json_object_set_new(live->attrs, "id", json_string(id));
+    json_object_set_new(live->attrs, "route_table_id", json_string(rtb));
+    ret = 0;
+out:
+    apicall_release(&call);
+    return ret;
+}
+
+static int assoc_remove(struct session *s, const struct live_obj *live, struct diag *d)
+{
+    return ec2util_call(s, d, "DisassociateRouteTable", "AssociationId", live->id, NULL);
+}
+
+static const struct restype_ops ops = {
+    .read = assoc_read,
+    .create = assoc_create,
+    .update = assoc_update,
+    .remove = assoc_remove,
+};
+
 const struct restype ec2_route_table_association_type = {
     .name = "ec2.route_table_association",
     .service = "ec2",
     .doc = "The association of a subnet with a route table, found through the table (it carries "
            "no tags).",
     .attrs = attrs,
+    .ops = &ops,
 };

@@ -1,5 +1,10 @@
 /* ec2.security_group: a stateful firewall, with all its rules inline. */
+#include "agent/live.h"
+#include "agent/resources/ec2util.h"
 #include "agent/resources/types.h"
+#include "aws/session.h"
+
+#include <string.h>
 
 static const char *const protocol_values[] = {"tcp", "udp", "icmp", "icmpv6", "-1", NULL};
 
@@ -61,6 +66,7 @@ static const struct attr attrs[] = {
      .type = VT_LIST,
      .elem = VT_OBJECT,
      .fields = rule_fields,
+     .def = "[{\"protocol\": \"-1\", \"cidr_blocks\": [\"0.0.0.0/0\"]}]",
      .doc = "The outbound rules; when omitted, AWS's default rule allowing all outbound traffic, "
             "and an empty list allows none."},
     RESTYPE_TAGS,
@@ -72,6 +78,288 @@ static const struct attr attrs[] = {
     {0},
 };
 
+static const struct ec2util_field fields[] = {
+    {"id", "groupId", EC2UTIL_STRING},
+    {"name", "groupName", EC2UTIL_STRING},
+    {"description", "groupDescription", EC2UTIL_STRING},
+    {"vpc_id", "vpcId", EC2UTIL_STRING},
+    {"arn", "securityGroupArn", EC2UTIL_STRING},
+    {0},
+};
+
+/* The two directions: the attribute, and the API's names for them. */
+static const struct direction {
+    const char *attr, *xml, *authorize, *revoke;
+} dirs[] = {
+    {"ingress", "ipPermissions", "AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress"},
+    {"egress", "ipPermissionsEgress", "AuthorizeSecurityGroupEgress", "RevokeSecurityGroupEgress"},
+};
+#define NDIRS (sizeof(dirs) / sizeof(dirs[0]))
+
+/* The rules desired asks for in one direction, canonical. Egress left out is the table's
+ * default: the allow-all rule AWS gives every new group. */
+static json_t *want_rules(const json_t *desired, const struct direction *dir)
+{
+    json_t *v = ec2util_want_json(&ec2_security_group_type, desired, dir->attr);
+    json_t *out = ec2util_rules_normalize(json_is_array(v) ? v : NULL);
+
+    json_decref(v);
+    return out;
+}
+
+/* Attributes of a DescribeSecurityGroups item: rules in canonical form (ec2util.h). */
+static json_t *parse(const struct xnode *item)
+{
+    json_t *got = ec2util_attrs(item, fields);
+
+    for (size_t i = 0; i < NDIRS; i++)
+        json_object_set_new(got, dirs[i].attr, ec2util_rules_read(xdoc_child(item, dirs[i].xml)));
+    return got;
+}
+
+static int read_item(struct session *s, const struct xnode *item, void *arg, struct diag *d)
+{
+    (void)s, (void)d;
+    ec2util_add_read(arg, &ec2_security_group_type, item, parse(item));
+    return 0;
+}
+
+/* One DescribeSecurityGroups (paginated): the rules come with the groups. */
+static int sg_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+{
+    return ec2util_describe(s, "DescribeSecurityGroups", stack, "securityGroupInfo", read_item, set,
+                            d);
+}
+
+/* Authorize or revoke (op) rules on group id; no call when there are none. */
+static int send_rules(struct session *s, const char *op, const char *id, const json_t *rules,
+                      struct diag *d)
+{
+    struct apicall c;
+    int ret = 0;
+
+    apicall_init(&c, service_lookup("ec2"), op);
+    apicall_param(&c, "GroupId", id);
+    if (ec2util_ip_permissions(&c, "IpPermissions", rules) > 0 && session_call(s, &c, d) != CALL_OK)
+        ret = -1;
+    apicall_release(&c);
+    return ret;
+}
+
+/* The rules without their descriptions: which (protocol, ports, source) slots they use. */
+static json_t *slots(const json_t *rules)
+{
+    json_t *bare = json_deep_copy(rules), *r, *out;
+    size_t i;
+
+    json_array_foreach(bare, i, r)
+    {
+        json_object_del(r, "description");
+    }
+    out = ec2util_rules_normalize(bare);
+    json_decref(bare);
+    return out;
+}
+
+/*
+ * Bring one direction of group o from its live rules to want (canonical), authorizing and
+ * revoking only the difference. New rules go first, so traffic that stays allowed never
+ * stops; when a rule changes only its description, AWS would call the new one a duplicate of
+ * the old, so then the old ones are revoked first.
+ */
+static int set_rules(struct session *s, struct live_obj *o, const struct direction *dir,
+                     const json_t *want, struct diag *d)
+{
+    const json_t *have = json_object_get(o->attrs, dir->attr);
+    json_t *add = ec2util_rules_minus(want, have), *del = ec2util_rules_minus(have, want);
+    json_t *add_slots = slots(add), *del_slots = slots(del);
+    json_t *apart = ec2util_rules_minus(add_slots, del_slots);
+    int revoke_first = !json_equal(apart, add_slots), ret = -1;
+
+    if (revoke_first && send_rules(s, dir->revoke, o->id, del, d) < 0)
+        goto out;
+    if (send_rules(s, dir->authorize, o->id, add, d) < 0)
+        goto out;
+    if (!revoke_first && send_rules(s, dir->revoke, o->id, del, d) < 0)
+        goto out;
+    json_object_set_new(o->attrs, dir->attr, json_deep_copy(want));
+    ret = 0;
+out:
+    json_decref(add);
+    json_decref(del);
+    json_decref(add_slots);
+    json_decref(del_slots);
+    json_decref(apart);
+    return ret;
+}
+
+static int set_direction(struct session *s, struct live_obj *o, const json_t *desired,
+                         const struct direction *dir, struct diag *d)
+{
+    json_t *want = want_rules(desired, dir);
+    int ret = set_rules(s, o, dir, want, d);
+
+    json_decref(want);
+    return ret;
+}
+
+/*
+ * CreateSecurityGroup with its tags (GroupName the physical name), then the rules: ingress
+ * authorized, egress brought from AWS's default allow-all rule to the desired rules (the
+ * default rule revoked unless desired keeps it). Ready at once.
+ */
+static int sg_create(struct session *s, const struct restype_call *c, const json_t *desired,
+                     struct live_set *set, struct live_obj **out, struct diag *d)
+{
+    struct apicall call;
+    const char *name = c->physical_name;
+    json_t *got;
+    int ret = -1;
+
+    *out = NULL;
+    if (ec2util_check_required(&ec2_security_group_type, c->cairn_id, desired, d) < 0)
+        return -1;
+    if (!name)
+        name = ec2util_want_str(&ec2_security_group_type, desired, "name");
+    apicall_init(&call, service_lookup("ec2"), "CreateSecurityGroup");
+    if (!name) {
+        diag_error(d, NULL, "ec2.security_group %s: no name to give it", c->cairn_id);
+        goto out;
+    }
+    apicall_param(&call, "GroupName", name);
+    apicall_param(&call, "GroupDescription",
+                  ec2util_want_str(&ec2_security_group_type, desired, "description"));
+    apicall_param(&call, "VpcId", ec2util_want_str(&ec2_security_group_type, desired, "vpc_id"));
+    ec2util_tag_spec(&call, "security-group", c->tags);
+    if (session_call(s, &call, d) != CALL_OK)
+        goto out;
+    /* The response has the id, the ARN and (in AWS, not moto) the tags. */
+    got = ec2util_attrs(call.xml->root, fields);
+    json_object_set_new(got, "name", json_string(name));
+    json_object_set(got, "description", json_object_get(desired, "description"));
+    json_object_set(got, "vpc_id", json_object_get(desired, "vpc_id"));
+    json_object_set_new(got, "ingress", json_array());
+    json_object_set_new(got, "egress", want_rules(NULL, &dirs[1]));
+    if (!(*out = ec2util_add_created(set, &ec2_security_group_type, c, got, d)))
+        goto out;
+    for (size_t i = 0; i < NDIRS; i++)
+        if (set_direction(s, *out, desired, &dirs[i], d) < 0)
+            goto out;
+    ret = 0;
+out:
+    apicall_release(&call);
+    return ret;
+}
+
+static int sg_update(struct session *s, const struct restype_call *c, const json_t *desired,
+                     struct live_obj *live, const char *const *changed, size_t nchanged,
+                     struct diag *d)
+{
+    for (size_t i = 0; i < nchanged; i++) {
+        size_t k;
+        if (strcmp(changed[i], "tags") == 0) {
+            if (ec2util_update_tags(s, c, desired, live, d) < 0)
+                return -1;
+            continue;
+        }
+        for (k = 0; k < NDIRS && strcmp(changed[i], dirs[k].attr) != 0; k++)
+            ;
+        if (k == NDIRS) {
+            diag_error(d, NULL, "ec2.security_group %s: %s cannot change in place", live->id,
+                       changed[i]);
+            return -1;
+        }
+        if (set_direction(s, live, desired, &dirs[k], d) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* What unreference_item() looks for. */
+struct unref {
+    const char *group; /* the group being deleted */
+};
+
+/* Revoke the rules of another group of the stack that name u->group as their source. */
+static int unreference_item(struct session *s, const struct xnode *item, void *arg, struct diag *d)
+{
+    const struct unref *u = arg;
+    const char *id = xdoc_text(item, "groupId");
+
+    if (!id || strcmp(id, u->group) == 0)
+        return 0;
+    for (size_t i = 0; i < NDIRS; i++) {
+        json_t *rules = ec2util_rules_read(xdoc_child(item, dirs[i].xml)), *r, *refs = json_array();
+        size_t j;
+        int rc;
+        json_array_foreach(rules, j, r)
+        {
+            const char *src = json_string_value(json_object_get(r, "source_security_group"));
+            if (src && strcmp(src, u->group) == 0)
+                json_array_append(refs, r);
+        }
+        rc = send_rules(s, dirs[i].revoke, id, refs, d);
+        json_decref(rules);
+        json_decref(refs);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/*
+ * DeleteSecurityGroup. AWS refuses (DependencyViolation) while a rule of another group names
+ * this one; then the rules of the stack's other groups that do are revoked (one
+ * DescribeSecurityGroups, one revoke per group and direction that has such rules) and the
+ * delete is tried once more. Groups outside the stack are not touched: if one of them still
+ * refers to this group, AWS's refusal is the answer.
+ */
+static int sg_remove(struct session *s, const struct live_obj *live, struct diag *d)
+{
+    struct apicall c;
+    struct diag first;
+    struct unref u = {live->id};
+    const char *stack = ec2util_stack_of(live->attrs);
+    enum call_result rc;
+    int ret = -1;
+
+    diag_init(&first);
+    apicall_init(&c, service_lookup("ec2"), "DeleteSecurityGroup");
+    apicall_param(&c, "GroupId", live->id);
+    if ((rc = session_call(s, &c, &first)) == CALL_OK) {
+        ret = 0;
+        goto out;
+    }
+    if (rc != CALL_ERR_API || strcmp(c.err.code, "DependencyViolation") != 0 || !stack) {
+        diag_error(d, NULL, "%s", diag_last(&first));
+        goto out;
+    }
+    if (ec2util_describe(s, "DescribeSecurityGroups", stack, "securityGroupInfo", unreference_item,
+                         &u, d) < 0)
+        goto out;
+    ret = ec2util_call(s, d, "DeleteSecurityGroup", "GroupId", live->id, NULL);
+out:
+    apicall_release(&c);
+    diag_release(&first);
+    return ret;
+}
+
+/* Rule lists compare in canonical form: one source per rule, port spelled one way. */
+static json_t *sg_normalize(const char *attr, const json_t *v)
+{
+    if (strcmp(attr, "ingress") != 0 && strcmp(attr, "egress") != 0)
+        return NULL;
+    return ec2util_rules_normalize(v);
+}
+
+static const struct restype_ops ops = {
+    .read = sg_read,
+    .create = sg_create,
+    .update = sg_update,
+    .remove = sg_remove,
+    .normalize = sg_normalize,
+};
+
 const struct restype ec2_security_group_type = {
     .name = "ec2.security_group",
     .service = "ec2",
@@ -80,4 +368,5 @@ const struct restype ec2_security_group_type = {
     .attrs = attrs,
     .taggable = 1,
     .name_max = 255,
+    .ops = &ops,
 };

@@ -1,5 +1,10 @@
 /* ec2.subnet: a range of a VPC in one Availability Zone. */
+#include "agent/live.h"
+#include "agent/resources/ec2util.h"
 #include "agent/resources/types.h"
+#include "aws/session.h"
+
+#include <string.h>
 
 static const struct attr attrs[] = {
     {.name = "vpc_id",
@@ -29,6 +34,104 @@ static const struct attr attrs[] = {
     {0},
 };
 
+static const struct ec2util_field fields[] = {
+    {"id", "subnetId", EC2UTIL_STRING},
+    {"vpc_id", "vpcId", EC2UTIL_STRING},
+    {"cidr_block", "cidrBlock", EC2UTIL_STRING},
+    {"availability_zone", "availabilityZone", EC2UTIL_STRING},
+    {"map_public_ip_on_launch", "mapPublicIpOnLaunch", EC2UTIL_BOOL},
+    {"arn", "subnetArn", EC2UTIL_STRING},
+    {0},
+};
+
+static int read_item(struct session *s, const struct xnode *item, void *arg, struct diag *d)
+{
+    (void)s, (void)d;
+    ec2util_add_read(arg, &ec2_subnet_type, item, ec2util_attrs(item, fields));
+    return 0;
+}
+
+/* One DescribeSubnets (paginated) for all of the stack's subnets. */
+static int subnet_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+{
+    return ec2util_describe(s, "DescribeSubnets", stack, "subnetSet", read_item, set, d);
+}
+
+static int set_public_ip(struct session *s, struct live_obj *o, int want, struct diag *d)
+{
+    if (ec2util_call(s, d, "ModifySubnetAttribute", "SubnetId", o->id, "MapPublicIpOnLaunch.Value",
+                     want ? "true" : "false", NULL) < 0)
+        return -1;
+    json_object_set_new(o->attrs, "map_public_ip_on_launch", json_boolean(want));
+    return 0;
+}
+
+/* CreateSubnet with its tags, then ModifySubnetAttribute when it maps public IPs. Ready when
+ * DescribeSubnets says state "available". */
+static int subnet_create(struct session *s, const struct restype_call *c, const json_t *desired,
+                         struct live_set *set, struct live_obj **out, struct diag *d)
+{
+    struct apicall call;
+    const char *az = json_string_value(json_object_get(desired, "availability_zone"));
+    int want = ec2util_want_bool(&ec2_subnet_type, desired, "map_public_ip_on_launch");
+    int ret = -1;
+
+    *out = NULL;
+    if (ec2util_check_required(&ec2_subnet_type, c->cairn_id, desired, d) < 0)
+        return -1;
+    apicall_init(&call, service_lookup("ec2"), "CreateSubnet");
+    apicall_param(&call, "VpcId", ec2util_want_str(&ec2_subnet_type, desired, "vpc_id"));
+    apicall_param(&call, "CidrBlock", ec2util_want_str(&ec2_subnet_type, desired, "cidr_block"));
+    if (az)
+        apicall_param(&call, "AvailabilityZone", az);
+    ec2util_tag_spec(&call, "subnet", c->tags);
+    if (session_call(s, &call, d) != CALL_OK)
+        goto out;
+    if (!(*out =
+              ec2util_add_created(set, &ec2_subnet_type, c,
+                                  ec2util_attrs(xdoc_child(call.xml->root, "subnet"), fields), d)))
+        goto out;
+    if (want != ec2util_want_bool(&ec2_subnet_type, (*out)->attrs, "map_public_ip_on_launch") &&
+        set_public_ip(s, *out, want, d) < 0)
+        goto out;
+    ret = 0;
+out:
+    apicall_release(&call);
+    return ret;
+}
+
+static int subnet_update(struct session *s, const struct restype_call *c, const json_t *desired,
+                         struct live_obj *live, const char *const *changed, size_t nchanged,
+                         struct diag *d)
+{
+    for (size_t i = 0; i < nchanged; i++) {
+        if (strcmp(changed[i], "tags") == 0) {
+            if (ec2util_update_tags(s, c, desired, live, d) < 0)
+                return -1;
+        } else if (strcmp(changed[i], "map_public_ip_on_launch") == 0) {
+            if (set_public_ip(s, live, ec2util_want_bool(&ec2_subnet_type, desired, changed[i]),
+                              d) < 0)
+                return -1;
+        } else {
+            diag_error(d, NULL, "ec2.subnet %s: %s cannot change in place", live->id, changed[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int subnet_remove(struct session *s, const struct live_obj *live, struct diag *d)
+{
+    return ec2util_call(s, d, "DeleteSubnet", "SubnetId", live->id, NULL);
+}
+
+static const struct restype_ops ops = {
+    .read = subnet_read,
+    .create = subnet_create,
+    .update = subnet_update,
+    .remove = subnet_remove,
+};
+
 const struct restype ec2_subnet_type = {
     .name = "ec2.subnet",
     .service = "ec2",
@@ -36,4 +139,5 @@ const struct restype ec2_subnet_type = {
            "depending on its route table.",
     .attrs = attrs,
     .taggable = 1,
+    .ops = &ops,
 };

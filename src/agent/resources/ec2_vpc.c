@@ -1,5 +1,10 @@
 /* ec2.vpc: a virtual private cloud, the network everything else sits in. */
+#include "agent/live.h"
+#include "agent/resources/ec2util.h"
 #include "agent/resources/types.h"
+#include "aws/session.h"
+
+#include <string.h>
 
 /* botocore lists host too, but CreateVpc refuses it. */
 static const char *const tenancy_values[] = {"default", "dedicated", NULL};
@@ -33,6 +38,171 @@ static const struct attr attrs[] = {
     {0},
 };
 
+static const struct ec2util_field fields[] = {
+    {"id", "vpcId", EC2UTIL_STRING},
+    {"cidr_block", "cidrBlock", EC2UTIL_STRING},
+    {"instance_tenancy", "instanceTenancy", EC2UTIL_STRING},
+    {0},
+};
+
+/*
+ * The settings DescribeVpcs does not return. Reading them costs one
+ * DescribeVpcAttribute per setting and VPC (AWS has no batch form): three
+ * calls per VPC, acceptable since a stack has one or two. Listed in the order
+ * they are turned on (hostnames need DNS support); they are turned off in the
+ * reverse order.
+ */
+static const struct vpc_flag {
+    const char *attr;   /* the table's name */
+    const char *name;   /* DescribeVpcAttribute's Attribute, and the response element */
+    const char *modify; /* ModifyVpcAttribute's member */
+} flags[] = {
+    {"enable_dns_support", "enableDnsSupport", "EnableDnsSupport.Value"},
+    {"enable_dns_hostnames", "enableDnsHostnames", "EnableDnsHostnames.Value"},
+    {"enable_network_address_usage_metrics", "enableNetworkAddressUsageMetrics",
+     "EnableNetworkAddressUsageMetrics.Value"},
+};
+#define NFLAGS (sizeof(flags) / sizeof(flags[0]))
+
+static int is_flag(const char *attr)
+{
+    for (size_t i = 0; i < NFLAGS; i++)
+        if (strcmp(flags[i].attr, attr) == 0)
+            return 1;
+    return 0;
+}
+
+static int read_flags(struct session *s, const char *id, json_t *got, struct diag *d)
+{
+    for (size_t i = 0; i < NFLAGS; i++) {
+        struct apicall c;
+        enum call_result rc;
+        apicall_init(&c, service_lookup("ec2"), "DescribeVpcAttribute");
+        apicall_param(&c, "VpcId", id);
+        apicall_param(&c, "Attribute", flags[i].name);
+        if ((rc = session_call(s, &c, d)) == CALL_OK) {
+            const char *v = xdoc_text(xdoc_child(c.xml->root, flags[i].name), "value");
+            if (v)
+                json_object_set_new(got, flags[i].attr, json_boolean(strcmp(v, "true") == 0));
+        }
+        apicall_release(&c);
+        if (rc != CALL_OK)
+            return -1;
+    }
+    return 0;
+}
+
+/* ModifyVpcAttribute, one setting per call (the API takes one), for the settings that differ
+ * between the live attributes and desired; those follow each success. */
+static int set_flags(struct session *s, const char *id, const json_t *desired, json_t *live,
+                     struct diag *d)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t j = 0; j < NFLAGS; j++) {
+            const struct vpc_flag *f = &flags[pass == 0 ? j : NFLAGS - 1 - j];
+            int want = ec2util_want_bool(&ec2_vpc_type, desired, f->attr);
+            int have = ec2util_want_bool(&ec2_vpc_type, live, f->attr);
+            if (want == have || want != (pass == 0))
+                continue;
+            if (ec2util_call(s, d, "ModifyVpcAttribute", "VpcId", id, f->modify,
+                             want ? "true" : "false", NULL) < 0)
+                return -1;
+            json_object_set_new(live, f->attr, json_boolean(want));
+        }
+    }
+    return 0;
+}
+
+static int read_item(struct session *s, const struct xnode *item, void *arg, struct diag *d)
+{
+    json_t *got = ec2util_attrs(item, fields);
+    const char *id = json_string_value(json_object_get(got, "id"));
+    int ret = 0;
+
+    if (!id || (ret = read_flags(s, id, got, d)) < 0)
+        json_decref(got);
+    else
+        live_set_add(arg, &ec2_vpc_type, id, ec2util_tag(item, EC2UTIL_TAG_ID), got);
+    return ret;
+}
+
+/* One DescribeVpcs, plus three DescribeVpcAttribute per VPC. */
+static int vpc_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+{
+    return ec2util_describe(s, "DescribeVpcs", stack, "vpcSet", read_item, set, d);
+}
+
+/*
+ * CreateVpc with its tags, then ModifyVpcAttribute for each setting that is not AWS's default.
+ * Ready when DescribeVpcs says state "available". The settings are sent without waiting for
+ * it; should AWS refuse them on a pending VPC, the VPC is in set with the settings it has, and
+ * the next plan updates them.
+ */
+static int vpc_create(struct session *s, const struct restype_call *c, const json_t *desired,
+                      struct live_set *set, struct live_obj **out, struct diag *d)
+{
+    struct apicall call;
+    struct live_obj *o;
+    json_t *got;
+    int ret = -1;
+
+    *out = NULL;
+    if (ec2util_check_required(&ec2_vpc_type, c->cairn_id, desired, d) < 0)
+        return -1;
+    apicall_init(&call, service_lookup("ec2"), "CreateVpc");
+    apicall_param(&call, "CidrBlock", ec2util_want_str(&ec2_vpc_type, desired, "cidr_block"));
+    apicall_param(&call, "InstanceTenancy",
+                  ec2util_want_str(&ec2_vpc_type, desired, "instance_tenancy"));
+    ec2util_tag_spec(&call, "vpc", c->tags);
+    if (session_call(s, &call, d) != CALL_OK)
+        goto out;
+    got = ec2util_attrs(xdoc_child(call.xml->root, "vpc"), fields);
+    /* A new VPC has AWS's settings, which are the table's defaults. */
+    for (size_t i = 0; i < NFLAGS; i++)
+        json_object_set_new(got, flags[i].attr,
+                            json_boolean(ec2util_want_bool(&ec2_vpc_type, NULL, flags[i].attr)));
+    if (!(o = *out = ec2util_add_created(set, &ec2_vpc_type, c, got, d)))
+        goto out;
+    if (set_flags(s, o->id, desired, o->attrs, d) < 0)
+        goto out;
+    ret = 0;
+out:
+    apicall_release(&call);
+    return ret;
+}
+
+static int vpc_update(struct session *s, const struct restype_call *c, const json_t *desired,
+                      struct live_obj *live, const char *const *changed, size_t nchanged,
+                      struct diag *d)
+{
+    int flags_changed = 0;
+
+    for (size_t i = 0; i < nchanged; i++) {
+        if (strcmp(changed[i], "tags") == 0) {
+            if (ec2util_update_tags(s, c, desired, live, d) < 0)
+                return -1;
+        } else if (is_flag(changed[i])) {
+            flags_changed = 1;
+        } else {
+            diag_error(d, NULL, "ec2.vpc %s: %s cannot change in place", live->id, changed[i]);
+            return -1;
+        }
+    }
+    return flags_changed ? set_flags(s, live->id, desired, live->attrs, d) : 0;
+}
+
+static int vpc_remove(struct session *s, const struct live_obj *live, struct diag *d)
+{
+    return ec2util_call(s, d, "DeleteVpc", "VpcId", live->id, NULL);
+}
+
+static const struct restype_ops ops = {
+    .read = vpc_read,
+    .create = vpc_create,
+    .update = vpc_update,
+    .remove = vpc_remove,
+};
+
 const struct restype ec2_vpc_type = {
     .name = "ec2.vpc",
     .service = "ec2",
@@ -40,4 +210,5 @@ const struct restype ec2_vpc_type = {
            "resources in them.",
     .attrs = attrs,
     .taggable = 1,
+    .ops = &ops,
 };

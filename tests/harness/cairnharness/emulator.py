@@ -53,6 +53,9 @@ class Emulator:
             self.stop()
             raise
         atexit.register(self.stop)
+        from . import gaps  # here: it needs a started emulator
+
+        gaps.install(self)
         return self
 
     def stop(self):

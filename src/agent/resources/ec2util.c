@@ -1,0 +1,717 @@
+#include "agent/resources/ec2util.h"
+#include "aws/session.h"
+#include "core/xmalloc.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void ec2util_stack_filter(struct apicall *c, int n, const char *stack)
+{
+    apicall_paramf(c, "tag:" EC2UTIL_TAG_STACK, "Filter.%d.Name", n);
+    apicall_paramf(c, stack, "Filter.%d.Value.1", n);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The keys of an object in byte order (the caller frees the array, not the keys). */
+static const char **sorted_keys(const json_t *obj, size_t *n)
+{
+    const char **keys = xcalloc(json_object_size(obj) + 1, sizeof(*keys));
+    const char *k;
+    json_t *v;
+
+    *n = 0;
+    if (!json_is_object(obj))
+        return keys;
+    json_object_foreach((json_t *)obj, k, v)
+    {
+        keys[(*n)++] = k;
+    }
+    qsort(keys, *n, sizeof(*keys), cmp_str);
+    return keys;
+}
+
+void ec2util_tag_spec(struct apicall *c, const char *rtype, const json_t *tags)
+{
+    const char **keys;
+    size_t n;
+
+    if (!json_is_object(tags) || json_object_size(tags) == 0)
+        return;
+    keys = sorted_keys(tags, &n);
+    apicall_param(c, "TagSpecification.1.ResourceType", rtype);
+    for (size_t i = 0; i < n; i++) {
+        const char *v = json_string_value(json_object_get(tags, keys[i]));
+        apicall_paramf(c, keys[i], "TagSpecification.1.Tag.%zu.Key", i + 1);
+        apicall_paramf(c, v ? v : "", "TagSpecification.1.Tag.%zu.Value", i + 1);
+    }
+    free(keys);
+}
+
+json_t *ec2util_tags(const struct xnode *item)
+{
+    json_t *tags = json_object();
+
+    for (const struct xnode *t = xdoc_path(item, "tagSet/item"); t; t = xdoc_next(t)) {
+        const char *k = xdoc_text(t, "key"), *v = xdoc_text(t, "value");
+        if (k)
+            json_object_set_new(tags, k, json_string(v ? v : ""));
+    }
+    return tags;
+}
+
+const char *ec2util_tag(const struct xnode *item, const char *key)
+{
+    for (const struct xnode *t = xdoc_path(item, "tagSet/item"); t; t = xdoc_next(t)) {
+        const char *k = xdoc_text(t, "key");
+        if (k && strcmp(k, key) == 0) {
+            const char *v = xdoc_text(t, "value");
+            return v ? v : "";
+        }
+    }
+    return NULL;
+}
+
+json_t *ec2util_attrs(const struct xnode *item, const struct ec2util_field *fields)
+{
+    json_t *attrs = json_object();
+
+    for (const struct ec2util_field *f = fields; f->attr; f++) {
+        const char *text = xdoc_text(item, f->path);
+        if (!text || !*text)
+            continue;
+        switch (f->kind) {
+        case EC2UTIL_STRING:
+            json_object_set_new(attrs, f->attr, json_string(text));
+            break;
+        case EC2UTIL_BOOL:
+            json_object_set_new(attrs, f->attr, json_boolean(strcmp(text, "true") == 0));
+            break;
+        case EC2UTIL_INT:
+            json_object_set_new(attrs, f->attr, json_integer(strtoll(text, NULL, 10)));
+            break;
+        }
+    }
+    if (xdoc_child(item, "tagSet"))
+        json_object_set_new(attrs, "tags", ec2util_tags(item));
+    return attrs;
+}
+
+struct live_obj *ec2util_add_created(struct live_set *set, const struct restype *t,
+                                     const struct restype_call *c, json_t *attrs, struct diag *d)
+{
+    const char *id = json_string_value(json_object_get(attrs, "id"));
+
+    if (!id) {
+        diag_error(d, NULL, "%s %s: the response names no new object", t->name, c->cairn_id);
+        json_decref(attrs);
+        return NULL;
+    }
+    if (t->taggable && !json_object_get(attrs, "tags"))
+        json_object_set_new(attrs, "tags", c->tags ? json_deep_copy(c->tags) : json_object());
+    return live_set_add(set, t, id, c->cairn_id, attrs);
+}
+
+void ec2util_add_read(struct live_set *set, const struct restype *t, const struct xnode *item,
+                      json_t *attrs)
+{
+    const char *id = json_string_value(json_object_get(attrs, "id"));
+
+    if (id)
+        live_set_add(set, t, id, ec2util_tag(item, EC2UTIL_TAG_ID), attrs);
+    else
+        json_decref(attrs);
+}
+
+int ec2util_describe(struct session *s, const char *op, const char *stack, const char *set,
+                     ec2util_item_fn fn, void *arg, struct diag *d)
+{
+    struct apicall c;
+    int ret = -1;
+
+    apicall_init(&c, service_lookup("ec2"), op);
+    ec2util_stack_filter(&c, 1, stack);
+    do {
+        const struct xnode *item;
+        if (session_call(s, &c, d) != CALL_OK)
+            goto out;
+        for (item = xdoc_path(xdoc_child(c.xml->root, set), "item"); item; item = xdoc_next(item)) {
+            const char *v = ec2util_tag(item, EC2UTIL_TAG_STACK);
+            if (!v || strcmp(v, stack) != 0)
+                continue;
+            if (fn(s, item, arg, d) < 0)
+                goto out;
+        }
+    } while (apicall_next_page(&c, "NextToken", "nextToken"));
+    ret = 0;
+out:
+    apicall_release(&c);
+    return ret;
+}
+
+int ec2util_call(struct session *s, struct diag *d, const char *op, ...)
+{
+    struct apicall c;
+    const char *name;
+    va_list ap;
+    int ret;
+
+    apicall_init(&c, service_lookup("ec2"), op);
+    va_start(ap, op);
+    while ((name = va_arg(ap, const char *)) != NULL) {
+        const char *value = va_arg(ap, const char *);
+        if (!value) {
+            diag_error(d, NULL, "ec2 %s: no value for %s", op, name);
+            ret = -1;
+            goto out;
+        }
+        apicall_param(&c, name, value);
+    }
+    ret = session_call(s, &c, d) == CALL_OK ? 0 : -1;
+out:
+    va_end(ap);
+    apicall_release(&c);
+    return ret;
+}
+
+static int is_aws_key(const char *k)
+{
+    return strncmp(k, "aws:", 4) == 0;
+}
+
+int ec2util_retag(struct session *s, const char *id, const json_t *have, const json_t *want,
+                  struct diag *d)
+{
+    struct apicall del, add;
+    const char **keys;
+    size_t n, ndel = 0, nadd = 0;
+    int ret = -1;
+
+    apicall_init(&del, service_lookup("ec2"), "DeleteTags");
+    apicall_init(&add, service_lookup("ec2"), "CreateTags");
+    keys = sorted_keys(have, &n);
+    for (size_t i = 0; i < n; i++) {
+        if (is_aws_key(keys[i]) || json_object_get(want, keys[i]))
+            continue;
+        apicall_paramf(&del, keys[i], "Tag.%zu.Key", ++ndel);
+    }
+    free(keys);
+    keys = sorted_keys(want, &n);
+    for (size_t i = 0; i < n; i++) {
+        const char *v = json_string_value(json_object_get(want, keys[i]));
+        const char *old = json_string_value(json_object_get(have, keys[i]));
+        if (is_aws_key(keys[i]) || (old && v && strcmp(old, v) == 0))
+            continue;
+        nadd++;
+        apicall_paramf(&add, keys[i], "Tag.%zu.Key", nadd);
+        apicall_paramf(&add, v ? v : "", "Tag.%zu.Value", nadd);
+    }
+    free(keys);
+    if (ndel) {
+        apicall_param(&del, "ResourceId.1", id);
+        if (session_call(s, &del, d) != CALL_OK)
+            goto out;
+    }
+    if (nadd) {
+        apicall_param(&add, "ResourceId.1", id);
+        if (session_call(s, &add, d) != CALL_OK)
+            goto out;
+    }
+    ret = 0;
+out:
+    apicall_release(&del);
+    apicall_release(&add);
+    return ret;
+}
+
+int ec2util_update_tags(struct session *s, const struct restype_call *c, const json_t *desired,
+                        struct live_obj *live, struct diag *d)
+{
+    const json_t *given = c->tags ? c->tags : json_object_get(desired, "tags");
+    json_t *want = json_is_object(given) ? json_deep_copy(given) : json_object();
+    int ret = -1;
+
+    /* Whatever the caller passed, the tags that make the object the stack's stay. */
+    if (c->stack && !json_object_get(want, EC2UTIL_TAG_STACK))
+        json_object_set_new(want, EC2UTIL_TAG_STACK, json_string(c->stack));
+    if (c->cairn_id && !json_object_get(want, EC2UTIL_TAG_ID))
+        json_object_set_new(want, EC2UTIL_TAG_ID, json_string(c->cairn_id));
+    if (ec2util_retag(s, live->id, json_object_get(live->attrs, "tags"), want, d) < 0)
+        goto out;
+    json_object_set_new(live->attrs, "tags", json_incref(want));
+    ret = 0;
+out:
+    json_decref(want);
+    return ret;
+}
+
+int ec2util_check_required(const struct restype *t, const char *cairn_id, const json_t *desired,
+                           struct diag *d)
+{
+    int ret = 0;
+
+    for (const struct attr *a = t->attrs; a->name; a++) {
+        const json_t *v = json_object_get(desired, a->name);
+        if (!(a->flags & ATTR_REQUIRED))
+            continue;
+        if (!v || json_is_null(v)) {
+            diag_error(d, NULL, "%s %s: %s is required", t->name, cairn_id, a->name);
+            ret = -1;
+        } else if (vtype_is_scalar(a->type) && a->type != VT_BOOL && a->type != VT_INT &&
+                   a->type != VT_PORT && !json_is_string(v)) {
+            diag_error(d, NULL, "%s %s: %s must be a string", t->name, cairn_id, a->name);
+            ret = -1;
+        }
+    }
+    return ret;
+}
+
+const char *ec2util_want_str(const struct restype *t, const json_t *desired, const char *name)
+{
+    const char *v = json_string_value(json_object_get(desired, name));
+    const struct attr *a;
+
+    if (v)
+        return v;
+    a = restype_attr(t->attrs, name);
+    return a ? a->def : NULL;
+}
+
+int ec2util_want_bool(const struct restype *t, const json_t *desired, const char *name)
+{
+    const json_t *v = json_object_get(desired, name);
+    const char *s;
+
+    if (json_is_boolean(v))
+        return json_is_true(v);
+    s = json_is_string(v) ? json_string_value(v) : ec2util_want_str(t, NULL, name);
+    return s && strcmp(s, "true") == 0;
+}
+
+json_t *ec2util_want_json(const struct restype *t, const json_t *desired, const char *name)
+{
+    json_t *v = json_object_get(desired, name);
+    const struct attr *a;
+
+    if (v && !json_is_null(v))
+        return json_incref(v);
+    a = restype_attr(t->attrs, name);
+    return a && a->def ? json_loads(a->def, JSON_DECODE_ANY, NULL) : NULL;
+}
+
+const char *ec2util_stack_of(const json_t *attrs)
+{
+    return json_string_value(json_object_get(json_object_get(attrs, "tags"), EC2UTIL_TAG_STACK));
+}
+
+/* ---- security-group rules ---- */
+
+/* The keys a rule's sources are in, in the order canonical rules sort by. */
+static const char *const source_keys[] = {"cidr_blocks", "ipv6_cidr_blocks", "prefix_list_ids",
+                                          "source_security_group", NULL};
+#define SOURCE_GROUP 3 /* source_keys[] index of the one that is a string, not a list */
+
+/* An integer written as JSON or as text; 0 when v is neither. */
+static int int_of(const json_t *v, long long *out)
+{
+    const char *s;
+    char *end;
+
+    if (json_is_integer(v)) {
+        *out = json_integer_value(v);
+        return 1;
+    }
+    if (!(s = json_string_value(v)) || !*s)
+        return 0;
+    *out = strtoll(s, &end, 10);
+    return *end == '\0';
+}
+
+/* AWS answers protocol numbers it knows by name. */
+static const char *protocol_of(const json_t *v)
+{
+    static const char *const names[][2] = {
+        {"6", "tcp"}, {"17", "udp"}, {"1", "icmp"}, {"58", "icmpv6"}, {"all", "-1"}};
+    const char *p = json_string_value(v);
+    long long n;
+
+    if (!p && int_of(v, &n))
+        p = n == -1 ? "-1" : n == 6 ? "tcp" : n == 17 ? "udp" : n == 1 ? "icmp" : NULL;
+    if (!p)
+        return "tcp";
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(p, names[i][0]) == 0)
+            return names[i][1];
+    return p;
+}
+
+/* A rule without its sources: protocol, ports and description in canonical form. */
+static json_t *rule_base(const json_t *r)
+{
+    json_t *b = json_object();
+    const char *proto = protocol_of(json_object_get(r, "protocol"));
+    const char *desc = json_string_value(json_object_get(r, "description"));
+    long long port, from, to;
+    int has_port = int_of(json_object_get(r, "port"), &port);
+    int has_from = int_of(json_object_get(r, "from_port"), &from);
+    int has_to = int_of(json_object_get(r, "to_port"), &to);
+
+    json_object_set_new(b, "protocol", json_string(proto));
+    if (strcmp(proto, "-1") != 0) {
+        if (!has_from && has_port)
+            from = port, has_from = 1;
+        if (!has_to && has_port)
+            to = port, has_to = 1;
+        if ((strcmp(proto, "tcp") == 0 || strcmp(proto, "udp") == 0) && has_from && has_to &&
+            from == to) {
+            json_object_set_new(b, "port", json_integer(from));
+        } else {
+            if (has_from)
+                json_object_set_new(b, "from_port", json_integer(from));
+            if (has_to)
+                json_object_set_new(b, "to_port", json_integer(to));
+        }
+    }
+    if (desc && *desc)
+        json_object_set_new(b, "description", json_string(desc));
+    return b;
+}
+
+/* Append base plus one source to atoms. */
+static void add_atom(json_t *atoms, const json_t *base, size_t kind, const char *source)
+{
+    json_t *a = json_deep_copy(base);
+
+    if (kind == SOURCE_GROUP)
+        json_object_set_new(a, source_keys[kind], json_string(source));
+    else
+        json_object_set_new(a, source_keys[kind], json_pack("[s]", source));
+    json_array_append_new(atoms, a);
+}
+
+/* Every rule split into atoms: base plus exactly one source (or none, if a rule has none). */
+static json_t *explode(const json_t *rules)
+{
+    json_t *atoms = json_array(), *r;
+    size_t i;
+
+    json_array_foreach((json_t *)rules, i, r)
+    {
+        json_t *base;
+        int any = 0;
+        if (!json_is_object(r))
+            continue;
+        base = rule_base(r);
+        for (size_t k = 0; source_keys[k]; k++) {
+            const json_t *v = json_object_get(r, source_keys[k]), *e;
+            size_t j;
+            if (k == SOURCE_GROUP) {
+                if (json_string_value(v) && *json_string_value(v)) {
+                    add_atom(atoms, base, k, json_string_value(v));
+                    any = 1;
+                }
+                continue;
+            }
+            json_array_foreach((json_t *)v, j, e)
+            {
+                if (json_string_value(e)) {
+                    add_atom(atoms, base, k, json_string_value(e));
+                    any = 1;
+                }
+            }
+        }
+        if (!any)
+            json_array_append(atoms, base);
+        json_decref(base);
+    }
+    return atoms;
+}
+
+/* Which source_keys[] entry a canonical rule or atom has; SOURCE_GROUP + 1 for none. */
+static size_t kind_of(const json_t *r)
+{
+    size_t k;
+
+    for (k = 0; source_keys[k]; k++)
+        if (json_object_get(r, source_keys[k]))
+            break;
+    return k;
+}
+
+static long long port_key(const json_t *r, const char *name)
+{
+    long long v;
+
+    if (int_of(json_object_get(r, "port"), &v) || int_of(json_object_get(r, name), &v))
+        return v;
+    return -2;
+}
+
+static int cmp_rule(const void *pa, const void *pb)
+{
+    const json_t *a = *(json_t *const *)pa, *b = *(json_t *const *)pb;
+    const char *da, *db;
+    char *sa, *sb;
+    size_t ka = kind_of(a), kb = kind_of(b);
+    int c;
+
+    if ((c = strcmp(json_string_value(json_object_get(a, "protocol")),
+                    json_string_value(json_object_get(b, "protocol")))) != 0)
+        return c;
+    if (port_key(a, "from_port") != port_key(b, "from_port"))
+        return port_key(a, "from_port") < port_key(b, "from_port") ? -1 : 1;
+    if (port_key(a, "to_port") != port_key(b, "to_port"))
+        return port_key(a, "to_port") < port_key(b, "to_port") ? -1 : 1;
+    if (ka != kb)
+        return ka < kb ? -1 : 1;
+    da = json_string_value(json_object_get(a, "description"));
+    db = json_string_value(json_object_get(b, "description"));
+    sa = json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS);
+    sb = json_dumps(b, JSON_COMPACT | JSON_SORT_KEYS);
+    c = strcmp(da ? da : "", db ? db : "");
+    if (c == 0)
+        c = strcmp(sa, sb);
+    free(sa);
+    free(sb);
+    return c;
+}
+
+static int has_string(const json_t *arr, const char *s)
+{
+    size_t i;
+    json_t *e;
+
+    json_array_foreach((json_t *)arr, i, e)
+    {
+        if (strcmp(json_string_value(e), s) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Atoms grouped into canonical rules: list sources merged when everything else is equal. */
+static json_t *group(const json_t *atoms)
+{
+    size_t n = json_array_size(atoms), nout = 0;
+    json_t **out = xcalloc(n + 1, sizeof(*out)), *list, *a;
+    size_t i;
+
+    json_array_foreach((json_t *)atoms, i, a)
+    {
+        size_t k = kind_of(a), j;
+        const char *src;
+        json_t *base;
+        if (k >= SOURCE_GROUP) {
+            for (j = 0; j < nout && !json_equal(out[j], a); j++)
+                ;
+            if (j == nout)
+                out[nout++] = json_deep_copy(a);
+            continue;
+        }
+        src = json_string_value(json_array_get(json_object_get(a, source_keys[k]), 0));
+        base = json_deep_copy(a);
+        json_object_del(base, source_keys[k]);
+        for (j = 0; j < nout; j++) {
+            json_t *cand;
+            int same;
+            if (kind_of(out[j]) != k)
+                continue;
+            cand = json_deep_copy(out[j]);
+            json_object_del(cand, source_keys[k]);
+            same = json_equal(cand, base);
+            json_decref(cand);
+            if (same)
+                break;
+        }
+        if (j == nout) {
+            out[nout++] = json_deep_copy(a);
+        } else {
+            list = json_object_get(out[j], source_keys[k]);
+            if (!has_string(list, src))
+                json_array_append_new(list, json_string(src));
+        }
+        json_decref(base);
+    }
+    for (i = 0; i < nout; i++) {
+        size_t k = kind_of(out[i]), m;
+        const char **v;
+        json_t *sorted_list;
+        if (k >= SOURCE_GROUP)
+            continue;
+        list = json_object_get(out[i], source_keys[k]);
+        m = json_array_size(list);
+        v = xcalloc(m + 1, sizeof(*v));
+        for (size_t j = 0; j < m; j++)
+            v[j] = json_string_value(json_array_get(list, j));
+        qsort(v, m, sizeof(*v), cmp_str);
+        sorted_list = json_array();
+        for (size_t j = 0; j < m; j++)
+            json_array_append_new(sorted_list, json_string(v[j]));
+        free(v);
+        json_object_set_new(out[i], source_keys[k], sorted_list);
+    }
+    qsort(out, nout, sizeof(*out), cmp_rule);
+    list = json_array();
+    for (i = 0; i < nout; i++)
+        json_array_append_new(list, out[i]);
+    free(out);
+    return list;
+}
+
+json_t *ec2util_rules_normalize(const json_t *rules)
+{
+    json_t *atoms = explode(rules), *out = group(atoms);
+
+    json_decref(atoms);
+    return out;
+}
+
+static void set_xml_int(json_t *r, const char *name, const struct xnode *perm, const char *path)
+{
+    const char *s = xdoc_text(perm, path);
+
+    if (s && *s)
+        json_object_set_new(r, name, json_integer(strtoll(s, NULL, 10)));
+}
+
+/* Where each kind of source is in an IpPermission, as the response names it. */
+static const struct {
+    const char *list, *member;
+} xml_sources[] = {
+    {"ipRanges", "cidrIp"},
+    {"ipv6Ranges", "cidrIpv6"},
+    {"prefixListIds", "prefixListId"},
+    {"groups", "groupId"},
+};
+
+json_t *ec2util_rules_read(const struct xnode *perms)
+{
+    json_t *rules = json_array(), *out;
+
+    for (const struct xnode *p = xdoc_child(perms, "item"); p; p = xdoc_next(p)) {
+        const char *proto = xdoc_text(p, "ipProtocol");
+        json_t *base = json_object();
+        json_object_set_new(base, "protocol", json_string(proto ? proto : "-1"));
+        set_xml_int(base, "from_port", p, "fromPort");
+        set_xml_int(base, "to_port", p, "toPort");
+        for (size_t k = 0; k < sizeof(xml_sources) / sizeof(xml_sources[0]); k++) {
+            const struct xnode *e = xdoc_path(xdoc_child(p, xml_sources[k].list), "item");
+            for (; e; e = xdoc_next(e)) {
+                const char *src = xdoc_text(e, xml_sources[k].member);
+                const char *desc = xdoc_text(e, "description");
+                json_t *r;
+                if (!src || !*src)
+                    continue;
+                r = json_deep_copy(base);
+                if (desc && *desc)
+                    json_object_set_new(r, "description", json_string(desc));
+                if (k == SOURCE_GROUP)
+                    json_object_set_new(r, source_keys[k], json_string(src));
+                else
+                    json_object_set_new(r, source_keys[k], json_pack("[s]", src));
+                json_array_append_new(rules, r);
+            }
+        }
+        json_decref(base);
+    }
+    out = ec2util_rules_normalize(rules);
+    json_decref(rules);
+    return out;
+}
+
+json_t *ec2util_rules_minus(const json_t *a, const json_t *b)
+{
+    json_t *aa = explode(a), *bb = explode(b), *keep = json_array(), *out, *x, *y;
+    size_t i, j;
+
+    json_array_foreach(aa, i, x)
+    {
+        int found = 0;
+        json_array_foreach(bb, j, y)
+        {
+            if (json_equal(x, y)) {
+                found = 1;
+                break;
+            }
+        }
+        if (!found)
+            json_array_append(keep, x);
+    }
+    out = group(keep);
+    json_decref(aa);
+    json_decref(bb);
+    json_decref(keep);
+    return out;
+}
+
+int ec2util_rules_equal(const json_t *a, const json_t *b)
+{
+    json_t *na = ec2util_rules_normalize(a), *nb = ec2util_rules_normalize(b);
+    int eq = json_equal(na, nb);
+
+    json_decref(na);
+    json_decref(nb);
+    return eq;
+}
+
+/* Where each kind of source goes in a request's IpPermission. */
+static const struct {
+    const char *list, *member;
+} wire_sources[] = {
+    {"IpRanges", "CidrIp"},
+    {"Ipv6Ranges", "CidrIpv6"},
+    {"PrefixListIds", "PrefixListId"},
+    {"Groups", "GroupId"},
+};
+
+/* How many sources of kind k rule r has, and the j-th. */
+static size_t source_count(const json_t *r, size_t k)
+{
+    return k == SOURCE_GROUP ? 1 : json_array_size(json_object_get(r, source_keys[k]));
+}
+
+static const char *source_at(const json_t *r, size_t k, size_t j)
+{
+    const json_t *v = json_object_get(r, source_keys[k]);
+
+    return json_string_value(k == SOURCE_GROUP ? v : json_array_get(v, j));
+}
+
+int ec2util_ip_permissions(struct apicall *c, const char *prefix, const json_t *rules)
+{
+    json_t *canon = ec2util_rules_normalize(rules), *r;
+    size_t i;
+    char num[32];
+
+    json_array_foreach(canon, i, r)
+    {
+        size_t k = kind_of(r);
+        const char *desc = json_string_value(json_object_get(r, "description"));
+        long long v;
+        apicall_paramf(c, json_string_value(json_object_get(r, "protocol")), "%s.%zu.IpProtocol",
+                       prefix, i + 1);
+        if (int_of(json_object_get(r, "port"), &v) || int_of(json_object_get(r, "from_port"), &v)) {
+            snprintf(num, sizeof(num), "%lld", v);
+            apicall_paramf(c, num, "%s.%zu.FromPort", prefix, i + 1);
+        }
+        if (int_of(json_object_get(r, "port"), &v) || int_of(json_object_get(r, "to_port"), &v)) {
+            snprintf(num, sizeof(num), "%lld", v);
+            apicall_paramf(c, num, "%s.%zu.ToPort", prefix, i + 1);
+        }
+        for (size_t j = 0; k <= SOURCE_GROUP && j < source_count(r, k); j++) {
+            apicall_paramf(c, source_at(r, k, j), "%s.%zu.%s.%zu.%s", prefix, i + 1,
+                           wire_sources[k].list, j + 1, wire_sources[k].member);
+            if (desc)
+                apicall_paramf(c, desc, "%s.%zu.%s.%zu.Description", prefix, i + 1,
+                               wire_sources[k].list, j + 1);
+        }
+    }
+    i = json_array_size(canon);
+    json_decref(canon);
+    return (int)i;
+}

@@ -1,0 +1,158 @@
+/*
+ * What the EC2 resource types share: finding a stack's objects with one
+ * tag-filtered, paginated Describe; TagSpecifications on creates and
+ * CreateTags/DeleteTags on updates; reading an item of a Describe response
+ * into attributes named as the type's table; and security-group rules, which
+ * AWS groups by protocol and ports while cairn compares them one source at a
+ * time.
+ *
+ * Rules in canonical form (ec2util_rules_normalize, ec2util_rules_read): each
+ * rule has exactly one kind of source (cidr_blocks, ipv6_cidr_blocks,
+ * prefix_list_ids or source_security_group); protocol is always present and
+ * spelled as AWS answers it ("tcp", "udp", "icmp", "icmpv6", "-1", or a
+ * number); "-1" has no ports; tcp and udp with one port say `port`, ranges and
+ * other protocols say from_port/to_port; an empty description is none; rules
+ * that differ only in their CIDR-like sources are merged (sorted, without
+ * duplicates); the list is sorted by protocol, ports, source and description.
+ * Two rule lists allow the same traffic exactly when their canonical forms
+ * are json_equal. ipv6_cidr_blocks and prefix_list_ids are not in the table:
+ * they appear only in rules read from AWS (added outside cairn), so that
+ * such a rule is a difference and can be revoked.
+ */
+#ifndef CAIRN_EC2UTIL_H
+#define CAIRN_EC2UTIL_H
+
+#include <jansson.h>
+
+#include "agent/live.h"
+#include "agent/restype.h"
+#include "aws/apicall.h"
+#include "core/diag.h"
+#include "core/xdoc.h"
+
+struct session;
+
+/* The tag every object of a stack carries, and the one that names it in the stack. */
+#define EC2UTIL_TAG_STACK "cairn:stack"
+#define EC2UTIL_TAG_ID    "cairn:id"
+
+/* Filter.<n>.Name=tag:cairn:stack, Filter.<n>.Value.1=<stack>. */
+void ec2util_stack_filter(struct apicall *c, int n, const char *stack);
+
+/*
+ * TagSpecification.1.ResourceType=<rtype> and TagSpecification.1.Tag.<i>.Key/Value
+ * for every tag of tags (an object of strings), in key order. Nothing when tags
+ * is NULL or empty.
+ */
+void ec2util_tag_spec(struct apicall *c, const char *rtype, const json_t *tags);
+
+/* The item's tagSet as an object of strings (new reference; {} when none). */
+json_t *ec2util_tags(const struct xnode *item);
+/* The value of the tag key in the item's tagSet, or NULL. */
+const char *ec2util_tag(const struct xnode *item, const char *key);
+
+enum ec2util_kind { EC2UTIL_STRING, EC2UTIL_BOOL, EC2UTIL_INT };
+
+/* An attribute read from an element of a Describe item. NULL attr ends a table. */
+struct ec2util_field {
+    const char *attr; /* name in the type's table: "cidr_block" */
+    const char *path; /* element under the item: "cidrBlock", "attachmentSet/item/vpcId" */
+    enum ec2util_kind kind;
+};
+
+/*
+ * The attributes of item: each field whose element is present and not empty,
+ * and "tags" when the item has a tagSet. A new object.
+ */
+json_t *ec2util_attrs(const struct xnode *item, const struct ec2util_field *fields);
+
+/*
+ * Add an object just created to set: attrs (taken over) hold its "id"; a
+ * taggable type's tags are c's when the create response did not list them
+ * (AllocateAddress and CreateSecurityGroup do not). NULL, with d saying so,
+ * when attrs have no id.
+ */
+struct live_obj *ec2util_add_created(struct live_set *set, const struct restype *t,
+                                     const struct restype_call *c, json_t *attrs, struct diag *d);
+
+/*
+ * Add an object a Describe returned to set: attrs (taken over) hold its "id",
+ * its cairn_id is the item's cairn:id tag. Nothing is added when attrs have
+ * no id.
+ */
+void ec2util_add_read(struct live_set *set, const struct restype *t, const struct xnode *item,
+                      json_t *attrs);
+
+/* Called for each object a Describe returns. */
+typedef int (*ec2util_item_fn)(struct session *s, const struct xnode *item, void *arg,
+                               struct diag *d);
+
+/*
+ * One Describe operation op filtered by cairn:stack=stack, every page of it
+ * (NextToken), fn called for each <set>/<item> whose tags do say
+ * cairn:stack=stack (checked again here: the filter is the API's promise, not
+ * ours, and moto's DescribeNatGateways ignores tag filters).
+ */
+int ec2util_describe(struct session *s, const char *op, const char *stack, const char *set,
+                     ec2util_item_fn fn, void *arg, struct diag *d);
+
+/*
+ * Send op with the name/value pairs that follow, up to a NULL name, and drop
+ * the response. Returns 0, or -1 with the AWS error in d.
+ */
+int ec2util_call(struct session *s, struct diag *d, const char *op, ...) __attribute__((sentinel));
+
+/*
+ * Bring the tags of resource id from have to want (objects of strings, NULL
+ * for none): DeleteTags for the keys want lacks, CreateTags for the keys whose
+ * value is new or differs. Keys starting with aws: are never touched. No call
+ * when nothing differs.
+ */
+int ec2util_retag(struct session *s, const char *id, const json_t *have, const json_t *want,
+                  struct diag *d);
+
+/*
+ * Update for the changed attribute "tags": ec2util_retag from live's tags to
+ * c->tags (or desired's tags when c has none) plus cairn:stack and cairn:id
+ * from c, which are never dropped; live's attributes follow.
+ */
+int ec2util_update_tags(struct session *s, const struct restype_call *c, const json_t *desired,
+                        struct live_obj *live, struct diag *d);
+
+/*
+ * Whether desired has every attribute the table marks required, strings where
+ * the table says text. Creates check first, so that no request goes out with a
+ * member missing. 0, or -1 with d naming what is missing.
+ */
+int ec2util_check_required(const struct restype *t, const char *cairn_id, const json_t *desired,
+                           struct diag *d);
+
+/*
+ * The desired value of a scalar attribute, or the table's default when
+ * desired leaves it out. A boolean or integer may be JSON or text.
+ */
+const char *ec2util_want_str(const struct restype *t, const json_t *desired, const char *name);
+int ec2util_want_bool(const struct restype *t, const json_t *desired, const char *name);
+/* The desired value of a list or map, or the table's default (JSON text there); new reference,
+ * NULL when there is neither. */
+json_t *ec2util_want_json(const struct restype *t, const json_t *desired, const char *name);
+
+/* The cairn:stack tag in a live object's attributes ("tags"), or NULL. */
+const char *ec2util_stack_of(const json_t *attrs);
+
+/* Canonical form of a list of rules in the table's shape (new reference; [] for NULL). */
+json_t *ec2util_rules_normalize(const json_t *rules);
+/* The rules of an ipPermissions or ipPermissionsEgress element, in canonical form. */
+json_t *ec2util_rules_read(const struct xnode *perms);
+/* What a allows that b does not, source by source, in canonical form. */
+json_t *ec2util_rules_minus(const json_t *a, const json_t *b);
+/* Whether two rule lists allow exactly the same traffic. */
+int ec2util_rules_equal(const json_t *a, const json_t *b);
+/*
+ * Encode rules as <prefix>.<i>.IpProtocol, FromPort, ToPort, IpRanges.<j>.CidrIp,
+ * Groups.<j>.GroupId, ... (Authorize/RevokeSecurityGroupIngress/Egress take
+ * "IpPermissions"). Returns how many permissions were added.
+ */
+int ec2util_ip_permissions(struct apicall *c, const char *prefix, const json_t *rules);
+
+#endif
