@@ -93,6 +93,12 @@ struct restype_ops {
      * enough (security-group rules, which AWS groups by port while cairn lists them one source
      * at a time). A new reference; NULL to use the generic form. */
     json_t *(*normalize)(const char *attr, const json_t *v);
+    /* Optional: whether an object just created or updated is ready for what depends on it (a
+     * NAT gateway "available"): 1 ready, 0 not yet, -1 failed for good (d says why). The
+     * executor polls it with growing pauses for at most wait_seconds. It may refresh live's
+     * attributes. */
+    int (*ready)(struct session *s, struct live_obj *live, struct diag *d);
+    unsigned wait_seconds; /* 0: the executor's default (300) */
 };
 
 struct restype {
