@@ -1,8 +1,10 @@
 /*
  * The executor: carries out a plan with the resource types' AWS calls.
  * Removals first (deletes and the old half of replacements, dependants
- * before what they depend on), then creates and updates in dependency order,
- * each with its references resolved against what now exists. When one
+ * before what they depend on), then creates and updates: a resource starts
+ * as soon as everything it depends on is done, up to `parallel` at once,
+ * each worker with its own session. Each waits until its type says it is
+ * ready (a NAT gateway "available") before its dependants start. When one
  * resource fails, what depends on it is skipped and everything else goes on;
  * running again converges, since creates carry idempotency tokens and live
  * state is re-read.
@@ -15,16 +17,27 @@
 #include "agent/plan.h"
 
 struct session;
+struct session_options;
+
+#define APPLY_DEFAULT_PARALLEL 8
+#define APPLY_MAX_PARALLEL     64
+#define APPLY_DEFAULT_WAIT     300 /* seconds a type may take to become ready, unless it says */
+
+struct apply_options {
+    int parallel;                     /* resources in flight at once (1: in this thread) */
+    FILE *progress;                   /* one line per resource as it finishes; NULL: quiet */
+    const struct session_options *so; /* for the workers' own sessions */
+};
 
 struct apply_result {
     size_t done[PLAN__KINDS];
     size_t failed;
     size_t skipped;
+    unsigned long calls; /* AWS calls the workers made (s's own are in s->stats) */
 };
 
-/* progress: one line per resource as it finishes (NULL: quiet). 0 when every action succeeded,
- * -1 when some failed (each failure is in d with the AWS error). */
-int apply_plan(struct session *s, struct stack *st, struct plan *p, FILE *progress,
+/* 0 when every action succeeded, -1 when some failed (each failure in d with the AWS error). */
+int apply_plan(struct session *s, struct stack *st, struct plan *p, const struct apply_options *o,
                struct apply_result *r, struct diag *d);
 
 #endif

@@ -1,4 +1,5 @@
 #include "agent/cli.h"
+#include "agent/apply.h"
 #include "agent/stack.h"
 #include "aws/session.h"
 #include "core/xmalloc.h"
@@ -55,7 +56,7 @@ const struct cli_command cli_commands[] = {
      "  --detailed-exitcode  exit 0 with no changes, 2 with changes, 1 on error\n" CLI_STACK_OPTIONS,
      cmd_plan_run, 1},
     {"up", "create or change in AWS what the stack file says",
-     "usage: cairn [global options] up FILE [--yes] [options]\n"
+     "usage: cairn [global options] up FILE [--yes] [--parallel N] [options]\n"
      "\n"
      "Plans as 'cairn plan' does, shows the plan, asks for confirmation on a terminal\n"
      "(--yes skips it; with no terminal and no --yes, up refuses), then applies: removals\n"
@@ -64,15 +65,17 @@ const struct cli_command cli_commands[] = {
      "is skipped, everything else goes on, and the exit status is 1; running up again\n"
      "converges. Running it on an applied stack changes nothing.\n"
      "\n"
-     "  --yes                apply without asking\n" CLI_STACK_OPTIONS,
+     "  --yes                apply without asking\n"
+     "  --parallel N         resources in flight at once, 1-64 (default 8)\n" CLI_STACK_OPTIONS,
      cmd_up_run, 1},
     {"destroy", "delete everything the stack owns in AWS",
-     "usage: cairn [global options] destroy FILE [--yes] [options]\n"
+     "usage: cairn [global options] destroy FILE [--yes] [--parallel N] [options]\n"
      "\n"
      "Reads everything tagged cairn:stack=<stack> and deletes it, dependants first, with the\n"
      "same confirmation rule as up.\n"
      "\n"
-     "  --yes                delete without asking\n" CLI_STACK_OPTIONS,
+     "  --yes                delete without asking\n"
+     "  --parallel N         accepted for symmetry with up; deletes run one at a time\n" CLI_STACK_OPTIONS,
      cmd_destroy_run, 1},
     {"types", "list resource types, or show one type's attributes",
      "usage: cairn [global options] types [TYPE] [--markdown]\n"
@@ -316,4 +319,49 @@ int cli_confirm(const char *question, int yes)
         return 0;
     }
     return 1;
+}
+
+int cli_take_value(int *argc, char **argv, const char *flag, const char **value)
+{
+    size_t n = strlen(flag);
+    int found = 0, j = 0;
+
+    for (int i = 0; i < *argc; i++) {
+        if (i > 0 && strcmp(argv[i], flag) == 0) {
+            if (i + 1 >= *argc) {
+                fprintf(stderr, "cairn: error: %s needs a value\n", flag);
+                return -1;
+            }
+            *value = argv[++i];
+            found = 1;
+        } else if (i > 0 && strncmp(argv[i], flag, n) == 0 && argv[i][n] == '=') {
+            *value = argv[i] + n + 1;
+            found = 1;
+        } else {
+            argv[j++] = argv[i];
+        }
+    }
+    *argc = j;
+    argv[j] = NULL;
+    return found;
+}
+
+int cli_take_parallel(int *argc, char **argv)
+{
+    const char *v = NULL;
+    char *end;
+    long n;
+    int r = cli_take_value(argc, argv, "--parallel", &v);
+
+    if (r < 0)
+        return -1;
+    if (r == 0)
+        return APPLY_DEFAULT_PARALLEL;
+    n = strtol(v, &end, 10);
+    if (!*v || *end || n < 1 || n > APPLY_MAX_PARALLEL) {
+        fprintf(stderr, "cairn: error: --parallel wants a number from 1 to %d, not '%s'\n",
+                APPLY_MAX_PARALLEL, v);
+        return -1;
+    }
+    return (int)n;
 }

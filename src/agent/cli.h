@@ -57,6 +57,11 @@ int cli_parse_stack_args(const char *cmd, int argc, char **argv, int allow_json,
 void cli_stack_args_release(struct cli_stack_args *a);
 /* Remove flag from argv (after argv[0]); returns whether it was there. */
 int cli_take_flag(int *argc, char **argv, const char *flag);
+/* Remove "flag VALUE" or "flag=VALUE" from argv; 1 and *value set when present, 0 when not,
+ * -1 (printed) when the value is missing. */
+int cli_take_value(int *argc, char **argv, const char *flag, const char **value);
+/* --parallel N from argv (default APPLY_DEFAULT_PARALLEL); -1 (printed) when N is not 1-64. */
+int cli_take_parallel(int *argc, char **argv);
 /* Ask question on the terminal; yes (--yes) skips it. Without a terminal and without --yes it
  * refuses, saying so. 1 to go ahead, 0 not. */
 int cli_confirm(const char *question, int yes);

@@ -10,7 +10,11 @@ int cmd_destroy_run(const struct cli_global *g, int argc, char **argv)
     struct apply_result r;
     struct engine e;
     int yes = cli_take_flag(&argc, argv, "--yes"), ret = 1;
+    int parallel = cli_take_parallel(&argc, argv);
+    struct apply_options ao = {parallel, stdout, NULL};
 
+    if (parallel < 0)
+        return 1;
     if (cli_parse_stack_args("destroy", argc, argv, 0, &a) < 0)
         return 1;
     engine_init(&e);
@@ -24,7 +28,9 @@ int cmd_destroy_run(const struct cli_global *g, int argc, char **argv)
     }
     if (!cli_confirm("Delete everything above?", yes))
         goto out;
-    ret = apply_plan(e.session, &e.stack, &e.plan, stdout, &r, &e.diag) == 0 ? 0 : 1;
+    ao.so = &e.options;
+    ret = apply_plan(e.session, &e.stack, &e.plan, &ao, &r, &e.diag) == 0 ? 0 : 1;
+    e.session->stats.calls += r.calls;
     printf("Destroy %s: %zu deleted%s.\n", ret ? "incomplete" : "complete", r.done[PLAN_DELETE],
            ret ? " (run destroy again once the errors are fixed)" : "");
 out:

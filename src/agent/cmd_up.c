@@ -21,7 +21,11 @@ int cmd_up_run(const struct cli_global *g, int argc, char **argv)
     struct apply_result r;
     struct engine e;
     int yes = cli_take_flag(&argc, argv, "--yes"), ret = 1;
+    int parallel = cli_take_parallel(&argc, argv);
+    struct apply_options ao = {parallel, stdout, NULL};
 
+    if (parallel < 0)
+        return 1;
     if (cli_parse_stack_args("up", argc, argv, 0, &a) < 0)
         return 1;
     engine_init(&e);
@@ -35,7 +39,9 @@ int cmd_up_run(const struct cli_global *g, int argc, char **argv)
     }
     if (!cli_confirm("Apply these changes?", yes))
         goto out;
-    ret = apply_plan(e.session, &e.stack, &e.plan, stdout, &r, &e.diag) == 0 ? 0 : 1;
+    ao.so = &e.options;
+    ret = apply_plan(e.session, &e.stack, &e.plan, &ao, &r, &e.diag) == 0 ? 0 : 1;
+    e.session->stats.calls += r.calls;
     summary(&r);
 out:
     engine_release(&e, g);

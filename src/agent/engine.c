@@ -33,13 +33,15 @@ int engine_color(const struct cli_global *g)
 int engine_prepare(struct engine *e, const struct cli_global *g, const struct cli_stack_args *a,
                    int destroy)
 {
-    struct session_options so = {g->profile, g->region, 0};
+    struct session_options *so = &e->options;
 
+    so->profile = g->profile;
+    so->region = g->region;
     if (cli_load_stack(g, a, &e->stack) < 0)
         return -1;
-    if (!so.region)
-        so.region = e->stack.region;
-    if (!(e->session = session_new(&so, &e->diag)) ||
+    if (!so->region)
+        so->region = e->stack.region;
+    if (!(e->session = session_new(so, &e->diag)) ||
         live_read_all(e->session, e->stack.name, &e->live, &e->diag) < 0)
         return -1;
     if (destroy) {

@@ -9,10 +9,12 @@
 #include "agent/live.h"
 #include "agent/plan.h"
 #include "agent/stack.h"
+#include "aws/session.h"
 
 struct engine {
     struct stack stack;
     struct session *session;
+    struct session_options options; /* the session's, for the executor's workers */
     struct live_set live;
     struct plan plan;
     struct diag diag; /* printed by engine_release() */

@@ -118,11 +118,62 @@ static int nat_remove(struct session *s, const struct live_obj *live, struct dia
     return ec2util_call(s, d, "DeleteNatGateway", "NatGatewayId", live->id, NULL);
 }
 
+/*
+ * Whether a gateway just created is there yet: one DescribeNatGateways for its id. "available":
+ * ready, and live's attributes are refreshed from the answer; "pending" (or not listed yet:
+ * DescribeNatGateways is eventually consistent right after a create): not yet; "failed",
+ * "deleting" or "deleted": failed for good, with the failure code and message AWS gives.
+ */
+static int nat_ready(struct session *s, struct live_obj *live, struct diag *d)
+{
+    struct apicall call;
+    struct diag why;
+    const struct xnode *item;
+    const char *state, *code, *msg;
+    int ret = -1;
+
+    apicall_init(&call, service_lookup("ec2"), "DescribeNatGateways");
+    apicall_param(&call, "NatGatewayId.1", live->id);
+    diag_init(&why);
+    if (session_call(s, &call, &why) != CALL_OK) {
+        if (strcmp(call.err.code, "NatGatewayNotFound") == 0 ||
+            strcmp(call.err.code, "InvalidNatGatewayID.NotFound") == 0)
+            ret = 0; /* not listed yet */
+        else
+            diag_error(d, NULL, "%s",
+                       *diag_last(&why) ? diag_last(&why) : "ec2 DescribeNatGateways failed");
+        goto out;
+    }
+    item = xdoc_path(xdoc_child(call.xml->root, "natGatewaySet"), "item");
+    state = item ? xdoc_text(item, "state") : NULL;
+    if (!item || !state || strcmp(state, "pending") == 0) {
+        ret = 0;
+    } else if (strcmp(state, "available") == 0) {
+        json_t *now = ec2util_attrs(item, fields);
+        json_object_update_missing(now, live->attrs);
+        json_decref(live->attrs);
+        live->attrs = now;
+        ret = 1;
+    } else {
+        code = xdoc_text(item, "failureCode");
+        msg = xdoc_text(item, "failureMessage");
+        diag_error(d, NULL, "ec2.nat_gateway %s: state %s: %s%s%s", live->id, state,
+                   code && *code ? code : "no failure code given", msg && *msg ? ": " : "",
+                   msg && *msg ? msg : "");
+    }
+out:
+    diag_release(&why);
+    apicall_release(&call);
+    return ret;
+}
+
 static const struct restype_ops ops = {
     .read = nat_read,
     .create = nat_create,
     .update = nat_update,
     .remove = nat_remove,
+    .ready = nat_ready,
+    .wait_seconds = 600, /* minutes on real AWS */
 };
 
 const struct restype ec2_nat_gateway_type = {
