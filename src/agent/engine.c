@@ -34,6 +34,8 @@ int engine_prepare(struct engine *e, const struct cli_global *g, const struct cl
                    int destroy)
 {
     struct session_options *so = &e->options;
+    unsigned long calls = 0;
+    int ret;
 
     so->profile = g->profile;
     so->region = g->region;
@@ -41,8 +43,11 @@ int engine_prepare(struct engine *e, const struct cli_global *g, const struct cl
         return -1;
     if (!so->region)
         so->region = e->stack.region;
-    if (!(e->session = session_new(so, &e->diag)) ||
-        live_read_all(e->session, e->stack.name, &e->live, &e->diag) < 0)
+    if (!(e->session = session_new(so, &e->diag)))
+        return -1;
+    ret = live_read_all(e->session, so, e->stack.name, &e->live, &calls, &e->diag);
+    e->session->stats.calls += calls;
+    if (ret < 0)
         return -1;
     if (destroy) {
         plan_build_destroy(&e->plan, &e->live);

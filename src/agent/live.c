@@ -1,6 +1,9 @@
 #include "agent/live.h"
 #include "agent/resources/registry.h"
+#include "aws/session.h"
 #include "core/xmalloc.h"
+
+#include <pthread.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -52,10 +55,67 @@ struct live_obj *live_find_id(const struct live_set *set, const struct restype *
     return NULL;
 }
 
-int live_read_all(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+struct reader {
+    pthread_t tid;
+    const struct restype *type;
+    const struct session_options *so;
+    const char *stack;
+    struct live_set got;
+    struct diag d;
+    unsigned long calls;
+    int ok, started;
+};
+
+static void *reader_main(void *arg)
 {
-    for (const struct restype *const *t = registry_types; *t; t++)
-        if ((*t)->ops && (*t)->ops->read && (*t)->ops->read(s, stack, set, d) < 0)
-            return -1;
-    return 0;
+    struct reader *r = arg;
+    struct session *s = session_new(r->so, &r->d);
+
+    r->ok = s && r->type->ops->read(s, r->stack, &r->got, &r->d) == 0;
+    if (s)
+        r->calls = s->stats.calls;
+    session_free(s);
+    return NULL;
+}
+
+int live_read_all(struct session *s, const struct session_options *so, const char *stack,
+                  struct live_set *set, unsigned long *calls, struct diag *d)
+{
+    struct reader *rd = xcalloc(registry_count() + 1, sizeof(*rd));
+    size_t n = 0;
+    int ret = 0;
+
+    *calls = 0;
+    for (const struct restype *const *t = registry_types; *t; t++) {
+        if (!(*t)->ops || !(*t)->ops->read)
+            continue;
+        rd[n].type = *t;
+        rd[n].so = so;
+        rd[n].stack = stack;
+        live_set_init(&rd[n].got);
+        diag_init(&rd[n].d);
+        /* Without options, or when no thread can be had, read here, on s. */
+        rd[n].started = so && pthread_create(&rd[n].tid, NULL, reader_main, &rd[n]) == 0;
+        if (!rd[n].started)
+            rd[n].ok = (*t)->ops->read(s, stack, &rd[n].got, &rd[n].d) == 0;
+        n++;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (rd[i].started)
+            pthread_join(rd[i].tid, NULL);
+        *calls += rd[i].calls;
+        for (size_t k = 0; k < rd[i].d.n; k++)
+            diag_error(d, NULL, "%s", rd[i].d.v[k].msg);
+        if (!rd[i].ok)
+            ret = -1;
+        /* Move the objects over: the set takes ownership of their strings and JSON. */
+        for (size_t k = 0; k < rd[i].got.n; k++) {
+            XGROW(set->v, set->alloc, set->n + 1);
+            set->v[set->n++] = rd[i].got.v[k];
+        }
+        free(rd[i].got.v);
+        diag_release(&rd[i].d);
+    }
+    free(rd);
+    return ret;
 }

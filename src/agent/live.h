@@ -41,8 +41,16 @@ struct live_obj *live_find_id(const struct live_set *set, const struct restype *
 struct session;
 struct diag;
 
-/* Read every object the stack owns, for every resource type whose AWS calls exist, in registry
- * order (parents before children). 0, or -1 with d saying which read failed. */
-int live_read_all(struct session *s, const char *stack, struct live_set *set, struct diag *d);
+struct session_options;
+
+/*
+ * Read every object the stack owns, for every resource type whose AWS calls exist: one read per
+ * type, the types in parallel (each on its own session opened with so; so NULL: one after the
+ * other on s). The set lists them in registry order (parents before children) whatever order
+ * the reads finished in. 0, or -1 with d saying which reads failed. *calls gets the workers'
+ * AWS calls (s counts its own).
+ */
+int live_read_all(struct session *s, const struct session_options *so, const char *stack,
+                  struct live_set *set, unsigned long *calls, struct diag *d);
 
 #endif
