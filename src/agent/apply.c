@@ -278,7 +278,7 @@ static void *worker_main(void *arg)
     } else {
         run_worker(w->sc, s);
         pthread_mutex_lock(&w->sc->mu);
-        w->sc->r->calls += s->stats.calls;
+        session_stats_add(&w->sc->r->stats, &s->stats);
         pthread_mutex_unlock(&w->sc->mu);
     }
     session_free(s);

@@ -15,9 +15,7 @@
 #include <stdio.h>
 
 #include "agent/plan.h"
-
-struct session;
-struct session_options;
+#include "aws/session.h"
 
 #define APPLY_DEFAULT_PARALLEL 8
 #define APPLY_MAX_PARALLEL     64
@@ -33,7 +31,7 @@ struct apply_result {
     size_t done[PLAN__KINDS];
     size_t failed;
     size_t skipped;
-    unsigned long calls; /* AWS calls the workers made (s's own are in s->stats) */
+    struct session_stats stats; /* what the workers' sessions did (s counts its own) */
 };
 
 /* 0 when every action succeeded, -1 when some failed (each failure in d with the AWS error). */

@@ -30,7 +30,7 @@ int cmd_destroy_run(const struct cli_global *g, int argc, char **argv)
         goto out;
     ao.so = &e.options;
     ret = apply_plan(e.session, &e.stack, &e.plan, &ao, &r, &e.diag) == 0 ? 0 : 1;
-    e.session->stats.calls += r.calls;
+    session_stats_add(&e.session->stats, &r.stats);
     printf("Destroy %s: %zu deleted%s.\n", ret ? "incomplete" : "complete", r.done[PLAN_DELETE],
            ret ? " (run destroy again once the errors are fixed)" : "");
 out:

@@ -41,7 +41,7 @@ int cmd_up_run(const struct cli_global *g, int argc, char **argv)
         goto out;
     ao.so = &e.options;
     ret = apply_plan(e.session, &e.stack, &e.plan, &ao, &r, &e.diag) == 0 ? 0 : 1;
-    e.session->stats.calls += r.calls;
+    session_stats_add(&e.session->stats, &r.stats);
     summary(&r);
 out:
     engine_release(&e, g);

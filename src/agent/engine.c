@@ -34,8 +34,6 @@ int engine_prepare(struct engine *e, const struct cli_global *g, const struct cl
                    int destroy)
 {
     struct session_options *so = &e->options;
-    unsigned long calls = 0;
-    int ret;
 
     so->profile = g->profile;
     so->region = g->region;
@@ -45,9 +43,7 @@ int engine_prepare(struct engine *e, const struct cli_global *g, const struct cl
         so->region = e->stack.region;
     if (!(e->session = session_new(so, &e->diag)))
         return -1;
-    ret = live_read_all(e->session, so, e->stack.name, &e->live, &calls, &e->diag);
-    e->session->stats.calls += calls;
-    if (ret < 0)
+    if (live_read_all(e->session, so, e->stack.name, &e->live, &e->diag) < 0)
         return -1;
     if (destroy) {
         plan_build_destroy(&e->plan, &e->live);

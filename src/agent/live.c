@@ -62,7 +62,7 @@ struct reader {
     const char *stack;
     struct live_set got;
     struct diag d;
-    unsigned long calls;
+    struct session_stats stats;
     int ok, started;
 };
 
@@ -73,19 +73,18 @@ static void *reader_main(void *arg)
 
     r->ok = s && r->type->ops->read(s, r->stack, &r->got, &r->d) == 0;
     if (s)
-        r->calls = s->stats.calls;
+        r->stats = s->stats;
     session_free(s);
     return NULL;
 }
 
 int live_read_all(struct session *s, const struct session_options *so, const char *stack,
-                  struct live_set *set, unsigned long *calls, struct diag *d)
+                  struct live_set *set, struct diag *d)
 {
     struct reader *rd = xcalloc(registry_count() + 1, sizeof(*rd));
     size_t n = 0;
     int ret = 0;
 
-    *calls = 0;
     for (const struct restype *const *t = registry_types; *t; t++) {
         if (!(*t)->ops || !(*t)->ops->read)
             continue;
@@ -103,7 +102,7 @@ int live_read_all(struct session *s, const struct session_options *so, const cha
     for (size_t i = 0; i < n; i++) {
         if (rd[i].started)
             pthread_join(rd[i].tid, NULL);
-        *calls += rd[i].calls;
+        session_stats_add(&s->stats, &rd[i].stats);
         for (size_t k = 0; k < rd[i].d.n; k++)
             diag_error(d, NULL, "%s", rd[i].d.v[k].msg);
         if (!rd[i].ok)

@@ -51,6 +51,6 @@ struct session_options;
  * AWS calls (s counts its own).
  */
 int live_read_all(struct session *s, const struct session_options *so, const char *stack,
-                  struct live_set *set, unsigned long *calls, struct diag *d);
+                  struct live_set *set, struct diag *d);
 
 #endif

@@ -39,6 +39,13 @@ fail:
     return NULL;
 }
 
+void session_stats_add(struct session_stats *a, const struct session_stats *b)
+{
+    a->calls += b->calls;
+    a->attempts += b->attempts;
+    a->retries += b->retries;
+}
+
 void session_free(struct session *s)
 {
     if (!s)

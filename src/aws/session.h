@@ -46,6 +46,9 @@ enum call_result {
     CALL_ERR_CONFIG    /* no region, bad endpoint override */
 };
 
+/* Add b's counts to a (a worker's session into the command's). */
+void session_stats_add(struct session_stats *a, const struct session_stats *b);
+
 /* NULL with d explaining why (for example: no region anywhere). */
 struct session *session_new(const struct session_options *opts, struct diag *d);
 void session_free(struct session *s);

@@ -115,8 +115,7 @@ int main(int argc, char **argv)
         goto out;
 
     if (strcmp(cmd, "read") == 0) {
-        unsigned long calls;
-        if (live_read_all(s, NULL, stack, &set, &calls, &d) < 0)
+        if (live_read_all(s, NULL, stack, &set, &d) < 0)
             goto out;
         for (size_t i = 0; i < set.n; i++)
             print_obj(&set.v[i]);
