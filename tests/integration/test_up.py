@@ -122,6 +122,21 @@ class Up(cairnharness.CairnTestCase):
         self.assertIn("pass --yes", r.stderr)
         self.assertEqual([c for c in self.emu.calls if c.is_write], [])
 
+    def test_bad_parallel_is_refused_before_any_call(self):
+        for bad in ("0", "65", "x", ""):
+            r = self.run_cairn("up", NETWORK, "--yes", "--parallel", bad)
+            self.assertEqual(r.returncode, 1, bad)
+            self.assertIn("--parallel wants a number from 1 to 64", r.stderr)
+        self.assertEqual(self.emu.calls, [])
+
+    def test_one_at_a_time_gives_the_same_result(self):
+        r = self.run_cairn("up", NETWORK, "--yes", "--parallel", "1")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual({k: len(v) for k, v in self.owned().items()},
+                         {"vpcs": 1, "subnets": 4, "igws": 1, "rtbs": 2, "sgs": 2, "nats": 1,
+                          "eips": 1})
+        self.assertEqual(self.plan()[0], 0)
+
 
 if __name__ == "__main__":
     unittest.main()
