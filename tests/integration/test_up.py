@@ -87,6 +87,20 @@ class Up(cairnharness.CairnTestCase):
         self.assertNotIn(22, [p.get("FromPort") for p in perms])
         self.assertEqual(self.plan()[0], 0)
 
+        # A rule changed in the file is planned as exactly that update, and applied.
+        r = self.run_cairn("plan", NETWORK, "--json", "--param", "https_port=8443")
+        plan = json.loads(r.stdout)
+        changed = [a for a in plan["actions"] if a["action"] != "no-op"]
+        self.assertEqual([(a["resource"], a["action"]) for a in changed], [("web_sg", "update")])
+        r = self.run_cairn("up", NETWORK, "--yes", "--param", "https_port=8443")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        perms = self.aws("ec2", "describe-security-groups", "--group-ids",
+                         web["GroupId"])["SecurityGroups"][0]["IpPermissions"]
+        self.assertIn(8443, [p.get("FromPort") for p in perms])
+        self.assertNotIn(443, [p.get("FromPort") for p in perms])
+        r = self.run_cairn("up", NETWORK, "--yes")  # and back
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
         # A changed CIDR is planned as exactly that replacement, and applied.
         with tempfile.TemporaryDirectory() as d:
             changed_stack = os.path.join(d, "network.yaml")
