@@ -41,28 +41,62 @@ static const struct ec2util_field fields[] = {
     {0},
 };
 
+/* Whether a gateway in this state is gone or going for good. Deleted and failed gateways stay
+ * listed for about an hour (AWS deletes failed ones itself); a deleting one is on its way. */
+static int is_gone(const char *state)
+{
+    return state && (strcmp(state, "deleted") == 0 || strcmp(state, "deleting") == 0 ||
+                     strcmp(state, "failed") == 0);
+}
+
 static int read_item(struct session *s, const struct xnode *item, void *arg, struct diag *d)
 {
-    const char *state = xdoc_text(item, "state");
-
     (void)s, (void)d;
-    /* Deleted gateways stay listed for about an hour; a deleting one is on its way there. */
-    if (!state || (strcmp(state, "deleted") != 0 && strcmp(state, "deleting") != 0))
+    if (!is_gone(xdoc_text(item, "state")))
         ec2util_add_read(arg, &ec2_nat_gateway_type, item, ec2util_attrs(item, fields));
     return 0;
 }
 
-/* One DescribeNatGateways (paginated), leaving out deleted and deleting gateways. */
+/* One DescribeNatGateways (paginated), leaving out deleted, deleting and failed gateways: a
+ * failed one cannot carry traffic, so the stack's gateway is still to be made. */
 static int nat_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
 {
     return ec2util_describe(s, "DescribeNatGateways", stack, "natGatewaySet", read_item, set, d);
 }
 
+/* The newest failed gateway of the stack named cairn_id, while DescribeNatGateways lists it. */
+struct last_failed {
+    const char *cairn_id;
+    char id[64];
+    char created[64];
+};
+
+static int failed_item(struct session *s, const struct xnode *item, void *arg, struct diag *d)
+{
+    struct last_failed *f = arg;
+    const char *state = xdoc_text(item, "state"), *id = xdoc_text(item, "natGatewayId");
+    const char *cid = ec2util_tag(item, EC2UTIL_TAG_ID), *when = xdoc_text(item, "createTime");
+
+    (void)s, (void)d;
+    if (!state || strcmp(state, "failed") != 0 || !id || !cid || strcmp(cid, f->cairn_id) != 0)
+        return 0;
+    when = when ? when : "";
+    if (!f->id[0] || strcmp(when, f->created) > 0 ||
+        (strcmp(when, f->created) == 0 && strcmp(id, f->id) > 0)) {
+        snprintf(f->id, sizeof(f->id), "%s", id);
+        snprintf(f->created, sizeof(f->created), "%s", when);
+    }
+    return 0;
+}
+
 /*
- * CreateNatGateway with its tags and ClientToken c->token, so that a create sent again
- * (a retry after a lost response) returns the same gateway instead of a second one. Not ready
- * at once: DescribeNatGateways' state goes from "pending" to "available" (or "failed", with
- * failureCode and failureMessage saying why).
+ * CreateNatGateway with its tags and a ClientToken, so that a create sent again (a retry after
+ * a lost response, a run after a crash) returns the same gateway instead of a second one. The
+ * token is c->token, unless an earlier gateway of this resource failed: AWS would answer that
+ * token with the failed gateway again, so the token then also names the newest failed one
+ * (which costs one DescribeNatGateways, on creates only). Not ready at once:
+ * DescribeNatGateways' state goes from "pending" to "available" (or "failed", with failureCode
+ * and failureMessage saying why).
  */
 static int nat_create(struct session *s, const struct restype_call *c, const json_t *desired,
                       struct live_set *set, struct live_obj **out, struct diag *d)
@@ -80,8 +114,16 @@ static int nat_create(struct session *s, const struct restype_call *c, const jso
         apicall_param(&call, "AllocationId", alloc);
     apicall_param(&call, "ConnectivityType",
                   ec2util_want_str(&ec2_nat_gateway_type, desired, "connectivity_type"));
-    if (c->token)
-        apicall_param(&call, "ClientToken", c->token);
+    if (c->token) {
+        struct last_failed f = {.cairn_id = c->cairn_id};
+        char token[65]; /* AWS takes at most 64 characters */
+        if (c->stack && c->cairn_id &&
+            ec2util_describe(s, "DescribeNatGateways", c->stack, "natGatewaySet", failed_item, &f,
+                             d) < 0)
+            goto out;
+        snprintf(token, sizeof(token), "%.31s%s%.32s", c->token, f.id[0] ? "-" : "", f.id);
+        apicall_param(&call, "ClientToken", f.id[0] ? token : c->token);
+    }
     ec2util_tag_spec(&call, "natgateway", c->tags);
     if (session_call(s, &call, d) != CALL_OK)
         goto out;
@@ -119,7 +161,7 @@ static int nat_remove(struct session *s, const struct live_obj *live, struct dia
 }
 
 /*
- * Whether a gateway just created is there yet: one DescribeNatGateways for its id. "available":
+ * Whether a gateway just created is ready: one DescribeNatGateways for its id. "available":
  * ready, and live's attributes are refreshed from the answer; "pending" (or not listed yet:
  * DescribeNatGateways is eventually consistent right after a create): not yet; "failed",
  * "deleting" or "deleted": failed for good, with the failure code and message AWS gives.
@@ -130,6 +172,7 @@ static int nat_ready(struct session *s, struct live_obj *live, struct diag *d)
     struct diag why;
     const struct xnode *item;
     const char *state, *code, *msg;
+    const char *name = live->cairn_id ? live->cairn_id : "NAT gateway";
     int ret = -1;
 
     apicall_init(&call, service_lookup("ec2"), "DescribeNatGateways");
@@ -140,11 +183,16 @@ static int nat_ready(struct session *s, struct live_obj *live, struct diag *d)
             strcmp(call.err.code, "InvalidNatGatewayID.NotFound") == 0)
             ret = 0; /* not listed yet */
         else
-            diag_error(d, NULL, "%s",
+            diag_error(d, NULL, "%s (ec2.nat_gateway) %s: %s", name, live->id,
                        *diag_last(&why) ? diag_last(&why) : "ec2 DescribeNatGateways failed");
         goto out;
     }
-    item = xdoc_path(xdoc_child(call.xml->root, "natGatewaySet"), "item");
+    for (item = xdoc_path(xdoc_child(call.xml->root, "natGatewaySet"), "item"); item;
+         item = xdoc_next(item)) {
+        const char *id = xdoc_text(item, "natGatewayId");
+        if (id && strcmp(id, live->id) == 0)
+            break;
+    }
     state = item ? xdoc_text(item, "state") : NULL;
     if (!item || !state || strcmp(state, "pending") == 0) {
         ret = 0;
@@ -157,7 +205,7 @@ static int nat_ready(struct session *s, struct live_obj *live, struct diag *d)
     } else {
         code = xdoc_text(item, "failureCode");
         msg = xdoc_text(item, "failureMessage");
-        diag_error(d, NULL, "ec2.nat_gateway %s: state %s: %s%s%s", live->id, state,
+        diag_error(d, NULL, "%s (ec2.nat_gateway) %s: state %s: %s%s%s", name, live->id, state,
                    code && *code ? code : "no failure code given", msg && *msg ? ": " : "",
                    msg && *msg ? msg : "");
     }

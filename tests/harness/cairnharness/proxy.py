@@ -189,6 +189,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
+    # cairn reads every resource type at once; Python's default backlog of 5 makes the rest
+    # of those connections wait a second for a retransmitted SYN.
+    request_queue_size = 64
 
 
 class StrictProxy:
