@@ -27,6 +27,9 @@ void engine_release(struct engine *e, const struct cli_global *g);
 /* 0, or -1 with the reasons in e->diag (stack errors are printed right away). */
 int engine_prepare(struct engine *e, const struct cli_global *g, const struct cli_stack_args *a,
                    int destroy);
+/* up (destroy 0) and destroy: plan, show, confirm (--yes), apply (--parallel N), summarize.
+ * Returns the exit status. */
+int engine_apply(const struct cli_global *g, int argc, char **argv, int destroy);
 /* Colour for the plan: a terminal, and neither --no-color nor NO_COLOR. */
 int engine_color(const struct cli_global *g);
 
