@@ -60,7 +60,8 @@ REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 500: "Internal Serve
            503: "Service Unavailable"}
 
 
-def _read_request(conn):
+def read_request(conn):
+    """One request from conn: (method, target, headers, body), or None at EOF."""
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = conn.recv(65536)
@@ -124,7 +125,7 @@ class FaultServer:
 
     def _serve(self, conn):
         try:
-            req = _read_request(conn)
+            req = read_request(conn)
             if req is None:
                 return
             with self._lock:

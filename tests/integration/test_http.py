@@ -15,6 +15,8 @@ import threading
 import time
 import unittest
 
+from faultserver import read_request  # the loopback servers' one request reader
+
 PROBE = os.path.join(os.environ.get("CAIRN_TEST_TOOLS", ""), "http_probe")
 
 
@@ -24,30 +26,6 @@ def clean_env(**extra):
            if not k.lower().endswith("_proxy") and k.lower() != "all_proxy"}
     env.update(extra)
     return env
-
-
-def read_request(conn):
-    """One request from conn: (method, target, headers, body), or None at EOF."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = conn.recv(65536)
-        if not chunk:
-            return None
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    method, target, _ = lines[0].split(" ", 2)
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    want = int(headers.get("content-length", "0"))
-    while len(body) < want:
-        chunk = conn.recv(65536)
-        if not chunk:
-            break
-        body += chunk
-    return method, target, headers, body
 
 
 def response(status=200, body=b"ok", headers=()):
