@@ -72,7 +72,7 @@ static int remove_one(struct session *s, struct plan_action *a, FILE *progress, 
                    type_of(a)->name);
         return -1;
     }
-    if (ops->remove(s, a->live, d) < 0)
+    if (ops->remove(s, a->live, 0, d) < 0)
         return -1;
     report(progress, a, a->kind == PLAN_DELETE ? "deleted" : "deleted for replacement", a->live->id,
            t0);

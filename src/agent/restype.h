@@ -29,7 +29,9 @@ enum attr_flag {
     ATTR_REPLACE = 1 << 2,   /* changing it replaces the resource */
     ATTR_SENSITIVE = 1 << 3, /* never shown: plans and renders print (sensitive) */
     ATTR_NAME = 1 << 4,      /* receives the physical name, default <stack>-<logical> */
-    ATTR_ORDERED = 1 << 5    /* a list whose order matters (a command line); others are sets */
+    ATTR_ORDERED = 1 << 5,   /* a list whose order matters (a command line); others are sets */
+    ATTR_PROTECTS = 1 << 6   /* a boolean: true in AWS keeps destroy from deleting the object
+                              * unless asked (--allow-protected), and removal lifts it first */
 };
 
 struct attr {
@@ -53,6 +55,12 @@ struct attr {
     /* For a VT_LIST, values and ref_type apply to each element. */
     const char *const *values; /* allowed values (NULL-terminated), or NULL */
     const char *ref_type;      /* a reference here must point at this type: "ec2.vpc" */
+};
+
+/* How a removal may go further than by default (cairn destroy's flags). */
+enum restype_remove_flag {
+    RESTYPE_REMOVE_UNPROTECT = 1 << 0, /* lift deletion protection first (--allow-protected) */
+    RESTYPE_REMOVE_NOW = 1 << 1        /* no recovery window (secrets: --force-delete-secrets) */
 };
 
 struct session;
@@ -88,7 +96,8 @@ struct restype_ops {
     int (*update)(struct session *s, const struct restype_call *c, const json_t *desired,
                   struct live_obj *live, const char *const *changed, size_t nchanged,
                   struct diag *d);
-    int (*remove)(struct session *s, const struct live_obj *live, struct diag *d);
+    /* Delete live; how is a set of RESTYPE_REMOVE_* flags the operator asked for. */
+    int (*remove)(struct session *s, const struct live_obj *live, unsigned how, struct diag *d);
     /* Optional: the canonical form of attribute attr's value where the generic rules are not
      * enough (security-group rules, which AWS groups by port while cairn lists them one source
      * at a time). A new reference; NULL to use the generic form. */

@@ -151,7 +151,7 @@ int main(int argc, char **argv)
             goto out;
         }
         if (strcmp(cmd, "remove") == 0) {
-            if (t->ops->remove(s, o, &d) < 0)
+            if (t->ops->remove(s, o, 0, &d) < 0)
                 goto out;
         } else {
             struct restype_call c = {.stack = stack, .cairn_id = o->cairn_id};

@@ -424,22 +424,22 @@ static void test_want_defaults(void **state)
     (void)state;
     assert_non_null(vpc);
     assert_non_null(sg);
-    assert_true(ec2util_want_bool(vpc, desired, "enable_dns_hostnames"));
-    assert_false(ec2util_want_bool(vpc, desired, "enable_dns_support"));
-    assert_false(ec2util_want_bool(vpc, desired, "enable_network_address_usage_metrics"));
-    assert_true(ec2util_want_bool(vpc, NULL, "enable_dns_support"));
-    assert_string_equal(ec2util_want_str(vpc, desired, "instance_tenancy"), "default");
-    assert_null(ec2util_want_str(vpc, desired, "cidr_block"));
+    assert_true(resutil_want_bool(vpc, desired, "enable_dns_hostnames"));
+    assert_false(resutil_want_bool(vpc, desired, "enable_dns_support"));
+    assert_false(resutil_want_bool(vpc, desired, "enable_network_address_usage_metrics"));
+    assert_true(resutil_want_bool(vpc, NULL, "enable_dns_support"));
+    assert_string_equal(resutil_want_str(vpc, desired, "instance_tenancy"), "default");
+    assert_null(resutil_want_str(vpc, desired, "cidr_block"));
     /* A left-out egress is AWS's allow-all rule; ingress is what desired says. */
-    v = ec2util_want_json(sg, desired, "egress");
+    v = resutil_want_json(sg, desired, "egress");
     n = ec2util_rules_normalize(v);
     assert_json(n, "[{\"protocol\": \"-1\", \"cidr_blocks\": [\"0.0.0.0/0\"]}]");
     json_decref(v);
     json_decref(n);
-    v = ec2util_want_json(sg, desired, "ingress");
+    v = resutil_want_json(sg, desired, "ingress");
     assert_json(v, "[]");
     json_decref(v);
-    assert_null(ec2util_want_json(sg, desired, "tags"));
+    assert_null(resutil_want_json(sg, desired, "tags"));
     json_decref(desired);
 }
 
@@ -452,9 +452,9 @@ static void test_check_required(void **state)
 
     (void)state;
     diag_init(&d);
-    assert_int_equal(ec2util_check_required(subnet, "network.public_a", ok, &d), 0);
+    assert_int_equal(resutil_check_required(subnet, "network.public_a", ok, &d), 0);
     assert_int_equal(d.nerrors, 0);
-    assert_int_equal(ec2util_check_required(subnet, "network.public_a", bad, &d), -1);
+    assert_int_equal(resutil_check_required(subnet, "network.public_a", bad, &d), -1);
     assert_int_equal(d.nerrors, 2);
     assert_string_equal(d.v[0].msg, "ec2.subnet network.public_a: vpc_id must be a string");
     assert_string_equal(d.v[1].msg, "ec2.subnet network.public_a: cidr_block is required");
@@ -468,9 +468,9 @@ static void test_stack_of(void **state)
     json_t *a = J("{\"tags\": {\"cairn:stack\": \"dev\"}}"), *b = J("{\"id\": \"x\"}");
 
     (void)state;
-    assert_string_equal(ec2util_stack_of(a), "dev");
-    assert_null(ec2util_stack_of(b));
-    assert_null(ec2util_stack_of(NULL));
+    assert_string_equal(resutil_stack_of(a), "dev");
+    assert_null(resutil_stack_of(b));
+    assert_null(resutil_stack_of(NULL));
     json_decref(a);
     json_decref(b);
 }

@@ -57,12 +57,12 @@ static int eip_create(struct session *s, const struct restype_call *c, const jso
 
     *out = NULL;
     apicall_init(&call, service_lookup("ec2"), "AllocateAddress");
-    apicall_param(&call, "Domain", ec2util_want_str(&ec2_eip_type, desired, "domain"));
+    apicall_param(&call, "Domain", resutil_want_str(&ec2_eip_type, desired, "domain"));
     ec2util_tag_spec(&call, "elastic-ip", c->tags);
     if (session_call(s, &call, d) != CALL_OK)
         goto out;
     if (!(*out =
-              ec2util_add_created(set, &ec2_eip_type, c, ec2util_attrs(call.xml->root, fields), d)))
+              resutil_add_created(set, &ec2_eip_type, c, ec2util_attrs(call.xml->root, fields), d)))
         goto out;
     ret = 0;
 out:
@@ -87,8 +87,9 @@ static int eip_update(struct session *s, const struct restype_call *c, const jso
 
 /* ReleaseAddress. AWS refuses while a NAT gateway still holds the address: the executor waits
  * for the NAT gateway to be "deleted" first. */
-static int eip_remove(struct session *s, const struct live_obj *live, struct diag *d)
+static int eip_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d)
 {
+    (void)how;
     return ec2util_call(s, d, "ReleaseAddress", "AllocationId", live->id, NULL);
 }
 

@@ -84,7 +84,7 @@ static int igw_create(struct session *s, const struct restype_call *c, const jso
     ec2util_tag_spec(&call, "internet-gateway", c->tags);
     if (session_call(s, &call, d) != CALL_OK)
         goto out;
-    if (!(*out = ec2util_add_created(set, &ec2_internet_gateway_type, c,
+    if (!(*out = resutil_add_created(set, &ec2_internet_gateway_type, c,
                                      parse(xdoc_child(call.xml->root, "internetGateway")), d)))
         goto out;
     if (vpc && attach(s, *out, vpc, d) < 0)
@@ -126,10 +126,11 @@ static int igw_update(struct session *s, const struct restype_call *c, const jso
 }
 
 /* DetachInternetGateway first: AWS refuses to delete an attached gateway. */
-static int igw_remove(struct session *s, const struct live_obj *live, struct diag *d)
+static int igw_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d)
 {
     const char *vpc = json_string_value(json_object_get(live->attrs, "vpc_id"));
 
+    (void)how;
     if (vpc && detach(s, live->id, vpc, d) < 0)
         return -1;
     return ec2util_call(s, d, "DeleteInternetGateway", "InternetGatewayId", live->id, NULL);

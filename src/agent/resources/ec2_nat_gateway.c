@@ -75,7 +75,7 @@ static int failed_item(struct session *s, const struct xnode *item, void *arg, s
 {
     struct last_failed *f = arg;
     const char *state = xdoc_text(item, "state"), *id = xdoc_text(item, "natGatewayId");
-    const char *cid = ec2util_tag(item, EC2UTIL_TAG_ID), *when = xdoc_text(item, "createTime");
+    const char *cid = ec2util_tag(item, RESUTIL_TAG_ID), *when = xdoc_text(item, "createTime");
 
     (void)s, (void)d;
     if (!state || strcmp(state, "failed") != 0 || !id || !cid || strcmp(cid, f->cairn_id) != 0)
@@ -106,14 +106,14 @@ static int nat_create(struct session *s, const struct restype_call *c, const jso
     int ret = -1;
 
     *out = NULL;
-    if (ec2util_check_required(&ec2_nat_gateway_type, c->cairn_id, desired, d) < 0)
+    if (resutil_check_required(&ec2_nat_gateway_type, c->cairn_id, desired, d) < 0)
         return -1;
     apicall_init(&call, service_lookup("ec2"), "CreateNatGateway");
-    apicall_param(&call, "SubnetId", ec2util_want_str(&ec2_nat_gateway_type, desired, "subnet_id"));
+    apicall_param(&call, "SubnetId", resutil_want_str(&ec2_nat_gateway_type, desired, "subnet_id"));
     if (alloc)
         apicall_param(&call, "AllocationId", alloc);
     apicall_param(&call, "ConnectivityType",
-                  ec2util_want_str(&ec2_nat_gateway_type, desired, "connectivity_type"));
+                  resutil_want_str(&ec2_nat_gateway_type, desired, "connectivity_type"));
     if (c->token) {
         struct last_failed f = {.cairn_id = c->cairn_id};
         char token[65]; /* AWS takes at most 64 characters */
@@ -127,7 +127,7 @@ static int nat_create(struct session *s, const struct restype_call *c, const jso
     ec2util_tag_spec(&call, "natgateway", c->tags);
     if (session_call(s, &call, d) != CALL_OK)
         goto out;
-    if (!(*out = ec2util_add_created(
+    if (!(*out = resutil_add_created(
               set, &ec2_nat_gateway_type, c,
               ec2util_attrs(xdoc_child(call.xml->root, "natGateway"), fields), d)))
         goto out;
@@ -155,8 +155,9 @@ static int nat_update(struct session *s, const struct restype_call *c, const jso
 
 /* DeleteNatGateway. Gone when DescribeNatGateways says state "deleted"; until then its
  * Elastic IP cannot be released nor its subnet deleted. */
-static int nat_remove(struct session *s, const struct live_obj *live, struct diag *d)
+static int nat_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d)
 {
+    (void)how;
     return ec2util_call(s, d, "DeleteNatGateway", "NatGatewayId", live->id, NULL);
 }
 

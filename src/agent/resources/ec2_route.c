@@ -123,9 +123,9 @@ static int send_route(struct session *s, const char *op, const json_t *desired, 
     if (t < 0)
         return -1;
     return ec2util_call(
-        s, d, op, "RouteTableId", ec2util_want_str(&ec2_route_type, desired, "route_table_id"),
+        s, d, op, "RouteTableId", resutil_want_str(&ec2_route_type, desired, "route_table_id"),
         "DestinationCidrBlock",
-        ec2util_want_str(&ec2_route_type, desired, "destination_cidr_block"), targets[t].param,
+        resutil_want_str(&ec2_route_type, desired, "destination_cidr_block"), targets[t].param,
         json_string_value(json_object_get(desired, targets[t].attr)), NULL);
 }
 
@@ -141,7 +141,7 @@ static int route_create(struct session *s, const struct restype_call *c, const j
     int t;
 
     *out = NULL;
-    if (ec2util_check_required(&ec2_route_type, c->cairn_id, desired, d) < 0)
+    if (resutil_check_required(&ec2_route_type, c->cairn_id, desired, d) < 0)
         return -1;
     if ((t = target_of(desired, c->cairn_id, d)) < 0 ||
         send_route(s, "CreateRoute", desired, c->cairn_id, d) < 0)
@@ -185,8 +185,10 @@ static int route_update(struct session *s, const struct restype_call *c, const j
     return 0;
 }
 
-static int route_remove(struct session *s, const struct live_obj *live, struct diag *d)
+static int route_remove(struct session *s, const struct live_obj *live, unsigned how,
+                        struct diag *d)
 {
+    (void)how;
     return ec2util_call(
         s, d, "DeleteRoute", "RouteTableId",
         json_string_value(json_object_get(live->attrs, "route_table_id")), "DestinationCidrBlock",

@@ -51,16 +51,16 @@ static int rtb_create(struct session *s, const struct restype_call *c, const jso
     int ret = -1;
 
     *out = NULL;
-    if (ec2util_check_required(&ec2_route_table_type, c->cairn_id, desired, d) < 0)
+    if (resutil_check_required(&ec2_route_table_type, c->cairn_id, desired, d) < 0)
         return -1;
     apicall_init(&call, service_lookup("ec2"), "CreateRouteTable");
-    apicall_param(&call, "VpcId", ec2util_want_str(&ec2_route_table_type, desired, "vpc_id"));
+    apicall_param(&call, "VpcId", resutil_want_str(&ec2_route_table_type, desired, "vpc_id"));
     if (c->token)
         apicall_param(&call, "ClientToken", c->token);
     ec2util_tag_spec(&call, "route-table", c->tags);
     if (session_call(s, &call, d) != CALL_OK)
         goto out;
-    if (!(*out = ec2util_add_created(
+    if (!(*out = resutil_add_created(
               set, &ec2_route_table_type, c,
               ec2util_attrs(xdoc_child(call.xml->root, "routeTable"), fields), d)))
         goto out;
@@ -88,8 +88,9 @@ static int rtb_update(struct session *s, const struct restype_call *c, const jso
 
 /* DeleteRouteTable: AWS refuses while subnets are associated with it (the associations are
  * removed first, as they depend on the table). */
-static int rtb_remove(struct session *s, const struct live_obj *live, struct diag *d)
+static int rtb_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d)
 {
+    (void)how;
     return ec2util_call(s, d, "DeleteRouteTable", "RouteTableId", live->id, NULL);
 }
 

@@ -68,7 +68,7 @@ static int assoc_create(struct session *s, const struct restype_call *c, const j
     int ret = -1;
 
     *out = NULL;
-    if (ec2util_check_required(&ec2_route_table_association_type, c->cairn_id, desired, d) < 0)
+    if (resutil_check_required(&ec2_route_table_association_type, c->cairn_id, desired, d) < 0)
         return -1;
     apicall_init(&call, service_lookup("ec2"), "AssociateRouteTable");
     apicall_param(&call, "RouteTableId", rtb);
@@ -76,7 +76,7 @@ static int assoc_create(struct session *s, const struct restype_call *c, const j
     if (session_call(s, &call, d) != CALL_OK)
         goto out;
     id = xdoc_text(call.xml->root, "associationId");
-    if (!(*out = ec2util_add_created(
+    if (!(*out = resutil_add_created(
               set, &ec2_route_table_association_type, c,
               json_pack("{s:s, s:s, s:s?}", "route_table_id", rtb, "subnet_id", subnet, "id", id),
               d)))
@@ -134,8 +134,10 @@ out:
     return ret;
 }
 
-static int assoc_remove(struct session *s, const struct live_obj *live, struct diag *d)
+static int assoc_remove(struct session *s, const struct live_obj *live, unsigned how,
+                        struct diag *d)
 {
+    (void)how;
     return ec2util_call(s, d, "DisassociateRouteTable", "AssociationId", live->id, NULL);
 }
 

@@ -100,7 +100,7 @@ static const struct direction {
  * default: the allow-all rule AWS gives every new group. */
 static json_t *want_rules(const json_t *desired, const struct direction *dir)
 {
-    json_t *v = ec2util_want_json(&ec2_security_group_type, desired, dir->attr);
+    json_t *v = resutil_want_json(&ec2_security_group_type, desired, dir->attr);
     json_t *out = ec2util_rules_normalize(json_is_array(v) ? v : NULL);
 
     json_decref(v);
@@ -217,10 +217,10 @@ static int sg_create(struct session *s, const struct restype_call *c, const json
     int ret = -1;
 
     *out = NULL;
-    if (ec2util_check_required(&ec2_security_group_type, c->cairn_id, desired, d) < 0)
+    if (resutil_check_required(&ec2_security_group_type, c->cairn_id, desired, d) < 0)
         return -1;
     if (!name)
-        name = ec2util_want_str(&ec2_security_group_type, desired, "name");
+        name = resutil_want_str(&ec2_security_group_type, desired, "name");
     apicall_init(&call, service_lookup("ec2"), "CreateSecurityGroup");
     if (!name) {
         diag_error(d, NULL, "ec2.security_group %s: no name to give it", c->cairn_id);
@@ -228,8 +228,8 @@ static int sg_create(struct session *s, const struct restype_call *c, const json
     }
     apicall_param(&call, "GroupName", name);
     apicall_param(&call, "GroupDescription",
-                  ec2util_want_str(&ec2_security_group_type, desired, "description"));
-    apicall_param(&call, "VpcId", ec2util_want_str(&ec2_security_group_type, desired, "vpc_id"));
+                  resutil_want_str(&ec2_security_group_type, desired, "description"));
+    apicall_param(&call, "VpcId", resutil_want_str(&ec2_security_group_type, desired, "vpc_id"));
     ec2util_tag_spec(&call, "security-group", c->tags);
     if (session_call(s, &call, d) != CALL_OK)
         goto out;
@@ -240,7 +240,7 @@ static int sg_create(struct session *s, const struct restype_call *c, const json
     json_object_set(got, "vpc_id", json_object_get(desired, "vpc_id"));
     json_object_set_new(got, "ingress", json_array());
     json_object_set_new(got, "egress", want_rules(NULL, &dirs[1]));
-    if (!(*out = ec2util_add_created(set, &ec2_security_group_type, c, got, d)))
+    if (!(*out = resutil_add_created(set, &ec2_security_group_type, c, got, d)))
         goto out;
     for (size_t i = 0; i < NDIRS; i++)
         if (set_direction(s, *out, desired, &dirs[i], d) < 0)
@@ -314,15 +314,16 @@ static int unreference_item(struct session *s, const struct xnode *item, void *a
  * delete is tried once more. Groups outside the stack are not touched: if one of them still
  * refers to this group, AWS's refusal is the answer.
  */
-static int sg_remove(struct session *s, const struct live_obj *live, struct diag *d)
+static int sg_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d)
 {
     struct apicall c;
     struct diag first;
     struct unref u = {live->id};
-    const char *stack = ec2util_stack_of(live->attrs);
+    const char *stack = resutil_stack_of(live->attrs);
     enum call_result rc;
     int ret = -1;
 
+    (void)how;
     diag_init(&first);
     apicall_init(&c, service_lookup("ec2"), "DeleteSecurityGroup");
     apicall_param(&c, "GroupId", live->id);

@@ -73,25 +73,25 @@ static int subnet_create(struct session *s, const struct restype_call *c, const 
 {
     struct apicall call;
     const char *az = json_string_value(json_object_get(desired, "availability_zone"));
-    int want = ec2util_want_bool(&ec2_subnet_type, desired, "map_public_ip_on_launch");
+    int want = resutil_want_bool(&ec2_subnet_type, desired, "map_public_ip_on_launch");
     int ret = -1;
 
     *out = NULL;
-    if (ec2util_check_required(&ec2_subnet_type, c->cairn_id, desired, d) < 0)
+    if (resutil_check_required(&ec2_subnet_type, c->cairn_id, desired, d) < 0)
         return -1;
     apicall_init(&call, service_lookup("ec2"), "CreateSubnet");
-    apicall_param(&call, "VpcId", ec2util_want_str(&ec2_subnet_type, desired, "vpc_id"));
-    apicall_param(&call, "CidrBlock", ec2util_want_str(&ec2_subnet_type, desired, "cidr_block"));
+    apicall_param(&call, "VpcId", resutil_want_str(&ec2_subnet_type, desired, "vpc_id"));
+    apicall_param(&call, "CidrBlock", resutil_want_str(&ec2_subnet_type, desired, "cidr_block"));
     if (az)
         apicall_param(&call, "AvailabilityZone", az);
     ec2util_tag_spec(&call, "subnet", c->tags);
     if (session_call(s, &call, d) != CALL_OK)
         goto out;
     if (!(*out =
-              ec2util_add_created(set, &ec2_subnet_type, c,
+              resutil_add_created(set, &ec2_subnet_type, c,
                                   ec2util_attrs(xdoc_child(call.xml->root, "subnet"), fields), d)))
         goto out;
-    if (want != ec2util_want_bool(&ec2_subnet_type, (*out)->attrs, "map_public_ip_on_launch") &&
+    if (want != resutil_want_bool(&ec2_subnet_type, (*out)->attrs, "map_public_ip_on_launch") &&
         set_public_ip(s, *out, want, d) < 0)
         goto out;
     ret = 0;
@@ -109,7 +109,7 @@ static int subnet_update(struct session *s, const struct restype_call *c, const 
             if (ec2util_update_tags(s, c, desired, live, d) < 0)
                 return -1;
         } else if (strcmp(changed[i], "map_public_ip_on_launch") == 0) {
-            if (set_public_ip(s, live, ec2util_want_bool(&ec2_subnet_type, desired, changed[i]),
+            if (set_public_ip(s, live, resutil_want_bool(&ec2_subnet_type, desired, changed[i]),
                               d) < 0)
                 return -1;
         } else {
@@ -120,8 +120,10 @@ static int subnet_update(struct session *s, const struct restype_call *c, const 
     return 0;
 }
 
-static int subnet_remove(struct session *s, const struct live_obj *live, struct diag *d)
+static int subnet_remove(struct session *s, const struct live_obj *live, unsigned how,
+                         struct diag *d)
 {
+    (void)how;
     return ec2util_call(s, d, "DeleteSubnet", "SubnetId", live->id, NULL);
 }
 

@@ -100,8 +100,8 @@ static int set_flags(struct session *s, const char *id, const json_t *desired, j
     for (int pass = 0; pass < 2; pass++) {
         for (size_t j = 0; j < NFLAGS; j++) {
             const struct vpc_flag *f = &flags[pass == 0 ? j : NFLAGS - 1 - j];
-            int want = ec2util_want_bool(&ec2_vpc_type, desired, f->attr);
-            int have = ec2util_want_bool(&ec2_vpc_type, live, f->attr);
+            int want = resutil_want_bool(&ec2_vpc_type, desired, f->attr);
+            int have = resutil_want_bool(&ec2_vpc_type, live, f->attr);
             if (want == have || want != (pass == 0))
                 continue;
             if (ec2util_call(s, d, "ModifyVpcAttribute", "VpcId", id, f->modify,
@@ -122,7 +122,7 @@ static int read_item(struct session *s, const struct xnode *item, void *arg, str
     if (!id || (ret = read_flags(s, id, got, d)) < 0)
         json_decref(got);
     else
-        live_set_add(arg, &ec2_vpc_type, id, ec2util_tag(item, EC2UTIL_TAG_ID), got);
+        live_set_add(arg, &ec2_vpc_type, id, ec2util_tag(item, RESUTIL_TAG_ID), got);
     return ret;
 }
 
@@ -147,12 +147,12 @@ static int vpc_create(struct session *s, const struct restype_call *c, const jso
     int ret = -1;
 
     *out = NULL;
-    if (ec2util_check_required(&ec2_vpc_type, c->cairn_id, desired, d) < 0)
+    if (resutil_check_required(&ec2_vpc_type, c->cairn_id, desired, d) < 0)
         return -1;
     apicall_init(&call, service_lookup("ec2"), "CreateVpc");
-    apicall_param(&call, "CidrBlock", ec2util_want_str(&ec2_vpc_type, desired, "cidr_block"));
+    apicall_param(&call, "CidrBlock", resutil_want_str(&ec2_vpc_type, desired, "cidr_block"));
     apicall_param(&call, "InstanceTenancy",
-                  ec2util_want_str(&ec2_vpc_type, desired, "instance_tenancy"));
+                  resutil_want_str(&ec2_vpc_type, desired, "instance_tenancy"));
     ec2util_tag_spec(&call, "vpc", c->tags);
     if (session_call(s, &call, d) != CALL_OK)
         goto out;
@@ -160,8 +160,8 @@ static int vpc_create(struct session *s, const struct restype_call *c, const jso
     /* A new VPC has AWS's settings, which are the table's defaults. */
     for (size_t i = 0; i < NFLAGS; i++)
         json_object_set_new(got, flags[i].attr,
-                            json_boolean(ec2util_want_bool(&ec2_vpc_type, NULL, flags[i].attr)));
-    if (!(o = *out = ec2util_add_created(set, &ec2_vpc_type, c, got, d)))
+                            json_boolean(resutil_want_bool(&ec2_vpc_type, NULL, flags[i].attr)));
+    if (!(o = *out = resutil_add_created(set, &ec2_vpc_type, c, got, d)))
         goto out;
     if (set_flags(s, o->id, desired, o->attrs, d) < 0)
         goto out;
@@ -191,8 +191,9 @@ static int vpc_update(struct session *s, const struct restype_call *c, const jso
     return flags_changed ? set_flags(s, live->id, desired, live->attrs, d) : 0;
 }
 
-static int vpc_remove(struct session *s, const struct live_obj *live, struct diag *d)
+static int vpc_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d)
 {
+    (void)how;
     return ec2util_call(s, d, "DeleteVpc", "VpcId", live->id, NULL);
 }
 

@@ -9,7 +9,7 @@
 
 void ec2util_stack_filter(struct apicall *c, int n, const char *stack)
 {
-    apicall_paramf(c, "tag:" EC2UTIL_TAG_STACK, "Filter.%d.Name", n);
+    apicall_paramf(c, "tag:" RESUTIL_TAG_STACK, "Filter.%d.Name", n);
     apicall_paramf(c, stack, "Filter.%d.Value.1", n);
 }
 
@@ -102,28 +102,13 @@ json_t *ec2util_attrs(const struct xnode *item, const struct ec2util_field *fiel
     return attrs;
 }
 
-struct live_obj *ec2util_add_created(struct live_set *set, const struct restype *t,
-                                     const struct restype_call *c, json_t *attrs, struct diag *d)
-{
-    const char *id = json_string_value(json_object_get(attrs, "id"));
-
-    if (!id) {
-        diag_error(d, NULL, "%s %s: the response names no new object", t->name, c->cairn_id);
-        json_decref(attrs);
-        return NULL;
-    }
-    if (t->taggable && !json_object_get(attrs, "tags"))
-        json_object_set_new(attrs, "tags", c->tags ? json_deep_copy(c->tags) : json_object());
-    return live_set_add(set, t, id, c->cairn_id, attrs);
-}
-
 void ec2util_add_read(struct live_set *set, const struct restype *t, const struct xnode *item,
                       json_t *attrs)
 {
     const char *id = json_string_value(json_object_get(attrs, "id"));
 
     if (id)
-        live_set_add(set, t, id, ec2util_tag(item, EC2UTIL_TAG_ID), attrs);
+        live_set_add(set, t, id, ec2util_tag(item, RESUTIL_TAG_ID), attrs);
     else
         json_decref(attrs);
 }
@@ -141,7 +126,7 @@ int ec2util_describe(struct session *s, const char *op, const char *stack, const
         if (session_call(s, &c, d) != CALL_OK)
             goto out;
         for (item = xdoc_path(xdoc_child(c.xml->root, set), "item"); item; item = xdoc_next(item)) {
-            const char *v = ec2util_tag(item, EC2UTIL_TAG_STACK);
+            const char *v = ec2util_tag(item, RESUTIL_TAG_STACK);
             if (!v || strcmp(v, stack) != 0)
                 continue;
             if (fn(s, item, arg, d) < 0)
@@ -232,15 +217,9 @@ out:
 int ec2util_update_tags(struct session *s, const struct restype_call *c, const json_t *desired,
                         struct live_obj *live, struct diag *d)
 {
-    const json_t *given = c->tags ? c->tags : json_object_get(desired, "tags");
-    json_t *want = json_is_object(given) ? json_deep_copy(given) : json_object();
+    json_t *want = resutil_tags_want(c, desired);
     int ret = -1;
 
-    /* Whatever the caller passed, the tags that make the object the stack's stay. */
-    if (c->stack && !json_object_get(want, EC2UTIL_TAG_STACK))
-        json_object_set_new(want, EC2UTIL_TAG_STACK, json_string(c->stack));
-    if (c->cairn_id && !json_object_get(want, EC2UTIL_TAG_ID))
-        json_object_set_new(want, EC2UTIL_TAG_ID, json_string(c->cairn_id));
     if (ec2util_retag(s, live->id, json_object_get(live->attrs, "tags"), want, d) < 0)
         goto out;
     json_object_set_new(live->attrs, "tags", json_incref(want));
@@ -248,65 +227,6 @@ int ec2util_update_tags(struct session *s, const struct restype_call *c, const j
 out:
     json_decref(want);
     return ret;
-}
-
-int ec2util_check_required(const struct restype *t, const char *cairn_id, const json_t *desired,
-                           struct diag *d)
-{
-    int ret = 0;
-
-    for (const struct attr *a = t->attrs; a->name; a++) {
-        const json_t *v = json_object_get(desired, a->name);
-        if (!(a->flags & ATTR_REQUIRED))
-            continue;
-        if (!v || json_is_null(v)) {
-            diag_error(d, NULL, "%s %s: %s is required", t->name, cairn_id, a->name);
-            ret = -1;
-        } else if (vtype_is_scalar(a->type) && a->type != VT_BOOL && a->type != VT_INT &&
-                   a->type != VT_PORT && !json_is_string(v)) {
-            diag_error(d, NULL, "%s %s: %s must be a string", t->name, cairn_id, a->name);
-            ret = -1;
-        }
-    }
-    return ret;
-}
-
-const char *ec2util_want_str(const struct restype *t, const json_t *desired, const char *name)
-{
-    const char *v = json_string_value(json_object_get(desired, name));
-    const struct attr *a;
-
-    if (v)
-        return v;
-    a = restype_attr(t->attrs, name);
-    return a ? a->def : NULL;
-}
-
-int ec2util_want_bool(const struct restype *t, const json_t *desired, const char *name)
-{
-    const json_t *v = json_object_get(desired, name);
-    const char *s;
-
-    if (json_is_boolean(v))
-        return json_is_true(v);
-    s = json_is_string(v) ? json_string_value(v) : ec2util_want_str(t, NULL, name);
-    return s && strcmp(s, "true") == 0;
-}
-
-json_t *ec2util_want_json(const struct restype *t, const json_t *desired, const char *name)
-{
-    json_t *v = json_object_get(desired, name);
-    const struct attr *a;
-
-    if (v && !json_is_null(v))
-        return json_incref(v);
-    a = restype_attr(t->attrs, name);
-    return a && a->def ? json_loads(a->def, JSON_DECODE_ANY, NULL) : NULL;
-}
-
-const char *ec2util_stack_of(const json_t *attrs)
-{
-    return json_string_value(json_object_get(json_object_get(attrs, "tags"), EC2UTIL_TAG_STACK));
 }
 
 /* ---- security-group rules ---- */

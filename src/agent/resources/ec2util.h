@@ -26,15 +26,12 @@
 
 #include "agent/live.h"
 #include "agent/restype.h"
+#include "agent/resources/resutil.h"
 #include "aws/apicall.h"
 #include "core/diag.h"
 #include "core/xdoc.h"
 
 struct session;
-
-/* The tag every object of a stack carries, and the one that names it in the stack. */
-#define EC2UTIL_TAG_STACK "cairn:stack"
-#define EC2UTIL_TAG_ID    "cairn:id"
 
 /* Filter.<n>.Name=tag:cairn:stack, Filter.<n>.Value.1=<stack>. */
 void ec2util_stack_filter(struct apicall *c, int n, const char *stack);
@@ -65,15 +62,6 @@ struct ec2util_field {
  * and "tags" when the item has a tagSet. A new object.
  */
 json_t *ec2util_attrs(const struct xnode *item, const struct ec2util_field *fields);
-
-/*
- * Add an object just created to set: attrs (taken over) hold its "id"; a
- * taggable type's tags are c's when the create response did not list them
- * (AllocateAddress and CreateSecurityGroup do not). NULL, with d saying so,
- * when attrs have no id.
- */
-struct live_obj *ec2util_add_created(struct live_set *set, const struct restype *t,
-                                     const struct restype_call *c, json_t *attrs, struct diag *d);
 
 /*
  * Add an object a Describe returned to set: attrs (taken over) hold its "id",
@@ -118,27 +106,6 @@ int ec2util_retag(struct session *s, const char *id, const json_t *have, const j
  */
 int ec2util_update_tags(struct session *s, const struct restype_call *c, const json_t *desired,
                         struct live_obj *live, struct diag *d);
-
-/*
- * Whether desired has every attribute the table marks required, strings where
- * the table says text. Creates check first, so that no request goes out with a
- * member missing. 0, or -1 with d naming what is missing.
- */
-int ec2util_check_required(const struct restype *t, const char *cairn_id, const json_t *desired,
-                           struct diag *d);
-
-/*
- * The desired value of a scalar attribute, or the table's default when
- * desired leaves it out. A boolean or integer may be JSON or text.
- */
-const char *ec2util_want_str(const struct restype *t, const json_t *desired, const char *name);
-int ec2util_want_bool(const struct restype *t, const json_t *desired, const char *name);
-/* The desired value of a list or map, or the table's default (JSON text there); new reference,
- * NULL when there is neither. */
-json_t *ec2util_want_json(const struct restype *t, const json_t *desired, const char *name);
-
-/* The cairn:stack tag in a live object's attributes ("tags"), or NULL. */
-const char *ec2util_stack_of(const json_t *attrs);
 
 /* Canonical form of a list of rules in the table's shape (new reference; [] for NULL). */
 json_t *ec2util_rules_normalize(const json_t *rules);

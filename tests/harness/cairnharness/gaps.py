@@ -4,6 +4,7 @@ Each gap is filled through StrictProxy.intercept, after the request passed the
 validator, by doing what AWS does around moto's answer. Listed in
 docs/testing.md.
 """
+from . import backupgaps, efsgaps
 
 
 def _delete_nat_gateway(emu):
@@ -28,6 +29,9 @@ def _delete_nat_gateway(emu):
 GAPS = {
     ("ec2", "DeleteNatGateway"): _delete_nat_gateway,
 }
+# Operations moto lacks altogether, emulated by the harness per service.
+GAPS.update(efsgaps.GAPS)
+GAPS.update(backupgaps.GAPS)
 
 
 def install(emu):

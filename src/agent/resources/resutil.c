@@ -1,0 +1,194 @@
+#include "agent/resources/resutil.h"
+#include "core/xmalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int resutil_check_required(const struct restype *t, const char *cairn_id, const json_t *desired,
+                           struct diag *d)
+{
+    int ret = 0;
+
+    for (const struct attr *a = t->attrs; a->name; a++) {
+        const json_t *v = json_object_get(desired, a->name);
+        if (!(a->flags & ATTR_REQUIRED))
+            continue;
+        if (!v || json_is_null(v)) {
+            diag_error(d, NULL, "%s %s: %s is required", t->name, cairn_id, a->name);
+            ret = -1;
+        } else if (vtype_is_scalar(a->type) && a->type != VT_BOOL && a->type != VT_INT &&
+                   a->type != VT_PORT && a->type != VT_POSIX_ID && !json_is_string(v)) {
+            diag_error(d, NULL, "%s %s: %s must be a string", t->name, cairn_id, a->name);
+            ret = -1;
+        }
+    }
+    return ret;
+}
+
+const char *resutil_want_str(const struct restype *t, const json_t *desired, const char *name)
+{
+    const char *v = json_string_value(json_object_get(desired, name));
+    const struct attr *a;
+
+    if (v)
+        return v;
+    a = restype_attr(t->attrs, name);
+    return a ? a->def : NULL;
+}
+
+int resutil_want_bool(const struct restype *t, const json_t *desired, const char *name)
+{
+    const json_t *v = json_object_get(desired, name);
+    const char *s;
+
+    if (json_is_boolean(v))
+        return json_is_true(v);
+    s = json_is_string(v) ? json_string_value(v) : resutil_want_str(t, NULL, name);
+    return s && strcmp(s, "true") == 0;
+}
+
+long long resutil_want_int(const struct restype *t, const json_t *desired, const char *name,
+                           long long dflt)
+{
+    const json_t *v = json_object_get(desired, name);
+    const char *s;
+    char *end;
+    long long n;
+
+    if (json_is_integer(v))
+        return json_integer_value(v);
+    s = json_is_string(v) ? json_string_value(v) : resutil_want_str(t, NULL, name);
+    if (!s || !*s)
+        return dflt;
+    n = strtoll(s, &end, 10);
+    return *end ? dflt : n;
+}
+
+json_t *resutil_want_json(const struct restype *t, const json_t *desired, const char *name)
+{
+    json_t *v = json_object_get(desired, name);
+    const struct attr *a;
+
+    if (v && !json_is_null(v))
+        return json_incref(v);
+    a = restype_attr(t->attrs, name);
+    return a && a->def ? json_loads(a->def, JSON_DECODE_ANY, NULL) : NULL;
+}
+
+const char *resutil_stack_of(const json_t *attrs)
+{
+    return json_string_value(json_object_get(json_object_get(attrs, "tags"), RESUTIL_TAG_STACK));
+}
+
+json_t *resutil_tags_want(const struct restype_call *c, const json_t *desired)
+{
+    const json_t *given = c->tags ? c->tags : json_object_get(desired, "tags");
+    json_t *want = json_is_object(given) ? json_deep_copy(given) : json_object();
+
+    if (c->stack)
+        json_object_set_new(want, RESUTIL_TAG_STACK, json_string(c->stack));
+    if (c->cairn_id)
+        json_object_set_new(want, RESUTIL_TAG_ID, json_string(c->cairn_id));
+    return want;
+}
+
+static int is_aws_key(const char *k)
+{
+    return strncmp(k, "aws:", 4) == 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+json_t *resutil_tags_to_list(const json_t *tags, const char *key, const char *value)
+{
+    json_t *out = json_array(), *v;
+    const char **keys, *k;
+    size_t n = 0;
+
+    if (!json_is_object(tags))
+        return out;
+    keys = xcalloc(json_object_size(tags) + 1, sizeof(*keys));
+    json_object_foreach((json_t *)tags, k, v)
+    {
+        if (!is_aws_key(k))
+            keys[n++] = k;
+    }
+    qsort(keys, n, sizeof(*keys), cmp_str);
+    for (size_t i = 0; i < n; i++) {
+        const char *s = json_string_value(json_object_get(tags, keys[i]));
+        json_array_append_new(out, json_pack("{s:s, s:s}", key, keys[i], value, s ? s : ""));
+    }
+    free(keys);
+    return out;
+}
+
+json_t *resutil_tags_from_list(const json_t *list, const char *key, const char *value)
+{
+    json_t *out = json_object(), *e;
+    size_t i;
+
+    json_array_foreach(list, i, e)
+    {
+        const char *k = json_string_value(json_object_get(e, key));
+        const char *v = json_string_value(json_object_get(e, value));
+        if (k)
+            json_object_set_new(out, k, json_string(v ? v : ""));
+    }
+    return out;
+}
+
+int resutil_tags_delta(const json_t *have, const json_t *want, json_t **add, json_t **del)
+{
+    const char *k;
+    json_t *v;
+
+    *add = json_object();
+    *del = json_array();
+    if (json_is_object(have))
+        json_object_foreach((json_t *)have, k, v)
+        {
+            if (!is_aws_key(k) && !json_object_get(want, k))
+                json_array_append_new(*del, json_string(k));
+        }
+    if (json_is_object(want))
+        json_object_foreach((json_t *)want, k, v)
+        {
+            const json_t *old = json_object_get(have, k);
+            if (!is_aws_key(k) && !(old && json_equal(old, v)))
+                json_object_set(*add, k, v);
+        }
+    return json_object_size(*add) || json_array_size(*del);
+}
+
+struct live_obj *resutil_add_read(struct live_set *set, const struct restype *t, const char *stack,
+                                  const char *id, const json_t *tags, json_t *attrs)
+{
+    const char *owner = json_string_value(json_object_get(tags, RESUTIL_TAG_STACK));
+
+    if (!id || !owner || strcmp(owner, stack) != 0) {
+        json_decref(attrs);
+        return NULL;
+    }
+    if (!json_object_get(attrs, "tags"))
+        json_object_set_new(attrs, "tags", json_deep_copy(tags));
+    return live_set_add(set, t, id, json_string_value(json_object_get(tags, RESUTIL_TAG_ID)),
+                        attrs);
+}
+
+struct live_obj *resutil_add_created(struct live_set *set, const struct restype *t,
+                                     const struct restype_call *c, json_t *attrs, struct diag *d)
+{
+    const char *id = json_string_value(json_object_get(attrs, "id"));
+
+    if (!id) {
+        diag_error(d, NULL, "%s %s: the response names no new object", t->name, c->cairn_id);
+        json_decref(attrs);
+        return NULL;
+    }
+    if (t->taggable && !json_object_get(attrs, "tags"))
+        json_object_set_new(attrs, "tags", c->tags ? json_deep_copy(c->tags) : json_object());
+    return live_set_add(set, t, id, c->cairn_id, attrs);
+}

@@ -1,0 +1,85 @@
+/*
+ * What every resource type's AWS calls share, whatever the service: the
+ * desired value of an attribute (or the table's default), the required
+ * attributes checked before a create sends anything, the ownership tags
+ * (cairn:stack, cairn:id) and the conversion of tag sets between the JSON
+ * object cairn compares and the lists the APIs take ([{Key, Value}], or
+ * [{key, value}] in ECS), and adding what a read or create found to the live
+ * set. Service-specific helpers (ec2util for EC2's query protocol) build on
+ * these.
+ */
+#ifndef CAIRN_RESUTIL_H
+#define CAIRN_RESUTIL_H
+
+#include <jansson.h>
+
+#include "agent/live.h"
+#include "agent/restype.h"
+#include "core/diag.h"
+
+/* The tag every object of a stack carries, and the one that names it in the stack. */
+#define RESUTIL_TAG_STACK "cairn:stack"
+#define RESUTIL_TAG_ID    "cairn:id"
+
+/*
+ * Whether desired has every attribute the table marks required, strings where
+ * the table says text. Creates check first, so that no request goes out with a
+ * member missing. 0, or -1 with d naming what is missing.
+ */
+int resutil_check_required(const struct restype *t, const char *cairn_id, const json_t *desired,
+                           struct diag *d);
+
+/*
+ * The desired value of a scalar attribute, or the table's default when
+ * desired leaves it out. A boolean or integer may be JSON or text.
+ */
+const char *resutil_want_str(const struct restype *t, const json_t *desired, const char *name);
+int resutil_want_bool(const struct restype *t, const json_t *desired, const char *name);
+/* An integer attribute (JSON or text), or the default; dflt when neither says. */
+long long resutil_want_int(const struct restype *t, const json_t *desired, const char *name,
+                           long long dflt);
+/* The desired value of a list or map, or the table's default (JSON text there); new reference,
+ * NULL when there is neither. */
+json_t *resutil_want_json(const struct restype *t, const json_t *desired, const char *name);
+
+/* The cairn:stack tag in a live object's attributes ("tags"), or NULL. */
+const char *resutil_stack_of(const json_t *attrs);
+
+/*
+ * Every tag to put on an object: c->tags (or desired's "tags" when c has none)
+ * plus cairn:stack and cairn:id from c, which are never left out. New object.
+ */
+json_t *resutil_tags_want(const struct restype_call *c, const json_t *desired);
+
+/* Tags as an API list [{<key>: k, <value>: v}] in key order, aws:* keys left out (AWS refuses
+ * them); key and value name the members ("Key"/"Value", "key"/"value"). New array. */
+json_t *resutil_tags_to_list(const json_t *tags, const char *key, const char *value);
+/* An API list of tags back into an object of strings (new; {} for NULL). */
+json_t *resutil_tags_from_list(const json_t *list, const char *key, const char *value);
+
+/*
+ * What changes to bring tags from have to want (objects of strings): *add gets
+ * the keys whose value is new or differs (an object), *del the keys want lacks
+ * (an array of strings). aws:* keys are never touched. Returns whether
+ * anything differs; both are new references either way.
+ */
+int resutil_tags_delta(const json_t *have, const json_t *want, json_t **add, json_t **del);
+
+/*
+ * Add an object a read found to set when its tags (an object of strings) say
+ * cairn:stack=stack; its cairn_id is the cairn:id tag. attrs are taken over
+ * either way, and get "tags" when they have none. Returns the object, or NULL
+ * when it is not the stack's (or id is NULL).
+ */
+struct live_obj *resutil_add_read(struct live_set *set, const struct restype *t, const char *stack,
+                                  const char *id, const json_t *tags, json_t *attrs);
+
+/*
+ * Add an object just created to set: attrs (taken over) hold its "id"; a
+ * taggable type's tags are c's when attrs have none (most create responses
+ * do not list them). NULL, with d saying so, when attrs have no id.
+ */
+struct live_obj *resutil_add_created(struct live_set *set, const struct restype *t,
+                                     const struct restype_call *c, json_t *attrs, struct diag *d);
+
+#endif

@@ -1,0 +1,3 @@
+"""backup: operations moto lacks, emulated by the harness (docs/testing.md)."""
+
+GAPS = {}

@@ -1,0 +1,3 @@
+"""efs: operations moto lacks, emulated by the harness (docs/testing.md)."""
+
+GAPS = {}
