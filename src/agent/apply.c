@@ -62,7 +62,8 @@ static void report(FILE *progress, const struct plan_action *a, const char *what
                 id ? " " : "", id ? id : "", now_s() - t0);
 }
 
-static int remove_one(struct session *s, struct plan_action *a, FILE *progress, struct diag *d)
+static int remove_one(struct session *s, struct plan_action *a, const struct apply_options *o,
+                      struct diag *d)
 {
     const struct restype_ops *ops = type_of(a)->ops;
     double t0 = now_s();
@@ -72,10 +73,10 @@ static int remove_one(struct session *s, struct plan_action *a, FILE *progress, 
                    type_of(a)->name);
         return -1;
     }
-    if (ops->remove(s, a->live, 0, d) < 0)
+    if (ops->remove(s, a->live, o->remove_how, d) < 0)
         return -1;
-    report(progress, a, a->kind == PLAN_DELETE ? "deleted" : "deleted for replacement", a->live->id,
-           t0);
+    report(o->progress, a, a->kind == PLAN_DELETE ? "deleted" : "deleted for replacement",
+           a->live->id, t0);
     return 0;
 }
 
@@ -87,14 +88,15 @@ static void sleep_ms(long ms)
 }
 
 /* Poll the type's ready hook with growing pauses (0.25 s doubling to 5 s) until ready, failed,
- * or the type's time is up. */
+ * or the type's time is up; a line when the wait starts and every 30 s after, so that a long
+ * wait (an ECS service reaching a steady state) is visibly alive in CI logs too. */
 static int wait_ready(struct session *s, struct plan_action *a, FILE *progress, struct diag *d)
 {
     const struct restype_ops *ops = a->res->type->ops;
     unsigned limit = ops->wait_seconds ? ops->wait_seconds : APPLY_DEFAULT_WAIT;
-    double t0 = now_s();
+    double t0 = now_s(), said = -1;
     long pause = 250;
-    int said = 0, r;
+    int r;
 
     if (!ops->ready)
         return 0;
@@ -104,8 +106,11 @@ static int wait_ready(struct session *s, struct plan_action *a, FILE *progress, 
                        a->res->type->name, a->live->id, limit);
             return -1;
         }
-        if (!said++ && progress)
-            report(progress, a, "waiting until it is ready", a->live->id, t0);
+        if (progress && (said < 0 || now_s() - said >= 30)) {
+            report(progress, a, said < 0 ? "waiting until it is ready" : "still waiting",
+                   a->live->id, t0);
+            said = now_s();
+        }
         sleep_ms(pause);
         pause = pause * 2 > 5000 ? 5000 : pause * 2;
     }
@@ -124,6 +129,13 @@ static int make_one(struct session *s, struct stack *st, struct plan *p, struct 
     double t0 = now_s();
     int ret = -1;
 
+    /* Adopted while still on its way (a run cut short): nothing to send, only to wait for. */
+    if (a->kind == PLAN_NOOP) {
+        ret = wait_ready(s, a, progress, d);
+        if (ret == 0)
+            report(progress, a, "ready", a->live->id, t0);
+        goto out;
+    }
     if (!ops || (a->kind == PLAN_UPDATE ? !ops->update : !ops->create)) {
         diag_error(d, NULL, "%s (%s): cairn cannot %s this type yet", a->res->name,
                    a->res->type->name, a->kind == PLAN_UPDATE ? "update" : "create");
@@ -156,19 +168,60 @@ out:
     return ret;
 }
 
-static void remove_action(struct session *s, struct plan_action *a, FILE *progress,
-                          struct apply_result *r, struct diag *d)
+/* Whether some string in v (object keys' values, array elements, nested) is id. */
+static int mentions(const json_t *v, const char *id)
 {
-    if (remove_one(s, a, progress, d) < 0) {
-        a->failed = 1;
-        r->failed++;
-    } else if (a->kind == PLAN_DELETE) {
-        a->applied = 1;
-        r->done[PLAN_DELETE]++;
+    const char *k;
+    json_t *e;
+    size_t i;
+
+    if (json_is_string(v))
+        return strcmp(json_string_value(v), id) == 0;
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, e)
+        {
+            if (mentions(e, id))
+                return 1;
+        }
     }
+    if (json_is_object(v)) {
+        json_object_foreach((json_t *)v, k, e)
+        {
+            if (mentions(e, id))
+                return 1;
+        }
+    }
+    return 0;
 }
 
-/* The creates and updates, shared by the workers under mu. */
+/* Whether live object a refers to b (by b's id or ARN): then a goes before b is removed.
+ * Read from the attributes AWS reported, so it holds for objects no longer in the file. */
+static int refers_to(const struct live_obj *a, const struct live_obj *b)
+{
+    const char *arn = json_string_value(json_object_get(b->attrs, "arn"));
+    const char *k;
+    json_t *v;
+
+    if (a == b)
+        return 0;
+    json_object_foreach(a->attrs, k, v)
+    {
+        if (strcmp(k, "id") == 0 || strcmp(k, "arn") == 0 || strcmp(k, "tags") == 0)
+            continue;
+        if ((b->id && mentions(v, b->id)) || (arn && mentions(v, arn)))
+            return 1;
+    }
+    return 0;
+}
+
+static int is_removal(const struct plan_action *a)
+{
+    return a->kind == PLAN_DELETE || a->kind == PLAN_REPLACE;
+}
+
+enum { WAITING, RUNNING, DONE };
+
+/* One phase of work shared by the workers under mu: removals, then creates and updates. */
 struct sched {
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -177,46 +230,81 @@ struct sched {
     const struct apply_options *o;
     struct apply_result *r;
     struct diag *d;
-    unsigned char *state; /* per action: 0 waiting, 1 running, 2 done */
+    int removing;         /* this phase removes (deletes, old halves of replacements) */
+    unsigned char *state; /* per action: WAITING, RUNNING, DONE */
+    unsigned char *after; /* removals: after[i * n + j] when i must wait for j's removal */
     size_t left;          /* actions not done */
+    size_t running;
 };
 
-enum { WAITING, RUNNING, DONE };
-
-static int runnable(const struct sched *sc, size_t i)
+/* What must be done before action i starts: 1 each one whose turn it is, in *failed whether
+ * one of them failed. */
+static int runnable(const struct sched *sc, size_t i, int *failed)
 {
     const struct plan_action *a = &sc->p->v[i];
+    size_t n = sc->p->n;
 
+    *failed = 0;
+    if (sc->removing) {
+        for (size_t j = 0; j < n; j++) {
+            if (!sc->after[i * n + j])
+                continue;
+            if (sc->state[j] != DONE)
+                return 0;
+            *failed |= sc->p->v[j].failed;
+        }
+        return 1;
+    }
     for (size_t j = 0; j < a->res->ndeps; j++) {
         const struct plan_action *dep = plan_action_of(sc->p, a->res->deps[j]);
         if (dep && sc->state[dep - sc->p->v] != DONE)
             return 0;
     }
+    *failed = blocked(sc->p, a);
     return 1;
 }
 
-/* The next action whose dependencies are done, marking it running; skipped ones are settled
- * on the way. -1 when nothing can start now. Called with mu held. */
+/* The next action whose turn it is, marking it running; skipped ones are settled on the way.
+ * -1 when nothing can start now. References that go both ways (two security groups that allow
+ * each other) would wait forever: when nothing runs and nothing can start, the first waiting
+ * removal goes anyway and the type sorts it out (it revokes the rules that refer to it).
+ * Called with mu held. */
 static long next_action(struct sched *sc)
 {
+    int failed;
+
     for (size_t i = 0; i < sc->p->n; i++) {
         struct plan_action *a = &sc->p->v[i];
-        if (sc->state[i] != WAITING || !runnable(sc, i))
+        if (sc->state[i] != WAITING || !runnable(sc, i, &failed))
             continue;
-        if (blocked(sc->p, a)) {
+        if (failed) {
             a->failed = 1;
             sc->r->skipped++;
             sc->state[i] = DONE;
             sc->left--;
-            if (sc->o->progress)
-                report(sc->o->progress, a, "skipped: a dependency failed", NULL, now_s());
+            report(sc->o->progress, a,
+                   sc->removing ? "skipped: something that refers to it could not be deleted"
+                                : "skipped: a dependency failed",
+                   NULL, now_s());
             i = (size_t)-1; /* what it blocked may now be settled too: scan again */
             continue;
         }
         sc->state[i] = RUNNING;
         return (long)i;
     }
+    for (size_t i = 0; sc->removing && !sc->running && i < sc->p->n; i++)
+        if (sc->state[i] == WAITING) {
+            sc->state[i] = RUNNING;
+            return (long)i;
+        }
     return -1;
+}
+
+static int do_action(struct sched *sc, struct session *s, struct plan_action *a, struct diag *d)
+{
+    if (sc->removing)
+        return remove_one(s, a, sc->o, d);
+    return make_one(s, sc->st, sc->p, a, sc->o->progress, d);
 }
 
 static void run_worker(struct sched *sc, struct session *s)
@@ -236,19 +324,22 @@ static void run_worker(struct sched *sc, struct session *s)
             continue;
         }
         a = &sc->p->v[i];
+        sc->running++;
         pthread_mutex_unlock(&sc->mu);
         /* References are resolved from finished actions only, which no worker changes. */
-        ok = make_one(s, sc->st, sc->p, a, sc->o->progress, &local) == 0;
+        ok = do_action(sc, s, a, &local) == 0;
         pthread_mutex_lock(&sc->mu);
+        sc->running--;
         for (size_t k = 0; k < local.n; k++)
             diag_error(sc->d, NULL, "%s", local.v[k].msg);
         diag_clear(&local);
-        if (ok) {
-            a->applied = 1;
-            sc->r->done[a->kind]++;
-        } else {
+        if (!ok) {
             a->failed = 1;
             sc->r->failed++;
+        } else if (!sc->removing || a->kind == PLAN_DELETE) {
+            /* The old half of a replacement is not the action done: its new half is. */
+            a->applied = 1;
+            sc->r->done[a->kind]++;
         }
         sc->state[i] = DONE;
         sc->left--;
@@ -286,62 +377,79 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* Run the phase's waiting actions on up to `parallel` workers (or here, on s). */
+static void run_phase(struct sched *sc, struct session *s, int parallel)
+{
+    struct worker *w;
+    int started = 0;
+
+    if (!sc->left)
+        return;
+    if (parallel == 1 || sc->left == 1 || !sc->o->so) {
+        run_worker(sc, s);
+        return;
+    }
+    w = calloc((size_t)parallel, sizeof(*w));
+    for (int i = 0; i < parallel; i++) {
+        w[i].sc = sc;
+        if (pthread_create(&w[i].tid, NULL, worker_main, &w[i]) == 0)
+            started++;
+        else
+            w[i].sc = NULL;
+    }
+    for (int i = 0; i < parallel; i++)
+        if (w[i].sc)
+            pthread_join(w[i].tid, NULL);
+    free(w);
+    /* Workers that could not open a session left work behind: finish it here. */
+    if (sc->left)
+        run_worker(sc, s);
+}
+
 int apply_plan(struct session *s, struct stack *st, struct plan *p, const struct apply_options *o,
                struct apply_result *r, struct diag *d)
 {
     struct sched sc = {.p = p, .st = st, .o = o, .r = r, .d = d};
-    int n = o->parallel < 1                    ? 1
-            : o->parallel > APPLY_MAX_PARALLEL ? APPLY_MAX_PARALLEL
-                                               : o->parallel;
-    struct worker *w;
-    int started = 0;
+    int parallel = o->parallel < 1                    ? 1
+                   : o->parallel > APPLY_MAX_PARALLEL ? APPLY_MAX_PARALLEL
+                                                      : o->parallel;
+    size_t n = p->n;
 
     memset(r, 0, sizeof(*r));
-    /* Removals, dependants before what they depend on, one at a time. Deletes are listed that
-     * way already (the reverse of the read order, which reads parents first); the old halves
-     * of replacements are in dependency order, so they go backwards. */
-    for (size_t i = 0; i < p->n; i++)
-        if (p->v[i].kind == PLAN_DELETE)
-            remove_action(s, &p->v[i], o->progress, r, d);
-    for (size_t i = p->n; i > 0; i--)
-        if (p->v[i - 1].kind == PLAN_REPLACE)
-            remove_action(s, &p->v[i - 1], o->progress, r, d);
-
-    sc.state = calloc(p->n ? p->n : 1, 1);
-    for (size_t i = 0; i < p->n; i++) {
-        struct plan_action *a = &p->v[i];
-        if (a->kind == PLAN_NOOP)
-            a->applied = 1;
-        if (a->kind == PLAN_NOOP || a->kind == PLAN_DELETE || a->failed)
-            sc.state[i] = DONE;
-        else
-            sc.left++;
-    }
     pthread_mutex_init(&sc.mu, NULL);
     pthread_cond_init(&sc.cv, NULL);
-    if (n == 1 || sc.left <= 1) {
-        run_worker(&sc, s);
-    } else {
-        w = calloc((size_t)n, sizeof(*w));
-        for (int i = 0; i < n; i++) {
-            w[i].sc = &sc;
-            if (pthread_create(&w[i].tid, NULL, worker_main, &w[i]) == 0)
-                started++;
-            else
-                w[i].sc = NULL;
-        }
-        if (!started)
-            run_worker(&sc, s);
-        for (int i = 0; i < n; i++)
-            if (w[i].sc)
-                pthread_join(w[i].tid, NULL);
-        free(w);
-        /* Workers that could not open a session left work behind: finish it here. */
-        if (sc.left)
-            run_worker(&sc, s);
+    sc.state = calloc(n ? n : 1, 1);
+    sc.after = calloc(n ? n * n : 1, 1);
+
+    /* Removals first, in parallel: an object goes once everything being removed that refers
+     * to it is gone (a subnet after its NAT gateway, a target group after its service). */
+    sc.removing = 1;
+    for (size_t i = 0; i < n; i++) {
+        sc.state[i] = is_removal(&p->v[i]) ? WAITING : DONE;
+        sc.left += sc.state[i] == WAITING;
+        for (size_t j = 0; sc.state[i] == WAITING && j < n; j++)
+            sc.after[i * n + j] = is_removal(&p->v[j]) && refers_to(p->v[j].live, p->v[i].live);
     }
+    run_phase(&sc, s, parallel);
+
+    /* Then creates and updates, each once what it depends on is done; objects adopted while
+     * still becoming ready are waited for like new ones. */
+    sc.removing = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct plan_action *a = &p->v[i];
+        int waits = a->kind == PLAN_NOOP && a->live && a->live->pending;
+        if (a->kind == PLAN_NOOP && !waits)
+            a->applied = 1;
+        sc.state[i] = (a->kind == PLAN_NOOP && !waits) || a->kind == PLAN_DELETE || a->failed
+                          ? DONE
+                          : WAITING;
+        sc.left += sc.state[i] == WAITING;
+    }
+    run_phase(&sc, s, parallel);
+
     pthread_cond_destroy(&sc.cv);
     pthread_mutex_destroy(&sc.mu);
     free(sc.state);
+    free(sc.after);
     return r->failed || r->skipped ? -1 : 0;
 }

@@ -1,7 +1,7 @@
 /*
  * The executor: carries out a plan with the resource types' AWS calls.
- * Removals first (deletes and the old half of replacements, dependants
- * before what they depend on), then creates and updates: a resource starts
+ * Removals first (deletes and the old half of replacements, in parallel,
+ * each once what refers to it is gone), then creates and updates: a resource starts
  * as soon as everything it depends on is done, up to `parallel` at once,
  * each worker with its own session. Each waits until its type says it is
  * ready (a NAT gateway "available") before its dependants start. When one
@@ -25,6 +25,7 @@ struct apply_options {
     int parallel;                     /* resources in flight at once (1: in this thread) */
     FILE *progress;                   /* one line per resource as it finishes; NULL: quiet */
     const struct session_options *so; /* for the workers' own sessions */
+    unsigned remove_how;              /* RESTYPE_REMOVE_* flags for every removal */
 };
 
 struct apply_result {

@@ -60,22 +60,29 @@ const struct cli_command cli_commands[] = {
      "\n"
      "Plans as 'cairn plan' does, shows the plan, asks for confirmation on a terminal\n"
      "(--yes skips it; with no terminal and no --yes, up refuses), then applies: removals\n"
-     "first, dependants before what they depend on, then creates and updates in\n"
-     "dependency order, one line per resource. When one resource fails, what depends on it\n"
-     "is skipped, everything else goes on, and the exit status is 1; running up again\n"
-     "converges. Running it on an applied stack changes nothing.\n"
+     "first, each once what refers to it is gone, then creates and updates in dependency\n"
+     "order, one line per resource. When one resource fails, what depends on it is skipped,\n"
+     "everything else goes on, and the exit status is 1; running up again converges.\n"
+     "Running it on an applied stack changes nothing. At the end: the load balancer URLs,\n"
+     "the Cloud Map names, and how long each phase took.\n"
      "\n"
      "  --yes                apply without asking\n"
-     "  --parallel N         resources in flight at once, 1-64 (default 8)\n" CLI_STACK_OPTIONS,
+     "  --parallel N         resources in flight at once, 1-64 (default 8)\n"
+     "  --allow-protected    let a replacement or removal lift deletion protection\n" CLI_STACK_OPTIONS,
      cmd_up_run, 1},
     {"destroy", "delete everything the stack owns in AWS",
      "usage: cairn [global options] destroy FILE [--yes] [--parallel N] [options]\n"
      "\n"
-     "Reads everything tagged cairn:stack=<stack> and deletes it, dependants first, with the\n"
-     "same confirmation rule as up.\n"
+     "Reads everything tagged cairn:stack=<stack> and deletes it, each object once what\n"
+     "refers to it is gone, with the same confirmation rule as up. Objects with deletion\n"
+     "protection on (a load balancer) are refused unless --allow-protected. Secrets are\n"
+     "scheduled for deletion after their recovery window (up restores them) unless\n"
+     "--force-delete-secrets.\n"
      "\n"
-     "  --yes                delete without asking\n"
-     "  --parallel N         accepted for symmetry with up; deletes run one at a time\n" CLI_STACK_OPTIONS,
+     "  --yes                   delete without asking\n"
+     "  --parallel N            deletions in flight at once, 1-64 (default 8)\n"
+     "  --allow-protected       turn deletion protection off, then delete\n"
+     "  --force-delete-secrets  delete secrets now, with no recovery window\n" CLI_STACK_OPTIONS,
      cmd_destroy_run, 1},
     {"types", "list resource types, or show one type's attributes",
      "usage: cairn [global options] types [TYPE] [--markdown]\n"

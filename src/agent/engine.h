@@ -17,7 +17,8 @@ struct engine {
     struct session_options options; /* the session's, for the executor's workers */
     struct live_set live;
     struct plan plan;
-    struct diag diag; /* printed by engine_release() */
+    struct diag diag;              /* printed by engine_release() */
+    double t_load, t_read, t_plan; /* seconds each phase of engine_prepare() took */
 };
 
 void engine_init(struct engine *e);
@@ -30,6 +31,8 @@ int engine_prepare(struct engine *e, const struct cli_global *g, const struct cl
 /* up (destroy 0) and destroy: plan, show, confirm (--yes), apply (--parallel N), summarize.
  * Returns the exit status. */
 int engine_apply(const struct cli_global *g, int argc, char **argv, int destroy);
+/* Monotonic seconds, for phase timings. */
+double engine_now(void);
 /* Colour for the plan: a terminal, and neither --no-color nor NO_COLOR. */
 int engine_color(const struct cli_global *g);
 

@@ -35,6 +35,7 @@ struct live_obj *live_set_add(struct live_set *set, const struct restype *t, con
     o->id = id ? xstrdup(id) : NULL;
     o->cairn_id = cairn_id ? xstrdup(cairn_id) : NULL;
     o->attrs = attrs ? attrs : json_object();
+    o->pending = 0;
     return o;
 }
 

@@ -19,6 +19,8 @@ struct live_obj {
     char *cairn_id; /* the cairn:id tag: the logical name ("network.vpc"); NULL if untagged */
     json_t *attrs;  /* {"cidr_block": "10.0.0.0/16", "tags": {...}, "id": "vpc-..."} (owned):
                      * every attribute of the table AWS reports, computed ones (id) included */
+    int pending;    /* the read saw it still on its way to ready (a NAT gateway "pending", made
+                     * by a run that was cut short): up waits for it before its dependants */
 };
 
 struct live_set {

@@ -50,13 +50,39 @@ static int fake_ready(struct session *s, struct live_obj *live, struct diag *d)
     return first ? 0 : 1;
 }
 
-static const struct restype_ops ops = {.create = fake_create, .ready = fake_ready};
+/* Removal: recorded in order; "bad" ones fail. */
+static int fake_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d)
+{
+    struct timespec ts = {0, 20 * 1000000L};
+
+    pthread_mutex_lock(&mu);
+    if (++in_flight > max_in_flight)
+        max_in_flight = in_flight;
+    pthread_mutex_unlock(&mu);
+    nanosleep(&ts, NULL);
+    pthread_mutex_lock(&mu);
+    in_flight--;
+    snprintf(order[norder++], sizeof(order[0]), "%s%s", live->id, how ? "!" : "");
+    pthread_mutex_unlock(&mu);
+    if (strstr(live->id, "bad")) {
+        diag_error(d, NULL, "%s: DependencyViolation", live->id);
+        return -1;
+    }
+    return 0;
+}
+
+static const struct restype_ops ops = {
+    .create = fake_create, .remove = fake_remove, .ready = fake_ready};
 static const struct attr attrs[] = {
     {.name = "id", .type = VT_STRING, .flags = ATTR_COMPUTED, .doc = "id"},
     {0},
 };
-static const struct restype fake = {
-    .name = "test.fake", .service = "ec2", .doc = "fake", .attrs = attrs, .ops = &ops};
+static const struct restype fake = {.name = "test.fake",
+                                    .service = "ec2",
+                                    .doc = "fake",
+                                    .attrs = attrs,
+                                    .taggable = 1,
+                                    .ops = &ops};
 
 static int position(const char *name)
 {
@@ -76,7 +102,7 @@ static struct stack_res *add(struct stack *s, const char *name)
 static void runs_in_parallel_in_dependency_order(void **state)
 {
     struct session_options so = {NULL, "us-east-1", 0};
-    struct apply_options o = {4, NULL, &so};
+    struct apply_options o = {4, NULL, &so, 0};
     struct apply_result r;
     struct stack s;
     struct live_set live;
@@ -121,10 +147,141 @@ static void runs_in_parallel_in_dependency_order(void **state)
     diag_release(&d);
 }
 
+/* A live object of the fake type: id, cairn id, and attributes referring to others. */
+static struct live_obj *obj(struct live_set *live, const char *id, const char *ref1,
+                            const char *ref2)
+{
+    json_t *got = json_pack("{s:s}", "id", id);
+
+    if (ref1)
+        json_object_set_new(got, "parent_id", json_string(ref1));
+    if (ref2)
+        json_object_set_new(got, "sources", json_pack("[{s:s}]", "group", ref2));
+    return live_set_add(live, &fake, id, id, got);
+}
+
+static void removals_wait_for_what_refers_to_them(void **state)
+{
+    struct session_options so = {NULL, "us-east-1", 0};
+    struct apply_options o = {4, NULL, &so, RESTYPE_REMOVE_NOW};
+    struct apply_result r;
+    struct stack s;
+    struct live_set live;
+    struct plan p;
+    struct diag d;
+
+    norder = in_flight = max_in_flight = 0;
+    stack_init(&s);
+    s.name = "demo";
+    live_set_init(&live);
+    /* Listed parents first, as reads do; the references decide the order, not the list. */
+    obj(&live, "vpc", NULL, NULL);
+    obj(&live, "subnet", "vpc", NULL);
+    obj(&live, "nat", "subnet", NULL);
+    obj(&live, "sg-a", "vpc", "sg-b"); /* the two groups allow each other: a cycle */
+    obj(&live, "sg-b", "vpc", "sg-a");
+    obj(&live, "lone", NULL, NULL);
+    plan_init(&p);
+    diag_init(&d);
+    plan_build_destroy(&p, &live);
+    assert_int_equal(p.count[PLAN_DELETE], 6);
+
+    assert_int_equal(apply_plan(NULL, &s, &p, &o, &r, &d), 0);
+    assert_int_equal(r.done[PLAN_DELETE], 6);
+    assert_int_equal(norder, 6);
+    assert_true(position("nat!") < position("subnet!"));
+    assert_true(position("subnet!") < position("vpc!"));
+    assert_true(position("sg-a!") < position("vpc!"));
+    assert_true(position("sg-b!") < position("vpc!"));
+    assert_true(max_in_flight > 1); /* lone and nat, at least, went together */
+
+    plan_release(&p);
+    live_set_release(&live);
+    stack_release(&s);
+    diag_release(&d);
+}
+
+static void failed_removal_keeps_what_it_refers_to(void **state)
+{
+    struct session_options so = {NULL, "us-east-1", 0};
+    struct apply_options o = {4, NULL, &so, 0};
+    struct apply_result r;
+    struct stack s;
+    struct live_set live;
+    struct plan p;
+    struct diag d;
+
+    norder = in_flight = max_in_flight = 0;
+    stack_init(&s);
+    s.name = "demo";
+    live_set_init(&live);
+    obj(&live, "vpc", NULL, NULL);
+    obj(&live, "subnet", "vpc", NULL);
+    obj(&live, "nat-bad", "subnet", NULL);
+    obj(&live, "lone", NULL, NULL);
+    plan_init(&p);
+    diag_init(&d);
+    plan_build_destroy(&p, &live);
+    assert_int_equal(apply_plan(NULL, &s, &p, &o, &r, &d), -1);
+    assert_int_equal(r.failed, 1);
+    assert_int_equal(r.skipped, 2); /* the subnet, then the VPC */
+    assert_int_equal(r.done[PLAN_DELETE], 1);
+    assert_int_equal(position("subnet"), -1);
+    assert_int_equal(position("vpc"), -1);
+    assert_true(position("lone") >= 0);
+    assert_non_null(strstr(diag_last(&d), "nat-bad: DependencyViolation"));
+
+    plan_release(&p);
+    live_set_release(&live);
+    stack_release(&s);
+    diag_release(&d);
+}
+
+static void adopted_pending_object_is_waited_for(void **state)
+{
+    struct session_options so = {NULL, "us-east-1", 0};
+    struct apply_options o = {4, NULL, &so, 0};
+    struct apply_result r;
+    struct stack s;
+    struct live_set live;
+    struct plan p;
+    struct diag d;
+    struct stack_res *root, *leaf;
+
+    norder = in_flight = max_in_flight = ready_polls = 0;
+    stack_init(&s);
+    s.name = "demo";
+    root = add(&s, "root");
+    leaf = add(&s, "leaf");
+    graph_add_dep(leaf, root);
+    live_set_init(&live);
+    /* A run cut short made root; it is still pending. */
+    json_t *got = json_pack("{s:s, s:{s:s, s:s}}", "id", "root", "tags", "cairn:stack", "demo",
+                            "cairn:id", "root");
+    live_set_add(&live, &fake, "root", "root", got)->pending = 1;
+    plan_init(&p);
+    diag_init(&d);
+    assert_int_equal(plan_build(&p, &s, &live, &d), 0);
+    assert_int_equal(p.count[PLAN_NOOP], 1);
+    assert_int_equal(p.count[PLAN_CREATE], 1);
+    assert_int_equal(apply_plan(NULL, &s, &p, &o, &r, &d), 0);
+    assert_int_equal(norder, 1);      /* only leaf was made */
+    assert_int_equal(ready_polls, 4); /* root: not yet, ready; then leaf: not yet, ready */
+    assert_int_equal(r.done[PLAN_CREATE], 1);
+
+    plan_release(&p);
+    live_set_release(&live);
+    stack_release(&s);
+    diag_release(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(runs_in_parallel_in_dependency_order),
+        cmocka_unit_test(removals_wait_for_what_refers_to_them),
+        cmocka_unit_test(failed_removal_keeps_what_it_refers_to),
+        cmocka_unit_test(adopted_pending_object_is_waited_for),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -51,9 +51,17 @@ static int is_gone(const char *state)
 
 static int read_item(struct session *s, const struct xnode *item, void *arg, struct diag *d)
 {
+    struct live_set *set = arg;
+    const char *state = xdoc_text(item, "state");
+    size_t had = set->n;
+
     (void)s, (void)d;
-    if (!is_gone(xdoc_text(item, "state")))
-        ec2util_add_read(arg, &ec2_nat_gateway_type, item, ec2util_attrs(item, fields));
+    if (is_gone(state))
+        return 0;
+    ec2util_add_read(set, &ec2_nat_gateway_type, item, ec2util_attrs(item, fields));
+    /* Made by a run cut short before it became available: what routes through it waits. */
+    if (set->n > had && state && strcmp(state, "pending") == 0)
+        set->v[set->n - 1].pending = 1;
     return 0;
 }
 
