@@ -301,6 +301,27 @@ class EfsOpsTest(cairnharness.CairnTestCase):
             "DescribeMountTargets": 2, "DescribeNetworkInterfaces": 1,
             "DescribeBackupPolicy": 2, "DescribeAccessPoints": 1})
 
+    def test_access_points_are_read_per_file_system_if_aws_refuses_listing_all(self):
+        stack = "efs-ap-fallback"
+        net = self.network("10.52")
+        vols = [self.volume(stack, "a", net), self.volume(stack, "b", net, uid=472, path="/b")]
+        self.volume("efs-ap-other", "c", self.network("10.53"))
+
+        def per_file_system_only(call):
+            if "FileSystemId" in call.params or "AccessPointId" in call.params:
+                return None
+            return efs_error(400, "BadRequest", "give a file system or an access point")
+
+        self.intercept("DescribeAccessPoints", per_file_system_only)
+        self.emu.clear()
+        aps = [x for x in self.read(stack) if x["type"] == "efs.access_point"]
+        self.assertEqual(sorted(x["id"] for x in aps),
+                         sorted(v["access_point"]["id"] for v in vols))
+        self.assertEqual([x["attrs"] for x in sorted(aps, key=lambda x: x["cairn_id"])],
+                         [v["access_point"]["attrs"] for v in vols])
+        # The refused call, then one per file system of the stack.
+        self.assertEqual(efs_counts(self.emu.calls)["DescribeAccessPoints"], 3)
+
     def test_read_pages_through_file_systems(self):
         stack = "efs-pages"
         made = {self.create(stack, "efs.file_system", "fs%d" % i,

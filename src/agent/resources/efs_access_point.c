@@ -204,12 +204,16 @@ static int is_going(const char *state)
 /* Called for each access point DescribeAccessPoints lists. */
 typedef int (*ap_fn)(const json_t *ap, void *arg);
 
-/* DescribeAccessPoints, every page (NextToken): of file system fs_id, or of the whole account
- * when fs_id is NULL. */
-static int list_aps(struct session *s, const char *fs_id, ap_fn fn, void *arg, struct diag *d)
+/*
+ * DescribeAccessPoints, every page (NextToken): of file system fs_id, or of the whole account
+ * when fs_id is NULL. 0; 1 when AWS refused the first page with a code in refused (nothing was
+ * listed then); -1 with d saying why.
+ */
+static int list_aps(struct session *s, const char *fs_id, ap_fn fn, void *arg,
+                    const char *const *refused, struct diag *d)
 {
     struct apicall c;
-    int ret = -1;
+    int ret = -1, r;
 
     efsutil_init(&c, "DescribeAccessPoints", "GET", "access-points", NULL, NULL);
     if (fs_id)
@@ -217,8 +221,11 @@ static int list_aps(struct session *s, const char *fs_id, ap_fn fn, void *arg, s
     do {
         json_t *ap;
         size_t i;
-        if (efsutil_send(s, &c, NULL, d) < 0)
+        if ((r = efsutil_send(s, &c, refused, d)) != 0) {
+            ret = r;
             goto out;
+        }
+        refused = NULL; /* later pages must not fail */
         json_array_foreach(json_object_get(c.out, "AccessPoints"), i, ap)
         {
             if (fn(ap, arg) < 0)
@@ -249,16 +256,27 @@ static int add_ap(const json_t *ap, void *arg)
     return 0;
 }
 
+static int read_fs(struct session *s, const json_t *fs, void *arg, struct diag *d)
+{
+    return list_aps(s, efsutil_str(fs, "FileSystemId"), add_ap, arg, NULL, d) < 0 ? -1 : 0;
+}
+
 /*
  * One DescribeAccessPoints without a file system (paginated) lists every access point of the
- * account with its tags; the stack's are those tagged cairn:stack. Deleting (or failed) ones
- * are left out: the stack's is still to be made.
+ * account with its tags; the stack's are those tagged cairn:stack. The API reference documents
+ * only the per-file-system form, so should AWS refuse the account-wide one, the stack's file
+ * systems are asked one by one (DescribeFileSystems, then DescribeAccessPoints each).
+ * Deleting (or failed) ones are left out: the stack's is still to be made.
  */
 static int ap_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
 {
+    static const char *const refused[] = {"BadRequest", "ValidationException", NULL};
     struct read_arg r = {stack, set};
+    int got = list_aps(s, NULL, add_ap, &r, refused, d);
 
-    return list_aps(s, NULL, add_ap, &r, d);
+    if (got == 1)
+        return efsutil_file_systems(s, stack, read_fs, &r, d);
+    return got;
 }
 
 /* The access point made with a client token, found after AccessPointAlreadyExists. */
@@ -316,7 +334,7 @@ static int ap_create(struct session *s, const struct restype_call *c, const json
     if (r == 0) {
         got = ap_attrs(call.out);
     } else {
-        if (list_aps(s, fs_id, find_token, &f, d) < 0)
+        if (list_aps(s, fs_id, find_token, &f, NULL, d) < 0)
             goto out;
         if (!f.found) {
             diag_error(d, NULL, "efs CreateAccessPoint: %s (%s): %s", call.err.code, c->cairn_id,
