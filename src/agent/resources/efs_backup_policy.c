@@ -1,5 +1,10 @@
 /* efs.backup_policy: EFS's own automatic backups of a file system. */
+#include "agent/live.h"
+#include "agent/resources/efsutil.h"
 #include "agent/resources/types.h"
+#include "aws/session.h"
+
+#include <string.h>
 
 /* ENABLING and DISABLING are states AWS reports, not values to ask for. */
 static const char *const status_values[] = {"ENABLED", "DISABLED", NULL};
@@ -19,10 +24,143 @@ static const struct attr attrs[] = {
     {0},
 };
 
+/* The policy's attributes; its id is its file system's (it has none of its own). */
+static json_t *bp_attrs(const char *fs_id, const char *status)
+{
+    return json_pack("{s:s, s:s, s:s}", "id", fs_id, "file_system_id", fs_id, "status", status);
+}
+
+/* DescribeBackupPolicy of one file system. PolicyNotFound (which AWS documents for a One Zone
+ * file system without backups) means DISABLED. */
+static int read_fs(struct session *s, const json_t *fs, void *arg, struct diag *d)
+{
+    static const char *const none[] = {"PolicyNotFound", NULL};
+    const char *id = efsutil_str(fs, "FileSystemId");
+    struct apicall c;
+    int r;
+
+    efsutil_init(&c, "DescribeBackupPolicy", "GET", "file-systems", id, "backup-policy");
+    if ((r = efsutil_send(s, &c, none, d)) >= 0) {
+        const char *status = efsutil_str(json_object_get(c.out, "BackupPolicy"), "Status");
+        /* Untagged: the planner matches it by file system (and status). */
+        live_set_add(arg, &efs_backup_policy_type, id, NULL,
+                     bp_attrs(id, r == 0 && status ? status : "DISABLED"));
+    }
+    apicall_release(&c);
+    return r < 0 ? -1 : 0;
+}
+
+/*
+ * Every file system of the stack has a backup policy: one DescribeFileSystems (paginated) and
+ * one DescribeBackupPolicy per file system.
+ */
+static int bp_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+{
+    return efsutil_file_systems(s, stack, read_fs, set, d);
+}
+
+/* PutBackupPolicy: 0 (*answer, when not NULL, gets the status AWS answers), or -1 with d
+ * saying why; a file system already gone is 1 when gone_ok. */
+static int put(struct session *s, const char *fs_id, const char *want, json_t **answer, int gone_ok,
+               struct diag *d)
+{
+    static const char *const gone[] = {"FileSystemNotFound", NULL};
+    struct apicall c;
+    int r;
+
+    efsutil_init(&c, "PutBackupPolicy", "PUT", "file-systems", fs_id, "backup-policy");
+    apicall_json(&c, json_pack("{s:{s:s}}", "BackupPolicy", "Status", want));
+    r = efsutil_send(s, &c, gone_ok ? gone : NULL, d);
+    if (r == 0 && answer)
+        *answer = json_incref(json_object_get(json_object_get(c.out, "BackupPolicy"), "Status"));
+    apicall_release(&c);
+    return r;
+}
+
+/* PutBackupPolicy with desired's status: the policy exists with its file system, so "create"
+ * only sets it. */
+static int bp_create(struct session *s, const struct restype_call *c, const json_t *desired,
+                     struct live_set *set, struct live_obj **out, struct diag *d)
+{
+    const struct restype *t = &efs_backup_policy_type;
+    const char *fs_id = resutil_want_str(t, desired, "file_system_id");
+    const char *want = resutil_want_str(t, desired, "status");
+    json_t *answer = NULL;
+
+    *out = NULL;
+    if (resutil_check_required(t, c->cairn_id, desired, d) < 0 ||
+        put(s, fs_id, want, &answer, 0, d) < 0)
+        return -1;
+    *out = resutil_add_created(
+        set, t, c, bp_attrs(fs_id, json_is_string(answer) ? json_string_value(answer) : want), d);
+    json_decref(answer);
+    return *out ? 0 : -1;
+}
+
+/* A new status is one PutBackupPolicy. */
+static int bp_update(struct session *s, const struct restype_call *c, const json_t *desired,
+                     struct live_obj *live, const char *const *changed, size_t nchanged,
+                     struct diag *d)
+{
+    const char *want = resutil_want_str(&efs_backup_policy_type, desired, "status");
+    json_t *answer = NULL;
+
+    (void)c;
+    for (size_t i = 0; i < nchanged; i++)
+        if (strcmp(changed[i], "status") != 0) {
+            diag_error(d, NULL, "efs.backup_policy %s: %s cannot change in place", live->id,
+                       changed[i]);
+            return -1;
+        }
+    if (put(s, live->id, want, &answer, 0, d) < 0)
+        return -1;
+    json_object_set_new(live->attrs, "status",
+                        json_string(json_is_string(answer) ? json_string_value(answer) : want));
+    json_decref(answer);
+    return 0;
+}
+
+/*
+ * There is nothing to delete: the policy goes with its file system. Removing it from a stack
+ * turns EFS's automatic backups off (PutBackupPolicy DISABLED, AWS's default for a file system
+ * made through the API); a file system already gone is fine. A status change of a stack's
+ * policy is a removal then a creation (status identifies the untagged policy), and removals
+ * run first, so the new status wins.
+ */
+static int bp_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d)
+{
+    (void)how;
+    return put(s, live->id, "DISABLED", NULL, 1, d) < 0 ? -1 : 0;
+}
+
+/* ENABLING and DISABLING are on their way to ENABLED and DISABLED. */
+static json_t *bp_normalize(const char *attr, const json_t *v)
+{
+    const char *s = json_string_value(v);
+
+    if (strcmp(attr, "status") != 0 || !s)
+        return NULL;
+    if (strcmp(s, "ENABLING") == 0)
+        return json_string("ENABLED");
+    if (strcmp(s, "DISABLING") == 0)
+        return json_string("DISABLED");
+    return NULL;
+}
+
+static const struct restype_ops ops = {
+    .read = bp_read,
+    .create = bp_create,
+    .update = bp_update,
+    .remove = bp_remove,
+    .normalize = bp_normalize,
+};
+
 const struct restype efs_backup_policy_type = {
     .name = "efs.backup_policy",
     .service = "efs",
     .doc = "The backup policy of an EFS file system (PutBackupPolicy): whether EFS's automatic "
-           "backups are on; it is part of the file system and carries no tags.",
+           "backups are on; it is part of the file system and carries no tags. Removed from a "
+           "stack, automatic backups are turned off.",
     .attrs = attrs,
+    .ops = &ops,
 };

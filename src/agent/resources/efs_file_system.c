@@ -1,5 +1,11 @@
 /* efs.file_system: an EFS file system. */
+#include "agent/live.h"
+#include "agent/resources/efsutil.h"
 #include "agent/resources/types.h"
+#include "aws/session.h"
+
+#include <stdio.h>
+#include <string.h>
 
 static const char *const performance_values[] = {"generalPurpose", "maxIO", NULL};
 static const char *const throughput_values[] = {"bursting", "provisioned", "elastic", NULL};
@@ -34,8 +40,8 @@ static const struct attr attrs[] = {
     {.name = "kms_key_id",
      .type = VT_STRING,
      .flags = ATTR_REPLACE,
-     .doc = "The KMS key (ID, ARN or alias) that encrypts the data; AWS's aws/elasticfilesystem "
-            "key when omitted."},
+     .doc = "The KMS key (its ID or ARN) that encrypts the data; AWS's aws/elasticfilesystem "
+            "key when omitted. AWS answers the key's ARN, so an alias shows as a difference."},
     {.name = "performance_mode",
      .type = VT_STRING,
      .flags = ATTR_REPLACE,
@@ -82,6 +88,416 @@ static const struct attr attrs[] = {
     {0},
 };
 
+/* Lifecycle transitions: the table's names and the API's. */
+static const struct transition {
+    const char *attr, *api;
+} transitions[] = {
+    {"transition_to_ia", "TransitionToIA"},
+    {"transition_to_primary_storage_class", "TransitionToPrimaryStorageClass"},
+    {"transition_to_archive", "TransitionToArchive"},
+};
+#define NTRANSITIONS (sizeof(transitions) / sizeof(transitions[0]))
+
+/*
+ * Policies as a list of one-transition objects, names taken from the from side
+ * of transitions (0: the table's, 1: the API's) to the other (or the same).
+ * AWS takes and answers one transition per policy object, while a stack may
+ * write several in one: both are read into this form. New array.
+ */
+static json_t *split_policies(const json_t *policies, int from_api, int to_api)
+{
+    json_t *out = json_array(), *p;
+    size_t i;
+
+    json_array_foreach(policies, i, p)
+    {
+        for (size_t k = 0; k < NTRANSITIONS; k++) {
+            const char *v = efsutil_str(p, from_api ? transitions[k].api : transitions[k].attr);
+            if (v)
+                json_array_append_new(
+                    out, json_pack("{s:s}", to_api ? transitions[k].api : transitions[k].attr, v));
+        }
+    }
+    return out;
+}
+
+/* The attributes of a FileSystemDescription (lifecycle policies are read apart). */
+static json_t *fs_attrs(const json_t *fs)
+{
+    json_t *a = json_object(), *mibps = json_object_get(fs, "ProvisionedThroughputInMibps");
+    static const struct {
+        const char *attr, *api;
+    } strs[] = {
+        {"id", "FileSystemId"},
+        {"arn", "FileSystemArn"},
+        {"creation_token", "CreationToken"},
+        {"kms_key_id", "KmsKeyId"},
+        {"performance_mode", "PerformanceMode"},
+        {"throughput_mode", "ThroughputMode"},
+        {"availability_zone_name", "AvailabilityZoneName"},
+    };
+
+    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+        const char *v = efsutil_str(fs, strs[i].api);
+        if (v && *v)
+            json_object_set_new(a, strs[i].attr, json_string(v));
+    }
+    json_object_set_new(a, "encrypted",
+                        json_boolean(json_is_true(json_object_get(fs, "Encrypted"))));
+    /* A double in the API, whole MiB/s in the table: 128.0 reads as 128. */
+    if (json_is_number(mibps) && json_number_value(mibps) >= 1 &&
+        json_number_value(mibps) == (double)(json_int_t)json_number_value(mibps))
+        json_object_set_new(a, "provisioned_throughput_in_mibps",
+                            json_integer((json_int_t)json_number_value(mibps)));
+    json_object_set_new(a, "tags", efsutil_tags(json_object_get(fs, "Tags")));
+    return a;
+}
+
+/* DescribeLifecycleConfiguration: the policies of file system id, in the table's form. */
+static int read_policies(struct session *s, const char *id, json_t **out, struct diag *d)
+{
+    struct apicall c;
+    int ret = -1;
+
+    *out = NULL;
+    efsutil_init(&c, "DescribeLifecycleConfiguration", "GET", "file-systems", id,
+                 "lifecycle-configuration");
+    if (efsutil_send(s, &c, NULL, d) < 0)
+        goto out;
+    *out = split_policies(json_object_get(c.out, "LifecyclePolicies"), 1, 0);
+    ret = 0;
+out:
+    apicall_release(&c);
+    return ret;
+}
+
+struct read_arg {
+    const char *stack;
+    struct live_set *set;
+};
+
+static int read_fs(struct session *s, const json_t *fs, void *arg, struct diag *d)
+{
+    struct read_arg *r = arg;
+    json_t *got = fs_attrs(fs), *policies;
+
+    if (read_policies(s, efsutil_str(fs, "FileSystemId"), &policies, d) < 0) {
+        json_decref(got);
+        return -1;
+    }
+    json_object_set_new(got, "lifecycle_policies", policies);
+    resutil_add_read(r->set, &efs_file_system_type, r->stack, efsutil_str(fs, "FileSystemId"),
+                     json_object_get(got, "tags"), got);
+    return 0;
+}
+
+/*
+ * DescribeFileSystems (paginated; the tags come inline) for the stack's file systems, and one
+ * DescribeLifecycleConfiguration each: DescribeFileSystems does not say the policies.
+ */
+static int fs_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+{
+    struct read_arg r = {stack, set};
+
+    return efsutil_file_systems(s, stack, read_fs, &r, d);
+}
+
+/*
+ * DescribeFileSystems of one file system, by id (or by creation token when id is NULL):
+ * 1 and *fs (a new reference) when it is listed, 0 when AWS says FileSystemNotFound or lists
+ * nothing, -1 on other errors.
+ */
+static int describe_one(struct session *s, const char *id, const char *token, json_t **fs,
+                        struct diag *d)
+{
+    static const char *const not_found[] = {"FileSystemNotFound", NULL};
+    struct apicall c;
+    json_t *got;
+    int r;
+
+    *fs = NULL;
+    efsutil_init(&c, "DescribeFileSystems", "GET", "file-systems", NULL, NULL);
+    apicall_param(&c, id ? "FileSystemId" : "CreationToken", id ? id : token);
+    r = efsutil_send(s, &c, not_found, d);
+    if (r == 0 && (got = json_array_get(json_object_get(c.out, "FileSystems"), 0))) {
+        *fs = json_incref(got);
+        r = 1;
+    } else if (r == 1) {
+        r = 0;
+    }
+    apicall_release(&c);
+    return r;
+}
+
+/* Whether a file system in this state is ready (1), on its way (0), or failed for good (-1). */
+static int state_ready(const char *id, const char *state, struct diag *d)
+{
+    if (state && strcmp(state, "available") == 0)
+        return 1;
+    if (!state || strcmp(state, "creating") == 0 || strcmp(state, "updating") == 0)
+        return 0;
+    diag_error(d, NULL, "efs.file_system %s: state %s", id, state);
+    return -1;
+}
+
+static int available(struct session *s, void *arg, struct diag *d)
+{
+    const char *id = arg;
+    json_t *fs;
+    int r = describe_one(s, id, NULL, &fs, d);
+
+    if (r > 0)
+        r = state_ready(id, efsutil_str(fs, "LifeCycleState"), d);
+    json_decref(fs);
+    return r;
+}
+
+/* PutLifecycleConfiguration with policies in the API's form ([] removes them all). */
+static int put_policies(struct session *s, const char *id, const json_t *policies, struct diag *d)
+{
+    struct apicall c;
+    int ret;
+
+    efsutil_init(&c, "PutLifecycleConfiguration", "PUT", "file-systems", id,
+                 "lifecycle-configuration");
+    apicall_json(&c, json_pack("{s:O}", "LifecyclePolicies", policies));
+    ret = efsutil_send(s, &c, NULL, d);
+    apicall_release(&c);
+    return ret < 0 ? -1 : 0;
+}
+
+/*
+ * CreateFileSystem with its tags and CreationToken c->token: sent again (a retry after a lost
+ * response, a run after a crash) it answers FileSystemAlreadyExists, and the file system made
+ * with that token (DescribeFileSystems?CreationToken=) is adopted. Lifecycle policies need an
+ * available file system, so a create that has some waits for it and then puts them; without
+ * (the seed's []) it returns at once and the ready hook waits.
+ */
+static int fs_create(struct session *s, const struct restype_call *c, const json_t *desired,
+                     struct live_set *set, struct live_obj **out, struct diag *d)
+{
+    static const char *const exists[] = {"FileSystemAlreadyExists", NULL};
+    const struct restype *t = &efs_file_system_type;
+    const char *kms = resutil_want_str(t, desired, "kms_key_id");
+    const char *az = resutil_want_str(t, desired, "availability_zone_name");
+    const char *mode = resutil_want_str(t, desired, "throughput_mode");
+    long long mibps = resutil_want_int(t, desired, "provisioned_throughput_in_mibps", 0);
+    json_t *tags = NULL, *want = NULL, *policies = NULL, *got = NULL, *fs = NULL, *body;
+    struct apicall call;
+    int r, ret = -1;
+
+    *out = NULL;
+    if (resutil_check_required(t, c->cairn_id, desired, d) < 0)
+        return -1;
+    if (!c->token) {
+        diag_error(d, NULL, "efs.file_system %s: no idempotency token", c->cairn_id);
+        return -1;
+    }
+    tags = resutil_tags_want(c, desired);
+    body = json_pack("{s:s, s:s?, s:b, s:s?, s:o}", "CreationToken", c->token, "PerformanceMode",
+                     resutil_want_str(t, desired, "performance_mode"), "Encrypted",
+                     resutil_want_bool(t, desired, "encrypted"), "ThroughputMode", mode, "Tags",
+                     resutil_tags_to_list(tags, "Key", "Value"));
+    if (kms)
+        json_object_set_new(body, "KmsKeyId", json_string(kms));
+    if (az)
+        json_object_set_new(body, "AvailabilityZoneName", json_string(az));
+    if (mibps > 0 && mode && strcmp(mode, "provisioned") == 0)
+        json_object_set_new(body, "ProvisionedThroughputInMibps", json_integer(mibps));
+    efsutil_init(&call, "CreateFileSystem", "POST", "file-systems", NULL, NULL);
+    apicall_json(&call, body);
+    if ((r = efsutil_send(s, &call, exists, d)) < 0)
+        goto out;
+    if (r == 0) {
+        got = fs_attrs(call.out);
+    } else if ((r = describe_one(s, NULL, c->token, &fs, d)) > 0) {
+        got = fs_attrs(fs);
+    } else {
+        if (r == 0)
+            diag_error(d, NULL,
+                       "efs.file_system %s: FileSystemAlreadyExists, but no file system has its "
+                       "creation token %s",
+                       c->cairn_id, c->token);
+        goto out;
+    }
+    /* A new file system has no policies until they are put. */
+    json_object_set_new(got, "lifecycle_policies", json_array());
+    if (!(*out = resutil_add_created(set, t, c, got, d)))
+        goto out;
+    want = resutil_want_json(t, desired, "lifecycle_policies");
+    policies = split_policies(want, 0, 1);
+    if (json_array_size(policies)) {
+        char what[160];
+        snprintf(what, sizeof(what), "efs.file_system %s: not available for its lifecycle policies",
+                 (*out)->id);
+        if (efsutil_wait(s, available, (*out)->id, EFSUTIL_WAIT, what, d) < 0 ||
+            put_policies(s, (*out)->id, policies, d) < 0)
+            goto out;
+        json_object_set_new((*out)->attrs, "lifecycle_policies", split_policies(policies, 1, 0));
+    }
+    ret = 0;
+out:
+    apicall_release(&call);
+    json_decref(tags);
+    json_decref(want);
+    json_decref(policies);
+    json_decref(fs);
+    return ret;
+}
+
+/*
+ * Throughput changes in place (UpdateFileSystem; AWS allows a decrease or a switch from
+ * provisioned once a day), lifecycle policies with PutLifecycleConfiguration, tags with
+ * TagResource/UntagResource; the rest replaces.
+ */
+static int fs_update(struct session *s, const struct restype_call *c, const json_t *desired,
+                     struct live_obj *live, const char *const *changed, size_t nchanged,
+                     struct diag *d)
+{
+    const struct restype *t = &efs_file_system_type;
+    int throughput = 0;
+
+    for (size_t i = 0; i < nchanged; i++) {
+        if (strcmp(changed[i], "tags") == 0) {
+            if (efsutil_update_tags(s, c, desired, live, d) < 0)
+                return -1;
+        } else if (strcmp(changed[i], "lifecycle_policies") == 0) {
+            json_t *want = resutil_want_json(t, desired, "lifecycle_policies");
+            json_t *policies = split_policies(want, 0, 1);
+            int r = put_policies(s, live->id, policies, d);
+            if (r == 0)
+                json_object_set_new(live->attrs, "lifecycle_policies",
+                                    split_policies(policies, 1, 0));
+            json_decref(want);
+            json_decref(policies);
+            if (r < 0)
+                return -1;
+        } else if (strcmp(changed[i], "throughput_mode") == 0 ||
+                   strcmp(changed[i], "provisioned_throughput_in_mibps") == 0) {
+            throughput |= strcmp(changed[i], "throughput_mode") == 0 ? 1 : 2;
+        } else {
+            diag_error(d, NULL, "efs.file_system %s: %s cannot change in place", live->id,
+                       changed[i]);
+            return -1;
+        }
+    }
+    if (throughput) {
+        const char *mode = resutil_want_str(t, desired, "throughput_mode");
+        long long mibps = resutil_want_int(t, desired, "provisioned_throughput_in_mibps", 0);
+        struct apicall call;
+        json_t *body = json_object();
+        int r;
+        if (throughput & 1)
+            json_object_set_new(body, "ThroughputMode", json_string(mode));
+        if (mibps > 0 && mode && strcmp(mode, "provisioned") == 0)
+            json_object_set_new(body, "ProvisionedThroughputInMibps", json_integer(mibps));
+        efsutil_init(&call, "UpdateFileSystem", "PUT", "file-systems", live->id, NULL);
+        apicall_json(&call, body);
+        if ((r = efsutil_send(s, &call, NULL, d)) == 0) {
+            json_t *now = fs_attrs(call.out);
+            json_object_del(now, "tags"); /* the answer's tags are not newer than ours */
+            json_object_update(live->attrs, now);
+            json_decref(now);
+        }
+        apicall_release(&call);
+        if (r < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int try_delete(struct session *s, void *arg, struct diag *d)
+{
+    static const char *const soft[] = {"FileSystemNotFound", "FileSystemInUse", NULL};
+    struct apicall c;
+    int r;
+
+    efsutil_init(&c, "DeleteFileSystem", "DELETE", "file-systems", arg, NULL);
+    r = efsutil_send(s, &c, soft, d);
+    if (r == 1 && strcmp(c.err.code, "FileSystemInUse") == 0)
+        r = 0; /* mount targets still deleting: again later */
+    else if (r >= 0)
+        r = 1;
+    apicall_release(&c);
+    return r;
+}
+
+static int is_gone(struct session *s, void *arg, struct diag *d)
+{
+    json_t *fs;
+    int r = describe_one(s, arg, NULL, &fs, d), ret;
+    const char *state = efsutil_str(fs, "LifeCycleState");
+
+    ret = r < 0 ? -1 : r == 0 || (state && strcmp(state, "deleted") == 0);
+    json_decref(fs);
+    return ret;
+}
+
+/*
+ * DeleteFileSystem, retried while AWS answers FileSystemInUse: its mount targets are removed
+ * first, but may still be deleting. Then wait until DescribeFileSystems says
+ * FileSystemNotFound (or "deleted"): the subnets and security groups of its mount targets can
+ * go only then. Already gone counts as done.
+ */
+static int fs_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d)
+{
+    char what[160];
+
+    (void)how;
+    snprintf(what, sizeof(what),
+             "efs.file_system %s: still in use (FileSystemInUse: mount targets left)", live->id);
+    if (efsutil_wait(s, try_delete, live->id, EFSUTIL_WAIT, what, d) < 0)
+        return -1;
+    snprintf(what, sizeof(what), "efs.file_system %s: still deleting", live->id);
+    return efsutil_wait(s, is_gone, live->id, EFSUTIL_WAIT, what, d);
+}
+
+/*
+ * One DescribeFileSystems of the file system: "available" is ready (and live's attributes are
+ * refreshed, but for the lifecycle policies and tags it does not say), "creating" or
+ * "updating" (or not listed yet) is not, anything else failed.
+ */
+static int fs_ready(struct session *s, struct live_obj *live, struct diag *d)
+{
+    json_t *fs, *now;
+    int r = describe_one(s, live->id, NULL, &fs, d);
+
+    if (r <= 0)
+        return r;
+    if ((r = state_ready(live->id, efsutil_str(fs, "LifeCycleState"), d)) == 1) {
+        now = fs_attrs(fs);
+        json_object_del(now, "tags");
+        json_object_update(live->attrs, now);
+        json_decref(now);
+    }
+    json_decref(fs);
+    return r;
+}
+
+/* Lifecycle policies one transition per object, as AWS answers them; a KMS key ARN as the key
+ * ID it ends with, so that a stack may name the key either way. */
+static json_t *fs_normalize(const char *attr, const json_t *v)
+{
+    const char *s = json_string_value(v), *key;
+
+    if (strcmp(attr, "lifecycle_policies") == 0 && json_is_array(v))
+        return split_policies(v, 0, 0);
+    if (strcmp(attr, "kms_key_id") == 0 && s && strncmp(s, "arn:", 4) == 0 &&
+        (key = strstr(s, ":key/")))
+        return json_string(key + 5);
+    return NULL;
+}
+
+static const struct restype_ops ops = {
+    .read = fs_read,
+    .create = fs_create,
+    .update = fs_update,
+    .remove = fs_remove,
+    .normalize = fs_normalize,
+    .ready = fs_ready,
+    .wait_seconds = 600,
+};
+
 const struct restype efs_file_system_type = {
     .name = "efs.file_system",
     .service = "efs",
@@ -89,4 +505,5 @@ const struct restype efs_file_system_type = {
            "targets.",
     .attrs = attrs,
     .taggable = 1,
+    .ops = &ops,
 };
