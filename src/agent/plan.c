@@ -208,20 +208,33 @@ static int adopted(const struct plan *p, const struct live_obj *o)
     return 0;
 }
 
+/* The flags an attribute needs to identify an untaggable object: required and fixed for its
+ * life where the type has such attributes, else required. */
+static unsigned identity_flags(const struct restype *t)
+{
+    for (const struct attr *a = t->attrs; a->name; a++)
+        if ((a->flags & (ATTR_REQUIRED | ATTR_REPLACE)) == (ATTR_REQUIRED | ATTR_REPLACE))
+            return ATTR_REQUIRED | ATTR_REPLACE;
+    return ATTR_REQUIRED;
+}
+
 /*
  * An untaggable object (a route, a route table association) has no cairn:id: it is the one
- * whose required attributes (its route table and destination, its route table and subnet)
- * equal the desired ones. Unknown desired values (a parent still to be made) match nothing.
+ * whose identifying attributes (its route table and destination; its subnet) equal the desired
+ * ones, so that a change of the others (the association's route table, a backup policy's
+ * status) is an update of it. Unknown desired values (a parent still to be made) match nothing.
  */
 static struct live_obj *match_untagged(const struct plan *p, const struct live_set *live,
                                        const struct restype *t, const json_t *desired)
 {
+    unsigned need = identity_flags(t);
+
     for (size_t i = 0; i < live->n; i++) {
         struct live_obj *o = &live->v[i];
         int same = o->type == t && !adopted(p, o);
         for (const struct attr *a = t->attrs; same && a->name; a++) {
             const json_t *dv = json_object_get(desired, a->name);
-            if (!(a->flags & ATTR_REQUIRED))
+            if ((a->flags & need) != need)
                 continue;
             same = dv && json_equal(dv, json_object_get(o->attrs, a->name)) &&
                    !(json_is_string(dv) && interp_has_expr(json_string_value(dv)));

@@ -87,7 +87,8 @@ struct restype_call {
 struct restype_ops {
     /* Every object of this type tagged cairn:stack=stack, with as few calls as the API allows
      * (one filtered, paginated Describe). Untaggable children are found through their parents,
-     * which are in set already when the registry lists the parent type first. */
+     * which the child's read looks up itself: each type's read starts with an empty set of its
+     * own and runs in parallel with the others. */
     int (*read)(struct session *s, const char *stack, struct live_set *set, struct diag *d);
     /* Create, tag, and add the new object to set (*out points at it). */
     int (*create)(struct session *s, const struct restype_call *c, const json_t *desired,
