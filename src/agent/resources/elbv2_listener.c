@@ -1,5 +1,12 @@
 /* elbv2.listener: a port of a load balancer and what it does by default. */
+#include "agent/live.h"
+#include "agent/resources/elbv2util.h"
 #include "agent/resources/types.h"
+#include "aws/session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static const char *const protocol_values[] = {"HTTP", "HTTPS", NULL};
 static const char *const action_values[] = {"forward", "fixed-response", "redirect", NULL};
@@ -90,8 +97,280 @@ static const struct attr attrs[] = {
     {.name = "arn",
      .type = VT_ARN,
      .flags = ATTR_COMPUTED,
-     .doc = "The listener's ARN, which a listener rule's listener_arn takes."},
+     .doc = "The listener's ARN (also its ID), which a listener rule's listener_arn takes."},
     {0},
+};
+
+#define T (&elbv2_listener_type)
+
+/* The table's attributes of a Listeners member. */
+static json_t *parse(const struct xnode *m)
+{
+    static const struct {
+        const char *attr, *api;
+    } texts[] = {{"arn", "ListenerArn"},
+                 {"load_balancer_arn", "LoadBalancerArn"},
+                 {"protocol", "Protocol"},
+                 {"ssl_policy", "SslPolicy"},
+                 {"certificate_arn", "Certificates/member/CertificateArn"}};
+    json_t *got = json_object(), *action;
+    const char *port = xdoc_text(m, "Port");
+
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        const char *v = xdoc_text(m, texts[i].api);
+        if (v && *v)
+            json_object_set_new(got, texts[i].attr, json_string(v));
+    }
+    if (port && *port)
+        json_object_set_new(got, "port", json_integer(strtoll(port, NULL, 10)));
+    if ((action = elbv2util_action_read(xdoc_child(m, "DefaultActions"))))
+        json_object_set_new(got, "default_action", action);
+    return got;
+}
+
+static int read_item(struct session *s, const struct xnode *m, const json_t *tags, void *arg,
+                     struct diag *d)
+{
+    json_t *got = parse(m);
+    const char *arn = json_string_value(json_object_get(got, "arn"));
+
+    (void)s, (void)d;
+    json_object_set_new(got, "tags", json_deep_copy(tags));
+    live_set_add(arg, T, arn, json_string_value(json_object_get(tags, RESUTIL_TAG_ID)), got);
+    return 0;
+}
+
+/*
+ * Every listener of load balancer lb (DescribeListeners, every page, and DescribeTags per 20),
+ * fn called for those tagged cairn:stack=stack (all when stack is NULL). A load balancer
+ * deleted since it was listed has none.
+ */
+static int each_listener(struct session *s, const char *lb, const char *stack, elbv2util_item_fn fn,
+                         void *arg, struct diag *d)
+{
+    struct apicall c;
+    struct diag quiet;
+    int ret = 0;
+
+    diag_init(&quiet);
+    elbv2util_init(&c, "DescribeListeners");
+    apicall_param(&c, "LoadBalancerArn", lb);
+    if (elbv2util_list(s, &c, "Listeners", "ListenerArn", stack, fn, arg, &quiet) < 0 &&
+        !(c.err.code[0] && elbv2util_not_found(&c))) {
+        for (size_t i = 0; i < quiet.n; i++)
+            diag_error(d, NULL, "%s", quiet.v[i].msg);
+        ret = -1;
+    }
+    apicall_release(&c);
+    diag_release(&quiet);
+    return ret;
+}
+
+/* The stack's load balancers (DescribeLoadBalancers, DescribeTags per 20), then
+ * DescribeListeners and DescribeTags per load balancer of the stack. */
+static int listener_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+{
+    json_t *lbs, *lb;
+    size_t i;
+    int ret = -1;
+
+    if (elbv2util_stack_load_balancers(s, stack, &lbs, d) < 0)
+        goto out;
+    json_array_foreach(lbs, i, lb)
+    {
+        if (each_listener(s, json_string_value(lb), stack, read_item, set, d) < 0)
+            goto out;
+    }
+    ret = 0;
+out:
+    json_decref(lbs);
+    return ret;
+}
+
+/* What a create looks for among the listeners already on its load balancer. */
+struct lookup {
+    const struct restype_call *c;
+    long long port;
+    json_t *mine;    /* the listener tagged as this resource of this stack (attributes) */
+    char other[512]; /* the ARN of another listener on the same port */
+};
+
+static int lookup_item(struct session *s, const struct xnode *m, const json_t *tags, void *arg,
+                       struct diag *d)
+{
+    struct lookup *l = arg;
+    const char *st = json_string_value(json_object_get(tags, RESUTIL_TAG_STACK));
+    const char *id = json_string_value(json_object_get(tags, RESUTIL_TAG_ID));
+    const char *port = xdoc_text(m, "Port"), *arn = xdoc_text(m, "ListenerArn");
+
+    (void)s, (void)d;
+    if (!l->mine && st && id && strcmp(st, l->c->stack) == 0 && strcmp(id, l->c->cairn_id) == 0) {
+        l->mine = parse(m);
+        json_object_set_new(l->mine, "tags", json_deep_copy(tags));
+    } else if (port && strtoll(port, NULL, 10) == l->port && arn) {
+        snprintf(l->other, sizeof(l->other), "%s", arn);
+    }
+    return 0;
+}
+
+/* Port, Protocol, SslPolicy, Certificates and DefaultActions from desired, as CreateListener
+ * and ModifyListener both take them. */
+static void listener_params(struct apicall *c, const json_t *desired)
+{
+    const char *cert = json_string_value(json_object_get(desired, "certificate_arn"));
+    const char *policy = json_string_value(json_object_get(desired, "ssl_policy"));
+    char port[32];
+
+    snprintf(port, sizeof(port), "%lld", resutil_want_int(T, desired, "port", 0));
+    apicall_param(c, "Port", port);
+    apicall_param(c, "Protocol", resutil_want_str(T, desired, "protocol"));
+    if (policy)
+        apicall_param(c, "SslPolicy", policy);
+    if (cert)
+        apicall_param(c, "Certificates.member.1.CertificateArn", cert);
+    elbv2util_action_params(c, "DefaultActions.member.1",
+                            json_object_get(desired, "default_action"));
+}
+
+/*
+ * CreateListener with its tags. AWS answers a create repeated with the same settings with the
+ * same listener, but moto makes a second one, so the load balancer's listeners are looked up
+ * first (DescribeListeners, DescribeTags): the one tagged as this resource of this stack is
+ * adopted as it is; another on the same port is an error (AWS: DuplicateListener).
+ */
+static int listener_create(struct session *s, const struct restype_call *c, const json_t *desired,
+                           struct live_set *set, struct live_obj **out, struct diag *d)
+{
+    struct apicall call;
+    struct lookup l = {.c = c};
+    const char *lb = json_string_value(json_object_get(desired, "load_balancer_arn")), *arn;
+    json_t *tags = resutil_tags_want(c, desired), *got;
+    const struct xnode *m;
+    int ret = -1;
+
+    *out = NULL;
+    elbv2util_init(&call, "CreateListener");
+    if (resutil_check_required(T, c->cairn_id, desired, d) < 0)
+        goto out;
+    l.port = resutil_want_int(T, desired, "port", 0);
+    if (each_listener(s, lb, NULL, lookup_item, &l, d) < 0)
+        goto out;
+    if (l.mine) {
+        *out = live_set_add(set, T, json_string_value(json_object_get(l.mine, "arn")), c->cairn_id,
+                            l.mine);
+        l.mine = NULL;
+        ret = 0;
+        goto out;
+    }
+    if (l.other[0]) {
+        diag_error(d, NULL,
+                   "elbv2.listener %s: port %lld of load balancer %s already has a listener "
+                   "that is not this one: %s",
+                   c->cairn_id, l.port, lb, l.other);
+        goto out;
+    }
+    apicall_param(&call, "LoadBalancerArn", lb);
+    listener_params(&call, desired);
+    elbv2util_tag_params(&call, tags);
+    if (session_call(s, &call, d) != CALL_OK)
+        goto out;
+    if (!(m = elbv2util_first(&call, "Listeners")) || !(arn = xdoc_text(m, "ListenerArn"))) {
+        diag_error(d, NULL, "elbv2.listener %s: the response names no listener", c->cairn_id);
+        goto out;
+    }
+    got = parse(m);
+    json_object_set(got, "tags", tags);
+    *out = live_set_add(set, T, arn, c->cairn_id, got);
+    ret = 0;
+out:
+    json_decref(l.mine);
+    json_decref(tags);
+    apicall_release(&call);
+    return ret;
+}
+
+/* ModifyListener with everything desired says; live's attributes become AWS's answer. */
+static int modify(struct session *s, struct live_obj *live, const json_t *desired, struct diag *d)
+{
+    struct apicall c;
+    const struct xnode *m;
+    int ret = -1;
+
+    elbv2util_init(&c, "ModifyListener");
+    apicall_param(&c, "ListenerArn", live->id);
+    listener_params(&c, desired);
+    if (session_call(s, &c, d) != CALL_OK)
+        goto out;
+    if ((m = elbv2util_first(&c, "Listeners"))) {
+        json_t *now = parse(m);
+        json_object_update(live->attrs, now);
+        json_decref(now);
+    }
+    ret = 0;
+out:
+    apicall_release(&c);
+    return ret;
+}
+
+static int listener_update(struct session *s, const struct restype_call *c, const json_t *desired,
+                           struct live_obj *live, const char *const *changed, size_t nchanged,
+                           struct diag *d)
+{
+    static const char *const in_place[] = {"port",       "protocol",       "certificate_arn",
+                                           "ssl_policy", "default_action", NULL};
+    int settings = 0;
+
+    for (size_t i = 0; i < nchanged; i++) {
+        size_t k;
+        if (strcmp(changed[i], "tags") == 0) {
+            if (elbv2util_update_tags(s, c, desired, live, d) < 0)
+                return -1;
+            continue;
+        }
+        for (k = 0; in_place[k] && strcmp(changed[i], in_place[k]) != 0; k++)
+            ;
+        if (!in_place[k]) {
+            diag_error(d, NULL, "elbv2.listener %s: %s cannot change in place", live->id,
+                       changed[i]);
+            return -1;
+        }
+        settings = 1;
+    }
+    return settings ? modify(s, live, desired, d) : 0;
+}
+
+/* DeleteListener (its rules go with it); already gone is success. */
+static int listener_remove(struct session *s, const struct live_obj *live, unsigned how,
+                           struct diag *d)
+{
+    struct apicall c;
+    struct diag first;
+    int ret = 0;
+
+    (void)how;
+    diag_init(&first);
+    elbv2util_init(&c, "DeleteListener");
+    apicall_param(&c, "ListenerArn", live->id);
+    if (session_call(s, &c, &first) != CALL_OK && !elbv2util_not_found(&c)) {
+        diag_error(d, NULL, "%s", diag_last(&first));
+        ret = -1;
+    }
+    apicall_release(&c);
+    diag_release(&first);
+    return ret;
+}
+
+static json_t *listener_normalize(const char *attr, const json_t *v)
+{
+    return strcmp(attr, "default_action") == 0 ? elbv2util_action_normalize(v) : NULL;
+}
+
+static const struct restype_ops ops = {
+    .read = listener_read,
+    .create = listener_create,
+    .update = listener_update,
+    .remove = listener_remove,
+    .normalize = listener_normalize,
 };
 
 const struct restype elbv2_listener_type = {
@@ -101,4 +380,5 @@ const struct restype elbv2_listener_type = {
            "action for requests no rule matches.",
     .attrs = attrs,
     .taggable = 1,
+    .ops = &ops,
 };

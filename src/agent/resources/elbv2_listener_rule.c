@@ -1,5 +1,14 @@
 /* elbv2.listener_rule: routes matching requests of a listener. */
+#include "agent/live.h"
+#include "agent/resources/elbv2util.h"
 #include "agent/resources/types.h"
+#include "aws/session.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 /* The API's list of conditions, one field per kind; all given must match. */
 static const struct attr condition_fields[] = {
@@ -24,8 +33,9 @@ static const struct attr attrs[] = {
      .type = VT_INT,
      .min = 1,
      .max = 50000,
-     .doc = "The order rules are evaluated in, lowest first; when omitted cairn assigns a free "
-            "one deterministically."},
+     .doc = "The order rules are evaluated in, lowest first, unique on the listener. When "
+            "omitted, cairn gives the rule the first free priority from 10000 + (FNV-1a hash of "
+            "its logical name mod 40000) upwards (wrapping within 10000-49999), and keeps it."},
     {.name = "conditions",
      .type = VT_OBJECT,
      .flags = ATTR_REQUIRED,
@@ -37,8 +47,556 @@ static const struct attr attrs[] = {
      .fields = elbv2_listener_action_fields,
      .doc = "What the rule does with a matching request."},
     RESTYPE_TAGS,
-    {.name = "arn", .type = VT_ARN, .flags = ATTR_COMPUTED, .doc = "The rule's ARN."},
+    {.name = "arn", .type = VT_ARN, .flags = ATTR_COMPUTED, .doc = "The rule's ARN (also its ID)."},
     {0},
+};
+
+#define T (&elbv2_listener_rule_type)
+
+#define PRIORITY_MAX 50000
+#define AUTO_FIRST   10000 /* priorities cairn assigns: AUTO_FIRST .. AUTO_FIRST + AUTO_SPAN - 1 */
+#define AUTO_SPAN    40000
+
+/*
+ * Priority changes of one run are serialized: the executor updates rules in parallel, and two
+ * rules swapping priorities must each see where the other is now, not where it was when the
+ * other's update looked.
+ */
+static pthread_mutex_t priorities = PTHREAD_MUTEX_INITIALIZER;
+
+/* The condition fields of the table, their Field and their *Config element. */
+static const struct condition {
+    const char *attr, *field, *config;
+} conditions[] = {
+    {"path_patterns", "path-pattern", "PathPatternConfig"},
+    {"host_headers", "host-header", "HostHeaderConfig"},
+    {NULL, NULL, NULL},
+};
+
+/* Append the strings of from to list, leaving out those already there. */
+static void add_unique(json_t *list, const json_t *from)
+{
+    json_t *v, *w;
+    size_t i, j;
+
+    json_array_foreach(from, i, v)
+    {
+        int seen = 0;
+        json_array_foreach(list, j, w)
+        {
+            seen |= json_equal(v, w);
+        }
+        if (!seen)
+            json_array_append(list, v);
+    }
+}
+
+/* A <Conditions> list in the table's shape. AWS answers a path pattern both as the legacy
+ * Values and as PathPatternConfig.Values (moto: as sent): the union of both. */
+static json_t *conditions_read(const struct xnode *list)
+{
+    json_t *out = json_object();
+
+    for (const struct xnode *m = list ? xdoc_path(list, "member") : NULL; m; m = xdoc_next(m)) {
+        const char *field = xdoc_text(m, "Field");
+        char path[64];
+        for (const struct condition *k = conditions; k->attr; k++) {
+            json_t *have, *values;
+            if (!field || strcmp(field, k->field) != 0)
+                continue;
+            if (!(have = json_object_get(out, k->attr)))
+                json_object_set_new(out, k->attr, have = json_array());
+            values = elbv2util_strings(m, "Values", NULL);
+            add_unique(have, values);
+            json_decref(values);
+            snprintf(path, sizeof(path), "%s/Values", k->config);
+            values = elbv2util_strings(m, path, NULL);
+            add_unique(have, values);
+            json_decref(values);
+        }
+    }
+    return out;
+}
+
+/* Conditions.member.<n>.Field and .<Config>.Values.member.<i>: one condition per field. */
+static void conditions_params(struct apicall *c, const json_t *conds)
+{
+    int n = 0;
+
+    for (const struct condition *k = conditions; k->attr; k++) {
+        const json_t *values = json_object_get(conds, k->attr), *v;
+        size_t i;
+        if (json_array_size(values) == 0)
+            continue;
+        n++;
+        apicall_paramf(c, k->field, "Conditions.member.%d.Field", n);
+        json_array_foreach(values, i, v)
+        {
+            apicall_paramf(c, json_string_value(v) ? json_string_value(v) : "",
+                           "Conditions.member.%d.%s.Values.member.%zu", n, k->config, i + 1);
+        }
+    }
+}
+
+/* The table's attributes of a Rules member of listener. */
+static json_t *parse(const struct xnode *m, const char *listener)
+{
+    json_t *got = json_object(), *action;
+    const char *arn = xdoc_text(m, "RuleArn"), *prio = xdoc_text(m, "Priority");
+    char *end;
+    long long p = prio ? strtoll(prio, &end, 10) : 0;
+
+    if (arn)
+        json_object_set_new(got, "arn", json_string(arn));
+    json_object_set_new(got, "listener_arn", json_string(listener));
+    if (prio && *prio && !*end)
+        json_object_set_new(got, "priority", json_integer(p));
+    json_object_set_new(got, "conditions", conditions_read(xdoc_child(m, "Conditions")));
+    if ((action = elbv2util_action_read(xdoc_child(m, "Actions"))))
+        json_object_set_new(got, "action", action);
+    return got;
+}
+
+struct reading {
+    struct live_set *set;
+    const char *listener;
+};
+
+static int read_item(struct session *s, const struct xnode *m, const json_t *tags, void *arg,
+                     struct diag *d)
+{
+    struct reading *r = arg;
+    json_t *got = parse(m, r->listener);
+    const char *arn = json_string_value(json_object_get(got, "arn"));
+
+    (void)s, (void)d;
+    json_object_set_new(got, "tags", json_deep_copy(tags));
+    live_set_add(r->set, T, arn, json_string_value(json_object_get(tags, RESUTIL_TAG_ID)), got);
+    return 0;
+}
+
+/*
+ * DescribeRules of listener (every page) and DescribeTags per 20 rules, fn called for the
+ * rules tagged cairn:stack=stack (all when stack is NULL), the default rule left out. A
+ * listener deleted meanwhile has none.
+ */
+static int each_rule(struct session *s, const char *listener, const char *stack,
+                     elbv2util_item_fn fn, void *arg, struct diag *d)
+{
+    struct apicall c;
+    struct diag quiet;
+    int ret = 0;
+
+    diag_init(&quiet);
+    elbv2util_init(&c, "DescribeRules");
+    apicall_param(&c, "ListenerArn", listener);
+    if (elbv2util_list(s, &c, "Rules", "RuleArn", stack, fn, arg, &quiet) < 0 &&
+        !(c.err.code[0] && elbv2util_not_found(&c))) {
+        for (size_t i = 0; i < quiet.n; i++)
+            diag_error(d, NULL, "%s", quiet.v[i].msg);
+        ret = -1;
+    }
+    apicall_release(&c);
+    diag_release(&quiet);
+    return ret;
+}
+
+/* The ARNs of the listeners of load balancer lb (DescribeListeners, every page) onto out. */
+static int listeners_of(struct session *s, const char *lb, json_t *out, struct diag *d)
+{
+    struct apicall c;
+    struct diag quiet;
+    int ret = -1;
+
+    diag_init(&quiet);
+    elbv2util_init(&c, "DescribeListeners");
+    apicall_param(&c, "LoadBalancerArn", lb);
+    do {
+        if (session_call(s, &c, &quiet) != CALL_OK) {
+            if (elbv2util_not_found(&c))
+                ret = 0; /* deleted since it was listed */
+            else
+                diag_error(d, NULL, "%s", diag_last(&quiet));
+            goto out;
+        }
+        for (const struct xnode *m =
+                 xdoc_path(c.xml->root, "DescribeListenersResult/Listeners/member");
+             m; m = xdoc_next(m))
+            if (xdoc_text(m, "ListenerArn"))
+                json_array_append_new(out, json_string(xdoc_text(m, "ListenerArn")));
+    } while (apicall_next_page(&c, "Marker", "DescribeListenersResult/NextMarker"));
+    ret = 0;
+out:
+    apicall_release(&c);
+    diag_release(&quiet);
+    return ret;
+}
+
+/*
+ * The rules on the listeners of the stack's load balancers: DescribeLoadBalancers and
+ * DescribeTags per 20 to find those, DescribeListeners per load balancer of the stack,
+ * DescribeRules per listener and DescribeTags per 20 rules. (A rule of the stack on a listener
+ * of another stack's load balancer is not read; its create finds it instead, by its tags.)
+ */
+static int rule_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+{
+    json_t *lbs = NULL, *listeners = json_array(), *v;
+    size_t i;
+    int ret = -1;
+
+    if (elbv2util_stack_load_balancers(s, stack, &lbs, d) < 0)
+        goto out;
+    json_array_foreach(lbs, i, v)
+    {
+        if (listeners_of(s, json_string_value(v), listeners, d) < 0)
+            goto out;
+    }
+    json_array_foreach(listeners, i, v)
+    {
+        struct reading r = {set, json_string_value(v)};
+        if (each_rule(s, r.listener, stack, read_item, &r, d) < 0)
+            goto out;
+    }
+    ret = 0;
+out:
+    json_decref(lbs);
+    json_decref(listeners);
+    return ret;
+}
+
+/* ---- priorities ---- */
+
+/* The rules of one listener as a create or a priority change sees them: an array of
+ * {"arn", "priority", "tags", "attrs"}, the default rule left out. */
+struct snapshot {
+    const char *listener;
+    json_t *rules;
+};
+
+static int snap_item(struct session *s, const struct xnode *m, const json_t *tags, void *arg,
+                     struct diag *d)
+{
+    struct snapshot *snap = arg;
+    json_t *got = parse(m, snap->listener);
+
+    (void)s, (void)d;
+    json_object_set_new(got, "tags", json_deep_copy(tags));
+    json_array_append_new(snap->rules,
+                          json_pack("{s:O, s:O?, s:O, s:o}", "arn", json_object_get(got, "arn"),
+                                    "priority", json_object_get(got, "priority"), "tags", tags,
+                                    "attrs", got));
+    return 0;
+}
+
+static int snapshot_take(struct session *s, struct snapshot *snap, const char *listener,
+                         struct diag *d)
+{
+    snap->listener = listener;
+    snap->rules = json_array();
+    return each_rule(s, listener, NULL, snap_item, snap, d);
+}
+
+/* The rule of snap at priority p other than arn (NULL: any), or NULL. */
+static json_t *holder(const struct snapshot *snap, long long p, const char *arn)
+{
+    json_t *r;
+    size_t i;
+
+    json_array_foreach(snap->rules, i, r)
+    {
+        const char *a = json_string_value(json_object_get(r, "arn"));
+        if (json_integer_value(json_object_get(r, "priority")) == p &&
+            !(arn && a && strcmp(a, arn) == 0))
+            return r;
+    }
+    return NULL;
+}
+
+static uint64_t fnv1a(const char *text)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return h;
+}
+
+/* The priority cairn gives a rule that names none: the first free one from a start that
+ * depends only on its logical name, so every run picks the same. 0 when the range is full. */
+static long long auto_priority(const struct snapshot *snap, const char *cairn_id)
+{
+    long long start = (long long)(fnv1a(cairn_id) % AUTO_SPAN);
+
+    for (long long k = 0; k < AUTO_SPAN; k++) {
+        long long p = AUTO_FIRST + (start + k) % AUTO_SPAN;
+        if (!holder(snap, p, NULL))
+            return p;
+    }
+    return 0;
+}
+
+/* SetRulePriorities for one rule. */
+static int set_priority(struct session *s, const char *arn, long long p, struct diag *d)
+{
+    char text[32];
+
+    snprintf(text, sizeof(text), "%lld", p);
+    return elbv2util_call(s, d, "SetRulePriorities", "RulePriorities.member.1.RuleArn", arn,
+                          "RulePriorities.member.1.Priority", text, NULL);
+}
+
+/*
+ * Make priority p free for the rule arn (NULL: a rule still to be made) on the listener of
+ * snap. A rule of the stack holding it (two rules swapping, or one being replaced) is parked
+ * first at the highest free priority, where it keeps working until its own update moves it;
+ * a rule of another owner is an error. (One SetRulePriorities carrying both moves would do on
+ * AWS, but moto checks each new priority against the rules as they are before the call.)
+ */
+static int make_room(struct session *s, const struct restype_call *c, struct snapshot *snap,
+                     long long p, const char *arn, struct diag *d)
+{
+    json_t *h = holder(snap, p, arn);
+    const char *owner;
+    long long park;
+
+    if (!h)
+        return 0;
+    owner = json_string_value(json_object_get(json_object_get(h, "tags"), RESUTIL_TAG_STACK));
+    if (!owner || !c->stack || strcmp(owner, c->stack) != 0) {
+        diag_error(d, NULL,
+                   "elbv2.listener_rule %s: priority %lld on listener %s is taken by rule %s, "
+                   "which is not this stack's",
+                   c->cairn_id, p, snap->listener, json_string_value(json_object_get(h, "arn")));
+        return -1;
+    }
+    for (park = PRIORITY_MAX; park > 0 && holder(snap, park, NULL); park--)
+        ;
+    if (park == 0) {
+        diag_error(d, NULL, "elbv2.listener_rule %s: no free priority on listener %s", c->cairn_id,
+                   snap->listener);
+        return -1;
+    }
+    if (set_priority(s, json_string_value(json_object_get(h, "arn")), park, d) < 0)
+        return -1;
+    json_object_set_new(h, "priority", json_integer(park));
+    return 0;
+}
+
+/* The rule of snap tagged as this resource of this stack, or NULL. */
+static json_t *mine(const struct snapshot *snap, const struct restype_call *c)
+{
+    json_t *r;
+    size_t i;
+
+    json_array_foreach(snap->rules, i, r)
+    {
+        const json_t *tags = json_object_get(r, "tags");
+        const char *st = json_string_value(json_object_get(tags, RESUTIL_TAG_STACK));
+        const char *id = json_string_value(json_object_get(tags, RESUTIL_TAG_ID));
+        if (st && id && c->stack && strcmp(st, c->stack) == 0 && strcmp(id, c->cairn_id) == 0)
+            return r;
+    }
+    return NULL;
+}
+
+/* Actions.member.1 and the conditions of desired. */
+static void rule_params(struct apicall *c, const json_t *desired)
+{
+    conditions_params(c, json_object_get(desired, "conditions"));
+    elbv2util_action_params(c, "Actions.member.1", json_object_get(desired, "action"));
+}
+
+/*
+ * CreateRule with its tags. A rule has no name AWS keeps unique, so the listener's rules are
+ * read first (DescribeRules, DescribeTags): the one tagged as this resource of this stack is
+ * adopted as it is. Otherwise its priority (given, or assigned: see the table) is made free
+ * (make_room) and the rule created.
+ */
+static int rule_create(struct session *s, const struct restype_call *c, const json_t *desired,
+                       struct live_set *set, struct live_obj **out, struct diag *d)
+{
+    struct apicall call;
+    struct snapshot snap = {0};
+    const char *listener = json_string_value(json_object_get(desired, "listener_arn")), *arn;
+    json_t *tags = resutil_tags_want(c, desired), *got, *r;
+    const struct xnode *m;
+    long long p;
+    char text[32];
+    int locked = 0, ret = -1;
+
+    *out = NULL;
+    elbv2util_init(&call, "CreateRule");
+    if (resutil_check_required(T, c->cairn_id, desired, d) < 0)
+        goto out;
+    pthread_mutex_lock(&priorities);
+    locked = 1;
+    if (snapshot_take(s, &snap, listener, d) < 0)
+        goto out;
+    if ((r = mine(&snap, c))) {
+        got = json_deep_copy(json_object_get(r, "attrs"));
+        *out = live_set_add(set, T, json_string_value(json_object_get(r, "arn")), c->cairn_id, got);
+        ret = 0;
+        goto out;
+    }
+    p = json_object_get(desired, "priority") ? resutil_want_int(T, desired, "priority", 0)
+                                             : auto_priority(&snap, c->cairn_id);
+    if (p < 1 || p > PRIORITY_MAX) {
+        diag_error(d, NULL, "elbv2.listener_rule %s: no priority to give it on listener %s",
+                   c->cairn_id, listener);
+        goto out;
+    }
+    if (make_room(s, c, &snap, p, NULL, d) < 0)
+        goto out;
+    snprintf(text, sizeof(text), "%lld", p);
+    apicall_param(&call, "ListenerArn", listener);
+    apicall_param(&call, "Priority", text);
+    rule_params(&call, desired);
+    elbv2util_tag_params(&call, tags);
+    if (session_call(s, &call, d) != CALL_OK)
+        goto out;
+    if (!(m = elbv2util_first(&call, "Rules")) || !(arn = xdoc_text(m, "RuleArn"))) {
+        diag_error(d, NULL, "elbv2.listener_rule %s: the response names no rule", c->cairn_id);
+        goto out;
+    }
+    got = parse(m, listener);
+    json_object_set(got, "tags", tags);
+    *out = live_set_add(set, T, arn, c->cairn_id, got);
+    ret = 0;
+out:
+    if (locked)
+        pthread_mutex_unlock(&priorities);
+    json_decref(snap.rules);
+    json_decref(tags);
+    apicall_release(&call);
+    return ret;
+}
+
+/* Move live to its desired priority, making room first (make_room). */
+static int move(struct session *s, const struct restype_call *c, const json_t *desired,
+                struct live_obj *live, struct diag *d)
+{
+    struct snapshot snap = {0};
+    const char *listener = json_string_value(json_object_get(live->attrs, "listener_arn"));
+    json_t *now;
+    long long p = resutil_want_int(T, desired, "priority", 0);
+    int ret = -1;
+
+    if (!json_object_get(desired, "priority"))
+        return 0; /* cairn's choice, made at create, stands */
+    pthread_mutex_lock(&priorities);
+    if (snapshot_take(s, &snap, listener, d) < 0)
+        goto out;
+    now = holder(&snap, p, NULL);
+    if (!(now && strcmp(json_string_value(json_object_get(now, "arn")), live->id) == 0)) {
+        if (make_room(s, c, &snap, p, live->id, d) < 0 || set_priority(s, live->id, p, d) < 0)
+            goto out;
+    }
+    json_object_set_new(live->attrs, "priority", json_integer(p));
+    ret = 0;
+out:
+    pthread_mutex_unlock(&priorities);
+    json_decref(snap.rules);
+    return ret;
+}
+
+/* ModifyRule with desired's conditions and action; live's follow AWS's answer. */
+static int modify(struct session *s, struct live_obj *live, const json_t *desired, struct diag *d)
+{
+    struct apicall c;
+    const struct xnode *m;
+    int ret = -1;
+
+    elbv2util_init(&c, "ModifyRule");
+    apicall_param(&c, "RuleArn", live->id);
+    rule_params(&c, desired);
+    if (session_call(s, &c, d) != CALL_OK)
+        goto out;
+    if ((m = elbv2util_first(&c, "Rules"))) {
+        json_t *now = parse(m, json_string_value(json_object_get(live->attrs, "listener_arn")));
+        json_object_set(live->attrs, "conditions", json_object_get(now, "conditions"));
+        json_object_set(live->attrs, "action", json_object_get(now, "action"));
+        json_decref(now);
+    }
+    ret = 0;
+out:
+    apicall_release(&c);
+    return ret;
+}
+
+static int rule_update(struct session *s, const struct restype_call *c, const json_t *desired,
+                       struct live_obj *live, const char *const *changed, size_t nchanged,
+                       struct diag *d)
+{
+    int rule = 0;
+
+    for (size_t i = 0; i < nchanged; i++) {
+        const char *a = changed[i];
+        int rc = 0;
+        if (strcmp(a, "tags") == 0) {
+            rc = elbv2util_update_tags(s, c, desired, live, d);
+        } else if (strcmp(a, "priority") == 0) {
+            rc = move(s, c, desired, live, d);
+        } else if (strcmp(a, "conditions") == 0 || strcmp(a, "action") == 0) {
+            rule = 1;
+        } else {
+            diag_error(d, NULL, "elbv2.listener_rule %s: %s cannot change in place", live->id, a);
+            rc = -1;
+        }
+        if (rc < 0)
+            return -1;
+    }
+    return rule ? modify(s, live, desired, d) : 0;
+}
+
+/* DeleteRule; already gone is success. */
+static int rule_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d)
+{
+    struct apicall c;
+    struct diag first;
+    int ret = 0;
+
+    (void)how;
+    diag_init(&first);
+    elbv2util_init(&c, "DeleteRule");
+    apicall_param(&c, "RuleArn", live->id);
+    if (session_call(s, &c, &first) != CALL_OK && !elbv2util_not_found(&c)) {
+        diag_error(d, NULL, "%s", diag_last(&first));
+        ret = -1;
+    }
+    apicall_release(&c);
+    diag_release(&first);
+    return ret;
+}
+
+/* Conditions: each list without repeats (the generic form then sorts it); the action: as
+ * elbv2util_action_normalize. */
+static json_t *rule_normalize(const char *attr, const json_t *v)
+{
+    json_t *out;
+
+    if (strcmp(attr, "action") == 0)
+        return elbv2util_action_normalize(v);
+    if (strcmp(attr, "conditions") != 0 || !json_is_object(v))
+        return NULL;
+    out = json_deep_copy(v);
+    for (const struct condition *k = conditions; k->attr; k++) {
+        const json_t *values = json_object_get(v, k->attr);
+        json_t *once;
+        if (!json_is_array(values))
+            continue;
+        once = json_array();
+        add_unique(once, values);
+        json_object_set_new(out, k->attr, once);
+    }
+    return out;
+}
+
+static const struct restype_ops ops = {
+    .read = rule_read,
+    .create = rule_create,
+    .update = rule_update,
+    .remove = rule_remove,
+    .normalize = rule_normalize,
 };
 
 const struct restype elbv2_listener_rule_type = {
@@ -48,4 +606,5 @@ const struct restype elbv2_listener_rule_type = {
            "the listener's default.",
     .attrs = attrs,
     .taggable = 1,
+    .ops = &ops,
 };
