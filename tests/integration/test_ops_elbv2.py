@@ -545,8 +545,6 @@ class Elbv2OpsTest(cairnharness.CairnTestCase):
         self.emu.clear()
         _, r = self.probe("remove", stack, "elbv2.load_balancer", lb["id"], "unprotect",
                           ok=False)
-        if r.returncode == 2 and "usage" in r.stderr:
-            self.skipTest("restype_probe cannot pass RESTYPE_REMOVE_UNPROTECT yet")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(self.writes(), ["ModifyLoadBalancerAttributes", "DeleteLoadBalancer"])
         self.assertEqual([x for x in self.elb.describe_load_balancers()["LoadBalancers"]

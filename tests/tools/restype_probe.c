@@ -7,7 +7,9 @@
  *   restype_probe read STACK                        every object the stack owns
  *   restype_probe create STACK TYPE CAIRN_ID JSON   create; prints the new object
  *   restype_probe update STACK TYPE ID JSON ATTR... update ATTRs; prints the object after
- *   restype_probe remove STACK TYPE ID              remove (found by reading STACK first)
+ *   restype_probe remove STACK TYPE ID [unprotect] [now]
+ *                                                   remove (found by reading STACK first), with
+ *                                                   RESTYPE_REMOVE_UNPROTECT / _NOW
  *
  * JSON is the desired attributes, references already resolved to ids. Tags put
  * on objects are JSON's "tags" plus cairn:stack and cairn:id; the idempotency
@@ -34,7 +36,7 @@ static int usage(void)
     fputs("usage: restype_probe read STACK\n"
           "       restype_probe create STACK TYPE CAIRN_ID JSON\n"
           "       restype_probe update STACK TYPE ID JSON ATTR...\n"
-          "       restype_probe remove STACK TYPE ID\n",
+          "       restype_probe remove STACK TYPE ID [unprotect] [now]\n",
           stderr);
     return 2;
 }
@@ -90,7 +92,8 @@ int main(int argc, char **argv)
     int ret = 1;
 
     if ((strcmp(cmd, "read") == 0 && argc != 3) || (strcmp(cmd, "create") == 0 && argc != 6) ||
-        (strcmp(cmd, "update") == 0 && argc < 7) || (strcmp(cmd, "remove") == 0 && argc != 5) ||
+        (strcmp(cmd, "update") == 0 && argc < 7) ||
+        (strcmp(cmd, "remove") == 0 && (argc < 5 || argc > 7)) ||
         (strcmp(cmd, "read") != 0 && strcmp(cmd, "create") != 0 && strcmp(cmd, "update") != 0 &&
          strcmp(cmd, "remove") != 0))
         return usage();
@@ -98,9 +101,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "restype_probe: %s: no such type, or it has no AWS calls\n", argv[3]);
         return 2;
     }
-    if (argc > 5)
+    if (argc > 5 && strcmp(cmd, "remove") != 0)
         desired = json_loads(argv[5], 0, NULL); /* json_is_object() evaluates it twice */
-    if (argc > 5 && !json_is_object(desired)) {
+    if (argc > 5 && strcmp(cmd, "remove") != 0 && !json_is_object(desired)) {
         fprintf(stderr, "restype_probe: the desired attributes are not a JSON object\n");
         json_decref(desired);
         return 2;
@@ -151,7 +154,18 @@ int main(int argc, char **argv)
             goto out;
         }
         if (strcmp(cmd, "remove") == 0) {
-            if (t->ops->remove(s, o, 0, &d) < 0)
+            unsigned how = 0;
+            for (int i = 5; i < argc; i++) {
+                if (strcmp(argv[i], "unprotect") == 0)
+                    how |= RESTYPE_REMOVE_UNPROTECT;
+                else if (strcmp(argv[i], "now") == 0)
+                    how |= RESTYPE_REMOVE_NOW;
+                else {
+                    diag_error(&d, NULL, "remove: unknown flag %s (unprotect, now)", argv[i]);
+                    goto out;
+                }
+            }
+            if (t->ops->remove(s, o, how, &d) < 0)
                 goto out;
         } else {
             struct restype_call c = {.stack = stack, .cairn_id = o->cairn_id};

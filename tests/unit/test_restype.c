@@ -168,8 +168,8 @@ static void check_table(struct check *c, const struct attr *table, const char *p
         return;
     }
     for (const struct attr *a = table; a->name; a++) {
-        const unsigned known =
-            ATTR_REQUIRED | ATTR_COMPUTED | ATTR_REPLACE | ATTR_SENSITIVE | ATTR_NAME;
+        const unsigned known = ATTR_REQUIRED | ATTR_COMPUTED | ATTR_REPLACE | ATTR_SENSITIVE |
+                               ATTR_NAME | ATTR_ORDERED | ATTR_PROTECTS;
         char path[256];
 
         c->attrs++;
