@@ -208,7 +208,7 @@ class IamOpsTest(cairnharness.CairnTestCase):
         self.assertNotIn("value", o["grafana_admin_password"]["attrs"])
         self.assert_never_printed(value)
 
-    def test_secret_create_sends_a_stable_uuid_token_and_the_value_once(self):
+    def test_secret_create_sends_a_stable_uuid_token_and_keeps_the_first_value(self):
         seen = []
 
         def spy(call):
