@@ -1,5 +1,12 @@
 /* logs.log_group: a CloudWatch Logs log group. */
+#include "agent/diff.h"
+#include "agent/live.h"
+#include "agent/resources/resutil.h"
 #include "agent/resources/types.h"
+#include "aws/session.h"
+
+#include <stdio.h>
+#include <string.h>
 
 /* The only values PutRetentionPolicy accepts (botocore's Days shape). */
 static const char *const retention_values[] = {
@@ -12,7 +19,9 @@ static const struct attr attrs[] = {
     {.name = "name",
      .type = VT_STRING,
      .flags = ATTR_NAME | ATTR_REPLACE,
-     .doc = "The log group's name (logGroupName), for example /ecs/dev-davidshaevel-grafana."},
+     .doc = "The log group's name (logGroupName), for example /ecs/dev-davidshaevel-grafana. It "
+            "must contain the stack's name: that is how a read picks the stack's groups out of "
+            "the account's without asking for every group's tags."},
     {.name = "retention_in_days",
      .type = VT_INT,
      .values = retention_values,
@@ -34,6 +43,371 @@ static const struct attr attrs[] = {
     {0},
 };
 
+#define T (&logs_log_group_type)
+
+/*
+ * op with body (taken over): 0, or -1 with the error in d. With gone_ok, ResourceNotFound
+ * counts as done. *out, when given, gets the response (a new reference).
+ */
+static int logs_call(struct session *s, const char *op, json_t *body, int gone_ok, json_t **out,
+                     struct diag *d)
+{
+    struct apicall c;
+    struct diag why;
+    enum call_result rc;
+
+    apicall_init(&c, service_lookup("logs"), op);
+    apicall_json(&c, body);
+    diag_init(&why);
+    rc = session_call(s, &c, &why);
+    if (rc == CALL_ERR_API && gone_ok && strcmp(c.err.code, "ResourceNotFoundException") == 0)
+        rc = CALL_OK;
+    else if (rc != CALL_OK)
+        diag_error(d, NULL, "%s", diag_last(&why));
+    if (out)
+        *out = rc == CALL_OK && c.out ? json_incref(c.out) : NULL;
+    diag_release(&why);
+    apicall_release(&c);
+    return rc == CALL_OK ? 0 : -1;
+}
+
+/* The attributes of a DescribeLogGroups item (tags aside). */
+static json_t *parse_group(const json_t *g)
+{
+    const char *arn = json_string_value(json_object_get(g, "logGroupArn"));
+    const json_t *days = json_object_get(g, "retentionInDays");
+    json_t *a = json_object(), *v;
+
+    json_object_set(a, "name", json_object_get(g, "logGroupName"));
+    if (json_is_integer(days)) /* absent: never expire */
+        json_object_set(a, "retention_in_days", (json_t *)days);
+    if ((v = json_object_get(g, "kmsKeyId")))
+        json_object_set(a, "kms_key_id", v);
+    if ((v = json_object_get(g, "logGroupClass")))
+        json_object_set(a, "log_group_class", v);
+    if (arn) {
+        json_object_set_new(a, "arn", json_string(arn));
+    } else if ((arn = json_string_value(json_object_get(g, "arn")))) {
+        size_t n = strlen(arn);
+        /* The ARN IAM policies and tagging take has no :* (which means "every stream"). */
+        if (n >= 2 && strcmp(arn + n - 2, ":*") == 0)
+            n -= 2;
+        json_object_set_new(a, "arn", json_stringn(arn, n));
+    }
+    return a;
+}
+
+/*
+ * DescribeLogGroups, every page (with prefix, only the groups whose names start with it); the
+ * groups whose names contain want (NULL: all) go into out, parsed.
+ */
+static int describe(struct session *s, const char *prefix, const char *want, json_t *out,
+                    struct diag *d)
+{
+    struct apicall c;
+    json_t *body = json_object(), *g;
+    size_t i;
+    int ret = -1;
+
+    if (prefix)
+        json_object_set_new(body, "logGroupNamePrefix", json_string(prefix));
+    apicall_init(&c, service_lookup("logs"), "DescribeLogGroups");
+    apicall_json(&c, body);
+    do {
+        if (session_call(s, &c, d) != CALL_OK)
+            goto out;
+        json_array_foreach(json_object_get(c.out, "logGroups"), i, g)
+        {
+            const char *name = json_string_value(json_object_get(g, "logGroupName"));
+            if (name && (!want || strstr(name, want)))
+                json_array_append_new(out, parse_group(g));
+        }
+    } while (apicall_next_page(&c, "nextToken", "nextToken"));
+    ret = 0;
+out:
+    apicall_release(&c);
+    return ret;
+}
+
+/* ListTagsForResource of a group (its attributes), into its "tags". */
+static int get_tags(struct session *s, json_t *group, struct diag *d)
+{
+    json_t *got, *tags;
+
+    if (logs_call(s, "ListTagsForResource",
+                  json_pack("{s:O}", "resourceArn", json_object_get(group, "arn")), 0, &got, d) < 0)
+        return -1;
+    tags = json_object_get(got, "tags");
+    json_object_set_new(group, "tags", json_is_object(tags) ? json_deep_copy(tags) : json_object());
+    json_decref(got);
+    return 0;
+}
+
+/*
+ * DescribeLogGroups (paginated, the account's groups 50 a page), then ListTagsForResource for
+ * each group whose name contains the stack's name: CloudWatch Logs can neither filter groups
+ * by tag nor list their tags, and asking for the tags of every group of the account would
+ * cost a call per group. Names hold the stack's name by construction (see the name's doc).
+ */
+static int group_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+{
+    json_t *found = json_array(), *a;
+    size_t i;
+    int ret = -1;
+
+    if (describe(s, NULL, stack, found, d) < 0)
+        goto out;
+    json_array_foreach(found, i, a)
+    {
+        if (get_tags(s, a, d) < 0)
+            goto out;
+        resutil_add_read(set, T, stack, json_string_value(json_object_get(a, "name")),
+                         json_object_get(a, "tags"), json_incref(a));
+    }
+    ret = 0;
+out:
+    json_decref(found);
+    return ret;
+}
+
+/* The one group named name (DescribeLogGroups by prefix): 1 with *out, 0 when none. */
+static int describe_one(struct session *s, const char *name, json_t **out, struct diag *d)
+{
+    json_t *found = json_array(), *a;
+    size_t i;
+    int ret = 0;
+
+    *out = NULL;
+    if (describe(s, name, NULL, found, d) < 0) {
+        ret = -1;
+        goto out;
+    }
+    json_array_foreach(found, i, a)
+    {
+        if (strcmp(json_string_value(json_object_get(a, "name")), name) == 0) {
+            *out = json_incref(a);
+            ret = 1;
+            break;
+        }
+    }
+out:
+    json_decref(found);
+    return ret;
+}
+
+/* Tags as the API's map, without the aws:* keys it refuses. */
+static json_t *tag_map(const json_t *tags)
+{
+    json_t *out = json_object(), *v;
+    const char *k;
+
+    json_object_foreach((json_t *)tags, k, v)
+    {
+        if (strncmp(k, "aws:", 4) != 0)
+            json_object_set(out, k, v);
+    }
+    return out;
+}
+
+static int retag(struct session *s, const struct restype_call *c, const json_t *desired,
+                 struct live_obj *o, struct diag *d)
+{
+    const json_t *arn = json_object_get(o->attrs, "arn");
+    json_t *have = json_object_get(o->attrs, "tags"), *want = resutil_tags_want(c, desired);
+    json_t *add, *del, *k;
+    size_t i;
+    int ret = -1;
+
+    resutil_tags_delta(have, want, &add, &del);
+    if (json_object_size(add) &&
+        logs_call(s, "TagResource", json_pack("{s:O, s:O}", "resourceArn", arn, "tags", add), 0,
+                  NULL, d) < 0)
+        goto out;
+    if (json_array_size(del) &&
+        logs_call(s, "UntagResource", json_pack("{s:O, s:O}", "resourceArn", arn, "tagKeys", del),
+                  0, NULL, d) < 0)
+        goto out;
+    json_object_update_missing(want, have); /* aws:* tags stay */
+    json_array_foreach(del, i, k)
+    {
+        json_object_del(want, json_string_value(k));
+    }
+    json_object_set(o->attrs, "tags", want);
+    ret = 0;
+out:
+    json_decref(add);
+    json_decref(del);
+    json_decref(want);
+    return ret;
+}
+
+static int group_update(struct session *s, const struct restype_call *c, const json_t *desired,
+                        struct live_obj *live, const char *const *changed, size_t nchanged,
+                        struct diag *d)
+{
+    const json_t *name = json_object_get(live->attrs, "name");
+
+    for (size_t i = 0; i < nchanged; i++) {
+        const char *attr = changed[i];
+        if (strcmp(attr, "retention_in_days") == 0) {
+            long long days = resutil_want_int(T, desired, attr, 0);
+            int rc = days > 0 ? logs_call(s, "PutRetentionPolicy",
+                                          json_pack("{s:O, s:I}", "logGroupName", name,
+                                                    "retentionInDays", (json_int_t)days),
+                                          0, NULL, d)
+                              : logs_call(s, "DeleteRetentionPolicy",
+                                          json_pack("{s:O}", "logGroupName", name), 0, NULL, d);
+            if (rc < 0)
+                return -1;
+            if (days > 0)
+                json_object_set_new(live->attrs, attr, json_integer(days));
+            else
+                json_object_del(live->attrs, attr);
+        } else if (strcmp(attr, "kms_key_id") == 0) {
+            const json_t *key = json_object_get(desired, attr);
+            int rc = json_is_string(key)
+                         ? logs_call(s, "AssociateKmsKey",
+                                     json_pack("{s:O, s:O}", "logGroupName", name, "kmsKeyId", key),
+                                     0, NULL, d)
+                         : logs_call(s, "DisassociateKmsKey",
+                                     json_pack("{s:O}", "logGroupName", name), 0, NULL, d);
+            if (rc < 0)
+                return -1;
+            if (json_is_string(key))
+                json_object_set(live->attrs, attr, (json_t *)key);
+            else
+                json_object_del(live->attrs, attr);
+        } else if (strcmp(attr, "tags") == 0) {
+            if (retag(s, c, desired, live, d) < 0)
+                return -1;
+        } else {
+            diag_error(d, NULL, "logs.log_group %s: %s cannot change in place", live->id, attr);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Bring a group just made or adopted to desired (its retention, for one), tags as c's. */
+static int converge(struct session *s, const struct restype_call *c, const json_t *desired,
+                    struct live_obj *o, struct diag *d)
+{
+    json_t *want = json_deep_copy(desired);
+    const char *changed[8];
+    struct diff df;
+    size_t n = 0;
+    int ret = -1;
+
+    json_object_set_new(want, "tags", resutil_tags_want(c, desired));
+    diff_init(&df);
+    diff_resource(T, want, o->attrs, &df);
+    for (size_t i = 0; i < df.n && n < 8; i++) {
+        if (df.v[i].flags & ATTR_REPLACE) {
+            diag_error(d, NULL, "logs.log_group %s: the log group %s exists with another %s",
+                       c->cairn_id, o->id, df.v[i].path);
+            goto out;
+        }
+        changed[n++] = df.v[i].path;
+    }
+    ret = group_update(s, c, want, o, changed, n, d);
+out:
+    diff_release(&df);
+    json_decref(want);
+    return ret;
+}
+
+/*
+ * CreateLogGroup with its tags (and KMS key and class when given), then its retention, then
+ * one DescribeLogGroups for its ARN. No idempotency token: a group of that name tagged with
+ * this stack and resource (a create retried after a crash) is adopted and brought to desired.
+ */
+static int group_create(struct session *s, const struct restype_call *c, const json_t *desired,
+                        struct live_set *set, struct live_obj **out, struct diag *d)
+{
+    const char *name = c->physical_name ? c->physical_name : resutil_want_str(T, desired, "name");
+    const char *cls = json_string_value(json_object_get(desired, "log_group_class"));
+    const json_t *kms = json_object_get(desired, "kms_key_id");
+    json_t *tags = resutil_tags_want(c, desired), *body, *got = NULL;
+    struct apicall call;
+    struct diag why;
+    enum call_result rc;
+    int ret = -1, adopted = 0;
+
+    *out = NULL;
+    diag_init(&why);
+    apicall_init(&call, service_lookup("logs"), "CreateLogGroup");
+    if (resutil_check_required(T, c->cairn_id, desired, d) < 0)
+        goto out;
+    if (!name || !c->stack || !strstr(name, c->stack)) {
+        diag_error(d, NULL,
+                   "logs.log_group %s: the name %s does not contain the stack's name %s, by "
+                   "which cairn finds the stack's log groups",
+                   c->cairn_id, name ? name : "(none)", c->stack ? c->stack : "(none)");
+        goto out;
+    }
+    body = json_pack("{s:s, s:o}", "logGroupName", name, "tags", tag_map(tags));
+    if (json_is_string(kms))
+        json_object_set(body, "kmsKeyId", (json_t *)kms);
+    if (cls && strcmp(cls, "STANDARD") != 0) /* moto takes no class: send it only when needed */
+        json_object_set_new(body, "logGroupClass", json_string(cls));
+    apicall_json(&call, body);
+    rc = session_call(s, &call, &why);
+    if (rc == CALL_ERR_API && strcmp(call.err.code, "ResourceAlreadyExistsException") == 0) {
+        adopted = 1;
+    } else if (rc != CALL_OK) {
+        diag_error(d, NULL, "%s", diag_last(&why));
+        goto out;
+    }
+    if ((rc = describe_one(s, name, &got, d)) <= 0) {
+        if (rc == 0)
+            diag_error(d, NULL, "logs.log_group %s: %s is not listed after its creation",
+                       c->cairn_id, name);
+        goto out;
+    }
+    if (adopted) {
+        const char *st, *id;
+        if (get_tags(s, got, d) < 0)
+            goto out;
+        st = json_string_value(json_object_get(json_object_get(got, "tags"), RESUTIL_TAG_STACK));
+        id = json_string_value(json_object_get(json_object_get(got, "tags"), RESUTIL_TAG_ID));
+        if (!st || !id || strcmp(st, c->stack) != 0 || strcmp(id, c->cairn_id) != 0) {
+            diag_error(d, NULL,
+                       "logs.log_group %s: a log group named %s exists and is not this "
+                       "stack's",
+                       c->cairn_id, name);
+            goto out;
+        }
+    } else {
+        json_object_set(got, "tags", tags);
+    }
+    *out = live_set_add(set, T, name, c->cairn_id, got);
+    got = NULL;
+    ret = converge(s, c, desired, *out, d);
+out:
+    json_decref(got);
+    json_decref(tags);
+    diag_release(&why);
+    apicall_release(&call);
+    return ret;
+}
+
+/* DeleteLogGroup, its streams and events with it; already gone counts as done. */
+static int group_remove(struct session *s, const struct live_obj *live, unsigned how,
+                        struct diag *d)
+{
+    (void)how;
+    return logs_call(s, "DeleteLogGroup",
+                     json_pack("{s:O}", "logGroupName", json_object_get(live->attrs, "name")), 1,
+                     NULL, d);
+}
+
+static const struct restype_ops ops = {
+    .read = group_read,
+    .create = group_create,
+    .update = group_update,
+    .remove = group_remove,
+};
+
 const struct restype logs_log_group_type = {
     .name = "logs.log_group",
     .service = "logs",
@@ -41,4 +415,5 @@ const struct restype logs_log_group_type = {
     .attrs = attrs,
     .taggable = 1,
     .name_max = 512,
+    .ops = &ops,
 };

@@ -1,5 +1,19 @@
 /* secretsmanager.secret: a secret whose value cairn generates or is given. */
+#include "agent/diff.h"
+#include "agent/live.h"
+#include "agent/resources/resutil.h"
+#include "agent/resources/secretsutil.h"
 #include "agent/resources/types.h"
+#include "aws/session.h"
+#include "aws/sigv4.h"
+#include "core/xmalloc.h"
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 /* Defaults follow GetRandomPassword, so the same words mean the same thing. */
 static const struct attr generate_fields[] = {
@@ -46,25 +60,538 @@ static const struct attr attrs[] = {
     {.name = "generate",
      .type = VT_OBJECT,
      .fields = generate_fields,
-     .doc = "How cairn makes the value with a CSPRNG when value is omitted and the secret has "
-            "none yet; a value once stored is kept."},
+     .doc = "How cairn makes the value with a CSPRNG when the secret is created and value is "
+            "omitted. A value once stored is kept: changing these options later changes "
+            "nothing."},
     {.name = "value",
      .type = VT_STRING,
      .flags = ATTR_SENSITIVE,
      .doc = "The value (SecretString), when it comes from outside; cairn never prints, logs or "
-            "writes it."},
+            "writes it, and never reads it back, so it is set when the secret is created and a "
+            "changed value is not applied (put-secret-value does that)."},
     {.name = "recovery_window_in_days",
      .type = VT_INT,
      .def = "30",
      .min = 7,
      .max = 30,
-     .doc = "How many days a secret deleted by cairn destroy stays restorable."},
+     .doc = "How many days a secret deleted by cairn destroy stays restorable (cairn up restores "
+            "it, value and all); kept as the tag cairn:recovery-window-days for the deletion."},
     RESTYPE_TAGS,
     {.name = "arn",
      .type = VT_ARN,
      .flags = ATTR_COMPUTED,
      .doc = "The secret's ARN, which a container's secrets take as value_from."},
     {0},
+};
+
+#define T (&secretsmanager_secret_type)
+
+/* Where the recovery window lives in AWS: the deletion needs it and has only what a read
+ * found. The read moves it from the tags to its attribute. */
+#define TAG_WINDOW "cairn:recovery-window-days"
+
+/* op with body (taken over): 0, or -1 with the error in d. *out, when given, gets the
+ * response (a new reference); *code, when given, the AWS error code ("" on success). */
+static int sm_call(struct session *s, const char *op, json_t *body, json_t **out, char *code,
+                   size_t ncode, struct diag *d)
+{
+    struct apicall c;
+    enum call_result rc;
+
+    apicall_init(&c, service_lookup("secretsmanager"), op);
+    apicall_json(&c, body);
+    rc = session_call(s, &c, d);
+    if (out)
+        *out = rc == CALL_OK && c.out ? json_incref(c.out) : NULL;
+    if (code)
+        snprintf(code, ncode, "%s", rc == CALL_ERR_API ? c.err.code : rc == CALL_OK ? "" : "?");
+    apicall_release(&c);
+    return rc == CALL_OK ? 0 : -1;
+}
+
+/* 16 bytes as a UUID's 8-4-4-4-12 hex digits. */
+static void uuid_format(const unsigned char b[16], char out[37])
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[b[i] >> 4];
+        out[o++] = hex[b[i] & 15];
+    }
+    out[o] = '\0';
+}
+
+/* The ClientRequestToken of a create: the same for every run of the resource (AWS wants 32
+ * to 64 characters, as the SDKs' UUIDs have). */
+static void create_token(const char *token, char out[37])
+{
+    char hex[SIGV4_HEX_LEN + 1];
+    unsigned char b[16];
+
+    sigv4_sha256_hex(token, strlen(token), hex);
+    for (int i = 0; i < 16; i++)
+        b[i] = (unsigned char)((hex[2 * i] <= '9' ? hex[2 * i] - '0' : hex[2 * i] - 'a' + 10) * 16 +
+                               (hex[2 * i + 1] <= '9' ? hex[2 * i + 1] - '0'
+                                                      : hex[2 * i + 1] - 'a' + 10));
+    uuid_format(b, out);
+}
+
+/* A random (version 4) UUID, as the SDKs send where the caller gives no token. */
+static int random_uuid(char out[37], struct diag *d)
+{
+    unsigned char b[16];
+
+    if (RAND_bytes(b, sizeof(b)) != 1) {
+        diag_error(d, NULL, "the random generator failed (RAND_bytes)");
+        return -1;
+    }
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    uuid_format(b, out);
+    return 0;
+}
+
+/* The attributes of a ListSecrets or DescribeSecret answer: never the value, which neither
+ * carries (and cairn never asks for). */
+static json_t *parse_secret(const json_t *sec)
+{
+    json_t *a = json_object(), *tags, *w;
+    const char *desc = json_string_value(json_object_get(sec, "Description"));
+    const json_t *kms = json_object_get(sec, "KmsKeyId");
+
+    json_object_set(a, "name", json_object_get(sec, "Name"));
+    json_object_set(a, "arn", json_object_get(sec, "ARN"));
+    if (desc && *desc)
+        json_object_set_new(a, "description", json_string(desc));
+    if (json_is_string(kms))
+        json_object_set(a, "kms_key_id", (json_t *)kms);
+    tags = resutil_tags_from_list(json_object_get(sec, "Tags"), "Key", "Value");
+    if ((w = json_object_get(tags, TAG_WINDOW))) {
+        const char *days = json_string_value(w);
+        char *end;
+        long long n = days ? strtoll(days, &end, 10) : 0;
+        if (days && *days && !*end)
+            json_object_set_new(a, "recovery_window_in_days", json_integer(n));
+        json_object_del(tags, TAG_WINDOW);
+    }
+    json_object_set_new(a, "tags", tags);
+    return a;
+}
+
+/*
+ * ListSecrets filtered by the tag key cairn:stack and the tag value stack (paginated): the
+ * stack's secrets in one call, tags included. AWS matches filter values as prefixes, so the
+ * tags are checked exactly here. Secrets scheduled for deletion are not listed: they count as
+ * gone, and creating one again restores it.
+ */
+static int secret_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+{
+    struct apicall c;
+    json_t *body, *sec;
+    size_t i;
+    int ret = -1;
+
+    body = json_pack("{s:[{s:s, s:[s]}, {s:s, s:[s]}], s:i}", "Filters", "Key", "tag-key", "Values",
+                     RESUTIL_TAG_STACK, "Key", "tag-value", "Values", stack, "MaxResults", 100);
+    apicall_init(&c, service_lookup("secretsmanager"), "ListSecrets");
+    apicall_json(&c, body);
+    do {
+        if (session_call(s, &c, d) != CALL_OK)
+            goto out;
+        json_array_foreach(json_object_get(c.out, "SecretList"), i, sec)
+        {
+            json_t *a;
+            if (json_object_get(sec, "DeletedDate") &&
+                !json_is_null(json_object_get(sec, "DeletedDate")))
+                continue;
+            a = parse_secret(sec);
+            resutil_add_read(set, T, stack, json_string_value(json_object_get(a, "arn")),
+                             json_object_get(a, "tags"), a);
+        }
+    } while (apicall_next_page(&c, "NextToken", "NextToken"));
+    ret = 0;
+out:
+    apicall_release(&c);
+    return ret;
+}
+
+/* The tags to put on the secret: c's and the recovery window (an API list). */
+static json_t *tag_list(const struct restype_call *c, const json_t *desired)
+{
+    json_t *tags = resutil_tags_want(c, desired), *list;
+    char days[32];
+
+    snprintf(days, sizeof(days), "%lld",
+             resutil_want_int(T, desired, "recovery_window_in_days", 30));
+    json_object_set_new(tags, TAG_WINDOW, json_string(days));
+    list = resutil_tags_to_list(tags, "Key", "Value");
+    json_decref(tags);
+    return list;
+}
+
+static int retag(struct session *s, const struct restype_call *c, const json_t *desired,
+                 struct live_obj *o, struct diag *d)
+{
+    const json_t *arn = json_object_get(o->attrs, "arn");
+    json_t *have = json_object_get(o->attrs, "tags"), *want = resutil_tags_want(c, desired);
+    json_t *add, *del, *k;
+    size_t i;
+    int ret = -1;
+
+    resutil_tags_delta(have, want, &add, &del);
+    if (json_object_size(add) && sm_call(s, "TagResource",
+                                         json_pack("{s:O, s:o}", "SecretId", arn, "Tags",
+                                                   resutil_tags_to_list(add, "Key", "Value")),
+                                         NULL, NULL, 0, d) < 0)
+        goto out;
+    if (json_array_size(del) &&
+        sm_call(s, "UntagResource", json_pack("{s:O, s:O}", "SecretId", arn, "TagKeys", del), NULL,
+                NULL, 0, d) < 0)
+        goto out;
+    json_object_update_missing(want, have); /* aws:* tags stay */
+    json_array_foreach(del, i, k)
+    {
+        json_object_del(want, json_string_value(k));
+    }
+    json_object_set(o->attrs, "tags", want);
+    ret = 0;
+out:
+    json_decref(add);
+    json_decref(del);
+    json_decref(want);
+    return ret;
+}
+
+/* UpdateSecret of the description and KMS key, without a value: no new version. */
+static int update_secret(struct session *s, const json_t *desired, struct live_obj *o,
+                         struct diag *d)
+{
+    const json_t *desc = json_object_get(desired, "description");
+    const json_t *kms = json_object_get(desired, "kms_key_id");
+    char token[37];
+    json_t *body;
+
+    /* The SDKs always send a token; moto refuses an UpdateSecret without one. */
+    if (random_uuid(token, d) < 0)
+        return -1;
+    body = json_pack("{s:O, s:s}", "SecretId", json_object_get(o->attrs, "arn"),
+                     "ClientRequestToken", token);
+    if (json_is_string(desc))
+        json_object_set(body, "Description", (json_t *)desc);
+    if (json_is_string(kms))
+        json_object_set(body, "KmsKeyId", (json_t *)kms);
+    if (sm_call(s, "UpdateSecret", body, NULL, NULL, 0, d) < 0)
+        return -1;
+    if (json_is_string(desc))
+        json_object_set(o->attrs, "description", (json_t *)desc);
+    if (json_is_string(kms))
+        json_object_set(o->attrs, "kms_key_id", (json_t *)kms);
+    return 0;
+}
+
+static int secret_update(struct session *s, const struct restype_call *c, const json_t *desired,
+                         struct live_obj *live, const char *const *changed, size_t nchanged,
+                         struct diag *d)
+{
+    int updated = 0;
+
+    for (size_t i = 0; i < nchanged; i++) {
+        const char *attr = changed[i];
+        if (strcmp(attr, "description") == 0 || strcmp(attr, "kms_key_id") == 0) {
+            if (!updated++ && update_secret(s, desired, live, d) < 0)
+                return -1;
+        } else if (strcmp(attr, "tags") == 0) {
+            if (retag(s, c, desired, live, d) < 0)
+                return -1;
+        } else if (strcmp(attr, "recovery_window_in_days") == 0) {
+            long long days = resutil_want_int(T, desired, attr, 30);
+            char text[32];
+            snprintf(text, sizeof(text), "%lld", days);
+            if (sm_call(s, "TagResource",
+                        json_pack("{s:O, s:[{s:s, s:s}]}", "SecretId",
+                                  json_object_get(live->attrs, "arn"), "Tags", "Key", TAG_WINDOW,
+                                  "Value", text),
+                        NULL, NULL, 0, d) < 0)
+                return -1;
+            json_object_set_new(live->attrs, attr, json_integer(days));
+        } else if (strcmp(attr, "generate") != 0 && strcmp(attr, "value") != 0) {
+            /* generate and value only ever apply to a create (see their docs). */
+            diag_error(d, NULL, "secretsmanager.secret %s: %s cannot change in place", live->id,
+                       attr);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The value to create the secret with: desired's, else one generated as desired says, else
+ * NULL (a secret without a value yet). *failed when generating failed. */
+static char *initial_value(const json_t *desired, int *failed, struct diag *d)
+{
+    const char *given = json_string_value(json_object_get(desired, "value"));
+    const json_t *gen = json_object_get(desired, "generate");
+    struct secretsutil_gen g;
+    json_t *opts;
+    char *v;
+
+    *failed = 0;
+    if (given)
+        return xstrdup(given);
+    if (!json_is_object(gen))
+        return NULL;
+    /* The table's defaults fill in what the stack leaves out. */
+    opts = diff_normalize(restype_attr(T->attrs, "generate"), gen);
+    g = (struct secretsutil_gen){
+        .length = (size_t)json_integer_value(json_object_get(opts, "length")),
+        .exclude_characters = json_string_value(json_object_get(opts, "exclude_characters")),
+        .exclude_numbers = json_is_true(json_object_get(opts, "exclude_numbers")),
+        .exclude_punctuation = json_is_true(json_object_get(opts, "exclude_punctuation")),
+        .exclude_uppercase = json_is_true(json_object_get(opts, "exclude_uppercase")),
+        .exclude_lowercase = json_is_true(json_object_get(opts, "exclude_lowercase")),
+        .include_space = json_is_true(json_object_get(opts, "include_space")),
+        .require_each_included_type =
+            json_is_true(json_object_get(opts, "require_each_included_type")),
+    };
+    v = secretsutil_generate(&g, d);
+    *failed = !v;
+    json_decref(opts);
+    return v;
+}
+
+/* Bring a secret just adopted or restored to desired (description, tags, window). */
+static int converge(struct session *s, const struct restype_call *c, const json_t *desired,
+                    struct live_obj *o, struct diag *d)
+{
+    json_t *want = json_deep_copy(desired);
+    const char *changed[8];
+    struct diff df;
+    size_t n = 0;
+    int ret = -1;
+
+    json_object_set_new(want, "tags", resutil_tags_want(c, desired));
+    diff_init(&df);
+    diff_resource(T, want, o->attrs, &df);
+    for (size_t i = 0; i < df.n && n < 8; i++) {
+        if (df.v[i].flags & ATTR_REPLACE) {
+            diag_error(d, NULL, "secretsmanager.secret %s: the secret exists with another %s",
+                       c->cairn_id, df.v[i].path);
+            goto out;
+        }
+        changed[n++] = df.v[i].path;
+    }
+    ret = secret_update(s, c, want, o, changed, n, d);
+out:
+    diff_release(&df);
+    json_decref(want);
+    return ret;
+}
+
+/*
+ * CreateSecret found the name taken: DescribeSecret, and when its tags say this stack and
+ * resource (a create retried after a crash, or an up after a destroy), adopt it, restoring it
+ * first if it is scheduled for deletion; its old value comes back with it, which is what the
+ * application that uses it expects. *out gets its attributes; first is the create's error.
+ */
+static int adopt(struct session *s, const struct restype_call *c, const char *name,
+                 const char *first, json_t **out, struct diag *d)
+{
+    json_t *got = NULL, *a = NULL;
+    const json_t *tags, *deleted;
+    const char *st, *id;
+    struct diag why;
+    int ret = -1;
+
+    *out = NULL;
+    diag_init(&why);
+    if (sm_call(s, "DescribeSecret", json_pack("{s:s}", "SecretId", name), &got, NULL, 0, &why) <
+        0) {
+        diag_error(d, NULL, "%s", first);
+        goto out;
+    }
+    a = parse_secret(got);
+    tags = json_object_get(a, "tags");
+    st = json_string_value(json_object_get(tags, RESUTIL_TAG_STACK));
+    id = json_string_value(json_object_get(tags, RESUTIL_TAG_ID));
+    if (!st || !id || strcmp(st, c->stack) != 0 || strcmp(id, c->cairn_id) != 0) {
+        diag_error(d, NULL,
+                   "secretsmanager.secret %s: a secret named %s exists and is not this "
+                   "stack's",
+                   c->cairn_id, name);
+        goto out;
+    }
+    deleted = json_object_get(got, "DeletedDate");
+    if (deleted && !json_is_null(deleted) &&
+        sm_call(s, "RestoreSecret", json_pack("{s:O}", "SecretId", json_object_get(a, "arn")), NULL,
+                NULL, 0, d) < 0)
+        goto out;
+    *out = a;
+    a = NULL;
+    ret = 0;
+out:
+    json_decref(a);
+    json_decref(got);
+    diag_release(&why);
+    return ret;
+}
+
+/* CreateSecret with body (taken over): *got the answer, *code the AWS error code. The value in
+ * the body is wiped before jansson frees it. */
+static enum call_result send_create(struct session *s, json_t *body, json_t **got, char *code,
+                                    size_t ncode, struct diag *why)
+{
+    struct apicall call;
+    enum call_result rc;
+    json_t *sv;
+
+    apicall_init(&call, service_lookup("secretsmanager"), "CreateSecret");
+    apicall_json(&call, body);
+    rc = session_call(s, &call, why);
+    if ((sv = json_object_get(call.body, "SecretString")))
+        OPENSSL_cleanse((char *)json_string_value(sv), json_string_length(sv));
+    snprintf(code, ncode, "%s", rc == CALL_ERR_API ? call.err.code : "");
+    *got = rc == CALL_OK && call.out ? json_incref(call.out) : NULL;
+    apicall_release(&call);
+    return rc;
+}
+
+/*
+ * CreateSecret with its tags, description, KMS key and value (desired's, or made here with
+ * OpenSSL's CSPRNG as generate says), and a ClientRequestToken derived from c->token, so a
+ * create sent twice makes one secret. The value is wiped from memory cairn owns as soon as
+ * the call is done, and never read back. A name already taken by this resource's secret is
+ * adopted (restored first when scheduled for deletion).
+ */
+static int secret_create(struct session *s, const struct restype_call *c, const json_t *desired,
+                         struct live_set *set, struct live_obj **out, struct diag *d)
+{
+    const char *name = c->physical_name ? c->physical_name : resutil_want_str(T, desired, "name");
+    const char *desc = json_string_value(json_object_get(desired, "description"));
+    const json_t *kms = json_object_get(desired, "kms_key_id");
+    char token[37], code[128];
+    json_t *body, *got = NULL, *a = NULL, *wanted_tags = NULL;
+    struct diag why;
+    char *value = NULL;
+    int failed, ret = -1, adopted = 0;
+
+    *out = NULL;
+    diag_init(&why);
+    if (resutil_check_required(T, c->cairn_id, desired, d) < 0)
+        goto out;
+    if (!name || !c->stack || !c->cairn_id) {
+        diag_error(d, NULL, "secretsmanager.secret %s: no name to give it", c->cairn_id);
+        goto out;
+    }
+    if (c->token)
+        create_token(c->token, token);
+    else if (random_uuid(token, d) < 0)
+        goto out;
+    value = initial_value(desired, &failed, d);
+    if (failed) {
+        diag_error(d, NULL, "secretsmanager.secret %s: cannot generate its value", c->cairn_id);
+        goto out;
+    }
+    body = json_pack("{s:s, s:s, s:o}", "Name", name, "ClientRequestToken", token, "Tags",
+                     tag_list(c, desired));
+    if (desc && *desc)
+        json_object_set_new(body, "Description", json_string(desc));
+    if (json_is_string(kms))
+        json_object_set(body, "KmsKeyId", (json_t *)kms);
+    if (value) {
+        json_t *sv = json_string(value);
+        secretsutil_free(value);
+        value = NULL;
+        json_object_set_new(body, "SecretString", sv);
+    }
+    if (send_create(s, body, &got, code, sizeof(code), &why) != CALL_OK &&
+        strcmp(code, "ResourceExistsException") != 0 &&
+        strcmp(code, "InvalidRequestException") != 0) {
+        diag_error(d, NULL, "%s", diag_last(&why));
+        goto out;
+    }
+    if (!got) {
+        if (adopt(s, c, name, diag_last(&why), &a, d) < 0)
+            goto out;
+        adopted = 1;
+    } else {
+        wanted_tags = resutil_tags_want(c, desired);
+        a = json_pack("{s:s, s:O, s:O, s:I}", "name", name, "arn", json_object_get(got, "ARN"),
+                      "tags", wanted_tags, "recovery_window_in_days",
+                      (json_int_t)resutil_want_int(T, desired, "recovery_window_in_days", 30));
+        if (desc && *desc)
+            json_object_set_new(a, "description", json_string(desc));
+        if (json_is_string(kms))
+            json_object_set(a, "kms_key_id", (json_t *)kms);
+    }
+    if (!json_string_value(json_object_get(a, "arn"))) {
+        diag_error(d, NULL, "secretsmanager.secret %s: no ARN for %s", c->cairn_id, name);
+        goto out;
+    }
+    *out = live_set_add(set, T, json_string_value(json_object_get(a, "arn")), c->cairn_id, a);
+    a = NULL;
+    ret = adopted ? converge(s, c, desired, *out, d) : 0;
+out:
+    secretsutil_free(value);
+    json_decref(a);
+    json_decref(got);
+    json_decref(wanted_tags);
+    diag_release(&why);
+    return ret;
+}
+
+/*
+ * DeleteSecret: with the recovery window the read found (30 days if none), or at once
+ * (ForceDeleteWithoutRecovery) when the operator asked for RESTYPE_REMOVE_NOW. A secret that
+ * is gone, or already scheduled for deletion, counts as removed.
+ */
+static int secret_remove(struct session *s, const struct live_obj *live, unsigned how,
+                         struct diag *d)
+{
+    const json_t *arn = json_object_get(live->attrs, "arn");
+    long long days = resutil_want_int(T, live->attrs, "recovery_window_in_days", 30);
+    struct diag why;
+    char code[128];
+    json_t *body;
+    int ret;
+
+    if (how & RESTYPE_REMOVE_NOW)
+        body = json_pack("{s:O, s:b}", "SecretId", arn, "ForceDeleteWithoutRecovery", 1);
+    else
+        body = json_pack("{s:O, s:I}", "SecretId", arn, "RecoveryWindowInDays", (json_int_t)days);
+    diag_init(&why);
+    ret = sm_call(s, "DeleteSecret", body, NULL, code, sizeof(code), &why);
+    if (ret < 0 && (strcmp(code, "ResourceNotFoundException") == 0 ||
+                    (strcmp(code, "InvalidRequestException") == 0 &&
+                     (strstr(diag_last(&why), "deleted") || strstr(diag_last(&why), "deletion")))))
+        ret = 0;
+    else if (ret < 0)
+        diag_error(d, NULL, "%s", diag_last(&why));
+    diag_release(&why);
+    return ret;
+}
+
+/*
+ * The value is never read back and generate only says how a create makes it: neither can
+ * differ from what AWS has, so both compare as their defaults (nothing).
+ */
+static json_t *secret_normalize(const char *attr, const json_t *v)
+{
+    (void)v;
+    if (strcmp(attr, "generate") == 0)
+        return json_object();
+    if (strcmp(attr, "value") == 0)
+        return json_null();
+    return NULL;
+}
+
+static const struct restype_ops ops = {
+    .read = secret_read,
+    .create = secret_create,
+    .update = secret_update,
+    .remove = secret_remove,
+    .normalize = secret_normalize,
 };
 
 const struct restype secretsmanager_secret_type = {
@@ -75,4 +602,5 @@ const struct restype secretsmanager_secret_type = {
     .attrs = attrs,
     .taggable = 1,
     .name_max = 512,
+    .ops = &ops,
 };
