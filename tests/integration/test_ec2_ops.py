@@ -331,8 +331,9 @@ class Ec2OpsTest(cairnharness.CairnTestCase):
         self.assertEqual(self.assert_read_calls(1), counts)
 
     def assert_read_calls(self, nvpcs):
-        calls = self.emu.calls
-        self.assertFalse([c for c in calls if c.is_write], "a read wrote")
+        self.assertFalse([c for c in self.emu.calls if c.is_write], "a read wrote")
+        # The probe reads every type; the other services' reads are their own tests' business.
+        calls = [c for c in self.emu.calls if c.service == "ec2"]
         counts = read_counts(calls)
         want = {}
         for op in DESCRIBE.values():

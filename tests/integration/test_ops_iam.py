@@ -583,6 +583,27 @@ class IamOpsTest(cairnharness.CairnTestCase):
         self.assertEqual(sorted(x["id"] for x in self.read("iam-remove-other")),
                          sorted(x["id"] for x in other.values()))
 
+    def test_secret_removed_now_has_no_recovery_window(self):
+        stack = "iam-remove-now"
+        sec = self.create(stack, "secretsmanager.secret", "grafana_admin_password",
+                          {"description": "Admin password of Grafana",
+                           "generate": {"length": 32, "exclude_punctuation": True},
+                           "recovery_window_in_days": 7})
+        windows = []
+        def spy(call):
+            windows.append((call.params.get("RecoveryWindowInDays"),
+                            call.params.get("ForceDeleteWithoutRecovery")))
+            return None
+
+        self.emu.intercept("secretsmanager", "DeleteSecret", spy)
+        try:
+            self.probe("remove", stack, "secretsmanager.secret", sec["id"], "now")
+        finally:
+            self.emu.intercept("secretsmanager", "DeleteSecret", None)
+        self.assertEqual(windows, [(None, True)])
+        with self.assertRaises(self.sm.exceptions.ResourceNotFoundException):
+            self.sm.describe_secret(SecretId=sec["id"])
+
     def test_remove_of_what_is_already_gone_succeeds(self):
         stack = "iam-gone"
         o = self.build_seed(stack)

@@ -89,6 +89,8 @@ class MotoServer:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
         env["CAIRN_HARNESS_PARENT"] = str(os.getpid())
         env["MOTO_PORT"] = str(self.port)
+        # AWS's managed policies exist in every account (the backup role attaches one).
+        env["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
         script = os.path.join(self.workdir, "run_moto.py")
         with open(script, "w", encoding="utf-8") as f:
             f.write(_CHILD)
