@@ -157,7 +157,7 @@ static int adopt(struct session *s, const struct restype_call *c, const json_t *
 static int cluster_create(struct session *s, const struct restype_call *c, const json_t *desired,
                           struct live_set *set, struct live_obj **out, struct diag *d)
 {
-    const char *name = c->physical_name;
+    const char *name = resutil_want_str(&ecs_cluster_type, desired, "name");
     json_t *got = NULL, *tags, *parsed;
     int ret = -1, rc;
 
@@ -165,7 +165,7 @@ static int cluster_create(struct session *s, const struct restype_call *c, const
     if (resutil_check_required(&ecs_cluster_type, c->cairn_id, desired, d) < 0)
         return -1;
     if (!name)
-        name = resutil_want_str(&ecs_cluster_type, desired, "name");
+        name = c->physical_name;
     if (!name) {
         diag_error(d, NULL, "ecs.cluster %s: no name to give it", c->cairn_id);
         return -1;

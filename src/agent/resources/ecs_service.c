@@ -378,7 +378,7 @@ static int svc_create(struct session *s, const struct restype_call *c, const jso
                       struct live_set *set, struct live_obj **out, struct diag *d)
 {
     const struct restype *t = &ecs_service_type;
-    const char *name = c->physical_name ? c->physical_name : resutil_want_str(t, desired, "name");
+    const char *name = resutil_want_str(t, desired, "name");
     const char *cluster = resutil_want_str(t, desired, "cluster");
     const char *launch = resutil_want_str(t, desired, "launch_type");
     json_t *body, *got = NULL, *tags = NULL, *parsed, *v;
@@ -387,6 +387,8 @@ static int svc_create(struct session *s, const struct restype_call *c, const jso
     *out = NULL;
     if (resutil_check_required(t, c->cairn_id, desired, d) < 0)
         return -1;
+    if (!name)
+        name = c->physical_name;
     if (!name) {
         diag_error(d, NULL, "ecs.service %s: no name to give it", c->cairn_id);
         return -1;

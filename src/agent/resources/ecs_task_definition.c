@@ -7,6 +7,7 @@
 #include "agent/live.h"
 #include "agent/resources/ecsutil.h"
 #include "agent/resources/types.h"
+#include "core/xmalloc.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -283,8 +284,10 @@ static const struct attr attrs[] = {
      .type = VT_LIST,
      .elem = VT_STRING,
      .flags = ATTR_REPLACE,
+     .def = "[\"FARGATE\"]",
      .values = compat_values,
-     .doc = "The launch types the task definition is checked against: [FARGATE] for Fargate."},
+     .doc = "The launch types the task definition is checked against; cairn's default is "
+            "[FARGATE] (the API's is none, which allows EC2 only)."},
     {.name = "execution_role_arn",
      .type = VT_ARN,
      .flags = ATTR_REPLACE,
@@ -342,6 +345,37 @@ static json_t *parse(const json_t *td)
     return a;
 }
 
+/* The revision number at the end of a task definition's ARN (family:revision), or 0. */
+static long long revision_of(const json_t *arn)
+{
+    const char *s = json_string_value(arn), *colon = s ? strrchr(s, ':') : NULL;
+
+    return colon ? strtoll(colon + 1, NULL, 10) : 0;
+}
+
+static int newest_first(const void *a, const void *b)
+{
+    long long ra = revision_of(*(json_t *const *)a), rb = revision_of(*(json_t *const *)b);
+
+    return ra < rb ? 1 : ra > rb ? -1 : 0;
+}
+
+/* arns sorted by revision, newest first: ListTaskDefinitions' sort DESC says so too, but moto
+ * ignores it. New array. */
+static json_t *sorted_newest_first(const json_t *arns)
+{
+    size_t n = json_array_size(arns);
+    json_t **v = xcalloc(n + 1, sizeof(*v)), *out = json_array();
+
+    for (size_t i = 0; i < n; i++)
+        v[i] = json_array_get(arns, i);
+    qsort(v, n, sizeof(*v), newest_first);
+    for (size_t i = 0; i < n; i++)
+        json_array_append(out, v[i]);
+    free(v);
+    return out;
+}
+
 /*
  * The ACTIVE revisions of one family tagged with the stack, newest first, so that when a
  * crash left more than one with the same cairn:id the planner keeps the newest (live_find
@@ -352,15 +386,17 @@ static json_t *parse(const json_t *td)
 static int read_family(struct session *s, const char *stack, const char *family,
                        struct live_set *set, struct diag *d)
 {
-    json_t *arns, *arn;
+    json_t *listed, *arns, *arn;
     size_t i;
     int ret = 0;
 
     if (ecsutil_list(s, "ListTaskDefinitions",
                      json_pack("{s:s, s:s, s:s}", "familyPrefix", family, "status", "ACTIVE",
                                "sort", "DESC"),
-                     "taskDefinitionArns", &arns, d) < 0)
+                     "taskDefinitionArns", &listed, d) < 0)
         return -1;
+    arns = sorted_newest_first(listed);
+    json_decref(listed);
     json_array_foreach(arns, i, arn)
     {
         json_t *got, *tags, *td;
@@ -421,21 +457,23 @@ static int td_read(struct session *s, const char *stack, struct live_set *set, s
  * RegisterTaskDefinition: a new revision of the family, with its tags. The API has no
  * idempotency token: a registration repeated after a lost answer makes a second revision,
  * which the next plan deletes (the read lists the newest first). cpu and memory go as text,
- * as the API wants; network_mode is sent even when left out (cairn's default is awsvpc).
+ * as the API wants; network_mode and requires_compatibilities are sent even when left out
+ * (cairn's defaults, awsvpc and [FARGATE], are not the API's).
  * Ready at once.
  */
 static int td_create(struct session *s, const struct restype_call *c, const json_t *desired,
                      struct live_set *set, struct live_obj **out, struct diag *d)
 {
     const struct restype *t = &ecs_task_definition_type;
-    const char *family =
-        c->physical_name ? c->physical_name : resutil_want_str(t, desired, "family");
+    const char *family = resutil_want_str(t, desired, "family");
     json_t *body, *got = NULL, *tags, *parsed, *v;
     int ret = -1;
 
     *out = NULL;
     if (resutil_check_required(t, c->cairn_id, desired, d) < 0)
         return -1;
+    if (!family)
+        family = c->physical_name;
     if (!family) {
         diag_error(d, NULL, "ecs.task_definition %s: no family to register it in", c->cairn_id);
         return -1;
@@ -444,6 +482,9 @@ static int td_create(struct session *s, const struct restype_call *c, const json
     json_object_set_new(body, "family", json_string(family));
     json_object_set_new(body, "networkMode",
                         json_string(resutil_want_str(t, desired, "network_mode")));
+    if (!json_object_get(body, "requiresCompatibilities") &&
+        (v = resutil_want_json(t, desired, "requires_compatibilities")))
+        json_object_set_new(body, "requiresCompatibilities", v);
     if ((v = ecsutil_text(json_object_get(body, "cpu"))))
         json_object_set_new(body, "cpu", v);
     if ((v = ecsutil_text(json_object_get(body, "memory"))))
