@@ -3,7 +3,9 @@
 #include "agent/resources/ecsutil.h"
 #include "agent/resources/types.h"
 
+#include <errno.h>
 #include <string.h>
+#include <time.h>
 
 /* How long a removal waits for the service to be INACTIVE: draining its tasks out of the
  * target group takes the group's deregistration delay and their stop timeout. */
@@ -568,6 +570,14 @@ static int svc_ready(struct session *s, struct live_obj *live, struct diag *d)
     return ret;
 }
 
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
 /*
  * Scale to 0 (UpdateService), DeleteService with force, then poll DescribeServices until the
  * service is INACTIVE or no longer listed: until then its tasks may still be registered in the
@@ -610,7 +620,7 @@ static int svc_remove(struct session *s, const struct live_obj *live, unsigned h
                        status ? status : "listed", waited / 1000);
             return -1;
         }
-        ecsutil_sleep_ms(pause);
+        sleep_ms(pause);
         waited += pause;
         pause = pause * 2 > 5000 ? 5000 : pause * 2;
     }

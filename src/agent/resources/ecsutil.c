@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static int in_list(const char *const *list, const char *s)
 {
@@ -257,7 +256,8 @@ static json_t *value_from_api(const struct attr *a, const json_t *v)
             const char *k = json_string_value(json_object_get(e, "name"));
             json_t *val = json_object_get(e, "value");
             if (k)
-                json_object_set(out, k, json_is_string(val) ? val : json_string(""));
+                json_object_set_new(out, k,
+                                    json_is_string(val) ? json_incref(val) : json_string(""));
         }
         return out;
     default:
@@ -396,19 +396,4 @@ int ecsutil_clusters(struct session *s, const char *stack,
     }
     json_decref(arns);
     return ret;
-}
-
-const char *ecsutil_arn_tail(const char *s)
-{
-    const char *slash = s ? strrchr(s, '/') : NULL;
-
-    return slash ? slash + 1 : s;
-}
-
-void ecsutil_sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
 }

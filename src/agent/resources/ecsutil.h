@@ -76,10 +76,4 @@ int ecsutil_clusters(struct session *s, const char *stack,
 int ecsutil_list(struct session *s, const char *op, json_t *body, const char *key, json_t **items,
                  struct diag *d);
 
-/* The last part of an ARN (after the last '/'), or s itself when it has none. */
-const char *ecsutil_arn_tail(const char *s);
-
-/* Sleep ms milliseconds (polls in removals that must wait until an object is gone). */
-void ecsutil_sleep_ms(long ms);
-
 #endif
