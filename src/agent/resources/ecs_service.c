@@ -1,5 +1,15 @@
 /* ecs.service: keeps a number of tasks of a task definition running. */
+#include "agent/live.h"
+#include "agent/resources/ecsutil.h"
 #include "agent/resources/types.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+/* How long a removal waits for the service to be INACTIVE: draining its tasks out of the
+ * target group takes the group's deregistration delay and their stop timeout. */
+#define SVC_REMOVE_WAIT_MS (600L * 1000)
 
 static const char *const launch_values[] = {"FARGATE", "EC2", "EXTERNAL", "MANAGED_INSTANCES",
                                             NULL};
@@ -137,8 +147,10 @@ static const struct attr attrs[] = {
     {.name = "service_registries",
      .type = VT_LIST,
      .elem = VT_OBJECT,
+     .flags = ATTR_REPLACE,
      .fields = registry_fields,
-     .doc = "Cloud Map services the tasks are registered in, so they resolve by name."},
+     .doc = "Cloud Map services the tasks are registered in, so they resolve by name; a change "
+            "replaces the service."},
     {.name = "health_check_grace_period_seconds",
      .type = VT_INT,
      .def = "0",
@@ -162,10 +174,496 @@ static const struct attr attrs[] = {
      .type = VT_STRING,
      .def = "NONE",
      .values = propagate_values,
-     .doc = "Where the tasks' tags are copied from."},
+     .doc = "Where the tasks' tags are copied from; cairn's default, NONE, leaves the tasks "
+            "untagged, so no task carries cairn's ownership tags."},
     RESTYPE_TAGS,
     {.name = "arn", .type = VT_ARN, .flags = ATTR_COMPUTED, .doc = "The service's ARN."},
+    {.name = "id", .type = VT_ARN, .flags = ATTR_COMPUTED, .doc = "The service's ARN, as arn."},
     {0},
+};
+
+/* The attributes of a service as DescribeServices or CreateService give it. */
+static json_t *parse(const json_t *svc)
+{
+    json_t *api = json_copy((json_t *)svc), *a;
+    json_t *vpc =
+        json_object_get(json_object_get(svc, "networkConfiguration"), "awsvpcConfiguration");
+    const char *arn = json_string_value(json_object_get(svc, "serviceArn"));
+
+    json_object_set(api, "name", json_object_get(svc, "serviceName"));
+    json_object_set(api, "cluster", json_object_get(svc, "clusterArn"));
+    if (vpc)
+        json_object_set(api, "networkConfiguration", vpc);
+    else
+        json_object_del(api, "networkConfiguration");
+    a = ecsutil_from_api(attrs, api);
+    if (arn) {
+        json_object_set_new(a, "arn", json_string(arn));
+        json_object_set_new(a, "id", json_string(arn));
+    }
+    json_decref(api);
+    return a;
+}
+
+static int is_active(const json_t *svc)
+{
+    const char *status = json_string_value(json_object_get(svc, "status"));
+
+    return status && strcmp(status, "ACTIVE") == 0;
+}
+
+/* DescribeServices of up to 10 services of cluster with their tags: the services array of the
+ * answer (new reference) or NULL with d saying why. */
+static json_t *describe(struct session *s, const char *cluster, json_t *names, struct diag *d)
+{
+    json_t *got, *out;
+
+    if (ecsutil_call(s, "DescribeServices",
+                     json_pack("{s:s, s:O, s:[s]}", "cluster", cluster, "services", names,
+                               "include", "TAGS"),
+                     &got, NULL, d) != 0)
+        return NULL;
+    out = json_incref(json_object_get(got, "services"));
+    json_decref(got);
+    return out ? out : json_array();
+}
+
+struct reading {
+    struct session *s;
+    struct live_set *set;
+    const char *stack;
+};
+
+/* The ACTIVE services of one cluster of the stack that are the stack's: ListServices
+ * (paginated), DescribeServices with tags for each 10 (DRAINING and INACTIVE ones are on
+ * their way out). */
+static int read_cluster(const json_t *cl, void *arg, struct diag *d)
+{
+    struct reading *r = arg;
+    const char *cluster = json_string_value(json_object_get(cl, "clusterArn"));
+    json_t *arns;
+    int ret = 0;
+
+    if (!cluster)
+        return 0;
+    if (ecsutil_list(r->s, "ListServices",
+                     json_pack("{s:s, s:i}", "cluster", cluster, "maxResults", 100), "serviceArns",
+                     &arns, d) < 0)
+        return -1;
+    for (size_t at = 0; at < json_array_size(arns) && !ret; at += 10) {
+        json_t *chunk = json_array(), *svcs, *svc;
+        size_t i;
+        for (size_t k = at; k < at + 10 && k < json_array_size(arns); k++)
+            json_array_append(chunk, json_array_get(arns, k));
+        svcs = describe(r->s, cluster, chunk, d);
+        json_decref(chunk);
+        if (!svcs) {
+            ret = -1;
+            break;
+        }
+        json_array_foreach(svcs, i, svc)
+        {
+            json_t *tags = ecsutil_tags_from(json_object_get(svc, "tags"));
+            if (is_active(svc))
+                resutil_add_read(r->set, &ecs_service_type, r->stack,
+                                 json_string_value(json_object_get(svc, "serviceArn")), tags,
+                                 parse(svc));
+            json_decref(tags);
+        }
+        json_decref(svcs);
+    }
+    json_decref(arns);
+    return ret;
+}
+
+/*
+ * Services are listed per cluster, so the read finds the stack's clusters first (ListClusters
+ * and DescribeClusters, as the cluster read does: the reads run in parallel, each on its own),
+ * then read_cluster() for each. A service of the stack in a cluster that is not the stack's is
+ * not found.
+ */
+static int svc_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+{
+    struct reading r = {s, set, stack};
+
+    return ecsutil_clusters(s, stack, read_cluster, &r, d);
+}
+
+/* The API form of desired's value of attribute name for UpdateService: what to send when it
+ * is left out is what leaving it out at create means. New reference, or NULL for none. */
+static json_t *api_value(const json_t *want, const char *name)
+{
+    const struct attr *a = restype_attr(attrs, name);
+    char member[64];
+    json_t *v, *tmp;
+
+    ecsutil_member(name, member, sizeof(member));
+    v = json_incref(json_object_get(want, member));
+    if (strcmp(name, "network_configuration") == 0) {
+        tmp = v ? json_pack("{s:o}", "awsvpcConfiguration", v) : NULL;
+        return tmp;
+    }
+    if (strcmp(name, "load_balancers") == 0)
+        return v ? v : json_array();
+    if (strcmp(name, "deployment_configuration") == 0) {
+        tmp = v ? json_deep_copy(v) : json_object();
+        json_decref(v);
+        if (!json_object_get(tmp, "maximumPercent"))
+            json_object_set_new(tmp, "maximumPercent", json_integer(200));
+        if (!json_object_get(tmp, "minimumHealthyPercent"))
+            json_object_set_new(tmp, "minimumHealthyPercent", json_integer(100));
+        if (!json_object_get(tmp, "deploymentCircuitBreaker"))
+            json_object_set_new(tmp, "deploymentCircuitBreaker",
+                                json_pack("{s:b, s:b}", "enable", 0, "rollback", 0));
+        return tmp;
+    }
+    if (v || !a || !a->def)
+        return v;
+    /* The table's default, converted as a stack's value would be. */
+    tmp = ecsutil_to_api(attrs, json_pack("{s:s}", name, a->def));
+    v = json_incref(json_object_get(tmp, member));
+    json_decref(tmp);
+    return v;
+}
+
+/* Adopt the service named name in cluster when it is this resource's (a create retried after a
+ * crash): 1 adopted, 0 none ACTIVE or DRAINING by that name, -1 someone else's or an error. */
+static int adopt(struct session *s, const struct restype_call *c, const char *cluster,
+                 const char *name, struct live_set *set, struct live_obj **out, struct diag *d)
+{
+    json_t *names = json_pack("[s]", name), *svcs = describe(s, cluster, names, d), *svc;
+    size_t i;
+    int ret = 0;
+
+    json_decref(names);
+    if (!svcs)
+        return -1;
+    json_array_foreach(svcs, i, svc)
+    {
+        const char *status = json_string_value(json_object_get(svc, "status"));
+        json_t *tags = ecsutil_tags_from(json_object_get(svc, "tags"));
+        if (status && strcmp(status, "INACTIVE") == 0) {
+            json_decref(tags);
+            continue;
+        }
+        if (!is_active(svc)) {
+            diag_error(d, NULL, "ecs.service %s: service %s is %s: run again once it is gone",
+                       c->cairn_id, name, status ? status : "in an unknown state");
+            ret = -1;
+        } else if (!c->stack || !ecsutil_owned(tags, c->stack, c->cairn_id)) {
+            diag_error(d, NULL,
+                       "ecs.service %s: a service named %s exists in %s and is not "
+                       "this stack's",
+                       c->cairn_id, name, cluster);
+            ret = -1;
+        } else {
+            *out = resutil_add_read(set, &ecs_service_type, c->stack,
+                                    json_string_value(json_object_get(svc, "serviceArn")), tags,
+                                    parse(svc));
+            ret = *out ? 1 : -1;
+        }
+        json_decref(tags);
+        break;
+    }
+    json_decref(svcs);
+    return ret;
+}
+
+/*
+ * CreateService with its tags and ClientToken c->token. AWS refuses a second service of the
+ * same name in the cluster unless the token and parameters match, so a DescribeServices by
+ * name goes first: the stack's own service (a create retried after a crash) is adopted as it
+ * is, anyone else's is an error. desired_count and launch_type (whose default, FARGATE, is
+ * cairn's) are always sent, platform_version with FARGATE. Not ready at once: see svc_ready().
+ */
+static int svc_create(struct session *s, const struct restype_call *c, const json_t *desired,
+                      struct live_set *set, struct live_obj **out, struct diag *d)
+{
+    const struct restype *t = &ecs_service_type;
+    const char *name = resutil_want_str(t, desired, "name");
+    const char *cluster = resutil_want_str(t, desired, "cluster");
+    const char *launch = resutil_want_str(t, desired, "launch_type");
+    json_t *body, *got = NULL, *tags = NULL, *parsed, *v;
+    int ret = -1, rc;
+
+    *out = NULL;
+    if (resutil_check_required(t, c->cairn_id, desired, d) < 0)
+        return -1;
+    if (!name)
+        name = c->physical_name;
+    if (!name) {
+        diag_error(d, NULL, "ecs.service %s: no name to give it", c->cairn_id);
+        return -1;
+    }
+    if ((rc = adopt(s, c, cluster, name, set, out, d)) != 0)
+        return rc < 0 ? -1 : 0;
+    body = ecsutil_to_api(attrs, desired);
+    json_object_del(body, "name");
+    json_object_set_new(body, "serviceName", json_string(name));
+    json_object_set_new(body, "desiredCount",
+                        json_integer(resutil_want_int(t, desired, "desired_count", 1)));
+    json_object_set_new(body, "launchType", json_string(launch));
+    if (strcmp(launch, "FARGATE") == 0)
+        json_object_set_new(body, "platformVersion",
+                            json_string(resutil_want_str(t, desired, "platform_version")));
+    if ((v = api_value(body, "network_configuration")))
+        json_object_set_new(body, "networkConfiguration", v);
+    if (c->token)
+        json_object_set_new(body, "clientToken", json_string(c->token));
+    tags = resutil_tags_want(c, desired);
+    json_object_set_new(body, "tags", resutil_tags_to_list(tags, "key", "value"));
+    if (ecsutil_call(s, "CreateService", body, &got, NULL, d) != 0)
+        goto out;
+    parsed = parse(json_object_get(got, "service"));
+    json_object_set(parsed, "tags", tags);
+    if (!(*out = resutil_add_created(set, t, c, parsed, d)))
+        goto out;
+    ret = 0;
+out:
+    json_decref(tags);
+    json_decref(got);
+    return ret;
+}
+
+/* What UpdateService changes in place; name, cluster, launch_type and service_registries
+ * replace the service. */
+static const char *const in_place[] = {
+    "task_definition",
+    "desired_count",
+    "platform_version",
+    "network_configuration",
+    "load_balancers",
+    "health_check_grace_period_seconds",
+    "deployment_configuration",
+    "enable_execute_command",
+    "enable_ecs_managed_tags",
+    "propagate_tags",
+    NULL,
+};
+
+static int is_in_place(const char *name)
+{
+    for (const char *const *p = in_place; *p; p++)
+        if (strcmp(*p, name) == 0)
+            return 1;
+    return 0;
+}
+
+/*
+ * One UpdateService with every changed attribute but the tags (a new task definition, count
+ * or network configuration starts a deployment, which svc_ready() waits for), then the tags.
+ */
+static int svc_update(struct session *s, const struct restype_call *c, const json_t *desired,
+                      struct live_obj *live, const char *const *changed, size_t nchanged,
+                      struct diag *d)
+{
+    const char *cluster = json_string_value(json_object_get(live->attrs, "cluster"));
+    json_t *want = ecsutil_to_api(attrs, desired), *body = json_object();
+    int tags = 0, ret = -1;
+
+    if (cluster)
+        json_object_set_new(body, "cluster", json_string(cluster));
+    json_object_set_new(body, "service", json_string(live->id));
+    for (size_t i = 0; i < nchanged; i++) {
+        char member[64];
+        json_t *v;
+        if (strcmp(changed[i], "tags") == 0) {
+            tags = 1;
+            continue;
+        }
+        if (!is_in_place(changed[i]) || !(v = api_value(want, changed[i]))) {
+            diag_error(d, NULL, "ecs.service %s: %s cannot change in place", live->id, changed[i]);
+            goto out;
+        }
+        ecsutil_member(changed[i], member, sizeof(member));
+        json_object_set_new(body, member, v);
+    }
+    if (json_object_size(body) > 2) {
+        int rc = ecsutil_call(s, "UpdateService", body, NULL, NULL, d);
+        body = NULL; /* taken by the call */
+        if (rc != 0)
+            goto out;
+        for (size_t i = 0; i < nchanged; i++) {
+            json_t *v = json_object_get(desired, changed[i]);
+            if (strcmp(changed[i], "tags") == 0)
+                continue;
+            if (v)
+                json_object_set_new(live->attrs, changed[i], json_deep_copy(v));
+            else
+                json_object_del(live->attrs, changed[i]);
+        }
+    }
+    if (tags && ecsutil_update_tags(s, live->id, c, desired, live, d) < 0)
+        goto out;
+    ret = 0;
+out:
+    json_decref(want);
+    json_decref(body);
+    return ret;
+}
+
+/* The service's status after a DescribeServices: its JSON (new reference), or NULL when AWS
+ * no longer lists it (*gone set) or on an error (d says why). */
+static json_t *current(struct session *s, const struct live_obj *live, int *gone, struct diag *d)
+{
+    const char *cluster = json_string_value(json_object_get(live->attrs, "cluster"));
+    json_t *names = json_pack("[s]", live->id), *svcs, *svc;
+
+    *gone = 0;
+    svcs = describe(s, cluster ? cluster : "default", names, d);
+    json_decref(names);
+    if (!svcs)
+        return NULL;
+    svc = json_incref(json_array_get(svcs, 0));
+    json_decref(svcs);
+    if (!svc)
+        *gone = 1;
+    return svc;
+}
+
+/*
+ * A steady state, as the SDKs' services-stable waiter means it: ACTIVE, one deployment only
+ * (a rolling deployment has two until the old tasks are gone), and as many tasks running as
+ * desired. A deployment whose rollout FAILED (the circuit breaker stopped it), or a service no
+ * longer ACTIVE, fails for good; one that never gets there is the executor's time-out (the
+ * service's events say why: tasks that cannot pull their image, fail their health checks...).
+ * moto starts no tasks: its runningCount follows desiredCount only through the harness
+ * (tests/harness/cairnharness/ecsgaps.py).
+ */
+static int svc_ready(struct session *s, struct live_obj *live, struct diag *d)
+{
+    const char *name = live->cairn_id ? live->cairn_id : "service";
+    json_t *svc, *deps, *dep, *primary = NULL;
+    const char *status, *rollout;
+    size_t i;
+    int gone, ret = 0;
+
+    if (!(svc = current(s, live, &gone, d))) {
+        if (gone)
+            diag_error(d, NULL, "%s (ecs.service) %s: gone", name, live->id);
+        return -1;
+    }
+    status = json_string_value(json_object_get(svc, "status"));
+    deps = json_object_get(svc, "deployments");
+    json_array_foreach(deps, i, dep)
+    {
+        const char *st = json_string_value(json_object_get(dep, "status"));
+        if (st && strcmp(st, "PRIMARY") == 0)
+            primary = dep;
+    }
+    rollout = json_string_value(json_object_get(primary, "rolloutState"));
+    if (!status || strcmp(status, "ACTIVE") != 0) {
+        diag_error(d, NULL, "%s (ecs.service) %s: status %s", name, live->id,
+                   status ? status : "unknown");
+        ret = -1;
+    } else if (rollout && strcmp(rollout, "FAILED") == 0) {
+        const char *why = json_string_value(json_object_get(primary, "rolloutStateReason"));
+        diag_error(d, NULL, "%s (ecs.service) %s: the deployment failed: %s", name, live->id,
+                   why ? why : "no reason given");
+        ret = -1;
+    } else {
+        ret = primary && json_array_size(deps) == 1 &&
+              json_integer_value(json_object_get(svc, "runningCount")) ==
+                  json_integer_value(json_object_get(svc, "desiredCount"));
+    }
+    json_decref(svc);
+    return ret;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+/*
+ * Scale to 0 (UpdateService), DeleteService with force, then poll DescribeServices until the
+ * service is INACTIVE or no longer listed: until then its tasks may still be registered in the
+ * target group and Cloud Map service, which cannot be deleted after it before that. A service
+ * already gone, or already being deleted, counts as removed.
+ */
+static int svc_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d)
+{
+    static const char *const gone[] = {"ServiceNotFoundException", "ClusterNotFoundException",
+                                       "ServiceNotActiveException", NULL};
+    const char *cluster = json_string_value(json_object_get(live->attrs, "cluster"));
+    const char *name = live->cairn_id ? live->cairn_id : "service";
+    long pause = 1000, waited = 0;
+    json_t *body;
+    int rc;
+
+    (void)how;
+    body = json_pack("{s:s, s:s, s:i}", "cluster", cluster ? cluster : "default", "service",
+                     live->id, "desiredCount", 0);
+    if ((rc = ecsutil_call(s, "UpdateService", body, NULL, gone, d)) < 0)
+        return -1;
+    if (rc == 0) {
+        body = json_pack("{s:s, s:s, s:b}", "cluster", cluster ? cluster : "default", "service",
+                         live->id, "force", 1);
+        if (ecsutil_call(s, "DeleteService", body, NULL, gone, d) < 0)
+            return -1;
+    }
+    for (;;) {
+        int missing;
+        json_t *svc = current(s, live, &missing, d);
+        const char *status = json_string_value(json_object_get(svc, "status"));
+        int done = missing || (status && strcmp(status, "INACTIVE") == 0);
+        json_decref(svc);
+        if (!svc && !missing)
+            return -1;
+        if (done)
+            return 0;
+        if (waited >= SVC_REMOVE_WAIT_MS) {
+            diag_error(d, NULL, "%s (ecs.service) %s: still %s after %ld s", name, live->id,
+                       status ? status : "listed", waited / 1000);
+            return -1;
+        }
+        sleep_ms(pause);
+        waited += pause;
+        pause = pause * 2 > 5000 ? 5000 : pause * 2;
+    }
+}
+
+/* false, or "false" as a stack may write it. */
+static int is_false(const json_t *v)
+{
+    return json_is_false(v) || (json_is_string(v) && strcmp(json_string_value(v), "false") == 0);
+}
+
+/*
+ * The cluster and task definition compare by what they name, whichever way they are written:
+ * a cluster's ARN as its name, a task definition's ARN as family:revision. A deployment
+ * circuit breaker that is off is the same as none (AWS lists it either way).
+ */
+static json_t *svc_normalize(const char *attr, const json_t *v)
+{
+    const char *str = json_string_value(v), *at;
+    json_t *out, *cb;
+
+    if (strcmp(attr, "cluster") == 0 && str && (at = strstr(str, ":cluster/")))
+        return json_string(at + strlen(":cluster/"));
+    if (strcmp(attr, "task_definition") == 0 && str && (at = strstr(str, ":task-definition/")))
+        return json_string(at + strlen(":task-definition/"));
+    if (strcmp(attr, "deployment_configuration") != 0 || !json_is_object(v) ||
+        !json_is_object(cb = json_object_get(v, "deployment_circuit_breaker")))
+        return NULL;
+    if (!is_false(json_object_get(cb, "enable")) || !is_false(json_object_get(cb, "rollback")))
+        return NULL;
+    out = json_deep_copy(v);
+    json_object_del(out, "deployment_circuit_breaker");
+    return out;
+}
+
+static const struct restype_ops ops = {
+    .read = svc_read,
+    .create = svc_create,
+    .update = svc_update,
+    .remove = svc_remove,
+    .normalize = svc_normalize,
+    .ready = svc_ready,
+    .wait_seconds = 900, /* a rolling deployment drains the old tasks from the target group */
 };
 
 const struct restype ecs_service_type = {
@@ -176,4 +674,5 @@ const struct restype ecs_service_type = {
     .attrs = attrs,
     .taggable = 1,
     .name_max = 255,
+    .ops = &ops,
 };

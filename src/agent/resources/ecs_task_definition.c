@@ -1,9 +1,17 @@
 /*
- * ecs.task_definition: what a task runs. Task definitions are immutable, so
- * every property replaces: a change registers a new revision of the family
- * (and the old one is deregistered once nothing uses it).
+ * ecs.task_definition: what a task runs. A revision is immutable, so every
+ * property but the tags replaces: the engine deregisters the old revision and
+ * registers a new one of the family (services go on running the old one until
+ * they are updated to the new ARN, which the plan does in the same run).
  */
+#include "agent/live.h"
+#include "agent/resources/ecsutil.h"
 #include "agent/resources/types.h"
+#include "core/xmalloc.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 
 /* Fargate's task sizes; the memory that goes with each is in memory's doc. */
 static const char *const cpu_values[] = {"256",  "512",  "1024",  "2048",
@@ -276,8 +284,10 @@ static const struct attr attrs[] = {
      .type = VT_LIST,
      .elem = VT_STRING,
      .flags = ATTR_REPLACE,
+     .def = "[\"FARGATE\"]",
      .values = compat_values,
-     .doc = "The launch types the task definition is checked against: [FARGATE] for Fargate."},
+     .doc = "The launch types the task definition is checked against; cairn's default is "
+            "[FARGATE] (the API's is none, which allows EC2 only)."},
     {.name = "execution_role_arn",
      .type = VT_ARN,
      .flags = ATTR_REPLACE,
@@ -317,7 +327,291 @@ static const struct attr attrs[] = {
      .type = VT_INT,
      .flags = ATTR_COMPUTED,
      .doc = "The revision number within the family."},
+    {.name = "id", .type = VT_ARN, .flags = ATTR_COMPUTED, .doc = "The revision's ARN, as arn."},
     {0},
+};
+
+/* The attributes of a revision as DescribeTaskDefinition or RegisterTaskDefinition give it. */
+static json_t *parse(const json_t *td)
+{
+    json_t *a = ecsutil_from_api(attrs, td);
+    const char *arn = json_string_value(json_object_get(td, "taskDefinitionArn"));
+
+    if (arn) {
+        json_object_set_new(a, "arn", json_string(arn));
+        json_object_set_new(a, "id", json_string(arn));
+    }
+    json_object_set(a, "revision", json_object_get(td, "revision"));
+    return a;
+}
+
+/* The revision number at the end of a task definition's ARN (family:revision), or 0. */
+static long long revision_of(const json_t *arn)
+{
+    const char *s = json_string_value(arn), *colon = s ? strrchr(s, ':') : NULL;
+
+    return colon ? strtoll(colon + 1, NULL, 10) : 0;
+}
+
+static int newest_first(const void *a, const void *b)
+{
+    long long ra = revision_of(*(json_t *const *)a), rb = revision_of(*(json_t *const *)b);
+
+    return ra < rb ? 1 : ra > rb ? -1 : 0;
+}
+
+/* arns sorted by revision, newest first: ListTaskDefinitions' sort DESC says so too, but moto
+ * ignores it. New array. */
+static json_t *sorted_newest_first(const json_t *arns)
+{
+    size_t n = json_array_size(arns);
+    json_t **v = xcalloc(n + 1, sizeof(*v)), *out = json_array();
+
+    for (size_t i = 0; i < n; i++)
+        v[i] = json_array_get(arns, i);
+    qsort(v, n, sizeof(*v), newest_first);
+    for (size_t i = 0; i < n; i++)
+        json_array_append(out, v[i]);
+    free(v);
+    return out;
+}
+
+/*
+ * The ACTIVE revisions of one family tagged with the stack, newest first, so that when a
+ * crash left more than one with the same cairn:id the planner keeps the newest (live_find
+ * takes the first) and deletes the others. One ListTaskDefinitions (paginated), then one
+ * DescribeTaskDefinition with tags per revision until one is not the stack's: a family whose
+ * newest revision someone else registered is not read further.
+ */
+static int read_family(struct session *s, const char *stack, const char *family,
+                       struct live_set *set, struct diag *d)
+{
+    json_t *listed, *arns, *arn;
+    size_t i;
+    int ret = 0;
+
+    if (ecsutil_list(s, "ListTaskDefinitions",
+                     json_pack("{s:s, s:s, s:s}", "familyPrefix", family, "status", "ACTIVE",
+                               "sort", "DESC"),
+                     "taskDefinitionArns", &listed, d) < 0)
+        return -1;
+    arns = sorted_newest_first(listed);
+    json_decref(listed);
+    json_array_foreach(arns, i, arn)
+    {
+        json_t *got, *tags, *td;
+        const char *status;
+        int mine;
+        if (ecsutil_call(s, "DescribeTaskDefinition",
+                         json_pack("{s:O, s:[s]}", "taskDefinition", arn, "include", "TAGS"), &got,
+                         NULL, d) != 0) {
+            ret = -1;
+            break;
+        }
+        td = json_object_get(got, "taskDefinition");
+        tags = ecsutil_tags_from(json_object_get(got, "tags"));
+        status = json_string_value(json_object_get(td, "status"));
+        mine = ecsutil_owned(tags, stack, NULL) && status && strcmp(status, "ACTIVE") == 0;
+        if (mine)
+            resutil_add_read(set, &ecs_task_definition_type, stack, json_string_value(arn), tags,
+                             parse(td));
+        json_decref(tags);
+        json_decref(got);
+        if (!mine)
+            break;
+    }
+    json_decref(arns);
+    return ret;
+}
+
+/*
+ * The stack's ACTIVE revisions. There is no filter by tag, so the read goes by name: the
+ * families starting with the stack's name (as the default physical name, <stack>-<resource>,
+ * does) that have an ACTIVE revision, from one ListTaskDefinitionFamilies (paginated), then
+ * read_family() for each: 1 + 2 calls per such family when each has one ACTIVE revision.
+ */
+static int td_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+{
+    json_t *families, *f;
+    size_t i;
+    int ret = 0;
+
+    if (ecsutil_list(s, "ListTaskDefinitionFamilies",
+                     json_pack("{s:s, s:s}", "familyPrefix", stack, "status", "ACTIVE"), "families",
+                     &families, d) < 0)
+        return -1;
+    json_array_foreach(families, i, f)
+    {
+        const char *name = json_string_value(f);
+        if (name && strncmp(name, stack, strlen(stack)) == 0 &&
+            read_family(s, stack, name, set, d) < 0) {
+            ret = -1;
+            break;
+        }
+    }
+    json_decref(families);
+    return ret;
+}
+
+/*
+ * RegisterTaskDefinition: a new revision of the family, with its tags. The API has no
+ * idempotency token: a registration repeated after a lost answer makes a second revision,
+ * which the next plan deletes (the read lists the newest first). cpu and memory go as text,
+ * as the API wants; network_mode and requires_compatibilities are sent even when left out
+ * (cairn's defaults, awsvpc and [FARGATE], are not the API's).
+ * Ready at once.
+ */
+static int td_create(struct session *s, const struct restype_call *c, const json_t *desired,
+                     struct live_set *set, struct live_obj **out, struct diag *d)
+{
+    const struct restype *t = &ecs_task_definition_type;
+    const char *family = resutil_want_str(t, desired, "family");
+    json_t *body, *got = NULL, *tags, *parsed, *v;
+    int ret = -1;
+
+    *out = NULL;
+    if (resutil_check_required(t, c->cairn_id, desired, d) < 0)
+        return -1;
+    if (!family)
+        family = c->physical_name;
+    if (!family) {
+        diag_error(d, NULL, "ecs.task_definition %s: no family to register it in", c->cairn_id);
+        return -1;
+    }
+    body = ecsutil_to_api(attrs, desired);
+    json_object_set_new(body, "family", json_string(family));
+    json_object_set_new(body, "networkMode",
+                        json_string(resutil_want_str(t, desired, "network_mode")));
+    if (!json_object_get(body, "requiresCompatibilities") &&
+        (v = resutil_want_json(t, desired, "requires_compatibilities")))
+        json_object_set_new(body, "requiresCompatibilities", v);
+    if ((v = ecsutil_text(json_object_get(body, "cpu"))))
+        json_object_set_new(body, "cpu", v);
+    if ((v = ecsutil_text(json_object_get(body, "memory"))))
+        json_object_set_new(body, "memory", v);
+    tags = resutil_tags_want(c, desired);
+    json_object_set_new(body, "tags", resutil_tags_to_list(tags, "key", "value"));
+    if (ecsutil_call(s, "RegisterTaskDefinition", body, &got, NULL, d) != 0)
+        goto out;
+    parsed = parse(json_object_get(got, "taskDefinition"));
+    json_object_set(parsed, "tags", tags);
+    if (!(*out = resutil_add_created(set, t, c, parsed, d)))
+        goto out;
+    ret = 0;
+out:
+    json_decref(tags);
+    json_decref(got);
+    return ret;
+}
+
+/* Only the tags change in place: everything else registers a new revision. */
+static int td_update(struct session *s, const struct restype_call *c, const json_t *desired,
+                     struct live_obj *live, const char *const *changed, size_t nchanged,
+                     struct diag *d)
+{
+    for (size_t i = 0; i < nchanged; i++) {
+        if (strcmp(changed[i], "tags") != 0) {
+            diag_error(d, NULL, "ecs.task_definition %s: %s cannot change in place", live->id,
+                       changed[i]);
+            return -1;
+        }
+        if (ecsutil_update_tags(s, live->id, c, desired, live, d) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/*
+ * DeregisterTaskDefinition: the revision becomes INACTIVE, which services still running it
+ * may go on using. When AWS refuses, a DescribeTaskDefinition tells whether it is INACTIVE or
+ * gone already, which counts as done.
+ */
+static int td_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d)
+{
+    static const char *const missing[] = {"ClientException", NULL};
+    struct diag first;
+    json_t *got = NULL;
+    const char *status;
+    int ret = 0, rc;
+
+    (void)how;
+    diag_init(&first);
+    if (ecsutil_call(s, "DeregisterTaskDefinition", json_pack("{s:s}", "taskDefinition", live->id),
+                     NULL, NULL, &first) == 0)
+        goto out;
+    rc = ecsutil_call(s, "DescribeTaskDefinition", json_pack("{s:s}", "taskDefinition", live->id),
+                      &got, missing, d);
+    status = json_string_value(json_object_get(json_object_get(got, "taskDefinition"), "status"));
+    if (rc < 0 || (rc == 0 && (!status || strcmp(status, "ACTIVE") == 0))) {
+        for (size_t i = 0; i < first.n; i++)
+            diag_error(d, NULL, "%s", first.v[i].msg);
+        ret = -1;
+    }
+out:
+    json_decref(got);
+    diag_release(&first);
+    return ret;
+}
+
+/* An integer written as a number or as text; -1 when it is neither. */
+static long long int_of(const json_t *v)
+{
+    const char *s = json_string_value(v);
+    char *end;
+    long long n;
+
+    if (json_is_integer(v))
+        return json_integer_value(v);
+    if (!s || !*s)
+        return -1;
+    errno = 0;
+    n = strtoll(s, &end, 10);
+    return *end || errno ? -1 : n;
+}
+
+/*
+ * Containers compare in one form whoever wrote them: a port mapping's host_port left out when
+ * it is the container port (AWS fills it in under awsvpc) or 0 (bridge's "any port"), and
+ * environment values as text (a stack may write PORT: 3000). The rest (AWS's defaults such as
+ * cpu 0 and essential true, empty lists, numbers as text, lists as sets) is the generic
+ * normalization's, from the table.
+ */
+static json_t *td_normalize(const char *attr, const json_t *v)
+{
+    json_t *out, *ctr;
+    size_t i;
+
+    if (strcmp(attr, "container_definitions") != 0 || !json_is_array(v))
+        return NULL;
+    out = json_deep_copy(v);
+    json_array_foreach(out, i, ctr)
+    {
+        json_t *m, *env = json_object_get(ctr, "environment"), *val;
+        const char *k;
+        size_t j;
+        json_array_foreach(json_object_get(ctr, "port_mappings"), j, m)
+        {
+            long long host = int_of(json_object_get(m, "host_port"));
+            if (host == 0 || (host > 0 && host == int_of(json_object_get(m, "container_port"))))
+                json_object_del(m, "host_port");
+        }
+        if (json_is_object(env))
+            json_object_foreach(env, k, val)
+            {
+                json_t *text = ecsutil_text(val);
+                if (text)
+                    json_object_set_new(env, k, text);
+            }
+    }
+    return out;
+}
+
+static const struct restype_ops ops = {
+    .read = td_read,
+    .create = td_create,
+    .update = td_update,
+    .remove = td_remove,
+    .normalize = td_normalize,
 };
 
 const struct restype ecs_task_definition_type = {
@@ -328,4 +622,5 @@ const struct restype ecs_task_definition_type = {
     .attrs = attrs,
     .taggable = 1,
     .name_max = 255,
+    .ops = &ops,
 };

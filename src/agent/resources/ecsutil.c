@@ -1,0 +1,399 @@
+#include "agent/resources/ecsutil.h"
+#include "aws/session.h"
+#include "core/xmalloc.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int in_list(const char *const *list, const char *s)
+{
+    for (; list && *list; list++)
+        if (strcmp(*list, s) == 0)
+            return 1;
+    return 0;
+}
+
+int ecsutil_call(struct session *s, const char *op, json_t *body, json_t **out,
+                 const char *const *gone, struct diag *d)
+{
+    struct apicall c;
+    struct diag why;
+    enum call_result rc;
+    int ret = -1;
+
+    if (out)
+        *out = NULL;
+    apicall_init(&c, service_lookup("ecs"), op);
+    apicall_json(&c, body ? body : json_object());
+    diag_init(&why);
+    rc = session_call(s, &c, &why);
+    if (rc == CALL_OK) {
+        if (out)
+            *out = c.out ? json_incref(c.out) : json_object();
+        ret = 0;
+    } else if (rc == CALL_ERR_API && in_list(gone, c.err.code)) {
+        ret = 1;
+    } else {
+        for (size_t i = 0; i < why.n; i++)
+            diag_error(d, NULL, "%s", why.v[i].msg);
+        if (!why.n)
+            diag_error(d, NULL, "ecs %s failed", op);
+    }
+    diag_release(&why);
+    apicall_release(&c);
+    return ret;
+}
+
+/* ECS's spellings that are not the plain camelCase of the attribute. */
+static const struct {
+    const char *attr, *member;
+} renames[] = {
+    {"enable_ecs_managed_tags", "enableECSManagedTags"},
+};
+
+void ecsutil_member(const char *attr, char *out, size_t n)
+{
+    size_t k = 0;
+    int up = 0;
+
+    for (size_t i = 0; i < sizeof(renames) / sizeof(renames[0]); i++)
+        if (strcmp(attr, renames[i].attr) == 0) {
+            snprintf(out, n, "%s", renames[i].member);
+            return;
+        }
+    for (const char *p = attr; *p && k + 1 < n; p++) {
+        if (*p == '_') {
+            up = 1;
+            continue;
+        }
+        out[k++] = up ? (char)toupper((unsigned char)*p) : *p;
+        up = 0;
+    }
+    out[k] = '\0';
+}
+
+/* Maps the API takes as a list of {name, value} pairs rather than as a map. */
+static int is_pairs(const struct attr *a)
+{
+    return a->type == VT_MAP && strcmp(a->name, "environment") == 0;
+}
+
+json_t *ecsutil_text(const json_t *v)
+{
+    char buf[64];
+
+    if (json_is_string(v))
+        return json_incref((json_t *)v);
+    if (json_is_integer(v)) {
+        snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
+        return json_string(buf);
+    }
+    if (json_is_real(v)) {
+        snprintf(buf, sizeof(buf), "%.17g", json_real_value(v));
+        return json_string(buf);
+    }
+    if (json_is_boolean(v))
+        return json_string(json_is_true(v) ? "true" : "false");
+    return NULL;
+}
+
+static int is_int_type(enum vtype t)
+{
+    return t == VT_INT || t == VT_PORT || t == VT_POSIX_ID;
+}
+
+/* A scalar of type t as the API takes it (new reference). */
+static json_t *scalar_to_api(enum vtype t, const json_t *v)
+{
+    const char *s = json_string_value(v);
+    json_t *text;
+
+    if (is_int_type(t) && s) {
+        char *end;
+        long long n;
+        errno = 0;
+        n = strtoll(s, &end, 10);
+        if (*s && !*end && !errno)
+            return json_integer(n);
+    } else if (t == VT_BOOL && s) {
+        if (strcmp(s, "true") == 0)
+            return json_true();
+        if (strcmp(s, "false") == 0)
+            return json_false();
+    } else if (!is_int_type(t) && t != VT_BOOL && !s && (text = ecsutil_text(v))) {
+        return text;
+    }
+    return json_incref((json_t *)v);
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+    return strcmp(json_string_value(json_object_get(*(json_t *const *)a, "name")),
+                  json_string_value(json_object_get(*(json_t *const *)b, "name")));
+}
+
+/* A map's values as text; as [{name, value}] sorted by name for the environment. */
+static json_t *map_to_api(const struct attr *a, const json_t *map)
+{
+    json_t *out = json_object(), *v, **pairs, *list;
+    const char *k;
+    size_t n = 0;
+
+    json_object_foreach((json_t *)map, k, v)
+    {
+        json_t *text = ecsutil_text(v);
+        json_object_set_new(out, k, text ? text : json_string(""));
+    }
+    if (!is_pairs(a))
+        return out;
+    pairs = xcalloc(json_object_size(out) + 1, sizeof(*pairs));
+    json_object_foreach(out, k, v)
+    {
+        pairs[n++] = json_pack("{s:s, s:O}", "name", k, "value", v);
+    }
+    qsort(pairs, n, sizeof(*pairs), cmp_pair);
+    list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, pairs[i]);
+    free(pairs);
+    json_decref(out);
+    return list;
+}
+
+static int is_empty(const json_t *v)
+{
+    return !v || json_is_null(v) || (json_is_array(v) && json_array_size(v) == 0) ||
+           (json_is_object(v) && json_object_size(v) == 0);
+}
+
+/* The API form of value v of attribute a, or NULL when there is nothing to send. */
+static json_t *value_to_api(const struct attr *a, const json_t *v)
+{
+    json_t *out, *e;
+    size_t i;
+
+    if (is_empty(v))
+        return NULL;
+    switch (a->type) {
+    case VT_OBJECT:
+        out = json_is_object(v) ? ecsutil_to_api(a->fields, v) : json_incref((json_t *)v);
+        break;
+    case VT_LIST:
+        if (!json_is_array(v))
+            return json_incref((json_t *)v);
+        out = json_array();
+        json_array_foreach(v, i, e)
+        {
+            json_t *ne = a->fields ? (json_is_object(e) ? ecsutil_to_api(a->fields, e) : NULL)
+                                   : scalar_to_api(a->elem, e);
+            json_array_append_new(out, ne ? ne : json_incref(e));
+        }
+        break;
+    case VT_MAP:
+        out = json_is_object(v) ? map_to_api(a, v) : json_incref((json_t *)v);
+        break;
+    default:
+        out = scalar_to_api(a->type, v);
+    }
+    if (is_empty(out)) {
+        json_decref(out);
+        return NULL;
+    }
+    return out;
+}
+
+json_t *ecsutil_to_api(const struct attr *table, const json_t *obj)
+{
+    json_t *out = json_object();
+    char member[128];
+
+    for (const struct attr *a = table; a && a->name; a++) {
+        json_t *v;
+        if ((a->flags & ATTR_COMPUTED) || strcmp(a->name, "tags") == 0)
+            continue;
+        if (!(v = value_to_api(a, json_object_get(obj, a->name))))
+            continue;
+        ecsutil_member(a->name, member, sizeof(member));
+        json_object_set_new(out, member, v);
+    }
+    return out;
+}
+
+/* A scalar of type t as an attribute: integers the API gives as text become numbers. */
+static json_t *scalar_from_api(enum vtype t, const json_t *v)
+{
+    return is_int_type(t) && json_is_string(v) ? scalar_to_api(t, v) : json_incref((json_t *)v);
+}
+
+static json_t *value_from_api(const struct attr *a, const json_t *v)
+{
+    json_t *out, *e;
+    size_t i;
+
+    switch (a->type) {
+    case VT_OBJECT:
+        return json_is_object(v) ? ecsutil_from_api(a->fields, v) : json_incref((json_t *)v);
+    case VT_LIST:
+        if (!json_is_array(v))
+            return json_incref((json_t *)v);
+        out = json_array();
+        json_array_foreach(v, i, e)
+        {
+            json_array_append_new(
+                out, a->fields
+                         ? (json_is_object(e) ? ecsutil_from_api(a->fields, e) : json_incref(e))
+                         : scalar_from_api(a->elem, e));
+        }
+        return out;
+    case VT_MAP:
+        if (!is_pairs(a) || !json_is_array(v))
+            return json_incref((json_t *)v);
+        out = json_object();
+        json_array_foreach(v, i, e)
+        {
+            const char *k = json_string_value(json_object_get(e, "name"));
+            json_t *val = json_object_get(e, "value");
+            if (k)
+                json_object_set_new(out, k,
+                                    json_is_string(val) ? json_incref(val) : json_string(""));
+        }
+        return out;
+    default:
+        return scalar_from_api(a->type, v);
+    }
+}
+
+json_t *ecsutil_from_api(const struct attr *table, const json_t *api)
+{
+    json_t *out = json_object();
+    char member[128];
+
+    for (const struct attr *a = table; a && a->name; a++) {
+        const json_t *v;
+        if ((a->flags & ATTR_COMPUTED) || strcmp(a->name, "tags") == 0)
+            continue;
+        ecsutil_member(a->name, member, sizeof(member));
+        if (!(v = json_object_get(api, member)) || json_is_null(v))
+            continue;
+        json_object_set_new(out, a->name, value_from_api(a, v));
+    }
+    return out;
+}
+
+json_t *ecsutil_tags_from(const json_t *list)
+{
+    return resutil_tags_from_list(list, "key", "value");
+}
+
+int ecsutil_owned(const json_t *tags, const char *stack, const char *cairn_id)
+{
+    const char *st = json_string_value(json_object_get(tags, RESUTIL_TAG_STACK));
+    const char *id = json_string_value(json_object_get(tags, RESUTIL_TAG_ID));
+
+    return st && strcmp(st, stack) == 0 && (!cairn_id || (id && strcmp(id, cairn_id) == 0));
+}
+
+int ecsutil_update_tags(struct session *s, const char *arn, const struct restype_call *c,
+                        const json_t *desired, struct live_obj *live, struct diag *d)
+{
+    json_t *want = resutil_tags_want(c, desired), *add, *del;
+    int ret = -1;
+
+    resutil_tags_delta(json_object_get(live->attrs, "tags"), want, &add, &del);
+    if (json_object_size(add) && ecsutil_call(s, "TagResource",
+                                              json_pack("{s:s, s:o}", "resourceArn", arn, "tags",
+                                                        resutil_tags_to_list(add, "key", "value")),
+                                              NULL, NULL, d) < 0)
+        goto out;
+    if (json_array_size(del) &&
+        ecsutil_call(s, "UntagResource",
+                     json_pack("{s:s, s:O}", "resourceArn", arn, "tagKeys", del), NULL, NULL,
+                     d) < 0)
+        goto out;
+    json_object_set(live->attrs, "tags", want);
+    ret = 0;
+out:
+    json_decref(want);
+    json_decref(add);
+    json_decref(del);
+    return ret;
+}
+
+/* DescribeClusters for the ARNs in arns (at most 100), fn on each ACTIVE one of the stack. */
+static int describe_clusters(struct session *s, const char *stack, json_t *arns,
+                             int (*fn)(const json_t *, void *, struct diag *), void *arg,
+                             struct diag *d)
+{
+    json_t *out, *cl;
+    size_t i;
+    int ret = 0;
+
+    if (ecsutil_call(s, "DescribeClusters",
+                     json_pack("{s:O, s:[s,s]}", "clusters", arns, "include", "TAGS", "SETTINGS"),
+                     &out, NULL, d) != 0)
+        return -1;
+    json_array_foreach(json_object_get(out, "clusters"), i, cl)
+    {
+        const char *status = json_string_value(json_object_get(cl, "status"));
+        json_t *tags = ecsutil_tags_from(json_object_get(cl, "tags"));
+        int mine = status && strcmp(status, "ACTIVE") == 0 && ecsutil_owned(tags, stack, NULL);
+        json_decref(tags);
+        if (mine && (ret = fn(cl, arg, d)) != 0)
+            break;
+    }
+    json_decref(out);
+    return ret;
+}
+
+int ecsutil_list(struct session *s, const char *op, json_t *body, const char *key, json_t **items,
+                 struct diag *d)
+{
+    json_t *out = NULL;
+    const char *next;
+    int ret = 0;
+
+    *items = json_array();
+    for (;;) {
+        if (ecsutil_call(s, op, json_deep_copy(body), &out, NULL, d) != 0) {
+            ret = -1;
+            break;
+        }
+        json_array_extend(*items, json_object_get(out, key));
+        if (!(next = json_string_value(json_object_get(out, "nextToken"))) || !*next)
+            break;
+        json_object_set_new(body, "nextToken", json_string(next));
+        json_decref(out);
+        out = NULL;
+    }
+    json_decref(out);
+    json_decref(body);
+    if (ret < 0) {
+        json_decref(*items);
+        *items = NULL;
+    }
+    return ret;
+}
+
+int ecsutil_clusters(struct session *s, const char *stack,
+                     int (*fn)(const json_t *cluster, void *arg, struct diag *d), void *arg,
+                     struct diag *d)
+{
+    json_t *arns;
+    int ret = 0;
+
+    if (ecsutil_list(s, "ListClusters", json_pack("{s:i}", "maxResults", 100), "clusterArns", &arns,
+                     d) < 0)
+        return -1;
+    /* DescribeClusters takes 100 at a time. */
+    for (size_t at = 0; at < json_array_size(arns) && !ret; at += 100) {
+        json_t *chunk = json_array();
+        for (size_t k = at; k < at + 100 && k < json_array_size(arns); k++)
+            json_array_append(chunk, json_array_get(arns, k));
+        ret = describe_clusters(s, stack, chunk, fn, arg, d);
+        json_decref(chunk);
+    }
+    json_decref(arns);
+    return ret;
+}

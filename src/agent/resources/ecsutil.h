@@ -1,0 +1,79 @@
+/*
+ * What the ECS types (ecs.cluster, ecs.task_definition, ecs.service) share:
+ * one JSON 1.1 call, the conversion between cairn's snake_case attributes and
+ * ECS's camelCase members driven by the attribute tables, tags ([{key, value}]
+ * in ECS) on objects named by ARN, and the stack's clusters, which both the
+ * cluster read and the service read (services are listed per cluster) need.
+ */
+#ifndef CAIRN_ECSUTIL_H
+#define CAIRN_ECSUTIL_H
+
+#include <jansson.h>
+
+#include "agent/live.h"
+#include "agent/resources/resutil.h"
+#include "agent/restype.h"
+#include "core/diag.h"
+
+struct session;
+
+/*
+ * One ECS call with body (taken over; NULL: {}). 0 with *out the response (a new
+ * reference; out may be NULL), 1 when AWS answered with one of the error codes in
+ * gone (NULL-terminated, may be NULL) and d untouched, -1 with the error in d.
+ */
+int ecsutil_call(struct session *s, const char *op, json_t *body, json_t **out,
+                 const char *const *gone, struct diag *d);
+
+/* The API member of an attribute: its name in camelCase (memory_reservation ->
+ * memoryReservation), but for the few ECS spells otherwise (enableECSManagedTags). */
+void ecsutil_member(const char *attr, char *out, size_t n);
+
+/*
+ * An object of attributes named and typed as table says, as the API takes it: members in
+ * camelCase, integers and booleans as JSON numbers and booleans even when the stack wrote
+ * them as text, maps' values as text, the environment map as [{name, value}] sorted by name.
+ * Computed attributes, tags and values left out, null or empty are not sent. New object.
+ */
+json_t *ecsutil_to_api(const struct attr *table, const json_t *obj);
+
+/*
+ * The reverse: the members of an API object that table has, as attributes (integers that
+ * the API gives as text, such as a task's cpu, become numbers). Members the table does not
+ * know (volumesFrom, systemControls...) are left out, and so are computed attributes and tags.
+ * New object.
+ */
+json_t *ecsutil_from_api(const struct attr *table, const json_t *api);
+
+/* A value as text: strings as they are, numbers and booleans spelled out; NULL otherwise. New. */
+json_t *ecsutil_text(const json_t *v);
+
+/* ECS tags [{key, value}] as an object of strings (new; {} for NULL). */
+json_t *ecsutil_tags_from(const json_t *list);
+
+/* Bring the tags of the object at arn from live's to c's (TagResource, UntagResource; no call
+ * when they agree), and live's "tags" with them. */
+int ecsutil_update_tags(struct session *s, const char *arn, const struct restype_call *c,
+                        const json_t *desired, struct live_obj *live, struct diag *d);
+
+/* Whether tags (an object) say cairn:stack=stack and, when cairn_id is not NULL, cairn:id. */
+int ecsutil_owned(const json_t *tags, const char *stack, const char *cairn_id);
+
+/*
+ * Every ACTIVE cluster tagged cairn:stack=stack: ListClusters (paginated, 100 a page) and
+ * DescribeClusters with TAGS and SETTINGS for each 100 of them. fn gets each cluster as the
+ * API describes it; a non-zero return stops the walk with that value.
+ */
+int ecsutil_clusters(struct session *s, const char *stack,
+                     int (*fn)(const json_t *cluster, void *arg, struct diag *d), void *arg,
+                     struct diag *d);
+
+/*
+ * Every item of a List call's key (clusterArns, serviceArns, families...) over all its
+ * pages: body (taken over) is sent with nextToken added for each page after the first.
+ * 0 with *items a new array, -1 with the error in d.
+ */
+int ecsutil_list(struct session *s, const char *op, json_t *body, const char *key, json_t **items,
+                 struct diag *d);
+
+#endif
