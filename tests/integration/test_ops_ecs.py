@@ -10,7 +10,6 @@ import subprocess
 import tempfile
 
 import cairnharness
-from cairnharness import ecsgaps
 
 PROBE = os.path.join(os.environ.get("CAIRN_TEST_TOOLS", ""), "restype_probe")
 STACK = "ecs-test"
@@ -129,11 +128,6 @@ def counts(calls, service="ecs"):
 
 
 class EcsOpsTest(cairnharness.CairnTestCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        ecsgaps.install(cls.emu)  # until cairnharness.gaps lists them
-
     def setUp(self):
         super().setUp()
         if not os.path.exists(PROBE):

@@ -40,9 +40,3 @@ def _create_service(emu):
 GAPS = {
     ("ecs", "CreateService"): _create_service,
 }
-
-
-def install(emu):
-    """Register the ECS gaps on a started Emulator (gaps.install does when it lists GAPS)."""
-    for (service, operation), make in GAPS.items():
-        emu.intercept(service, operation, make(emu))

@@ -4,7 +4,7 @@ Each gap is filled through StrictProxy.intercept, after the request passed the
 validator, by doing what AWS does around moto's answer. Listed in
 docs/testing.md.
 """
-from . import backupgaps, efsgaps
+from . import backupgaps, ecsgaps, efsgaps
 
 
 def _delete_nat_gateway(emu):
@@ -30,6 +30,7 @@ GAPS = {
     ("ec2", "DeleteNatGateway"): _delete_nat_gateway,
 }
 # Operations moto lacks altogether, emulated by the harness per service.
+GAPS.update(ecsgaps.GAPS)
 GAPS.update(efsgaps.GAPS)
 GAPS.update(backupgaps.GAPS)
 
