@@ -108,7 +108,8 @@ def _not_found(message):
 
 def _page(items, params, key):
     """One page of items as the List* operations give it (MaxResults, NextToken: an index)."""
-    start = int(params.get("NextToken") or 0)
+    token = params.get("NextToken") or "0"
+    start = int(token) if token.isdigit() else 0  # a token not from here: the first page
     size = params.get("MaxResults") or 1000
     out = {key: items[start:start + size]}
     if start + size < len(items):
@@ -895,6 +896,13 @@ def _list_services(emu):
     return _filtered(emu, "Services", keep)
 
 
+def _services_in(sd, namespace_id):
+    """The services of a namespace, from moto (whose ListServices items lose NamespaceId in
+    botocore's parsing: GetService has it)."""
+    services = (sd.get_service(Id=svc["Id"])["Service"] for svc in sd.list_services()["Services"])
+    return [svc for svc in services if svc.get("NamespaceId") == namespace_id]
+
+
 def _create_service(emu):
     """AWS refuses a service in a namespace that does not exist (NamespaceNotFound) and a
     second service of one name in a namespace (ServiceAlreadyExists, naming the first); moto
@@ -909,8 +917,8 @@ def _create_service(emu):
                 sd.get_namespace(Id=ns)
             except sd.exceptions.NamespaceNotFound:
                 return _sd_error("NamespaceNotFound", f"Namespace {ns} not found")
-            for svc in sd.list_services()["Services"]:
-                if svc.get("NamespaceId") == ns and svc.get("Name") == call.params["Name"]:
+            for svc in _services_in(sd, ns):
+                if svc.get("Name") == call.params["Name"]:
                     return _sd_error("ServiceAlreadyExists",
                                      f"Service {call.params['Name']} already exists",
                                      CreatorRequestId=svc.get("CreatorRequestId", ""),
@@ -941,7 +949,7 @@ def _delete_namespace(emu):
     def handler(call):
         sd = state_of(emu).client(emu, "servicediscovery")
         ns = call.params["Id"]
-        if any(svc.get("NamespaceId") == ns for svc in sd.list_services()["Services"]):
+        if _services_in(sd, ns):
             return _sd_error("ResourceInUse", f"Namespace {ns} has associated services")
         return None
 
