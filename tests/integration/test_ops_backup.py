@@ -147,6 +147,37 @@ class BackupOpsTest(cairnharness.CairnTestCase):
         self.assertEqual(len(self.backup.list_backup_selections(
             BackupPlanId=o["plan"]["id"])["BackupSelectionsList"]), 1)
 
+    def test_a_plan_of_this_resource_made_by_an_earlier_request_is_adopted(self):
+        """A plan of the name already made for this resource with another CreatorRequestId (the
+        file changed between a crash and the next run): AlreadyExistsException, then adopted."""
+        stack = "bk-earlier"
+        name = stack + "-backup"
+        earlier = self.backup.create_backup_plan(
+            BackupPlan={"BackupPlanName": name,
+                        "Rules": [{"RuleName": "daily", "TargetBackupVaultName": name}]},
+            BackupPlanTags={"cairn:stack": stack, "cairn:id": "backup.plan"},
+            CreatorRequestId="an-earlier-request")
+        got = self.create(stack, "backup.plan", "backup.plan",
+                          {"name": name, "rules": [seed_rule(name)]})
+        self.assertEqual(got["id"], earlier["BackupPlanId"])
+        # As AWS has it: the next plan brings the rules to the file's.
+        self.assertEqual(got["attrs"]["rules"][0]["schedule"], "cron(0 5 ? * * *)")
+        # Another resource's plan of that name is not taken over.
+        _, r = self.probe("create", stack, "backup.plan", "other.plan",
+                          json.dumps({"name": name, "rules": [seed_rule(name)]}), ok=False)
+        self.assertIn("AlreadyExistsException", r.stderr)
+
+    def test_a_selection_name_taken_in_the_plan_is_an_error(self):
+        stack = "bk-selname"
+        o, fs = self.build(stack)
+        self.backup.create_backup_selection(BackupPlanId=o["plan"]["id"], BackupSelection={
+            "SelectionName": "by-hand", "IamRoleArn": ROLE, "Resources": fs})
+        objs, r = self.probe("create", stack, "backup.selection", "other.selection", json.dumps({
+            "name": "by-hand", "plan_id": o["plan"]["id"], "iam_role_arn": ROLE,
+            "resources": fs}), ok=False)
+        self.assertEqual((r.returncode, objs), (1, []))
+        self.assertIn("AlreadyExistsException", r.stderr)
+
     def test_a_name_taken_by_another_stack_is_an_error(self):
         self.build("bk-taken")
         objs, r = self.probe("create", "bk-other", "backup.vault", "backup.vault",
