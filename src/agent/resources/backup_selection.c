@@ -1,5 +1,11 @@
 /* backup.selection: the resources a backup plan backs up. */
+#include "agent/live.h"
+#include "agent/resources/backuputil.h"
+#include "agent/resources/resutil.h"
 #include "agent/resources/types.h"
+#include "aws/session.h"
+
+#include <string.h>
 
 /* There is no UpdateBackupSelection: every property replaces. */
 static const struct attr attrs[] = {
@@ -30,6 +36,234 @@ static const struct attr attrs[] = {
     {0},
 };
 
+/* A selection's attributes from GetBackupSelection (or what a create sent). */
+static json_t *parse(const char *plan_id, const char *id, const json_t *sel)
+{
+    json_t *got = json_pack("{s:s, s:s}", "id", id, "plan_id", plan_id), *res = json_array(), *r;
+    size_t i;
+
+    if (json_is_string(json_object_get(sel, "SelectionName")))
+        json_object_set(got, "name", json_object_get(sel, "SelectionName"));
+    if (json_is_string(json_object_get(sel, "IamRoleArn")))
+        json_object_set(got, "iam_role_arn", json_object_get(sel, "IamRoleArn"));
+    json_array_foreach(json_object_get(sel, "Resources"), i, r)
+    {
+        if (json_is_string(r))
+            json_array_append(res, r);
+    }
+    json_object_set_new(got, "resources", res);
+    return got;
+}
+
+/* GetBackupSelection of plan_id's selection id, into set. */
+static int read_one(struct session *s, const char *plan_id, const char *id, struct live_set *set,
+                    struct diag *d)
+{
+    struct apicall c;
+    int ret = -1;
+
+    backuputil_init(&c, "GetBackupSelection");
+    apicall_rest(&c, "GET", "/backup/plans/%s/selections/%s", apicall_escape(&c, plan_id),
+                 apicall_escape(&c, id));
+    if (session_call(s, &c, d) == CALL_OK) {
+        live_set_add(set, &backup_selection_type, id, NULL,
+                     parse(plan_id, id, json_object_get(c.out, "BackupSelection")));
+        ret = 0;
+    }
+    apicall_release(&c);
+    return ret;
+}
+
+/* ListBackupSelections of one plan of the stack (paginated), and GetBackupSelection for each:
+ * only the latter has the resources. */
+static int read_plan(struct session *s, const json_t *item, const json_t *tags, void *arg,
+                     struct diag *d)
+{
+    const char *plan_id = json_string_value(json_object_get(item, "BackupPlanId"));
+    struct apicall c;
+    int ret = -1;
+
+    (void)tags;
+    if (!plan_id)
+        return 0;
+    backuputil_init(&c, "ListBackupSelections");
+    apicall_rest(&c, "GET", "/backup/plans/%s/selections/", apicall_escape(&c, plan_id));
+    do {
+        size_t i;
+        json_t *sel;
+        if (session_call(s, &c, d) != CALL_OK)
+            goto out;
+        json_array_foreach(json_object_get(c.out, "BackupSelectionsList"), i, sel)
+        {
+            const char *id = json_string_value(json_object_get(sel, "SelectionId"));
+            if (id && read_one(s, plan_id, id, arg, d) < 0)
+                goto out;
+        }
+    } while (apicall_next_page(&c, "nextToken", "NextToken"));
+    ret = 0;
+out:
+    apicall_release(&c);
+    return ret;
+}
+
+/*
+ * Selections carry no tags: they are found through the stack's plans (ListBackupPlans, ListTags
+ * per plan that may be cairn's), one ListBackupSelections per plan of the stack and one
+ * GetBackupSelection per selection. Their cairn_id is NULL: the planner matches them by plan,
+ * role and resources, and one in a plan of the stack that the file does not describe is
+ * deleted.
+ */
+static int selection_read(struct session *s, const char *stack, struct live_set *set,
+                          struct diag *d)
+{
+    return backuputil_stack_plans(s, stack, read_plan, set, d);
+}
+
+/* What find_selection() looks for: the selection a create of the same request made. */
+struct wanted {
+    const char *name, *token;
+    char id[128];
+};
+
+/* The selection of plan_id named w->name that the request with w->token made (ListBackupSelections,
+ * paginated): AlreadyExistsException's answer to a create sent again. */
+static int find_selection(struct session *s, const char *plan_id, struct wanted *w, struct diag *d)
+{
+    struct apicall c;
+    int ret = -1;
+
+    backuputil_init(&c, "ListBackupSelections");
+    apicall_rest(&c, "GET", "/backup/plans/%s/selections/", apicall_escape(&c, plan_id));
+    do {
+        size_t i;
+        json_t *sel;
+        if (session_call(s, &c, d) != CALL_OK)
+            goto out;
+        json_array_foreach(json_object_get(c.out, "BackupSelectionsList"), i, sel)
+        {
+            const char *id = json_string_value(json_object_get(sel, "SelectionId"));
+            const char *name = json_string_value(json_object_get(sel, "SelectionName"));
+            const char *crid = json_string_value(json_object_get(sel, "CreatorRequestId"));
+            if (id && name && crid && strcmp(name, w->name) == 0 && strcmp(crid, w->token) == 0)
+                snprintf(w->id, sizeof(w->id), "%s", id);
+        }
+    } while (apicall_next_page(&c, "nextToken", "NextToken"));
+    ret = 0;
+out:
+    apicall_release(&c);
+    return ret;
+}
+
+/*
+ * CreateBackupSelection in plan_id with a CreatorRequestId. A create sent again (after a crash
+ * or a lost answer) that AWS refuses as existing adopts the selection of that name the same
+ * request made; one of that name made otherwise is an error.
+ */
+static int selection_create(struct session *s, const struct restype_call *c, const json_t *desired,
+                            struct live_set *set, struct live_obj **out, struct diag *d)
+{
+    struct apicall call;
+    struct diag why;
+    const char *name = c->physical_name;
+    const char *plan_id = resutil_want_str(&backup_selection_type, desired, "plan_id");
+    json_t *sel, *res, *body, *r;
+    size_t i;
+    int ret = -1;
+
+    *out = NULL;
+    if (resutil_check_required(&backup_selection_type, c->cairn_id, desired, d) < 0)
+        return -1;
+    if (!name)
+        name = resutil_want_str(&backup_selection_type, desired, "name");
+    diag_init(&why);
+    backuputil_init(&call, "CreateBackupSelection");
+    if (!name) {
+        diag_error(d, NULL, "backup.selection %s: no name to give it", c->cairn_id);
+        goto out;
+    }
+    apicall_rest(&call, "PUT", "/backup/plans/%s/selections/", apicall_escape(&call, plan_id));
+    res = json_array();
+    json_array_foreach(json_object_get(desired, "resources"), i, r)
+    {
+        if (json_is_string(r))
+            json_array_append(res, r);
+    }
+    sel = json_pack("{s:s, s:s, s:o}", "SelectionName", name, "IamRoleArn",
+                    resutil_want_str(&backup_selection_type, desired, "iam_role_arn"), "Resources",
+                    res);
+    body = json_pack("{s:O}", "BackupSelection", sel);
+    if (c->token)
+        json_object_set_new(body, "CreatorRequestId", json_string(c->token));
+    apicall_json(&call, body);
+    if (session_call(s, &call, &why) == CALL_OK) {
+        const char *id = json_string_value(json_object_get(call.out, "SelectionId"));
+        if (id)
+            *out = resutil_add_created(set, &backup_selection_type, c, parse(plan_id, id, sel), d);
+        else
+            diag_error(d, NULL, "backup.selection %s: the response names no selection",
+                       c->cairn_id);
+    } else {
+        struct wanted w = {.name = name, .token = c->token};
+        if (strcmp(call.err.code, "AlreadyExistsException") != 0 || !c->token ||
+            find_selection(s, plan_id, &w, d) < 0 || !w.id[0]) {
+            diag_error(d, NULL, "%s", diag_last(&why));
+        } else if (read_one(s, plan_id, w.id, set, d) == 0) {
+            *out = &set->v[set->n - 1];
+        }
+    }
+    json_decref(sel);
+    ret = *out ? 0 : -1;
+out:
+    diag_release(&why);
+    apicall_release(&call);
+    return ret;
+}
+
+/* Nothing changes in place: there is no UpdateBackupSelection. */
+static int selection_update(struct session *s, const struct restype_call *c, const json_t *desired,
+                            struct live_obj *live, const char *const *changed, size_t nchanged,
+                            struct diag *d)
+{
+    (void)s, (void)c, (void)desired;
+    if (nchanged)
+        diag_error(d, NULL, "backup.selection %s: %s cannot change in place", live->id, changed[0]);
+    return nchanged ? -1 : 0;
+}
+
+/* DeleteBackupSelection; a selection (or plan) already gone counts as deleted. */
+static int selection_remove(struct session *s, const struct live_obj *live, unsigned how,
+                            struct diag *d)
+{
+    const char *plan_id = json_string_value(json_object_get(live->attrs, "plan_id"));
+    struct apicall c;
+    struct diag why;
+    int ret = 0;
+
+    (void)how;
+    if (!plan_id) {
+        diag_error(d, NULL, "backup.selection %s: no plan_id to find it by", live->id);
+        return -1;
+    }
+    diag_init(&why);
+    backuputil_init(&c, "DeleteBackupSelection");
+    apicall_rest(&c, "DELETE", "/backup/plans/%s/selections/%s", apicall_escape(&c, plan_id),
+                 apicall_escape(&c, live->id));
+    if (session_call(s, &c, &why) != CALL_OK && strcmp(c.err.code, BACKUPUTIL_NOT_FOUND) != 0) {
+        diag_error(d, NULL, "%s", diag_last(&why));
+        ret = -1;
+    }
+    diag_release(&why);
+    apicall_release(&c);
+    return ret;
+}
+
+static const struct restype_ops ops = {
+    .read = selection_read,
+    .create = selection_create,
+    .update = selection_update,
+    .remove = selection_remove,
+};
+
 const struct restype backup_selection_type = {
     .name = "backup.selection",
     .service = "backup",
@@ -37,4 +271,5 @@ const struct restype backup_selection_type = {
            "through the plan (it carries no tags).",
     .attrs = attrs,
     .name_max = 50,
+    .ops = &ops,
 };

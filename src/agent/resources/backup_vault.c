@@ -1,5 +1,11 @@
 /* backup.vault: where AWS Backup keeps recovery points. */
+#include "agent/live.h"
+#include "agent/resources/backuputil.h"
+#include "agent/resources/resutil.h"
 #include "agent/resources/types.h"
+#include "aws/session.h"
+
+#include <string.h>
 
 static const struct attr attrs[] = {
     {.name = "name",
@@ -16,11 +22,312 @@ static const struct attr attrs[] = {
     {0},
 };
 
+/* How long a removal asked to delete the recovery points waits for AWS to let the vault go:
+ * recovery points are deleted asynchronously, and the vault stays "not empty" until they are. */
+#define EMPTY_WAIT_SECONDS 600
+
+/* A vault's attributes from a ListBackupVaults item or a DescribeBackupVault answer. The vault
+ * has no ID: the API names it by its name, which is its id here. */
+static json_t *parse(const json_t *item)
+{
+    json_t *got = json_object();
+    const char *name = json_string_value(json_object_get(item, "BackupVaultName"));
+    const char *arn = json_string_value(json_object_get(item, "BackupVaultArn"));
+    const char *key = json_string_value(json_object_get(item, "EncryptionKeyArn"));
+
+    if (name) {
+        json_object_set_new(got, "id", json_string(name));
+        json_object_set_new(got, "name", json_string(name));
+    }
+    if (arn)
+        json_object_set_new(got, "arn", json_string(arn));
+    if (key && *key)
+        json_object_set_new(got, "encryption_key_arn", json_string(key));
+    return got;
+}
+
+/* Whether a listed vault can be one cairn made: a plain backup vault (not a logically
+ * air-gapped or restore-access one) created with a CreatorRequestId. */
+static int may_be_ours(const json_t *item)
+{
+    const char *type = json_string_value(json_object_get(item, "VaultType"));
+    return backuputil_may_be_ours(item) && (!type || strcmp(type, "BACKUP_VAULT") == 0);
+}
+
+/* One ListBackupVaults (paginated), then ListTags for each vault that may be cairn's: the list
+ * carries no tags. */
+static int vault_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+{
+    struct apicall c;
+    int ret = -1;
+
+    backuputil_init(&c, "ListBackupVaults");
+    apicall_rest(&c, "GET", "/backup-vaults/");
+    do {
+        size_t i;
+        json_t *item;
+        if (session_call(s, &c, d) != CALL_OK)
+            goto out;
+        json_array_foreach(json_object_get(c.out, "BackupVaultList"), i, item)
+        {
+            const char *arn = json_string_value(json_object_get(item, "BackupVaultArn"));
+            json_t *tags, *got;
+            if (!arn || !may_be_ours(item))
+                continue;
+            if (backuputil_tags(s, arn, &tags, d) < 0) {
+                json_decref(tags);
+                goto out;
+            }
+            got = parse(item);
+            resutil_add_read(set, &backup_vault_type, stack,
+                             json_string_value(json_object_get(got, "id")), tags, got);
+            json_decref(tags);
+        }
+    } while (apicall_next_page(&c, "nextToken", "NextToken"));
+    ret = 0;
+out:
+    apicall_release(&c);
+    return ret;
+}
+
+/*
+ * A vault named name already exists: adopt it when its tags say it is this resource of this
+ * stack (a create retried after a crash or a lost answer), else say whose it is. One
+ * DescribeBackupVault and one ListTags.
+ */
+static int adopt(struct session *s, const struct restype_call *c, const char *name,
+                 struct live_set *set, struct live_obj **out, struct diag *d)
+{
+    struct apicall call;
+    json_t *tags = NULL, *got;
+    const char *stack, *id;
+    int ret = -1;
+
+    backuputil_init(&call, "DescribeBackupVault");
+    apicall_rest(&call, "GET", "/backup-vaults/%s", apicall_escape(&call, name));
+    if (session_call(s, &call, d) != CALL_OK)
+        goto out;
+    got = parse(call.out);
+    if (backuputil_tags(s, json_string_value(json_object_get(got, "arn")), &tags, d) < 0) {
+        json_decref(got);
+        goto out;
+    }
+    stack = json_string_value(json_object_get(tags, RESUTIL_TAG_STACK));
+    id = json_string_value(json_object_get(tags, RESUTIL_TAG_ID));
+    if (!stack || !id || strcmp(stack, c->stack) != 0 || strcmp(id, c->cairn_id) != 0) {
+        diag_error(d, NULL,
+                   "backup.vault %s: a vault named %s already exists and is not this "
+                   "resource's (cairn:stack %s, cairn:id %s): choose another name",
+                   c->cairn_id, name, stack ? stack : "none", id ? id : "none");
+        json_decref(got);
+        goto out;
+    }
+    json_object_set(got, "tags", tags);
+    *out = resutil_add_created(set, &backup_vault_type, c, got, d);
+    ret = *out ? 0 : -1;
+out:
+    json_decref(tags);
+    apicall_release(&call);
+    return ret;
+}
+
+/*
+ * CreateBackupVault with its tags and CreatorRequestId. Vault names are unique in the account
+ * and region, so a create sent again after a crash meets AlreadyExistsException: the vault is
+ * adopted when its tags say it is this resource's.
+ */
+static int vault_create(struct session *s, const struct restype_call *c, const json_t *desired,
+                        struct live_set *set, struct live_obj **out, struct diag *d)
+{
+    struct apicall call;
+    struct diag why;
+    const char *name = c->physical_name, *key;
+    json_t *body, *got;
+    int ret = -1;
+
+    *out = NULL;
+    if (resutil_check_required(&backup_vault_type, c->cairn_id, desired, d) < 0)
+        return -1;
+    if (!name)
+        name = resutil_want_str(&backup_vault_type, desired, "name");
+    diag_init(&why);
+    backuputil_init(&call, "CreateBackupVault");
+    if (!name) {
+        diag_error(d, NULL, "backup.vault %s: no name to give it", c->cairn_id);
+        goto out;
+    }
+    apicall_rest(&call, "PUT", "/backup-vaults/%s", apicall_escape(&call, name));
+    body = json_pack("{s:o}", "BackupVaultTags", resutil_tags_want(c, desired));
+    if ((key = resutil_want_str(&backup_vault_type, desired, "encryption_key_arn")))
+        json_object_set_new(body, "EncryptionKeyArn", json_string(key));
+    if (c->token)
+        json_object_set_new(body, "CreatorRequestId", json_string(c->token));
+    apicall_json(&call, body);
+    if (session_call(s, &call, &why) != CALL_OK) {
+        if (strcmp(call.err.code, "AlreadyExistsException") == 0 && c->stack && c->cairn_id)
+            ret = adopt(s, c, name, set, out, d);
+        else
+            diag_error(d, NULL, "%s", diag_last(&why));
+        goto out;
+    }
+    got = parse(call.out);
+    json_object_set_new(got, "id", json_string(name));
+    json_object_set_new(got, "name", json_string(name));
+    if (key)
+        json_object_set_new(got, "encryption_key_arn", json_string(key));
+    if (!(*out = resutil_add_created(set, &backup_vault_type, c, got, d)))
+        goto out;
+    ret = 0;
+out:
+    diag_release(&why);
+    apicall_release(&call);
+    return ret;
+}
+
+static int vault_update(struct session *s, const struct restype_call *c, const json_t *desired,
+                        struct live_obj *live, const char *const *changed, size_t nchanged,
+                        struct diag *d)
+{
+    for (size_t i = 0; i < nchanged; i++) {
+        if (strcmp(changed[i], "tags") != 0) {
+            diag_error(d, NULL, "backup.vault %s: %s cannot change in place", live->id, changed[i]);
+            return -1;
+        }
+        if (backuputil_update_tags(s, c, desired, live, d) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* DeleteBackupVault: 0 gone (or already), 1 AWS says the vault still holds recovery points,
+ * -1 any other error (in d). */
+static int delete_vault(struct session *s, const char *name, struct diag *d)
+{
+    struct apicall c;
+    struct diag why;
+    int ret = 0;
+
+    diag_init(&why);
+    backuputil_init(&c, "DeleteBackupVault");
+    apicall_rest(&c, "DELETE", "/backup-vaults/%s", apicall_escape(&c, name));
+    if (session_call(s, &c, &why) != CALL_OK) {
+        if (strcmp(c.err.code, "InvalidRequestException") == 0 &&
+            strstr(c.err.message, "recovery point")) {
+            ret = 1;
+        } else if (strcmp(c.err.code, BACKUPUTIL_NOT_FOUND) != 0) {
+            diag_error(d, NULL, "%s", diag_last(&why));
+            ret = -1;
+        }
+    }
+    diag_release(&why);
+    apicall_release(&c);
+    return ret;
+}
+
+/* The recovery points in vault name (ListRecoveryPointsByBackupVault, paginated): counted in
+ * *n, and deleted one by one (DeleteRecoveryPoint) when purge is set. */
+static int recovery_points(struct session *s, const char *name, int purge, size_t *n,
+                           struct diag *d)
+{
+    struct apicall c;
+    int ret = -1;
+
+    *n = 0;
+    backuputil_init(&c, "ListRecoveryPointsByBackupVault");
+    apicall_rest(&c, "GET", "/backup-vaults/%s/recovery-points/", apicall_escape(&c, name));
+    do {
+        size_t i;
+        json_t *rp;
+        if (session_call(s, &c, d) != CALL_OK)
+            goto out;
+        json_array_foreach(json_object_get(c.out, "RecoveryPoints"), i, rp)
+        {
+            const char *arn = json_string_value(json_object_get(rp, "RecoveryPointArn"));
+            const char *status = json_string_value(json_object_get(rp, "Status"));
+            struct apicall del;
+            enum call_result rc;
+            (*n)++;
+            if (!purge || !arn || (status && strcmp(status, "DELETING") == 0))
+                continue;
+            backuputil_init(&del, "DeleteRecoveryPoint");
+            apicall_rest(&del, "DELETE", "/backup-vaults/%s/recovery-points/%s",
+                         apicall_escape(&del, name), apicall_escape(&del, arn));
+            rc = session_call(s, &del, d);
+            apicall_release(&del);
+            if (rc != CALL_OK)
+                goto out;
+        }
+    } while (apicall_next_page(&c, "nextToken", "NextToken"));
+    ret = 0;
+out:
+    apicall_release(&c);
+    return ret;
+}
+
+/*
+ * DeleteBackupVault; a vault already gone counts as deleted. AWS refuses to delete a vault
+ * that holds recovery points (InvalidRequestException): those are the backups themselves, so
+ * by default cairn keeps them and says so, with their number. Asked to delete at once
+ * (RESTYPE_REMOVE_NOW), it deletes every recovery point of the vault, then tries the vault
+ * again until AWS has finished deleting them (at most EMPTY_WAIT_SECONDS).
+ */
+static int vault_remove(struct session *s, const struct live_obj *live, unsigned how,
+                        struct diag *d)
+{
+    const char *name = json_string_value(json_object_get(live->attrs, "name"));
+    size_t n = 0;
+    long pause = 1000, waited = 0;
+    int rc;
+
+    if (!name)
+        name = live->id;
+    if ((rc = delete_vault(s, name, d)) <= 0)
+        return rc;
+    if (!(how & RESTYPE_REMOVE_NOW)) {
+        if (recovery_points(s, name, 0, &n, d) < 0)
+            return -1;
+        diag_error(d, NULL,
+                   "backup.vault %s: AWS does not delete a vault that holds recovery points, and "
+                   "this one holds %zu: they are the backups, so cairn keeps them unless told to "
+                   "delete at once; delete them first, or keep the vault",
+                   name, n);
+        return -1;
+    }
+    for (;;) {
+        /* Listed again each round: points still being made, or a page that moved. */
+        if (recovery_points(s, name, 1, &n, d) < 0)
+            return -1;
+        if ((rc = delete_vault(s, name, d)) != 1)
+            break;
+        if (waited >= EMPTY_WAIT_SECONDS * 1000L) {
+            diag_error(d, NULL,
+                       "backup.vault %s: still not empty %d s after its recovery points were "
+                       "deleted (%zu left)",
+                       name, EMPTY_WAIT_SECONDS, n);
+            return -1;
+        }
+        backuputil_pause(pause);
+        waited += pause;
+        pause = pause * 2 > 10000 ? 10000 : pause * 2;
+    }
+    return rc;
+}
+
+static const struct restype_ops ops = {
+    .read = vault_read,
+    .create = vault_create,
+    .update = vault_update,
+    .remove = vault_remove,
+};
+
 const struct restype backup_vault_type = {
     .name = "backup.vault",
     .service = "backup",
-    .doc = "An AWS Backup vault: an encrypted container for recovery points.",
+    .doc = "An AWS Backup vault: an encrypted container for recovery points. AWS deletes a vault "
+           "only once it is empty, so destroying one that holds backups fails unless asked to "
+           "delete them too.",
     .attrs = attrs,
     .taggable = 1,
     .name_max = 50,
+    .ops = &ops,
 };

@@ -1,5 +1,15 @@
 /* servicediscovery.private_dns_namespace: a Cloud Map domain inside a VPC. */
+#include "agent/live.h"
+#include "agent/resources/resutil.h"
+#include "agent/resources/sdutil.h"
 #include "agent/resources/types.h"
+#include "aws/session.h"
+#include "core/xmalloc.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
 static const struct attr attrs[] = {
     {.name = "name",
@@ -12,7 +22,8 @@ static const struct attr attrs[] = {
      .flags = ATTR_REQUIRED | ATTR_REPLACE,
      .ref_type = "ec2.vpc",
      .doc = "The VPC whose resolver answers for the namespace; it needs DNS support and "
-            "hostnames enabled."},
+            "hostnames enabled. Cloud Map does not report it, so cairn records it in the "
+            "namespace's cairn:vpc tag."},
     {.name = "description", .type = VT_STRING, .doc = "What the namespace is for."},
     RESTYPE_TAGS,
     {.name = "id",
@@ -27,6 +38,286 @@ static const struct attr attrs[] = {
     {0},
 };
 
+/* Creating or deleting a namespace takes Cloud Map a minute or so (a Route 53 hosted zone). */
+#define WAIT_SECONDS 600
+/* How long a removal retries while AWS still counts services just deleted. */
+#define IN_USE_SECONDS 60
+
+/* A namespace's attributes from a ListNamespaces item or GetNamespace's Namespace, and its
+ * tags (the VPC tag becomes vpc). */
+static json_t *parse(const json_t *ns, const json_t *tags)
+{
+    json_t *got = json_object(), *own = json_deep_copy(tags);
+    static const char *const names[][2] = {
+        {"id", "Id"}, {"arn", "Arn"}, {"name", "Name"}, {"description", "Description"}};
+    const char *zone = json_string_value(json_object_get(
+        json_object_get(json_object_get(ns, "Properties"), "DnsProperties"), "HostedZoneId"));
+    const char *vpc = json_string_value(json_object_get(tags, SDUTIL_TAG_VPC));
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        const char *v = json_string_value(json_object_get(ns, names[i][1]));
+        if (v && *v)
+            json_object_set_new(got, names[i][0], json_string(v));
+    }
+    if (zone && *zone)
+        json_object_set_new(got, "hosted_zone_id", json_string(zone));
+    if (vpc)
+        json_object_set_new(got, "vpc", json_string(vpc));
+    json_object_del(own, SDUTIL_TAG_VPC);
+    json_object_set_new(got, "tags", own);
+    return got;
+}
+
+static int read_item(struct session *s, const json_t *item, const json_t *tags, void *arg,
+                     struct diag *d)
+{
+    json_t *got = parse(item, tags);
+
+    (void)s, (void)d;
+    resutil_add_read(arg, &servicediscovery_private_dns_namespace_type,
+                     json_string_value(json_object_get(tags, RESUTIL_TAG_STACK)),
+                     json_string_value(json_object_get(got, "id")), json_object_get(got, "tags"),
+                     got);
+    return 0;
+}
+
+/* ListNamespaces (private DNS ones, paginated) and ListTagsForResource per namespace: the list
+ * has the hosted zone but no tags. */
+static int ns_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+{
+    return sdutil_namespaces(s, stack, read_item, set, d);
+}
+
+/* What find_ns() looks for among the stack's namespaces: this resource's, by name. */
+struct wanted {
+    const char *cairn_id, *name;
+    json_t *got;
+};
+
+static int find_ns(struct session *s, const json_t *item, const json_t *tags, void *arg,
+                   struct diag *d)
+{
+    struct wanted *w = arg;
+    const char *cid = json_string_value(json_object_get(tags, RESUTIL_TAG_ID));
+    const char *name = json_string_value(json_object_get(item, "Name"));
+
+    (void)s, (void)d;
+    if (!w->got && cid && name && strcmp(cid, w->cairn_id) == 0 && strcasecmp(name, w->name) == 0)
+        w->got = parse(item, tags);
+    return 0;
+}
+
+/* GetNamespace: the attributes of namespace id, with tags (c's, plus the VPC tag). */
+static json_t *get_ns(struct session *s, const char *id, const json_t *tags, struct diag *d)
+{
+    struct apicall c;
+    json_t *got = NULL;
+
+    if (sdutil_call(s, &c, "GetNamespace", json_pack("{s:s}", "Id", id), d) == 0)
+        got = parse(json_object_get(c.out, "Namespace"), tags);
+    apicall_release(&c);
+    return got;
+}
+
+/*
+ * CreatePrivateDnsNamespace with its tags, the VPC tag and CreatorRequestId, then GetOperation
+ * until Cloud Map has made it (and its Route 53 hosted zone), and GetNamespace for its ARN and
+ * zone. A create sent again that Cloud Map refuses (NamespaceAlreadyExists, or DuplicateRequest
+ * while the first is still under way) adopts the namespace of that name tagged as this
+ * resource, once it is listed.
+ */
+static int ns_create(struct session *s, const struct restype_call *c, const json_t *desired,
+                     struct live_set *set, struct live_obj **out, struct diag *d)
+{
+    const struct restype *t = &servicediscovery_private_dns_namespace_type;
+    struct apicall call;
+    struct diag why;
+    const char *name = c->physical_name, *desc = resutil_want_str(t, desired, "description");
+    const char *vpc = resutil_want_str(t, desired, "vpc"), *id;
+    json_t *tags = resutil_tags_want(c, desired), *body, *targets = NULL, *got = NULL;
+    int ret = -1;
+
+    *out = NULL;
+    diag_init(&why);
+    apicall_init(&call, service_lookup("servicediscovery"), "CreatePrivateDnsNamespace");
+    if (resutil_check_required(t, c->cairn_id, desired, d) < 0)
+        goto out;
+    if (!name)
+        name = resutil_want_str(t, desired, "name");
+    if (!name) {
+        diag_error(d, NULL, "%s %s: no name to give it", t->name, c->cairn_id);
+        goto out;
+    }
+    json_object_set_new(tags, SDUTIL_TAG_VPC, json_string(vpc));
+    body = json_pack("{s:s, s:s, s:o}", "Name", name, "Vpc", vpc, "Tags",
+                     resutil_tags_to_list(tags, "Key", "Value"));
+    if (desc)
+        json_object_set_new(body, "Description", json_string(desc));
+    if (c->token)
+        json_object_set_new(body, "CreatorRequestId", json_string(c->token));
+    apicall_release(&call);
+    if (sdutil_call(s, &call, "CreatePrivateDnsNamespace", body, &why) < 0) {
+        struct wanted w = {.cairn_id = c->cairn_id, .name = name};
+        const char *code = call.err.code;
+        if ((strcmp(code, "NamespaceAlreadyExists") != 0 && strcmp(code, "DuplicateRequest") != 0 &&
+             strcmp(code, "ConflictingDomainExists") != 0) ||
+            !c->stack || !c->cairn_id || sdutil_namespaces(s, c->stack, find_ns, &w, d) < 0 ||
+            !w.got) {
+            diag_error(d, NULL, "%s", diag_last(&why));
+            goto out;
+        }
+        got = w.got;
+    } else {
+        const char *op = json_string_value(json_object_get(call.out, "OperationId"));
+        char what[512];
+        snprintf(what, sizeof(what), "%s %s", t->name, c->cairn_id);
+        if (!op) {
+            diag_error(d, NULL, "%s: the response names no operation", what);
+            goto out;
+        }
+        if (sdutil_wait(s, what, op, WAIT_SECONDS, &targets, d) < 0)
+            goto out;
+        if (!(id = json_string_value(json_object_get(targets, "NAMESPACE")))) {
+            diag_error(d, NULL, "%s: operation %s names no namespace", what, op);
+            goto out;
+        }
+        if (!(got = get_ns(s, id, tags, d)))
+            goto out;
+    }
+    if ((*out = resutil_add_created(set, t, c, got, d)))
+        ret = 0;
+out:
+    json_decref(tags);
+    json_decref(targets);
+    diag_release(&why);
+    apicall_release(&call);
+    return ret;
+}
+
+/* UpdatePrivateDnsNamespace with desired's description ("" when it has none), and the wait
+ * for its operation. */
+static int set_description(struct session *s, const json_t *desired, struct live_obj *live,
+                           struct diag *d)
+{
+    const char *desc =
+        resutil_want_str(&servicediscovery_private_dns_namespace_type, desired, "description");
+    struct apicall c;
+    char what[512];
+    int ret = -1;
+
+    snprintf(what, sizeof(what), "servicediscovery.private_dns_namespace %s", live->id);
+    if (sdutil_call(s, &c, "UpdatePrivateDnsNamespace",
+                    json_pack("{s:s, s:{s:s}}", "Id", live->id, "Namespace", "Description",
+                              desc ? desc : ""),
+                    d) < 0)
+        goto out;
+    if (sdutil_wait(s, what, json_string_value(json_object_get(c.out, "OperationId")), WAIT_SECONDS,
+                    NULL, d) < 0)
+        goto out;
+    if (desc && *desc)
+        json_object_set_new(live->attrs, "description", json_string(desc));
+    else
+        json_object_del(live->attrs, "description");
+    ret = 0;
+out:
+    apicall_release(&c);
+    return ret;
+}
+
+static int ns_update(struct session *s, const struct restype_call *c, const json_t *desired,
+                     struct live_obj *live, const char *const *changed, size_t nchanged,
+                     struct diag *d)
+{
+    for (size_t i = 0; i < nchanged; i++) {
+        int rc;
+        if (strcmp(changed[i], "tags") == 0) {
+            rc = sdutil_update_tags(s, c, desired, live, d);
+        } else if (strcmp(changed[i], "description") == 0) {
+            rc = set_description(s, desired, live, d);
+        } else {
+            diag_error(d, NULL,
+                       "servicediscovery.private_dns_namespace %s: %s cannot change in "
+                       "place",
+                       live->id, changed[i]);
+            rc = -1;
+        }
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/*
+ * DeleteNamespace and the wait for its operation; a namespace already gone counts as deleted.
+ * Cloud Map refuses (ResourceInUse) while the namespace has services: cairn deletes the stack's
+ * first, and AWS may count one just deleted for a moment, so the delete is retried for
+ * IN_USE_SECONDS before the refusal stands (a service cairn does not manage).
+ */
+static int ns_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d)
+{
+    struct apicall c;
+    struct diag why;
+    char what[512];
+    long pause = 1000, waited = 0;
+    int ret = -1;
+
+    (void)how;
+    diag_init(&why);
+    snprintf(what, sizeof(what), "servicediscovery.private_dns_namespace %s", live->id);
+    for (;;) {
+        diag_clear(&why);
+        if (sdutil_call(s, &c, "DeleteNamespace", json_pack("{s:s}", "Id", live->id), &why) == 0)
+            break;
+        if (strcmp(c.err.code, "NamespaceNotFound") == 0) {
+            ret = 0;
+            goto out;
+        }
+        if (strcmp(c.err.code, "ResourceInUse") != 0 || waited >= IN_USE_SECONDS * 1000L) {
+            diag_error(d, NULL, "%s", diag_last(&why));
+            goto out;
+        }
+        apicall_release(&c);
+        sdutil_pause(pause);
+        waited += pause;
+        pause = pause * 2 > 10000 ? 10000 : pause * 2;
+    }
+    ret = sdutil_wait(s, what, json_string_value(json_object_get(c.out, "OperationId")),
+                      WAIT_SECONDS, NULL, d);
+out:
+    apicall_release(&c);
+    diag_release(&why);
+    return ret;
+}
+
+/* DNS names compare without case and without a trailing dot. */
+static json_t *ns_normalize(const char *attr, const json_t *v)
+{
+    const char *name = json_string_value(v);
+    char *low;
+    size_t n;
+    json_t *out;
+
+    if (strcmp(attr, "name") != 0 || !name)
+        return NULL;
+    low = xstrdup(name);
+    for (char *p = low; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    n = strlen(low);
+    if (n > 1 && low[n - 1] == '.')
+        low[n - 1] = '\0';
+    out = json_string(low);
+    free(low);
+    return out;
+}
+
+static const struct restype_ops ops = {
+    .read = ns_read,
+    .create = ns_create,
+    .update = ns_update,
+    .remove = ns_remove,
+    .normalize = ns_normalize,
+};
+
 const struct restype servicediscovery_private_dns_namespace_type = {
     .name = "servicediscovery.private_dns_namespace",
     .service = "servicediscovery",
@@ -35,4 +326,5 @@ const struct restype servicediscovery_private_dns_namespace_type = {
     .attrs = attrs,
     .taggable = 1,
     .name_max = 253,
+    .ops = &ops,
 };

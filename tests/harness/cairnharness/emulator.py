@@ -29,6 +29,7 @@ class Emulator:
         self._timeout = startup_timeout
         self.moto = None
         self.proxy = None
+        self._reset_hooks = []  # what emulated operations remember goes with moto's state
 
     def __enter__(self):
         return self.start()
@@ -118,6 +119,12 @@ class Emulator:
         """Clear the journal and every resource in moto: a fresh account."""
         self.moto.reset()
         self.clear()
+        for hook in self._reset_hooks:
+            hook()
+
+    def on_reset(self, hook):
+        """Call hook() after every reset(): for gaps that keep state of their own (gaps.py)."""
+        self._reset_hooks.append(hook)
 
     def assert_clean(self, testcase=None, msg=None):
         """Fail (testcase.fail, or AssertionError) if any violation was recorded."""

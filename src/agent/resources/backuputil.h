@@ -1,0 +1,58 @@
+/*
+ * What AWS Backup's types (vault, plan, selection) share: tags by ARN
+ * (ListTags, TagResource, UntagResource), the stack's backup plans (which
+ * the plan and its untaggable selections are both read through), numbers as
+ * the REST-JSON API takes them, and a pause for the few waits removal needs.
+ */
+#ifndef CAIRN_BACKUPUTIL_H
+#define CAIRN_BACKUPUTIL_H
+
+#include <jansson.h>
+
+#include "agent/live.h"
+#include "agent/restype.h"
+#include "core/diag.h"
+
+struct session;
+struct apicall;
+
+/* The error code AWS Backup answers for a vault, plan or selection that does not exist. */
+#define BACKUPUTIL_NOT_FOUND "ResourceNotFoundException"
+
+/* Start a call of operation op; apicall_rest() then gives its method and path (labels escaped
+ * with apicall_escape(), which needs the call started). */
+void backuputil_init(struct apicall *c, const char *op);
+
+/* The tags of the resource named arn (ListTags, paginated), as a new object of strings. */
+int backuputil_tags(struct session *s, const char *arn, json_t **tags, struct diag *d);
+
+/* Bring live's tags (found by its "arn") to those c and desired want, with TagResource and
+ * UntagResource; cairn:stack and cairn:id are always kept. live's "tags" follow. */
+int backuputil_update_tags(struct session *s, const struct restype_call *c, const json_t *desired,
+                           struct live_obj *live, struct diag *d);
+
+/*
+ * Whether an item of ListBackupVaults or ListBackupPlans can be cairn's: cairn creates every
+ * vault and plan with a CreatorRequestId, so one without (made in the console, or by a tool
+ * that sends none) is not asked for its tags.
+ */
+int backuputil_may_be_ours(const json_t *item);
+
+/* What backuputil_stack_plans() hands each plan of the stack: its ListBackupPlans item and
+ * its tags. Return -1 to stop (d says why). */
+typedef int (*backuputil_plan_fn)(struct session *s, const json_t *item, const json_t *tags,
+                                  void *arg, struct diag *d);
+
+/* Every backup plan tagged cairn:stack=stack: one ListBackupPlans (paginated) and one
+ * ListTags per plan that may be cairn's. */
+int backuputil_stack_plans(struct session *s, const char *stack, backuputil_plan_fn fn, void *arg,
+                           struct diag *d);
+
+/* An integer attribute value (JSON integer or decimal text) as a JSON integer, or NULL when it
+ * is neither; new reference. */
+json_t *backuputil_int(const json_t *v);
+
+/* Sleep ms milliseconds (between the polls of a removal that AWS finishes asynchronously). */
+void backuputil_pause(long ms);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * What Cloud Map's types (private DNS namespace, service) share: calls of its
+ * JSON 1.1 API, tags by ARN (ListTagsForResource, TagResource,
+ * UntagResource), the stack's private DNS namespaces (which services are
+ * listed through), and the asynchronous operations namespaces and service
+ * updates go through (GetOperation until SUCCESS or FAIL).
+ */
+#ifndef CAIRN_SDUTIL_H
+#define CAIRN_SDUTIL_H
+
+#include <jansson.h>
+
+#include "agent/live.h"
+#include "agent/restype.h"
+#include "core/diag.h"
+
+struct session;
+struct apicall;
+
+/*
+ * The tag that records a namespace's VPC. Cloud Map never says which VPC a private namespace
+ * is in (only Route 53's GetHostedZone does), so cairn puts the VPC it asked for in this tag
+ * when it creates the namespace, and reads the namespace's vpc from it.
+ */
+#define SDUTIL_TAG_VPC "cairn:vpc"
+
+/* Send op with body (taken over; NULL: {}). 0 with c's output, or -1 with d; release c. */
+int sdutil_call(struct session *s, struct apicall *c, const char *op, json_t *body, struct diag *d);
+
+/* The tags of the resource arn (ListTagsForResource) as a new object of strings. */
+int sdutil_tags(struct session *s, const char *arn, json_t **tags, struct diag *d);
+
+/* Bring live's tags (found by its "arn") to those c and desired want, with TagResource and
+ * UntagResource; cairn:stack, cairn:id and the VPC tag are always kept. live's "tags" follow. */
+int sdutil_update_tags(struct session *s, const struct restype_call *c, const json_t *desired,
+                       struct live_obj *live, struct diag *d);
+
+/* What sdutil_namespaces() hands each namespace of the stack: its ListNamespaces item and its
+ * tags. Return -1 to stop (d says why). */
+typedef int (*sdutil_namespace_fn)(struct session *s, const json_t *item, const json_t *tags,
+                                   void *arg, struct diag *d);
+
+/* Every private DNS namespace tagged cairn:stack=stack: one ListNamespaces (type DNS_PRIVATE,
+ * paginated) and one ListTagsForResource per namespace it lists. */
+int sdutil_namespaces(struct session *s, const char *stack, sdutil_namespace_fn fn, void *arg,
+                      struct diag *d);
+
+/*
+ * Wait for operation id (GetOperation, with pauses growing from 0.25 s to 5 s) for at most
+ * limit seconds: 0 once it succeeded, with *targets (when not NULL) a new copy of its Targets
+ * ({"NAMESPACE": "ns-..."}); -1 when it failed (with AWS's ErrorCode and ErrorMessage), could
+ * not be read, or took too long. what names the object for the messages.
+ */
+int sdutil_wait(struct session *s, const char *what, const char *id, unsigned limit,
+                json_t **targets, struct diag *d);
+
+/* Sleep ms milliseconds. */
+void sdutil_pause(long ms);
+
+#endif
