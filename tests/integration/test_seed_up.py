@@ -45,6 +45,27 @@ class SeedUp(cairnharness.CairnTestCase):
     def writes(self):
         return [c for c in self.emu.calls if c.is_write]
 
+    def ecs_gone(self, arn):
+        """Deleted ECS objects stay listed a while (INACTIVE, DELETE_IN_PROGRESS), as in AWS."""
+        if ":ecs:" not in arn:
+            return False
+        if ":task-definition/" in arn:
+            status = self.aws("ecs", "describe-task-definition", "--task-definition",
+                              arn)["taskDefinition"]["status"]
+        elif ":cluster/" in arn:
+            status = self.aws("ecs", "describe-clusters", "--clusters", arn)["clusters"][0]["status"]
+        else:
+            cluster = arn.split("/")[-2]
+            status = self.aws("ecs", "describe-services", "--cluster", cluster, "--services",
+                              arn)["services"][0]["status"]
+        return status in ("INACTIVE", "DELETE_IN_PROGRESS")
+
+    def secret_scheduled(self, arn):
+        """A secret scheduled for deletion stays until its recovery window ends (destroy's
+        default); list-secrets no longer shows it, the tagging API still does."""
+        return ":secretsmanager:" in arn and "DeletedDate" in self.aws(
+            "secretsmanager", "describe-secret", "--secret-id", arn)
+
     def leftovers(self):
         """What the AWS CLI still finds tagged cairn:stack=STACK, service by service."""
         f = ["--filters", f"Name=tag:cairn:stack,Values={STACK}"]
@@ -61,7 +82,8 @@ class SeedUp(cairnharness.CairnTestCase):
         tagged = self.aws("resourcegroupstaggingapi", "get-resources", "--tag-filters",
                           f"Key=cairn:stack,Values={STACK}")["ResourceTagMappingList"]
         left += [t["ResourceARN"] for t in tagged
-                 if ":ec2:" not in t["ResourceARN"]]  # EC2 is counted above, by state
+                 if ":ec2:" not in t["ResourceARN"] and not self.ecs_gone(t["ResourceARN"])
+                 and not self.secret_scheduled(t["ResourceARN"])]
         left += [r["RoleName"] for r in self.aws("iam", "list-roles")["Roles"]
                  if r["RoleName"].startswith(f"{STACK}-")]
         left += [n["Name"] for n in self.aws("servicediscovery", "list-namespaces")["Namespaces"]]
@@ -73,6 +95,8 @@ class SeedUp(cairnharness.CairnTestCase):
                  if self.aws("ecs", "describe-clusters", "--clusters", c)["clusters"][0]["status"]
                  == "ACTIVE"]
         return left
+
+    maxDiff = None
 
     def test_seed_stack_lifecycle(self):
         # Bring-up: everything, the ways in, the phases.
@@ -122,8 +146,20 @@ class SeedUp(cairnharness.CairnTestCase):
                 with open(os.path.join(dirpath, name), "rb") as fh:
                     self.assertNotIn(password.encode(), fh.read())
 
+        # A load balancer protected by hand is not deleted unless asked: nothing is.
+        lb = [x for x in self.aws("elbv2", "describe-load-balancers")["LoadBalancers"]
+              if x["LoadBalancerName"] == f"{STACK}-alb"][0]
+        self.aws("elbv2", "modify-load-balancer-attributes", "--load-balancer-arn",
+                 lb["LoadBalancerArn"], "--attributes",
+                 "Key=deletion_protection.enabled,Value=true")
+        self.emu.clear()
+        r = self.run_cairn("destroy", SEED, "--yes", ok=(1,))
+        self.assertIn("alb.load_balancer (elbv2.load_balancer)", r.stderr)
+        self.assertIn("--allow-protected", r.stderr)
+        self.assertEqual(self.writes(), [])
+
         # Destroy leaves nothing tagged; up after it works (the secret comes back).
-        r = self.run_cairn("destroy", SEED, "--yes")
+        r = self.run_cairn("destroy", SEED, "--yes", "--allow-protected")
         self.assertIn("Destroy complete", r.stdout)
         self.assertEqual(self.leftovers(), [])
         self.run_cairn("up", SEED, "--yes")

@@ -526,7 +526,9 @@ static int td_update(struct session *s, const struct restype_call *c, const json
 /*
  * DeregisterTaskDefinition: the revision becomes INACTIVE, which services still running it
  * may go on using. When AWS refuses, a DescribeTaskDefinition tells whether it is INACTIVE or
- * gone already, which counts as done.
+ * gone already, which counts as done. Then DeleteTaskDefinitions, so that nothing tagged with
+ * the stack stays behind: AWS keeps the revision (DELETE_IN_PROGRESS) until no task or
+ * service uses it, so a service still on it during a replacement is not disturbed.
  */
 static int td_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d)
 {
@@ -534,21 +536,31 @@ static int td_remove(struct session *s, const struct live_obj *live, unsigned ho
     struct diag first;
     json_t *got = NULL;
     const char *status;
-    int ret = 0, rc;
+    int ret = -1, rc;
 
     (void)how;
     diag_init(&first);
     if (ecsutil_call(s, "DeregisterTaskDefinition", json_pack("{s:s}", "taskDefinition", live->id),
-                     NULL, NULL, &first) == 0)
-        goto out;
-    rc = ecsutil_call(s, "DescribeTaskDefinition", json_pack("{s:s}", "taskDefinition", live->id),
-                      &got, missing, d);
-    status = json_string_value(json_object_get(json_object_get(got, "taskDefinition"), "status"));
-    if (rc < 0 || (rc == 0 && (!status || strcmp(status, "ACTIVE") == 0))) {
-        for (size_t i = 0; i < first.n; i++)
-            diag_error(d, NULL, "%s", first.v[i].msg);
-        ret = -1;
+                     NULL, NULL, &first) < 0) {
+        rc = ecsutil_call(s, "DescribeTaskDefinition",
+                          json_pack("{s:s}", "taskDefinition", live->id), &got, missing, d);
+        status =
+            json_string_value(json_object_get(json_object_get(got, "taskDefinition"), "status"));
+        if (rc == 1) { /* gone already */
+            ret = 0;
+            goto out;
+        }
+        if (rc < 0 || !status || strcmp(status, "ACTIVE") == 0) {
+            for (size_t i = 0; i < first.n; i++)
+                diag_error(d, NULL, "%s", first.v[i].msg);
+            goto out;
+        }
     }
+    /* Failures come back in the answer (a revision already deleted is one): not an error. */
+    if (ecsutil_call(s, "DeleteTaskDefinitions", json_pack("{s:[s]}", "taskDefinitions", live->id),
+                     NULL, missing, d) < 0)
+        goto out;
+    ret = 0;
 out:
     json_decref(got);
     diag_release(&first);
