@@ -135,9 +135,13 @@ void cli_report_stats(const struct cli_global *g, const struct session_stats *st
 {
     if (!g->stats)
         return;
-    fprintf(stderr, "cairn: %lu AWS call%s, %lu HTTP attempt%s, %lu retr%s\n", st->calls,
+    fprintf(stderr, "cairn: %lu AWS call%s, %lu HTTP attempt%s, %lu retr%s", st->calls,
             st->calls == 1 ? "" : "s", st->attempts, st->attempts == 1 ? "" : "s", st->retries,
             st->retries == 1 ? "y" : "ies");
+    if (st->shared)
+        fprintf(stderr, "; %lu read%s shared between resource types", st->shared,
+                st->shared == 1 ? "" : "s");
+    fputc('\n', stderr);
 }
 
 int cli_wants_help(const struct cli_command *cmd, int argc, char **argv)

@@ -60,6 +60,7 @@ struct reader {
     pthread_t tid;
     const struct restype *type;
     const struct session_options *so;
+    struct callcache *cache;
     const char *stack;
     struct live_set got;
     struct diag d;
@@ -72,6 +73,8 @@ static void *reader_main(void *arg)
     struct reader *r = arg;
     struct session *s = session_new(r->so, &r->d);
 
+    if (s)
+        s->cache = r->cache;
     r->ok = s && r->type->ops->read(s, r->stack, &r->got, &r->d) == 0;
     if (s)
         r->stats = s->stats;
@@ -83,15 +86,20 @@ int live_read_all(struct session *s, const struct session_options *so, const cha
                   struct live_set *set, struct diag *d)
 {
     struct reader *rd = xcalloc(registry_count() + 1, sizeof(*rd));
+    /* Types that find their parents with the same call (listeners and rules both list the
+     * load balancers) make it once between them. */
+    struct callcache *cache = callcache_new(), *had = s->cache;
     size_t n = 0;
     int ret = 0;
 
+    s->cache = cache;
     for (const struct restype *const *t = registry_types; *t; t++) {
         if (!(*t)->ops || !(*t)->ops->read)
             continue;
         rd[n].type = *t;
         rd[n].so = so;
         rd[n].stack = stack;
+        rd[n].cache = cache;
         live_set_init(&rd[n].got);
         diag_init(&rd[n].d);
         /* Without options, or when no thread can be had, read here, on s. */
@@ -117,5 +125,7 @@ int live_read_all(struct session *s, const struct session_options *so, const cha
         diag_release(&rd[i].d);
     }
     free(rd);
+    s->cache = had;
+    callcache_free(cache);
     return ret;
 }

@@ -44,6 +44,15 @@ void session_stats_add(struct session_stats *a, const struct session_stats *b)
     a->calls += b->calls;
     a->attempts += b->attempts;
     a->retries += b->retries;
+    a->shared += b->shared;
+}
+
+/* Read operations whose answers a live read may share. Never one that returns a secret. */
+static int shareable(const struct session *s, const struct apicall *c)
+{
+    return s->cache && strcmp(c->op, "GetSecretValue") != 0 &&
+           (strncmp(c->op, "Describe", 8) == 0 || strncmp(c->op, "List", 4) == 0 ||
+            strncmp(c->op, "Get", 3) == 0);
 }
 
 void session_free(struct session *s)
@@ -171,9 +180,10 @@ enum call_result session_call(struct session *s, struct apicall *c, struct diag 
     struct proto_wire w;
     struct strbuf url = STRBUF_INIT, path = STRBUF_INIT;
     struct http_response resp;
+    struct strbuf key = STRBUF_INIT;
     struct diag quiet;
     enum call_result ret = CALL_ERR_CONFIG;
-    int cost = 0;
+    int cost = 0, shared = 0;
 
     proto_wire_init(&w);
     http_response_init(&resp);
@@ -192,6 +202,28 @@ enum call_result session_call(struct session *s, struct apicall *c, struct diag 
     if (w.query.len) {
         strbuf_addc(&url, '?');
         strbuf_add(&url, w.query.buf, w.query.len);
+    }
+    if (shareable(s, c)) {
+        char *body;
+        size_t len;
+        long status;
+        /* A key that did not fit would not be the whole request: then no sharing. */
+        if (strbuf_addf(&key, "%s %s\n%s\n", w.method, url.buf, w.target) == 0 &&
+            strbuf_add(&key, w.body.buf, w.body.len) == 0) {
+            if (callcache_claim(s->cache, key.buf, key.len, &body, &len, &status) ==
+                CALLCACHE_HIT) {
+                s->stats.calls--;
+                s->stats.shared++;
+                resp.status = c->status = status;
+                strbuf_add(&resp.body, body, len);
+                free(body);
+                ret = proto_decode(c, &resp, d) == 0 ? CALL_OK : CALL_ERR_RESPONSE;
+                log_debug("%s %s: answered by an identical request of this read", c->svc->id,
+                          c->op);
+                goto out;
+            }
+            shared = 1;
+        }
     }
 
     for (;;) {
@@ -244,8 +276,13 @@ enum call_result session_call(struct session *s, struct apicall *c, struct diag 
     }
     log_debug("%s %s: %s after %d attempt%s", c->svc->id, c->op, result_name(ret), c->attempts,
               c->attempts == 1 ? "" : "s");
+    if (shared && ret == CALL_OK)
+        callcache_fill(s->cache, key.buf, key.len, resp.body.buf, resp.body.len, resp.status);
+    else if (shared)
+        callcache_abandon(s->cache, key.buf, key.len);
 out:
     proto_wire_release(&w);
+    strbuf_release(&key);
     /* The body may have carried credentials or a secret value. */
     strbuf_wipe(&resp.body);
     http_response_release(&resp);

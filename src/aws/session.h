@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "aws/apicall.h"
+#include "aws/callcache.h"
 #include "aws/creds.h"
 #include "aws/retry.h"
 #include "core/diag.h"
@@ -25,6 +26,7 @@ struct session_stats {
     unsigned long calls;    /* API calls made (each counts once, retries aside) */
     unsigned long attempts; /* HTTP attempts including retries */
     unsigned long retries;
+    unsigned long shared; /* read requests answered from a callcache instead (not calls) */
 };
 
 struct session {
@@ -34,7 +36,8 @@ struct session {
     struct http_client *http;
     struct retry_policy retry;
     struct session_stats stats;
-    time_t (*clock)(void); /* time(NULL) unless a test sets it */
+    time_t (*clock)(void);   /* time(NULL) unless a test sets it */
+    struct callcache *cache; /* shared by the sessions of one live read; NULL: none */
 };
 
 enum call_result {

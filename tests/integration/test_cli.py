@@ -61,17 +61,26 @@ class CommandLine(unittest.TestCase):
         self.assertIn("AWS_ENDPOINT_URL='localhost:1' is not an http:// or https:// URL", r.stderr)
 
     def test_readme_main_job(self):
-        """The README's first command ends in `tools/emulator run -- build/cairn whoami`."""
+        """The README's first command ends in `tools/local-up`: the seed stack brought up
+        against a private emulator, then a plan that finds nothing to do."""
         with open(os.path.join(SOURCE, "README.md")) as f:
             first = re.search(r"```sh\n(.*?)\n", f.read()).group(1)
-        self.assertIn("tools/emulator run -- build/cairn whoami", first)
+        self.assertIn("tools/build && tools/local-up", first)
+        r = subprocess.run([os.path.join(SOURCE, "tools/local-up")], env=dict(os.environ,
+                           CAIRN=CAIRN), capture_output=True, text=True, timeout=600,
+                           stdin=subprocess.DEVNULL)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("Apply complete: 65 created", r.stdout)
+        self.assertIn("/grafana/", r.stdout)
+        self.assertIn("Plan: 0 to create, 0 to update, 0 to replace, 0 to delete", r.stdout)
+
+    def test_whoami_against_the_emulator(self):
         r = subprocess.run([os.path.join(SOURCE, "tools/emulator"), "run", "--strict", "--",
                             CAIRN, "--stats", "whoami", "--json"],
                            capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn('"account": "123456789012"', r.stdout)
         self.assertIn("cairn: 1 AWS call, 1 HTTP attempt, 0 retries", r.stderr)
-
 
 if __name__ == "__main__":
     unittest.main()

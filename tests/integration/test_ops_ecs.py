@@ -280,10 +280,10 @@ class EcsOpsTest(cairnharness.CairnTestCase):
         objs = self.read(rtype="ecs.cluster")
         self.assertEqual([(o["id"], o["cairn_id"]) for o in objs], [(arn, "cluster")])
         self.assertEqual(objs[0]["attrs"], made["attrs"])
-        # The cluster read: one ListClusters and one DescribeClusters; the service read makes
-        # the same two to find the stack's clusters, then lists their services.
+        # The cluster read: one ListClusters and one DescribeClusters, which the service read
+        # shares to find the stack's clusters; then it lists their services.
         self.assertEqual(counts(self.emu.calls), {
-            "ListClusters": 2, "DescribeClusters": 2, "ListServices": 1,
+            "ListClusters": 1, "DescribeClusters": 1, "ListServices": 1,
             "ListTaskDefinitionFamilies": 1})
 
         self.emu.clear()
@@ -490,7 +490,7 @@ class EcsOpsTest(cairnharness.CairnTestCase):
             code, plan = self.plan(path)
             self.assertEqual(code, 0, json.dumps(plan, indent=1))
             self.assertEqual(counts(self.emu.calls), {
-                "ListClusters": 2, "DescribeClusters": 2, "ListTaskDefinitionFamilies": 1,
+                "ListClusters": 1, "DescribeClusters": 1, "ListTaskDefinitionFamilies": 1,
                 "ListTaskDefinitions": 1, "DescribeTaskDefinition": 1, "ListServices": 1,
                 "DescribeServices": 1})
 

@@ -204,11 +204,11 @@ class ServiceDiscoveryOpsTest(cairnharness.CairnTestCase):
             self.assertEqual(got[0]["attrs"], made["attrs"], key)
             self.assertEqual(got[0]["cairn_id"], made["cairn_id"])
         # namespace: ListNamespaces + ListTagsForResource per private DNS namespace;
-        # service: the same, then ListServices in the stack's namespace and
-        # ListTagsForResource per service in it.
+        # service: the same (shared with the namespace read), then ListServices in the
+        # stack's namespace and ListTagsForResource per service in it.
         self.assertEqual(counts(self.emu.calls), {
-            "ListNamespaces": 2, "ListServices": 1,
-            "ListTagsForResource": 2 * private + len(SERVICES)})
+            "ListNamespaces": 1, "ListServices": 1,
+            "ListTagsForResource": private + len(SERVICES)})
 
     # -- update
 
