@@ -55,6 +55,25 @@ const struct cli_command cli_commands[] = {
      "  --json               print the plan as JSON (docs/commands.md has the shape)\n"
      "  --detailed-exitcode  exit 0 with no changes, 2 with changes, 1 on error\n" CLI_STACK_OPTIONS,
      cmd_plan_run, 1},
+    {"drift", "tell whether AWS still matches the stack file, read-only, for CI",
+     "usage: cairn [global options] drift FILE [--format text|json|github|junit]\n"
+     "                                   [--ignore PATTERN]... [options]\n"
+     "\n"
+     "Reads what the stack owns (as plan does; no write call of any kind, so read-only\n"
+     "credentials do: see 'cairn policy --read-only') and reports each resource that is\n"
+     "missing (deleted outside cairn), modified (attribute, expected, actual; within lists and\n"
+     "maps each extra, missing or changed element), extra (found under one of the stack's\n"
+     "objects, declared nowhere: a route added by hand) or orphaned (tagged with the stack,\n"
+     "not in the file). Sensitive values are never shown, only that they differ.\n"
+     "\n"
+     "Exit status: 0 in sync, 2 drift, 1 error (credentials, network, a bad file).\n"
+     "\n"
+     "  --format F         text (default), json (docs/drift.schema.json), github (workflow\n"
+     "                     annotations), junit (one test case per resource)\n"
+     "  --ignore PATTERN   leave alone what matches RESOURCE.ATTRIBUTE[.KEY] (shell\n"
+     "                     wildcards: grafana.service.desired_count, *.tags.LastScan);\n"
+     "                     repeatable, added to the file's drift: ignore: list\n" CLI_STACK_OPTIONS,
+     cmd_drift_run, 1},
     {"up", "create or change in AWS what the stack file says",
      "usage: cairn [global options] up FILE [--yes] [--parallel N] [options]\n"
      "\n"
@@ -355,6 +374,30 @@ int cli_take_value(int *argc, char **argv, const char *flag, const char **value)
     *argc = j;
     argv[j] = NULL;
     return found;
+}
+
+int cli_take_values(int *argc, char **argv, const char *flag, const char **values, size_t *n)
+{
+    size_t len = strlen(flag);
+    int j = 0;
+
+    *n = 0;
+    for (int i = 0; i < *argc; i++) {
+        if (i > 0 && strcmp(argv[i], flag) == 0) {
+            if (i + 1 >= *argc) {
+                fprintf(stderr, "cairn: error: %s needs a value\n", flag);
+                return -1;
+            }
+            values[(*n)++] = argv[++i];
+        } else if (i > 0 && strncmp(argv[i], flag, len) == 0 && argv[i][len] == '=') {
+            values[(*n)++] = argv[i] + len + 1;
+        } else {
+            argv[j++] = argv[i];
+        }
+    }
+    *argc = j;
+    argv[j] = NULL;
+    return 0;
 }
 
 int cli_take_parallel(int *argc, char **argv)

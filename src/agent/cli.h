@@ -31,6 +31,7 @@ extern const struct cli_command cli_commands[];
 /* The commands, one file each. */
 int cmd_whoami_run(const struct cli_global *g, int argc, char **argv);
 int cmd_validate_run(const struct cli_global *g, int argc, char **argv);
+int cmd_drift_run(const struct cli_global *g, int argc, char **argv);
 int cmd_render_run(const struct cli_global *g, int argc, char **argv);
 int cmd_graph_run(const struct cli_global *g, int argc, char **argv);
 int cmd_types_run(const struct cli_global *g, int argc, char **argv);
@@ -60,6 +61,9 @@ int cli_take_flag(int *argc, char **argv, const char *flag);
 /* Remove "flag VALUE" or "flag=VALUE" from argv; 1 and *value set when present, 0 when not,
  * -1 (printed) when the value is missing. */
 int cli_take_value(int *argc, char **argv, const char *flag, const char **value);
+/* Every "flag VALUE" / "flag=VALUE" from argv into values (room for *argc of them), in order;
+ * *n how many. 0, or -1 (printed) when a value is missing. */
+int cli_take_values(int *argc, char **argv, const char *flag, const char **values, size_t *n);
 /* --parallel N from argv (default APPLY_DEFAULT_PARALLEL); -1 (printed) when N is not 1-64. */
 int cli_take_parallel(int *argc, char **argv);
 /* Ask question on the terminal; yes (--yes) skips it. Without a terminal and without --yes it

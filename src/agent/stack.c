@@ -16,8 +16,8 @@
 
 #define STACK_NAME_MAX 24
 
-static const char *const top_keys[] = {"stack", "description", "region",
-                                       "tags",  "parameters",  "resources"};
+static const char *const top_keys[] = {"stack",      "description", "region", "tags",
+                                       "parameters", "resources",   "drift"};
 static const char *const entry_keys[] = {"type", "properties", "template", "parameters",
                                          "depends_on"};
 static const char *const reserved[] = {"param", "stack", "instance", "file"};
@@ -130,6 +130,42 @@ static const char *scalar(const struct ynode *n, const char *what, struct diag *
     return n->str;
 }
 
+/* drift: {ignore: [pattern, ...]}: what `cairn drift` leaves alone, for every run. */
+static void load_drift(struct stack *s, const struct ynode *drift, struct diag *d)
+{
+    static const char *const keys[] = {"ignore"};
+    const struct ynode *ignore;
+
+    if (!drift)
+        return;
+    if (drift->kind != YNODE_MAP) {
+        diag_error(d, &drift->loc, "drift must be a map (ignore: [...]), not %s",
+                   ydoc_kind_name(drift));
+        return;
+    }
+    for (size_t i = 0; i < drift->n; i++)
+        if (strcmp(drift->keys[i]->str, "ignore") != 0)
+            unknown_key(drift->keys[i], keys, 1, "under drift", d);
+    if (!(ignore = ydoc_get(drift, "ignore")))
+        return;
+    if (ignore->kind != YNODE_SEQ) {
+        diag_error(d, &ignore->loc,
+                   "drift.ignore must be a list of patterns such as backend.service.desired_count, "
+                   "not %s",
+                   ydoc_kind_name(ignore));
+        return;
+    }
+    s->drift_ignore = arena_alloc(&s->arena, (ignore->n + 1) * sizeof(*s->drift_ignore));
+    for (size_t i = 0; i < ignore->n; i++) {
+        if (ignore->vals[i]->kind != YNODE_SCALAR || !*ignore->vals[i]->str) {
+            diag_error(d, &ignore->vals[i]->loc,
+                       "a drift.ignore pattern must be a non-empty string");
+            continue;
+        }
+        s->drift_ignore[s->ndrift_ignore++] = ignore->vals[i]->str;
+    }
+}
+
 static void load_header(struct stack *s, const struct ynode *root, const struct stack_options *o,
                         struct diag *d)
 {
@@ -189,6 +225,7 @@ static void load_header(struct stack *s, const struct ynode *root, const struct 
         }
         s->tags = tags;
     }
+    load_drift(s, ydoc_get(root, "drift"), d);
 }
 
 /* --param name=value overrides, checked against the declarations. */

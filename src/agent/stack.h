@@ -70,8 +70,10 @@ struct stack {
     struct stack_template *templates; /* loaded once each */
     size_t ntemplates, atemplates;
     const char *template_dir;
-    struct stack_res **order;      /* stack_order()'s result, once computed */
-    int file_depth;                /* ${file.*} inside files: bounded */
+    struct stack_res **order;  /* stack_order()'s result, once computed */
+    int file_depth;            /* ${file.*} inside files: bounded */
+    const char **drift_ignore; /* drift: ignore: patterns (in the arena) */
+    size_t ndrift_ignore;
     const char **broken_instances; /* template instances whose template failed to load */
     size_t nbroken, abroken;
 };
