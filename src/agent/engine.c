@@ -22,12 +22,19 @@ void engine_init(struct engine *e)
     live_set_init(&e->live);
     plan_init(&e->plan);
     diag_init(&e->diag);
+    e->t_start = engine_now();
 }
 
 void engine_release(struct engine *e, const struct cli_global *g)
 {
-    if (e->session)
+    if (e->session) {
         cli_report_stats(g, &e->session->stats);
+        if (g->stats)
+            fprintf(stderr,
+                    "cairn: %.2fs in all: load %.2fs, read %.2fs (every type in parallel), "
+                    "plan %.2fs\n",
+                    engine_now() - e->t_start, e->t_load, e->t_read, e->t_plan);
+    }
     diag_print(&e->diag, stderr, "cairn");
     diag_release(&e->diag);
     session_free(e->session);

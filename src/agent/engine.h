@@ -18,6 +18,7 @@ struct engine {
     struct live_set live;
     struct plan plan;
     struct diag diag;              /* printed by engine_release() */
+    double t_start;                /* when engine_init() ran */
     double t_load, t_read, t_plan; /* seconds each phase of engine_prepare() took */
 };
 
