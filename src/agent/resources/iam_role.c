@@ -592,36 +592,13 @@ static int role_update(struct session *s, const struct restype_call *c, const js
     return apply_changes(s, c, desired, live, changed, nchanged, 0, d);
 }
 
-/*
- * Bring a role just made or adopted to desired: whatever differs (the policies of a new role,
- * anything of an adopted one) goes through update. Desired tags are c's, as a create sends.
- * fresh: IAM_NEW_ROLE when the role was just made.
- */
-static int converge(struct session *s, const struct restype_call *c, const json_t *desired,
-                    struct live_obj *o, unsigned fresh, struct diag *d)
+/* The update of a role just made: IAM, eventually consistent, may not know it everywhere yet
+ * (the policies of a new role). */
+static int new_role_update(struct session *s, const struct restype_call *c, const json_t *desired,
+                           struct live_obj *live, const char *const *changed, size_t nchanged,
+                           struct diag *d)
 {
-    json_t *want = json_deep_copy(desired);
-    const char *changed[16];
-    struct diff df;
-    size_t n = 0;
-    int ret = -1;
-
-    json_object_set_new(want, "tags", resutil_tags_want(c, desired));
-    diff_init(&df);
-    diff_resource(T, want, o->attrs, &df);
-    for (size_t i = 0; i < df.n && n < 16; i++) {
-        if (df.v[i].flags & ATTR_REPLACE) {
-            diag_error(d, NULL, "iam.role %s: the role %s exists with another %s", c->cairn_id,
-                       json_string_value(json_object_get(o->attrs, "name")), df.v[i].path);
-            goto out;
-        }
-        changed[n++] = df.v[i].path;
-    }
-    ret = apply_changes(s, c, want, o, changed, n, fresh, d);
-out:
-    diff_release(&df);
-    json_decref(want);
-    return ret;
+    return apply_changes(s, c, desired, live, changed, nchanged, IAM_NEW_ROLE, d);
 }
 
 /*
@@ -733,7 +710,7 @@ static int role_create(struct session *s, const struct restype_call *c, const js
                               got)))
         goto out;
     got = NULL;
-    ret = converge(s, c, desired, *out, adopted ? 0 : IAM_NEW_ROLE, d);
+    ret = resutil_converge(s, T, c, desired, *out, adopted ? role_update : new_role_update, d);
 out:
     json_decref(got);
     json_decref(tags);

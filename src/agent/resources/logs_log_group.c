@@ -288,34 +288,6 @@ static int group_update(struct session *s, const struct restype_call *c, const j
     return 0;
 }
 
-/* Bring a group just made or adopted to desired (its retention, for one), tags as c's. */
-static int converge(struct session *s, const struct restype_call *c, const json_t *desired,
-                    struct live_obj *o, struct diag *d)
-{
-    json_t *want = json_deep_copy(desired);
-    const char *changed[8];
-    struct diff df;
-    size_t n = 0;
-    int ret = -1;
-
-    json_object_set_new(want, "tags", resutil_tags_want(c, desired));
-    diff_init(&df);
-    diff_resource(T, want, o->attrs, &df);
-    for (size_t i = 0; i < df.n && n < 8; i++) {
-        if (df.v[i].flags & ATTR_REPLACE) {
-            diag_error(d, NULL, "logs.log_group %s: the log group %s exists with another %s",
-                       c->cairn_id, o->id, df.v[i].path);
-            goto out;
-        }
-        changed[n++] = df.v[i].path;
-    }
-    ret = group_update(s, c, want, o, changed, n, d);
-out:
-    diff_release(&df);
-    json_decref(want);
-    return ret;
-}
-
 /*
  * CreateLogGroup with its tags (and KMS key and class when given), then its retention, then
  * one DescribeLogGroups for its ARN. No idempotency token: a group of that name tagged with
@@ -382,7 +354,7 @@ static int group_create(struct session *s, const struct restype_call *c, const j
     }
     *out = live_set_add(set, T, name, c->cairn_id, got);
     got = NULL;
-    ret = converge(s, c, desired, *out, d);
+    ret = resutil_converge(s, T, c, desired, *out, group_update, d);
 out:
     json_decref(got);
     json_decref(tags);

@@ -1,4 +1,5 @@
 #include "agent/resources/resutil.h"
+#include "agent/diff.h"
 #include "core/xmalloc.h"
 
 #include <stdlib.h>
@@ -191,4 +192,34 @@ struct live_obj *resutil_add_created(struct live_set *set, const struct restype 
     if (t->taggable && !json_object_get(attrs, "tags"))
         json_object_set_new(attrs, "tags", c->tags ? json_deep_copy(c->tags) : json_object());
     return live_set_add(set, t, id, c->cairn_id, attrs);
+}
+
+int resutil_converge(struct session *s, const struct restype *t, const struct restype_call *c,
+                     const json_t *desired, struct live_obj *o, resutil_update_fn update,
+                     struct diag *d)
+{
+    json_t *want = json_deep_copy(desired);
+    const char **changed = NULL;
+    struct diff df;
+    size_t n = 0;
+    int ret = -1;
+
+    json_object_set_new(want, "tags", resutil_tags_want(c, desired));
+    diff_init(&df);
+    diff_resource(t, want, o->attrs, &df);
+    changed = xcalloc(df.n + 1, sizeof(*changed));
+    for (size_t i = 0; i < df.n; i++) {
+        if (df.v[i].flags & ATTR_REPLACE) {
+            diag_error(d, NULL, "%s %s: %s exists with another %s", t->name, c->cairn_id, o->id,
+                       df.v[i].path);
+            goto out;
+        }
+        changed[n++] = df.v[i].path;
+    }
+    ret = n ? update(s, c, want, o, changed, n, d) : 0;
+out:
+    free(changed);
+    diff_release(&df);
+    json_decref(want);
+    return ret;
 }

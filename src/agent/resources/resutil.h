@@ -17,6 +17,8 @@
 #include "agent/restype.h"
 #include "core/diag.h"
 
+struct session;
+
 /* The tag every object of a stack carries, and the one that names it in the stack. */
 #define RESUTIL_TAG_STACK "cairn:stack"
 #define RESUTIL_TAG_ID    "cairn:id"
@@ -81,5 +83,20 @@ struct live_obj *resutil_add_read(struct live_set *set, const struct restype *t,
  */
 struct live_obj *resutil_add_created(struct live_set *set, const struct restype *t,
                                      const struct restype_call *c, json_t *attrs, struct diag *d);
+
+/* A type's update (struct restype_ops.update). */
+typedef int (*resutil_update_fn)(struct session *s, const struct restype_call *c,
+                                 const json_t *desired, struct live_obj *live,
+                                 const char *const *changed, size_t nchanged, struct diag *d);
+
+/*
+ * Bring an object a create adopted (a name already taken by this stack and resource: a create
+ * retried after a crash) or just made to desired: what diff_resource finds different, tags as
+ * c's, goes through update. An attribute that would need a replacement is an error naming it:
+ * the object is not the one the file describes.
+ */
+int resutil_converge(struct session *s, const struct restype *t, const struct restype_call *c,
+                     const json_t *desired, struct live_obj *o, resutil_update_fn update,
+                     struct diag *d);
 
 #endif

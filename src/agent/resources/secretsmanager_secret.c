@@ -361,34 +361,6 @@ static char *initial_value(const json_t *desired, int *failed, struct diag *d)
     return v;
 }
 
-/* Bring a secret just adopted or restored to desired (description, tags, window). */
-static int converge(struct session *s, const struct restype_call *c, const json_t *desired,
-                    struct live_obj *o, struct diag *d)
-{
-    json_t *want = json_deep_copy(desired);
-    const char *changed[8];
-    struct diff df;
-    size_t n = 0;
-    int ret = -1;
-
-    json_object_set_new(want, "tags", resutil_tags_want(c, desired));
-    diff_init(&df);
-    diff_resource(T, want, o->attrs, &df);
-    for (size_t i = 0; i < df.n && n < 8; i++) {
-        if (df.v[i].flags & ATTR_REPLACE) {
-            diag_error(d, NULL, "secretsmanager.secret %s: the secret exists with another %s",
-                       c->cairn_id, df.v[i].path);
-            goto out;
-        }
-        changed[n++] = df.v[i].path;
-    }
-    ret = secret_update(s, c, want, o, changed, n, d);
-out:
-    diff_release(&df);
-    json_decref(want);
-    return ret;
-}
-
 /*
  * CreateSecret found the name taken: DescribeSecret, and when its tags say this stack and
  * resource (a create retried after a crash, or an up after a destroy), adopt it, restoring it
@@ -531,7 +503,7 @@ static int secret_create(struct session *s, const struct restype_call *c, const 
     }
     *out = live_set_add(set, T, json_string_value(json_object_get(a, "arn")), c->cairn_id, a);
     a = NULL;
-    ret = adopted ? converge(s, c, desired, *out, d) : 0;
+    ret = adopted ? resutil_converge(s, T, c, desired, *out, secret_update, d) : 0;
 out:
     secretsutil_free(value);
     json_decref(a);
