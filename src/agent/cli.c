@@ -112,6 +112,18 @@ const struct cli_command cli_commands[] = {
      "\n"
      "  --markdown          print the whole stack reference (docs/stack-reference.md)\n",
      cmd_types_run, 0},
+    {"policy", "print the IAM policy a CI job needs to run cairn on the stack",
+     "usage: cairn [global options] policy FILE [--read-only] [options]\n"
+     "\n"
+     "Prints the IAM policy document (JSON) that lets a CI job run cairn on the stack.\n"
+     "With --read-only: what 'cairn plan' calls, the reads of every resource type (plan\n"
+     "reads them all, to find objects of types no longer in the file). Without: what\n"
+     "'cairn up' and 'cairn destroy' call too, the writes of the types in FILE, and\n"
+     "iam:PassRole for the roles the stack hands to ECS and AWS Backup. One statement per\n"
+     "service, Resource \"*\" (docs/commands.md says why). Makes no AWS call.\n"
+     "\n"
+     "  --read-only         only what plan calls\n" CLI_STACK_OPTIONS,
+     cmd_policy_run, 0},
     {NULL, NULL, NULL, NULL, 0},
 };
 

@@ -35,6 +35,7 @@ int cmd_drift_run(const struct cli_global *g, int argc, char **argv);
 int cmd_render_run(const struct cli_global *g, int argc, char **argv);
 int cmd_graph_run(const struct cli_global *g, int argc, char **argv);
 int cmd_types_run(const struct cli_global *g, int argc, char **argv);
+int cmd_policy_run(const struct cli_global *g, int argc, char **argv);
 int cmd_plan_run(const struct cli_global *g, int argc, char **argv);
 int cmd_up_run(const struct cli_global *g, int argc, char **argv);
 int cmd_destroy_run(const struct cli_global *g, int argc, char **argv);

@@ -6,8 +6,9 @@
  * replace decisions) reads the tables and exists once.
  *
  * To add a type: copy a small file such as resources/logs_log_group.c,
- * fill in its attribute table, and add its prefix to TYPES_LIST in
- * resources/types.h (the registry is built from it). unit/test_restype
+ * fill in its attribute table (and, with its AWS calls, the IAM actions they
+ * need), and add its prefix to TYPES_LIST in resources/types.h (the registry
+ * is built from it). unit/test_restype
  * checks every table; the stack reference (docs/stack-reference.md) is
  * generated from the tables.
  *
@@ -119,6 +120,19 @@ struct restype {
     int taggable;      /* carries cairn:stack / cairn:id and the stack's tags */
     unsigned name_max; /* longest physical name AWS accepts; 0 when the type has no name */
     const struct restype_ops *ops; /* NULL until the type's AWS calls are written */
+    /*
+     * The IAM actions of the type's calls, "<signing name>:<Operation>", NULL-terminated
+     * (cairn policy prints them; every type with ops has both). read_actions: what ops->read
+     * calls, plan's and drift's reads, only Describe*, List* and Get*. write_actions: what
+     * create, update, remove and ready call besides, and the actions AWS checks on the caller
+     * behind a call (tags given to a create need the tagging action; an EFS mount target's
+     * network interface needs EC2's).
+     */
+    const char *const *read_actions;
+    const char *const *write_actions;
+    /* The service a write hands an IAM role to ("ecs-tasks.amazonaws.com"): it needs
+     * iam:PassRole, which the policy limits by iam:PassedToService. NULL when none. */
+    const char *passes_role_to;
 };
 
 /*

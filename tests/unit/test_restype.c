@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "agent/policy.h"
 #include "agent/resources/registry.h"
 #include "agent/resources/types.h"
 #include "agent/restype.h"
@@ -220,6 +221,47 @@ static void check_table(struct check *c, const struct attr *table, const char *p
     }
 }
 
+/* The IAM actions of a type with AWS calls (cairn policy): both lists, well formed, reads only
+ * reading, no action twice, the read calling the type's own service. */
+static void check_actions(struct check *c, const struct restype *t)
+{
+    const struct service *svc = t->service ? service_lookup(t->service) : NULL;
+    const char *const *lists[2] = {t->read_actions, t->write_actions};
+    const char *const names[2] = {"read_actions", "write_actions"};
+    int own = 0;
+
+    if (!t->ops) {
+        if (t->read_actions || t->write_actions || t->passes_role_to)
+            problem(c, NULL, "IAM actions without AWS calls");
+        return;
+    }
+    for (int k = 0; k < 2; k++) {
+        if (!lists[k] || !lists[k][0]) {
+            problem(c, names[k], "none: every type with AWS calls lists them");
+            continue;
+        }
+        for (const char *const *a = lists[k]; *a; a++) {
+            if (!policy_action_valid(*a))
+                problem(c, names[k], "'%s' is not <IAM prefix>:<Operation>", *a);
+            if (k == 0 && !policy_action_reads(*a))
+                problem(c, names[k], "'%s' is not a Describe, List or Get", *a);
+            if (k == 1 && in_list(t->read_actions, *a))
+                problem(c, names[k], "'%s' is in read_actions too", *a);
+            for (const char *const *b = lists[k]; b < a; b++)
+                if (strcmp(*a, *b) == 0)
+                    problem(c, names[k], "'%s' twice", *a);
+            if (k == 0 && svc && strncmp(*a, svc->signing_name, strlen(svc->signing_name)) == 0 &&
+                (*a)[strlen(svc->signing_name)] == ':')
+                own = 1;
+        }
+    }
+    if (lists[0] && lists[0][0] && !own)
+        problem(c, "read_actions", "no action of the type's own service (%s)",
+                svc ? svc->signing_name : "?");
+    if (t->passes_role_to && !ends_with(t->passes_role_to, ".amazonaws.com"))
+        problem(c, NULL, "passes_role_to '%s' is not a service principal", t->passes_role_to);
+}
+
 static void check_type(struct check *c, const struct restype *t, const char *prefix)
 {
     const char *dot = t->name ? strchr(t->name, '.') : NULL;
@@ -257,6 +299,7 @@ static void check_type(struct check *c, const struct restype *t, const char *pre
         problem(c, NULL, "taggable without a settable 'tags' map (RESTYPE_TAGS)");
     if (!t->taggable && tags)
         problem(c, NULL, "has 'tags' but is not taggable");
+    check_actions(c, t);
 }
 
 static void every_table_is_consistent(void **state)
@@ -398,6 +441,56 @@ static void checker_finds_mistakes(void **state)
     assert_int_equal(c.problems, 13 + 6);
 }
 
+/* One mistake per action (the repeat aside), and a service that is no principal. */
+static const struct restype_ops some_ops = {0};
+static const char *const bad_reads[] = {"ec2:CreateVpc",    /* not a read */
+                                        "nope:DescribeX",   /* unknown prefix */
+                                        "ec2:describeVpcs", /* not an operation name, not a read */
+                                        "ec2:Getaway",      /* not a read: Get, then no noun */
+                                        "ec2 DescribeVpcs", /* no colon, not a read */
+                                        "ec2:DescribeVpcs",
+                                        "ec2:DescribeVpcs", /* twice */
+                                        NULL};
+static const char *const bad_writes[] = {"ec2:DescribeVpcs", /* a read of the type too */
+                                         "iam:Pass-Role",    /* not an operation name */
+                                         NULL};
+static const struct restype bad_actions_type = {
+    .name = "ec2.thing",
+    .service = "ec2",
+    .doc = "A thing.",
+    .attrs =
+        (const struct attr[]){
+            {.name = "id", .type = VT_STRING, .flags = ATTR_COMPUTED, .doc = "Its ID."}, {0}},
+    .ops = &some_ops,
+    .read_actions = bad_reads,
+    .write_actions = bad_writes,
+    .passes_role_to = "ecs-tasks",
+};
+static const struct restype no_actions_type = {
+    .name = "ec2.other",
+    .service = "ec2",
+    .doc = "Another thing.",
+    .attrs =
+        (const struct attr[]){
+            {.name = "id", .type = VT_STRING, .flags = ATTR_COMPUTED, .doc = "Its ID."}, {0}},
+    .ops = &some_ops,
+    .write_actions = (const char *const[]){NULL},
+};
+
+static void action_checker_finds_mistakes(void **state)
+{
+    struct check c = {0};
+
+    (void)state;
+    fprintf(stderr, "expected problems of deliberately broken action lists:\n");
+    check_actions(&c, &bad_actions_type);
+    /* 1 + 1 + 2 + 1 + 2 + 1 reads, 2 writes, the principal. */
+    assert_int_equal(c.problems, 8 + 2 + 1);
+    c.problems = 0;
+    check_actions(&c, &no_actions_type);
+    assert_int_equal(c.problems, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -407,6 +500,7 @@ int main(void)
         cmocka_unit_test(attr_lookup),
         cmocka_unit_test(tables_carry_the_seeds_needs),
         cmocka_unit_test(checker_finds_mistakes),
+        cmocka_unit_test(action_checker_finds_mistakes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -377,6 +377,13 @@ static const struct restype_ops ops = {
     .remove = plan_remove,
 };
 
+/* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
+static const char *const read_actions[] = {"backup:ListBackupPlans", "backup:ListTags",
+                                           "backup:GetBackupPlan", NULL};
+static const char *const write_actions[] = {"backup:CreateBackupPlan", "backup:UpdateBackupPlan",
+                                            "backup:TagResource",      "backup:UntagResource",
+                                            "backup:DeleteBackupPlan", NULL};
+
 const struct restype backup_plan_type = {
     .name = "backup.plan",
     .service = "backup",
@@ -386,4 +393,6 @@ const struct restype backup_plan_type = {
     .taggable = 1,
     .name_max = 50,
     .ops = &ops,
+    .read_actions = read_actions,
+    .write_actions = write_actions,
 };

@@ -264,6 +264,14 @@ static const struct restype_ops ops = {
     .remove = selection_remove,
 };
 
+/* IAM actions (cairn policy): what read calls; what create, update, remove and ready add.
+ * CreateBackupSelection passes its IAM role to AWS Backup. */
+static const char *const read_actions[] = {"backup:ListBackupPlans", "backup:ListTags",
+                                           "backup:ListBackupSelections",
+                                           "backup:GetBackupSelection", NULL};
+static const char *const write_actions[] = {"backup:CreateBackupSelection",
+                                            "backup:DeleteBackupSelection", NULL};
+
 const struct restype backup_selection_type = {
     .name = "backup.selection",
     .service = "backup",
@@ -272,4 +280,7 @@ const struct restype backup_selection_type = {
     .attrs = attrs,
     .name_max = 50,
     .ops = &ops,
+    .read_actions = read_actions,
+    .write_actions = write_actions,
+    .passes_role_to = "backup.amazonaws.com",
 };

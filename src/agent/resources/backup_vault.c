@@ -320,6 +320,21 @@ static const struct restype_ops ops = {
     .remove = vault_remove,
 };
 
+/* IAM actions (cairn policy): what read calls; what create, update, remove and ready add.
+ * AWS Backup checks backup-storage:MountCapsule on the caller of CreateBackupVault;
+ * DescribeBackupVault adopts a vault a create finds taken; a removal counts the recovery points,
+ * and deletes them when asked to delete at once. */
+static const char *const read_actions[] = {"backup:ListBackupVaults", "backup:ListTags", NULL};
+static const char *const write_actions[] = {"backup:CreateBackupVault",
+                                            "backup:DescribeBackupVault",
+                                            "backup:TagResource",
+                                            "backup:UntagResource",
+                                            "backup:DeleteBackupVault",
+                                            "backup:ListRecoveryPointsByBackupVault",
+                                            "backup:DeleteRecoveryPoint",
+                                            "backup-storage:MountCapsule",
+                                            NULL};
+
 const struct restype backup_vault_type = {
     .name = "backup.vault",
     .service = "backup",
@@ -330,4 +345,6 @@ const struct restype backup_vault_type = {
     .taggable = 1,
     .name_max = 50,
     .ops = &ops,
+    .read_actions = read_actions,
+    .write_actions = write_actions,
 };

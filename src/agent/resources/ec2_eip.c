@@ -100,6 +100,11 @@ static const struct restype_ops ops = {
     .remove = eip_remove,
 };
 
+/* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
+static const char *const read_actions[] = {"ec2:DescribeAddresses", NULL};
+static const char *const write_actions[] = {"ec2:AllocateAddress", "ec2:ReleaseAddress",
+                                            "ec2:CreateTags", "ec2:DeleteTags", NULL};
+
 const struct restype ec2_eip_type = {
     .name = "ec2.eip",
     .service = "ec2",
@@ -107,4 +112,6 @@ const struct restype ec2_eip_type = {
     .attrs = attrs,
     .taggable = 1,
     .ops = &ops,
+    .read_actions = read_actions,
+    .write_actions = write_actions,
 };

@@ -143,6 +143,16 @@ static const struct restype_ops ops = {
     .remove = igw_remove,
 };
 
+/* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
+static const char *const read_actions[] = {"ec2:DescribeInternetGateways", NULL};
+static const char *const write_actions[] = {"ec2:CreateInternetGateway",
+                                            "ec2:AttachInternetGateway",
+                                            "ec2:DetachInternetGateway",
+                                            "ec2:DeleteInternetGateway",
+                                            "ec2:CreateTags",
+                                            "ec2:DeleteTags",
+                                            NULL};
+
 const struct restype ec2_internet_gateway_type = {
     .name = "ec2.internet_gateway",
     .service = "ec2",
@@ -150,4 +160,6 @@ const struct restype ec2_internet_gateway_type = {
     .attrs = attrs,
     .taggable = 1,
     .ops = &ops,
+    .read_actions = read_actions,
+    .write_actions = write_actions,
 };

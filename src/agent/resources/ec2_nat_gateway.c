@@ -233,6 +233,11 @@ static const struct restype_ops ops = {
     .wait_seconds = 600, /* minutes on real AWS */
 };
 
+/* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
+static const char *const read_actions[] = {"ec2:DescribeNatGateways", NULL};
+static const char *const write_actions[] = {"ec2:CreateNatGateway", "ec2:DeleteNatGateway",
+                                            "ec2:CreateTags", "ec2:DeleteTags", NULL};
+
 const struct restype ec2_nat_gateway_type = {
     .name = "ec2.nat_gateway",
     .service = "ec2",
@@ -241,4 +246,6 @@ const struct restype ec2_nat_gateway_type = {
     .attrs = attrs,
     .taggable = 1,
     .ops = &ops,
+    .read_actions = read_actions,
+    .write_actions = write_actions,
 };

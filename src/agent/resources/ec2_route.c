@@ -202,6 +202,11 @@ static const struct restype_ops ops = {
     .remove = route_remove,
 };
 
+/* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
+static const char *const read_actions[] = {"ec2:DescribeRouteTables", NULL};
+static const char *const write_actions[] = {"ec2:CreateRoute", "ec2:ReplaceRoute",
+                                            "ec2:DeleteRoute", NULL};
+
 const struct restype ec2_route_type = {
     .name = "ec2.route",
     .service = "ec2",
@@ -209,4 +214,6 @@ const struct restype ec2_route_type = {
            "tags).",
     .attrs = attrs,
     .ops = &ops,
+    .read_actions = read_actions,
+    .write_actions = write_actions,
 };

@@ -101,6 +101,11 @@ static const struct restype_ops ops = {
     .remove = rtb_remove,
 };
 
+/* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
+static const char *const read_actions[] = {"ec2:DescribeRouteTables", NULL};
+static const char *const write_actions[] = {"ec2:CreateRouteTable", "ec2:DeleteRouteTable",
+                                            "ec2:CreateTags", "ec2:DeleteTags", NULL};
+
 const struct restype ec2_route_table_type = {
     .name = "ec2.route_table",
     .service = "ec2",
@@ -109,4 +114,6 @@ const struct restype ec2_route_table_type = {
     .attrs = attrs,
     .taggable = 1,
     .ops = &ops,
+    .read_actions = read_actions,
+    .write_actions = write_actions,
 };

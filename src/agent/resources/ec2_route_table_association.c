@@ -148,6 +148,12 @@ static const struct restype_ops ops = {
     .remove = assoc_remove,
 };
 
+/* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
+static const char *const read_actions[] = {"ec2:DescribeRouteTables", NULL};
+static const char *const write_actions[] = {"ec2:AssociateRouteTable",
+                                            "ec2:ReplaceRouteTableAssociation",
+                                            "ec2:DisassociateRouteTable", NULL};
+
 const struct restype ec2_route_table_association_type = {
     .name = "ec2.route_table_association",
     .service = "ec2",
@@ -155,4 +161,6 @@ const struct restype ec2_route_table_association_type = {
            "no tags).",
     .attrs = attrs,
     .ops = &ops,
+    .read_actions = read_actions,
+    .write_actions = write_actions,
 };

@@ -361,6 +361,18 @@ static const struct restype_ops ops = {
     .normalize = sg_normalize,
 };
 
+/* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
+static const char *const read_actions[] = {"ec2:DescribeSecurityGroups", NULL};
+static const char *const write_actions[] = {"ec2:CreateSecurityGroup",
+                                            "ec2:AuthorizeSecurityGroupIngress",
+                                            "ec2:AuthorizeSecurityGroupEgress",
+                                            "ec2:RevokeSecurityGroupIngress",
+                                            "ec2:RevokeSecurityGroupEgress",
+                                            "ec2:DeleteSecurityGroup",
+                                            "ec2:CreateTags",
+                                            "ec2:DeleteTags",
+                                            NULL};
+
 const struct restype ec2_security_group_type = {
     .name = "ec2.security_group",
     .service = "ec2",
@@ -370,4 +382,6 @@ const struct restype ec2_security_group_type = {
     .taggable = 1,
     .name_max = 255,
     .ops = &ops,
+    .read_actions = read_actions,
+    .write_actions = write_actions,
 };

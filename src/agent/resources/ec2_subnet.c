@@ -134,6 +134,12 @@ static const struct restype_ops ops = {
     .remove = subnet_remove,
 };
 
+/* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
+static const char *const read_actions[] = {"ec2:DescribeSubnets", NULL};
+static const char *const write_actions[] = {"ec2:CreateSubnet", "ec2:ModifySubnetAttribute",
+                                            "ec2:DeleteSubnet", "ec2:CreateTags",
+                                            "ec2:DeleteTags",   NULL};
+
 const struct restype ec2_subnet_type = {
     .name = "ec2.subnet",
     .service = "ec2",
@@ -142,4 +148,6 @@ const struct restype ec2_subnet_type = {
     .attrs = attrs,
     .taggable = 1,
     .ops = &ops,
+    .read_actions = read_actions,
+    .write_actions = write_actions,
 };

@@ -204,6 +204,12 @@ static const struct restype_ops ops = {
     .remove = vpc_remove,
 };
 
+/* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
+static const char *const read_actions[] = {"ec2:DescribeVpcs", "ec2:DescribeVpcAttribute", NULL};
+static const char *const write_actions[] = {"ec2:CreateVpc",  "ec2:ModifyVpcAttribute",
+                                            "ec2:DeleteVpc",  "ec2:CreateTags",
+                                            "ec2:DeleteTags", NULL};
+
 const struct restype ec2_vpc_type = {
     .name = "ec2.vpc",
     .service = "ec2",
@@ -212,4 +218,6 @@ const struct restype ec2_vpc_type = {
     .attrs = attrs,
     .taggable = 1,
     .ops = &ops,
+    .read_actions = read_actions,
+    .write_actions = write_actions,
 };

@@ -231,6 +231,12 @@ static const struct restype_ops ops = {
     .remove = cluster_remove,
 };
 
+/* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
+static const char *const read_actions[] = {"ecs:ListClusters", "ecs:DescribeClusters", NULL};
+static const char *const write_actions[] = {"ecs:CreateCluster", "ecs:UpdateCluster",
+                                            "ecs:TagResource",   "ecs:UntagResource",
+                                            "ecs:DeleteCluster", NULL};
+
 const struct restype ecs_cluster_type = {
     .name = "ecs.cluster",
     .service = "ecs",
@@ -239,4 +245,6 @@ const struct restype ecs_cluster_type = {
     .taggable = 1,
     .name_max = 255,
     .ops = &ops,
+    .read_actions = read_actions,
+    .write_actions = write_actions,
 };

@@ -666,6 +666,13 @@ static const struct restype_ops ops = {
     .wait_seconds = 900, /* a rolling deployment drains the old tasks from the target group */
 };
 
+/* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
+static const char *const read_actions[] = {"ecs:ListClusters", "ecs:DescribeClusters",
+                                           "ecs:ListServices", "ecs:DescribeServices", NULL};
+static const char *const write_actions[] = {"ecs:CreateService", "ecs:UpdateService",
+                                            "ecs:TagResource",   "ecs:UntagResource",
+                                            "ecs:DeleteService", NULL};
+
 const struct restype ecs_service_type = {
     .name = "ecs.service",
     .service = "ecs",
@@ -675,4 +682,6 @@ const struct restype ecs_service_type = {
     .taggable = 1,
     .name_max = 255,
     .ops = &ops,
+    .read_actions = read_actions,
+    .write_actions = write_actions,
 };

@@ -628,6 +628,15 @@ static const struct restype_ops ops = {
     .normalize = td_normalize,
 };
 
+/* IAM actions (cairn policy): what read calls; what create, update, remove and ready add.
+ * RegisterTaskDefinition passes the task and execution roles to ECS tasks. */
+static const char *const read_actions[] = {"ecs:ListTaskDefinitionFamilies",
+                                           "ecs:ListTaskDefinitions", "ecs:DescribeTaskDefinition",
+                                           NULL};
+static const char *const write_actions[] = {
+    "ecs:RegisterTaskDefinition",   "ecs:TagResource",           "ecs:UntagResource",
+    "ecs:DeregisterTaskDefinition", "ecs:DeleteTaskDefinitions", NULL};
+
 const struct restype ecs_task_definition_type = {
     .name = "ecs.task_definition",
     .service = "ecs",
@@ -637,4 +646,7 @@ const struct restype ecs_task_definition_type = {
     .taggable = 1,
     .name_max = 255,
     .ops = &ops,
+    .read_actions = read_actions,
+    .write_actions = write_actions,
+    .passes_role_to = "ecs-tasks.amazonaws.com",
 };

@@ -443,6 +443,13 @@ static const struct restype_ops ops = {
     .wait_seconds = 300,
 };
 
+/* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
+static const char *const read_actions[] = {"elasticfilesystem:DescribeFileSystems",
+                                           "elasticfilesystem:DescribeAccessPoints", NULL};
+static const char *const write_actions[] = {
+    "elasticfilesystem:CreateAccessPoint", "elasticfilesystem:TagResource",
+    "elasticfilesystem:UntagResource", "elasticfilesystem:DeleteAccessPoint", NULL};
+
 const struct restype efs_access_point_type = {
     .name = "efs.access_point",
     .service = "efs",
@@ -451,4 +458,6 @@ const struct restype efs_access_point_type = {
     .attrs = attrs,
     .taggable = 1,
     .ops = &ops,
+    .read_actions = read_actions,
+    .write_actions = write_actions,
 };

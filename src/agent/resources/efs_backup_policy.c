@@ -155,6 +155,11 @@ static const struct restype_ops ops = {
     .normalize = bp_normalize,
 };
 
+/* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
+static const char *const read_actions[] = {"elasticfilesystem:DescribeFileSystems",
+                                           "elasticfilesystem:DescribeBackupPolicy", NULL};
+static const char *const write_actions[] = {"elasticfilesystem:PutBackupPolicy", NULL};
+
 const struct restype efs_backup_policy_type = {
     .name = "efs.backup_policy",
     .service = "efs",
@@ -163,4 +168,6 @@ const struct restype efs_backup_policy_type = {
            "stack, automatic backups are turned off.",
     .attrs = attrs,
     .ops = &ops,
+    .read_actions = read_actions,
+    .write_actions = write_actions,
 };

@@ -498,6 +498,18 @@ static const struct restype_ops ops = {
     .wait_seconds = 600,
 };
 
+/* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
+static const char *const read_actions[] = {"elasticfilesystem:DescribeFileSystems",
+                                           "elasticfilesystem:DescribeLifecycleConfiguration",
+                                           NULL};
+static const char *const write_actions[] = {"elasticfilesystem:CreateFileSystem",
+                                            "elasticfilesystem:PutLifecycleConfiguration",
+                                            "elasticfilesystem:UpdateFileSystem",
+                                            "elasticfilesystem:TagResource",
+                                            "elasticfilesystem:UntagResource",
+                                            "elasticfilesystem:DeleteFileSystem",
+                                            NULL};
+
 const struct restype efs_file_system_type = {
     .name = "efs.file_system",
     .service = "efs",
@@ -506,4 +518,6 @@ const struct restype efs_file_system_type = {
     .attrs = attrs,
     .taggable = 1,
     .ops = &ops,
+    .read_actions = read_actions,
+    .write_actions = write_actions,
 };

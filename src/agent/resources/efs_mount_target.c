@@ -395,6 +395,21 @@ static const struct restype_ops ops = {
     .wait_seconds = 600,
 };
 
+/* IAM actions (cairn policy): what read calls; what create, update, remove and ready add.
+ * EFS checks EC2's actions on the caller for the mount target's network interface (the EFS API
+ * reference of each call lists them). */
+static const char *const read_actions[] = {"elasticfilesystem:DescribeFileSystems",
+                                           "elasticfilesystem:DescribeMountTargets",
+                                           "elasticfilesystem:DescribeMountTargetSecurityGroups",
+                                           "ec2:DescribeNetworkInterfaces",
+                                           "ec2:DescribeNetworkInterfaceAttribute",
+                                           NULL};
+static const char *const write_actions[] = {
+    "elasticfilesystem:CreateMountTarget", "elasticfilesystem:ModifyMountTargetSecurityGroups",
+    "elasticfilesystem:DeleteMountTarget", "ec2:DescribeSubnets",
+    "ec2:CreateNetworkInterface",          "ec2:ModifyNetworkInterfaceAttribute",
+    "ec2:DeleteNetworkInterface",          NULL};
+
 const struct restype efs_mount_target_type = {
     .name = "efs.mount_target",
     .service = "efs",
@@ -402,4 +417,6 @@ const struct restype efs_mount_target_type = {
            "file system (it carries no tags).",
     .attrs = attrs,
     .ops = &ops,
+    .read_actions = read_actions,
+    .write_actions = write_actions,
 };

@@ -373,6 +373,15 @@ static const struct restype_ops ops = {
     .normalize = listener_normalize,
 };
 
+/* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
+static const char *const read_actions[] = {"elasticloadbalancing:DescribeLoadBalancers",
+                                           "elasticloadbalancing:DescribeTags",
+                                           "elasticloadbalancing:DescribeListeners", NULL};
+static const char *const write_actions[] = {
+    "elasticloadbalancing:CreateListener", "elasticloadbalancing:AddTags",
+    "elasticloadbalancing:RemoveTags",     "elasticloadbalancing:ModifyListener",
+    "elasticloadbalancing:DeleteListener", NULL};
+
 const struct restype elbv2_listener_type = {
     .name = "elbv2.listener",
     .service = "elbv2",
@@ -381,4 +390,6 @@ const struct restype elbv2_listener_type = {
     .attrs = attrs,
     .taggable = 1,
     .ops = &ops,
+    .read_actions = read_actions,
+    .write_actions = write_actions,
 };

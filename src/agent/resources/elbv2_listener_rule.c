@@ -599,6 +599,18 @@ static const struct restype_ops ops = {
     .normalize = rule_normalize,
 };
 
+/* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
+static const char *const read_actions[] = {
+    "elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTags",
+    "elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeRules", NULL};
+static const char *const write_actions[] = {"elasticloadbalancing:CreateRule",
+                                            "elasticloadbalancing:AddTags",
+                                            "elasticloadbalancing:RemoveTags",
+                                            "elasticloadbalancing:ModifyRule",
+                                            "elasticloadbalancing:SetRulePriorities",
+                                            "elasticloadbalancing:DeleteRule",
+                                            NULL};
+
 const struct restype elbv2_listener_rule_type = {
     .name = "elbv2.listener_rule",
     .service = "elbv2",
@@ -607,4 +619,6 @@ const struct restype elbv2_listener_rule_type = {
     .attrs = attrs,
     .taggable = 1,
     .ops = &ops,
+    .read_actions = read_actions,
+    .write_actions = write_actions,
 };

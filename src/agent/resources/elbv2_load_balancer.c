@@ -612,6 +612,18 @@ static const struct restype_ops ops = {
     .wait_seconds = 600, /* a few minutes on AWS */
 };
 
+/* IAM actions (cairn policy): what read calls; what create, update, remove and ready add.
+ * ec2:DescribeNetworkInterfaces: a removal waits until the load balancer's interfaces are gone. */
+static const char *const read_actions[] = {
+    "elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTags",
+    "elasticloadbalancing:DescribeLoadBalancerAttributes", NULL};
+static const char *const write_actions[] = {
+    "elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:AddTags",
+    "elasticloadbalancing:RemoveTags",         "elasticloadbalancing:ModifyLoadBalancerAttributes",
+    "elasticloadbalancing:SetSubnets",         "elasticloadbalancing:SetSecurityGroups",
+    "elasticloadbalancing:SetIpAddressType",   "elasticloadbalancing:DeleteLoadBalancer",
+    "ec2:DescribeNetworkInterfaces",           NULL};
+
 const struct restype elbv2_load_balancer_type = {
     .name = "elbv2.load_balancer",
     .service = "elbv2",
@@ -621,4 +633,6 @@ const struct restype elbv2_load_balancer_type = {
     .taggable = 1,
     .name_max = 32,
     .ops = &ops,
+    .read_actions = read_actions,
+    .write_actions = write_actions,
 };

@@ -519,6 +519,18 @@ static const struct restype_ops ops = {
     .remove = tg_remove,
 };
 
+/* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
+static const char *const read_actions[] = {
+    "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTags",
+    "elasticloadbalancing:DescribeTargetGroupAttributes", NULL};
+static const char *const write_actions[] = {"elasticloadbalancing:CreateTargetGroup",
+                                            "elasticloadbalancing:AddTags",
+                                            "elasticloadbalancing:RemoveTags",
+                                            "elasticloadbalancing:ModifyTargetGroup",
+                                            "elasticloadbalancing:ModifyTargetGroupAttributes",
+                                            "elasticloadbalancing:DeleteTargetGroup",
+                                            NULL};
+
 const struct restype elbv2_target_group_type = {
     .name = "elbv2.target_group",
     .service = "elbv2",
@@ -528,4 +540,6 @@ const struct restype elbv2_target_group_type = {
     .taggable = 1,
     .name_max = 32,
     .ops = &ops,
+    .read_actions = read_actions,
+    .write_actions = write_actions,
 };

@@ -820,6 +820,27 @@ static const struct restype_ops ops = {
     .normalize = role_normalize,
 };
 
+/* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
+static const char *const read_actions[] = {"iam:ListRoles",
+                                           "iam:GetRole",
+                                           "iam:ListRolePolicies",
+                                           "iam:GetRolePolicy",
+                                           "iam:ListAttachedRolePolicies",
+                                           NULL};
+static const char *const write_actions[] = {"iam:CreateRole",
+                                            "iam:TagRole",
+                                            "iam:UntagRole",
+                                            "iam:UpdateRole",
+                                            "iam:UpdateAssumeRolePolicy",
+                                            "iam:PutRolePermissionsBoundary",
+                                            "iam:DeleteRolePermissionsBoundary",
+                                            "iam:PutRolePolicy",
+                                            "iam:DeleteRolePolicy",
+                                            "iam:AttachRolePolicy",
+                                            "iam:DetachRolePolicy",
+                                            "iam:DeleteRole",
+                                            NULL};
+
 const struct restype iam_role_type = {
     .name = "iam.role",
     .service = "iam",
@@ -829,4 +850,6 @@ const struct restype iam_role_type = {
     .taggable = 1,
     .name_max = 64,
     .ops = &ops,
+    .read_actions = read_actions,
+    .write_actions = write_actions,
 };

@@ -380,6 +380,14 @@ static const struct restype_ops ops = {
     .remove = group_remove,
 };
 
+/* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
+static const char *const read_actions[] = {"logs:DescribeLogGroups", "logs:ListTagsForResource",
+                                           NULL};
+static const char *const write_actions[] = {
+    "logs:CreateLogGroup",     "logs:TagResource",           "logs:UntagResource",
+    "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy", "logs:AssociateKmsKey",
+    "logs:DisassociateKmsKey", "logs:DeleteLogGroup",        NULL};
+
 const struct restype logs_log_group_type = {
     .name = "logs.log_group",
     .service = "logs",
@@ -388,4 +396,6 @@ const struct restype logs_log_group_type = {
     .taggable = 1,
     .name_max = 512,
     .ops = &ops,
+    .read_actions = read_actions,
+    .write_actions = write_actions,
 };

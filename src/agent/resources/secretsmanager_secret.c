@@ -566,6 +566,15 @@ static const struct restype_ops ops = {
     .normalize = secret_normalize,
 };
 
+/* IAM actions (cairn policy): what read calls; what create, update, remove and ready add.
+ * DescribeSecret: a create that finds the name taken looks at the secret to adopt or restore it. */
+static const char *const read_actions[] = {"secretsmanager:ListSecrets", NULL};
+static const char *const write_actions[] = {
+    "secretsmanager:CreateSecret",  "secretsmanager:DescribeSecret",
+    "secretsmanager:RestoreSecret", "secretsmanager:UpdateSecret",
+    "secretsmanager:TagResource",   "secretsmanager:UntagResource",
+    "secretsmanager:DeleteSecret",  NULL};
+
 const struct restype secretsmanager_secret_type = {
     .name = "secretsmanager.secret",
     .service = "secretsmanager",
@@ -575,4 +584,6 @@ const struct restype secretsmanager_secret_type = {
     .taggable = 1,
     .name_max = 512,
     .ops = &ops,
+    .read_actions = read_actions,
+    .write_actions = write_actions,
 };

@@ -318,6 +318,25 @@ static const struct restype_ops ops = {
     .normalize = ns_normalize,
 };
 
+/* IAM actions (cairn policy): what read calls; what create, update, remove and ready add.
+ * Cloud Map makes and deletes the namespace's private hosted zone with the caller's permissions:
+ * Route 53's actions, and EC2's for the VPC it is associated with. */
+static const char *const read_actions[] = {"servicediscovery:ListNamespaces",
+                                           "servicediscovery:ListTagsForResource", NULL};
+static const char *const write_actions[] = {"servicediscovery:CreatePrivateDnsNamespace",
+                                            "servicediscovery:GetOperation",
+                                            "servicediscovery:GetNamespace",
+                                            "servicediscovery:UpdatePrivateDnsNamespace",
+                                            "servicediscovery:TagResource",
+                                            "servicediscovery:UntagResource",
+                                            "servicediscovery:DeleteNamespace",
+                                            "route53:CreateHostedZone",
+                                            "route53:GetHostedZone",
+                                            "route53:ListHostedZonesByName",
+                                            "route53:DeleteHostedZone",
+                                            "ec2:DescribeVpcs",
+                                            NULL};
+
 const struct restype servicediscovery_private_dns_namespace_type = {
     .name = "servicediscovery.private_dns_namespace",
     .service = "servicediscovery",
@@ -327,4 +346,6 @@ const struct restype servicediscovery_private_dns_namespace_type = {
     .taggable = 1,
     .name_max = 253,
     .ops = &ops,
+    .read_actions = read_actions,
+    .write_actions = write_actions,
 };

@@ -492,6 +492,16 @@ static const struct restype_ops ops = {
     .normalize = svc_normalize,
 };
 
+/* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
+static const char *const read_actions[] = {"servicediscovery:ListNamespaces",
+                                           "servicediscovery:ListTagsForResource",
+                                           "servicediscovery:ListServices", NULL};
+static const char *const write_actions[] = {
+    "servicediscovery:CreateService", "servicediscovery:GetNamespace",
+    "servicediscovery:GetOperation",  "servicediscovery:UpdateService",
+    "servicediscovery:TagResource",   "servicediscovery:UntagResource",
+    "servicediscovery:DeleteService", NULL};
+
 const struct restype servicediscovery_service_type = {
     .name = "servicediscovery.service",
     .service = "servicediscovery",
@@ -501,4 +511,6 @@ const struct restype servicediscovery_service_type = {
     .taggable = 1,
     .name_max = 63,
     .ops = &ops,
+    .read_actions = read_actions,
+    .write_actions = write_actions,
 };
