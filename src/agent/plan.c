@@ -362,6 +362,11 @@ void plan_print(const struct plan *p, FILE *out, int color)
                 print_value(out, v, &c, 1);
                 fputc('\n', out);
             }
+            /* A sensitive value the create makes itself (a generated password) will exist:
+             * say so, without anything of it. */
+            for (const struct attr *at = t->attrs; at->name; at++)
+                if ((at->flags & ATTR_SENSITIVE) && !json_object_get(a->desired, at->name))
+                    fprintf(out, "      %s: (sensitive, made when created)\n", at->name);
         }
     }
     fprintf(out,

@@ -241,9 +241,46 @@ static void normalization_cases(void **state)
     }
 }
 
+/* A secret cairn generates: the plan says a value will be made, and shows nothing of one. */
+static void a_generated_secret_plans_as_sensitive(void **state)
+{
+    static const char text[] = "stack: demo\n"
+                               "resources:\n"
+                               "  pw:\n"
+                               "    type: secretsmanager.secret\n"
+                               "    properties:\n"
+                               "      generate: {length: 32}\n";
+    struct stack_options o = {"/nonexistent", NULL, NULL};
+    struct stack s;
+    struct live_set live;
+    struct plan p;
+    struct diag d;
+    char *out = NULL;
+    size_t len = 0;
+    FILE *m;
+
+    (void)state;
+    diag_init(&d);
+    stack_init(&s);
+    live_set_init(&live);
+    plan_init(&p);
+    assert_int_equal(stack_load_text(&s, "s.yaml", text, strlen(text), &o, &d), 0);
+    assert_int_equal(plan_build(&p, &s, &live, &d), 0);
+    m = open_memstream(&out, &len);
+    plan_print(&p, m, 0);
+    fclose(m);
+    assert_non_null(strstr(out, "      value: (sensitive, made when created)\n"));
+    free(out);
+    plan_release(&p);
+    live_set_release(&live);
+    stack_release(&s);
+    diag_release(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_generated_secret_plans_as_sensitive),
         cmocka_unit_test_setup_teardown(everything_is_created_from_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(an_applied_stack_plans_no_change, setup, teardown),
         cmocka_unit_test_setup_teardown(changes_become_the_right_actions, setup, teardown),
