@@ -136,7 +136,7 @@ static const char usage[] =
     "  --profile NAME   use this profile from the shared config files (else AWS_PROFILE)\n"
     "  --region NAME    use this region (else AWS_REGION, AWS_DEFAULT_REGION, the profile)\n"
     "  --debug          log each AWS call (credentials and secrets redacted) to stderr\n"
-    "  --stats          print the number of AWS calls made to stderr\n"
+    "  --stats          print the AWS calls made and the time each phase took to stderr\n"
     "  --no-color       never colour output (NO_COLOR does the same)\n"
     "  -h, --help       show this help, or a command's with 'cairn <command> --help'\n"
     "  --version        print the version\n"
