@@ -47,6 +47,7 @@ struct restore {
     const struct live_obj *old; /* the stack's file system of the volume, NULL once retired */
     char *old_id, *old_arn;     /* what is restored from (kept after the engine is re-read) */
     json_t *old_tags;           /* its tags */
+    json_t *old_attrs;          /* its attributes */
     const char *vault, *role;   /* the stack's vault and backup role (from the live set) */
     char *rp_arn;               /* the recovery point */
     double rp_time;             /* its creation date */
@@ -410,6 +411,49 @@ static char *dir_of_restored(struct restore *rs, const char *arn, struct diag *d
     return dir;
 }
 
+/* Whether fs belongs to a stack (this one's other volume, another stack): it is not free to
+ * take. A file system a restore of this volume staged is. */
+static int owned_elsewhere(const struct restore *rs, const json_t *fs, struct diag *d)
+{
+    json_t *tags = efsutil_tags(json_object_get(fs, "Tags"));
+    const char *owner = efsutil_str(tags, RESUTIL_TAG_STACK),
+               *id = efsutil_str(tags, RESUTIL_TAG_ID);
+    int r = 0;
+
+    if (owner) {
+        diag_error(d, NULL, "file system %s belongs to stack %s as %s: not taking it", rs->fs_given,
+                   owner, id ? id : "(no cairn:id)");
+        r = 1;
+    }
+    json_decref(tags);
+    return r;
+}
+
+/* Whether fs differs from the volume's file system in what cannot change in place: up would
+ * replace it with an empty one. */
+static int differs(const struct restore *rs, const json_t *fs, struct diag *d)
+{
+    const json_t *have = rs->old_attrs;
+    int enc = json_is_true(json_object_get(fs, "Encrypted"));
+    const char *mode = efsutil_str(fs, "PerformanceMode"),
+               *az = efsutil_str(fs, "AvailabilityZoneName");
+    const char *want_mode = json_string_value(json_object_get(have, "performance_mode"));
+    const char *want_az = json_string_value(json_object_get(have, "availability_zone_name"));
+
+    if (enc != json_is_true(json_object_get(have, "encrypted")) ||
+        (mode && want_mode && strcmp(mode, want_mode) != 0) ||
+        (az ? !want_az || strcmp(az, want_az) != 0 : want_az != NULL)) {
+        diag_error(d, NULL,
+                   "file system %s (encrypted %s, %s, %s) differs from %s (encrypted %s, %s, %s), "
+                   "which cannot change in place: up would replace it with an empty one",
+                   rs->fs_given, enc ? "true" : "false", mode ? mode : "?", az ? az : "Regional",
+                   rs->old_id, json_is_true(json_object_get(have, "encrypted")) ? "true" : "false",
+                   want_mode ? want_mode : "?", want_az ? want_az : "Regional");
+        return 1;
+    }
+    return 0;
+}
+
 /* --file-system-id: a file system restored by someone else, checked and taken. */
 static int adopt(struct restore *rs, struct diag *d)
 {
@@ -428,7 +472,7 @@ static int adopt(struct restore *rs, struct diag *d)
                    state ? state : "(no state)");
         goto out;
     }
-    if (same_vpc(rs, rs->fs_given, d) < 0)
+    if (owned_elsewhere(rs, fs, d) || differs(rs, fs, d) || same_vpc(rs, rs->fs_given, d) < 0)
         goto out;
     rs->new_id = xstrdup(rs->fs_given);
     if (rs->dir_given)
@@ -614,6 +658,21 @@ static void print_gap(const struct restore *rs)
            rs->rp_arn ? rs->rp_arn : "");
 }
 
+/* Whether the re-point would make the volume's file system anew (the restored one differs
+ * from the file in what cannot change in place): refused, the data would be lost again. */
+static int replaces_volume(const struct restore *rs, struct diag *d)
+{
+    const struct plan_action *a = plan_action_of(&rs->e.plan, stack_find(&rs->e.stack, rs->fs_res));
+
+    if (!a || a->kind == PLAN_NOOP || a->kind == PLAN_UPDATE)
+        return 0;
+    diag_error(d, NULL,
+               "the re-point would %s %s instead of using the restored file system %s: change "
+               "the stack file to match it (see the plan above), then run restore again",
+               plan_kind_name(a->kind), rs->fs_res, rs->new_id);
+    return 1;
+}
+
 /* Load, read and plan (again, after take-over). */
 static int prepare(struct restore *rs, const struct cli_global *g, const struct cli_stack_args *a)
 {
@@ -631,6 +690,7 @@ static int choose(struct restore *rs, struct diag *d)
     rs->old_id = xstrdup(rs->old->id);
     rs->old_arn = dup_or_null(json_string_value(json_object_get(rs->old->attrs, "arn")));
     rs->old_tags = json_deep_copy(json_object_get(rs->old->attrs, "tags"));
+    rs->old_attrs = json_deep_copy(rs->old->attrs);
     if (rs->fs_given)
         return 0;
     if (!vault) {
@@ -662,6 +722,51 @@ static int choose(struct restore *rs, struct diag *d)
                rs->volume, rs->old_id, rs->vault, rs->before ? " before " : "",
                rs->before ? rs->before : "");
     return -1;
+}
+
+/*
+ * What the re-point would do, planned against the live set as it will be after the take-over:
+ * the volume's file system stands for the restored one (its ID and ARN not known yet, its files
+ * under the restore directory) and the old one's children (mount targets, backup policy,
+ * access points) are gone from the stack. Printed like 'cairn plan'.
+ */
+static void show_repoint(const struct restore *rs, const struct cli_global *g)
+{
+    struct live_set sim;
+    struct plan p;
+    struct diag d;
+    const char *new_id = rs->new_id ? rs->new_id : "fs-(restored)";
+    const char *dir = rs->dir ? rs->dir : "aws-backup-restore_(the restore job's time)";
+
+    live_set_init(&sim);
+    plan_init(&p);
+    diag_init(&d);
+    for (size_t i = 0; i < rs->e.live.n; i++) {
+        const struct live_obj *o = &rs->e.live.v[i];
+        const char *of = json_string_value(json_object_get(o->attrs, "file_system_id"));
+        json_t *attrs = json_deep_copy(o->attrs);
+        if (o == rs->old) {
+            char arn[512];
+            snprintf(arn, sizeof(arn), "%.*s%s", (int)(strlen(rs->old_arn) - strlen(rs->old_id)),
+                     rs->old_arn, new_id);
+            json_object_set_new(attrs, "id", json_string(new_id));
+            json_object_set_new(attrs, "arn", json_string(arn));
+            json_object_set_new(json_object_get(attrs, "tags"), PLAN_TAG_RESTORE_DIR,
+                                json_string(*dir ? dir : "/"));
+            live_set_add(&sim, o->type, new_id, o->cairn_id, attrs);
+        } else if (of && strcmp(of, rs->old_id) == 0) {
+            json_decref(attrs);
+        } else {
+            live_set_add(&sim, o->type, o->id, o->cairn_id, attrs)->pending = o->pending;
+        }
+    }
+    printf("\nThe re-point, once the restored file system is %s:\n", rs->fs_res);
+    if (plan_build(&p, &((struct restore *)rs)->e.stack, &sim, &d) == 0)
+        plan_print(&p, stdout, engine_color(g));
+    diag_print(&d, stderr, "cairn");
+    diag_release(&d);
+    plan_release(&p);
+    live_set_release(&sim);
 }
 
 static void print_steps(const struct restore *rs)
@@ -746,8 +851,11 @@ int cmd_restore_run(const struct cli_global *g, int argc, char **argv)
     }
     print_steps(&rs);
     if (rs.plan_only) {
-        printf("Plan only: nothing was changed. The re-point is what 'cairn plan' shows once "
-               "the new file system is the volume's.\n");
+        if (rs.resume || staged)
+            plan_print(&rs.e.plan, stdout, engine_color(g));
+        else
+            show_repoint(&rs, g);
+        printf("Plan only: nothing was changed.\n");
         print_gap(&rs);
         ret = 0;
         goto out;
@@ -785,6 +893,8 @@ int cmd_restore_run(const struct cli_global *g, int argc, char **argv)
     if (prepare(&rs, g, &a) < 0)
         goto out;
     plan_print(&rs.e.plan, stdout, engine_color(g));
+    if (replaces_volume(&rs, &rs.e.diag))
+        goto out;
     if (plan_has_changes(&rs.e.plan)) {
         ao.so = &rs.e.options;
         if (apply_plan(rs.e.session, &rs.e.stack, &rs.e.plan, &ao, &r, &rs.e.diag) < 0) {
@@ -802,6 +912,7 @@ out:
     free(rs.old_id);
     free(rs.old_arn);
     json_decref(rs.old_tags);
+    json_decref(rs.old_attrs);
     free(rs.rp_arn);
     free(rs.job_id);
     free(rs.new_id);

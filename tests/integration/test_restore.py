@@ -171,6 +171,14 @@ class Restore(cairnharness.CairnTestCase):
         r = self.run_cairn("restore", SEED, "--volume", "prometheus_data", "--plan")
         self.assertIn(prom_rp, r.stdout)
         self.assertIn("Plan only", r.stdout)
+        for line in (r"\+ prometheus_data\.mount_a \(efs\.mount_target\)",
+                     r"\+ prometheus_data\.access_point \(efs\.access_point\)",
+                     r'"path":"/aws-backup-restore_[^"]*/prometheus"',
+                     r"-/\+ prometheus\.task \(ecs\.task_definition\)",
+                     r"~ prometheus\.service \(ecs\.service\)",
+                     r"\+ backup\.selection \(backup\.selection\)"):
+            self.assertRegex(r.stdout, line)
+        self.assertNotIn("grafana.task", r.stdout)
         self.assertEqual([c for c in self.emu.calls if c.is_write], [])
 
         backupgaps.set_restore_polls(self.emu, 2)
