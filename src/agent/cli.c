@@ -114,8 +114,10 @@ const struct cli_command cli_commands[] = {
      "targets and access points on the new file system (their root directories inside the\n"
      "aws-backup-restore_<time> directory AWS Backup put the files in), new task\n"
      "definition revisions, the services rolled onto them, the backup selection. Ends\n"
-     "with the data gap (recovery point to now). Asks for confirmation like up. Every step\n"
-     "is idempotent: run a restore that was cut short again to finish it (one restore job).\n"
+     "with a check that every service is registered in Cloud Map at its desired count\n"
+     "and healthy behind its target groups, and the data gap (recovery point to now).\n"
+     "Asks for confirmation like up. Every step is idempotent: run a restore that was cut\n"
+     "short again to finish it (one restore job).\n"
      "\n"
      "  --volume NAME          the EFS volume: the template instance of its efs.file_system\n"
      "  --recovery-point ARN   restore this recovery point (default: the latest completed)\n"
@@ -125,6 +127,8 @@ const struct cli_command cli_commands[] = {
      "                         default: the restore job's aws-backup-restore_<time>)\n"
      "  --plan                 show the steps and the recovery point, change nothing\n"
      "  --yes                  go ahead without asking\n"
+     "  --verify-timeout S     how long to wait for every service's Cloud Map instances\n"
+     "                         and healthy targets after the re-point (default 900)\n"
      "  --parallel N           resources in flight at once while re-pointing (default 8)\n" CLI_STACK_OPTIONS,
      cmd_restore_run, 1},
     {"types", "list resource types, or show one type's attributes",

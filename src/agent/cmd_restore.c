@@ -23,11 +23,15 @@
 #include "agent/engine.h"
 #include "agent/resources/backuputil.h"
 #include "agent/resources/efsutil.h"
+#include "agent/resources/elbv2util.h"
+#include "agent/resources/sdutil.h"
 #include "agent/resources/types.h"
 #include "aws/apicall.h"
 #include "aws/session.h"
 #include "aws/sigv4.h"
 #include "core/isotime.h"
+#include "core/strbuf.h"
+#include "core/xdoc.h"
 #include "core/xmalloc.h"
 
 #include <stdio.h>
@@ -658,6 +662,128 @@ static void print_gap(const struct restore *rs)
            rs->rp_arn ? rs->rp_arn : "");
 }
 
+/* ------------------------------------------------------------ verify */
+
+struct verify {
+    const struct restore *rs;
+    struct strbuf why; /* what the last look found short, one line each */
+};
+
+/* Cloud Map: how many instances the service (its ARN ends in srv-...) has registered. */
+static int instances(struct session *s, const char *registry_arn, long *n, struct diag *d)
+{
+    const char *id = strrchr(registry_arn, '/');
+    json_t *body;
+    struct apicall c;
+    int ret = 0;
+
+    *n = 0;
+    body = json_pack("{s:s}", "ServiceId", id ? id + 1 : registry_arn);
+    while (body && (ret = sdutil_call(s, &c, "ListInstances", body, d)) == 0) {
+        const char *next = json_string_value(json_object_get(c.out, "NextToken"));
+        *n += (long)json_array_size(json_object_get(c.out, "Instances"));
+        body = next ? json_pack("{s:s, s:s}", "ServiceId", id ? id + 1 : registry_arn, "NextToken",
+                                next)
+                    : NULL;
+        apicall_release(&c);
+    }
+    if (ret < 0)
+        apicall_release(&c);
+    return ret;
+}
+
+/* ELB: how many targets of the target group are healthy. */
+static int healthy(struct session *s, const char *tg, long *n, struct diag *d)
+{
+    struct apicall c;
+    const struct xnode *m;
+    int ret = -1;
+
+    *n = 0;
+    elbv2util_init(&c, "DescribeTargetHealth");
+    apicall_param(&c, "TargetGroupArn", tg);
+    if (session_call(s, &c, d) == CALL_OK) {
+        m = xdoc_path(c.xml->root, "DescribeTargetHealthResult/TargetHealthDescriptions/member");
+        for (; m; m = xdoc_next(m)) {
+            const char *state = xdoc_text(m, "TargetHealth/State");
+            *n += state && strcmp(state, "healthy") == 0;
+        }
+        ret = 0;
+    }
+    apicall_release(&c);
+    return ret;
+}
+
+/* One look at every service of the stack: 1 when each has its desired count registered in
+ * Cloud Map and healthy in each of its target groups, 0 when not yet (v->why says what). */
+static int all_serving(struct session *s, void *arg, struct diag *d)
+{
+    struct verify *v = arg;
+    const struct plan *p = &v->rs->e.plan;
+    int ok = 1;
+
+    strbuf_reset(&v->why);
+    for (size_t i = 0; i < p->n; i++) {
+        const struct plan_action *a = &p->v[i];
+        json_t *list, *e;
+        long want, have;
+        size_t k;
+        if (!a->res || a->res->type != &ecs_service_type || !a->live)
+            continue;
+        want = (long)json_integer_value(json_object_get(a->live->attrs, "desired_count"));
+        list = json_object_get(a->live->attrs, "service_registries");
+        json_array_foreach(list, k, e)
+        {
+            const char *arn = json_string_value(json_object_get(e, "registry_arn"));
+            if (!arn || instances(s, arn, &have, d) < 0)
+                continue;
+            if (have < want) {
+                strbuf_addf(&v->why, "  %s: %ld of %ld instances registered in Cloud Map\n",
+                            a->res->name, have, want);
+                ok = 0;
+            }
+        }
+        list = json_object_get(a->live->attrs, "load_balancers");
+        json_array_foreach(list, k, e)
+        {
+            const char *tg = json_string_value(json_object_get(e, "target_group_arn"));
+            if (!tg || healthy(s, tg, &have, d) < 0)
+                continue;
+            if (have < want) {
+                strbuf_addf(&v->why, "  %s: %ld of %ld targets healthy in %s\n", a->res->name, have,
+                            want, tg);
+                ok = 0;
+            }
+        }
+    }
+    return d->nerrors ? -1 : ok;
+}
+
+/* Wait (at most seconds) until every service serves: 0, or -1 with what is short. */
+static int verify(const struct restore *rs, unsigned seconds, struct diag *d)
+{
+    struct verify v = {rs, STRBUF_INIT};
+    struct diag quiet;
+    int r;
+
+    diag_init(&quiet);
+    r = efsutil_wait(rs->e.session, all_serving, &v, seconds, "verify", &quiet);
+    if (r < 0 && v.why.len)
+        diag_error(d, NULL,
+                   "the restore is done, but after %u s not every service serves from the "
+                   "restored volume (look at the tasks' events and logs):\n%.*s",
+                   seconds, (int)v.why.len - 1, v.why.buf);
+    else if (r < 0)
+        diag_error(d, NULL, "the restore is done, but verifying it failed: %s",
+                   diag_last(&quiet) ? diag_last(&quiet) : "(no reason)");
+    else
+        printf("Verified: every service has its tasks registered in Cloud Map and healthy "
+               "behind the load balancer.\n");
+    diag_release(&quiet);
+    strbuf_release(&v.why);
+    return r < 0 ? -1 : 0;
+}
+
 /* Whether the re-point would make the volume's file system anew (the restored one differs
  * from the file in what cannot change in place): refused, the data would be lost again. */
 static int replaces_volume(const struct restore *rs, struct diag *d)
@@ -801,6 +927,8 @@ int cmd_restore_run(const struct cli_global *g, int argc, char **argv)
     struct apply_result r;
     struct apply_options ao = {APPLY_DEFAULT_PARALLEL, stdout, NULL, 0};
     int ret = 1, staged = 0;
+    const char *vt = NULL;
+    unsigned verify_seconds = 900;
 
     memset(&rs, 0, sizeof(rs));
     rs.plan_only = cli_take_flag(&argc, argv, "--plan");
@@ -810,10 +938,20 @@ int cmd_restore_run(const struct cli_global *g, int argc, char **argv)
         cli_take_value(&argc, argv, "--before", &rs.before) < 0 ||
         cli_take_value(&argc, argv, "--file-system-id", &rs.fs_given) < 0 ||
         cli_take_value(&argc, argv, "--restore-dir", &rs.dir_given) < 0 ||
+        cli_take_value(&argc, argv, "--verify-timeout", &vt) < 0 ||
         (ao.parallel = cli_take_parallel(&argc, argv)) < 0 ||
         cli_parse_stack_args("restore", argc, argv, 0, &a) < 0)
         return 1;
     engine_init(&rs.e);
+    if (vt) {
+        char *end;
+        unsigned long n = strtoul(vt, &end, 10);
+        if (*vt < '0' || *vt > '9' || *end || n > 86400) {
+            fprintf(stderr, "cairn restore: --verify-timeout %s: give seconds, 0 to 86400\n", vt);
+            goto out;
+        }
+        verify_seconds = (unsigned)n;
+    }
     if (!rs.volume) {
         fprintf(stderr, "cairn restore: --volume NAME is required (the stack's EFS volume, such "
                         "as prometheus_data)\n");
@@ -905,6 +1043,8 @@ int cmd_restore_run(const struct cli_global *g, int argc, char **argv)
     }
     printf("Restore complete: volume %s is file system %s.\n", rs.volume, rs.new_id);
     print_gap(&rs);
+    if (verify(&rs, verify_seconds, &rs.e.diag) < 0)
+        goto out;
     ret = 0;
 out:
     engine_release(&rs.e, g);

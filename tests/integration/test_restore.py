@@ -71,6 +71,40 @@ class Restore(cairnharness.CairnTestCase):
         self.emu.reset()
         self.workdir = tempfile.mkdtemp(prefix="cairn-restore-")
         self.run_cairn("up", SEED, "--yes")
+        self.serve()
+
+    def services(self):
+        """Every ECS service of the stack: name -> description."""
+        arns = self.aws("ecs", "list-services", "--cluster", CLUSTER)["serviceArns"]
+        return {s["serviceName"]: s for s in self.aws("ecs", "describe-services", "--cluster",
+                                                      CLUSTER, "--services", *arns)["services"]}
+
+    def serve(self, only=None):
+        """What the tasks would do in AWS, which moto's ECS does not: register in Cloud Map and
+        with their target groups, desiredCount each (instance IDs are stable: again is a
+        no-op)."""
+        sd = self.emu.boto3_client("servicediscovery")
+        elb = self.emu.boto3_client("elbv2")
+        for name, svc in self.services().items():
+            if only and name != f"{STACK}-{only}":
+                continue
+            for i in range(svc["desiredCount"]):
+                ip = f"10.0.{len(name)}.{i + 10}"
+                for reg in svc.get("serviceRegistries", []):
+                    sd.register_instance(ServiceId=reg["registryArn"].split("/")[-1],
+                                         InstanceId=f"task-{i}",
+                                         Attributes={"AWS_INSTANCE_IPV4": ip})
+                for lb in svc.get("loadBalancers", []):
+                    elb.register_targets(TargetGroupArn=lb["targetGroupArn"],
+                                         Targets=[{"Id": ip, "Port": lb["containerPort"]}])
+
+    def unserve(self, service):
+        """The service's tasks gone from Cloud Map (they crash on start, say)."""
+        sd = self.emu.boto3_client("servicediscovery")
+        for reg in self.services()[f"{STACK}-{service}"].get("serviceRegistries", []):
+            sid = reg["registryArn"].split("/")[-1]
+            for inst in sd.list_instances(ServiceId=sid)["Instances"]:
+                sd.deregister_instance(ServiceId=sid, InstanceId=inst["Id"])
 
     def run_cairn(self, *args, ok=(0,)):
         r = self.cairn(*args, timeout=900, cwd=self.workdir)
@@ -185,8 +219,18 @@ class Restore(cairnharness.CairnTestCase):
         r = self.run_cairn("restore", SEED, "--volume", "prometheus_data", "--yes")
         self.assertIn("Restore complete", r.stdout)
         self.assertIn("Data gap", r.stdout)
-        r = self.run_cairn("restore", SEED, "--volume", "grafana_data", "--yes")
+        self.assertIn("Verified", r.stdout)
+        # Grafana's tasks do not come up: the restore is done, the check says what is short.
+        self.unserve("grafana")
+        r = self.run_cairn("restore", SEED, "--volume", "grafana_data", "--yes",
+                           "--verify-timeout", "1", ok=(1,))
         self.assertIn("Restore complete", r.stdout)
+        self.assertIn("grafana.service: 0 of 1 instances registered in Cloud Map", r.stderr)
+        # Once they are, restore again only verifies.
+        self.serve("grafana")
+        r = self.run_cairn("restore", SEED, "--volume", "grafana_data", "--yes")
+        self.assertIn("already the restored file system", r.stdout)
+        self.assertIn("Verified", r.stdout)
 
         jobs = {j["SourceResourceArn"]: j["RestoreJobId"] for j in self.restore_jobs()}
         self.assertEqual(len(self.restore_jobs()), 2)
@@ -278,9 +322,18 @@ class Restore(cairnharness.CairnTestCase):
         ec2 = self.emu.boto3_client("ec2")
         vpc = ec2.create_vpc(CidrBlock="10.99.0.0/16")["Vpc"]["VpcId"]
         subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.99.1.0/24")["Subnet"]["SubnetId"]
-        other = efs.create_file_system(CreationToken="elsewhere")["FileSystemId"]
+        other = efs.create_file_system(CreationToken="elsewhere", Encrypted=True)["FileSystemId"]
         efs.create_mount_target(FileSystemId=other, SubnetId=subnet)
         r = self.run_cairn("restore", SEED, "--volume", "grafana_data", "--file-system-id", other,
                            "--yes", ok=(1,))
         self.assertIn("not the stack's VPC", r.stderr)
+        # Refused: one up would replace (not encrypted, as the file says), one the stack owns.
+        plain = efs.create_file_system(CreationToken="plain")["FileSystemId"]
+        r = self.run_cairn("restore", SEED, "--volume", "grafana_data", "--file-system-id", plain,
+                           "--yes", ok=(1,))
+        self.assertIn("cannot change in place", r.stderr)
+        r = self.run_cairn("restore", SEED, "--volume", "grafana_data", "--file-system-id",
+                           self.volume_fs("prometheus_data")[0], "--yes", ok=(1,))
+        self.assertIn("belongs to stack dev-davidshaevel as prometheus_data.file_system", r.stderr)
+        self.assertEqual(self.volume_fs("grafana_data")[0], made_id)
         self.assertEqual(self.emu.violations, [])
