@@ -105,7 +105,8 @@ const struct cli_command cli_commands[] = {
      cmd_destroy_run, 1},
     {"restore", "restore an EFS volume from AWS Backup and re-point the stack onto it",
      "usage: cairn [global options] restore FILE --volume NAME [--recovery-point ARN |\n"
-     "                                     --before TIME | --file-system-id FS] [--plan] [--yes]\n"
+     "                                     --before TIME | --file-system-id FS] [--delete-old]\n"
+     "                                     [--plan] [--yes]\n"
      "\n"
      "Restores the stack's EFS volume NAME (prometheus_data) from a recovery point in the\n"
      "stack's backup vault to a new file system, with the stack's backup role, and waits\n"
@@ -125,6 +126,8 @@ const struct cli_command cli_commands[] = {
      "  --file-system-id FS    adopt a file system restored by hand instead of restoring\n"
      "  --restore-dir DIR      where the files are on the new file system (/ for its root;\n"
      "                         default: the restore job's aws-backup-restore_<time>)\n"
+     "  --delete-old           once verified, delete the file system the restore retired\n"
+     "                         (its access points and mount targets first); else it is kept\n"
      "  --plan                 show the steps and the recovery point, change nothing\n"
      "  --yes                  go ahead without asking\n"
      "  --verify-timeout S     how long to wait for every service's Cloud Map instances\n"

@@ -44,7 +44,7 @@
 
 struct restore {
     const char *volume, *rp_given, *before, *fs_given, *dir_given;
-    int plan_only, yes;
+    int plan_only, yes, delete_old;
     int resume; /* the volume's file system is already the restored one */
     struct engine e;
     char fs_res[256];           /* "<volume>.file_system" */
@@ -557,6 +557,8 @@ static json_t *new_tags(const struct restore *rs, const json_t *have, int with_o
     json_object_set_new(t, PLAN_TAG_RESTORE_OF,
                         json_pack("s+++", rs->e.stack.name, "/", rs->fs_res, ""));
     json_object_set_new(t, PLAN_TAG_RESTORE_FROM, json_string(from));
+    if (rs->old_id && (!rs->new_id || strcmp(rs->old_id, rs->new_id) != 0))
+        json_object_set_new(t, PLAN_TAG_RESTORE_REPLACED, json_string(rs->old_id));
     /* EFS refuses an empty tag value: the root is "/". */
     json_object_set_new(t, PLAN_TAG_RESTORE_DIR, json_string(*rs->dir ? rs->dir : "/"));
     return t;
@@ -784,6 +786,97 @@ static int verify(const struct restore *rs, unsigned seconds, struct diag *d)
     return r < 0 ? -1 : 0;
 }
 
+/* ------------------------------------------------------------ --delete-old */
+
+/* The ids of file system fs's children listed by op (access points, mount targets) under the
+ * member list, each removed with type t's remove (mount targets: waited for until gone). */
+static int remove_children(struct session *s, const char *fs, const char *op, const char *what,
+                           const char *list, const char *idk, const char *in, const char *out,
+                           const struct restype *t, struct diag *d)
+{
+    struct apicall c;
+    json_t *ids = json_array(), *e;
+    size_t i;
+    int ret = -1;
+
+    efsutil_init(&c, op, "GET", what, NULL, NULL);
+    apicall_param(&c, "FileSystemId", fs);
+    do {
+        if (efsutil_send(s, &c, NULL, d) < 0)
+            goto out;
+        json_array_foreach(json_object_get(c.out, list), i, e)
+        {
+            json_array_append(ids, json_object_get(e, idk));
+        }
+    } while (apicall_next_page(&c, in, out));
+    ret = 0;
+    json_array_foreach(ids, i, e)
+    {
+        struct live_obj o = {.type = t, .id = (char *)json_string_value(e)};
+        if (o.id && t->ops->remove(s, &o, 0, d) < 0) {
+            ret = -1;
+            break;
+        }
+        printf("  deleted %s %s\n", t->name, o.id);
+    }
+out:
+    apicall_release(&c);
+    json_decref(ids);
+    return ret;
+}
+
+/*
+ * The file system this volume's restore retired (the restored one's cairn:restore-replaced
+ * tag), deleted once everything is verified: its access points, its mount targets, then the
+ * file system. Only one marked cairn:retired and owned by no stack; none left is done.
+ */
+static int delete_old(struct restore *rs, struct diag *d)
+{
+    const char *old =
+        rs->old ? json_string_value(json_object_get(json_object_get(rs->old->attrs, "tags"),
+                                                    PLAN_TAG_RESTORE_REPLACED))
+                : NULL;
+    struct session *s = rs->e.session;
+    struct live_obj o = {.type = &efs_file_system_type};
+    json_t *fs, *tags;
+    struct diag quiet;
+    int ret = -1;
+
+    if (!old) {
+        printf("No old file system to delete: volume %s was not restored by cairn restore.\n",
+               rs->volume);
+        return 0;
+    }
+    diag_init(&quiet);
+    fs = describe_fs(s, old, &quiet);
+    diag_release(&quiet);
+    if (!fs) {
+        printf("The old file system %s is already gone.\n", old);
+        return 0;
+    }
+    tags = efsutil_tags(json_object_get(fs, "Tags"));
+    if (!efsutil_str(tags, "cairn:retired") || efsutil_str(tags, RESUTIL_TAG_STACK)) {
+        diag_error(d, NULL, "file system %s is not retired (or a stack owns it): not deleting it",
+                   old);
+        goto out;
+    }
+    printf("Deleting the old file system %s (--delete-old)\n", old);
+    fflush(stdout);
+    o.id = (char *)old;
+    if (remove_children(s, old, "DescribeAccessPoints", "access-points", "AccessPoints",
+                        "AccessPointId", "NextToken", "NextToken", &efs_access_point_type, d) < 0 ||
+        remove_children(s, old, "DescribeMountTargets", "mount-targets", "MountTargets",
+                        "MountTargetId", "Marker", "NextMarker", &efs_mount_target_type, d) < 0 ||
+        efs_file_system_type.ops->remove(s, &o, 0, d) < 0)
+        goto out;
+    printf("  deleted efs.file_system %s\n", old);
+    ret = 0;
+out:
+    json_decref(fs);
+    json_decref(tags);
+    return ret;
+}
+
 /* Whether the re-point would make the volume's file system anew (the restored one differs
  * from the file in what cannot change in place): refused, the data would be lost again. */
 static int replaces_volume(const struct restore *rs, struct diag *d)
@@ -917,7 +1010,10 @@ static void print_steps(const struct restore *rs)
     printf("  3. re-point the stack: mount targets and access points on the new file system "
            "(root directories inside the restore directory), new task definition revisions, "
            "services rolled and waited for, the backup selection\n");
-    printf("  4. the data gap\n");
+    printf("  4. verify every service (Cloud Map, target groups); the data gap\n");
+    if (rs->delete_old)
+        printf("  5. delete the old file system, its access points and mount targets "
+               "(--delete-old)\n");
 }
 
 int cmd_restore_run(const struct cli_global *g, int argc, char **argv)
@@ -929,6 +1025,7 @@ int cmd_restore_run(const struct cli_global *g, int argc, char **argv)
     int ret = 1, staged = 0;
     const char *vt = NULL;
     unsigned verify_seconds = 900;
+    int delete_old_fs = cli_take_flag(&argc, argv, "--delete-old");
 
     memset(&rs, 0, sizeof(rs));
     rs.plan_only = cli_take_flag(&argc, argv, "--plan");
@@ -943,6 +1040,7 @@ int cmd_restore_run(const struct cli_global *g, int argc, char **argv)
         cli_parse_stack_args("restore", argc, argv, 0, &a) < 0)
         return 1;
     engine_init(&rs.e);
+    rs.delete_old = delete_old_fs;
     if (vt) {
         char *end;
         unsigned long n = strtoul(vt, &end, 10);
@@ -1044,6 +1142,8 @@ int cmd_restore_run(const struct cli_global *g, int argc, char **argv)
     printf("Restore complete: volume %s is file system %s.\n", rs.volume, rs.new_id);
     print_gap(&rs);
     if (verify(&rs, verify_seconds, &rs.e.diag) < 0)
+        goto out;
+    if (delete_old_fs && delete_old(&rs, &rs.e.diag) < 0)
         goto out;
     ret = 0;
 out:

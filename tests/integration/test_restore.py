@@ -248,6 +248,21 @@ class Restore(cairnharness.CairnTestCase):
         self.assertIn("already the restored file system", r.stdout)
         self.assertEqual(len(self.restore_jobs()), 2)
         self.assertEqual([c for c in self.emu.calls if c.is_write], [])
+
+        # --delete-old: the retired file system, its access points and mount targets go; the
+        # other volume's old one stays.
+        self.assertEqual(self.file_systems()[prom_fs].get("cairn:stack"), None)
+        r = self.run_cairn("restore", SEED, "--volume", "prometheus_data", "--yes",
+                           "--delete-old")
+        self.assertIn(f"deleted efs.file_system {prom_fs}", r.stdout)
+        self.assertNotIn(prom_fs, self.file_systems())
+        self.assertIn(graf_fs, self.file_systems())
+        self.assertEqual([a for a in self.aws("efs", "describe-access-points")["AccessPoints"]
+                          if a["FileSystemId"] == prom_fs], [])
+        self.assert_in_sync()
+        r = self.run_cairn("restore", SEED, "--volume", "prometheus_data", "--yes",
+                           "--delete-old")
+        self.assertIn(f"{prom_fs} is already gone", r.stdout)
         self.assertEqual(self.emu.violations, [])
 
     def test_killed_and_run_again(self):
