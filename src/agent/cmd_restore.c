@@ -291,6 +291,57 @@ static char *fs_id_of(const char *arn)
     return s ? xstrdup(s + strlen(":file-system/")) : NULL;
 }
 
+/*
+ * The restore job an earlier run started, found without its token (AWS may have forgotten it
+ * by the time a run cut short is run again): when the file system with creation token ctoken
+ * exists, the job of the recovery point that made it, or one still running (it names what it
+ * made only once complete). 1 and rs->job_id set, 0 none, -1 error.
+ */
+static int find_job(struct restore *rs, const char *ctoken, struct diag *d)
+{
+    struct apicall c;
+    char *arn = NULL;
+    int ret = -1;
+
+    efsutil_init(&c, "DescribeFileSystems", "GET", "file-systems", NULL, NULL);
+    apicall_param(&c, "CreationToken", ctoken);
+    if (efsutil_send(rs->e.session, &c, NULL, d) < 0)
+        goto out;
+    arn = dup_or_null(
+        efsutil_str(json_array_get(json_object_get(c.out, "FileSystems"), 0), "FileSystemArn"));
+    apicall_release(&c);
+    ret = 0;
+    if (!arn)
+        return 0;
+    backuputil_init(&c, "ListRestoreJobs");
+    apicall_rest(&c, "GET", "/restore-jobs/");
+    do {
+        json_t *job;
+        size_t i;
+        if (backup_call(rs->e.session, &c, d) < 0) {
+            ret = -1;
+            goto out;
+        }
+        json_array_foreach(json_object_get(c.out, "RestoreJobs"), i, job)
+        {
+            const char *rp = json_string_value(json_object_get(job, "RecoveryPointArn"));
+            const char *made = json_string_value(json_object_get(job, "CreatedResourceArn"));
+            const char *st = json_string_value(json_object_get(job, "Status"));
+            int running = st && (strcmp(st, "PENDING") == 0 || strcmp(st, "RUNNING") == 0 ||
+                                 strcmp(st, "CREATED") == 0);
+            if (ret == 0 && rp && strcmp(rp, rs->rp_arn) == 0 &&
+                (made ? strcmp(made, arn) == 0 : running)) {
+                rs->job_id = xstrdup(json_string_value(json_object_get(job, "RestoreJobId")));
+                ret = 1;
+            }
+        }
+    } while (ret == 0 && apicall_next_page(&c, "nextToken", "NextToken"));
+out:
+    apicall_release(&c);
+    free(arn);
+    return ret;
+}
+
 /* StartRestoreJob (the same token: the same job), then wait for it. */
 static int run_job(struct restore *rs, struct diag *d)
 {
@@ -300,11 +351,17 @@ static int run_job(struct restore *rs, struct diag *d)
     json_t *meta, *body;
     int ret = -1;
 
+    backuputil_init(&c, "StartRestoreJob");
     token_of(rs, rs->rp_arn, token);
     snprintf(ctoken, sizeof(ctoken), "cairn-restore-%s", token);
+    if (find_job(rs, ctoken, d) < 0)
+        goto out;
+    if (rs->job_id) {
+        printf("  restore job %s (started before)\n", rs->job_id);
+        goto wait;
+    }
     if (!(meta = restore_metadata(rs, ctoken, d)))
-        return -1;
-    backuputil_init(&c, "StartRestoreJob");
+        goto out;
     apicall_rest(&c, "PUT", "/restore-jobs");
     body = json_pack("{s:s, s:o, s:s, s:s}", "RecoveryPointArn", rs->rp_arn, "Metadata", meta,
                      "IdempotencyToken", token, "ResourceType", "EFS");
@@ -317,6 +374,7 @@ static int run_job(struct restore *rs, struct diag *d)
         goto out;
     rs->job_id = xstrdup(json_string_value(json_object_get(c.out, "RestoreJobId")));
     printf("  restore job %s\n", rs->job_id);
+wait:
     fflush(stdout);
     snprintf(what, sizeof(what), "restore job %s: not finished", rs->job_id);
     if (efsutil_wait(rs->e.session, job_done, &p, RESTORE_WAIT, what, d) < 0)
