@@ -1012,7 +1012,7 @@ static void show_repoint(const struct restore *rs, const struct cli_global *g)
     struct live_set sim;
     struct plan p;
     struct diag d;
-    const char *new_id = rs->new_id ? rs->new_id : "fs-(restored)";
+    const char *new_id = rs->new_id ? rs->new_id : "fs-(restored)"; /* adopted: known */
     const char *dir = rs->dir ? rs->dir : "aws-backup-restore_(the restore job's time)";
 
     live_set_init(&sim);
@@ -1143,6 +1143,9 @@ int cmd_restore_run(const struct cli_global *g, int argc, char **argv)
     } else if (choose(&rs, &rs.e.diag) < 0) {
         goto out;
     }
+    /* Adoption's checks only read: --plan makes them too. */
+    if (rs.fs_given && !staged && !rs.resume && adopt(&rs, &rs.e.diag) < 0)
+        goto out;
     print_steps(&rs);
     if (rs.plan_only) {
         if (rs.resume || staged)
@@ -1159,7 +1162,7 @@ int cmd_restore_run(const struct cli_global *g, int argc, char **argv)
     if (!staged && !rs.resume) {
         printf("Step 1: %s\n", rs.fs_given ? "adopt" : "restore");
         fflush(stdout);
-        if ((rs.fs_given ? adopt(&rs, &rs.e.diag) : run_job(&rs, &rs.e.diag)) < 0)
+        if (!rs.fs_given && run_job(&rs, &rs.e.diag) < 0)
             goto out;
         if (rs.dir_given) {
             free(rs.dir);

@@ -328,6 +328,12 @@ class Restore(cairnharness.CairnTestCase):
             pass
         made = backup.describe_restore_job(RestoreJobId=job)["CreatedResourceArn"]
         made_id = made.split("/")[-1]
+        self.emu.clear()
+        r = self.run_cairn("restore", SEED, "--volume", "grafana_data", "--file-system-id",
+                           made_id, "--plan")
+        self.assertIn(f'"path":"/{backupgaps.restore_directory(self.emu, job)}/grafana"',
+                      r.stdout)
+        self.assertEqual([c for c in self.emu.calls if c.is_write], [])
         r = self.run_cairn("restore", SEED, "--volume", "grafana_data", "--file-system-id",
                            made_id, "--yes")
         self.assertIn("Restore complete", r.stdout)
