@@ -6,6 +6,7 @@ The emulator's AWS Backup (cairnharness/backupgaps.py) makes recovery points at 
 (backup_now) and restore jobs that make a real file system in moto, RUNNING for
 set_restore_polls() DescribeRestoreJob calls.
 """
+import datetime
 import json
 import os
 import signal
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 import cairnharness
 from cairnharness import backupgaps
@@ -163,6 +165,10 @@ class Restore(cairnharness.CairnTestCase):
         self.assertNotIn("cairn:stack", tags[old_fs])
         self.assertTrue(tags[old_fs]["cairn:retired"].startswith(f"{STACK}/{volume}.file_system/"))
         self.assertEqual(tags[new_fs]["cairn:restore-dir"], directory)
+        desc = self.aws("efs", "describe-file-systems", "--file-system-id",
+                        new_fs)["FileSystems"][0]
+        self.assertTrue(desc["Encrypted"])
+        self.assertEqual(desc["PerformanceMode"], "generalPurpose")
         self.assertEqual(tags[new_fs]["Name"], f"{STACK}-{volume.replace('_', '-')}")
         mts = self.aws("efs", "describe-mount-targets", "--file-system-id", new_fs)["MountTargets"]
         self.assertEqual(len(mts), 2)
@@ -192,8 +198,21 @@ class Restore(cairnharness.CairnTestCase):
 
         prom_fs, prom_arn = self.volume_fs("prometheus_data")
         graf_fs, graf_arn = self.volume_fs("grafana_data")
+        older_rp = backupgaps.backup_now(self.emu, VAULT, prom_arn)
+        time.sleep(1.2)
+        between = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        time.sleep(1.2)
         prom_rp = backupgaps.backup_now(self.emu, VAULT, prom_arn)
         backupgaps.backup_now(self.emu, VAULT, graf_arn)
+
+        # --before: the latest completed one created before then; a time it cannot read.
+        r = self.run_cairn("restore", SEED, "--volume", "prometheus_data", "--plan", "--before",
+                           between)
+        self.assertIn(older_rp, r.stdout)
+        self.assertNotIn(prom_rp, r.stdout)
+        r = self.run_cairn("restore", SEED, "--volume", "prometheus_data", "--plan", "--before",
+                           "yesterday", ok=(1,))
+        self.assertIn("--before yesterday", r.stderr)
 
         # Refused: a recovery point of another file system.
         r = self.run_cairn("restore", SEED, "--volume", "grafana_data", "--recovery-point",
