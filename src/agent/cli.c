@@ -103,6 +103,37 @@ const struct cli_command cli_commands[] = {
      "  --allow-protected       turn deletion protection off, then delete\n"
      "  --force-delete-secrets  delete secrets now, with no recovery window\n" CLI_STACK_OPTIONS,
      cmd_destroy_run, 1},
+    {"restore", "restore an EFS volume from AWS Backup and re-point the stack onto it",
+     "usage: cairn [global options] restore FILE --volume NAME [--recovery-point ARN |\n"
+     "                                     --before TIME | --file-system-id FS] [--delete-old]\n"
+     "                                     [--plan] [--yes]\n"
+     "\n"
+     "Restores the stack's EFS volume NAME (prometheus_data) from a recovery point in the\n"
+     "stack's backup vault to a new file system, with the stack's backup role, and waits\n"
+     "for the restore job. The new file system takes over the volume (tags: the old one is\n"
+     "tagged cairn:retired and kept), then the stack is re-pointed as 'up' would: mount\n"
+     "targets and access points on the new file system (their root directories inside the\n"
+     "aws-backup-restore_<time> directory AWS Backup put the files in), new task\n"
+     "definition revisions, the services rolled onto them, the backup selection. Ends\n"
+     "with a check that every service is registered in Cloud Map at its desired count\n"
+     "and healthy behind its target groups, and the data gap (recovery point to now).\n"
+     "Asks for confirmation like up. Every step is idempotent: run a restore that was cut\n"
+     "short again to finish it (one restore job).\n"
+     "\n"
+     "  --volume NAME          the EFS volume: the template instance of its efs.file_system\n"
+     "  --recovery-point ARN   restore this recovery point (default: the latest completed)\n"
+     "  --before TIME          the latest completed one created before TIME (UTC, ISO 8601)\n"
+     "  --file-system-id FS    adopt a file system restored by hand instead of restoring\n"
+     "  --restore-dir DIR      where the files are on the new file system (/ for its root;\n"
+     "                         default: the restore job's aws-backup-restore_<time>)\n"
+     "  --delete-old           once verified, delete the file system the restore retired\n"
+     "                         (its access points and mount targets first); else it is kept\n"
+     "  --plan                 show the steps and the recovery point, change nothing\n"
+     "  --yes                  go ahead without asking\n"
+     "  --verify-timeout S     how long to wait for every service's Cloud Map instances\n"
+     "                         and healthy targets after the re-point (default 900)\n"
+     "  --parallel N           resources in flight at once while re-pointing (default 8)\n" CLI_STACK_OPTIONS,
+     cmd_restore_run, 1},
     {"types", "list resource types, or show one type's attributes",
      "usage: cairn [global options] types [TYPE] [--markdown]\n"
      "\n"

@@ -39,6 +39,7 @@ int cmd_policy_run(const struct cli_global *g, int argc, char **argv);
 int cmd_plan_run(const struct cli_global *g, int argc, char **argv);
 int cmd_up_run(const struct cli_global *g, int argc, char **argv);
 int cmd_destroy_run(const struct cli_global *g, int argc, char **argv);
+int cmd_restore_run(const struct cli_global *g, int argc, char **argv);
 
 /* Arguments of the commands that read a stack file. */
 struct cli_stack_args {

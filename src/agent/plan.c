@@ -1,6 +1,7 @@
 #include "agent/plan.h"
 #include "agent/interp.h"
 #include "agent/render.h"
+#include "agent/resources/types.h"
 #include "core/strbuf.h"
 #include "core/xmalloc.h"
 
@@ -160,6 +161,57 @@ static json_t *resolve(const struct resolver *rv, const json_t *v)
     return json_incref((json_t *)v);
 }
 
+/* The live file system with this id: among the objects read, else among those the plan has
+ * made or adopted so far. */
+static const struct live_obj *live_fs(const struct resolver *rv, const char *id)
+{
+    const struct live_obj *o = rv->live ? live_find_id(rv->live, &efs_file_system_type, id) : NULL;
+
+    for (size_t i = 0; !o && i < rv->p->n; i++) {
+        const struct live_obj *l = rv->p->v[i].live;
+        if (l && l->type == &efs_file_system_type && l->id && strcmp(l->id, id) == 0)
+            o = l;
+    }
+    return o;
+}
+
+/*
+ * AWS Backup puts a restored file system's files under /aws-backup-restore_<time>/, which
+ * cairn restore records on the file system as the tag cairn:restore-dir. An access point on
+ * such a file system opens its root directory inside that one, so that the service finds its
+ * old files where it left them: /prometheus becomes /aws-backup-restore_<time>/prometheus.
+ * This is the one place the desired value of an object depends on another object's live tags:
+ * the stack file keeps saying /prometheus, and plan, up and drift all see the same path.
+ */
+static void restore_prefix(const struct resolver *rv, const struct stack_res *r, json_t *d)
+{
+    const char *fsid = json_string_value(json_object_get(d, "file_system_id")), *dir, *path;
+    const struct live_obj *fs;
+    json_t *root;
+    char *full;
+    size_t n;
+
+    if (r->type != &efs_access_point_type || !fsid || !(fs = live_fs(rv, fsid)) ||
+        !(dir = json_string_value(
+              json_object_get(json_object_get(fs->attrs, "tags"), PLAN_TAG_RESTORE_DIR))) ||
+        !*dir)
+        return;
+    if (!json_is_object(root = json_object_get(d, "root_directory"))) {
+        root = json_object();
+        json_object_set_new(d, "root_directory", root);
+    }
+    path = json_string_value(json_object_get(root, "path"));
+    if (!path || !*path)
+        path = "/";
+    while (*dir == '/')
+        dir++;
+    n = strlen(dir) + strlen(path) + 2;
+    full = xmalloc(n);
+    snprintf(full, n, "/%s%s", dir, strcmp(path, "/") == 0 ? "" : path);
+    json_object_set_new(root, "path", json_string(full));
+    free(full);
+}
+
 /* The attributes to send: properties typed by the table, references resolved where known, the
  * physical name, and the tags (the stack's, the resource's own, cairn:stack and cairn:id). */
 static json_t *desired_of(const struct resolver *rv, const struct stack_res *r)
@@ -168,6 +220,7 @@ static json_t *desired_of(const struct resolver *rv, const struct stack_res *r)
     json_t *raw = render_props(r->type->attrs, r->props, 0), *d = resolve(rv, raw), *tags;
 
     json_decref(raw);
+    restore_prefix(rv, r, d);
     if (na && r->physical_name && !json_object_get(d, na->name))
         json_object_set_new(d, na->name, json_string(r->physical_name));
     if (!r->type->taggable)
@@ -187,6 +240,22 @@ json_t *plan_resolve(const struct plan *p, struct stack *s, const json_t *v)
 {
     struct resolver rv = {s, NULL, p};
     return resolve(&rv, v);
+}
+
+/* The cairn:restore* tags cairn restore keeps on a live object (where its files are, what it
+ * was restored from) are not the file's to remove: they join the desired tags. */
+static void keep_restore_tags(json_t *desired, const struct live_obj *l)
+{
+    json_t *want = json_object_get(desired, "tags"), *v;
+    const char *k;
+
+    if (!json_is_object(want))
+        return;
+    json_object_foreach(json_object_get(l->attrs, "tags"), k, v)
+    {
+        if (strncmp(k, PLAN_TAG_RESTORE_PREFIX, strlen(PLAN_TAG_RESTORE_PREFIX)) == 0)
+            json_object_set(want, k, v);
+    }
 }
 
 void plan_build_destroy(struct plan *p, const struct live_set *live)
@@ -263,6 +332,7 @@ int plan_build(struct plan *p, struct stack *s, const struct live_set *live, str
         a->live = l;
         a->kind = l ? PLAN_NOOP : PLAN_CREATE;
         if (l) {
+            keep_restore_tags(a->desired, l);
             diff_resource(r->type, a->desired, l->attrs, &a->changes);
             if (a->changes.n)
                 a->kind = diff_replaces(&a->changes) ? PLAN_REPLACE : PLAN_UPDATE;

@@ -13,6 +13,15 @@
 #include "agent/live.h"
 #include "agent/stack.h"
 
+/* Tags cairn restore puts on a restored file system: the directory AWS Backup restored the
+ * files into (access points on it open their root directory inside it), and what it was
+ * restored from. Every tag with this prefix is kept by plan and up (docs/runbook.md). */
+#define PLAN_TAG_RESTORE_PREFIX   "cairn:restore"
+#define PLAN_TAG_RESTORE_DIR      "cairn:restore-dir"
+#define PLAN_TAG_RESTORE_FROM     "cairn:restored-from"
+#define PLAN_TAG_RESTORE_OF       "cairn:restore-of"
+#define PLAN_TAG_RESTORE_REPLACED "cairn:restore-replaced"
+
 enum plan_kind { PLAN_NOOP, PLAN_CREATE, PLAN_UPDATE, PLAN_REPLACE, PLAN_DELETE, PLAN__KINDS };
 
 struct plan_action {

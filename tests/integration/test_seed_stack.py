@@ -511,7 +511,8 @@ class SeedStack(unittest.TestCase):
         (st,) = statements(role["assume_role_policy"])
         self.assertEqual(as_set(st["Principal"]["Service"]), {"backup.amazonaws.com"})
         self.assertEqual(role["managed_policy_arns"], [
-            "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"])
+            "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
+            "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores"])
         # EFS's own automatic backups (35 days, another vault) are off: the plan is the backup.
         for fs in ("prometheus_data", "grafana_data"):
             self.assertEqual(self.props(f"{fs}.backup_policy", "efs.backup_policy")["status"],

@@ -277,6 +277,63 @@ static void a_generated_secret_plans_as_sensitive(void **state)
     diag_release(&d);
 }
 
+/* A file system cairn restore made: its access point opens inside the restore directory, and
+ * the cairn:restore* tags stay (neither is a change). */
+static void a_restored_file_system_moves_access_point_roots(void **state)
+{
+    static const char text[] = "stack: demo\n"
+                               "region: us-east-1\n"
+                               "resources:\n"
+                               "  fs:\n"
+                               "    type: efs.file_system\n"
+                               "  ap:\n"
+                               "    type: efs.access_point\n"
+                               "    properties:\n"
+                               "      file_system_id: ${fs.id}\n"
+                               "      root_directory: {path: /prometheus}\n"
+                               "  ap_root:\n"
+                               "    type: efs.access_point\n"
+                               "    properties: {file_system_id: '${fs.id}'}\n";
+    struct stack_options o = {"/nonexistent", NULL, NULL};
+    struct stack s;
+    struct live_set live;
+    struct plan p;
+    struct diag d;
+    json_t *fs_tags;
+
+    (void)state;
+    diag_init(&d);
+    stack_init(&s);
+    live_set_init(&live);
+    plan_init(&p);
+    assert_int_equal(stack_load_text(&s, "t.yaml", text, strlen(text), &o, &d), 0);
+    fs_tags = json_pack("{s:s, s:s, s:s, s:s}", "cairn:stack", "demo", "cairn:id", "fs",
+                        PLAN_TAG_RESTORE_DIR, "aws-backup-restore_2026-11-24T06-00-00",
+                        PLAN_TAG_RESTORE_FROM, "arn:aws:backup:rp");
+    live_set_add(&live, registry_lookup("efs.file_system"), "fs-1", "fs",
+                 json_pack("{s:s, s:o}", "id", "fs-1", "tags", fs_tags));
+    assert_int_equal(plan_build(&p, &s, &live, &d), 0);
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_object_get(plan_action_of(&p, stack_find(&s, "ap"))->desired, "root_directory"),
+            "path")),
+        "/aws-backup-restore_2026-11-24T06-00-00/prometheus");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(plan_action_of(&p, stack_find(&s, "ap_root"))->desired,
+                                            "root_directory"),
+                            "path")),
+                        "/aws-backup-restore_2026-11-24T06-00-00");
+    /* The file system's restore tags are desired too: no tag change. */
+    for (size_t i = 0; i < p.n; i++)
+        if (p.v[i].res && strcmp(p.v[i].res->name, "fs") == 0)
+            for (size_t k = 0; k < p.v[i].changes.n; k++)
+                assert_true(strncmp(p.v[i].changes.v[k].path, "tags", 4) != 0);
+    plan_release(&p);
+    live_set_release(&live);
+    stack_release(&s);
+    diag_release(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -287,6 +344,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_replaced_dependency_makes_references_unknown, setup,
                                         teardown),
         cmocka_unit_test(normalization_cases),
+        cmocka_unit_test(a_restored_file_system_moves_access_point_roots),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
