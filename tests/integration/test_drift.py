@@ -655,6 +655,32 @@ class Drift(cairnharness.CairnTestCase):
         self.assertEqual(self.drift(fmt="github", ok=(0,)).stdout.splitlines(),
                          [f"No drift: 0 of {RESOURCES} resources drifted"])
 
+    # -- last: destroy takes the extras and orphans with the stack
+
+    def test_zz_destroy_takes_extras_and_orphans_too(self):
+        self.aws("efs", "create-access-point", "--file-system-id",
+                 self.file_system("prometheus-data"), "--posix-user", "Uid=0,Gid=0")
+        lb = self.aws("elbv2", "describe-load-balancers", "--names", f"{STACK}-alb")[
+            "LoadBalancers"][0]["LoadBalancerArn"]
+        listener = self.aws("elbv2", "create-listener", "--load-balancer-arn", lb, "--protocol",
+                            "HTTP", "--port", "8080", "--default-actions",
+                            "Type=fixed-response,FixedResponseConfig={StatusCode=200}")[
+            "Listeners"][0]["ListenerArn"]
+        for arn, priority in ((listener, "5"), (self.listener_arn(), "30")):
+            self.aws("elbv2", "create-rule", "--listener-arn", arn, "--priority", priority,
+                     "--conditions", "Field=path-pattern,PathPatternConfig={Values=[/x/*]}",
+                     "--actions", "Type=fixed-response,FixedResponseConfig={StatusCode=403}")
+        self.aws("logs", "create-log-group", "--log-group-name", f"/ecs/{STACK}-scratch",
+                 "--tags", f"cairn:stack={STACK}")
+        report = self.drift()
+        self.assertEqual((report["summary"]["extra"], report["summary"]["orphan"]), (4, 1))
+        r = self.run_cairn("destroy", SEED, "--yes")
+        self.assertIn(f"Destroy complete: {RESOURCES + 5} deleted", r.stdout)
+        self.assertEqual(self.aws("efs", "describe-access-points")["AccessPoints"], [])
+        self.assertEqual(self.aws("elbv2", "describe-load-balancers")["LoadBalancers"], [])
+        self.assertEqual(self.aws("logs", "describe-log-groups")["logGroups"], [])
+        self.restored = True  # nothing to restore: the class is done
+
     # -- errors
 
     def test_bad_stack_file_exits_1(self):
