@@ -1,4 +1,5 @@
 #include "agent/drift.h"
+#include "agent/resources/resutil.h"
 #include "core/strbuf.h"
 #include "core/xmalloc.h"
 
@@ -97,7 +98,7 @@ static void explain(struct drift *dr, struct drift_item *it, const char *const *
     char path[512];
 
     if (c->unknown) {
-        json_t *why = json_string("(depends on a resource that is missing)");
+        json_t *why = json_string("(depends on a resource that is missing or replaced)");
         add_diff(dr, it, patterns, c->path, "changed", why, c->old, c->flags & ATTR_SENSITIVE);
         json_decref(why);
         return;
@@ -136,6 +137,15 @@ static void explain(struct drift *dr, struct drift_item *it, const char *const *
     add_diff(dr, it, patterns, c->path, "changed", c->new, c->old, !!(c->flags & ATTR_SENSITIVE));
 }
 
+/* Whether o carries the stack's tag (an orphan) rather than being an untagged child found under
+ * one of the stack's parents (an extra); a read keeps a tagged object only if it is the
+ * stack's. */
+static int tagged_with_stack(const struct live_obj *o)
+{
+    return o->cairn_id ||
+           json_object_get(json_object_get(o->attrs, "tags"), RESUTIL_TAG_STACK) != NULL;
+}
+
 void drift_build(struct drift *dr, const struct plan *p, const char *const *patterns)
 {
     for (size_t i = 0; i < p->n; i++) {
@@ -150,8 +160,10 @@ void drift_build(struct drift *dr, const struct plan *p, const char *const *patt
         it->id = a->live ? a->live->id : NULL;
         /* A template's resource is pointed at where the stack file uses the template. */
         it->loc = !a->res ? NULL : a->res->instance ? &a->res->instance_loc : &a->res->loc;
+        /* An extra child (or an object tagged with the stack by hand, without a cairn:id) has
+         * no name but its id. */
         if (a->kind == PLAN_DELETE && !a->live->cairn_id)
-            it->resource = a->live->id; /* an extra child has no name but its id */
+            it->resource = a->live->id;
         switch (a->kind) {
         case PLAN_NOOP:
             it->status = DRIFT_IN_SYNC;
@@ -166,7 +178,7 @@ void drift_build(struct drift *dr, const struct plan *p, const char *const *patt
             it->status = it->ndiffs ? DRIFT_MODIFIED : DRIFT_IN_SYNC;
             break;
         default:
-            it->status = a->live->cairn_id ? DRIFT_ORPHAN : DRIFT_EXTRA;
+            it->status = tagged_with_stack(a->live) ? DRIFT_ORPHAN : DRIFT_EXTRA;
             break;
         }
         if (it->status != DRIFT_IN_SYNC && it->status != DRIFT_MODIFIED &&

@@ -35,7 +35,7 @@ struct drift_diff {
 
 struct drift_item {
     enum drift_status status;
-    const char *resource; /* logical name, or the object's id for an untagged extra */
+    const char *resource; /* logical name; the object's id when it has no cairn:id */
     const char *type;
     const char *id;           /* AWS id, NULL when missing */
     const struct srcloc *loc; /* where the file declares it; NULL for orphans and extras */

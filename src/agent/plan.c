@@ -258,14 +258,13 @@ static void keep_restore_tags(json_t *desired, const struct live_obj *l)
     }
 }
 
+/* The reads find only what the stack owns (tagged with it, or a child under one of its
+ * parents): all of it goes, dependants first. */
 void plan_build_destroy(struct plan *p, const struct live_set *live)
 {
     for (size_t i = live->n; i > 0; i--) {
-        struct live_obj *o = &live->v[i - 1];
-        if (o->cairn_id || !o->type->taggable) {
-            add(p, PLAN_DELETE)->live = o;
-            p->count[PLAN_DELETE]++;
-        }
+        add(p, PLAN_DELETE)->live = &live->v[i - 1];
+        p->count[PLAN_DELETE]++;
     }
 }
 
@@ -339,14 +338,15 @@ int plan_build(struct plan *p, struct stack *s, const struct live_set *live, str
         }
         p->count[a->kind]++;
     }
-    /* Tagged with the stack but not (or no longer, or twice) in the file: delete, dependants
-     * first, which is the reverse of the order the reads found them in. */
+    /* Tagged with the stack but not (or no longer, or twice) in the file, or tagged with it
+     * without a cairn:id: delete, dependants first, which is the reverse of the order the reads
+     * found them in. Untagged children are found through the stack's parents: unmatched, they
+     * are extras (a route added by hand to the stack's route table, an access point added by
+     * hand on its file system), which go too: a parent the stack owns owns its children whole. */
     for (size_t i = live->n; i > 0; i--) {
         struct live_obj *o = &live->v[i - 1];
         struct plan_action *a;
-        /* Untagged children are found through the stack's parents: unmatched, they are extras
-         * (a route added by hand to the stack's route table). */
-        if ((!o->cairn_id && o->type->taggable) || adopted(p, o))
+        if (adopted(p, o))
             continue;
         a = add(p, PLAN_DELETE);
         a->live = o;

@@ -49,7 +49,8 @@ void plan_release(struct plan *p);
 /* Plan s against live. 0, or -1 with d saying why (a live object of the wrong type holds a
  * resource's cairn:id, for example). */
 int plan_build(struct plan *p, struct stack *s, const struct live_set *live, struct diag *d);
-/* Destroy: every object in live that carries a cairn:id becomes a delete, dependants first. */
+/* Destroy: every object in live (the stack's, and the children found under its parents) becomes
+ * a delete, dependants first. */
 void plan_build_destroy(struct plan *p, const struct live_set *live);
 /* v with references resolved against what is live or applied so far (new reference). */
 json_t *plan_resolve(const struct plan *p, struct stack *s, const json_t *v);

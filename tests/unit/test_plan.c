@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/drift.h"
 #include "agent/plan.h"
 #include "agent/resources/registry.h"
 
@@ -198,6 +199,51 @@ static void a_replaced_dependency_makes_references_unknown(void **state)
     assert_int_equal(f->p.v[2].kind, PLAN_REPLACE);
 }
 
+/*
+ * Besides the file's objects, the reads find objects tagged with the stack by hand (without a
+ * cairn:id) and untagged children under the stack's parents (an access point added by hand on
+ * its file system): both go in a plan and in a destroy, and drift calls them orphan and extra.
+ */
+static void untracked_objects_are_deleted_and_reported(void **state)
+{
+    struct fixture *f = *state;
+    struct plan destroy;
+    struct drift dr;
+
+    live_as_applied(&f->live);
+    live_set_add(&f->live, registry_lookup("logs.log_group"), "/by/hand", NULL,
+                 json_pack("{s:s, s:{s:s}}", "name", "/by/hand", "tags", "cairn:stack", "demo"));
+    live_set_add(&f->live, registry_lookup("efs.access_point"), "fsap-1", NULL,
+                 json_pack("{s:s, s:{s:s}}", "id", "fsap-1", "tags", "Name", "debug"));
+    assert_int_equal(plan_build(&f->p, &f->s, &f->live, NULL), 0);
+    assert_int_equal(f->p.count[PLAN_NOOP], 3);
+    assert_int_equal(f->p.count[PLAN_DELETE], 2);
+    /* Dependants first: the reverse of the order read. */
+    assert_string_equal(f->p.v[3].live->id, "fsap-1");
+    assert_string_equal(f->p.v[4].live->id, "/by/hand");
+
+    drift_init(&dr);
+    drift_build(&dr, &f->p, NULL);
+    assert_int_equal(dr.count[DRIFT_IN_SYNC], 3);
+    assert_int_equal(dr.v[3].status, DRIFT_EXTRA);
+    assert_string_equal(dr.v[3].resource, "fsap-1");
+    assert_int_equal(dr.v[4].status, DRIFT_ORPHAN);
+    assert_string_equal(dr.v[4].resource, "/by/hand");
+    assert_true(drift_found(&dr));
+    drift_release(&dr);
+    /* Ignored by name, an extra is in sync. */
+    drift_init(&dr);
+    drift_build(&dr, &f->p, (const char *const[]){"fsap-*", "/by/hand", NULL});
+    assert_false(drift_found(&dr));
+    assert_int_equal(dr.ignored, 2);
+    drift_release(&dr);
+
+    plan_init(&destroy);
+    plan_build_destroy(&destroy, &f->live);
+    assert_int_equal(destroy.count[PLAN_DELETE], 5);
+    plan_release(&destroy);
+}
+
 static void normalization_cases(void **state)
 {
     /* Table-driven: attribute, desired, live, equal? */
@@ -342,6 +388,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(an_applied_stack_plans_no_change, setup, teardown),
         cmocka_unit_test_setup_teardown(changes_become_the_right_actions, setup, teardown),
         cmocka_unit_test_setup_teardown(a_replaced_dependency_makes_references_unknown, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(untracked_objects_are_deleted_and_reported, setup,
                                         teardown),
         cmocka_unit_test(normalization_cases),
         cmocka_unit_test(a_restored_file_system_moves_access_point_roots),

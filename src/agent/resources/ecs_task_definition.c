@@ -382,8 +382,11 @@ static json_t *sorted_newest_first(const json_t *arns)
  * The ACTIVE revisions of one family tagged with the stack, newest first, so that when a
  * crash left more than one with the same cairn:id the planner keeps the newest (live_find
  * takes the first) and deletes the others. One ListTaskDefinitions (paginated), then one
- * DescribeTaskDefinition with tags per revision until one is not the stack's: a family whose
- * newest revision someone else registered is not read further.
+ * DescribeTaskDefinition with tags per revision until one is tagged with another stack: that
+ * family is not read further. Untagged revisions (registered by hand, as when someone deploys
+ * a hotfix of the stack's family) are passed over, not stopped at: the stack's revision under
+ * them is still the stack's, and stopping there would leave it unread (planned as missing, made
+ * again, and the old one never deleted).
  */
 static int read_family(struct session *s, const char *stack, const char *family,
                        struct live_set *set, struct diag *d)
@@ -403,7 +406,7 @@ static int read_family(struct session *s, const char *stack, const char *family,
     {
         json_t *got, *tags, *td;
         const char *status;
-        int mine;
+        int mine, other;
         if (ecsutil_call(s, "DescribeTaskDefinition",
                          json_pack("{s:O, s:[s]}", "taskDefinition", arn, "include", "TAGS"), &got,
                          NULL, d) != 0) {
@@ -417,9 +420,11 @@ static int read_family(struct session *s, const char *stack, const char *family,
         if (mine)
             resutil_add_read(set, &ecs_task_definition_type, stack, json_string_value(arn), tags,
                              parse(td));
+        other =
+            !mine && !ecsutil_owned(tags, stack, NULL) && json_object_get(tags, RESUTIL_TAG_STACK);
         json_decref(tags);
         json_decref(got);
-        if (!mine)
+        if (other)
             break;
     }
     json_decref(arns);

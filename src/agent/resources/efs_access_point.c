@@ -241,14 +241,35 @@ out:
 struct read_arg {
     const char *stack;
     struct live_set *set;
+    const char *fs_id; /* the stack's file system being listed, or NULL for the account's */
+    json_t *untagged;  /* access points without a cairn:stack tag, when listing the account's */
 };
+
+/* An access point nobody tagged, on one of the stack's file systems: an extra (added by hand),
+ * which the stack's file system owns as it owns its mount targets. */
+static void add_untagged(struct live_set *set, const json_t *ap)
+{
+    json_t *got = ap_attrs(ap);
+
+    live_set_add(set, &efs_access_point_type, efsutil_str(got, "id"), NULL, got);
+}
 
 static int add_ap(const json_t *ap, void *arg)
 {
     struct read_arg *r = arg;
-    json_t *got;
+    json_t *got, *tags;
+    int untagged;
 
-    if (is_going(efsutil_str(ap, "LifeCycleState")))
+    if (is_going(efsutil_str(ap, "LifeCycleState")) || !efsutil_str(ap, "AccessPointId"))
+        return 0;
+    tags = efsutil_tags(json_object_get(ap, "Tags"));
+    untagged = !json_object_get(tags, RESUTIL_TAG_STACK);
+    json_decref(tags);
+    if (untagged && r->fs_id)
+        add_untagged(r->set, ap);
+    else if (untagged)
+        json_array_append(r->untagged, (json_t *)ap);
+    if (untagged)
         return 0;
     got = ap_attrs(ap);
     resutil_add_read(r->set, &efs_access_point_type, r->stack, efsutil_str(got, "id"),
@@ -258,7 +279,31 @@ static int add_ap(const json_t *ap, void *arg)
 
 static int read_fs(struct session *s, const json_t *fs, void *arg, struct diag *d)
 {
-    return list_aps(s, efsutil_str(fs, "FileSystemId"), add_ap, arg, NULL, d) < 0 ? -1 : 0;
+    struct read_arg *r = arg;
+    int ret;
+
+    r->fs_id = efsutil_str(fs, "FileSystemId");
+    ret = list_aps(s, r->fs_id, add_ap, arg, NULL, d) < 0 ? -1 : 0;
+    r->fs_id = NULL;
+    return ret;
+}
+
+/* The untagged access points listed account-wide that are on file system fs (the stack's). */
+static int untagged_on(struct session *s, const json_t *fs, void *arg, struct diag *d)
+{
+    struct read_arg *r = arg;
+    const char *fs_id = efsutil_str(fs, "FileSystemId");
+    json_t *ap;
+    size_t i;
+
+    (void)s, (void)d;
+    json_array_foreach(r->untagged, i, ap)
+    {
+        const char *on = efsutil_str(ap, "FileSystemId");
+        if (fs_id && on && strcmp(fs_id, on) == 0)
+            add_untagged(r->set, ap);
+    }
+    return 0;
 }
 
 /*
@@ -266,16 +311,21 @@ static int read_fs(struct session *s, const json_t *fs, void *arg, struct diag *
  * account with its tags; the stack's are those tagged cairn:stack. The API reference documents
  * only the per-file-system form, so should AWS refuse the account-wide one, the stack's file
  * systems are asked one by one (DescribeFileSystems, then DescribeAccessPoints each).
- * Deleting (or failed) ones are left out: the stack's is still to be made.
+ * Deleting (or failed) ones are left out: the stack's is still to be made. Access points
+ * without a cairn:stack tag on the stack's file systems are read too, untagged (extras):
+ * when the account has any, DescribeFileSystems says which file systems are the stack's.
  */
 static int ap_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
 {
     static const char *const refused[] = {"BadRequest", "ValidationException", NULL};
-    struct read_arg r = {stack, set};
+    struct read_arg r = {stack, set, NULL, json_array()};
     int got = list_aps(s, NULL, add_ap, &r, refused, d);
 
     if (got == 1)
-        return efsutil_file_systems(s, stack, read_fs, &r, d);
+        got = efsutil_file_systems(s, stack, read_fs, &r, d);
+    else if (got == 0 && json_array_size(r.untagged))
+        got = efsutil_file_systems(s, stack, untagged_on, &r, d);
+    json_decref(r.untagged);
     return got;
 }
 

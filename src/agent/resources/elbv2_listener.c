@@ -128,15 +128,28 @@ static json_t *parse(const struct xnode *m)
     return got;
 }
 
+struct reading {
+    struct live_set *set;
+    const char *stack;
+};
+
+/* A listener of one of the stack's load balancers: the stack's when tagged with it, an extra
+ * (added by hand, untagged: the load balancer owns its listeners) when it carries no
+ * cairn:stack tag, another stack's otherwise (left alone). */
 static int read_item(struct session *s, const struct xnode *m, const json_t *tags, void *arg,
                      struct diag *d)
 {
-    json_t *got = parse(m);
-    const char *arn = json_string_value(json_object_get(got, "arn"));
+    struct reading *r = arg;
+    const char *owner = json_string_value(json_object_get(tags, RESUTIL_TAG_STACK));
+    json_t *got;
 
     (void)s, (void)d;
+    if (owner && strcmp(owner, r->stack) != 0)
+        return 0;
+    got = parse(m);
     json_object_set_new(got, "tags", json_deep_copy(tags));
-    live_set_add(arg, T, arn, json_string_value(json_object_get(tags, RESUTIL_TAG_ID)), got);
+    live_set_add(r->set, T, json_string_value(json_object_get(got, "arn")),
+                 owner ? json_string_value(json_object_get(tags, RESUTIL_TAG_ID)) : NULL, got);
     return 0;
 }
 
@@ -167,7 +180,8 @@ static int each_listener(struct session *s, const char *lb, const char *stack, e
 }
 
 /* The stack's load balancers (DescribeLoadBalancers, DescribeTags per 20), then
- * DescribeListeners and DescribeTags per load balancer of the stack. */
+ * DescribeListeners and DescribeTags per load balancer of the stack; untagged listeners there
+ * are read too, as extras. */
 static int listener_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
 {
     json_t *lbs, *lb;
@@ -178,7 +192,8 @@ static int listener_read(struct session *s, const char *stack, struct live_set *
         goto out;
     json_array_foreach(lbs, i, lb)
     {
-        if (each_listener(s, json_string_value(lb), stack, read_item, set, d) < 0)
+        struct reading r = {set, stack};
+        if (each_listener(s, json_string_value(lb), NULL, read_item, &r, d) < 0)
             goto out;
     }
     ret = 0;

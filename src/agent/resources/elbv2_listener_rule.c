@@ -160,18 +160,26 @@ static json_t *parse(const struct xnode *m, const char *listener)
 struct reading {
     struct live_set *set;
     const char *listener;
+    const char *stack;
 };
 
+/* A rule of one of the stack's load balancers' listeners: the stack's when tagged with it, an
+ * extra (added by hand, untagged: the listener owns its rules) when it carries no cairn:stack
+ * tag, another stack's otherwise (left alone). */
 static int read_item(struct session *s, const struct xnode *m, const json_t *tags, void *arg,
                      struct diag *d)
 {
     struct reading *r = arg;
-    json_t *got = parse(m, r->listener);
-    const char *arn = json_string_value(json_object_get(got, "arn"));
+    const char *owner = json_string_value(json_object_get(tags, RESUTIL_TAG_STACK));
+    json_t *got;
 
     (void)s, (void)d;
+    if (owner && strcmp(owner, r->stack) != 0)
+        return 0;
+    got = parse(m, r->listener);
     json_object_set_new(got, "tags", json_deep_copy(tags));
-    live_set_add(r->set, T, arn, json_string_value(json_object_get(tags, RESUTIL_TAG_ID)), got);
+    live_set_add(r->set, T, json_string_value(json_object_get(got, "arn")),
+                 owner ? json_string_value(json_object_get(tags, RESUTIL_TAG_ID)) : NULL, got);
     return 0;
 }
 
@@ -235,8 +243,9 @@ out:
 /*
  * The rules on the listeners of the stack's load balancers: DescribeLoadBalancers and
  * DescribeTags per 20 to find those, DescribeListeners per load balancer of the stack,
- * DescribeRules per listener and DescribeTags per 20 rules. (A rule of the stack on a listener
- * of another stack's load balancer is not read; its create finds it instead, by its tags.)
+ * DescribeRules per listener and DescribeTags per 20 rules. Untagged rules on those listeners
+ * are read too, as extras. (A rule of the stack on a listener of another stack's load balancer
+ * is not read; its create finds it instead, by its tags.)
  */
 static int rule_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
 {
@@ -253,8 +262,8 @@ static int rule_read(struct session *s, const char *stack, struct live_set *set,
     }
     json_array_foreach(listeners, i, v)
     {
-        struct reading r = {set, json_string_value(v)};
-        if (each_rule(s, r.listener, stack, read_item, &r, d) < 0)
+        struct reading r = {set, json_string_value(v), stack};
+        if (each_rule(s, r.listener, NULL, read_item, &r, d) < 0)
             goto out;
     }
     ret = 0;
