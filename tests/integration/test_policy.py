@@ -140,9 +140,12 @@ class Policy(cairnharness.CairnTestCase):
                "secretsmanager": "secretsmanager", "secrets": "secretsmanager", "logs": "logs",
                "backup": "backup"}
         missing = []
-        for path in sorted(glob.glob(os.path.join(RESOURCES, "*.c"))):
+        agent = os.path.dirname(RESOURCES)
+        restore = [os.path.join(agent, "restore.c"), os.path.join(agent, "cmd_restore.c")]
+        for path in sorted(glob.glob(os.path.join(RESOURCES, "*.c"))) + restore:
             name = os.path.basename(path)
-            service = own.get(re.split(r"[_.]|util", name)[0])
+            # cairn restore calls Backup first of all, and others by their unique names.
+            service = "backup" if path in restore else own.get(re.split(r"[_.]|util", name)[0])
             if not service:
                 continue
             with open(path, encoding="utf-8") as f:
