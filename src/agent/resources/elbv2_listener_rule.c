@@ -170,16 +170,11 @@ static int read_item(struct session *s, const struct xnode *m, const json_t *tag
                      struct diag *d)
 {
     struct reading *r = arg;
-    const char *owner = json_string_value(json_object_get(tags, RESUTIL_TAG_STACK));
-    json_t *got;
+    json_t *got = parse(m, r->listener);
 
     (void)s, (void)d;
-    if (owner && strcmp(owner, r->stack) != 0)
-        return 0;
-    got = parse(m, r->listener);
-    json_object_set_new(got, "tags", json_deep_copy(tags));
-    live_set_add(r->set, T, json_string_value(json_object_get(got, "arn")),
-                 owner ? json_string_value(json_object_get(tags, RESUTIL_TAG_ID)) : NULL, got);
+    resutil_add_child(r->set, T, r->stack, json_string_value(json_object_get(got, "arn")), tags,
+                      got);
     return 0;
 }
 

@@ -179,6 +179,19 @@ struct live_obj *resutil_add_read(struct live_set *set, const struct restype *t,
                         attrs);
 }
 
+struct live_obj *resutil_add_child(struct live_set *set, const struct restype *t, const char *stack,
+                                   const char *id, const json_t *tags, json_t *attrs)
+{
+    const char *owner = json_string_value(json_object_get(tags, RESUTIL_TAG_STACK));
+
+    if (!owner && id) {
+        if (!json_object_get(attrs, "tags"))
+            json_object_set_new(attrs, "tags", tags ? json_deep_copy(tags) : json_object());
+        return live_set_add(set, t, id, NULL, attrs);
+    }
+    return resutil_add_read(set, t, stack, id, tags, attrs);
+}
+
 struct live_obj *resutil_add_created(struct live_set *set, const struct restype *t,
                                      const struct restype_call *c, json_t *attrs, struct diag *d)
 {

@@ -77,6 +77,15 @@ struct live_obj *resutil_add_read(struct live_set *set, const struct restype *t,
                                   const char *id, const json_t *tags, json_t *attrs);
 
 /*
+ * Add a child found under one of the stack's parents (a listener's rule): a parent the stack
+ * owns owns its children whole, so an untagged one (added by hand) is added as an extra, with
+ * no cairn_id; one tagged with another stack is left alone (NULL). attrs are taken over either
+ * way, and get "tags" when they have none.
+ */
+struct live_obj *resutil_add_child(struct live_set *set, const struct restype *t, const char *stack,
+                                   const char *id, const json_t *tags, json_t *attrs);
+
+/*
  * Add an object just created to set: attrs (taken over) hold its "id"; a
  * taggable type's tags are c's when attrs have none (most create responses
  * do not list them). NULL, with d saying so, when attrs have no id.
