@@ -111,11 +111,10 @@ static json_t *parse(const struct xnode *m)
     return got;
 }
 
-/* idle_timeout_seconds and deletion_protection from an <Attributes> list into got. A key AWS
+/* idle_timeout_seconds and deletion_protection from an <Attributes> list (kv) into got. A key AWS
  * leaves out (moto has no idle timeout until one is set) stays out: the default. */
-static void take_attributes(json_t *got, const struct xnode *attributes)
+static void take_attributes(json_t *got, const json_t *kv)
 {
-    json_t *kv = elbv2util_attributes(attributes);
     const char *idle = json_string_value(json_object_get(kv, KEY_IDLE));
     const char *prot = json_string_value(json_object_get(kv, KEY_PROTECT));
 
@@ -123,24 +122,19 @@ static void take_attributes(json_t *got, const struct xnode *attributes)
         json_object_set_new(got, "idle_timeout_seconds", json_integer(strtoll(idle, NULL, 10)));
     if (prot && *prot)
         json_object_set_new(got, "deletion_protection", json_boolean(strcmp(prot, "true") == 0));
-    json_decref(kv);
 }
 
 /* One DescribeLoadBalancerAttributes into got. */
 static int read_attributes(struct session *s, const char *arn, json_t *got, struct diag *d)
 {
-    struct apicall c;
-    int ret = -1;
+    json_t *kv;
 
-    elbv2util_init(&c, "DescribeLoadBalancerAttributes");
-    apicall_param(&c, "LoadBalancerArn", arn);
-    if (session_call(s, &c, d) != CALL_OK)
-        goto out;
-    take_attributes(got, xdoc_path(c.xml->root, "DescribeLoadBalancerAttributesResult/Attributes"));
-    ret = 0;
-out:
-    apicall_release(&c);
-    return ret;
+    if (elbv2util_read_attributes(s, "DescribeLoadBalancerAttributes", "LoadBalancerArn", arn, &kv,
+                                  d) < 0)
+        return -1;
+    take_attributes(got, kv);
+    json_decref(kv);
+    return 0;
 }
 
 static int read_item(struct session *s, const struct xnode *m, const json_t *tags, void *arg,
@@ -193,9 +187,12 @@ static int modify(struct session *s, const char *arn, json_t *got, struct diag *
     va_end(ap);
     if (session_call(s, &c, d) != CALL_OK)
         goto out;
-    if (got)
-        take_attributes(got,
-                        xdoc_path(c.xml->root, "ModifyLoadBalancerAttributesResult/Attributes"));
+    if (got) {
+        json_t *kv = elbv2util_attributes(
+            xdoc_path(c.xml->root, "ModifyLoadBalancerAttributesResult/Attributes"));
+        take_attributes(got, kv);
+        json_decref(kv);
+    }
     ret = 0;
 out:
     apicall_release(&c);

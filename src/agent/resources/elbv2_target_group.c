@@ -176,32 +176,26 @@ static json_t *parse(const struct xnode *m)
     return got;
 }
 
-/* deregistration_delay_seconds from an <Attributes> list into got (left out when absent). */
-static void take_attributes(json_t *got, const struct xnode *attributes)
+/* deregistration_delay_seconds from an <Attributes> list (kv) into got (left out when absent). */
+static void take_attributes(json_t *got, const json_t *kv)
 {
-    json_t *kv = elbv2util_attributes(attributes);
     const char *v = json_string_value(json_object_get(kv, KEY_DEREG));
 
     if (v && *v)
         json_object_set_new(got, "deregistration_delay_seconds",
                             json_integer(strtoll(v, NULL, 10)));
-    json_decref(kv);
 }
 
 static int read_attributes(struct session *s, const char *arn, json_t *got, struct diag *d)
 {
-    struct apicall c;
-    int ret = -1;
+    json_t *kv;
 
-    elbv2util_init(&c, "DescribeTargetGroupAttributes");
-    apicall_param(&c, "TargetGroupArn", arn);
-    if (session_call(s, &c, d) != CALL_OK)
-        goto out;
-    take_attributes(got, xdoc_path(c.xml->root, "DescribeTargetGroupAttributesResult/Attributes"));
-    ret = 0;
-out:
-    apicall_release(&c);
-    return ret;
+    if (elbv2util_read_attributes(s, "DescribeTargetGroupAttributes", "TargetGroupArn", arn, &kv,
+                                  d) < 0)
+        return -1;
+    take_attributes(got, kv);
+    json_decref(kv);
+    return 0;
 }
 
 static int read_item(struct session *s, const struct xnode *m, const json_t *tags, void *arg,

@@ -258,6 +258,26 @@ json_t *elbv2util_attributes(const struct xnode *attributes)
     return out;
 }
 
+int elbv2util_read_attributes(struct session *s, const char *op, const char *member,
+                              const char *arn, json_t **kv, struct diag *d)
+{
+    struct apicall c;
+    char path[128];
+    int ret = -1;
+
+    *kv = NULL;
+    elbv2util_init(&c, op);
+    apicall_param(&c, member, arn);
+    if (session_call(s, &c, d) != CALL_OK)
+        goto out;
+    snprintf(path, sizeof(path), "%sResult/Attributes", op);
+    *kv = elbv2util_attributes(xdoc_path(c.xml->root, path));
+    ret = 0;
+out:
+    apicall_release(&c);
+    return ret;
+}
+
 const struct xnode *elbv2util_first(const struct apicall *c, const char *list)
 {
     char path[128];

@@ -89,6 +89,12 @@ json_t *elbv2util_strings(const struct xnode *n, const char *path, const char *f
 
 /* The Key/Value pairs of an <Attributes> list as an object of strings (new; {} for NULL). */
 json_t *elbv2util_attributes(const struct xnode *attributes);
+/*
+ * One Describe...Attributes call (op, with the object's ARN as member: "LoadBalancerArn"):
+ * its Key/Value pairs in *kv (new), as elbv2util_attributes gives them. 0, or -1 with d.
+ */
+int elbv2util_read_attributes(struct session *s, const char *op, const char *member,
+                              const char *arn, json_t **kv, struct diag *d);
 
 /* The object a Describe or Create answer lists first: <Op>Result/<list>/member. */
 const struct xnode *elbv2util_first(const struct apicall *c, const char *list);
