@@ -4,7 +4,7 @@
  * it streams past, with an explicit stack instead of recursion so hostile
  * nesting costs no C stack.
  */
-#include "agent/ydoc.h"
+#include "core/ydoc.h"
 #include "core/strbuf.h"
 #include "core/xmalloc.h"
 

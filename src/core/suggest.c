@@ -1,4 +1,4 @@
-#include "agent/suggest.h"
+#include "core/suggest.h"
 #include "core/xmalloc.h"
 
 #include <ctype.h>
