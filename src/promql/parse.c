@@ -817,7 +817,7 @@ static struct pq_node *parse_postfix(struct parser *p, struct pq_node *e)
             unsigned lb = cur(p)->pos;
             next(p);
             if (!is(p, T_DURATION)) {
-                unexpected(p, "subquery or range selector", "duration");
+                unexpected(p, "subquery selector", "duration");
                 return NULL;
             }
             int64_t range;
@@ -825,11 +825,15 @@ static struct pq_node *parse_postfix(struct parser *p, struct pq_node *e)
                 return NULL;
             if (is(p, T_RBRACKET)) {
                 if (e->kind != N_VS) {
-                    errat(p, e->pos, "ranges only allowed for vector selectors");
+                    errat(p, lb, "ranges only allowed for vector selectors");
                     return NULL;
                 }
-                if (e->at_mode != AT_NONE || e->offset) {
-                    unexpected(p, "", "");
+                if (e->offset) {
+                    errat(p, lb, "no offset modifiers allowed before range");
+                    return NULL;
+                }
+                if (e->at_mode != AT_NONE) {
+                    errat(p, lb, "no @ modifiers allowed before range");
                     return NULL;
                 }
                 struct pq_node *m = node(p, N_MS, e->pos);
@@ -848,12 +852,11 @@ static struct pq_node *parse_postfix(struct parser *p, struct pq_node *e)
             struct pq_node *s = node(p, N_SUBQ, e->pos);
             s->expr = e;
             s->range = range;
-            if (is(p, T_DURATION)) {
-                if (parse_duration_tok(p, &s->step, 0) < 0)
-                    return NULL;
-            }
+            int had_step = is(p, T_DURATION);
+            if (had_step && parse_duration_tok(p, &s->step, 0) < 0)
+                return NULL;
             if (!is(p, T_RBRACKET)) {
-                unexpected(p, "subquery selector", "\"]\"");
+                unexpected(p, "subquery selector", had_step ? "\"]\"" : "duration or \"]\"");
                 return NULL;
             }
             s->end = cur(p)->pos + 1;
@@ -864,7 +867,6 @@ static struct pq_node *parse_postfix(struct parser *p, struct pq_node *e)
                       raw_type_name(ty));
                 return NULL;
             }
-            (void)lb;
             e = s;
             continue;
         }

@@ -29,6 +29,9 @@ void pq_fmt_duration(struct strbuf *sb, int64_t ms)
         ms = -ms;
     }
     for (size_t i = 0; i < 7; i++) {
+        /* Years and weeks only when exact, as model.Duration: 8d, not 1w1d. */
+        if (i < 2 && ms % units[i].mul)
+            continue;
         int64_t v = ms / units[i].mul;
         if (v) {
             strbuf_addf(sb, "%lld%s", (long long)v, units[i].u);
@@ -80,8 +83,8 @@ void pq_fmt_float(struct strbuf *sb, double v, char mode)
     char d[40];
     int e;
     int n = shortest(v, d, &e);
-    /* %v uses %e when the exponent is < -4 or >= 21 (fmt's shortest %g with 21). */
-    if (mode == 'v' && (e < -4 || e >= 21)) {
+    /* fmt.Sprint is strconv's shortest %g: %e when the exponent is < -4 or >= 6. */
+    if (mode == 'v' && (e < -4 || e >= 6)) {
         strbuf_addc(sb, d[0]);
         if (n > 1) {
             strbuf_addc(sb, '.');
