@@ -155,18 +155,72 @@ static int accept_remaining_duration(struct lexer *l)
     return !is_alnum(peek(l, 0));
 }
 
+/* %#U of Go: U+0071 'q'. */
+static const char *go_rune(struct lexer *l, int c)
+{
+    if (c < 0)
+        return "U+FFFD '\xef\xbf\xbd'";
+    if (c < 0x20 || c == 0x7f)
+        return arena_printf(l->a, "U+%04X", c);
+    return arena_printf(l->a, "U+%04X '%c'", c, c);
+}
+
+static int is_hex(int c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* lex.go lexEscape: what may follow a backslash in a quoted string. */
+static int lex_escape(struct lexer *l, size_t start, int q)
+{
+    int c = peek(l, 0);
+    int n = 0, base = 16;
+    if (c < 0 || c == '\n')
+        return fail(l, start, "escape sequence not terminated");
+    l->pos++;
+    if (strchr("abfnrtv\\", c) || c == q)
+        return 0;
+    if (c >= '0' && c <= '7') {
+        n = 2;
+        base = 8;
+    } else if (c == 'x') {
+        n = 2;
+    } else if (c == 'u') {
+        n = 4;
+    } else if (c == 'U') {
+        n = 8;
+    } else {
+        return fail(l, start, arena_printf(l->a, "unknown escape sequence %s", go_rune(l, c)));
+    }
+    unsigned long v = base == 8 ? (unsigned long)(c - '0') : 0;
+    for (int i = 0; i < n; i++) {
+        int d = peek(l, 0);
+        if (d < 0 || d == '\n')
+            return fail(l, start, "escape sequence not terminated");
+        if (base == 8 ? !(d >= '0' && d <= '7') : !is_hex(d))
+            return fail(
+                l, start,
+                arena_printf(l->a, "illegal character %s in escape sequence", go_rune(l, d)));
+        v = v * (unsigned long)base + (unsigned long)(d <= '9' ? d - '0' : (d | 0x20) - 'a' + 10);
+        l->pos++;
+    }
+    if ((base == 8 && v > 255) ||
+        (c != 'x' && base == 16 && (v > 0x10ffff || (v >= 0xd800 && v < 0xe000))))
+        return fail(l, start, "escape sequence is an invalid Unicode code point");
+    return 0;
+}
+
 static int lex_string(struct lexer *l, size_t start, int q)
 {
     for (;;) {
         int c = peek(l, 0);
         if (c < 0 || (c == '\n' && q != '`'))
-            return fail(l, l->pos,
+            return fail(l, start,
                         q == '`' ? "unterminated raw string" : "unterminated quoted string");
         l->pos++;
         if (c == '\\' && q != '`') {
-            if (peek(l, 0) < 0)
-                return fail(l, l->pos, "unterminated quoted string");
-            l->pos++;
+            if (lex_escape(l, start, q) < 0)
+                return -1;
             continue;
         }
         if (c == q)
@@ -347,8 +401,9 @@ static int lex_statement(struct lexer *l)
             emit(l, T_NEQ, start);
         else
             return fail(l, start,
-                        arena_printf(l->a, "unexpected character after '!': '%c'",
-                                     peek(l, 0) < 0 ? ' ' : peek(l, 0)));
+                        arena_printf(l->a, "unexpected character after '!': '%s'",
+                                     peek(l, 0) < 0 ? "\xef\xbf\xbd"
+                                                    : arena_strndup(l->a, l->s + l->pos, 1)));
         return 0;
     case '<':
         emit(l, accept(l, "=") ? T_LTE : T_LSS, start);
@@ -366,7 +421,7 @@ static int lex_statement(struct lexer *l)
         return 0;
     case ')':
         if (l->paren_depth == 0)
-            return fail(l, start, "unexpected right parenthesis ')'");
+            return fail(l, start + 1, "unexpected right parenthesis ')'");
         l->paren_depth--;
         emit(l, T_RPAREN, start);
         return 0;
@@ -375,7 +430,7 @@ static int lex_statement(struct lexer *l)
         emit(l, T_LBRACE, start);
         return 0;
     case '}':
-        return fail(l, start, "unexpected right brace '}'");
+        return fail(l, start, "unexpected character: '}'");
     case '[':
         if (l->bracket_open)
             return fail(l, start, "unexpected left bracket '['");

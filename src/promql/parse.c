@@ -433,6 +433,37 @@ static int parse_grouping(struct parser *p, struct pq_strlist *out, const char *
     return 0;
 }
 
+/* RE2's error text in Go regexp/syntax's words: "missing closing ): `^(?:()$`". */
+static const char *go_regexp_error(struct parser *p, const char *msg)
+{
+    static const char *const map[][2] = {
+        {"missing )", "missing closing )"},
+        {"missing ]", "missing closing ]"},
+        {"unexpected )", "unexpected )"},
+        {"trailing \\", "trailing backslash at end of expression"},
+        {"invalid escape sequence", "invalid escape sequence"},
+        {"invalid character class range", "invalid character class range"},
+        {"invalid character class", "invalid character class"},
+        {"invalid repetition size", "invalid repeat count"},
+        {"bad repetition operator", "invalid nested repetition operator"},
+        {"no argument for repetition operator", "missing argument to repetition operator"},
+        {"invalid named capture group", "invalid named capture"},
+        {"invalid perl operator", "invalid or unsupported Perl syntax"},
+        {"invalid UTF-8", "invalid UTF-8"},
+    };
+    const char *pre = "error parsing regexp: ";
+    const char *s = strstr(msg, pre);
+    if (!s)
+        return msg;
+    s += strlen(pre);
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+        size_t n = strlen(map[i][0]);
+        if (!strncmp(s, map[i][0], n) && s[n] == ':' && s[n + 1] == ' ')
+            return arena_printf(p->a, "error parsing regexp: %s: `%s`", map[i][1], s + n + 2);
+    }
+    return msg;
+}
+
 static struct pq_node *parse_selector(struct parser *p, const struct pq_token *name)
 {
     unsigned pos = name ? name->pos : cur(p)->pos;
@@ -451,6 +482,7 @@ static struct pq_node *parse_selector(struct parser *p, const struct pq_token *n
                 goto out;
             }
             const char *lname = tok_text(p, cur(p));
+            unsigned lpos = cur(p)->pos;
             next(p);
             enum matcher_type mt;
             switch (cur(p)->type) {
@@ -487,7 +519,7 @@ static struct pq_node *parse_selector(struct parser *p, const struct pq_token *n
             struct diag d;
             diag_init(&d);
             if (matcher_init(&ms[nms], mt, lname, val, &d) < 0) {
-                errat(p, st->pos, "%s", diag_last(&d));
+                errat(p, lpos, "%s", go_regexp_error(p, diag_last(&d)));
                 diag_release(&d);
                 goto out;
             }
@@ -903,11 +935,18 @@ static struct pq_node *parse_postfix(struct parser *p, struct pq_node *e)
             next(p);
             enum pq_at mode = AT_TS;
             double ts = 0;
-            if ((is(p, T_START) || is(p, T_END)) && peek_at(p, 1)->type == T_LPAREN &&
-                peek_at(p, 2)->type == T_RPAREN) {
+            if (is(p, T_START) || is(p, T_END)) {
                 mode = is(p, T_START) ? AT_START : AT_END;
                 next(p);
+                if (!is(p, T_LPAREN)) {
+                    unexpected(p, "@", "\"(\"");
+                    return NULL;
+                }
                 next(p);
+                if (!is(p, T_RPAREN)) {
+                    unexpected(p, "@", "\")\"");
+                    return NULL;
+                }
                 next(p);
             } else {
                 int neg = 0;
