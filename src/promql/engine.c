@@ -230,12 +230,21 @@ void pq_absent_labels(struct labels_builder *b, const struct pq_node *vs)
         labels_builder_del(b, drop[i]);
 }
 
+/* Saturating time arithmetic: hostile offsets and ranges must not overflow. */
+static int64_t sat_sub(int64_t a, int64_t b)
+{
+    int64_t r;
+    if (__builtin_sub_overflow(a, b, &r))
+        return b > 0 ? INT64_MIN : INT64_MAX;
+    return r;
+}
+
 /* ---- selectors ---- */
 
 static int64_t sel_time(struct pq_eval *ev, const struct pq_node *vs, int64_t ts)
 {
     (void)ev;
-    return (vs->at_mode != AT_NONE ? vs->at : ts) - vs->offset;
+    return sat_sub(vs->at_mode != AT_NONE ? vs->at : ts, vs->offset);
 }
 
 /* Read every sample of the series in [mint, maxt]; drop stale markers when asked. */
@@ -306,7 +315,7 @@ static void do_select(struct pq_eval *ev, const struct pq_node *vs, int64_t mint
 static struct pq_val *eval_vs(struct pq_eval *ev, const struct pq_node *vs)
 {
     int64_t first = sel_time(ev, vs, ev->start), last = sel_time(ev, vs, ev->end);
-    int64_t mint = first - ev->o->lookback_ms, maxt = last;
+    int64_t mint = sat_sub(first, ev->o->lookback_ms), maxt = last;
     struct querier_set set;
     do_select(ev, vs, mint, maxt, 0, NULL, &set);
     struct pq_val *out = val_new(ev, PQ_VECTOR);
@@ -324,7 +333,7 @@ static struct pq_val *eval_vs(struct pq_eval *ev, const struct pq_node *vs)
                 continue;
             int64_t st = r.t[j - 1];
             double sv = r.v[j - 1];
-            if (st < ref - ev->o->lookback_ms || pq_is_stale(sv))
+            if (st < sat_sub(ref, ev->o->lookback_ms) || pq_is_stale(sv))
                 continue;
             if (!s) {
                 s = val_add(ev, out, &r.l);
@@ -382,7 +391,8 @@ static void eval_range_src(struct pq_eval *ev, const struct pq_node *n, const ch
         rs->offset = vs->offset;
         rs->at_mode = vs->at_mode;
         rs->at = vs->at;
-        int64_t mint = sel_time(ev, vs, ev->start) - n->range, maxt = sel_time(ev, vs, ev->end);
+        int64_t mint = sat_sub(sel_time(ev, vs, ev->start), n->range),
+                maxt = sel_time(ev, vs, ev->end);
         struct querier_set set;
         do_select(ev, vs, mint, maxt, n->range, func, &set);
         rs->s = arena_alloc(ev->a, (set.n + 1) * sizeof(*rs->s));
@@ -401,20 +411,22 @@ static void eval_range_src(struct pq_eval *ev, const struct pq_node *n, const ch
     rs->at = n->at;
     struct pq_eval sub = *ev;
     sub.interval = n->step ? n->step : ev->o->subquery_step_ms;
-    int64_t base_start = (n->at_mode != AT_NONE ? n->at : ev->start) - n->offset;
-    int64_t base_end = (n->at_mode != AT_NONE ? n->at : ev->end) - n->offset;
-    int64_t from = base_start - n->range;
+    int64_t base_start = sat_sub(n->at_mode != AT_NONE ? n->at : ev->start, n->offset);
+    int64_t base_end = sat_sub(n->at_mode != AT_NONE ? n->at : ev->end, n->offset);
+    int64_t from = sat_sub(base_start, n->range);
     sub.start = sub.interval * floordiv(from, sub.interval);
-    if (sub.start < from)
+    if (sub.start < from && sub.start <= INT64_MAX - sub.interval)
         sub.start += sub.interval;
     sub.end = base_end;
     if (sub.end < sub.start) {
         rs->s = arena_alloc(ev->a, sizeof(*rs->s));
         return;
     }
+    /* Every step of a subquery is a sample it holds: past the limit, stop before allocating. */
+    if ((uint64_t)sub.end - (uint64_t)sub.start >= (uint64_t)sub.interval * ev->o->max_samples)
+        pq_fail(ev, PQ_ERR_EXECUTION,
+                "query processing would load too many samples into memory in query execution");
     sub.nsteps = (size_t)((sub.end - sub.start) / sub.interval) + 1;
-    if (sub.nsteps > 100000000)
-        pq_fail(ev, PQ_ERR_EXECUTION, "subquery has too many steps");
     struct pq_val *v = eval_node(&sub, n->expr);
     ev->cur_samples = sub.cur_samples;
     ev->total_samples = sub.total_samples;
@@ -437,7 +449,7 @@ static void eval_range_src(struct pq_eval *ev, const struct pq_node *n, const ch
 
 static int64_t src_maxt(const struct range_src *rs, int64_t ts)
 {
-    return (rs->at_mode != AT_NONE ? rs->at : ts) - rs->offset;
+    return sat_sub(rs->at_mode != AT_NONE ? rs->at : ts, rs->offset);
 }
 
 /* Top-level range vector (instant query of foo[5m] or a subquery): raw samples. */
@@ -445,7 +457,7 @@ static void eval_matrix_result(struct pq_eval *ev, const struct pq_node *n, stru
 {
     struct range_src rs;
     eval_range_src(ev, n, NULL, &rs);
-    int64_t maxt = src_maxt(&rs, ev->start), mint = maxt - rs.range;
+    int64_t maxt = src_maxt(&rs, ev->start), mint = sat_sub(maxt, rs.range);
     res->type = PQ_MATRIX;
     res->s = arena_alloc(ev->a, (rs.n + 1) * sizeof(*res->s));
     for (size_t i = 0; i < rs.n; i++) {
@@ -484,7 +496,7 @@ static struct pq_val *eval_range_call(struct pq_eval *ev, const struct pq_node *
         for (size_t k = 0; k < ev->nsteps; k++) {
             pq_check_deadline(ev);
             int64_t ts = ev->start + (int64_t)k * ev->interval;
-            int64_t maxt = src_maxt(&rs, ts), mint = maxt - rs.range;
+            int64_t maxt = src_maxt(&rs, ts), mint = sat_sub(maxt, rs.range);
             while (hi < r->n && r->t[hi] <= maxt)
                 hi++;
             while (lo < hi && r->t[lo] < mint)

@@ -978,8 +978,9 @@ static struct pq_node *parse_postfix(struct parser *p, struct pq_node *e)
                 return NULL;
             }
             if (mode == AT_TS) {
-                if (isinf(ts) || isnan(ts) || ts >= 9.223372036854775e18 ||
-                    ts <= -9.223372036854775e18) {
+                /* Prometheus bounds the seconds; here the milliseconds must fit too. */
+                if (isinf(ts) || isnan(ts) || ts >= 9.223372036854775e15 ||
+                    ts <= -9.223372036854775e15) {
                     errat(p, e->pos, "timestamp out of bounds for @ modifier: %f", ts);
                     return NULL;
                 }
