@@ -58,10 +58,14 @@ void pq_add_samples(struct pq_eval *ev, size_t n)
 void pq_vec_push(struct pq_eval *ev, struct pq_vec *out, const struct labels *l, double v,
                  int64_t t)
 {
-    (void)ev;
+    /* From the arena: an error's longjmp must not leak a step's vectors. */
     if (out->n == out->alloc) {
-        out->alloc = out->alloc ? out->alloc * 2 : 16;
-        out->v = xrealloc(out->v, out->alloc * sizeof(*out->v));
+        size_t na = out->alloc ? out->alloc * 2 : 16;
+        struct pq_sample *nv = arena_alloc(ev->a, na * sizeof(*nv));
+        if (out->n)
+            memcpy(nv, out->v, out->n * sizeof(*nv));
+        out->v = nv;
+        out->alloc = na;
     }
     out->v[out->n].l = l ? *l : (struct labels){0};
     out->v[out->n].v = v;
@@ -74,7 +78,8 @@ struct labels pq_labels_from_builder(struct pq_eval *ev, struct labels_builder *
     struct labels l;
     labels_builder_finish(b, &l, NULL);
     struct label *v = arena_alloc(ev->a, (l.n + 1) * sizeof(*v));
-    memcpy(v, l.v, l.n * sizeof(*v));
+    if (l.n)
+        memcpy(v, l.v, l.n * sizeof(*v));
     return (struct labels){v, l.n};
 }
 
@@ -122,10 +127,13 @@ struct hmap {
     uint64_t *k;
     size_t *v;
     size_t cap, n;
+    struct arena *a; /* when set, memory comes from it (nothing to free on errors) */
 };
 
 static void hmap_release(struct hmap *m)
 {
+    if (m->a)
+        return;
     free(m->k);
     free(m->v);
 }
@@ -135,9 +143,10 @@ static size_t hmap_get(struct hmap *m, uint64_t key, int insert, size_t val)
 {
     if (insert && (m->n + 1) * 2 > m->cap) {
         struct hmap nm = {0};
+        nm.a = m->a;
         nm.cap = m->cap ? m->cap * 2 : 64;
-        nm.k = xcalloc(nm.cap, sizeof(*nm.k));
-        nm.v = xmalloc(nm.cap * sizeof(*nm.v));
+        nm.k = nm.a ? arena_alloc(nm.a, nm.cap * sizeof(*nm.k)) : xcalloc(nm.cap, sizeof(*nm.k));
+        nm.v = nm.a ? arena_alloc(nm.a, nm.cap * sizeof(*nm.v)) : xmalloc(nm.cap * sizeof(*nm.v));
         for (size_t i = 0; i < m->cap; i++)
             if (m->k[i])
                 hmap_get(&nm, m->k[i], 1, m->v[i]);
@@ -602,7 +611,7 @@ static struct pq_val *eval_steps(struct pq_eval *ev, const struct pq_node *n, en
     enum pq_type rt = pq_node_type(n);
     struct pq_val *out = val_new(ev, rt);
     struct pq_vec vecs[5] = {{0}}, res = {0};
-    struct hmap map = {0};
+    struct hmap map = {.a = ev->a};
     struct pq_call c = {.ev = ev, .node = n, .nargs = na};
     size_t outn = 0;
     for (size_t k = 0; k < ev->nsteps; k++) {
@@ -657,9 +666,6 @@ static struct pq_val *eval_steps(struct pq_eval *ev, const struct pq_node *n, en
             if (hmap_get(&seen, h, 0, 0) != SIZE_MAX) {
                 hmap_release(&seen);
                 hmap_release(&map);
-                free(res.v);
-                for (size_t j = 0; j < 5; j++)
-                    free(vecs[j].v);
                 pq_fail(ev, PQ_ERR_EXECUTION,
                         "vector cannot contain metrics with the same labelset");
             }
@@ -682,9 +688,6 @@ static struct pq_val *eval_steps(struct pq_eval *ev, const struct pq_node *n, en
             pq_add_samples(ev, ev->o->max_samples + 1);
     }
     hmap_release(&map);
-    free(res.v);
-    for (size_t j = 0; j < 5; j++)
-        free(vecs[j].v);
     ev->cur_samples = held + outn;
     return out;
 }

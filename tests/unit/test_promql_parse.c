@@ -138,6 +138,7 @@ static void test_nesting_and_garbage(void **state)
     };
     unsigned seed = 12345;
     char buf[256];
+    static const char alphabet[] = "()[]{}\"'`,:@=!~+-*/^<>#\\0123456789abcxyz _.\n\x80\xff";
     for (int i = 0; i < 30000; i++) {
         const char *s = seeds[i % 5];
         size_t len = strlen(s);
@@ -147,7 +148,7 @@ static void test_nesting_and_garbage(void **state)
             seed = seed * 1103515245 + 12345;
             size_t pos = (seed >> 8) % len;
             seed = seed * 1103515245 + 12345;
-            buf[pos] = "()[]{}\"'`,:@=!~+-*/^<>#\\0123456789abcxyz _.\n\x80\xff"[(seed >> 8) % 53];
+            buf[pos] = alphabet[(seed >> 8) % (sizeof(alphabet) - 1)];
         }
         strbuf_reset(&err);
         struct pq_node *nd = promql_parse(&a, buf, len, &err);
