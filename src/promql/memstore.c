@@ -20,6 +20,8 @@ struct memstore {
     struct mseries **s;
     size_t n, alloc;
     int sorted;
+    struct mseries **idx; /* open addressing by labels hash, for loading */
+    size_t icap;
 };
 
 int pq_is_stale(double v)
@@ -45,8 +47,10 @@ void memstore_clear(struct memstore *m)
         free(m->s[i]);
     }
     free(m->s);
+    free(m->idx);
     m->s = NULL;
-    m->n = m->alloc = 0;
+    m->idx = NULL;
+    m->n = m->alloc = m->icap = 0;
     arena_release(&m->a);
     arena_init(&m->a);
 }
@@ -65,12 +69,22 @@ size_t memstore_nseries(const struct memstore *m)
     return m->n;
 }
 
+static void index_put(struct memstore *m, struct mseries *s)
+{
+    size_t i = s->hash & (m->icap - 1);
+    while (m->idx[i])
+        i = (i + 1) & (m->icap - 1);
+    m->idx[i] = s;
+}
+
 static struct mseries *find(struct memstore *m, const struct labels *ls)
 {
     uint64_t h = labels_hash(ls);
-    for (size_t i = 0; i < m->n; i++)
-        if (m->s[i]->hash == h && labels_equal(&m->s[i]->ls, ls))
-            return m->s[i];
+    if (m->icap) {
+        for (size_t i = h & (m->icap - 1); m->idx[i]; i = (i + 1) & (m->icap - 1))
+            if (m->idx[i]->hash == h && labels_equal(&m->idx[i]->ls, ls))
+                return m->idx[i];
+    }
     struct mseries *s = xcalloc(1, sizeof(*s));
     s->ls = labels_dup(&m->a, ls);
     s->hash = h;
@@ -80,6 +94,15 @@ static struct mseries *find(struct memstore *m, const struct labels *ls)
     }
     m->s[m->n++] = s;
     m->sorted = 0;
+    if ((m->n + 1) * 2 > m->icap) {
+        free(m->idx);
+        m->icap = m->icap ? m->icap * 2 : 64;
+        m->idx = xcalloc(m->icap, sizeof(*m->idx));
+        for (size_t i = 0; i < m->n; i++)
+            index_put(m, m->s[i]);
+    } else {
+        index_put(m, s);
+    }
     return s;
 }
 
