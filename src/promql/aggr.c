@@ -29,8 +29,8 @@ static int in_grouping(const struct pq_strlist *g, const char *n)
     return 0;
 }
 
-static uint64_t group_key(const struct labels *l, const struct pq_strlist *g, int without,
-                          const char *extra)
+uint64_t pq_group_key(const struct labels *l, const struct pq_strlist *g, int without,
+                      const char *extra)
 {
     uint64_t h = 0x9e37;
     for (size_t i = 0; i < l->n; i++) {
@@ -191,7 +191,10 @@ void pq_aggr_step(struct pq_eval *ev, const struct pq_node *n, struct pq_vec *in
             strbuf_release(&vb);
             metric = pq_labels_from_builder(ev, &b);
         }
-        uint64_t key = group_key(&metric, &n->grouping, n->without, extra);
+        /* The key of an input series is computed once per evaluation (eval_steps). */
+        uint64_t key = (op != T_COUNT_VALUES && s.gk)
+                           ? s.gk
+                           : pq_group_key(&metric, &n->grouping, n->without, extra);
         if (!key)
             key = 1;
         /* find or add the group */

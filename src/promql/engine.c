@@ -571,12 +571,16 @@ static struct pq_val *eval_range_call(struct pq_eval *ev, const struct pq_node *
 
 enum step_kind { SK_CALL, SK_BIN, SK_AGG, SK_UNARY };
 
-static void step_vec(struct pq_eval *ev, struct pq_val *v, size_t k, int64_t ts, struct pq_vec *out)
+static void step_vec(struct pq_eval *ev, struct pq_val *v, size_t k, int64_t ts,
+                     const uint64_t *gkeys, struct pq_vec *out)
 {
     out->n = 0;
-    for (size_t i = 0; i < v->n; i++)
-        if (v->s[i].ok[k])
-            pq_vec_push(ev, out, &v->s[i].l, v->s[i].v[k], v->s[i].ts ? v->s[i].ts[k] : ts);
+    for (size_t i = 0; i < v->n; i++) {
+        if (!v->s[i].ok[k])
+            continue;
+        pq_vec_push(ev, out, &v->s[i].l, v->s[i].v[k], v->s[i].ts ? v->s[i].ts[k] : ts);
+        out->v[out->n - 1].gk = gkeys ? gkeys[i] : 0;
+    }
 }
 
 static struct pq_val *eval_steps(struct pq_eval *ev, const struct pq_node *n, enum step_kind kind)
@@ -614,12 +618,22 @@ static struct pq_val *eval_steps(struct pq_eval *ev, const struct pq_node *n, en
     struct hmap map = {.a = ev->a};
     struct pq_call c = {.ev = ev, .node = n, .nargs = na};
     size_t outn = 0;
+    /* Aggregations: each input series' grouping key once, not once per step. */
+    uint64_t *gkeys = NULL;
+    if (kind == SK_AGG && n->op != T_COUNT_VALUES && args[0]->type == PQ_VECTOR) {
+        gkeys = arena_alloc(ev->a, (args[0]->n + 1) * sizeof(*gkeys));
+        for (size_t i = 0; i < args[0]->n; i++) {
+            gkeys[i] = pq_group_key(&args[0]->s[i].l, &n->grouping, n->without, NULL);
+            if (!gkeys[i])
+                gkeys[i] = 1;
+        }
+    }
     for (size_t k = 0; k < ev->nsteps; k++) {
         pq_check_deadline(ev);
         int64_t ts = ev->start + (int64_t)k * ev->interval;
         for (size_t i = 0; i < na; i++) {
             if (args[i]->type == PQ_VECTOR) {
-                step_vec(ev, args[i], k, ts, &vecs[i]);
+                step_vec(ev, args[i], k, ts, i == 0 ? gkeys : NULL, &vecs[i]);
                 c.vargs[i] = &vecs[i];
             } else if (args[i]->type == PQ_SCALAR) {
                 c.sargs[i] = args[i]->sc[k];

@@ -42,7 +42,8 @@ struct pq_raw {
 struct pq_sample {
     struct labels l;
     double v;
-    int64_t t; /* sample time (instant selectors), else the step time */
+    int64_t t;   /* sample time (instant selectors), else the step time */
+    uint64_t gk; /* aggregation grouping key of the series, 0 when not computed */
 };
 
 struct pq_vec {
@@ -99,6 +100,9 @@ double pq_scalar_binop(int op, double l, double r, int *keep);
 void pq_aggr_step(struct pq_eval *ev, const struct pq_node *n, struct pq_vec *in, double param,
                   const char *sparam, struct pq_vec *out);
 void pq_absent_labels(struct labels_builder *b, const struct pq_node *vs);
+/* Hash of the labels an aggregation groups by (extra: count_values' label). */
+uint64_t pq_group_key(const struct labels *l, const struct pq_strlist *g, int without,
+                      const char *extra);
 /* Prometheus's quantile over values (sorted in place). */
 double pq_quantile(double q, double *v, size_t n);
 

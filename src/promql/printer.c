@@ -4,6 +4,7 @@
  * /api/v1/format_query; and Go's float and duration formatting.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,17 +41,36 @@ void pq_fmt_duration(struct strbuf *sb, int64_t ms)
     }
 }
 
-/* Shortest digits that read back as v: "%.*e" with the fewest digits that round-trip. */
+/*
+ * Shortest digits that read back as v (what Go's strconv prints with
+ * precision -1): binary search over "%.*e" precisions, as more digits of a
+ * correctly rounded value never stop reading back. Integers are exact.
+ */
 static int shortest(double v, char *digits, int *exp10)
 {
     char buf[40];
-    for (int prec = 0; prec < 17; prec++) {
-        snprintf(buf, sizeof(buf), "%.*e", prec, v);
-        if (strtod(buf, NULL) == v)
-            break;
-    }
-    /* buf: d[.ddd]e[+-]xx */
     int n = 0;
+    if (v < 1e15 && v == (double)(int64_t)v) {
+        int64_t iv = (int64_t)v;
+        n = snprintf(buf, sizeof(buf), "%lld", (long long)iv);
+        *exp10 = n - 1;
+        while (n > 1 && buf[n - 1] == '0')
+            n--;
+        memcpy(digits, buf, (size_t)n);
+        digits[n] = 0;
+        return n;
+    }
+    int lo = 0, hi = 16; /* precision after the point: 0..16 (1..17 digits) */
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        snprintf(buf, sizeof(buf), "%.*e", mid, v);
+        if (strtod(buf, NULL) == v)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    snprintf(buf, sizeof(buf), "%.*e", lo, v);
+    /* buf: d[.ddd]e[+-]xx */
     char *p = buf;
     for (; *p && *p != 'e'; p++)
         if (*p >= '0' && *p <= '9')
