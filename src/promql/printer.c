@@ -43,8 +43,7 @@ void pq_fmt_duration(struct strbuf *sb, int64_t ms)
 
 /*
  * Shortest digits that read back as v (what Go's strconv prints with
- * precision -1): binary search over "%.*e" precisions, as more digits of a
- * correctly rounded value never stop reading back. Integers are exact.
+ * precision -1). Integers are exact.
  */
 static int shortest(double v, char *digits, int *exp10)
 {
@@ -60,16 +59,19 @@ static int shortest(double v, char *digits, int *exp10)
         digits[n] = 0;
         return n;
     }
-    int lo = 0, hi = 16; /* precision after the point: 0..16 (1..17 digits) */
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        snprintf(buf, sizeof(buf), "%.*e", mid, v);
+    /*
+     * If 15 significant digits read back, the shortest form is them without
+     * trailing zeros (a shorter decimal that reads back lies on the 15-digit
+     * grid, far closer to v than half its spacing); else 16, else 17.
+     */
+    int prec = 14;
+    for (; prec < 16; prec++) {
+        snprintf(buf, sizeof(buf), "%.*e", prec, v);
         if (strtod(buf, NULL) == v)
-            hi = mid;
-        else
-            lo = mid + 1;
+            break;
     }
-    snprintf(buf, sizeof(buf), "%.*e", lo, v);
+    if (prec == 16)
+        snprintf(buf, sizeof(buf), "%.*e", prec, v);
     /* buf: d[.ddd]e[+-]xx */
     char *p = buf;
     for (; *p && *p != 'e'; p++)
