@@ -83,7 +83,7 @@ def cmd_start(a):
     if pid:
         if before and before["stack"] != a.stack:
             sys.exit(f"local-run: {a.state_dir} runs stack {before['stack']}; stop it first")
-        gen = before["generation"] if before else 0
+        gen = before["served"] if before else 0
         os.kill(pid, signal.SIGHUP)
     else:
         gen = -1
@@ -107,7 +107,7 @@ def cmd_start(a):
     st = None
     while True:
         st = read_state(a.state_dir)
-        if st and st["generation"] > gen and st["converged"]:
+        if st and st["served"] > gen and st["converged"]:
             break
         try:
             os.kill(pid, 0)

@@ -10,10 +10,11 @@ condition never matches (it is listed by `local-run status`). Actions: forward (
 group, or the first of ForwardConfig's), fixed-response, redirect.
 
 Targets (ELB, "Health checks for your target groups"): a registered target starts `initial`
-and is checked at once; one success makes it `healthy` (ELB uses the healthy threshold for
-this too; the first check deciding keeps local starts fast), then `UnhealthyThresholdCount`
-consecutive failures make it `unhealthy` and `HealthyThresholdCount` consecutive successes
-`healthy` again. A check is an HTTP GET of HealthCheckPath on the target's address and port
+and is checked at once, then every second while `initial` (a local start takes a fraction of a
+second; ELB waits the interval); its first success makes it `healthy` and
+`UnhealthyThresholdCount` consecutive failures `unhealthy`. From then on
+`UnhealthyThresholdCount` consecutive failures make it `unhealthy` and `HealthyThresholdCount`
+consecutive successes `healthy` again. A check is an HTTP GET of HealthCheckPath on the target's address and port
 (or HealthCheckPort) with HealthCheckTimeoutSeconds, every HealthCheckIntervalSeconds;
 success is a status in Matcher.HttpCode ("200", "200,202", "200-399"). Requests go round-robin
 to healthy targets; when none is healthy the load balancer fails open to every registered
@@ -45,8 +46,8 @@ def matcher_codes(spec):
 
 
 class Target:
-    def __init__(self, ip, port, task_id):
-        self.ip, self.port, self.task_id = ip, port, task_id
+    def __init__(self, ip, port, task_id, alive):
+        self.ip, self.port, self.task_id, self.alive = ip, port, task_id, alive
         self.state, self.reason = "initial", "Elb.RegistrationInProgress"
         self.ok_run = self.fail_run = 0
         self.next_check = 0.0
@@ -99,10 +100,12 @@ class Balancer:
         with self.lock:
             self.listeners[listener_arn] = sorted(rules, key=prio)
 
-    def register(self, tg_arn, ip, port, task_id):
+    def register(self, tg_arn, ip, port, task_id, alive=lambda: True):
+        """alive() says whether the task's process still runs: a request never goes to a
+        task that has exited, even in the instant before the supervisor deregisters it."""
         with self.lock:
             g = self.groups[tg_arn]
-            g.targets.setdefault((ip, port), Target(ip, port, task_id))
+            g.targets.setdefault((ip, port), Target(ip, port, task_id, alive))
 
     def deregister(self, tg_arn, ip, port):
         with self.lock:
@@ -135,7 +138,8 @@ class Balancer:
             for g in self.groups.values():
                 for t in g.targets.values():
                     if t.next_check <= now:
-                        t.next_check = now + g.interval
+                        t.next_check = now + (min(1, g.interval) if t.state == "initial"
+                                              else g.interval)
                         due.append((g, t))
         for g, t in due:
             threading.Thread(target=self._check, args=(g, t), daemon=True).start()
@@ -166,7 +170,7 @@ class Balancer:
                     t.state, t.reason = "healthy", None
             else:
                 t.fail_run, t.ok_run = t.fail_run + 1, 0
-                if t.state == "initial" or t.fail_run >= g.unhealthy_n:
+                if t.fail_run >= g.unhealthy_n:
                     t.state, t.reason = "unhealthy", why
             if t.state != before:
                 self.log(f"target {t.ip}:{t.port} of {g.name}: {before} -> {t.state}")
@@ -205,7 +209,7 @@ class Balancer:
 
     def pick(self, g):
         with self.lock:
-            ts = list(g.targets.values())
+            ts = [t for t in g.targets.values() if t.alive()]
             healthy = [t for t in ts if t.state == "healthy"] or ts  # ELB fails open
             if not healthy:
                 return None

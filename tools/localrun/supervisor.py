@@ -58,7 +58,8 @@ class Supervisor:
         self.stopping = False
         self.generation = 0
         self.restarts = 0
-        self.actions = []  # what the last refresh's passes did, for `local-run start`
+        self.actions = []  # what was done since the last `local-run start`
+        self.hups = self.served = 0  # SIGHUPs received, and answered by a refresh
         self.logf = open(os.path.join(state_dir, "supervisor.log"), "a", buffering=1)
 
     def log(self, msg):
@@ -125,7 +126,7 @@ class Supervisor:
             arn = lb["targetGroupArn"]
             self.reader.elb.register_targets(TargetGroupArn=arn,
                                              Targets=[{"Id": ip, "Port": lb["containerPort"]}])
-            self.balancer.register(arn, ip, lb["containerPort"], t.id)
+            self.balancer.register(arn, ip, lb["containerPort"], t.id, t.alive)
             t.targets.append(arn)
         self.actions.append(f"started {svc['name']} task {t.id[:12]} on {ip}:{t.port} "
                             f"(pid {t.pid})")
@@ -157,8 +158,9 @@ class Supervisor:
                 self.stop_task(t, f"exited with status {code}; ECS replaces it")
         mine = [t for t in self.tasks if t.service == name]
         arn = svc["task_definition"]["taskDefinitionArn"]
-        current = [t for t in mine if t.task_definition == arn]
-        old = [t for t in mine if t.task_definition != arn]
+        key = tasks.revision_key(svc["task_definition"])
+        current = [t for t in mine if t.revision_key == key]
+        old = [t for t in mine if t.revision_key != key]
         try:
             while len(current) < svc["desired"]:
                 current.append(self.start_task(svc))
@@ -185,7 +187,8 @@ class Supervisor:
     def pass_once(self):
         if self.refresh_due:
             self.refresh_due = False
-            self.actions = []
+            if self.hups != self.served:  # `local-run start` again: report what it changed
+                self.served, self.actions = self.hups, []
             model = self.reader.read(self.stack)
             for tg in model["target_groups"].values():
                 self.balancer.set_group(tg)
@@ -209,6 +212,7 @@ class Supervisor:
 
     def write_state(self, converged):
         st = {"stack": self.stack, "pid": os.getpid(), "generation": self.generation,
+              "served": self.served,
               "converged": converged, "restarts": self.restarts, "actions": self.actions,
               "dns": "%s:%d" % self.dns.address,
               "listeners": [{"arn": arn, "port": self.model["listeners"][arn]["port"],
@@ -225,7 +229,8 @@ class Supervisor:
                 "problem": self.problems.get(svc["name"])}
         for t in self.tasks:
             st["tasks"].append({"id": t.id, "service": t.service,
-                                "task_definition": t.task_definition, "address": t.ip,
+                                "task_definition": t.task_definition, "image": t.image,
+                                "address": t.ip,
                                 "port": t.port, "pid": t.pid, "alive": t.alive(),
                                 "healthy": self.is_healthy(t) if t.alive() else False,
                                 "cloud_map": bool(t.registered), "log": t.log_path,
@@ -239,6 +244,7 @@ class Supervisor:
     def run(self):
         self.dns.start()
         signal.signal(signal.SIGHUP, lambda *_: (setattr(self, "refresh_due", True),
+                                                 setattr(self, "hups", self.hups + 1),
                                                  self.wake.set()))
         signal.signal(signal.SIGTERM, lambda *_: (setattr(self, "stopping", True),
                                                   self.wake.set()))

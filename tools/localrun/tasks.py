@@ -17,6 +17,7 @@ process has no mount namespace. Other tasks' environment gets HOSTNAME=IP and PO
 port (what Next.js's server reads), unless the task definition sets them.
 """
 import ctypes
+import json
 import os
 import re
 import shlex
@@ -63,6 +64,14 @@ def rewrite(value, mounts):
         value = re.sub(r"(?<![\w./-])" + re.escape(cpath.rstrip("/")) + r"(?=/|$|[\s:;,\"'])",
                        lambda _m, local=local: local, value)
     return value
+
+
+def revision_key(td):
+    """What identifies a task definition revision: its ARN and content. The content counts
+    too because moto numbers a family's revisions from 1 again once the old ones are deleted
+    (AWS never reuses a number), so an ARN alone can hide a change."""
+    return td["taskDefinitionArn"] + json.dumps(
+        [td.get("containerDefinitions"), td.get("volumes"), td.get("tags")], sort_keys=True)
 
 
 def container_of(td):
@@ -154,6 +163,8 @@ class Task:
         self.id = uuid.uuid4().hex
         self.service = svc["name"]
         self.task_definition = svc["task_definition"]["taskDefinitionArn"]
+        self.revision_key = revision_key(svc["task_definition"])
+        self.image = container_of(svc["task_definition"])["image"]
         self.ip, self.port = plan.ip, plan.port
         self.plan = plan
         self.healthy = False
