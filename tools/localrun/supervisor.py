@@ -105,6 +105,24 @@ class Supervisor:
         t.targets = []
         self.sync_dns()
 
+    def clean_stale(self, model):
+        """Registrations a supervisor that died (kill -9, a crash) left behind: every Cloud Map
+        instance of the stack's services and every target on this run's loopback prefix; its
+        tasks died with it (PR_SET_PDEATHSIG), so nothing answers there any more."""
+        for svc in model["services"]:
+            for reg in svc["registries"]:
+                for inst in self.reader.instances(reg["id"]):
+                    self.reader.sd.deregister_instance(ServiceId=reg["id"], InstanceId=inst["Id"])
+                    self.log(f"cloud map: removed stale instance {inst['Id']} of {reg['name']}")
+        for arn in model["target_groups"]:
+            got = self.reader.elb.describe_target_health(TargetGroupArn=arn)
+            stale = [d["Target"] for d in got["TargetHealthDescriptions"]
+                     if d["Target"]["Id"].startswith(self.prefix + ".")]
+            if stale:
+                self.reader.elb.deregister_targets(TargetGroupArn=arn, Targets=[
+                    {"Id": t["Id"], "Port": t["Port"]} for t in stale])
+                self.log(f"elbv2: removed {len(stale)} stale targets of {arn.split('/')[-2]}")
+
     def sync_dns(self):
         """The DNS answers: every instance registered in the stack's Cloud Map services."""
         if not self.model:
@@ -198,6 +216,8 @@ class Supervisor:
                     port = self.proxy_port if not self.proxies else 0
                     self.proxies[arn] = proxy.Proxy(self.balancer, arn, port=port,
                                                     log=self.log).start()
+            if self.model is None:
+                self.clean_stale(model)
             self.model = model
             self.generation += 1
         names = {s["name"] for s in self.model["services"]}
