@@ -48,6 +48,8 @@ class LocalRun(cairnharness.CairnTestCase):
         # Loopback addresses of our own, so that parallel runs do not meet.
         cls.prefix = f"127.{random.randint(100, 250)}.{os.getpid() % 250}"
         cls.env = cls.emu.env()
+        cls.missing = os.path.join(cls.state, "no-cairn-tsdb")
+        cls.env["CAIRN_TSDB_BIN"] = cls.missing
         up = subprocess.run([os.environ["CAIRN_BIN"], "up", "--yes", STACK, "--template-dir",
                              os.path.join(SOURCE, "templates")], env=cls.env,
                             capture_output=True, text=True, timeout=300)
@@ -55,7 +57,8 @@ class LocalRun(cairnharness.CairnTestCase):
         cls.addClassCleanup(cls.local_run, "stop")
         cls.started = cls.local_run("start", STACK, "--prefix", cls.prefix, "--refresh", "2",
                                     "--timeout", "60")
-        assert cls.started.returncode == 0, cls.started.stdout + cls.started.stderr
+        # 4: every service runs but one, whose daemon is missing.
+        assert cls.started.returncode == 4, cls.started.stdout + cls.started.stderr
 
     @classmethod
     def local_run(cls, *args, timeout=120):
@@ -134,6 +137,14 @@ class LocalRun(cairnharness.CairnTestCase):
         self.assertEqual(status, 200)
         self.assertIn('route="/_next/static/*"', body)
 
+    def test_a_missing_daemon_is_not_faked(self):
+        svc = self.status()["services"]["local-test-metrics"]
+        self.assertEqual((svc["desired"], svc["running"]), (1, 0))
+        self.assertIn(f"{self.missing} not found (image cairn/cairn-tsdb:0.1.0)", svc["problem"])
+        self.assertIn("local-test-metrics: 0/1 running", self.started.stdout)
+        self.assertIn("NOT RUNNING: " + svc["problem"], self.started.stdout)
+        self.assertFalse(self.tasks("metrics"))
+
     def test_b_cloud_map_and_dns(self):
         server = self.dns_server()
         backend = {t["address"] for t in self.tasks("backend")}
@@ -181,7 +192,7 @@ class LocalRun(cairnharness.CairnTestCase):
     def test_d_start_again_changes_nothing(self):
         pids = sorted(t["pid"] for t in self.status()["tasks"])
         again = self.local_run("start", STACK)
-        self.assertEqual(again.returncode, 0, again.stderr)
+        self.assertEqual(again.returncode, 4, again.stderr)
         self.assertIn("no change", again.stdout)
         self.assertEqual(sorted(t["pid"] for t in self.status()["tasks"]), pids)
         self.assertFalse([c for c in self.emu.calls if c.is_write], self.emu.calls)
@@ -269,7 +280,7 @@ class LocalRun(cairnharness.CairnTestCase):
         finally:
             stop.set()
             th.join()
-        self.assertEqual(rolled.returncode, 0, rolled.stdout + rolled.stderr)
+        self.assertEqual(rolled.returncode, 4, rolled.stdout + rolled.stderr)
         # (moto numbers the new revision 1 again, since cairn deleted the old one.)
         self.assertEqual(rolled.stdout.count("replaced by task definition local-test-backend:"),
                          2, rolled.stdout)

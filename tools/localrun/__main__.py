@@ -114,7 +114,13 @@ def cmd_start(a):
             if gen < 0 and proc.poll() is not None:
                 raise ProcessLookupError
         except ProcessLookupError:
-            sys.exit("local-run: the supervisor exited; see "
+            try:
+                with open(os.path.join(a.state_dir, "supervisor.log")) as f:
+                    errors = [x for x in f if " error: " in x]
+            except FileNotFoundError:
+                errors = []
+            sys.exit((errors[-1].split(" ", 1)[1].strip() + "\n" if errors else "") +
+                     "local-run: the supervisor exited; see "
                      f"{a.state_dir}/supervisor.log and supervisor.out")
         if time.monotonic() > deadline:
             print_status(st, sys.stderr)

@@ -114,7 +114,11 @@ class Reader:
         "target_groups": {...}}."""
         model = {"services": [], "listeners": {}, "target_groups": {}}
         lbs = set()
-        for cluster in self.clusters(stack):
+        clusters = self.clusters(stack)
+        if not clusters:
+            raise LookupError(f"no ECS cluster tagged {STACK_TAG}={stack} at "
+                              f"{self.ecs.meta.endpoint_url}: run cairn up first")
+        for cluster in clusters:
             for s in self.services(cluster):
                 td = self.task_definition(s["taskDefinition"])
                 svc = {"name": s["serviceName"], "arn": s["serviceArn"], "cluster": cluster,

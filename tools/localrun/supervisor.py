@@ -52,6 +52,7 @@ class Supervisor:
         self.proxies = {}  # listener arn -> Proxy
         self.tasks = []
         self.problems = {}  # service name -> why it is not running
+        self.failures, self.not_before = {}, {}  # restart throttling per service
         self.model = None
         self.wake = threading.Event()
         self.refresh_due = True
@@ -174,6 +175,14 @@ class Supervisor:
                 code = t.proc.returncode
                 self.restarts += 1
                 self.stop_task(t, f"exited with status {code}; ECS replaces it")
+                # A task that dies young is restarted later and later (1, 3, 7... 30 s), as
+                # ECS throttles a service whose tasks keep failing to start.
+                quick = time.monotonic() - t.started < 10
+                n = self.failures.get(name, 0) + 1 if quick else 0
+                self.failures[name] = n
+                self.not_before[name] = time.monotonic() + min(30, 2 ** n - 1)
+        if time.monotonic() < self.not_before.get(name, 0):
+            return False
         mine = [t for t in self.tasks if t.service == name]
         arn = svc["task_definition"]["taskDefinitionArn"]
         key = tasks.revision_key(svc["task_definition"])
@@ -278,8 +287,11 @@ class Supervisor:
                     self.refresh_due, last_refresh = True, time.monotonic()
                 try:
                     self.pass_once()
-                except Exception:
+                except Exception as e:
                     self.log("pass failed:\n" + traceback.format_exc())
+                    if self.model is None:  # nothing to run: say why and give up
+                        self.log(f"error: {e}")
+                        raise
                 self.balancer.check_due()
                 self.wake.wait(0.5)
                 self.wake.clear()

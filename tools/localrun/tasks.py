@@ -24,6 +24,7 @@ import shlex
 import signal
 import socket
 import subprocess
+import time
 import uuid
 
 LOCAL_COMMAND_TAG = "cairn:local-command"
@@ -174,9 +175,10 @@ class Task:
         os.makedirs(logs, exist_ok=True)
         self.log_path = os.path.join(logs, f"{self.service}-{self.id[:12]}.log")
         self.proc = None
-        self.exit_reason = None
+        self.started = time.monotonic()
 
     def start(self):
+        self.started = time.monotonic()
         log = open(self.log_path, "ab")
         kw = {}
         if self.plan.uid is not None:
