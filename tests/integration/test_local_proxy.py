@@ -55,6 +55,14 @@ class Backend:
             def log_message(self, *a):
                 pass
 
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                data = b"POST " + body
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
             def do_GET(self):
                 code = me.status if self.path == "/health" else 200
                 if self.path != "/health":
@@ -147,6 +155,10 @@ class Health(unittest.TestCase):
             finally:
                 c.close()
         self.assertEqual({get()[1] for _ in range(4)}, {"one", "two"})
+        c = http.client.HTTPConnection(*p.address, timeout=5)  # a chunked body is forwarded
+        c.request("POST", "/x", body=iter([b"ab", b"cd"]), encode_chunked=True)
+        self.assertEqual(c.getresponse().read().decode(), "POST abcd")
+        c.close()
         one.status = 500  # two failures in a row (threshold 2) take it out
         self.wait_state(b, "tg", one, "unhealthy")
         hits = one.hits

@@ -216,6 +216,10 @@ class LocalRun(cairnharness.CairnTestCase):
             env = dict(x.split(b"=", 1) for x in f.read().split(b"\0") if b"=" in x)
         self.assertEqual(env[b"DATA_DIR"].decode(), os.path.join(
             self.state, "efs", aps["/backend"]["FileSystemId"], "backend"))
+        # localhost is the task itself, and Cloud Map names resolve through the local DNS.
+        self.assertEqual(env[b"SELF_CHECK"].decode(),
+                         f"http://{self.tasks('backend')[0]['address']}:3001/api/health")
+        self.assertEqual(env[b"CAIRN_DNS_SERVER"].decode(), "%s:%d" % self.dns_server())
 
     def test_f_secret_in_environment_only(self):
         value = self.secret_value().encode()

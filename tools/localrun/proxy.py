@@ -237,11 +237,24 @@ def make_handler(balancer, listener_arn, log):
             if self.command != "HEAD":
                 self.wfile.write(data)
 
+        def read_body(self):
+            if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+                chunks = []
+                while True:  # RFC 9112 7.1: size line, data, CRLF; 0 ends, then trailers
+                    size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                    if size == 0:
+                        while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                            pass
+                        return b"".join(chunks)
+                    chunks.append(self.rfile.read(size))
+                    self.rfile.readline()
+            length = int(self.headers.get("Content-Length") or 0)
+            return self.rfile.read(length) if length else None
+
         def handle_any(self):
             path = self.path.split("?", 1)[0]
             kind, g, action = balancer.route(listener_arn, self.headers.get("Host"), path)
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else None
+            body = self.read_body()
             if kind == "fixed-response":
                 c = action.get("FixedResponseConfig", {})
                 return self.fixed(int(c.get("StatusCode", "404")), c.get("MessageBody", ""),

@@ -130,14 +130,17 @@ class Supervisor:
             return
         for svc in self.model["services"]:
             for reg in svc["registries"]:
-                insts = [(t.id, t.ip, t.port) for t in self.tasks if reg["id"] in t.registered]
+                # ECS marks an instance unhealthy (custom health) while its task is: no answer.
+                insts = [(t.id, t.ip, t.port) for t in self.tasks if reg["id"] in t.registered
+                         and t.alive() and self.is_healthy(t)]
                 self.records.set_service(f"{reg['name']}.{reg['namespace']}", reg["ttl"], insts)
 
     # -- tasks --
     def start_task(self, svc):
         ports = tasks.container_of(svc["task_definition"]).get("portMappings") or [{}]
         ip = self.next_address(ports[0].get("containerPort"))
-        plan = tasks.Plan(svc, ip, self.state_dir, self.root, self.build_dir, self.reader)
+        plan = tasks.Plan(svc, ip, self.state_dir, self.root, self.build_dir, self.reader,
+                          dns_server="%s:%d" % self.dns.address)
         t = tasks.Task(svc, plan, self.state_dir).start()
         self.tasks.append(t)
         threading.Thread(target=lambda: (t.proc.wait(), self.wake.set()), daemon=True).start()

@@ -60,10 +60,14 @@ def efs_dir(state_dir, ap):
 
 
 def rewrite(value, mounts):
-    """Replace each mount's container path (longest first) by its local directory."""
+    """Replace each mount's container path (longest first) by its local directory, and
+    localhost:PORT by the task's address."""
     for cpath, local in sorted(mounts.items(), key=lambda m: -len(m[0])):
-        value = re.sub(r"(?<![\w./-])" + re.escape(cpath.rstrip("/")) + r"(?=/|$|[\s:;,\"'])",
-                       lambda _m, local=local: local, value)
+        if cpath.startswith("/"):
+            pat = r"(?<![\w./-])" + re.escape(cpath.rstrip("/")) + r"(?=/|$|[\s:;,\"'\]])"
+        else:  # host:port
+            pat = r"(?<![\w.-])" + re.escape(cpath) + r"(?!\d)"
+        value = re.sub(pat, lambda _m, local=local: local, value)
     return value
 
 
@@ -85,7 +89,7 @@ class Plan:
     """How to run one task of a service: argv, env (secrets included: kept in memory only),
     port, credentials, cwd."""
 
-    def __init__(self, svc, ip, state_dir, root, build_dir, reader):
+    def __init__(self, svc, ip, state_dir, root, build_dir, reader, dns_server=None):
         td = svc["task_definition"]
         c = container_of(td)
         self.container = c["name"]
@@ -111,12 +115,18 @@ class Plan:
             self.uid, self.gid = int(u), int(g or u)
         if os.geteuid() != 0:
             self.uid = self.gid = None  # only root can become another user
+        # In awsvpc mode localhost is the task itself: its own ports there become its address.
+        for p in ports:
+            for host in ("localhost", "127.0.0.1"):
+                mounts[f"{host}:{p}"] = f"{ip}:{p}"
         args = [rewrite(a, mounts) for a in c.get("command") or []]
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
                "AWS_EXECUTION_ENV": "AWS_ECS_FARGATE",
                "AWS_REGION": reader.sm.meta.region_name,
                "AWS_DEFAULT_REGION": reader.sm.meta.region_name,
                "CAIRN_LOCAL_ADDRESS": ip}
+        if dns_server:  # the VPC's resolver, for Cloud Map names (cairn-scrape reads it)
+            env["CAIRN_DNS_SERVER"] = dns_server
         for e in c.get("environment", []):
             env[e["name"]] = rewrite(e["value"], mounts)
         if repo in DAEMONS:
