@@ -184,24 +184,26 @@ class Supervisor:
                 n = self.failures.get(name, 0) + 1 if quick else 0
                 self.failures[name] = n
                 self.not_before[name] = time.monotonic() + min(30, 2 ** n - 1)
-        if time.monotonic() < self.not_before.get(name, 0):
-            return False
+        may_start = time.monotonic() >= self.not_before.get(name, 0)
         mine = [t for t in self.tasks if t.service == name]
         arn = svc["task_definition"]["taskDefinitionArn"]
         key = tasks.revision_key(svc["task_definition"])
         current = [t for t in mine if t.revision_key == key]
         old = [t for t in mine if t.revision_key != key]
         try:
-            while len(current) < svc["desired"]:
+            while may_start and len(current) < svc["desired"]:
                 current.append(self.start_task(svc))
-            self.problems.pop(name, None)
+            if may_start:
+                self.problems.pop(name, None)
         except tasks.NotRunnable as e:
             if self.problems.get(name) != str(e):
                 self.log(f"{name}: not running: {e}")
             self.problems[name] = str(e)
-        except Exception as e:  # an AWS error, a failed exec: say so, retry next pass
+            self.not_before[name] = time.monotonic() + 2  # retried, not in a tight loop
+        except Exception as e:  # an AWS error, a failed exec: say so, retry soon
             self.problems[name] = f"{type(e).__name__}: {e}"
             self.log(f"{name}: {self.problems[name]}")
+            self.not_before[name] = time.monotonic() + 2
         while len(current) > svc["desired"]:
             self.stop_task(current.pop(), "desired count lowered")
         for t in current + old:
