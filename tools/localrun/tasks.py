@@ -13,7 +13,8 @@ whose program is missing is not started and says why; nothing stands in for it.
 
 Paths: a mount point's containerPath (/prometheus) appearing in the command or an environment
 value, as a whole path or a prefix of one, is replaced by the volume's directory, since a local
-process has no mount namespace. Other tasks' environment gets HOSTNAME=IP and PORT=the container
+process has no mount namespace; so is a path the daemon's image carries (IMAGE_FILES), by its
+source in the repository. Other tasks' environment gets HOSTNAME=IP and PORT=the container
 port (what Next.js's server reads), unless the task definition sets them.
 """
 import ctypes
@@ -30,6 +31,9 @@ import uuid
 LOCAL_COMMAND_TAG = "cairn:local-command"
 DAEMONS = {"cairn/cairn-tsdb": ("cairn-tsdb", "CAIRN_TSDB_BIN"),
            "cairn/cairn-dash": ("cairn-dash", "CAIRN_DASH_BIN")}
+# Files the daemons' images carry (tools/image --add), found in the repository for local runs:
+# container path -> path in the repository.
+IMAGE_FILES = {"cairn/cairn-dash": {"/etc/grafana/dashboards": "templates/files/dashboards"}}
 
 
 class NotRunnable(Exception):
@@ -109,6 +113,9 @@ class Plan:
                 d = os.path.join(state_dir, "volumes", svc["name"], m["sourceVolume"])
                 os.makedirs(d, exist_ok=True)
                 mounts[m["containerPath"]] = d
+        for cpath, rel in IMAGE_FILES.get(repo, {}).items():
+            if os.path.exists(os.path.join(root, rel)):
+                mounts.setdefault(cpath, os.path.join(root, rel))
         user = c.get("user")
         if user and re.fullmatch(r"\d+(:\d+)?", user):
             u, _, g = user.partition(":")
