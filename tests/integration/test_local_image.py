@@ -44,8 +44,14 @@ class Image(unittest.TestCase):
         return json.loads(done.stdout)
 
     def test_reproducible_and_minimal(self):
-        ref, digest = self.build("a", "65534", "--port", "9090")
-        self.assertEqual(self.build("b", "65534", "--port", "9090")[1], digest)
+        files = os.path.join(self.tmp, "dashboards")  # what --add puts in, say dashboards
+        os.makedirs(os.path.join(files, "team"))
+        for rel, text in (("a.json", "{}"), ("team/b.json", "[]")):
+            with open(os.path.join(files, rel), "w") as f:
+                f.write(text)
+        add = ("--port", "9090", "--add", f"{files}:/etc/grafana/dashboards")
+        ref, digest = self.build("a", "65534", *add)
+        self.assertEqual(self.build("b", "65534", *add)[1], digest)
         info = self.inspect(ref)
         self.assertEqual(info["Digest"], digest)
         self.assertEqual((info["Os"], len(info["Layers"])), ("linux", 1))
@@ -72,7 +78,12 @@ class Image(unittest.TestCase):
         self.assertTrue(libs)
         self.assertEqual(files, libs | {"usr/local/bin/cairn", "etc/ssl/certs/ca-certificates.crt",
                                         "etc/passwd", "etc/group", "etc/nsswitch.conf",
-                                        "etc/hosts"})
+                                        "etc/hosts", "etc/grafana/dashboards/a.json",
+                                        "etc/grafana/dashboards/team/b.json"})
+        with open(os.path.join(rootfs, "etc/grafana/dashboards/team/b.json")) as f:
+            self.assertEqual(f.read(), "[]")
+        st = os.stat(os.path.join(rootfs, "etc/grafana/dashboards/a.json"))
+        self.assertEqual((st.st_uid, st.st_mode & 0o777), (0, 0o644))
         self.assertNotIn("bin/sh", files)  # nothing but the binary runs in it
         with open(os.path.join(rootfs, "etc/passwd")) as f:
             self.assertIn("nobody:x:65534:65534:", f.read())
