@@ -14,7 +14,7 @@ import unittest
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.join(os.environ["CAIRN_SOURCE_DIR"], "tools"))
-from localrun import dns, proxy  # noqa: E402
+from localrun import dns, proxy, tasks  # noqa: E402
 
 LISTENER = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/x/1/2"
 
@@ -178,6 +178,19 @@ class Health(unittest.TestCase):
         alive["one"] = False
         self.assertEqual(get()[0], 503)
         self.assertEqual(get("/")[0], 503)
+
+
+class Images(unittest.TestCase):
+    def test_repository_of_an_image(self):
+        for image, repo in (("cairn/cairn-tsdb:0.1.0", "cairn/cairn-tsdb"),
+                            ("cairn/cairn-dash", "cairn/cairn-dash"),
+                            ("cairn/cairn-dash@sha256:" + "0" * 64, "cairn/cairn-dash"),
+                            ("123456789012.dkr.ecr.us-east-1.amazonaws.com/cairn/cairn-tsdb:1.2",
+                             "cairn/cairn-tsdb"),
+                            ("localhost:5000/cairn/cairn-tsdb:1", "cairn/cairn-tsdb"),
+                            ("davidshaevel/backend:latest", "davidshaevel/backend"),
+                            ("nginx", "nginx")):
+            self.assertEqual(tasks.image_repo(image), repo, image)
 
 
 class Dns(unittest.TestCase):

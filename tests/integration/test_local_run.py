@@ -236,6 +236,21 @@ class LocalRun(cairnharness.CairnTestCase):
                     self.assertNotIn(value, f.read(), os.path.join(dirpath, name))
         self.assertNotIn(value.decode(), self.started.stdout + self.started.stderr)
 
+    def test_f_secret_json_key(self):
+        """valueFrom ARN:json-key:version-stage:version-id, as ECS reads it."""
+        sm = self.emu.boto3_client("secretsmanager")
+        arn = sm.create_secret(Name="local-test-json",
+                               SecretString='{"user": "u", "password": "p4ss"}')["ARN"]
+        self.addCleanup(sm.delete_secret, SecretId=arn, ForceDeleteWithoutRecovery=True)
+        code = ("import sys; sys.path.insert(0, sys.argv[1]); from localrun import discover; "
+                "r = discover.Reader(); print(r.secret(sys.argv[2]), r.secret(sys.argv[3]), "
+                "r.secret(sys.argv[4]))")
+        got = subprocess.run([sys.executable, "-c", code, os.path.join(SOURCE, "tools"),
+                              arn + ":password::", arn + "::AWSCURRENT:", arn], env=self.env,
+                             capture_output=True, text=True, timeout=60)
+        self.assertEqual(got.stdout.split(" ", 1)[0], "p4ss", got.stderr)
+        self.assertEqual(got.stdout.count('"password": "p4ss"'), 2, got.stdout)
+
     def test_g_killed_task_is_restarted_and_never_routed_to(self):
         victim = self.tasks("backend")[0]
         restarts = self.status()["restarts"]

@@ -41,11 +41,16 @@ class NotRunnable(Exception):
 
 
 def image_repo(image):
+    """The repository path without registry, tag or digest:
+    123456789012.dkr.ecr.us-east-1.amazonaws.com/cairn/cairn-tsdb:0.1.0 -> cairn/cairn-tsdb."""
     repo = image.split("@", 1)[0]
     last = repo.rsplit("/", 1)[-1]
     if ":" in last:
         repo = repo[: len(repo) - len(last)] + last.split(":", 1)[0]
-    return repo
+    parts = repo.split("/")
+    if len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
+        parts = parts[1:]  # a registry host, as Docker tells them from a path component
+    return "/".join(parts)
 
 
 def efs_dir(state_dir, ap):
