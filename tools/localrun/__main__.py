@@ -61,7 +61,8 @@ def print_status(st, out=sys.stdout):
         print(f"load balancer listener :{ls['port']} -> {ls['url']}", file=out)
     print(f"cloud map dns: {st['dns']} (udp)", file=out)
     for name, s in st["services"].items():
-        line = f"  {name}: {s['running']}/{s['desired']} running ({s['task_definition'].split('/')[-1]})"
+        revision = s["task_definition"].split("/")[-1]
+        line = f"  {name}: {s['running']}/{s['desired']} running ({revision})"
         if s["problem"]:
             line += f"; NOT RUNNING: {s['problem']}"
         print(line, file=out)

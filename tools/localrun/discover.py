@@ -6,6 +6,8 @@ its volumes mount, and the Secrets Manager secrets its containers name. Only rea
 
 The result is plain data (dicts), so the supervisor can compare two reads to see what changed.
 """
+import json
+
 import boto3
 
 STACK_TAG = "cairn:stack"
@@ -105,7 +107,6 @@ class Reader:
             kw["VersionId"] = version
         value = self.sm.get_secret_value(**kw)["SecretString"]
         if key:
-            import json
             value = str(json.loads(value)[key])
         return value
 

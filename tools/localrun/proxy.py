@@ -14,9 +14,9 @@ and is checked at once, then every second while `initial` (a local start takes a
 second; ELB waits the interval); its first success makes it `healthy` and
 `UnhealthyThresholdCount` consecutive failures `unhealthy`. From then on
 `UnhealthyThresholdCount` consecutive failures make it `unhealthy` and `HealthyThresholdCount`
-consecutive successes `healthy` again. A check is an HTTP GET of HealthCheckPath on the target's address and port
-(or HealthCheckPort) with HealthCheckTimeoutSeconds, every HealthCheckIntervalSeconds;
-success is a status in Matcher.HttpCode ("200", "200,202", "200-399"). Requests go round-robin
+consecutive successes `healthy` again. A check is an HTTP GET of HealthCheckPath on the target's
+address and port (or HealthCheckPort) with HealthCheckTimeoutSeconds, every
+HealthCheckIntervalSeconds; success is a status in Matcher.HttpCode ("200", "200,202", "200-399"). Requests go round-robin
 to healthy targets; when none is healthy the load balancer fails open to every registered
 target, as ELB does; a deregistered target (its task stopped or died) never gets a request.
 """
@@ -314,5 +314,3 @@ class Proxy:
         self.server.shutdown()
         self.server.server_close()
 
-
-__all__ = ["Balancer", "Proxy", "wildcard", "matcher_codes"]
