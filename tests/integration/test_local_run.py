@@ -180,6 +180,9 @@ class LocalRun(cairnharness.CairnTestCase):
         self.assertEqual(served["/api/x"], backend)
         self.assertEqual(served["/metrics"], frontend)
         self.assertEqual(served["/about"], frontend)
+        url = "http://%s:%d" % self.proxy()  # start prints the stack's URLs
+        self.assertIn(f"  {url}/api/ -> local-test-backend\n  {url}/ -> local-test-frontend\n",
+                      self.started.stdout)
         # The target groups: registered in the emulator, healthy in the local run's view.
         elb = self.emu.boto3_client("elbv2")
         tg = elb.describe_target_groups(Names=["local-test-backend"])["TargetGroups"][0]

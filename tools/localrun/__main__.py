@@ -59,6 +59,9 @@ def print_status(st, out=sys.stdout):
           file=out)
     for ls in st["listeners"]:
         print(f"load balancer listener :{ls['port']} -> {ls['url']}", file=out)
+        for r in ls.get("routes", []):
+            for path in r["paths"]:
+                print(f"  {ls['url']}{path.rstrip('*')} -> {r['target_group']}", file=out)
     print(f"cloud map dns: {st['dns']} (udp)", file=out)
     for name, s in st["services"].items():
         revision = s["task_definition"].split("/")[-1]

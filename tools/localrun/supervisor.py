@@ -244,13 +244,28 @@ class Supervisor:
         self.sync_dns()
         self.write_state(converged)
 
+    def routes(self, listener):
+        """The forward rules as (path patterns, target group name), for the URLs shown."""
+        out = []
+        for r in self.balancer.listeners.get(listener["arn"], []):
+            paths = [v for c in r.get("Conditions", []) if c.get("Field") == "path-pattern"
+                     for v in (c.get("PathPatternConfig") or {}).get("Values", [])]
+            arn = next((a.get("TargetGroupArn") for a in r.get("Actions", [])
+                        if a.get("Type") == "forward"), None)
+            if arn:
+                g = self.model["target_groups"].get(arn)
+                out.append({"paths": paths or ["/*"],
+                            "target_group": g["TargetGroupName"] if g else arn})
+        return out
+
     def write_state(self, converged):
         st = {"stack": self.stack, "pid": os.getpid(), "generation": self.generation,
               "served": self.served,
               "converged": converged, "restarts": self.restarts, "actions": self.actions,
               "dns": "%s:%d" % self.dns.address,
               "listeners": [{"arn": arn, "port": self.model["listeners"][arn]["port"],
-                             "url": "http://%s:%d" % p.address}
+                             "url": "http://%s:%d" % p.address,
+                             "routes": self.routes(self.model["listeners"][arn])}
                             for arn, p in self.proxies.items()],
               "services": {}, "tasks": [],
               "target_health": self.balancer.snapshot()}
