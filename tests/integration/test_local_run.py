@@ -276,6 +276,25 @@ class LocalRun(cairnharness.CairnTestCase):
         rcode, got = dns.query(self.dns_server(), "backend.local.test")
         self.assertEqual(set(got), {t["address"] for t in backend})
 
+    def test_g_unhealthy_task_is_replaced(self):
+        """A task that hangs (SIGSTOP) fails its target group's health checks (timeout 2 s,
+        interval 5 s, threshold 2) and is replaced, as ECS replaces it."""
+        victim = self.tasks("frontend")[0]
+        os.kill(victim["pid"], signal.SIGSTOP)
+        self.wait_for("the hung task to be replaced", lambda: victim["id"] not in
+                      [t["id"] for t in self.tasks("frontend")], 30)
+        self.wait_for("the process to be gone",
+                      lambda: not os.path.exists(f"/proc/{victim['pid']}"), 10)
+        with open(os.path.join(self.state, "supervisor.log")) as f:
+            log = f.read()
+        self.assertIn(f"stopped local-test-frontend task {victim['id'][:12]} on "
+                      f"{victim['address']}:3000: unhealthy in target group local-test-frontend",
+                      log)
+        self.wait_for("two healthy frontend tasks", lambda: len(
+            [t for t in self.tasks("frontend") if t["healthy"]]) == 2)
+        for _ in range(4):
+            self.assertEqual(http_get(self.proxy(), "/metrics")[0], 200)
+
     def test_h_changed_task_definition_rolls(self):
         old = {t["pid"] for t in self.tasks("backend")}
         front = {t["pid"] for t in self.tasks("frontend")}

@@ -126,6 +126,7 @@ class Reader:
                        "desired": s["desiredCount"], "task_definition": td,
                        "min_healthy": (s.get("deploymentConfiguration") or {})
                        .get("minimumHealthyPercent", 100),
+                       "grace": s.get("healthCheckGracePeriodSeconds") or 0,
                        "registries": [], "load_balancers": [], "access_points": {}}
                 for r in s.get("serviceRegistries", []):
                     svc["registries"].append(self.registry(r["registryArn"]))

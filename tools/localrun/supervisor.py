@@ -184,6 +184,15 @@ class Supervisor:
                 n = self.failures.get(name, 0) + 1 if quick else 0
                 self.failures[name] = n
                 self.not_before[name] = time.monotonic() + min(30, 2 ** n - 1)
+        for t in [t for t in self.tasks if t.service == name]:
+            # ECS stops a task its target group reports unhealthy once the service's health
+            # check grace period is over, and starts another.
+            bad = [arn for arn in t.targets
+                   if self.balancer.health(arn, t.ip, t.port) == "unhealthy"]
+            if bad and time.monotonic() - t.started >= svc["grace"]:
+                self.restarts += 1
+                self.stop_task(t, f"unhealthy in target group {bad[0].split('/')[-2]}; "
+                                  "ECS replaces it")
         may_start = time.monotonic() >= self.not_before.get(name, 0)
         mine = [t for t in self.tasks if t.service == name]
         arn = svc["task_definition"]["taskDefinitionArn"]

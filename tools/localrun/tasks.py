@@ -241,6 +241,7 @@ class Task:
         timeout = self.plan.stop_timeout if timeout is None else timeout
         try:
             os.killpg(self.proc.pid, signal.SIGTERM)
+            os.killpg(self.proc.pid, signal.SIGCONT)  # a stopped (hung) task must see it too
             self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
