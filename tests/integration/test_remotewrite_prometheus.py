@@ -15,6 +15,10 @@ Writer: the page expo_write_demo renders (registry + expo_write), in text and
 in OpenMetrics, is scraped by the same Prometheus; both jobs must hold the
 series and values the page was built with.
 
+Parsers: the node_exporter-sized page (tests/data/expo-bench), text and
+OpenMetrics, is scraped by Prometheus and parsed by cairn (expo_check --dump):
+the same series with the same values, all 4733 of them.
+
 Everything listens on 127.0.0.1; /usr/bin/prometheus is the Debian package.
 """
 
@@ -36,6 +40,11 @@ PROMETHEUS = "/usr/bin/prometheus"
 RW_TOOL = os.path.join(os.environ["CAIRN_TEST_TOOLS"], "rw_tool")
 DEMO = os.path.join(os.environ["CAIRN_TEST_TOOLS"], "expo_write_demo")
 PAGES = {}
+# The series Prometheus adds to every scrape.
+SYNTHETIC = {"up", "scrape_duration_seconds", "scrape_samples_scraped",
+             "scrape_samples_post_metric_relabeling", "scrape_series_added"}
+BENCH = os.path.join(os.environ["CAIRN_TEST_DATA"], "expo-bench")
+EXPO_CHECK = os.path.join(os.environ["CAIRN_TEST_TOOLS"], "expo_check")
 
 FIXTURE = (b"# TYPE fixture_requests_total counter\n"
            b"fixture_requests_total{code=\"200\",path=\"/\xc3\xa9\"} 1027\n"
@@ -82,6 +91,10 @@ class RemoteWriteInterop(unittest.TestCase):
         PAGES["/writer-om"] = ("application/openmetrics-text; version=1.0.0; charset=utf-8",
                                subprocess.run([DEMO, "--openmetrics"], capture_output=True,
                                               check=True).stdout)
+        for fmt, ext, ctype in (("text", "prom", "text/plain; version=0.0.4"),
+                                ("om", "om", "application/openmetrics-text; version=1.0.0")):
+            with open(os.path.join(BENCH, "node_exporter." + ext), "rb") as f:
+                PAGES["/node-" + fmt] = (ctype, f.read())
         cls.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=cls.server.serve_forever, daemon=True).start()
         fport = cls.server.server_address[1]
@@ -100,6 +113,14 @@ scrape_configs:
       - targets: ['127.0.0.1:{fport}']
   - job_name: writer_om
     metrics_path: /writer-om
+    static_configs:
+      - targets: ['127.0.0.1:{fport}']
+  - job_name: node_text
+    metrics_path: /node-text
+    static_configs:
+      - targets: ['127.0.0.1:{fport}']
+  - job_name: node_om
+    metrics_path: /node-om
     static_configs:
       - targets: ['127.0.0.1:{fport}']
 remote_write:
@@ -224,6 +245,34 @@ remote_write:
             self.assertEqual(got, {k: float(v) for k, v in want.items()}, job)
         up = self.query('up{job=~"writer_.*"}', time.time())
         self.assertEqual(sorted(r["value"][1] for r in up), ["1", "1"])
+
+    def test_parsers_agree_with_prometheus_on_a_node_exporter_page(self):
+        for job, args in (("node_text", []), ("node_om", ["--openmetrics"])):
+            body = PAGES["/" + job.replace("_", "-")][1]
+            r = subprocess.run([EXPO_CHECK, "--dump"] + args, input=body, capture_output=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            ours = {}
+            for line in r.stdout.decode().splitlines():
+                labels, value, _ = line.rsplit(" ", 2)
+                ours[labels] = float(value)
+            self.assertEqual(len(ours), 4733)
+            theirs = {}
+            deadline = time.time() + 30
+            while time.time() < deadline:
+                theirs = {}
+                for s in self.query(f'{{job="{job}"}}', time.time()):
+                    m = s["metric"]
+                    if m["__name__"] in SYNTHETIC:
+                        continue
+                    m.pop("job"), m.pop("instance")
+                    # Prometheus's labels.String(): sorted, ", " between, Go-quoted values.
+                    key = "{" + ", ".join(f'{k}={json.dumps(v, ensure_ascii=False)}'
+                                          for k, v in sorted(m.items())) + "}"
+                    theirs[key] = float(s["value"][1])
+                if len(theirs) >= len(ours):
+                    break
+                time.sleep(1)
+            self.assertEqual(theirs, ours, job)
 
 
 if __name__ == "__main__":
