@@ -66,7 +66,7 @@ static enum expo_entry meta(struct expo_parser *p, const char *s, const char *e)
     if (le - s >= 3 && memcmp(s, "EOF", 3) == 0 && s + 3 == le) {
         if (le < e && le + 1 < e)
             return expo_fail(p, le + 1, "unexpected data after # EOF");
-        if (p->strict && expo_omcheck_eof(p, s) < 0)
+        if (p->strict && expo_omcheck_eof(p, s - 2) < 0)
             return EXPO_ERROR;
         p->pos = e;
         return EXPO_EOF;
