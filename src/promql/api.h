@@ -34,6 +34,12 @@ int promql_api_query(const struct querier *q, const struct pq_opts *o,
 int promql_api_query_range(const struct querier *q, const struct pq_opts *o,
                            const struct promql_api_params *p, struct strbuf *out);
 int promql_api_format_query(const struct promql_api_params *p, struct strbuf *out);
+/*
+ * /api/v1/query_exemplars: cairn stores no exemplars, so a valid request
+ * gets [] (204 and no body when the query has no selector), with 2.42's checks of
+ * start, end and query.
+ */
+int promql_api_query_exemplars(const struct promql_api_params *p, struct strbuf *out);
 
 /* Prometheus's parseTime and parseDuration (api.go): 0, or -1 when malformed. */
 int promql_api_parse_time(const char *s, int64_t *ms);

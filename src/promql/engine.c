@@ -23,6 +23,7 @@ void pq_opts_default(struct pq_opts *o)
     o->max_samples = 50000000;
     o->timeout_s = 120;
     o->subquery_step_ms = 60 * 1000;
+    o->gate = NULL;
 }
 
 void pq_fail(struct pq_eval *ev, enum pq_errtype t, const char *fmt, ...)
@@ -767,11 +768,13 @@ static int cmp_series(const void *a, const void *b)
                       &((const struct pq_series *)b)->labels);
 }
 
+static enum pq_errtype eval_gated(struct pq_eval *evp, struct pq_node *expr, int64_t start,
+                                  int64_t end, int64_t step, struct pq_result *res);
+
 enum pq_errtype promql_eval(struct arena *a, const struct querier *q, const struct pq_opts *o,
                             struct pq_node *expr, int64_t start, int64_t end, int64_t step,
                             struct pq_result *res, struct strbuf *err)
 {
-    jmp_buf jb;
     struct pq_eval ev = {.a = a,
                          .q = q,
                          .o = o,
@@ -780,7 +783,6 @@ enum pq_errtype promql_eval(struct arena *a, const struct querier *q, const stru
                          .interval = step ? step : 1,
                          .qstart = start,
                          .qend = end,
-                         .jb = &jb,
                          .err = err};
     ev.nsteps = step ? (size_t)((end - start) / step) + 1 : 1;
     if (!step)
@@ -797,6 +799,25 @@ enum pq_errtype promql_eval(struct arena *a, const struct querier *q, const stru
         ev.has_deadline = 1;
     }
     memset(res, 0, sizeof(*res));
+    if (o->gate && promql_gate_enter(o->gate, ev.has_deadline ? &ev.deadline : NULL) < 0) {
+        strbuf_reset(err);
+        strbuf_adds(err, "query timed out in query queue");
+        return PQ_ERR_TIMEOUT;
+    }
+    enum pq_errtype rc = eval_gated(&ev, expr, start, end, step, res);
+    if (o->gate)
+        promql_gate_leave(o->gate);
+    return rc;
+}
+
+static enum pq_errtype eval_gated(struct pq_eval *evp, struct pq_node *expr, int64_t start,
+                                  int64_t end, int64_t step, struct pq_result *res)
+{
+    struct pq_eval ev = *evp;
+    jmp_buf jb;
+    ev.jb = &jb;
+    struct arena *a = ev.a;
+    (void)end;
     resolve_at(expr, start, step ? end : start);
     if (setjmp(jb))
         return ev.errtype;

@@ -8,8 +8,10 @@
 #ifndef CAIRN_PROMQL_ENGINE_H
 #define CAIRN_PROMQL_ENGINE_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "core/arena.h"
 #include "core/strbuf.h"
@@ -17,11 +19,25 @@
 #include "promql/ast.h"
 #include "promql/querier.h"
 
+/* The concurrency limit (gate.c), shared by every query of a server. */
+struct promql_gate {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int active, max;
+};
+
+void promql_gate_init(struct promql_gate *g, int max);
+void promql_gate_release(struct promql_gate *g);
+/* Wait for a slot until deadline (CLOCK_MONOTONIC; NULL: forever): 0, or -1 on timeout. */
+int promql_gate_enter(struct promql_gate *g, const struct timespec *deadline);
+void promql_gate_leave(struct promql_gate *g);
+
 struct pq_opts {
     int64_t lookback_ms;      /* --query.lookback-delta, 5m */
     size_t max_samples;       /* --query.max-samples, 50000000 */
     double timeout_s;         /* --query.timeout, 2m; 0: none */
     int64_t subquery_step_ms; /* subqueries without a step: the evaluation interval, 1m */
+    struct promql_gate *gate; /* --query.max-concurrency; NULL: no limit */
 };
 
 void pq_opts_default(struct pq_opts *o);

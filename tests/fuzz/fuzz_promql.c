@@ -2,7 +2,9 @@
  * libFuzzer target for the PromQL parser and printer: any bytes in, either
  * a tree or a located "parse error" out, never a crash, a leak or a
  * sanitizer report. A tree that parses is printed, and the printed text
- * must parse again and print the same (Prometheus's String() round-trips).
+ * must parse again. (Not print the same: Prometheus's String() writes +Inf
+ * for an infinite literal, so "-(+Inf ^ 2)"-like trees gain a unary "+" on
+ * each round, and cairn prints as Prometheus does.)
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -36,8 +38,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         __builtin_trap();
     promql_print(n, &twice);
     pq_node_release(n);
-    if (strcmp(once.buf, twice.buf))
-        __builtin_trap();
 out:
     strbuf_release(&err);
     strbuf_release(&once);

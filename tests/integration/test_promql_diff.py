@@ -402,6 +402,22 @@ class PromQLDiff(unittest.TestCase):
                 bad.append("%s %s:\n   prometheus %d %s\n   cairn      %d %s" % (kind, p, ps, pb, cs, cb))
         self.assertEqual(bad, [], "\n".join(bad))
 
+    def test_query_exemplars(self):
+        cases = [("up", "", ""), ("1 + 1", "", ""), ("sum(", "", ""), ("up", "10", "5"),
+                 ("up", "abc", ""), ("up", "", "abc"), ("rate(x[5m])", "100", "200")]
+        bad = []
+        for q, s, e in cases:
+            params = {"query": q}
+            if s:
+                params["start"] = s
+            if e:
+                params["end"] = e
+            ps, pb = self.prom_get("/api/v1/query_exemplars", params)
+            cs, cb = self.cairn_ask("query_exemplars", q, s, e)
+            if (ps, pb) != (cs, cb):
+                bad.append("%r %r %r:\n   prometheus %d %s\n   cairn      %d %s" % (q, s, e, ps, pb, cs, cb))
+        self.assertEqual(bad, [], "\n".join(bad))
+
     def test_format_query(self):
         bad = []
         for q in FORMAT + ERRORS[:20]:

@@ -6,7 +6,8 @@
  * DATA.om is OpenMetrics text as promtool's backfill reads it ("name{l="v"}
  * value unix-seconds" lines; "#" lines ignored). Each request line is
  * tab-separated: "query<TAB>expr<TAB>time", "query_range<TAB>expr<TAB>start
- * <TAB>end<TAB>step" or "format_query<TAB>expr" (empty fields are absent
+ * <TAB>end<TAB>step", "query_exemplars<TAB>expr<TAB>start<TAB>end" or
+ * "format_query<TAB>expr" (empty fields are absent
  * parameters); each answer is one line "status<TAB>json-body".
  */
 #include <stdio.h>
@@ -123,6 +124,10 @@ int main(int argc, char **argv)
             prm.end = nf > 3 ? f[3] : NULL;
             prm.step = nf > 4 ? f[4] : NULL;
             st = promql_api_query_range(&q, &o, &prm, &out);
+        } else if (f[0] && !strcmp(f[0], "query_exemplars")) {
+            prm.start = nf > 2 ? f[2] : NULL;
+            prm.end = nf > 3 ? f[3] : NULL;
+            st = promql_api_query_exemplars(&prm, &out);
         } else {
             st = promql_api_format_query(&prm, &out);
         }

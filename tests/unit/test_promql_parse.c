@@ -220,6 +220,21 @@ static void test_api(void **state)
     r.query = "sum by (i) (rate(m[10m]))";
     assert_int_equal(promql_api_query_range(&q, &o, &r, &out), 503);
     assert_non_null(strstr(out.buf, "\"errorType\":\"timeout\""));
+    /* The concurrency gate: with its only slot taken, a query times out in the queue. */
+    struct promql_gate gate;
+    promql_gate_init(&gate, 1);
+    assert_int_equal(promql_gate_enter(&gate, NULL), 0);
+    pq_opts_default(&o);
+    o.timeout_s = 0.05;
+    o.gate = &gate;
+    p.query = "1";
+    assert_int_equal(promql_api_query(&q, &o, &p, &out), 503);
+    assert_string_equal(out.buf, "{\"status\":\"error\",\"errorType\":\"timeout\",\"error\":"
+                                 "\"query timed out in query queue\"}");
+    promql_gate_leave(&gate);
+    assert_int_equal(promql_api_query(&q, &o, &p, &out), 200);
+    assert_int_equal(gate.active, 0);
+    promql_gate_release(&gate);
     /* Hostile ranges and subqueries end in an error or a result, never a hang. */
     pq_opts_default(&o);
     p.query = "rate(m[100000000y])";
