@@ -77,18 +77,32 @@ struct expo_exemplar {
 /* Longest line accepted (Prometheus has no limit; this one bounds scratch memory). */
 #define EXPO_MAX_LINE (1u << 20)
 
+/* A label's name and value as offsets into the parser's scratch memory. */
+struct expo_pair {
+    size_t name, value;
+};
+
+struct expo_omstate;
+
 /* The parser; fields are private (use the accessors). */
 struct expo_parser {
-    const char *buf, *end, *pos; /* input; pos is the start of the next line */
+    const char *buf, *end, *pos; /* input; pos: where the next entry starts */
     enum expo_format format;
-    unsigned line;  /* line number of the current entry */
-    const char *ls; /* start of the current line */
+    int strict;     /* apply every OpenMetrics rule (expo_parser_set_strict) */
+    unsigned line;  /* line of pos */
+    const char *ls; /* start of the line holding pos */
+    unsigned entry_line;
     enum expo_entry state;
-    char *scratch; /* unescaped strings of the current entry */
+    int done;             /* EXPO_EOF was returned */
+    char *last_type_name; /* family of the last TYPE line, for expo_type() of samples */
+    enum expo_mtype last_type;
+    char *scratch; /* unescaped, NUL-terminated strings of the current entry */
     size_t scratch_len, scratch_alloc;
-    struct labels_builder lb, eb; /* series labels, exemplar labels */
+    struct expo_pair *pairs, *epairs; /* series and exemplar labels */
+    size_t npairs, apairs, nepairs, aepairs;
+    struct labels_builder lb, eb;
     struct labels labels;
-    const char *name; /* metric or family name of the current entry */
+    size_t name_off; /* metric or family name of the current entry, in scratch */
     size_t name_len;
     const char *text; /* HELP text, UNIT, TYPE word or comment */
     size_t text_len;
@@ -96,16 +110,24 @@ struct expo_parser {
     double value;
     int has_ts;
     int64_t ts_ms;
+    double ts_raw; /* OpenMetrics timestamp as written, seconds */
     int has_ex;
     struct expo_exemplar ex;
     int created; /* the sample is a _created sample of its family */
     char err[256];
     unsigned err_line, err_col;
-    struct expo_om *om; /* OpenMetrics family state (expo_om.c) */
+    struct expo_omstate *om; /* strict OpenMetrics family state (expo_omcheck.c) */
 };
 
 void expo_parser_init(struct expo_parser *p, const char *buf, size_t len, enum expo_format format);
 void expo_parser_release(struct expo_parser *p);
+/*
+ * Strict OpenMetrics: besides the syntax, every rule of the specification on
+ * families and values (see expo_omcheck.c). Off by default, so that a scrape
+ * accepts what Prometheus 2.42 accepts; expo_check() turns it on. No effect
+ * on the text format.
+ */
+void expo_parser_set_strict(struct expo_parser *p, int strict);
 
 enum expo_entry expo_next(struct expo_parser *p);
 
