@@ -225,7 +225,9 @@ static int decode_labels(struct ctx *x, const struct ynode *v, struct labels *ou
         labels_builder_push(&b, k->str, ydoc_is_null(val) ? "" : val->str);
     }
     labels_builder_finish(&b, out, &dup);
-    ls = arena_memdup(x->a, out->v, out->n * sizeof(*ls) + 1);
+    ls = arena_alloc(x->a, (out->n + 1) * sizeof(*ls));
+    if (out->n)
+        memcpy(ls, out->v, out->n * sizeof(*ls));
     out->v = ls;
     labels_builder_release(&b);
     return rc;
