@@ -15,11 +15,16 @@
 void scrapeappend_init(struct scrapeappend_state *s)
 {
     seriesset_init(&s->prev);
+    seriesset_init(&s->pending);
+    seriesset_init(&s->known_ts);
+    s->has_pending = 0;
 }
 
 void scrapeappend_release(struct scrapeappend_state *s)
 {
     seriesset_release(&s->prev);
+    seriesset_release(&s->pending);
+    seriesset_release(&s->known_ts);
 }
 
 static int has(const struct labels *ls, const char *name)
@@ -139,8 +144,9 @@ int scrapeappend_body(struct scrapeappend_state *s, const struct promcfg_job *jo
             continue;
         }
         if (has_ts) {
+            /* Not tracked for staleness; "added" only the first time, as Prometheus's cache. */
             seriesset_add(&seen_ts, &final, h);
-            if (!seriesset_has(&s->prev, &final, h))
+            if (seriesset_add(&s->known_ts, &final, h))
                 r->series_added++;
         } else {
             struct labels owned;
@@ -169,13 +175,14 @@ int scrapeappend_body(struct scrapeappend_state *s, const struct promcfg_job *jo
         seriesset_release(&s->prev);
         s->prev = cur;
     } else {
-        /* The caller rolls back and writes stale markers for all of the last scrape. */
-        for (size_t i = 0; i < cur.cap; i++)
-            if (cur.v[i].ls.v) {
-                seriesset_add_owned(&s->prev, cur.v[i].ls, cur.v[i].hash);
-                cur.v[i].ls.v = NULL;
-            }
-        seriesset_release(&cur);
+        /*
+         * As Prometheus: the caller rolls back, then stale markers go to the
+         * series of the last scrape not seen before the error, and the
+         * series seen before it count as the last scrape from now on.
+         */
+        seriesset_release(&s->pending);
+        s->pending = cur;
+        s->has_pending = 1;
     }
     seriesset_release(&seen_ts);
     expo_parser_release(&p);
@@ -192,6 +199,12 @@ void scrapeappend_stale(struct scrapeappend_state *s, int64_t t, struct appender
         if (s->prev.v[i].ls.v)
             app->append(app, &s->prev.v[i].ls, t, stale);
     seriesset_clear(&s->prev);
+    if (s->has_pending) {
+        struct seriesset tmp = s->prev;
+        s->prev = s->pending;
+        s->pending = tmp;
+        s->has_pending = 0;
+    }
 }
 
 static const char *const report_names[] = {
