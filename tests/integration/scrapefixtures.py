@@ -18,6 +18,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
+import urllib.error
 import urllib.request
 
 TEXT = "text/plain; version=0.0.4; charset=utf-8"
@@ -372,6 +373,13 @@ class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
+    def handle_error(self, request, client_address):
+        pass  # scrapers hang up on slow targets; that is the point of those fixtures
+
+    def close(self):
+        self.shutdown()
+        self.server_close()
+
 
 class Exporters:
     """Start one loopback server per exposition."""
@@ -573,3 +581,61 @@ class CairnScrape:
             rc = self.proc.wait()
         self.log.close()
         return rc
+
+
+class FaultProxy:
+    """A remote-write endpoint in front of a real receiver (Prometheus) that
+    answers with self.status (and self.headers) instead of forwarding while
+    self.status is set. Counts what it saw."""
+
+    def __init__(self, upstream):
+        self.upstream = upstream
+        self.status = None
+        self.headers = {}
+        self.seen = []  # statuses answered
+        outer = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if outer.status is not None:
+                    status, extra, payload = outer.status, dict(outer.headers), b"refused\n"
+                else:
+                    req = urllib.request.Request(outer.upstream + self.path, data=body, method="POST")
+                    for k in ("Content-Encoding", "Content-Type", "X-Prometheus-Remote-Write-Version"):
+                        if self.headers.get(k):
+                            req.add_header(k, self.headers[k])
+                    try:
+                        with urllib.request.urlopen(req, timeout=10) as r:
+                            status, payload = r.status, r.read()
+                    except urllib.error.HTTPError as e:
+                        status, payload = e.code, e.read()
+                    extra = {}
+                outer.seen.append(status)
+                self.send_response(status)
+                for k, v in extra.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+        self.srv = _Server(("127.0.0.1", 0), H)
+        self.url = "http://127.0.0.1:%d" % self.srv.server_address[1]
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+
+
+def serve_on(exposition, host, port):
+    """Serve one exposition on host:port (for DNS-SD: several loopback addresses, one port)."""
+    srv = _Server((host, port), _Handler)
+    srv.exposition = exposition
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
