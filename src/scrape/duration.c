@@ -48,8 +48,7 @@ int duration_parse(const char *s, int64_t *ms)
         /* The longest unit that matches here: "ms" before "m". */
         for (i = next; i < NUNITS; i++) {
             ulen = strlen(units[i].unit);
-            if (strncmp(p, units[i].unit, ulen) == 0 &&
-                !(ulen == 1 && p[0] == 'm' && p[1] == 's'))
+            if (strncmp(p, units[i].unit, ulen) == 0 && !(ulen == 1 && p[0] == 'm' && p[1] == 's'))
                 break;
         }
         if (i == NUNITS)

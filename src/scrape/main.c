@@ -58,8 +58,9 @@ static const struct flag flags[] = {
     {"discovery.dns-server", 1, OPT(dns_server),
      "cairn extension: DNS server (ip:port) for dns_sd_configs instead of /etc/resolv.conf; "
      "also CAIRN_DNS_SERVER."},
-    {"log.level", 1, OPT(log_level), "Only log messages with the given severity or above: debug, "
-                                     "info, warn, error (info)."},
+    {"log.level", 1, OPT(log_level),
+     "Only log messages with the given severity or above: debug, "
+     "info, warn, error (info)."},
     {"web.enable-lifecycle", 0, 0, "Accepted for compatibility: /-/reload is always enabled."},
     {"help", 0, OPT(help), "Show this help and exit."},
     {"version", 0, OPT(version), "Show the version and exit."},
@@ -301,8 +302,9 @@ static void h_metrics(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
         size_t field;
         const char *type;
     } rw[] = {
-        {"prometheus_remote_storage_samples_total", "Total number of samples sent to remote storage.",
-         offsetof(struct rwsend_stats, sent), "counter"},
+        {"prometheus_remote_storage_samples_total",
+         "Total number of samples sent to remote storage.", offsetof(struct rwsend_stats, sent),
+         "counter"},
         {"prometheus_remote_storage_samples_failed_total",
          "Total number of samples which failed on send to remote storage, non-recoverable errors.",
          offsetof(struct rwsend_stats, failed), "counter"},
@@ -346,8 +348,8 @@ static void h_metrics(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
     counter(out, "cairn_scrape_scrape_failures_total",
             "Scrapes that failed (connection, timeout, status, parse, limits).",
             (double)st.scrape_failures);
-    counter(out, "cairn_scrape_samples_appended_total",
-            "Samples appended after metric relabeling.", (double)st.samples_appended);
+    counter(out, "cairn_scrape_samples_appended_total", "Samples appended after metric relabeling.",
+            (double)st.samples_appended);
     gauge(out, "cairn_scrape_targets", "Targets being scraped.", (double)st.targets);
     for (size_t i = 0; i < sizeof(rw) / sizeof(rw[0]); i++) {
         struct rw_render r = {out, rw[i].field, rw[i].name};
@@ -359,11 +361,8 @@ static void h_metrics(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
 }
 
 static const struct httpd_route routes[] = {
-    {"GET", "/metrics", h_metrics},
-    {"GET", "/-/healthy", h_healthy},
-    {"GET", "/-/ready", h_ready},
-    {"POST", "/-/reload", h_reload},
-    {"PUT", "/-/reload", h_reload},
+    {"GET", "/metrics", h_metrics},  {"GET", "/-/healthy", h_healthy}, {"GET", "/-/ready", h_ready},
+    {"POST", "/-/reload", h_reload}, {"PUT", "/-/reload", h_reload},
 };
 
 static int run(struct daemon *dm)
@@ -420,7 +419,7 @@ out:
         httpd_stop(dm->http, 2000);
         httpd_free(dm->http);
     }
-    scrapeloop_free(dm->loop);         /* stop scraping first: no more appends */
+    scrapeloop_free(dm->loop);             /* stop scraping first: no more appends */
     rwsend_fanout_free(dm->fan, FLUSH_MS); /* then flush what is queued */
     if (dm->rwcfg) {
         promcfg_release(dm->rwcfg);

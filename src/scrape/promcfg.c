@@ -46,8 +46,8 @@ static int want(struct ctx *x, const struct ynode *v, enum ynode_kind kind, cons
 {
     if (v->kind == kind || (kind != YNODE_SCALAR && ydoc_is_null(v)))
         return 0;
-    diag_error(x->d, &v->loc, "%s must be %s, not %s", what,
-               kind == YNODE_MAP ? "a map" : "a list", ydoc_kind_name(v));
+    diag_error(x->d, &v->loc, "%s must be %s, not %s", what, kind == YNODE_MAP ? "a map" : "a list",
+               ydoc_kind_name(v));
     return -1;
 }
 
@@ -57,7 +57,7 @@ static int parse_size(const char *s, uint64_t *out)
     static const struct {
         const char *u;
         unsigned shift;
-    } units[] = {{"B", 0},   {"KB", 10},  {"KiB", 10}, {"MB", 20},  {"MiB", 20}, {"GB", 30},
+    } units[] = {{"B", 0},    {"KB", 10}, {"KiB", 10}, {"MB", 20}, {"MiB", 20}, {"GB", 30},
                  {"GiB", 30}, {"TB", 40}, {"TiB", 40}, {"PB", 50}, {"PiB", 50}};
     char *end;
     unsigned long long n;
@@ -390,8 +390,9 @@ static int sc_dns(struct ctx *x, const struct ynode *v, void *obj)
         }
         s->port = (unsigned)p;
         if (s->nnames == 0) {
-            diag_error(x->d, &v->vals[i]->loc, "DNS-SD config must contain at least one SRV "
-                                               "record name");
+            diag_error(x->d, &v->vals[i]->loc,
+                       "DNS-SD config must contain at least one SRV "
+                       "record name");
             rc = -1;
         } else if (!strcmp(s->type, "SRV")) {
             s->qtype = PROMCFG_DNS_SRV;
@@ -491,8 +492,7 @@ static int sc_relabel(struct ctx *x, const struct ynode *v, void *obj)
 static int sc_metric_relabel(struct ctx *x, const struct ynode *v, void *obj)
 {
     struct promcfg_job *j = obj;
-    return decode_relabels(x, v, &j->metric_relabel, &j->nmetric_relabel,
-                           "metric_relabel_configs");
+    return decode_relabels(x, v, &j->metric_relabel, &j->nmetric_relabel, "metric_relabel_configs");
 }
 
 static const struct ckey job_keys[] = {
@@ -578,8 +578,8 @@ static int decode_job(struct ctx *x, const struct ynode *v, struct promcfg_job *
     if (j->interval_ms < 0)
         j->interval_ms = x->c->scrape_interval_ms;
     if (j->timeout_ms < 0)
-        j->timeout_ms = x->c->scrape_timeout_ms > j->interval_ms ? j->interval_ms
-                                                                 : x->c->scrape_timeout_ms;
+        j->timeout_ms =
+            x->c->scrape_timeout_ms > j->interval_ms ? j->interval_ms : x->c->scrape_timeout_ms;
     if (j->timeout_ms > j->interval_ms) {
         const struct ynode *t = ydoc_get(v, "scrape_timeout");
         diag_error(x->d, t ? &t->loc : &v->loc,
@@ -595,10 +595,18 @@ static int decode_job(struct ctx *x, const struct ynode *v, struct promcfg_job *
 
 static int rw_headers(struct ctx *x, const struct ynode *v, void *obj)
 {
-    static const char *const reserved[] = {
-        "content-encoding", "content-length", "content-type",   "user-agent", "connection",
-        "keep-alive",       "proxy-authenticate", "proxy-authorization", "www-authenticate",
-        "retry-after",      "x-prometheus-remote-write-version", "x-prometheus-remote-read-version"};
+    static const char *const reserved[] = {"content-encoding",
+                                           "content-length",
+                                           "content-type",
+                                           "user-agent",
+                                           "connection",
+                                           "keep-alive",
+                                           "proxy-authenticate",
+                                           "proxy-authorization",
+                                           "www-authenticate",
+                                           "retry-after",
+                                           "x-prometheus-remote-write-version",
+                                           "x-prometheus-remote-read-version"};
     struct promcfg_rw *rw = obj;
 
     if (want(x, v, YNODE_MAP, "headers") < 0)
@@ -616,8 +624,8 @@ static int rw_headers(struct ctx *x, const struct ynode *v, void *obj)
         }
         for (size_t k = 0; k < NKEYS(reserved); k++) {
             if (!strcasecmp(name, reserved[k])) {
-                diag_error(x->d, &v->keys[i]->loc, "%s is a reserved header. It must not be changed",
-                           name);
+                diag_error(x->d, &v->keys[i]->loc,
+                           "%s is a reserved header. It must not be changed", name);
                 return -1;
             }
         }
@@ -711,9 +719,8 @@ static int decode_rw(struct ctx *x, const struct ynode *v, struct promcfg_rw *rw
         return -1;
     }
     if (!rw->name || !*rw->name)
-        rw->name = arena_printf(x->a, "%06llx", (unsigned long long)(idx * 0x9e3779b1u +
-                                                                    strlen(rw->url)) &
-                                                     0xffffff);
+        rw->name = arena_printf(
+            x->a, "%06llx", (unsigned long long)(idx * 0x9e3779b1u + strlen(rw->url)) & 0xffffff);
     return 0;
 }
 

@@ -92,10 +92,10 @@ struct promcfg_rw {
     struct relabel_rule *relabel;
     size_t nrelabel;
     /* queue_config */
-    uint64_t capacity;             /* 2500 */
-    uint64_t max_shards;           /* 200 (cairn runs one) */
-    uint64_t min_shards;           /* 1 */
-    uint64_t max_samples_per_send; /* 500 */
+    uint64_t capacity;                                              /* 2500 */
+    uint64_t max_shards;                                            /* 200 (cairn runs one) */
+    uint64_t min_shards;                                            /* 1 */
+    uint64_t max_samples_per_send;                                  /* 500 */
     int64_t batch_send_deadline_ms, min_backoff_ms, max_backoff_ms; /* 5s, 30ms, 5s */
     int retry_on_429; /* default on in cairn (Prometheus 2.42: off); see docs/scrape.md */
 };

@@ -70,8 +70,8 @@ static size_t expand_name(const char *s, const char **name, size_t *nlen, long *
     return start + i;
 }
 
-void relabel_expand(struct strbuf *out, const char *tmpl, const struct rx *rx,
-                    const char *subject, const struct rx_span *g, int ngroups)
+void relabel_expand(struct strbuf *out, const char *tmpl, const struct rx *rx, const char *subject,
+                    const struct rx_span *g, int ngroups)
 {
     const char *p = tmpl;
 
@@ -115,8 +115,8 @@ void relabel_expand(struct strbuf *out, const char *tmpl, const struct rx *rx,
     }
 }
 
-static char *expand_dup(struct arena *a, const char *tmpl, const struct rx *rx,
-                        const char *subject, const struct rx_span *g, int ngroups)
+static char *expand_dup(struct arena *a, const char *tmpl, const struct rx *rx, const char *subject,
+                        const struct rx_span *g, int ngroups)
 {
     struct strbuf sb = STRBUF_INIT;
     char *s;
@@ -287,8 +287,10 @@ static const struct {
     {"labelmap", RELABEL_LABELMAP, act_labelmap, REPL_TEMPLATE},
     {"labeldrop", RELABEL_LABELDROP, act_labeldrop, ONLY_REGEX},
     {"labelkeep", RELABEL_LABELKEEP, act_labelkeep, ONLY_REGEX},
-    {"lowercase", RELABEL_LOWERCASE, act_lowercase, NEEDS_TARGET | TARGET_TEMPLATE | NO_REPLACEMENT},
-    {"uppercase", RELABEL_UPPERCASE, act_uppercase, NEEDS_TARGET | TARGET_TEMPLATE | NO_REPLACEMENT},
+    {"lowercase", RELABEL_LOWERCASE, act_lowercase,
+     NEEDS_TARGET | TARGET_TEMPLATE | NO_REPLACEMENT},
+    {"uppercase", RELABEL_UPPERCASE, act_uppercase,
+     NEEDS_TARGET | TARGET_TEMPLATE | NO_REPLACEMENT},
 };
 #define NACTIONS (sizeof(actions) / sizeof(actions[0]))
 
@@ -359,9 +361,10 @@ int relabel_rule_compile(struct relabel_rule *r, struct diag *d)
     if ((rules & ONLY_SRC_TARGET) &&
         (strcmp(r->regex, "(.*)") != 0 || r->modulus != 0 || strcmp(r->separator, ";") != 0 ||
          strcmp(r->replacement, "$1") != 0)) {
-        diag_error(d, &r->loc,
-                   "%s action requires only 'source_labels' and `target_label`, and no other fields",
-                   lower);
+        diag_error(
+            d, &r->loc,
+            "%s action requires only 'source_labels' and `target_label`, and no other fields",
+            lower);
         return -1;
     }
     if ((rules & ONLY_REGEX) &&

@@ -76,8 +76,8 @@ int relabel_process(struct labels_builder *b, const struct relabel_rule *rules, 
                     struct arena *a);
 
 /* Go's Regexp.Expand of tmpl with the groups of a match of rx on subject. */
-void relabel_expand(struct strbuf *out, const char *tmpl, const struct rx *rx,
-                    const char *subject, const struct rx_span *g, int ngroups);
+void relabel_expand(struct strbuf *out, const char *tmpl, const struct rx *rx, const char *subject,
+                    const struct rx_span *g, int ngroups);
 
 /* The value of name in the builder, or "" when it is not set. */
 const char *relabel_builder_get(const struct labels_builder *b, const char *name);

@@ -217,7 +217,8 @@ static void send_batch(struct rwsend *w, struct http_client *c, struct qentry *b
         hdrs[nh++].value = colon + 2;
     }
     for (;;) {
-        struct http_request hr = {"POST", w->url, hdrs, nh, body.buf, body.len, (long)w->timeout_ms};
+        struct http_request hr = {
+            "POST", w->url, hdrs, nh, body.buf, body.len, (long)w->timeout_ms};
         struct http_response resp;
         enum http_result r;
         int retry = 0;
@@ -249,7 +250,8 @@ static void send_batch(struct rwsend *w, struct http_client *c, struct qentry *b
                 wait = ra;
             log_warn("level=warn component=remote remote_name=%s url=%s msg=\"%s\" status=%ld",
                      w->name, w->url,
-                     retry ? "Failed to send batch, retrying" : "non-recoverable error", resp.status);
+                     retry ? "Failed to send batch, retrying" : "non-recoverable error",
+                     resp.status);
         }
         http_response_release(&resp);
         pthread_mutex_lock(&w->mu);
@@ -485,8 +487,7 @@ void rwsend_fanout_set(struct rwsend_fanout *f, struct rwsend **w, size_t n, str
     pthread_mutex_unlock(&f->mu);
 }
 
-void rwsend_fanout_each(struct rwsend_fanout *f, void (*fn)(struct rwsend *w, void *arg),
-                        void *arg)
+void rwsend_fanout_each(struct rwsend_fanout *f, void (*fn)(struct rwsend *w, void *arg), void *arg)
 {
     pthread_mutex_lock(&f->mu);
     for (size_t i = 0; i < f->n; i++)

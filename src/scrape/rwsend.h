@@ -30,13 +30,13 @@
 struct rwsend;
 
 struct rwsend_stats {
-    uint64_t sent;    /* prometheus_remote_storage_samples_total (acknowledged) */
-    uint64_t failed;  /* prometheus_remote_storage_samples_failed_total */
-    uint64_t retried; /* prometheus_remote_storage_samples_retried_total */
-    uint64_t dropped; /* prometheus_remote_storage_samples_dropped_total (queue full) */
-    uint64_t pending; /* prometheus_remote_storage_samples_pending */
-    uint64_t bytes;   /* prometheus_remote_storage_bytes_total */
-    uint64_t batches; /* cairn_remote_storage_batches_total */
+    uint64_t sent;           /* prometheus_remote_storage_samples_total (acknowledged) */
+    uint64_t failed;         /* prometheus_remote_storage_samples_failed_total */
+    uint64_t retried;        /* prometheus_remote_storage_samples_retried_total */
+    uint64_t dropped;        /* prometheus_remote_storage_samples_dropped_total (queue full) */
+    uint64_t pending;        /* prometheus_remote_storage_samples_pending */
+    uint64_t bytes;          /* prometheus_remote_storage_bytes_total */
+    uint64_t batches;        /* cairn_remote_storage_batches_total */
     int64_t highest_sent_ms; /* prometheus_remote_storage_queue_highest_sent_timestamp_seconds */
 };
 

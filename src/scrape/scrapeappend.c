@@ -215,8 +215,7 @@ static const char *const report_names[] = {
     "scrape_series_added",
 };
 
-static void report(const struct labels *target, int64_t t, const double *vals,
-                   struct appender *app)
+static void report(const struct labels *target, int64_t t, const double *vals, struct appender *app)
 {
     struct labels_builder b;
 

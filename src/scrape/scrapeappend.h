@@ -23,8 +23,8 @@
 #include "scrape/seriesset.h"
 
 struct scrapeappend_state {
-    struct seriesset prev;    /* series of the last scrape, for stale markers */
-    struct seriesset pending; /* series seen before a failed body's error */
+    struct seriesset prev;     /* series of the last scrape, for stale markers */
+    struct seriesset pending;  /* series seen before a failed body's error */
     struct seriesset known_ts; /* series with explicit timestamps seen so far */
     int has_pending;
 };

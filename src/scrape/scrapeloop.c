@@ -136,9 +136,8 @@ static struct target *target_new(struct scrapeloop *s, const struct target_info 
     t->easy = curl_easy_init();
     duration_format_seconds(info->timeout_ms, tbuf, sizeof(tbuf));
     t->headers = curl_slist_append(NULL, "Accept: " EXPO_ACCEPT_HEADER);
-    t->headers = curl_slist_append(t->headers, arena_printf(&t->arena,
-                                                            "X-Prometheus-Scrape-Timeout-Seconds: %s",
-                                                            tbuf));
+    t->headers = curl_slist_append(
+        t->headers, arena_printf(&t->arena, "X-Prometheus-Scrape-Timeout-Seconds: %s", tbuf));
     curl_easy_setopt(t->easy, CURLOPT_URL, t->info.url);
     curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
     curl_easy_setopt(t->easy, CURLOPT_USERAGENT, "cairn-scrape/" CAIRN_VERSION);

@@ -31,14 +31,16 @@ struct scrapeloop;
 
 /* Counters in Prometheus's names (docs/scrape.md lists them). */
 struct scrapeloop_stats {
-    uint64_t scrapes;                       /* cairn_scrape_scrapes_total */
-    uint64_t scrape_failures;               /* cairn_scrape_scrape_failures_total */
-    uint64_t exceeded_body_size_limit;      /* prometheus_target_scrapes_exceeded_body_size_limit_total */
-    uint64_t exceeded_sample_limit;         /* prometheus_target_scrapes_exceeded_sample_limit_total */
-    uint64_t sample_duplicate_timestamp;    /* prometheus_target_scrapes_sample_duplicate_timestamp_total */
-    uint64_t samples_appended;              /* cairn_scrape_samples_appended_total */
-    uint64_t targets;                       /* gauge: active targets */
-    uint64_t dropped_targets;               /* gauge: targets dropped by relabeling */
+    uint64_t scrapes;         /* cairn_scrape_scrapes_total */
+    uint64_t scrape_failures; /* cairn_scrape_scrape_failures_total */
+    uint64_t
+        exceeded_body_size_limit;   /* prometheus_target_scrapes_exceeded_body_size_limit_total */
+    uint64_t exceeded_sample_limit; /* prometheus_target_scrapes_exceeded_sample_limit_total */
+    uint64_t
+        sample_duplicate_timestamp; /* prometheus_target_scrapes_sample_duplicate_timestamp_total */
+    uint64_t samples_appended;      /* cairn_scrape_samples_appended_total */
+    uint64_t targets;               /* gauge: active targets */
+    uint64_t dropped_targets;       /* gauge: targets dropped by relabeling */
     uint64_t reloads;
 };
 

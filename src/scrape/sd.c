@@ -138,8 +138,8 @@ static int json_groups(const char *path, json_t *root, struct arena *a, struct l
                 labels_builder_release(&b);
                 return -1;
             }
-            (*out)[(*n)++] = group_target(a, arena_strdup(a, json_string_value(v)), &common, NULL,
-                                          NULL);
+            (*out)[(*n)++] =
+                group_target(a, arena_strdup(a, json_string_value(v)), &common, NULL, NULL);
         }
         labels_builder_release(&b);
     }
@@ -170,8 +170,7 @@ static json_t *ynode_json(const struct ynode *y, struct diag *d)
     return j;
 }
 
-int sd_read_file(const char *path, struct arena *a, struct labels **out, size_t *n,
-                 struct diag *d)
+int sd_read_file(const char *path, struct arena *a, struct labels **out, size_t *n, struct diag *d)
 {
     size_t len = strlen(path);
     json_t *root = NULL;
@@ -291,8 +290,8 @@ static int dns_refresh(struct sd_manager *m, struct provider *p, int64_t now)
         size_t nn;
         char err[256];
         __atomic_add_fetch(&m->stats.dns_lookups, 1, __ATOMIC_RELAXED);
-        if (dnssd_lookup(p->dns->names[i], p->dns->qtype, p->dns->port, m->dns_server, &a, &ns,
-                         &nn, err, sizeof(err)) < 0) {
+        if (dnssd_lookup(p->dns->names[i], p->dns->qtype, p->dns->port, m->dns_server, &a, &ns, &nn,
+                         err, sizeof(err)) < 0) {
             __atomic_add_fetch(&m->stats.dns_failures, 1, __ATOMIC_RELAXED);
             log_error("level=error component=\"discovery manager\" discovery=dns "
                       "msg=\"Error refreshing DNS targets\" err=\"%s\"",

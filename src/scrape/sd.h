@@ -52,7 +52,6 @@ void sd_get_stats(struct sd_manager *m, struct sd_stats *out);
  * label sets in a, each with __meta_filepath. Returns 0, or -1 with the
  * located reason in d.
  */
-int sd_read_file(const char *path, struct arena *a, struct labels **out, size_t *n,
-                 struct diag *d);
+int sd_read_file(const char *path, struct arena *a, struct labels **out, size_t *n, struct diag *d);
 
 #endif

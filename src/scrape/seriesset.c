@@ -102,8 +102,7 @@ int seriesset_add(struct seriesset *s, const struct labels *ls, uint64_t hash)
     return seriesset_add_owned(s, seriesset_copy(ls), hash);
 }
 
-int seriesset_take(struct seriesset *s, const struct labels *key, uint64_t hash,
-                   struct labels *out)
+int seriesset_take(struct seriesset *s, const struct labels *key, uint64_t hash, struct labels *out)
 {
     size_t mask, i, j;
 

@@ -55,7 +55,8 @@ static int needs_port(const char *addr)
 }
 
 /* The params in the query: the job's, overridden by __param_* labels; sorted by name. */
-static const char *build_url(struct arena *a, const struct labels *all, const struct promcfg_job *job)
+static const char *build_url(struct arena *a, const struct labels *all,
+                             const struct promcfg_job *job)
 {
     struct strbuf sb = STRBUF_INIT;
     const char *names[128];
@@ -94,7 +95,8 @@ static const char *build_url(struct arena *a, const struct labels *all, const st
             vals[j - 1] = t;
         }
     strbuf_addf(&sb, "%s://%s", labels_get(all, "__scheme__"), labels_get(all, "__address__"));
-    path_escape(&sb, labels_get(all, "__metrics_path__") ? labels_get(all, "__metrics_path__") : "");
+    path_escape(&sb,
+                labels_get(all, "__metrics_path__") ? labels_get(all, "__metrics_path__") : "");
     for (size_t i = 0; i < n; i++) {
         strbuf_addc(&sb, i ? '&' : '?');
         query_escape(&sb, names[i]);
@@ -166,8 +168,8 @@ enum target_result target_populate(const struct labels *discovered, const struct
     }
     v = get(&b, "__scrape_timeout__");
     if (duration_parse(v, &out->timeout_ms) < 0) {
-        *err = arena_printf(a, "error parsing scrape timeout: not a valid duration string: \"%s\"",
-                            v);
+        *err =
+            arena_printf(a, "error parsing scrape timeout: not a valid duration string: \"%s\"", v);
         goto out;
     }
     if (out->interval_ms == 0) {
@@ -179,8 +181,9 @@ enum target_result target_populate(const struct labels *discovered, const struct
         goto out;
     }
     if (out->timeout_ms > out->interval_ms) {
-        *err = arena_printf(a, "scrape timeout cannot be greater than scrape interval (\"%s\" > \"%s\")",
-                            get(&b, "__scrape_timeout__"), get(&b, "__scrape_interval__"));
+        *err = arena_printf(
+            a, "scrape timeout cannot be greater than scrape interval (\"%s\" > \"%s\")",
+            get(&b, "__scrape_timeout__"), get(&b, "__scrape_interval__"));
         goto out;
     }
     /* Meta labels go after relabeling; other "__" labels stay for the URL. */

@@ -580,6 +580,10 @@ class CairnScrape:
             self.proc.kill()
             rc = self.proc.wait()
         self.log.close()
+        text = self.logtext()
+        for bad in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            if bad in text:
+                raise AssertionError("cairn-scrape: sanitizer report:\n" + text[-4000:])
         return rc
 
 

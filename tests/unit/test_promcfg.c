@@ -22,8 +22,8 @@ static void durations(void **state)
         const char *s;
         int64_t ms;
         const char *back;
-    } ok[] = {{"0", 0, "0s"},          {"15s", 15000, "15s"},    {"1h30m", 5400000, "1h30m"},
-              {"90s", 90000, "1m30s"}, {"500ms", 500, "500ms"},  {"1d", 86400000, "1d"},
+    } ok[] = {{"0", 0, "0s"},           {"15s", 15000, "15s"},     {"1h30m", 5400000, "1h30m"},
+              {"90s", 90000, "1m30s"},  {"500ms", 500, "500ms"},   {"1d", 86400000, "1d"},
               {"2w", 1209600000, "2w"}, {"1y", 31536000000, "1y"}, {"1m0s", 60000, "1m"}};
     static const char *const bad[] = {"", "15", "1.5s", "s", "1s1h", "1h1h", "-1s", "1 s", "1S"};
     char buf[32];
@@ -149,8 +149,7 @@ static void located_errors(void **state)
          "p.yml:2:3: unknown key 'scrape_intervall' in global; did you mean 'scrape_interval'?"},
         {"scrape_configs:\n  - job_name: a\n    metric_path: /x\n",
          "p.yml:3:5: unknown key 'metric_path' in a scrape config; did you mean 'metrics_path'?"},
-        {"global:\n  scrape_interval: 1m30\n",
-         "p.yml:2:20: not a valid duration string: \"1m30\""},
+        {"global:\n  scrape_interval: 1m30\n", "p.yml:2:20: not a valid duration string: \"1m30\""},
         {"global:\n  scrape_interval: 10s\n  scrape_timeout: 20s\n",
          "p.yml:3:19: global scrape timeout greater than scrape interval"},
         {"scrape_configs:\n  - job_name: a\n    scrape_interval: 5s\n    scrape_timeout: 6s\n",

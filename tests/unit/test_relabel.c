@@ -38,8 +38,7 @@ static const struct rcase cases[] = {
       {"c,a", "(b).*b(.*)ba(.*)", "d", "$1$2$2$3", NULL, NULL, 0}},
      "{a=\"boobam\", b=\"bar\", c=\"baz\", d=\"boooom\"}"},
     {"a=foo",
-     {{"a", ".*o.*", NULL, NULL, "drop", NULL, 0},
-      {"a", "f(.*)", "d", "ch$1-ch$1", NULL, NULL, 0}},
+     {{"a", ".*o.*", NULL, NULL, "drop", NULL, 0}, {"a", "f(.*)", "d", "ch$1-ch$1", NULL, NULL, 0}},
      NULL},
     {"a=foo,b=bar", {{"a", ".*o.*", NULL, NULL, "drop", NULL, 0}}, NULL},
     {"a=abc", {{"a", ".*(b).*", "d", "$1", NULL, NULL, 0}}, "{a=\"abc\", d=\"b\"}"},
@@ -192,10 +191,10 @@ static void target_label_validity(void **state)
     static const struct {
         const char *s;
         int valid;
-    } t[] = {{"-label", 0},     {"label", 1},    {"label${1}", 1}, {"${1}label", 1},
-             {"${1}", 1},       {"${", 0},       {"$", 0},         {"${}", 0},
-             {"foo${", 0},      {"$1", 1},       {"asd$2asd", 1},  {"-foo${1}bar-", 0},
-             {"_${1}_", 1},     {"foo${bar}foo", 1}};
+    } t[] = {{"-label", 0}, {"label", 1},       {"label${1}", 1}, {"${1}label", 1},
+             {"${1}", 1},   {"${", 0},          {"$", 0},         {"${}", 0},
+             {"foo${", 0},  {"$1", 1},          {"asd$2asd", 1},  {"-foo${1}bar-", 0},
+             {"_${1}_", 1}, {"foo${bar}foo", 1}};
     for (size_t i = 0; i < N(t); i++) {
         struct relabel_rule r;
         struct diag d;
@@ -215,10 +214,11 @@ static void go_expand(void **state)
 {
     static const struct {
         const char *tmpl, *want;
-    } t[] = {{"$1", "ab"},        {"${1}x", "abx"}, {"$1x", ""},          {"$$1", "$1"},
-             {"$", "$"},          {"${", "${"},     {"${}", "${}"},       {"$name", "cd"},
-             {"${name}!", "cd!"}, {"$2$3", "cd"},   {"$01", ""},          {"x$9y", "x"},
-             {"$0", "ab-cd"},     {"a$-b", "a$-b"}, {"${1}${name}", "abcd"}};
+    } t[] = {{"$1", "ab"},    {"${1}x", "abx"}, {"$1x", ""},
+             {"$$1", "$1"},   {"$", "$"},       {"${", "${"},
+             {"${}", "${}"},  {"$name", "cd"},  {"${name}!", "cd!"},
+             {"$2$3", "cd"},  {"$01", ""},      {"x$9y", "x"},
+             {"$0", "ab-cd"}, {"a$-b", "a$-b"}, {"${1}${name}", "abcd"}};
     char err[64];
     struct rx *rx = rx_new("(ab)-(?P<name>cd)", 17, RX_ANCHORED, err, sizeof(err));
     struct rx_span g[4];
