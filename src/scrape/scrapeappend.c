@@ -104,6 +104,7 @@ int scrapeappend_body(struct scrapeappend_state *s, const struct promcfg_job *jo
 
     memset(r, 0, sizeof(*r));
     seriesset_init(&cur);
+    seriesset_reserve(&cur, s->prev.n); /* scrapes of a target tend to look alike */
     seriesset_init(&seen_ts);
     labels_builder_init(&b);
     arena_init(&a);

@@ -317,8 +317,11 @@ static void finish_scrape(struct scrapeloop *s, struct target *t, CURLcode res)
     s->app->commit(s->app);
     t->scraped = 1;
     t->last_ms = t->start_ms;
-    strbuf_release(&t->body);
-    strbuf_init(&t->body, STRBUF_NOCAP);
+    /* Keep the buffer for the next scrape unless this body was unusually large. */
+    if (t->body.alloc > 4 * t->body.len + (1u << 20)) {
+        strbuf_release(&t->body);
+        strbuf_init(&t->body, STRBUF_NOCAP);
+    }
 }
 
 static int64_t run_due(struct scrapeloop *s)

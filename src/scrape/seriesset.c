@@ -66,12 +66,12 @@ int seriesset_has(const struct seriesset *s, const struct labels *ls, uint64_t h
     return s->cap && s->v[find(s, ls, hash)].ls.v != NULL;
 }
 
-static void grow(struct seriesset *s)
+static void resize(struct seriesset *s, size_t cap)
 {
     struct seriesset_entry *old = s->v;
     size_t oldcap = s->cap;
 
-    s->cap = oldcap ? oldcap * 2 : 64;
+    s->cap = cap;
     s->v = xcalloc(s->cap, sizeof(*s->v));
     for (size_t i = 0; i < oldcap; i++)
         if (old[i].ls.v)
@@ -79,12 +79,22 @@ static void grow(struct seriesset *s)
     free(old);
 }
 
+void seriesset_reserve(struct seriesset *s, size_t n)
+{
+    size_t cap = 64;
+
+    while (n * 4 > cap * 3)
+        cap *= 2;
+    if (cap > s->cap)
+        resize(s, cap);
+}
+
 int seriesset_add_owned(struct seriesset *s, struct labels ls, uint64_t hash)
 {
     size_t i;
 
     if ((s->n + 1) * 4 > s->cap * 3)
-        grow(s);
+        resize(s, s->cap ? s->cap * 2 : 64);
     i = find(s, &ls, hash);
     if (s->v[i].ls.v) {
         free((void *)ls.v);

@@ -23,6 +23,8 @@ struct seriesset {
 
 void seriesset_init(struct seriesset *s);
 void seriesset_release(struct seriesset *s);
+/* Make room for n sets without growing. */
+void seriesset_reserve(struct seriesset *s, size_t n);
 /* Forget every set (frees the copies, keeps the table). */
 void seriesset_clear(struct seriesset *s);
 /* 1 if present. */
