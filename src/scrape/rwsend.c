@@ -22,11 +22,34 @@
 #include "scrape/relabel.h"
 #include "scrape/seriesset.h"
 
+/*
+ * The samples of one commit share one block (a chunk) holding every label
+ * array and string: one allocation per scrape instead of one per sample. The
+ * chunk is freed when the last queued sample pointing into it is sent.
+ */
+struct qchunk {
+    uint64_t refs; /* atomic; 8 bytes so data is aligned for the label arrays */
+    char data[];
+};
+
 struct qentry {
-    struct labels ls; /* owned block (seriesset_copy) */
+    struct labels ls;     /* in chunk, or an owned block (seriesset_copy) when chunk is NULL */
+    struct qchunk *chunk; /* counted reference */
     int64_t t;
     double v;
 };
+
+static void qentry_release(struct qentry *e)
+{
+    if (e->chunk) {
+        if (__atomic_sub_fetch(&e->chunk->refs, 1, __ATOMIC_ACQ_REL) == 0)
+            free(e->chunk);
+    } else {
+        free((void *)e->ls.v);
+    }
+    e->chunk = NULL;
+    e->ls.v = NULL;
+}
 
 struct rwsend {
     const struct promcfg_rw *cfg; /* strings below are copies; cfg is only read in rwsend_new */
@@ -144,7 +167,7 @@ static void q_push(struct rwsend *w, struct qentry e)
 {
     if (w->qlen >= w->max_queue) {
         w->stats.dropped++;
-        free((void *)e.ls.v);
+        qentry_release(&e);
         return;
     }
     if (w->qlen == w->qcap) {
@@ -315,7 +338,7 @@ static void *shard_thread(void *arg)
         pthread_mutex_unlock(&w->mu);
         send_batch(w, c, batch, n);
         for (size_t i = 0; i < n; i++)
-            free((void *)batch[i].ls.v);
+            qentry_release(&batch[i]);
         pthread_mutex_lock(&w->mu);
         w->stats.pending = w->qlen;
     }
@@ -348,7 +371,7 @@ void rwsend_free(struct rwsend *w, long flush_ms)
         pthread_join(w->thread, NULL);
     }
     for (size_t i = 0; i < w->qlen; i++)
-        free((void *)w->q[(w->qhead + i) % w->qcap].ls.v);
+        qentry_release(&w->q[(w->qhead + i) % w->qcap]);
     free(w->q);
     for (size_t i = 0; i < w->nheaders; i++)
         free(w->headers[i]);
@@ -404,21 +427,48 @@ static int transform(struct rwsend *w, const struct labels *in, struct labels *o
 
 /* ---- fan-out appender ---- */
 
+struct staged {
+    size_t off, n; /* label array at off in the staging buffer, strings as offsets */
+    int64_t t;
+    double v;
+};
+
 struct rwsend_fanout {
     struct appender app; /* first: the appender callbacks get this pointer */
     pthread_mutex_t mu;
     struct rwsend **w;
     size_t n;
-    struct qentry *staged;
+    struct strbuf buf; /* the labels of the staged samples, offsets instead of pointers */
+    struct staged *staged;
     size_t nstaged, astaged;
 };
+
+static size_t stage_bytes(struct strbuf *b, const void *p, size_t n)
+{
+    size_t off = b->len;
+    strbuf_add(b, p, n);
+    return off;
+}
 
 static int fan_append(struct appender *app, const struct labels *ls, int64_t t, double v)
 {
     struct rwsend_fanout *f = (struct rwsend_fanout *)app;
+    size_t off, pad = (8 - f->buf.len % 8) % 8;
+    struct label *arr;
 
+    strbuf_add(&f->buf, "\0\0\0\0\0\0\0\0", pad);
+    off = f->buf.len;
+    for (size_t i = 0; i < ls->n; i++)
+        strbuf_add(&f->buf, &(struct label){NULL, NULL}, sizeof(struct label));
+    for (size_t i = 0; i < ls->n; i++) {
+        size_t name = stage_bytes(&f->buf, ls->v[i].name, strlen(ls->v[i].name) + 1);
+        size_t value = stage_bytes(&f->buf, ls->v[i].value, strlen(ls->v[i].value) + 1);
+        arr = (struct label *)(f->buf.buf + off);
+        arr[i].name = (const char *)(uintptr_t)name;
+        arr[i].value = (const char *)(uintptr_t)value;
+    }
     XGROW(f->staged, f->astaged, f->nstaged + 1);
-    f->staged[f->nstaged++] = (struct qentry){seriesset_copy(ls), t, v};
+    f->staged[f->nstaged++] = (struct staged){off, ls->n, t, v};
     return 0;
 }
 
@@ -426,25 +476,39 @@ static void fan_rollback(struct appender *app)
 {
     struct rwsend_fanout *f = (struct rwsend_fanout *)app;
 
-    for (size_t i = 0; i < f->nstaged; i++)
-        free((void *)f->staged[i].ls.v);
+    strbuf_reset(&f->buf);
     f->nstaged = 0;
 }
 
 static int fan_commit(struct appender *app)
 {
     struct rwsend_fanout *f = (struct rwsend_fanout *)app;
+    struct qchunk *chunk;
 
+    if (!f->nstaged)
+        return 0;
+    chunk = xmalloc(sizeof(*chunk) + f->buf.len);
+    memcpy(chunk->data, f->buf.buf, f->buf.len);
+    chunk->refs = 1; /* ours, until every sender has its references */
+    for (size_t i = 0; i < f->nstaged; i++) {
+        struct label *arr = (struct label *)(chunk->data + f->staged[i].off);
+        for (size_t k = 0; k < f->staged[i].n; k++) {
+            arr[k].name = chunk->data + (uintptr_t)arr[k].name;
+            arr[k].value = chunk->data + (uintptr_t)arr[k].value;
+        }
+    }
     pthread_mutex_lock(&f->mu);
     for (size_t k = 0; k < f->n; k++) {
         struct rwsend *w = f->w[k];
-        int move = k + 1 == f->n && !w->nrelabel && !w->external.n;
+        int shared = !w->nrelabel && !w->external.n;
         pthread_mutex_lock(&w->mu);
         for (size_t i = 0; i < f->nstaged; i++) {
-            struct qentry e = f->staged[i];
-            if (move) {
-                f->staged[i].ls.v = NULL;
-            } else if (!transform(w, &f->staged[i].ls, &e.ls)) {
+            struct labels ls = {(struct label *)(chunk->data + f->staged[i].off), f->staged[i].n};
+            struct qentry e = {ls, NULL, f->staged[i].t, f->staged[i].v};
+            if (shared) {
+                e.chunk = chunk;
+                __atomic_add_fetch(&chunk->refs, 1, __ATOMIC_RELAXED);
+            } else if (!transform(w, &ls, &e.ls)) {
                 continue;
             }
             q_push(w, e);
@@ -454,9 +518,14 @@ static int fan_commit(struct appender *app)
         pthread_mutex_unlock(&w->mu);
     }
     pthread_mutex_unlock(&f->mu);
-    for (size_t i = 0; i < f->nstaged; i++)
-        free((void *)f->staged[i].ls.v);
-    f->nstaged = 0;
+    if (__atomic_sub_fetch(&chunk->refs, 1, __ATOMIC_ACQ_REL) == 0)
+        free(chunk);
+    fan_rollback(app);
+    /* A very large scrape should not pin its staging memory forever. */
+    if (f->buf.alloc > (64u << 20)) {
+        strbuf_release(&f->buf);
+        strbuf_init(&f->buf, STRBUF_NOCAP);
+    }
     return 0;
 }
 
@@ -467,6 +536,7 @@ struct rwsend_fanout *rwsend_fanout_new(void)
     f->app.append = fan_append;
     f->app.commit = fan_commit;
     f->app.rollback = fan_rollback;
+    strbuf_init(&f->buf, STRBUF_NOCAP);
     pthread_mutex_init(&f->mu, NULL);
     return f;
 }
@@ -503,6 +573,7 @@ void rwsend_fanout_free(struct rwsend_fanout *f, long flush_ms)
         rwsend_free(f->w[i], flush_ms);
     free(f->w);
     fan_rollback(&f->app);
+    strbuf_release(&f->buf);
     free(f->staged);
     pthread_mutex_destroy(&f->mu);
     free(f);
