@@ -222,7 +222,7 @@ static void send_batch(struct rwsend *w, struct http_client *c, struct qentry *b
     }
     diag_init(&d);
     if (remotewrite_encode(&req, &body, &d) < 0) {
-        log_error("level=error component=remote remote_name=%s msg=\"cannot encode\" err=\"%s\"",
+        log_error("component=remote remote_name=%s msg=\"cannot encode\" err=\"%s\"",
                   w->name, diag_last(&d));
         pthread_mutex_lock(&w->mu);
         w->stats.failed += n;
@@ -263,7 +263,7 @@ static void send_batch(struct rwsend *w, struct http_client *c, struct qentry *b
         }
         if (r != HTTP_OK) {
             retry = http_result_transient(r);
-            log_warn("level=warn component=remote remote_name=%s url=%s msg=\"Failed to send "
+            log_warn("component=remote remote_name=%s url=%s msg=\"Failed to send "
                      "batch, retrying\" err=\"%s\"",
                      w->name, w->url, diag_last(&d));
         } else {
@@ -271,7 +271,7 @@ static void send_batch(struct rwsend *w, struct http_client *c, struct qentry *b
             int64_t ra = retry_after_ms(&resp);
             if (retry && ra >= 0)
                 wait = ra;
-            log_warn("level=warn component=remote remote_name=%s url=%s msg=\"%s\" status=%ld",
+            log_warn("component=remote remote_name=%s url=%s msg=\"%s\" status=%ld",
                      w->name, w->url,
                      retry ? "Failed to send batch, retrying" : "non-recoverable error",
                      resp.status);

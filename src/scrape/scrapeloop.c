@@ -191,7 +191,7 @@ static void sync_job(struct scrapeloop *s, size_t ji, struct sd_targets *found)
         arena_init(&a);
         r = target_populate(&found->sets[i], jc, &a, &info, &err);
         if (r == TARGET_ERROR)
-            log_warn("level=warn component=\"scrape manager\" scrape_pool=%s msg=\"Creating target "
+            log_warn("component=\"scrape manager\" scrape_pool=%s msg=\"Creating target "
                      "failed\" err=\"%s\"",
                      jc->job_name, err);
         if (r != TARGET_OK) {
@@ -308,7 +308,7 @@ static void finish_scrape(struct scrapeloop *s, struct target *t, CURLcode res)
     if (*err) {
         stat_add(&s->stats.scrape_failures, 1);
         scrapeappend_stale(&t->st, t->start_ms, s->app);
-        log_debug("level=debug component=\"scrape manager\" scrape_pool=%s target=%s "
+        log_debug("component=\"scrape manager\" scrape_pool=%s target=%s "
                   "msg=\"Scrape failed\" err=\"%s\"",
                   jc->job_name, t->info.url, err);
     }

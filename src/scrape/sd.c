@@ -243,7 +243,7 @@ static int file_refresh(struct sd_manager *m, struct provider *p, int64_t now)
         __atomic_add_fetch(&m->stats.file_reads, 1, __ATOMIC_RELAXED);
         if (sd_read_file(g.gl_pathv[i], &a, &fs, &fn, &d) < 0) {
             __atomic_add_fetch(&m->stats.file_errors, 1, __ATOMIC_RELAXED);
-            log_error("level=error component=\"discovery manager\" msg=\"Error reading file\" "
+            log_error("component=\"discovery manager\" msg=\"Error reading file\" "
                       "path=%s err=\"%s\"",
                       g.gl_pathv[i], diag_last(&d));
             failed = 1;
@@ -293,7 +293,7 @@ static int dns_refresh(struct sd_manager *m, struct provider *p, int64_t now)
         if (dnssd_lookup(p->dns->names[i], p->dns->qtype, p->dns->port, m->dns_server, &a, &ns, &nn,
                          err, sizeof(err)) < 0) {
             __atomic_add_fetch(&m->stats.dns_failures, 1, __ATOMIC_RELAXED);
-            log_error("level=error component=\"discovery manager\" discovery=dns "
+            log_error("component=\"discovery manager\" discovery=dns "
                       "msg=\"Error refreshing DNS targets\" err=\"%s\"",
                       err);
             arena_release(&a);
