@@ -13,335 +13,65 @@
 #include <strings.h>
 
 #include "core/rx.h"
+#include "scrape/cfgkeys.h"
 #include "core/suggest.h"
 #include "core/xmalloc.h"
 #include "scrape/duration.h"
 
-struct ctx {
-    struct promcfg *c;
-    struct arena *a;
-    struct diag *d;
-};
-
-enum kkind { K_STR, K_DUR, K_BOOL, K_UINT, K_SIZE, K_FN, K_IGNORE, K_UNSUPPORTED };
-
-struct ckey {
-    const char *name;
-    enum kkind kind;
-    size_t off;
-    int (*fn)(struct ctx *x, const struct ynode *v, void *obj);
-};
-
-#define FIELD(type, f) offsetof(type, f)
-
-static int want_scalar(struct ctx *x, const struct ynode *v, const char *what)
-{
-    if (v->kind == YNODE_SCALAR)
-        return 0;
-    diag_error(x->d, &v->loc, "%s must be a string, not %s", what, ydoc_kind_name(v));
-    return -1;
-}
-
-static int want(struct ctx *x, const struct ynode *v, enum ynode_kind kind, const char *what)
-{
-    if (v->kind == kind || (kind != YNODE_SCALAR && ydoc_is_null(v)))
-        return 0;
-    diag_error(x->d, &v->loc, "%s must be %s, not %s", what, kind == YNODE_MAP ? "a map" : "a list",
-               ydoc_kind_name(v));
-    return -1;
-}
-
-/* Units of alecthomas/units Base2Bytes, as body_size_limit is written ("10MB", "1KiB"). */
-static int parse_size(const char *s, uint64_t *out)
-{
-    static const struct {
-        const char *u;
-        unsigned shift;
-    } units[] = {{"B", 0},    {"KB", 10}, {"KiB", 10}, {"MB", 20}, {"MiB", 20}, {"GB", 30},
-                 {"GiB", 30}, {"TB", 40}, {"TiB", 40}, {"PB", 50}, {"PiB", 50}};
-    char *end;
-    unsigned long long n;
-
-    if (strcmp(s, "0") == 0) {
-        *out = 0;
-        return 0;
-    }
-    if (*s < '0' || *s > '9')
-        return -1;
-    n = strtoull(s, &end, 10);
-    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-        if (strcmp(end, units[i].u) == 0) {
-            *out = (uint64_t)n << units[i].shift;
-            return 0;
-        }
-    }
-    return -1;
-}
-
-static int decode_scalar(struct ctx *x, const struct ynode *k, const struct ynode *v,
-                         const struct ckey *key, void *obj)
-{
-    char *field = (char *)obj + key->off;
-
-    if (key->kind != K_STR && ydoc_is_null(v))
-        return 0; /* a null keeps the default, as yaml.v2 does */
-    if (want_scalar(x, v, k->str) < 0)
-        return -1;
-    switch (key->kind) {
-    case K_STR:
-        *(const char **)field = ydoc_is_null(v) ? "" : v->str;
-        return 0;
-    case K_DUR:
-        if (duration_parse(v->str, (int64_t *)field) == 0)
-            return 0;
-        diag_error(x->d, &v->loc, "not a valid duration string: \"%s\"", v->str);
-        return -1;
-    case K_BOOL:
-        if (!strcasecmp(v->str, "true") || !strcasecmp(v->str, "yes") ||
-            !strcasecmp(v->str, "on")) {
-            *(int *)field = 1;
-            return 0;
-        }
-        if (!strcasecmp(v->str, "false") || !strcasecmp(v->str, "no") ||
-            !strcasecmp(v->str, "off")) {
-            *(int *)field = 0;
-            return 0;
-        }
-        diag_error(x->d, &v->loc, "%s must be true or false, not '%s'", k->str, v->str);
-        return -1;
-    case K_UINT: {
-        char *end;
-        unsigned long long n = strtoull(v->str, &end, 10);
-        if (v->str[0] >= '0' && v->str[0] <= '9' && !*end) {
-            *(uint64_t *)field = n;
-            return 0;
-        }
-        diag_error(x->d, &v->loc, "%s must be a non-negative integer, not '%s'", k->str, v->str);
-        return -1;
-    }
-    case K_SIZE:
-        if (parse_size(v->str, (uint64_t *)field) == 0)
-            return 0;
-        diag_error(x->d, &v->loc, "%s: invalid size '%s' (expected a number with B, KB, MB, GB)",
-                   k->str, v->str);
-        return -1;
-    default:
-        return -1;
-    }
-}
-
-static int decode_map(struct ctx *x, const struct ynode *m, const struct ckey *keys, size_t n,
-                      void *obj, const char *where)
-{
-    const char *names[64];
-    int rc = 0;
-
-    if (ydoc_is_null(m))
-        return 0;
-    if (m->kind != YNODE_MAP) {
-        diag_error(x->d, &m->loc, "%s must be a map, not %s", where, ydoc_kind_name(m));
-        return -1;
-    }
-    for (size_t i = 0; i < m->n; i++) {
-        const struct ynode *k = m->keys[i], *v = m->vals[i];
-        size_t j;
-
-        for (j = 0; j < n; j++)
-            if (strcmp(keys[j].name, k->str) == 0)
-                break;
-        if (j == n) {
-            size_t nn = 0;
-            char tail[160];
-            for (j = 0; j < n && nn < 64; j++)
-                if (keys[j].kind != K_UNSUPPORTED)
-                    names[nn++] = keys[j].name;
-            diag_error(x->d, &k->loc, "unknown key '%s' in %s%s", k->str, where,
-                       suggest_tail(k->str, names, nn, "", tail, sizeof(tail)));
-            rc = -1;
-            continue;
-        }
-        if (keys[j].kind == K_IGNORE)
-            continue;
-        if (keys[j].kind == K_UNSUPPORTED) {
-            diag_error(x->d, &k->loc,
-                       "'%s' in %s is not supported by cairn-scrape (see docs/scrape.md)", k->str,
-                       where);
-            rc = -1;
-            continue;
-        }
-        if (keys[j].kind == K_FN) {
-            if (keys[j].fn(x, v, obj) < 0)
-                rc = -1;
-            continue;
-        }
-        if (decode_scalar(x, k, v, &keys[j], obj) < 0)
-            rc = -1;
-    }
-    return rc;
-}
-
-/* A list of strings (a lone string is not accepted, as in Prometheus). */
-static int decode_strlist(struct ctx *x, const struct ynode *v, const char ***out, size_t *n,
-                          const char *what)
-{
-    if (want(x, v, YNODE_SEQ, what) < 0)
-        return -1;
-    if (ydoc_is_null(v))
-        return 0;
-    *out = arena_alloc(x->a, (v->n + 1) * sizeof(**out));
-    for (size_t i = 0; i < v->n; i++) {
-        if (want_scalar(x, v->vals[i], what) < 0)
-            return -1;
-        (*out)[i] = v->vals[i]->str;
-    }
-    *n = v->n;
-    return 0;
-}
-
-/* A map of label names to values, validated as model.LabelSet. */
-static int decode_labels(struct ctx *x, const struct ynode *v, struct labels *out)
-{
-    struct label *ls;
-    struct labels_builder b;
-    const char *dup = NULL;
-    int rc = 0;
-
-    if (want(x, v, YNODE_MAP, "labels") < 0)
-        return -1;
-    if (ydoc_is_null(v))
-        return 0;
-    labels_builder_init(&b);
-    for (size_t i = 0; i < v->n; i++) {
-        const struct ynode *k = v->keys[i], *val = v->vals[i];
-        if (!labels_valid_name(k->str, k->len)) {
-            diag_error(x->d, &k->loc, "\"%s\" is not a valid label name", k->str);
-            rc = -1;
-            continue;
-        }
-        if (want_scalar(x, val, k->str) < 0) {
-            rc = -1;
-            continue;
-        }
-        labels_builder_push(&b, k->str, ydoc_is_null(val) ? "" : val->str);
-    }
-    labels_builder_finish(&b, out, &dup);
-    ls = arena_alloc(x->a, (out->n + 1) * sizeof(*ls));
-    if (out->n)
-        memcpy(ls, out->v, out->n * sizeof(*ls));
-    out->v = ls;
-    labels_builder_release(&b);
-    return rc;
-}
-
-/* ---- relabel_config ---- */
-
-static int rl_source_labels(struct ctx *x, const struct ynode *v, void *obj)
-{
-    struct relabel_rule *r = obj;
-    if (decode_strlist(x, v, &r->source_labels, &r->nsource, "source_labels") < 0)
-        return -1;
-    for (size_t i = 0; i < r->nsource; i++) {
-        if (!labels_valid_name(r->source_labels[i], strlen(r->source_labels[i]))) {
-            diag_error(x->d, &v->vals[i]->loc, "\"%s\" is not a valid label name",
-                       r->source_labels[i]);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-static const struct ckey relabel_keys[] = {
-    {"source_labels", K_FN, 0, rl_source_labels},
-    {"separator", K_STR, FIELD(struct relabel_rule, separator), NULL},
-    {"regex", K_STR, FIELD(struct relabel_rule, regex), NULL},
-    {"modulus", K_UINT, FIELD(struct relabel_rule, modulus), NULL},
-    {"target_label", K_STR, FIELD(struct relabel_rule, target_label), NULL},
-    {"replacement", K_STR, FIELD(struct relabel_rule, replacement), NULL},
-    {"action", K_STR, FIELD(struct relabel_rule, action), NULL},
-};
-
-static int decode_relabels(struct ctx *x, const struct ynode *v, struct relabel_rule **out,
-                           size_t *n, const char *what)
-{
-    int rc = 0;
-
-    if (want(x, v, YNODE_SEQ, what) < 0)
-        return -1;
-    if (ydoc_is_null(v))
-        return 0;
-    *out = arena_alloc(x->a, (v->n + 1) * sizeof(**out));
-    for (size_t i = 0; i < v->n; i++) {
-        struct relabel_rule *r = &(*out)[i];
-        relabel_rule_defaults(r);
-        r->loc = v->vals[i]->loc;
-        if (ydoc_is_null(v->vals[i])) {
-            diag_error(x->d, &v->vals[i]->loc, "empty or null relabeling rule in %s", what);
-            rc = -1;
-            continue;
-        }
-        if (decode_map(x, v->vals[i], relabel_keys, sizeof(relabel_keys) / sizeof(relabel_keys[0]),
-                       r, "a relabel config") < 0 ||
-            relabel_rule_compile(r, x->d) < 0)
-            rc = -1;
-        *n = i + 1; /* compiled rules are released with the config */
-    }
-    return rc;
-}
-
 /* ---- service discovery ---- */
 
-static int sc_static(struct ctx *x, const struct ynode *v, void *obj);
-static int sc_dns(struct ctx *x, const struct ynode *v, void *obj);
-static int sc_file(struct ctx *x, const struct ynode *v, void *obj);
+static int sc_static(struct cfgkeys_ctx *x, const struct ynode *v, void *obj);
+static int sc_dns(struct cfgkeys_ctx *x, const struct ynode *v, void *obj);
+static int sc_file(struct cfgkeys_ctx *x, const struct ynode *v, void *obj);
 
-static int st_targets(struct ctx *x, const struct ynode *v, void *obj)
+static int st_targets(struct cfgkeys_ctx *x, const struct ynode *v, void *obj)
 {
     struct promcfg_static *s = obj;
-    return decode_strlist(x, v, &s->targets, &s->ntargets, "targets");
+    return cfgkeys_strlist(x, v, &s->targets, &s->ntargets, "targets");
 }
 
-static int st_labels(struct ctx *x, const struct ynode *v, void *obj)
+static int st_labels(struct cfgkeys_ctx *x, const struct ynode *v, void *obj)
 {
-    return decode_labels(x, v, &((struct promcfg_static *)obj)->labels);
+    return cfgkeys_labels(x, v, &((struct promcfg_static *)obj)->labels);
 }
 
-static const struct ckey static_keys[] = {
-    {"targets", K_FN, 0, st_targets},
-    {"labels", K_FN, 0, st_labels},
+static const struct cfgkeys_key static_keys[] = {
+    {"targets", CFGKEYS_FN, 0, st_targets},
+    {"labels", CFGKEYS_FN, 0, st_labels},
 };
 
-static int dns_names(struct ctx *x, const struct ynode *v, void *obj)
+static int dns_names(struct cfgkeys_ctx *x, const struct ynode *v, void *obj)
 {
     struct promcfg_dns *s = obj;
-    return decode_strlist(x, v, &s->names, &s->nnames, "names");
+    return cfgkeys_strlist(x, v, &s->names, &s->nnames, "names");
 }
 
-static const struct ckey dns_keys[] = {
-    {"names", K_FN, 0, dns_names},
-    {"type", K_STR, FIELD(struct promcfg_dns, type), NULL},
-    {"port", K_IGNORE, 0, NULL}, /* decoded by hand below: it is 16 bits */
-    {"refresh_interval", K_DUR, FIELD(struct promcfg_dns, refresh_ms), NULL},
+static const struct cfgkeys_key dns_keys[] = {
+    {"names", CFGKEYS_FN, 0, dns_names},
+    {"type", CFGKEYS_STR, CFGKEYS_FIELD(struct promcfg_dns, type), NULL},
+    {"port", CFGKEYS_IGNORE, 0, NULL}, /* decoded by hand below: it is 16 bits */
+    {"refresh_interval", CFGKEYS_DUR, CFGKEYS_FIELD(struct promcfg_dns, refresh_ms), NULL},
 };
 
-static int file_files(struct ctx *x, const struct ynode *v, void *obj)
+static int file_files(struct cfgkeys_ctx *x, const struct ynode *v, void *obj)
 {
     struct promcfg_file *s = obj;
-    return decode_strlist(x, v, &s->files, &s->nfiles, "files");
+    return cfgkeys_strlist(x, v, &s->files, &s->nfiles, "files");
 }
 
-static const struct ckey file_keys[] = {
-    {"files", K_FN, 0, file_files},
-    {"refresh_interval", K_DUR, FIELD(struct promcfg_file, refresh_ms), NULL},
+static const struct cfgkeys_key file_keys[] = {
+    {"files", CFGKEYS_FN, 0, file_files},
+    {"refresh_interval", CFGKEYS_DUR, CFGKEYS_FIELD(struct promcfg_file, refresh_ms), NULL},
 };
 
-#define NKEYS(t) (sizeof(t) / sizeof((t)[0]))
+#define NKEYS(t) CFGKEYS_N(t)
 
-static int sc_static(struct ctx *x, const struct ynode *v, void *obj)
+static int sc_static(struct cfgkeys_ctx *x, const struct ynode *v, void *obj)
 {
     struct promcfg_job *j = obj;
     int rc = 0;
 
-    if (want(x, v, YNODE_SEQ, "static_configs") < 0)
+    if (cfgkeys_want(x, v, YNODE_SEQ, "static_configs") < 0)
         return -1;
     if (ydoc_is_null(v))
         return 0;
@@ -349,19 +79,19 @@ static int sc_static(struct ctx *x, const struct ynode *v, void *obj)
     j->nstatics = v->n;
     for (size_t i = 0; i < v->n; i++) {
         j->statics[i].loc = v->vals[i]->loc;
-        if (decode_map(x, v->vals[i], static_keys, NKEYS(static_keys), &j->statics[i],
-                       "a static config") < 0)
+        if (cfgkeys_map(x, v->vals[i], static_keys, NKEYS(static_keys), &j->statics[i],
+                        "a static config") < 0)
             rc = -1;
     }
     return rc;
 }
 
-static int sc_dns(struct ctx *x, const struct ynode *v, void *obj)
+static int sc_dns(struct cfgkeys_ctx *x, const struct ynode *v, void *obj)
 {
     struct promcfg_job *j = obj;
     int rc = 0;
 
-    if (want(x, v, YNODE_SEQ, "dns_sd_configs") < 0)
+    if (cfgkeys_want(x, v, YNODE_SEQ, "dns_sd_configs") < 0)
         return -1;
     if (ydoc_is_null(v))
         return 0;
@@ -371,15 +101,15 @@ static int sc_dns(struct ctx *x, const struct ynode *v, void *obj)
         struct promcfg_dns *s = &j->dns[i];
         const struct ynode *port = ydoc_get(v->vals[i], "port");
         uint64_t p = 0;
-        struct ckey pk = {"port", K_UINT, 0, NULL};
+        struct cfgkeys_key pk = {"port", CFGKEYS_UINT, 0, NULL};
 
         s->type = "SRV";
         s->refresh_ms = 30 * 1000;
-        if (decode_map(x, v->vals[i], dns_keys, NKEYS(dns_keys), s, "a DNS-SD config") < 0) {
+        if (cfgkeys_map(x, v->vals[i], dns_keys, NKEYS(dns_keys), s, "a DNS-SD config") < 0) {
             rc = -1;
             continue;
         }
-        if (port && decode_scalar(x, port, port, &pk, &p) < 0) {
+        if (port && cfgkeys_scalar(x, port, port, &pk, &p) < 0) {
             rc = -1;
             continue;
         }
@@ -424,12 +154,12 @@ static int valid_sd_file(const char *p)
     return ok;
 }
 
-static int sc_file(struct ctx *x, const struct ynode *v, void *obj)
+static int sc_file(struct cfgkeys_ctx *x, const struct ynode *v, void *obj)
 {
     struct promcfg_job *j = obj;
     int rc = 0;
 
-    if (want(x, v, YNODE_SEQ, "file_sd_configs") < 0)
+    if (cfgkeys_want(x, v, YNODE_SEQ, "file_sd_configs") < 0)
         return -1;
     if (ydoc_is_null(v))
         return 0;
@@ -438,7 +168,7 @@ static int sc_file(struct ctx *x, const struct ynode *v, void *obj)
     for (size_t i = 0; i < v->n; i++) {
         struct promcfg_file *s = &j->files[i];
         s->refresh_ms = 5 * 60 * 1000;
-        if (decode_map(x, v->vals[i], file_keys, NKEYS(file_keys), s, "a file SD config") < 0) {
+        if (cfgkeys_map(x, v->vals[i], file_keys, NKEYS(file_keys), s, "a file SD config") < 0) {
             rc = -1;
             continue;
         }
@@ -462,12 +192,12 @@ static int sc_file(struct ctx *x, const struct ynode *v, void *obj)
 
 /* ---- scrape_config ---- */
 
-static int sc_params(struct ctx *x, const struct ynode *v, void *obj)
+static int sc_params(struct cfgkeys_ctx *x, const struct ynode *v, void *obj)
 {
     struct promcfg_job *j = obj;
     int rc = 0;
 
-    if (want(x, v, YNODE_MAP, "params") < 0)
+    if (cfgkeys_want(x, v, YNODE_MAP, "params") < 0)
         return -1;
     if (ydoc_is_null(v))
         return 0;
@@ -476,63 +206,65 @@ static int sc_params(struct ctx *x, const struct ynode *v, void *obj)
     for (size_t i = 0; i < v->n; i++) {
         struct promcfg_param *p = &j->params[i];
         p->name = v->keys[i]->str;
-        if (decode_strlist(x, v->vals[i], &p->values, &p->nvalues, "a parameter's values") < 0)
+        if (cfgkeys_strlist(x, v->vals[i], &p->values, &p->nvalues, "a parameter's values") < 0)
             rc = -1;
         p->value = p->nvalues ? p->values[0] : NULL;
     }
     return rc;
 }
 
-static int sc_relabel(struct ctx *x, const struct ynode *v, void *obj)
+static int sc_relabel(struct cfgkeys_ctx *x, const struct ynode *v, void *obj)
 {
     struct promcfg_job *j = obj;
-    return decode_relabels(x, v, &j->relabel, &j->nrelabel, "relabel_configs");
+    return cfgkeys_relabels(x, v, &j->relabel, &j->nrelabel, "relabel_configs");
 }
 
-static int sc_metric_relabel(struct ctx *x, const struct ynode *v, void *obj)
+static int sc_metric_relabel(struct cfgkeys_ctx *x, const struct ynode *v, void *obj)
 {
     struct promcfg_job *j = obj;
-    return decode_relabels(x, v, &j->metric_relabel, &j->nmetric_relabel, "metric_relabel_configs");
+    return cfgkeys_relabels(x, v, &j->metric_relabel, &j->nmetric_relabel,
+                            "metric_relabel_configs");
 }
 
-static const struct ckey job_keys[] = {
-    {"job_name", K_STR, FIELD(struct promcfg_job, job_name), NULL},
-    {"scrape_interval", K_DUR, FIELD(struct promcfg_job, interval_ms), NULL},
-    {"scrape_timeout", K_DUR, FIELD(struct promcfg_job, timeout_ms), NULL},
-    {"metrics_path", K_STR, FIELD(struct promcfg_job, metrics_path), NULL},
-    {"scheme", K_STR, FIELD(struct promcfg_job, scheme), NULL},
-    {"params", K_FN, 0, sc_params},
-    {"honor_labels", K_BOOL, FIELD(struct promcfg_job, honor_labels), NULL},
-    {"honor_timestamps", K_BOOL, FIELD(struct promcfg_job, honor_timestamps), NULL},
-    {"body_size_limit", K_SIZE, FIELD(struct promcfg_job, body_size_limit), NULL},
-    {"sample_limit", K_UINT, FIELD(struct promcfg_job, sample_limit), NULL},
-    {"static_configs", K_FN, 0, sc_static},
-    {"dns_sd_configs", K_FN, 0, sc_dns},
-    {"file_sd_configs", K_FN, 0, sc_file},
-    {"relabel_configs", K_FN, 0, sc_relabel},
-    {"metric_relabel_configs", K_FN, 0, sc_metric_relabel},
+static const struct cfgkeys_key job_keys[] = {
+    {"job_name", CFGKEYS_STR, CFGKEYS_FIELD(struct promcfg_job, job_name), NULL},
+    {"scrape_interval", CFGKEYS_DUR, CFGKEYS_FIELD(struct promcfg_job, interval_ms), NULL},
+    {"scrape_timeout", CFGKEYS_DUR, CFGKEYS_FIELD(struct promcfg_job, timeout_ms), NULL},
+    {"metrics_path", CFGKEYS_STR, CFGKEYS_FIELD(struct promcfg_job, metrics_path), NULL},
+    {"scheme", CFGKEYS_STR, CFGKEYS_FIELD(struct promcfg_job, scheme), NULL},
+    {"params", CFGKEYS_FN, 0, sc_params},
+    {"honor_labels", CFGKEYS_BOOL, CFGKEYS_FIELD(struct promcfg_job, honor_labels), NULL},
+    {"honor_timestamps", CFGKEYS_BOOL, CFGKEYS_FIELD(struct promcfg_job, honor_timestamps), NULL},
+    {"body_size_limit", CFGKEYS_SIZE, CFGKEYS_FIELD(struct promcfg_job, body_size_limit), NULL},
+    {"sample_limit", CFGKEYS_UINT, CFGKEYS_FIELD(struct promcfg_job, sample_limit), NULL},
+    {"static_configs", CFGKEYS_FN, 0, sc_static},
+    {"dns_sd_configs", CFGKEYS_FN, 0, sc_dns},
+    {"file_sd_configs", CFGKEYS_FN, 0, sc_file},
+    {"relabel_configs", CFGKEYS_FN, 0, sc_relabel},
+    {"metric_relabel_configs", CFGKEYS_FN, 0, sc_metric_relabel},
     /* Prometheus knows these; cairn-scrape does not implement them yet. */
-    {"basic_auth", K_UNSUPPORTED, 0, NULL},
-    {"authorization", K_UNSUPPORTED, 0, NULL},
-    {"oauth2", K_UNSUPPORTED, 0, NULL},
-    {"bearer_token", K_UNSUPPORTED, 0, NULL},
-    {"bearer_token_file", K_UNSUPPORTED, 0, NULL},
-    {"tls_config", K_UNSUPPORTED, 0, NULL},
-    {"proxy_url", K_UNSUPPORTED, 0, NULL},
-    {"follow_redirects", K_UNSUPPORTED, 0, NULL},
-    {"enable_http2", K_UNSUPPORTED, 0, NULL},
-    {"target_limit", K_UNSUPPORTED, 0, NULL},
-    {"label_limit", K_UNSUPPORTED, 0, NULL},
-    {"label_name_length_limit", K_UNSUPPORTED, 0, NULL},
-    {"label_value_length_limit", K_UNSUPPORTED, 0, NULL},
-    {"kubernetes_sd_configs", K_UNSUPPORTED, 0, NULL},
-    {"consul_sd_configs", K_UNSUPPORTED, 0, NULL},
-    {"ec2_sd_configs", K_UNSUPPORTED, 0, NULL},
-    {"http_sd_configs", K_UNSUPPORTED, 0, NULL},
+    {"basic_auth", CFGKEYS_UNSUPPORTED, 0, NULL},
+    {"authorization", CFGKEYS_UNSUPPORTED, 0, NULL},
+    {"oauth2", CFGKEYS_UNSUPPORTED, 0, NULL},
+    {"bearer_token", CFGKEYS_UNSUPPORTED, 0, NULL},
+    {"bearer_token_file", CFGKEYS_UNSUPPORTED, 0, NULL},
+    {"tls_config", CFGKEYS_UNSUPPORTED, 0, NULL},
+    {"proxy_url", CFGKEYS_UNSUPPORTED, 0, NULL},
+    {"follow_redirects", CFGKEYS_UNSUPPORTED, 0, NULL},
+    {"enable_http2", CFGKEYS_UNSUPPORTED, 0, NULL},
+    {"target_limit", CFGKEYS_UNSUPPORTED, 0, NULL},
+    {"label_limit", CFGKEYS_UNSUPPORTED, 0, NULL},
+    {"label_name_length_limit", CFGKEYS_UNSUPPORTED, 0, NULL},
+    {"label_value_length_limit", CFGKEYS_UNSUPPORTED, 0, NULL},
+    {"kubernetes_sd_configs", CFGKEYS_UNSUPPORTED, 0, NULL},
+    {"consul_sd_configs", CFGKEYS_UNSUPPORTED, 0, NULL},
+    {"ec2_sd_configs", CFGKEYS_UNSUPPORTED, 0, NULL},
+    {"http_sd_configs", CFGKEYS_UNSUPPORTED, 0, NULL},
 };
 
 /* Prometheus's checkStaticTargets: without relabeling, a target is host:port, not a URL. */
-static int check_static_targets(struct ctx *x, const struct ynode *jn, struct promcfg_job *j)
+static int check_static_targets(struct cfgkeys_ctx *x, const struct ynode *jn,
+                                struct promcfg_job *j)
 {
     const struct ynode *sc = ydoc_get(jn, "static_configs");
     int rc = 0;
@@ -552,7 +284,7 @@ static int check_static_targets(struct ctx *x, const struct ynode *jn, struct pr
     return rc;
 }
 
-static int decode_job(struct ctx *x, const struct ynode *v, struct promcfg_job *j)
+static int decode_job(struct cfgkeys_ctx *x, const struct ynode *v, struct promcfg_job *j)
 {
     int rc;
 
@@ -562,7 +294,7 @@ static int decode_job(struct ctx *x, const struct ynode *v, struct promcfg_job *
     j->scheme = "http";
     j->honor_timestamps = 1;
     j->job_name = "";
-    rc = decode_map(x, v, job_keys, NKEYS(job_keys), j, "a scrape config");
+    rc = cfgkeys_map(x, v, job_keys, NKEYS(job_keys), j, "a scrape config");
     if (rc < 0)
         return -1;
     if (!*j->job_name) {
@@ -593,7 +325,7 @@ static int decode_job(struct ctx *x, const struct ynode *v, struct promcfg_job *
 
 /* ---- remote_write ---- */
 
-static int rw_headers(struct ctx *x, const struct ynode *v, void *obj)
+static int rw_headers(struct cfgkeys_ctx *x, const struct ynode *v, void *obj)
 {
     static const char *const reserved[] = {"content-encoding",
                                            "content-length",
@@ -609,7 +341,7 @@ static int rw_headers(struct ctx *x, const struct ynode *v, void *obj)
                                            "x-prometheus-remote-read-version"};
     struct promcfg_rw *rw = obj;
 
-    if (want(x, v, YNODE_MAP, "headers") < 0)
+    if (cfgkeys_want(x, v, YNODE_MAP, "headers") < 0)
         return -1;
     if (ydoc_is_null(v))
         return 0;
@@ -629,64 +361,67 @@ static int rw_headers(struct ctx *x, const struct ynode *v, void *obj)
                 return -1;
             }
         }
-        if (want_scalar(x, v->vals[i], name) < 0)
+        if (cfgkeys_want_scalar(x, v->vals[i], name) < 0)
             return -1;
         rw->headers[rw->nheaders++] = (struct promcfg_header){name, v->vals[i]->str};
     }
     return 0;
 }
 
-static const struct ckey basic_auth_keys[] = {
-    {"username", K_STR, FIELD(struct promcfg_rw, username), NULL},
-    {"password", K_STR, FIELD(struct promcfg_rw, password), NULL},
-    {"password_file", K_STR, FIELD(struct promcfg_rw, password_file), NULL},
+static const struct cfgkeys_key basic_auth_keys[] = {
+    {"username", CFGKEYS_STR, CFGKEYS_FIELD(struct promcfg_rw, username), NULL},
+    {"password", CFGKEYS_STR, CFGKEYS_FIELD(struct promcfg_rw, password), NULL},
+    {"password_file", CFGKEYS_STR, CFGKEYS_FIELD(struct promcfg_rw, password_file), NULL},
 };
 
-static int rw_basic_auth(struct ctx *x, const struct ynode *v, void *obj)
+static int rw_basic_auth(struct cfgkeys_ctx *x, const struct ynode *v, void *obj)
 {
-    return decode_map(x, v, basic_auth_keys, NKEYS(basic_auth_keys), obj, "basic_auth");
+    return cfgkeys_map(x, v, basic_auth_keys, NKEYS(basic_auth_keys), obj, "basic_auth");
 }
 
-static const struct ckey queue_keys[] = {
-    {"capacity", K_UINT, FIELD(struct promcfg_rw, capacity), NULL},
-    {"max_shards", K_UINT, FIELD(struct promcfg_rw, max_shards), NULL},
-    {"min_shards", K_UINT, FIELD(struct promcfg_rw, min_shards), NULL},
-    {"max_samples_per_send", K_UINT, FIELD(struct promcfg_rw, max_samples_per_send), NULL},
-    {"batch_send_deadline", K_DUR, FIELD(struct promcfg_rw, batch_send_deadline_ms), NULL},
-    {"min_backoff", K_DUR, FIELD(struct promcfg_rw, min_backoff_ms), NULL},
-    {"max_backoff", K_DUR, FIELD(struct promcfg_rw, max_backoff_ms), NULL},
-    {"retry_on_http_429", K_BOOL, FIELD(struct promcfg_rw, retry_on_429), NULL},
+static const struct cfgkeys_key queue_keys[] = {
+    {"capacity", CFGKEYS_UINT, CFGKEYS_FIELD(struct promcfg_rw, capacity), NULL},
+    {"max_shards", CFGKEYS_UINT, CFGKEYS_FIELD(struct promcfg_rw, max_shards), NULL},
+    {"min_shards", CFGKEYS_UINT, CFGKEYS_FIELD(struct promcfg_rw, min_shards), NULL},
+    {"max_samples_per_send", CFGKEYS_UINT, CFGKEYS_FIELD(struct promcfg_rw, max_samples_per_send),
+     NULL},
+    {"batch_send_deadline", CFGKEYS_DUR, CFGKEYS_FIELD(struct promcfg_rw, batch_send_deadline_ms),
+     NULL},
+    {"min_backoff", CFGKEYS_DUR, CFGKEYS_FIELD(struct promcfg_rw, min_backoff_ms), NULL},
+    {"max_backoff", CFGKEYS_DUR, CFGKEYS_FIELD(struct promcfg_rw, max_backoff_ms), NULL},
+    {"retry_on_http_429", CFGKEYS_BOOL, CFGKEYS_FIELD(struct promcfg_rw, retry_on_429), NULL},
 };
 
-static int rw_queue(struct ctx *x, const struct ynode *v, void *obj)
+static int rw_queue(struct cfgkeys_ctx *x, const struct ynode *v, void *obj)
 {
-    return decode_map(x, v, queue_keys, NKEYS(queue_keys), obj, "queue_config");
+    return cfgkeys_map(x, v, queue_keys, NKEYS(queue_keys), obj, "queue_config");
 }
 
-static int rw_relabel(struct ctx *x, const struct ynode *v, void *obj)
+static int rw_relabel(struct cfgkeys_ctx *x, const struct ynode *v, void *obj)
 {
     struct promcfg_rw *rw = obj;
-    return decode_relabels(x, v, &rw->relabel, &rw->nrelabel, "write_relabel_configs");
+    return cfgkeys_relabels(x, v, &rw->relabel, &rw->nrelabel, "write_relabel_configs");
 }
 
-static const struct ckey rw_keys[] = {
-    {"url", K_STR, FIELD(struct promcfg_rw, url), NULL},
-    {"name", K_STR, FIELD(struct promcfg_rw, name), NULL},
-    {"remote_timeout", K_DUR, FIELD(struct promcfg_rw, remote_timeout_ms), NULL},
-    {"headers", K_FN, 0, rw_headers},
-    {"basic_auth", K_FN, 0, rw_basic_auth},
-    {"queue_config", K_FN, 0, rw_queue},
-    {"write_relabel_configs", K_FN, 0, rw_relabel},
-    {"send_exemplars", K_IGNORE, 0, NULL},
-    {"metadata_config", K_IGNORE, 0, NULL},
-    {"authorization", K_UNSUPPORTED, 0, NULL},
-    {"oauth2", K_UNSUPPORTED, 0, NULL},
-    {"sigv4", K_UNSUPPORTED, 0, NULL},
-    {"tls_config", K_UNSUPPORTED, 0, NULL},
-    {"proxy_url", K_UNSUPPORTED, 0, NULL},
+static const struct cfgkeys_key rw_keys[] = {
+    {"url", CFGKEYS_STR, CFGKEYS_FIELD(struct promcfg_rw, url), NULL},
+    {"name", CFGKEYS_STR, CFGKEYS_FIELD(struct promcfg_rw, name), NULL},
+    {"remote_timeout", CFGKEYS_DUR, CFGKEYS_FIELD(struct promcfg_rw, remote_timeout_ms), NULL},
+    {"headers", CFGKEYS_FN, 0, rw_headers},
+    {"basic_auth", CFGKEYS_FN, 0, rw_basic_auth},
+    {"queue_config", CFGKEYS_FN, 0, rw_queue},
+    {"write_relabel_configs", CFGKEYS_FN, 0, rw_relabel},
+    {"send_exemplars", CFGKEYS_IGNORE, 0, NULL},
+    {"metadata_config", CFGKEYS_IGNORE, 0, NULL},
+    {"authorization", CFGKEYS_UNSUPPORTED, 0, NULL},
+    {"oauth2", CFGKEYS_UNSUPPORTED, 0, NULL},
+    {"sigv4", CFGKEYS_UNSUPPORTED, 0, NULL},
+    {"tls_config", CFGKEYS_UNSUPPORTED, 0, NULL},
+    {"proxy_url", CFGKEYS_UNSUPPORTED, 0, NULL},
 };
 
-static int decode_rw(struct ctx *x, const struct ynode *v, struct promcfg_rw *rw, size_t idx)
+static int decode_rw(struct cfgkeys_ctx *x, const struct ynode *v, struct promcfg_rw *rw,
+                     size_t idx)
 {
     rw->remote_timeout_ms = 30 * 1000;
     rw->capacity = 2500;
@@ -698,7 +433,7 @@ static int decode_rw(struct ctx *x, const struct ynode *v, struct promcfg_rw *rw
     rw->max_backoff_ms = 5000;
     rw->retry_on_429 = 1;
     rw->url = "";
-    if (decode_map(x, v, rw_keys, NKEYS(rw_keys), rw, "a remote_write config") < 0)
+    if (cfgkeys_map(x, v, rw_keys, NKEYS(rw_keys), rw, "a remote_write config") < 0)
         return -1;
     if (!*rw->url) {
         diag_error(x->d, &v->loc, "url for remote_write is empty");
@@ -726,26 +461,27 @@ static int decode_rw(struct ctx *x, const struct ynode *v, struct promcfg_rw *rw
 
 /* ---- global and top level ---- */
 
-static int gl_external(struct ctx *x, const struct ynode *v, void *obj)
+static int gl_external(struct cfgkeys_ctx *x, const struct ynode *v, void *obj)
 {
-    return decode_labels(x, v, &x->c->external_labels);
+    return cfgkeys_labels(x, v, &x->c->external_labels);
 }
 
-static const struct ckey global_keys[] = {
-    {"scrape_interval", K_DUR, FIELD(struct promcfg, scrape_interval_ms), NULL},
-    {"scrape_timeout", K_DUR, FIELD(struct promcfg, scrape_timeout_ms), NULL},
-    {"evaluation_interval", K_DUR, FIELD(struct promcfg, evaluation_interval_ms), NULL},
-    {"external_labels", K_FN, 0, gl_external},
-    {"query_log_file", K_UNSUPPORTED, 0, NULL},
+static const struct cfgkeys_key global_keys[] = {
+    {"scrape_interval", CFGKEYS_DUR, CFGKEYS_FIELD(struct promcfg, scrape_interval_ms), NULL},
+    {"scrape_timeout", CFGKEYS_DUR, CFGKEYS_FIELD(struct promcfg, scrape_timeout_ms), NULL},
+    {"evaluation_interval", CFGKEYS_DUR, CFGKEYS_FIELD(struct promcfg, evaluation_interval_ms),
+     NULL},
+    {"external_labels", CFGKEYS_FN, 0, gl_external},
+    {"query_log_file", CFGKEYS_UNSUPPORTED, 0, NULL},
 };
 
-static int top_global(struct ctx *x, const struct ynode *v, void *obj)
+static int top_global(struct cfgkeys_ctx *x, const struct ynode *v, void *obj)
 {
     struct promcfg *c = obj;
     const struct ynode *t = ydoc_get(v, "scrape_timeout");
 
     c->scrape_timeout_ms = -1;
-    if (decode_map(x, v, global_keys, NKEYS(global_keys), c, "global") < 0)
+    if (cfgkeys_map(x, v, global_keys, NKEYS(global_keys), c, "global") < 0)
         return -1;
     if (c->scrape_timeout_ms < 0) {
         c->scrape_timeout_ms = 10 * 1000;
@@ -758,12 +494,12 @@ static int top_global(struct ctx *x, const struct ynode *v, void *obj)
     return 0;
 }
 
-static int top_scrape_configs(struct ctx *x, const struct ynode *v, void *obj)
+static int top_scrape_configs(struct cfgkeys_ctx *x, const struct ynode *v, void *obj)
 {
     struct promcfg *c = obj;
     int rc = 0;
 
-    if (want(x, v, YNODE_SEQ, "scrape_configs") < 0)
+    if (cfgkeys_want(x, v, YNODE_SEQ, "scrape_configs") < 0)
         return -1;
     if (ydoc_is_null(v))
         return 0;
@@ -791,12 +527,12 @@ static int top_scrape_configs(struct ctx *x, const struct ynode *v, void *obj)
     return rc;
 }
 
-static int top_remote_write(struct ctx *x, const struct ynode *v, void *obj)
+static int top_remote_write(struct cfgkeys_ctx *x, const struct ynode *v, void *obj)
 {
     struct promcfg *c = obj;
     int rc = 0;
 
-    if (want(x, v, YNODE_SEQ, "remote_write") < 0)
+    if (cfgkeys_want(x, v, YNODE_SEQ, "remote_write") < 0)
         return -1;
     if (ydoc_is_null(v))
         return 0;
@@ -819,15 +555,15 @@ static int top_remote_write(struct ctx *x, const struct ynode *v, void *obj)
     return rc;
 }
 
-static const struct ckey top_keys[] = {
-    {"global", K_FN, 0, top_global},
-    {"scrape_configs", K_FN, 0, top_scrape_configs},
-    {"remote_write", K_FN, 0, top_remote_write},
-    {"rule_files", K_UNSUPPORTED, 0, NULL},
-    {"alerting", K_UNSUPPORTED, 0, NULL},
-    {"remote_read", K_UNSUPPORTED, 0, NULL},
-    {"storage", K_UNSUPPORTED, 0, NULL},
-    {"tracing", K_UNSUPPORTED, 0, NULL},
+static const struct cfgkeys_key top_keys[] = {
+    {"global", CFGKEYS_FN, 0, top_global},
+    {"scrape_configs", CFGKEYS_FN, 0, top_scrape_configs},
+    {"remote_write", CFGKEYS_FN, 0, top_remote_write},
+    {"rule_files", CFGKEYS_UNSUPPORTED, 0, NULL},
+    {"alerting", CFGKEYS_UNSUPPORTED, 0, NULL},
+    {"remote_read", CFGKEYS_UNSUPPORTED, 0, NULL},
+    {"storage", CFGKEYS_UNSUPPORTED, 0, NULL},
+    {"tracing", CFGKEYS_UNSUPPORTED, 0, NULL},
 };
 
 void promcfg_init(struct promcfg *c)
@@ -853,7 +589,7 @@ void promcfg_release(struct promcfg *c)
 
 static int load(struct promcfg *c, const char *name, struct diag *d)
 {
-    struct ctx x = {c, &c->doc.arena, d};
+    struct cfgkeys_ctx x = {c, &c->doc.arena, d};
     const struct ynode *root = c->doc.root;
     const struct ynode *g = ydoc_get(root, "global");
     const char *slash = strrchr(name, '/');
@@ -875,7 +611,7 @@ static int load(struct promcfg *c, const char *name, struct diag *d)
         one.keys = &root->keys[i];
         one.vals = &root->vals[i];
         one.n = 1;
-        decode_map(&x, &one, top_keys, NKEYS(top_keys), c, "the top level");
+        cfgkeys_map(&x, &one, top_keys, NKEYS(top_keys), c, "the top level");
     }
     if (root->kind != YNODE_MAP)
         diag_error(d, &root->loc, "a Prometheus configuration must be a map, not %s",
