@@ -222,8 +222,8 @@ static void send_batch(struct rwsend *w, struct http_client *c, struct qentry *b
     }
     diag_init(&d);
     if (remotewrite_encode(&req, &body, &d) < 0) {
-        log_error("component=remote remote_name=%s msg=\"cannot encode\" err=\"%s\"",
-                  w->name, diag_last(&d));
+        log_error("component=remote remote_name=%s msg=\"cannot encode\" err=\"%s\"", w->name,
+                  diag_last(&d));
         pthread_mutex_lock(&w->mu);
         w->stats.failed += n;
         pthread_mutex_unlock(&w->mu);
@@ -271,9 +271,8 @@ static void send_batch(struct rwsend *w, struct http_client *c, struct qentry *b
             int64_t ra = retry_after_ms(&resp);
             if (retry && ra >= 0)
                 wait = ra;
-            log_warn("component=remote remote_name=%s url=%s msg=\"%s\" status=%ld",
-                     w->name, w->url,
-                     retry ? "Failed to send batch, retrying" : "non-recoverable error",
+            log_warn("component=remote remote_name=%s url=%s msg=\"%s\" status=%ld", w->name,
+                     w->url, retry ? "Failed to send batch, retrying" : "non-recoverable error",
                      resp.status);
         }
         http_response_release(&resp);
