@@ -1,6 +1,7 @@
 /* expo: the parser state, accessors, shared lexing and expo_check (see expo.h). */
 #include "metrics/expo.h"
 #include "metrics/expo_int.h"
+#include "metrics/sample.h"
 #include "core/xmalloc.h"
 
 #include <errno.h>
@@ -207,7 +208,7 @@ int expo_parse_float(const char *s, size_t n, double *v)
         return 0;
     }
     if (q == s && rest == 3 && ci_prefix(q, rest, "nan") == 3) {
-        *v = NAN;
+        *v = sample_normal_nan(); /* as Prometheus: one NaN, never the stale marker */
         return 0;
     }
     size_t digits = 0;

@@ -56,7 +56,7 @@ static int set_has(const struct set *st, uint64_t h, const char *s)
     for (size_t i = h & (st->cap - 1);; i = (i + 1) & (st->cap - 1)) {
         if (!st->h[i])
             return 0;
-        if (st->h[i] == h && (!st->s || strcmp(st->s[i], s) == 0))
+        if (st->h[i] == h && (!st->s || !s || strcmp(st->s[i], s) == 0))
             return 1;
     }
 }

@@ -12,6 +12,8 @@
 #include <string.h>
 
 #define SAMPLE_STALE_NAN_BITS 0x7ff0000000000002ull
+/* The NaN a parsed "NaN" becomes (Prometheus's value.NormalNaN), never the stale marker. */
+#define SAMPLE_NORMAL_NAN_BITS 0x7ff8000000000001ull
 
 struct sample {
     int64_t t; /* milliseconds */
@@ -21,6 +23,14 @@ struct sample {
 static inline double sample_stale_nan(void)
 {
     uint64_t b = SAMPLE_STALE_NAN_BITS;
+    double v;
+    memcpy(&v, &b, sizeof(v));
+    return v;
+}
+
+static inline double sample_normal_nan(void)
+{
+    uint64_t b = SAMPLE_NORMAL_NAN_BITS;
     double v;
     memcpy(&v, &b, sizeof(v));
     return v;

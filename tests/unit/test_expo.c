@@ -10,6 +10,7 @@
 
 #include "metrics/expo.h"
 #include "metrics/expo_write.h"
+#include "metrics/sample.h"
 
 static void text_samples_and_metadata(void **state)
 {
@@ -42,6 +43,11 @@ static void text_samples_and_metadata(void **state)
     assert_int_equal(expo_type(&p), EXPO_COUNTER);
     assert_int_equal(expo_next(&p), EXPO_SERIES);
     assert_true(isnan(expo_value(&p)));
+    double nan = expo_value(&p);
+    uint64_t bits;
+    memcpy(&bits, &nan, sizeof(bits));
+    assert_int_equal(bits, SAMPLE_NORMAL_NAN_BITS);
+    assert_false(sample_is_stale(nan));
     assert_false(expo_timestamp(&p, &ts));
     assert_int_equal(expo_type(&p), EXPO_UNKNOWN);
     assert_int_equal(expo_next(&p), EXPO_SERIES);
