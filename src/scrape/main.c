@@ -22,6 +22,7 @@
 #include "core/xmalloc.h"
 #include "httpd/httpd.h"
 #include "metrics/expo.h"
+#include "metrics/expo_write.h"
 #include "metrics/labels.h"
 #include "scrape/promcfg.h"
 #include "scrape/rwsend.h"
@@ -254,26 +255,26 @@ static void h_reload(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
     diag_release(&d);
 }
 
-/* Text format 0.0.4 ("Exposition formats"): HELP, TYPE, then the samples. */
-static void family(struct strbuf *w, const char *name, const char *type, const char *help)
+/* Our own metrics through the metrics library's writer (text format 0.0.4). */
+static void family(struct expo_writer *w, const char *name, enum expo_mtype type, const char *help)
 {
-    strbuf_addf(w, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+    expo_write_family(w, name, type, help, NULL);
 }
 
-static void counter(struct strbuf *w, const char *name, const char *help, double v)
+static void counter(struct expo_writer *w, const char *name, const char *help, double v)
 {
-    family(w, name, "counter", help);
-    strbuf_addf(w, "%s %.17g\n", name, v);
+    family(w, name, EXPO_COUNTER, help);
+    expo_write_sample(w, name, NULL, v, NULL, NULL);
 }
 
-static void gauge(struct strbuf *w, const char *name, const char *help, double v)
+static void gauge(struct expo_writer *w, const char *name, const char *help, double v)
 {
-    family(w, name, "gauge", help);
-    strbuf_addf(w, "%s %.17g\n", name, v);
+    family(w, name, EXPO_GAUGE, help);
+    expo_write_sample(w, name, NULL, v, NULL, NULL);
 }
 
 struct rw_render {
-    struct strbuf *w;
+    struct expo_writer *w;
     size_t field;
     const char *name;
 };
@@ -289,11 +290,9 @@ static void rw_sample(struct rwsend *s, void *arg)
         v = (double)st.highest_sent_ms / 1000.0;
     else
         v = (double)*(uint64_t *)((char *)&st + r->field);
-    strbuf_addf(r->w, "%s{remote_name=", r->name);
-    labels_quote(r->w, rwsend_name(s), strlen(rwsend_name(s)));
-    strbuf_adds(r->w, ",url=");
-    labels_quote(r->w, rwsend_url(s), strlen(rwsend_url(s)));
-    strbuf_addf(r->w, "} %.17g\n", v);
+    struct label l[2] = {{"remote_name", rwsend_name(s)}, {"url", rwsend_url(s)}};
+    struct labels ls = {l, 2};
+    expo_write_sample(r->w, r->name, &ls, v, NULL, NULL);
 }
 
 static void h_metrics(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
@@ -301,62 +300,65 @@ static void h_metrics(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
     static const struct {
         const char *name, *help;
         size_t field;
-        const char *type;
+        enum expo_mtype type;
     } rw[] = {
         {"prometheus_remote_storage_samples_total",
          "Total number of samples sent to remote storage.", offsetof(struct rwsend_stats, sent),
-         "counter"},
+         EXPO_COUNTER},
         {"prometheus_remote_storage_samples_failed_total",
          "Total number of samples which failed on send to remote storage, non-recoverable errors.",
-         offsetof(struct rwsend_stats, failed), "counter"},
+         offsetof(struct rwsend_stats, failed), EXPO_COUNTER},
         {"prometheus_remote_storage_samples_retried_total",
          "Total number of samples which failed on send to remote storage but were retried because "
          "the send error was recoverable.",
-         offsetof(struct rwsend_stats, retried), "counter"},
+         offsetof(struct rwsend_stats, retried), EXPO_COUNTER},
         {"prometheus_remote_storage_samples_dropped_total",
          "Total number of samples which were dropped because the queue was full.",
-         offsetof(struct rwsend_stats, dropped), "counter"},
+         offsetof(struct rwsend_stats, dropped), EXPO_COUNTER},
         {"prometheus_remote_storage_samples_pending",
          "The number of samples pending in the queues shards to be sent to the remote storage.",
-         offsetof(struct rwsend_stats, pending), "gauge"},
+         offsetof(struct rwsend_stats, pending), EXPO_GAUGE},
         {"prometheus_remote_storage_bytes_total",
          "The total number of bytes of data (not metadata) sent by the queue after compression.",
-         offsetof(struct rwsend_stats, bytes), "counter"},
+         offsetof(struct rwsend_stats, bytes), EXPO_COUNTER},
         {"prometheus_remote_storage_queue_highest_sent_timestamp_seconds",
          "Timestamp from a WAL sample, the highest timestamp successfully sent by this queue, in "
          "seconds since epoch.",
-         offsetof(struct rwsend_stats, highest_sent_ms), "gauge"},
+         offsetof(struct rwsend_stats, highest_sent_ms), EXPO_GAUGE},
     };
     struct daemon *dm = ctx;
     struct scrapeloop_stats st;
     struct strbuf *out = httpd_resp_body(resp);
+    struct expo_writer w;
 
     scrapeloop_get_stats(dm->loop, &st);
-    counter(out, "prometheus_target_scrapes_exceeded_body_size_limit_total",
+    expo_write_init(&w, out, EXPO_TEXT);
+    counter(&w, "prometheus_target_scrapes_exceeded_body_size_limit_total",
             "Total number of scrapes that hit the body size limit",
             (double)st.exceeded_body_size_limit);
-    counter(out, "prometheus_target_scrapes_exceeded_sample_limit_total",
+    counter(&w, "prometheus_target_scrapes_exceeded_sample_limit_total",
             "Total number of scrapes that hit the sample limit and were rejected.",
             (double)st.exceeded_sample_limit);
-    counter(out, "prometheus_target_scrapes_sample_duplicate_timestamp_total",
+    counter(&w, "prometheus_target_scrapes_sample_duplicate_timestamp_total",
             "Total number of scrapes with samples rejected due to duplicate timestamps but "
             "different values.",
             (double)st.sample_duplicate_timestamp);
-    counter(out, "prometheus_config_reloads_total", "Configuration reloads applied.",
+    counter(&w, "prometheus_config_reloads_total", "Configuration reloads applied.",
             (double)st.reloads);
-    counter(out, "cairn_scrape_scrapes_total", "Scrapes completed, successful or not.",
+    counter(&w, "cairn_scrape_scrapes_total", "Scrapes completed, successful or not.",
             (double)st.scrapes);
-    counter(out, "cairn_scrape_scrape_failures_total",
+    counter(&w, "cairn_scrape_scrape_failures_total",
             "Scrapes that failed (connection, timeout, status, parse, limits).",
             (double)st.scrape_failures);
-    counter(out, "cairn_scrape_samples_appended_total", "Samples appended after metric relabeling.",
+    counter(&w, "cairn_scrape_samples_appended_total", "Samples appended after metric relabeling.",
             (double)st.samples_appended);
-    gauge(out, "cairn_scrape_targets", "Targets being scraped.", (double)st.targets);
+    gauge(&w, "cairn_scrape_targets", "Targets being scraped.", (double)st.targets);
     for (size_t i = 0; i < sizeof(rw) / sizeof(rw[0]); i++) {
-        struct rw_render r = {out, rw[i].field, rw[i].name};
-        family(out, rw[i].name, rw[i].type, rw[i].help);
+        struct rw_render r = {&w, rw[i].field, rw[i].name};
+        family(&w, rw[i].name, rw[i].type, rw[i].help);
         rwsend_fanout_each(dm->fan, rw_sample, &r);
     }
+    expo_write_end(&w);
     httpd_stats_write(dm->http, out, "prometheus_http_requests_total", NULL);
     httpd_resp_header(resp, "Content-Type", expo_content_type(EXPO_TEXT));
 }
