@@ -90,6 +90,38 @@ static void mutate(struct labels_builder *b, const struct labels *exposed,
         labels_builder_set(b, cs[i].name, cs[i].value);
 }
 
+/*
+ * The common case without a metric relabeling step: exposed and target
+ * labels are both sorted, so merge them. Returns -1 on a name in both when
+ * the exported_ renaming is needed (the general path handles it).
+ */
+static int merge(const struct labels *e, const struct labels *t, int honor, struct label **buf,
+                 size_t *cap, struct labels *out)
+{
+    size_t i = 0, j = 0, k = 0;
+
+    if (e->n + t->n > *cap) {
+        *cap = 2 * (e->n + t->n);
+        *buf = xrealloc(*buf, *cap * sizeof(**buf));
+    }
+    while (i < e->n || j < t->n) {
+        const struct label *l;
+        int c = i == e->n ? 1 : j == t->n ? -1 : strcmp(e->v[i].name, t->v[j].name);
+        if (c == 0 && !honor)
+            return -1;
+        if (c <= 0) {
+            l = &e->v[i++];
+            j += c == 0; /* honor_labels: the exposed value wins */
+        } else {
+            l = &t->v[j++];
+        }
+        if (l->value[0]) /* an empty value is no label */
+            (*buf)[k++] = *l;
+    }
+    *out = (struct labels){*buf, k};
+    return 0;
+}
+
 int scrapeappend_body(struct scrapeappend_state *s, const struct promcfg_job *job,
                       const struct labels *target, const char *buf, size_t len,
                       enum expo_format fmt, int64_t t, struct appender *app,
@@ -100,6 +132,8 @@ int scrapeappend_body(struct scrapeappend_state *s, const struct promcfg_job *jo
     struct seriesset cur, seen_ts;
     struct arena a;
     enum expo_entry e;
+    struct label *mbuf = NULL;
+    size_t mcap = 0;
     int rc = 0;
 
     memset(r, 0, sizeof(*r));
@@ -128,11 +162,14 @@ int scrapeappend_body(struct scrapeappend_state *s, const struct promcfg_job *jo
         v = expo_value(&p);
         has_ts = expo_timestamp(&p, &ts) && job->honor_timestamps;
         st = has_ts ? ts : t;
-        mutate(&b, &exposed, target, job->honor_labels, &a);
-        if (!relabel_process(&b, job->metric_relabel, job->nmetric_relabel, &a))
-            continue;
-        if (labels_builder_finish(&b, &final, NULL) < 0 || final.n == 0)
-            continue;
+        if (job->nmetric_relabel ||
+            merge(&exposed, target, job->honor_labels, &mbuf, &mcap, &final) < 0) {
+            mutate(&b, &exposed, target, job->honor_labels, &a);
+            if (!relabel_process(&b, job->metric_relabel, job->nmetric_relabel, &a))
+                continue;
+            if (labels_builder_finish(&b, &final, NULL) < 0 || final.n == 0)
+                continue;
+        }
         if (!labels_get(&final, LABELS_METRIC_NAME)) {
             snprintf(r->err, sizeof(r->err), "no metric name found");
             rc = -1;
@@ -189,6 +226,7 @@ int scrapeappend_body(struct scrapeappend_state *s, const struct promcfg_job *jo
     expo_parser_release(&p);
     labels_builder_release(&b);
     arena_release(&a);
+    free(mbuf);
     return rc;
 }
 
