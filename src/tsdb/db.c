@@ -109,7 +109,7 @@ int db_reload_blocks(struct db *db, struct diag *d)
         for (size_t j = 0; j < db->nblocks; j++)
             if (db->blocks[j] == bl[i])
                 db->blocks[j] = NULL;
-        if (rename(path, del) == 0)
+        if (!db->opts.readonly && rename(path, del) == 0)
             fsutil_rmtree(del);
     }
     n = k;
@@ -165,7 +165,7 @@ struct replay {
     struct {
         uint64_t ref;
         struct head_series *s;
-    } *alias;
+    } * alias;
     size_t nalias, aalias;
     int64_t maxt;
     uint64_t samples, series;
@@ -316,7 +316,8 @@ static int replay_wal(struct db *db, struct segnote **notes, size_t *nnotes, str
     if (rc == 0 && first >= 0) {
         if (first <= cp)
             first = cp + 1;
-        rc = replay_dir(db, &r, db->waldir, first, last, notes, nnotes, &anotes, 1, d);
+        rc = replay_dir(db, &r, db->waldir, first, last, notes, nnotes, &anotes, !db->opts.readonly,
+                        d);
     }
     pthread_rwlock_unlock(&db->head.lock);
     if (r.series || r.samples)
@@ -343,6 +344,18 @@ int db_open(struct db **out, const char *dir, const struct db_options *o, struct
     head_init(&db->head, db->opts.block_range);
     pthread_rwlock_init(&db->blocks_lock, NULL);
     pthread_mutex_init(&db->compact_mu, NULL);
+    if (o->readonly) {
+        struct stat st;
+        if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            diag_error(d, NULL, "%s: not a directory", dir);
+            goto fail;
+        }
+        if (db_reload_blocks(db, d) != 0 || replay_wal(db, &notes, &nnotes, d) != 0)
+            goto fail;
+        free(notes);
+        *out = db;
+        return 0;
+    }
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
         diag_error(d, NULL, "%s: mkdir: %s", dir, strerror(errno));
         goto fail;
@@ -354,8 +367,7 @@ int db_open(struct db **out, const char *dir, const struct db_options *o, struct
         goto fail;
     }
     if (flock(db->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-        diag_error(d, NULL, "%s: locked by another process (is another TSDB using %s?)", path,
-                   dir);
+        diag_error(d, NULL, "%s: locked by another process (is another TSDB using %s?)", path, dir);
         goto fail;
     }
     remove_leftovers(dir);

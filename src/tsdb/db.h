@@ -41,6 +41,7 @@ struct db_options {
     int64_t retention_bytes; /* 0: none */
     int64_t block_range;     /* the head's chunk range and the smallest block: 2h */
     int wal_compression;
+    int readonly; /* tools: no lock, no cleanup, no WAL writer, torn WAL not repaired */
 };
 
 void db_options_default(struct db_options *o);

@@ -294,8 +294,8 @@ void head_truncate(struct head *h, int64_t mint)
         h->min_valid_time = mint;
 }
 
-static void add_chunk_samples(const uint8_t *b, size_t len, int64_t mint, int64_t maxt,
-                              int64_t **t, double **v, size_t *n, size_t *alloc)
+static void add_chunk_samples(const uint8_t *b, size_t len, int64_t mint, int64_t maxt, int64_t **t,
+                              double **v, size_t *n, size_t *alloc)
 {
     struct xoriter it;
     xoriter_init(&it, b, len);

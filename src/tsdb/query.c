@@ -166,8 +166,7 @@ static int block_part(const struct block *b, int64_t mint, int64_t maxt, const s
 
 static int cmp_series(const void *a, const void *b)
 {
-    return labels_cmp(&((const struct query_series *)a)->ls,
-                      &((const struct query_series *)b)->ls);
+    return labels_cmp(&((const struct query_series *)a)->ls, &((const struct query_series *)b)->ls);
 }
 
 int query_select(struct db *db, int64_t mint, int64_t maxt, const struct matcher *ms, size_t nm,

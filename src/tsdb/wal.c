@@ -262,8 +262,8 @@ int64_t wal_segment_maxt(struct wal *w, int seg)
     return r;
 }
 
-int wal_write(struct wal *w, const uint8_t *const *recs, const size_t *lens, size_t n,
-              int64_t maxt, struct diag *d)
+int wal_write(struct wal *w, const uint8_t *const *recs, const size_t *lens, size_t n, int64_t maxt,
+              struct diag *d)
 {
     pthread_mutex_lock(&w->mu);
     /* Where this commit began, to undo a partial write. */

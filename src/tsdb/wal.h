@@ -30,14 +30,20 @@
 #define WAL_SEGMENT_SIZE (128 * 1024 * 1024)
 #define WAL_HEADER_SIZE  7
 
-enum wal_rec_type { WAL_REC_PAGE_TERM = 0, WAL_REC_FULL, WAL_REC_FIRST, WAL_REC_MIDDLE, WAL_REC_LAST };
+enum wal_rec_type {
+    WAL_REC_PAGE_TERM = 0,
+    WAL_REC_FULL,
+    WAL_REC_FIRST,
+    WAL_REC_MIDDLE,
+    WAL_REC_LAST
+};
 
 struct wal {
     char *dir;
     int compress;
     int fd;
-    int seg;               /* current segment number */
-    size_t done_pages;     /* full pages in the current segment */
+    int seg;           /* current segment number */
+    size_t done_pages; /* full pages in the current segment */
     uint8_t page[WAL_PAGE_SIZE];
     size_t alloc, flushed; /* bytes used / already written of the page */
     pthread_mutex_t mu;
@@ -49,7 +55,7 @@ struct wal {
     struct wal_segmax {
         int seg;
         int64_t maxt;
-    } *segmax;
+    } * segmax;
     size_t nsegmax, asegmax;
     uint64_t fsyncs, fsync_ns;
 };
@@ -58,8 +64,8 @@ struct wal {
 struct wal *wal_open(const char *dir, int compress, struct diag *d);
 void wal_close(struct wal *w);
 /* Log records whose newest sample is maxt and return once durable (group commit). */
-int wal_write(struct wal *w, const uint8_t *const *recs, const size_t *lens, size_t n,
-              int64_t maxt, struct diag *d);
+int wal_write(struct wal *w, const uint8_t *const *recs, const size_t *lens, size_t n, int64_t maxt,
+              struct diag *d);
 /* Record that segment seg holds samples up to maxt (replay tells the writer). */
 void wal_note_maxt(struct wal *w, int seg, int64_t maxt);
 /* Newest sample in seg, INT64_MAX when unknown. */
