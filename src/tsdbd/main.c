@@ -42,9 +42,9 @@ static void logfmt(const char *level, const char *msg, const char *kv)
 static void *compactor(void *arg)
 {
     struct tsdbd *t = arg;
-    /* Prometheus checks every minute; checking more often costs little and keeps the head small. */
+    /* Prometheus checks every minute; a check costs little, so every second. */
     while (!stop_requested) {
-        for (int i = 0; i < 50 && !stop_requested; i++)
+        for (int i = 0; i < 10 && !stop_requested; i++)
             usleep(100000);
         if (stop_requested)
             break;
