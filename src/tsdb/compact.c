@@ -420,7 +420,7 @@ static int delete_block(struct db *db, const char *ulid)
 
 static int retention(struct db *db, struct diag *d)
 {
-    size_t n = db->nblocks, cut = n;
+    size_t n = db->nblocks, cut = 0;
     struct block **b = db->blocks;
     if (n == 0)
         return 0;
@@ -429,7 +429,7 @@ static int retention(struct db *db, struct diag *d)
         int64_t newest = b[n - 1]->meta.maxt;
         for (size_t i = n - 1; i-- > 0;)
             if (newest - b[i]->meta.maxt > db->opts.retention_ms) {
-                cut = i + 1;
+                cut = i + 1; /* blocks [0, cut) go */
                 db->retention_time++;
                 break;
             }
@@ -439,14 +439,14 @@ static int retention(struct db *db, struct diag *d)
         for (size_t i = n; i-- > 0;) {
             total += b[i]->size;
             if (total > db->opts.retention_bytes) {
-                if (i + 1 > cut || cut == n)
+                if (i + 1 > cut)
                     cut = i + 1;
                 db->retention_size++;
                 break;
             }
         }
     }
-    if (cut == n)
+    if (cut == 0)
         return 0;
     for (size_t i = 0; i < cut; i++)
         delete_block(db, b[i]->meta.ulid);

@@ -90,31 +90,24 @@ int db_reload_blocks(struct db *db, struct diag *d)
         bl[n++] = have;
     }
     closedir(dh);
-    /* A block named as the parent of another was compacted: delete it. */
-    size_t k = 0;
+    /* A block named as the parent of another was compacted: it goes. */
+    size_t k = 0, ngone = 0;
+    struct block **gone = xcalloc(n + db->nblocks + 1, sizeof *gone);
     for (size_t i = 0; i < n; i++) {
         int parent = 0;
         for (size_t j = 0; j < n && !parent; j++)
             for (size_t p = 0; p < bl[j]->meta.nparents; p++)
                 if (strcmp(bl[j]->meta.parents[p].ulid, bl[i]->meta.ulid) == 0)
                     parent = 1;
-        if (!parent) {
+        if (parent)
+            gone[ngone++] = bl[i];
+        else
             bl[k++] = bl[i];
-            continue;
-        }
-        snprintf(path, sizeof path, "%s/%s", db->dir, bl[i]->meta.ulid);
-        char del[4200];
-        snprintf(del, sizeof del, "%s.tmp-for-deletion", path);
-        block_close(bl[i]);
-        for (size_t j = 0; j < db->nblocks; j++)
-            if (db->blocks[j] == bl[i])
-                db->blocks[j] = NULL;
-        if (!db->opts.readonly && rename(path, del) == 0)
-            fsutil_rmtree(del);
     }
     n = k;
     if (n)
         qsort(bl, n, sizeof *bl, cmp_block);
+    /* Swap the lists; readers hold blocks_lock for as long as they use a block. */
     pthread_rwlock_wrlock(&db->blocks_lock);
     struct block **old = db->blocks;
     size_t nold = db->nblocks;
@@ -122,13 +115,31 @@ int db_reload_blocks(struct db *db, struct diag *d)
     db->nblocks = n;
     pthread_rwlock_unlock(&db->blocks_lock);
     for (size_t i = 0; i < nold; i++) {
-        int kept = 0;
+        int kept = 0, listed = 0;
         for (size_t j = 0; j < n; j++)
             kept |= bl[j] == old[i];
-        if (!kept && old[i])
-            block_close(old[i]);
+        for (size_t j = 0; j < ngone; j++)
+            listed |= gone[j] == old[i];
+        if (!kept && !listed)
+            gone[ngone++] = old[i];
     }
     free(old);
+    for (size_t i = 0; i < ngone; i++) {
+        int parent = 0;
+        for (size_t j = 0; j < n && !parent; j++)
+            for (size_t p = 0; p < bl[j]->meta.nparents; p++)
+                if (strcmp(bl[j]->meta.parents[p].ulid, gone[i]->meta.ulid) == 0)
+                    parent = 1;
+        if (parent && !db->opts.readonly) {
+            snprintf(path, sizeof path, "%s/%s", db->dir, gone[i]->meta.ulid);
+            char del[4200];
+            snprintf(del, sizeof del, "%s.tmp-for-deletion", path);
+            if (rename(path, del) == 0)
+                fsutil_rmtree(del);
+        }
+        block_close(gone[i]);
+    }
+    free(gone);
     int64_t maxt = INT64_MIN;
     for (size_t i = 0; i < n; i++)
         if (bl[i]->meta.maxt > maxt)
