@@ -1,0 +1,331 @@
+/*
+ * aggr: PromQL's aggregation operators at one step, as Prometheus 2.42's
+ * evaluator.aggregation: groups in order of first appearance, by/without
+ * labels, sum/avg (with its overflow-safe incremental mean), count, group,
+ * min/max (NaN loses), stddev/stdvar (Welford), topk/bottomk, quantile,
+ * count_values.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/hash.h"
+#include "core/xmalloc.h"
+#include "promql/eval.h"
+
+struct group {
+    struct labels l;
+    double value, mean;
+    size_t count;
+    struct pq_sample *items; /* topk, bottomk, quantile */
+    size_t nitems, aitems;
+};
+
+static int in_grouping(const struct pq_strlist *g, const char *n)
+{
+    for (size_t i = 0; i < g->n; i++)
+        if (!strcmp(g->v[i], n))
+            return 1;
+    return 0;
+}
+
+static uint64_t group_key(const struct labels *l, const struct pq_strlist *g, int without,
+                          const char *extra)
+{
+    uint64_t h = 0x9e37;
+    for (size_t i = 0; i < l->n; i++) {
+        const char *n = l->v[i].name;
+        int in = in_grouping(g, n) || (extra && !strcmp(extra, n));
+        int keep = without ? (!in && strcmp(n, LABELS_METRIC_NAME)) : in;
+        if (!keep)
+            continue;
+        h = hash_mix(h, hash_bytes(n, strlen(n), 1));
+        h = hash_mix(h, hash_bytes(l->v[i].value, strlen(l->v[i].value), 2));
+    }
+    return h;
+}
+
+static struct labels group_labels(struct pq_eval *ev, const struct labels *l,
+                                  const struct pq_strlist *g, int without, const char *extra)
+{
+    struct label *v = arena_alloc(ev->a, (l->n + 1) * sizeof(*v));
+    size_t k = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        const char *n = l->v[i].name;
+        int in = in_grouping(g, n) || (extra && !strcmp(extra, n));
+        int keep = without ? (!in && strcmp(n, LABELS_METRIC_NAME)) : in;
+        if (keep)
+            v[k++] = l->v[i];
+    }
+    return (struct labels){v, k};
+}
+
+/* vectorByValueHeap's order: NaN sorts lowest. */
+static int less_nan_low(double a, double b)
+{
+    if (isnan(a))
+        return !isnan(b);
+    return a < b;
+}
+
+static int cmp_desc(const void *x, const void *y)
+{
+    double a = ((const struct pq_sample *)x)->v, b = ((const struct pq_sample *)y)->v;
+    if (less_nan_low(b, a))
+        return -1;
+    if (less_nan_low(a, b))
+        return 1;
+    return 0;
+}
+
+/* bottomk's order: NaN sorts highest. */
+static int cmp_asc_nan_high(const void *x, const void *y)
+{
+    double a = ((const struct pq_sample *)x)->v, b = ((const struct pq_sample *)y)->v;
+    if (isnan(a) != isnan(b))
+        return isnan(a) ? 1 : -1;
+    if (a < b)
+        return -1;
+    if (a > b)
+        return 1;
+    return 0;
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    if (less_nan_low(a, b))
+        return -1;
+    if (less_nan_low(b, a))
+        return 1;
+    return 0;
+}
+
+double pq_quantile(double q, double *v, size_t n)
+{
+    if (n == 0)
+        return NAN;
+    if (q < 0)
+        return -INFINITY;
+    if (q > 1)
+        return INFINITY;
+    qsort(v, n, sizeof(double), cmp_double);
+    double nn = (double)n;
+    double rank = q * (nn - 1);
+    double lower = fmax(0, floor(rank));
+    double upper = fmin(nn - 1, lower + 1);
+    double weight = rank - floor(rank);
+    return v[(size_t)lower] * (1 - weight) + v[(size_t)upper] * weight;
+}
+
+static void push_item(struct group *g, const struct pq_sample *s)
+{
+    if (g->nitems == g->aitems) {
+        g->aitems = g->aitems ? g->aitems * 2 : 8;
+        g->items = xrealloc(g->items, g->aitems * sizeof(*g->items));
+    }
+    g->items[g->nitems++] = *s;
+}
+
+/* Keep the k best of a group: topk keeps the largest (NaN lowest), bottomk the smallest. */
+static void keep_k(struct group *g, const struct pq_sample *s, int64_t k, int top)
+{
+    if ((int64_t)g->nitems < k) {
+        push_item(g, s);
+        return;
+    }
+    /* Replace the worst kept item if s is better (as the heap's top comparison). */
+    size_t worst = 0;
+    for (size_t i = 1; i < g->nitems; i++) {
+        double a = g->items[i].v, b = g->items[worst].v;
+        if (top ? less_nan_low(a, b) : (isnan(a) ? !isnan(b) : (!isnan(b) && a > b)))
+            worst = i;
+    }
+    double w = g->items[worst].v;
+    int better = top ? (w < s->v || isnan(w)) : (w > s->v || isnan(w));
+    if (better)
+        g->items[worst] = *s;
+}
+
+void pq_aggr_step(struct pq_eval *ev, const struct pq_node *n, struct pq_vec *in, double param,
+                  const char *sparam, struct pq_vec *out)
+{
+    int op = n->op;
+    int64_t k = 0;
+    if (op == T_TOPK || op == T_BOTTOMK) {
+        if (!(param <= 9.223372036854775807e18 && param >= -9.223372036854775808e18)) {
+            struct strbuf sb = STRBUF_INIT;
+            pq_fmt_float(&sb, param, 'v');
+            char *m = arena_strdup(ev->a, sb.buf);
+            strbuf_release(&sb);
+            pq_fail(ev, PQ_ERR_EXECUTION, "Scalar value %s overflows int64", m);
+        }
+        k = (int64_t)param;
+        if (k < 1)
+            return;
+    }
+    const char *value_label = NULL;
+    if (op == T_COUNT_VALUES) {
+        value_label = sparam;
+        if (!labels_valid_name(value_label, strlen(value_label)))
+            pq_fail(ev, PQ_ERR_EXECUTION, "invalid label name \"%s\"", value_label);
+    }
+    const char *extra = (op == T_COUNT_VALUES && !n->without) ? value_label : NULL;
+    struct group *groups = NULL;
+    size_t ng = 0, ag = 0;
+    struct kset_ {
+        uint64_t *k;
+        size_t *v;
+        size_t cap, n;
+    } map = {0};
+    struct labels_builder b;
+    labels_builder_init(&b);
+    for (size_t i = 0; i < in->n; i++) {
+        struct pq_sample s = in->v[i];
+        struct labels metric = s.l;
+        if (op == T_COUNT_VALUES) {
+            struct strbuf vb = STRBUF_INIT;
+            pq_fmt_float(&vb, s.v, 'f');
+            labels_builder_reset(&b, &metric);
+            labels_builder_set(&b, value_label, arena_strdup(ev->a, vb.buf));
+            strbuf_release(&vb);
+            metric = pq_labels_from_builder(ev, &b);
+        }
+        uint64_t key = group_key(&metric, &n->grouping, n->without, extra);
+        if (!key)
+            key = 1;
+        /* find or add the group */
+        if ((map.n + 1) * 2 > map.cap) {
+            size_t nc = map.cap ? map.cap * 2 : 32;
+            uint64_t *nk = xcalloc(nc, sizeof(*nk));
+            size_t *nv = xcalloc(nc, sizeof(*nv));
+            for (size_t j = 0; j < map.cap; j++) {
+                if (!map.k[j])
+                    continue;
+                size_t p = map.k[j] & (nc - 1);
+                while (nk[p])
+                    p = (p + 1) & (nc - 1);
+                nk[p] = map.k[j];
+                nv[p] = map.v[j];
+            }
+            free(map.k);
+            free(map.v);
+            map.k = nk;
+            map.v = nv;
+            map.cap = nc;
+        }
+        size_t p = key & (map.cap - 1);
+        while (map.k[p] && map.k[p] != key)
+            p = (p + 1) & (map.cap - 1);
+        if (!map.k[p]) {
+            map.k[p] = key;
+            map.v[p] = ng;
+            map.n++;
+            if (ng == ag) {
+                ag = ag ? ag * 2 : 8;
+                groups = xrealloc(groups, ag * sizeof(*groups));
+            }
+            struct group *g = &groups[ng++];
+            memset(g, 0, sizeof(*g));
+            g->l = group_labels(ev, &metric, &n->grouping, n->without, extra);
+            g->value = s.v;
+            g->mean = s.v;
+            g->count = 1;
+            if (op == T_STDVAR || op == T_STDDEV)
+                g->value = 0;
+            else if (op == T_TOPK || op == T_BOTTOMK || op == T_QUANTILE)
+                push_item(g, &s);
+            else if (op == T_GROUP)
+                g->value = 1;
+            continue;
+        }
+        struct group *g = &groups[map.v[p]];
+        switch (op) {
+        case T_SUM:
+            g->value += s.v;
+            break;
+        case T_AVG:
+            g->count++;
+            if (isinf(g->mean)) {
+                if (isinf(s.v) && (g->mean > 0) == (s.v > 0))
+                    break;
+                if (!isinf(s.v) && !isnan(s.v))
+                    break;
+            }
+            g->mean += s.v / (double)g->count - g->mean / (double)g->count;
+            break;
+        case T_GROUP:
+            break;
+        case T_MAX:
+            if (g->value < s.v || isnan(g->value))
+                g->value = s.v;
+            break;
+        case T_MIN:
+            if (g->value > s.v || isnan(g->value))
+                g->value = s.v;
+            break;
+        case T_COUNT:
+        case T_COUNT_VALUES:
+            g->count++;
+            break;
+        case T_STDVAR:
+        case T_STDDEV: {
+            g->count++;
+            double delta = s.v - g->mean;
+            g->mean += delta / (double)g->count;
+            g->value += delta * (s.v - g->mean);
+            break;
+        }
+        case T_TOPK:
+            keep_k(g, &s, k, 1);
+            break;
+        case T_BOTTOMK:
+            keep_k(g, &s, k, 0);
+            break;
+        case T_QUANTILE:
+            push_item(g, &s);
+            break;
+        }
+    }
+    labels_builder_release(&b);
+    free(map.k);
+    free(map.v);
+    for (size_t i = 0; i < ng; i++) {
+        struct group *g = &groups[i];
+        double v = g->value;
+        switch (op) {
+        case T_AVG:
+            v = g->mean;
+            break;
+        case T_COUNT:
+        case T_COUNT_VALUES:
+            v = (double)g->count;
+            break;
+        case T_STDVAR:
+            v = g->value / (double)g->count;
+            break;
+        case T_STDDEV:
+            v = sqrt(g->value / (double)g->count);
+            break;
+        case T_TOPK:
+        case T_BOTTOMK:
+            qsort(g->items, g->nitems, sizeof(*g->items),
+                  op == T_TOPK ? cmp_desc : cmp_asc_nan_high);
+            for (size_t j = 0; j < g->nitems; j++)
+                pq_vec_push(ev, out, &g->items[j].l, g->items[j].v, 0);
+            free(g->items);
+            continue;
+        case T_QUANTILE: {
+            double *vals = xmalloc((g->nitems + 1) * sizeof(double));
+            for (size_t j = 0; j < g->nitems; j++)
+                vals[j] = g->items[j].v;
+            v = pq_quantile(param, vals, g->nitems);
+            free(vals);
+            free(g->items);
+            break;
+        }
+        }
+        pq_vec_push(ev, out, &g->l, v, 0);
+    }
+    free(groups);
+}

@@ -1,0 +1,479 @@
+/*
+ * api: see api.h. Byte layout of the responses follows Prometheus 2.42's
+ * web/api/v1/api.go and its jsoniter encoders (marshalPointJSON,
+ * jsonutil.MarshalTimestamp, MarshalValue).
+ */
+#include "promql/api.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/arena.h"
+#include "promql/ast.h"
+
+void promql_json_string(struct strbuf *sb, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    strbuf_addc(sb, '"');
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned c = *p;
+        if (c < 0x80) {
+            switch (c) {
+            case '"':
+                strbuf_adds(sb, "\\\"");
+                break;
+            case '\\':
+                strbuf_adds(sb, "\\\\");
+                break;
+            case '\n':
+                strbuf_adds(sb, "\\n");
+                break;
+            case '\r':
+                strbuf_adds(sb, "\\r");
+                break;
+            case '\t':
+                strbuf_adds(sb, "\\t");
+                break;
+            case '<':
+            case '>':
+            case '&':
+                strbuf_addf(sb, "\\u00%c%c", hex[c >> 4], hex[c & 15]);
+                break;
+            default:
+                if (c < 0x20)
+                    strbuf_addf(sb, "\\u00%c%c", hex[c >> 4], hex[c & 15]);
+                else
+                    strbuf_addc(sb, (char)c);
+            }
+            p++;
+            continue;
+        }
+        /* Validate one UTF-8 sequence; invalid bytes become U+FFFD as in Go. */
+        int len = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+        int ok = len > 0 && c < 0xf5;
+        for (int i = 1; ok && i < len; i++)
+            if ((p[i] & 0xc0) != 0x80)
+                ok = 0;
+        if (ok && len == 3) {
+            unsigned cp = ((c & 0x0f) << 12) | ((p[1] & 0x3f) << 6) | (p[2] & 0x3f);
+            if (cp < 0x800 || (cp >= 0xd800 && cp < 0xe000))
+                ok = 0;
+            else if (cp == 0x2028 || cp == 0x2029) {
+                strbuf_addf(sb, "\\u%04x", cp);
+                p += 3;
+                continue;
+            }
+        }
+        if (ok && len == 4) {
+            unsigned cp =
+                ((c & 0x07) << 18) | ((p[1] & 0x3f) << 12) | ((p[2] & 0x3f) << 6) | (p[3] & 0x3f);
+            if (cp < 0x10000 || cp > 0x10ffff)
+                ok = 0;
+        }
+        if (!ok) {
+            strbuf_adds(sb, "\\ufffd");
+            p++;
+            continue;
+        }
+        strbuf_add(sb, p, (size_t)len);
+        p += len;
+    }
+    strbuf_addc(sb, '"');
+}
+
+void promql_json_value(struct strbuf *sb, double v)
+{
+    strbuf_addc(sb, '"');
+    double a = fabs(v);
+    if (!isnan(v) && !isinf(v) && a != 0 && (a < 1e-6 || a >= 1e21)) {
+        /* strconv 'e' with the shortest digits: 1e-07, 1.5e+21 */
+        struct strbuf t = STRBUF_INIT;
+        pq_fmt_float(&t, v, 'v');
+        strbuf_add(sb, t.buf, t.len);
+        strbuf_release(&t);
+    } else {
+        pq_fmt_float(sb, v, 'f');
+    }
+    strbuf_addc(sb, '"');
+}
+
+void promql_json_time(struct strbuf *sb, int64_t ms)
+{
+    uint64_t u = (uint64_t)ms;
+    if (ms < 0) {
+        strbuf_addc(sb, '-');
+        u = (uint64_t)0 - u;
+    }
+    strbuf_addf(sb, "%llu", (unsigned long long)(u / 1000));
+    if (u % 1000)
+        strbuf_addf(sb, ".%03llu", (unsigned long long)(u % 1000));
+}
+
+/* encoding/json's float64: shortest 'f', or 'e' (e-7, not e-07) past 1e-6 and 1e21. */
+static void json_go_float(struct strbuf *sb, double v)
+{
+    double a = fabs(v);
+    if (a != 0 && (a < 1e-6 || a >= 1e21)) {
+        struct strbuf t = STRBUF_INIT;
+        pq_fmt_float(&t, v, 'v');
+        char *e = strchr(t.buf, 'e');
+        if (e && (e[1] == '-' || e[1] == '+') && e[2] == '0' && e[3]) {
+            strbuf_add(sb, t.buf, (size_t)(e - t.buf) + 2);
+            strbuf_adds(sb, e + 3);
+        } else {
+            strbuf_add(sb, t.buf, t.len);
+        }
+        strbuf_release(&t);
+        return;
+    }
+    pq_fmt_float(sb, v, 'f');
+}
+
+static void json_metric(struct strbuf *sb, const struct labels *l)
+{
+    strbuf_addc(sb, '{');
+    for (size_t i = 0; i < l->n; i++) {
+        if (i)
+            strbuf_addc(sb, ',');
+        promql_json_string(sb, l->v[i].name);
+        strbuf_addc(sb, ':');
+        promql_json_string(sb, l->v[i].value);
+    }
+    strbuf_addc(sb, '}');
+}
+
+static void json_point(struct strbuf *sb, int64_t t, double v)
+{
+    strbuf_addc(sb, '[');
+    promql_json_time(sb, t);
+    strbuf_addc(sb, ',');
+    promql_json_value(sb, v);
+    strbuf_addc(sb, ']');
+}
+
+void promql_json_result(struct strbuf *sb, const struct pq_result *r)
+{
+    static const char *const names[] = {"", "scalar", "vector", "matrix", "string"};
+    strbuf_addf(sb, "{\"resultType\":\"%s\",\"result\":", names[r->type]);
+    switch (r->type) {
+    case PQ_SCALAR:
+        /* Scalar and String marshal through encoding/json, not the point encoder. */
+        strbuf_addc(sb, '[');
+        json_go_float(sb, (double)r->t / 1000);
+        strbuf_adds(sb, ",\"");
+        pq_fmt_float(sb, r->scalar, 'f');
+        strbuf_adds(sb, "\"]");
+        break;
+    case PQ_STRING:
+        strbuf_addc(sb, '[');
+        json_go_float(sb, (double)r->t / 1000);
+        strbuf_addc(sb, ',');
+        promql_json_string(sb, r->str);
+        strbuf_addc(sb, ']');
+        break;
+    case PQ_VECTOR:
+        strbuf_addc(sb, '[');
+        for (size_t i = 0; i < r->n; i++) {
+            if (i)
+                strbuf_addc(sb, ',');
+            strbuf_adds(sb, "{\"metric\":");
+            json_metric(sb, &r->s[i].labels);
+            strbuf_adds(sb, ",\"value\":");
+            json_point(sb, r->s[i].p[0].t, r->s[i].p[0].v);
+            strbuf_addc(sb, '}');
+        }
+        strbuf_addc(sb, ']');
+        break;
+    case PQ_MATRIX:
+        strbuf_addc(sb, '[');
+        for (size_t i = 0; i < r->n; i++) {
+            if (i)
+                strbuf_addc(sb, ',');
+            strbuf_adds(sb, "{\"metric\":");
+            json_metric(sb, &r->s[i].labels);
+            strbuf_adds(sb, ",\"values\":[");
+            for (size_t k = 0; k < r->s[i].n; k++) {
+                if (k)
+                    strbuf_addc(sb, ',');
+                json_point(sb, r->s[i].p[k].t, r->s[i].p[k].v);
+            }
+            strbuf_adds(sb, "]}");
+        }
+        strbuf_addc(sb, ']');
+        break;
+    default:
+        strbuf_adds(sb, "null");
+    }
+    strbuf_addc(sb, '}');
+}
+
+static int api_error(struct strbuf *out, enum pq_errtype t, const char *msg)
+{
+    static const char *const types[] = {"", "bad_data", "execution", "timeout", "canceled"};
+    static const int status[] = {200, 400, 422, 503, 503};
+    strbuf_reset(out);
+    strbuf_addf(out, "{\"status\":\"error\",\"errorType\":\"%s\",\"error\":", types[t]);
+    promql_json_string(out, msg);
+    strbuf_addc(out, '}');
+    return status[t];
+}
+
+static int param_error(struct strbuf *out, const char *param, const char *msg)
+{
+    struct strbuf m = STRBUF_INIT;
+    strbuf_addf(&m, "invalid parameter \"%s\": %s", param, msg);
+    int rc = api_error(out, PQ_ERR_BAD_DATA, m.buf);
+    strbuf_release(&m);
+    return rc;
+}
+
+static void go_quote(struct strbuf *sb, const char *s)
+{
+    labels_quote(sb, s, strlen(s));
+}
+
+static int parse_float(const char *s, double *v)
+{
+    char *end;
+    if (!*s)
+        return -1;
+    /* Go's ParseFloat: no leading space, no hex without 'p' exponent in practice. */
+    if (*s == ' ' || *s == '\t' || *s == '\n')
+        return -1;
+    *v = strtod(s, &end);
+    return *end ? -1 : 0;
+}
+
+static int digits(const char **p, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if ((*p)[i] < '0' || (*p)[i] > '9')
+            return -1;
+        v = v * 10 + ((*p)[i] - '0');
+    }
+    *p += n;
+    *out = v;
+    return 0;
+}
+
+/* RFC 3339 with optional fraction: 2006-01-02T15:04:05.999999999Z07:00. */
+static int parse_rfc3339(const char *s, int64_t *ms)
+{
+    struct tm tm = {0};
+    int y, mo, d, h, mi, se;
+    const char *p = s;
+    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' ||
+        digits(&p, 2, &d) || *p++ != 'T' || digits(&p, 2, &h) || *p++ != ':' ||
+        digits(&p, 2, &mi) || *p++ != ':' || digits(&p, 2, &se))
+        return -1;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 59)
+        return -1;
+    int64_t frac_ms = 0;
+    if (*p == '.') {
+        p++;
+        int n = 0;
+        int64_t scale = 100;
+        while (*p >= '0' && *p <= '9') {
+            if (n < 3)
+                frac_ms += (*p - '0') * scale;
+            scale /= 10;
+            n++;
+            p++;
+        }
+        if (!n)
+            return -1;
+    }
+    int64_t off = 0;
+    if (*p == 'Z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int sign = *p++ == '-' ? -1 : 1, oh, om;
+        if (digits(&p, 2, &oh) || *p++ != ':' || digits(&p, 2, &om))
+            return -1;
+        off = sign * (oh * 3600 + om * 60);
+    } else {
+        return -1;
+    }
+    if (*p)
+        return -1;
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = se;
+    int64_t secs = (int64_t)timegm(&tm) - off;
+    *ms = secs * 1000 + frac_ms;
+    return 0;
+}
+
+int promql_api_parse_time(const char *s, int64_t *ms)
+{
+    double f;
+    if (parse_float(s, &f) == 0) {
+        if (isnan(f) || isinf(f) || fabs(f) > 9.2e15)
+            return -1;
+        double ip;
+        double frac = modf(f, &ip);
+        frac = round(frac * 1000) / 1000;
+        *ms = (int64_t)ip * 1000 + (int64_t)llround(frac * 1000);
+        return 0;
+    }
+    if (parse_rfc3339(s, ms) == 0)
+        return 0;
+    return -1;
+}
+
+int promql_api_parse_duration(const char *s, int64_t *ms)
+{
+    double f;
+    if (parse_float(s, &f) == 0) {
+        double ns = f * 1e9;
+        if (isnan(ns) || ns > 9.223372036854775807e18 || ns < -9.223372036854775808e18)
+            return -2;
+        *ms = (int64_t)ns / 1000000;
+        return 0;
+    }
+    if (pq_parse_duration(s, strlen(s), ms) == 0)
+        return 0;
+    return -1;
+}
+
+static int duration_param(struct strbuf *out, const char *name, const char *s, int64_t *ms)
+{
+    int r = promql_api_parse_duration(s, ms);
+    if (r == 0)
+        return 0;
+    struct strbuf m = STRBUF_INIT;
+    strbuf_adds(&m, "cannot parse ");
+    go_quote(&m, s);
+    strbuf_adds(&m, r == -2 ? " to a valid duration. It overflows int64" : " to a valid duration");
+    param_error(out, name, m.buf);
+    strbuf_release(&m);
+    return -1;
+}
+
+static int time_param(struct strbuf *out, const char *name, const char *s, int64_t *ms)
+{
+    if (promql_api_parse_time(s, ms) == 0)
+        return 0;
+    struct strbuf m = STRBUF_INIT;
+    strbuf_adds(&m, "cannot parse ");
+    go_quote(&m, s);
+    strbuf_adds(&m, " to a valid timestamp");
+    param_error(out, name, m.buf);
+    strbuf_release(&m);
+    return -1;
+}
+
+static int run(const struct querier *q, const struct pq_opts *o0, const struct promql_api_params *p,
+               int64_t start, int64_t end, int64_t step, int64_t timeout_ms, struct strbuf *out)
+{
+    struct pq_opts o = *o0;
+    if (timeout_ms > 0 && (o.timeout_s <= 0 || (double)timeout_ms / 1000 < o.timeout_s))
+        o.timeout_s = (double)timeout_ms / 1000;
+    struct arena a;
+    arena_init(&a);
+    struct strbuf err = STRBUF_INIT;
+    const char *qs = p->query ? p->query : "";
+    int status;
+    struct pq_node *n = promql_parse(&a, qs, strlen(qs), &err);
+    if (!n) {
+        if (step) {
+            status = api_error(out, PQ_ERR_BAD_DATA, err.buf);
+        } else {
+            status = param_error(out, "query", err.buf);
+        }
+        goto done;
+    }
+    struct pq_result res;
+    enum pq_errtype et = promql_eval(&a, q, &o, n, start, end, step, &res, &err);
+    if (et != PQ_ERR_NONE) {
+        status = api_error(out, et, err.buf);
+        goto done;
+    }
+    strbuf_reset(out);
+    strbuf_adds(out, "{\"status\":\"success\",\"data\":");
+    promql_json_result(out, &res);
+    strbuf_addc(out, '}');
+    status = 200;
+done:
+    if (n)
+        pq_node_release(n);
+    strbuf_release(&err);
+    arena_release(&a);
+    return status;
+}
+
+int promql_api_query(const struct querier *q, const struct pq_opts *o,
+                     const struct promql_api_params *p, struct strbuf *out)
+{
+    int64_t ts = p->now_ms, timeout = 0;
+    if (p->time && *p->time && promql_api_parse_time(p->time, &ts) < 0) {
+        /* parseTimeParam wraps parseTime's error. */
+        struct strbuf m = STRBUF_INIT;
+        strbuf_adds(&m, "Invalid time value for 'time': cannot parse ");
+        go_quote(&m, p->time);
+        strbuf_adds(&m, " to a valid timestamp");
+        int st = param_error(out, "time", m.buf);
+        strbuf_release(&m);
+        return st;
+    }
+    if (p->timeout && *p->timeout && duration_param(out, "timeout", p->timeout, &timeout) < 0)
+        return 400;
+    return run(q, o, p, ts, ts, 0, timeout, out);
+}
+
+int promql_api_query_range(const struct querier *q, const struct pq_opts *o,
+                           const struct promql_api_params *p, struct strbuf *out)
+{
+    int64_t start, end, step, timeout = 0;
+    if (time_param(out, "start", p->start ? p->start : "", &start) < 0)
+        return 400;
+    if (time_param(out, "end", p->end ? p->end : "", &end) < 0)
+        return 400;
+    if (end < start)
+        return param_error(out, "end", "end timestamp must not be before start time");
+    if (duration_param(out, "step", p->step ? p->step : "", &step) < 0)
+        return 400;
+    if (step <= 0)
+        return param_error(
+            out, "step",
+            "zero or negative query resolution step widths are not accepted. Try a positive integer");
+    if ((end - start) / step > 11000)
+        return api_error(
+            out, PQ_ERR_BAD_DATA,
+            "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)");
+    if (p->timeout && *p->timeout && duration_param(out, "timeout", p->timeout, &timeout) < 0)
+        return 400;
+    return run(q, o, p, start, end, step, timeout, out);
+}
+
+int promql_api_format_query(const struct promql_api_params *p, struct strbuf *out)
+{
+    struct arena a;
+    arena_init(&a);
+    struct strbuf err = STRBUF_INIT, text = STRBUF_INIT;
+    const char *qs = p->query ? p->query : "";
+    int status = 200;
+    struct pq_node *n = promql_parse(&a, qs, strlen(qs), &err);
+    if (!n) {
+        status = param_error(out, "query", err.buf);
+    } else {
+        promql_print(n, &text);
+        strbuf_reset(out);
+        strbuf_adds(out, "{\"status\":\"success\",\"data\":");
+        promql_json_string(out, text.buf);
+        strbuf_addc(out, '}');
+        pq_node_release(n);
+    }
+    strbuf_release(&err);
+    strbuf_release(&text);
+    arena_release(&a);
+    return status;
+}

@@ -1,0 +1,313 @@
+/*
+ * binop: PromQL's binary operators at one step, as Prometheus 2.42's
+ * VectorBinop, VectorscalarBinop and the set operators (and, or, unless):
+ * the matching signature, one-to-one and group_left/group_right
+ * cardinality, their errors, and which operators drop the metric name.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/hash.h"
+#include "core/xmalloc.h"
+#include "promql/eval.h"
+
+double pq_scalar_binop(int op, double l, double r, int *keep)
+{
+    *keep = 1;
+    switch (op) {
+    case T_ADD:
+        return l + r;
+    case T_SUB:
+        return l - r;
+    case T_MUL:
+        return l * r;
+    case T_DIV:
+        return l / r;
+    case T_POW:
+        return pow(l, r);
+    case T_MOD:
+        return fmod(l, r);
+    case T_ATAN2:
+        return atan2(l, r);
+    case T_EQLC:
+        *keep = l == r;
+        return l;
+    case T_NEQ:
+        *keep = l != r;
+        return l;
+    case T_GTR:
+        *keep = l > r;
+        return l;
+    case T_LSS:
+        *keep = l < r;
+        return l;
+    case T_GTE:
+        *keep = l >= r;
+        return l;
+    case T_LTE:
+        *keep = l <= r;
+        return l;
+    }
+    return NAN;
+}
+
+static int drops_name(int op)
+{
+    return op == T_ADD || op == T_SUB || op == T_MUL || op == T_DIV || op == T_POW || op == T_MOD;
+}
+
+/* A small set of 64-bit keys (open addressing; 0 is mapped to 1). */
+struct kset {
+    uint64_t *k;
+    size_t *v;
+    size_t cap, n;
+};
+
+static void kset_free(struct kset *s)
+{
+    free(s->k);
+    free(s->v);
+    memset(s, 0, sizeof(*s));
+}
+
+static size_t *kset_slot(struct kset *s, uint64_t key, int insert)
+{
+    if (!key)
+        key = 1;
+    if (insert && (s->n + 1) * 2 > s->cap) {
+        struct kset ns = {0};
+        ns.cap = s->cap ? s->cap * 2 : 32;
+        ns.k = xcalloc(ns.cap, sizeof(*ns.k));
+        ns.v = xcalloc(ns.cap, sizeof(*ns.v));
+        for (size_t i = 0; i < s->cap; i++)
+            if (s->k[i])
+                *kset_slot(&ns, s->k[i], 1) = s->v[i];
+        kset_free(s);
+        *s = ns;
+    }
+    if (!s->cap)
+        return NULL;
+    for (size_t i = key & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
+        if (s->k[i] == key)
+            return &s->v[i];
+        if (!s->k[i]) {
+            if (!insert)
+                return NULL;
+            s->k[i] = key;
+            s->n++;
+            return &s->v[i];
+        }
+    }
+}
+
+/* The labels a match group is made of, for the error message. */
+static void match_labels_fmt(struct pq_eval *ev, const struct labels *l, const struct pq_node *n,
+                             struct strbuf *sb)
+{
+    struct label *v = arena_alloc(ev->a, (l->n + 1) * sizeof(*v));
+    size_t k = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        int in = 0;
+        for (size_t j = 0; j < n->match_labels.n; j++)
+            if (!strcmp(n->match_labels.v[j], l->v[i].name))
+                in = 1;
+        if (n->on ? in : (!in && strcmp(l->v[i].name, LABELS_METRIC_NAME)))
+            v[k++] = l->v[i];
+    }
+    struct labels m = {v, k};
+    labels_format(&m, sb);
+}
+
+static struct labels result_metric(struct pq_eval *ev, const struct pq_node *n,
+                                   const struct labels *lhs, const struct labels *rhs)
+{
+    struct labels_builder b;
+    labels_builder_init(&b);
+    labels_builder_reset(&b, lhs);
+    if (drops_name(n->op))
+        labels_builder_del(&b, LABELS_METRIC_NAME);
+    if (n->card == CARD_ONE_TO_ONE) {
+        if (n->on) {
+            for (size_t i = 0; i < lhs->n; i++) {
+                int keep = 0;
+                for (size_t j = 0; j < n->match_labels.n; j++)
+                    if (!strcmp(n->match_labels.v[j], lhs->v[i].name))
+                        keep = 1;
+                if (!keep)
+                    labels_builder_del(&b, lhs->v[i].name);
+            }
+        } else {
+            for (size_t j = 0; j < n->match_labels.n; j++)
+                labels_builder_del(&b, n->match_labels.v[j]);
+        }
+    }
+    for (size_t j = 0; j < n->include.n; j++) {
+        const char *v = labels_get(rhs, n->include.v[j]);
+        if (v && *v)
+            labels_builder_set(&b, n->include.v[j], v);
+        else
+            labels_builder_del(&b, n->include.v[j]);
+    }
+    struct labels r = pq_labels_from_builder(ev, &b);
+    labels_builder_release(&b);
+    return r;
+}
+
+static void vector_binop(struct pq_eval *ev, const struct pq_node *n, struct pq_vec *lhs,
+                         struct pq_vec *rhs, struct pq_vec *out)
+{
+    const struct pq_strlist *names = &n->match_labels;
+    if (n->card == CARD_ONE_TO_MANY) {
+        struct pq_vec *t = lhs;
+        lhs = rhs;
+        rhs = t;
+    }
+    struct kset right = {0}, matched = {0}, inserted = {0};
+    for (size_t i = 0; i < rhs->n; i++) {
+        uint64_t sig = pq_sig(&rhs->v[i].l, n->on, names);
+        size_t *slot = kset_slot(&right, sig, 0);
+        if (slot) {
+            struct strbuf sb = STRBUF_INIT;
+            match_labels_fmt(ev, &rhs->v[i].l, n, &sb);
+            strbuf_adds(&sb, " on the ");
+            strbuf_adds(&sb, n->card == CARD_ONE_TO_MANY ? "left" : "right");
+            strbuf_adds(&sb, " hand-side of the operation: [");
+            labels_format(&rhs->v[i].l, &sb);
+            strbuf_adds(&sb, ", ");
+            labels_format(&rhs->v[*slot].l, &sb);
+            char *msg = arena_strdup(ev->a, sb.buf);
+            strbuf_release(&sb);
+            kset_free(&right);
+            pq_fail(
+                ev, PQ_ERR_EXECUTION,
+                "found duplicate series for the match group %s];many-to-many matching not allowed: matching labels must be unique on one side",
+                msg);
+        }
+        *kset_slot(&right, sig, 1) = i;
+    }
+    for (size_t i = 0; i < lhs->n; i++) {
+        uint64_t sig = pq_sig(&lhs->v[i].l, n->on, names);
+        size_t *slot = kset_slot(&right, sig, 0);
+        if (!slot)
+            continue;
+        struct pq_sample *rs = &rhs->v[*slot];
+        double vl = lhs->v[i].v, vr = rs->v;
+        if (n->card == CARD_ONE_TO_MANY) {
+            double t = vl;
+            vl = vr;
+            vr = t;
+        }
+        int keep;
+        double value = pq_scalar_binop(n->op, vl, vr, &keep);
+        if (n->return_bool)
+            value = keep ? 1.0 : 0.0;
+        else if (!keep)
+            continue;
+        struct labels m = result_metric(ev, n, &lhs->v[i].l, &rs->l);
+        if (n->return_bool)
+            m = pq_drop_name(ev, &m);
+        if (n->card == CARD_ONE_TO_ONE) {
+            if (kset_slot(&matched, sig, 0)) {
+                kset_free(&right);
+                kset_free(&matched);
+                pq_fail(
+                    ev, PQ_ERR_EXECUTION,
+                    "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)");
+            }
+            *kset_slot(&matched, sig, 1) = 1;
+        } else {
+            uint64_t ins = hash_mix(sig, labels_hash(&m));
+            if (kset_slot(&inserted, ins, 0)) {
+                kset_free(&right);
+                kset_free(&inserted);
+                pq_fail(ev, PQ_ERR_EXECUTION,
+                        "multiple matches for labels: grouping labels must ensure unique matches");
+            }
+            *kset_slot(&inserted, ins, 1) = 1;
+        }
+        pq_vec_push(ev, out, &m, value, 0);
+    }
+    kset_free(&right);
+    kset_free(&matched);
+    kset_free(&inserted);
+}
+
+static void set_op(struct pq_eval *ev, const struct pq_node *n, struct pq_vec *lhs,
+                   struct pq_vec *rhs, struct pq_vec *out)
+{
+    const struct pq_strlist *names = &n->match_labels;
+    struct kset sigs = {0};
+    switch (n->op) {
+    case T_LAND:
+        if (!lhs->n || !rhs->n)
+            break;
+        for (size_t i = 0; i < rhs->n; i++)
+            *kset_slot(&sigs, pq_sig(&rhs->v[i].l, n->on, names), 1) = 1;
+        for (size_t i = 0; i < lhs->n; i++)
+            if (kset_slot(&sigs, pq_sig(&lhs->v[i].l, n->on, names), 0))
+                pq_vec_push(ev, out, &lhs->v[i].l, lhs->v[i].v, 0);
+        break;
+    case T_LOR:
+        for (size_t i = 0; i < lhs->n; i++) {
+            *kset_slot(&sigs, pq_sig(&lhs->v[i].l, n->on, names), 1) = 1;
+            pq_vec_push(ev, out, &lhs->v[i].l, lhs->v[i].v, 0);
+        }
+        for (size_t i = 0; i < rhs->n; i++)
+            if (!kset_slot(&sigs, pq_sig(&rhs->v[i].l, n->on, names), 0))
+                pq_vec_push(ev, out, &rhs->v[i].l, rhs->v[i].v, 0);
+        break;
+    case T_LUNLESS:
+        for (size_t i = 0; i < rhs->n; i++)
+            *kset_slot(&sigs, pq_sig(&rhs->v[i].l, n->on, names), 1) = 1;
+        for (size_t i = 0; i < lhs->n; i++)
+            if (!kset_slot(&sigs, pq_sig(&lhs->v[i].l, n->on, names), 0))
+                pq_vec_push(ev, out, &lhs->v[i].l, lhs->v[i].v, 0);
+        break;
+    }
+    kset_free(&sigs);
+}
+
+void pq_binop_step(struct pq_eval *ev, const struct pq_node *n, struct pq_vec *l, struct pq_vec *r,
+                   double ls, double rs, struct pq_vec *out)
+{
+    if (!l && !r) {
+        int keep;
+        double v = pq_scalar_binop(n->op, ls, rs, &keep);
+        if (pq_tok_is_comparison(n->op))
+            v = keep ? 1 : 0;
+        pq_vec_push(ev, out, NULL, v, 0);
+        return;
+    }
+    if (l && r) {
+        if (pq_tok_is_setop(n->op))
+            set_op(ev, n, l, r, out);
+        else
+            vector_binop(ev, n, l, r, out);
+        return;
+    }
+    int swap = !l;
+    struct pq_vec *vec = l ? l : r;
+    double sc = l ? rs : ls;
+    for (size_t i = 0; i < vec->n; i++) {
+        double lv = vec->v[i].v, rv = sc;
+        if (swap) {
+            lv = sc;
+            rv = vec->v[i].v;
+        }
+        int keep;
+        double value = pq_scalar_binop(n->op, lv, rv, &keep);
+        if (pq_tok_is_comparison(n->op) && swap)
+            value = rv;
+        if (n->return_bool) {
+            value = keep ? 1.0 : 0.0;
+            keep = 1;
+        }
+        if (!keep)
+            continue;
+        struct labels m = vec->v[i].l;
+        if (drops_name(n->op) || n->return_bool)
+            m = pq_drop_name(ev, &m);
+        pq_vec_push(ev, out, &m, value, 0);
+    }
+}

@@ -1,0 +1,105 @@
+/*
+ * eval: the evaluator's internal values, shared by engine.c, funcs.c,
+ * binop.c and aggr.c. A value over the steps of an evaluation is a set of
+ * series, each with a value slot per step (present or not), or a scalar
+ * per step, or a string. One step's view of a vector is a pq_vec.
+ */
+#ifndef CAIRN_PROMQL_EVAL_H
+#define CAIRN_PROMQL_EVAL_H
+
+#include <setjmp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "promql/engine.h"
+#include "promql/funcs.h"
+
+struct pq_ser {
+    struct labels l;
+    double *v;
+    unsigned char *ok;
+    int64_t *ts; /* sample timestamps per step (instant selectors only; for timestamp()) */
+    size_t cnt;  /* steps present */
+};
+
+struct pq_val {
+    enum pq_type type;
+    struct pq_ser *s;
+    size_t n, alloc;
+    double *sc;      /* PQ_SCALAR: one value per step */
+    const char *str; /* PQ_STRING */
+};
+
+/* Raw samples of one series (range selectors, subquery results). */
+struct pq_raw {
+    struct labels l;
+    int64_t *t;
+    double *v;
+    size_t n;
+};
+
+struct pq_sample {
+    struct labels l;
+    double v;
+    int64_t t; /* sample time (instant selectors), else the step time */
+};
+
+struct pq_vec {
+    struct pq_sample *v;
+    size_t n, alloc;
+};
+
+struct pq_eval {
+    struct arena *a;
+    const struct querier *q;
+    const struct pq_opts *o;
+    int64_t start, end, interval; /* this (sub)evaluation's steps */
+    size_t nsteps;
+    int64_t qstart, qend; /* the query's, for start()/end() */
+    size_t cur_samples, total_samples;
+    struct timespec deadline;
+    int has_deadline;
+    unsigned checks;
+    jmp_buf *jb;
+    enum pq_errtype errtype;
+    struct strbuf *err;
+};
+
+/* Everything a function implementation sees at one step. */
+struct pq_call {
+    struct pq_eval *ev;
+    const struct pq_node *node;
+    int64_t ts;              /* step time */
+    struct pq_vec *vargs[5]; /* instant-vector arguments */
+    double sargs[5];         /* scalar arguments */
+    const char *strargs[5];  /* string arguments */
+    size_t nargs;
+    /* range functions */
+    int64_t range, range_start, range_end;
+    const struct labels *series;
+};
+
+/* Abort evaluation with an error (longjmp to promql_eval). */
+void pq_fail(struct pq_eval *ev, enum pq_errtype t, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4), noreturn));
+void pq_check_deadline(struct pq_eval *ev);
+void pq_add_samples(struct pq_eval *ev, size_t n);
+
+void pq_vec_push(struct pq_eval *ev, struct pq_vec *out, const struct labels *l, double v,
+                 int64_t t);
+/* A copy of l without __name__ (in the arena). */
+struct labels pq_drop_name(struct pq_eval *ev, const struct labels *l);
+struct labels pq_labels_from_builder(struct pq_eval *ev, struct labels_builder *b);
+uint64_t pq_sig(const struct labels *l, int on, const struct pq_strlist *names);
+
+void pq_binop_step(struct pq_eval *ev, const struct pq_node *n, struct pq_vec *l, struct pq_vec *r,
+                   double ls, double rs, struct pq_vec *out);
+double pq_scalar_binop(int op, double l, double r, int *keep);
+void pq_aggr_step(struct pq_eval *ev, const struct pq_node *n, struct pq_vec *in, double param,
+                  const char *sparam, struct pq_vec *out);
+void pq_absent_labels(struct labels_builder *b, const struct pq_node *vs);
+/* Prometheus's quantile over values (sorted in place). */
+double pq_quantile(double q, double *v, size_t n);
+
+#endif

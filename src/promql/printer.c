@@ -1,0 +1,260 @@
+/*
+ * printer: PromQL expressions back to text as Prometheus 2.42's String()
+ * methods write them (promql/parser/printer.go), the body of
+ * /api/v1/format_query; and Go's float and duration formatting.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics/labels.h"
+#include "promql/ast.h"
+#include "promql/funcs.h"
+
+void pq_fmt_duration(struct strbuf *sb, int64_t ms)
+{
+    static const struct {
+        const char *u;
+        int64_t mul;
+    } units[] = {
+        {"y", 365LL * 86400000}, {"w", 7LL * 86400000}, {"d", 86400000LL}, {"h", 3600000LL},
+        {"m", 60000LL},          {"s", 1000LL},         {"ms", 1LL}};
+    if (ms == 0) {
+        strbuf_adds(sb, "0s");
+        return;
+    }
+    if (ms < 0) {
+        strbuf_addc(sb, '-');
+        ms = -ms;
+    }
+    for (size_t i = 0; i < 7; i++) {
+        /* Years and weeks only when exact, as model.Duration: 8d, not 1w1d. */
+        if (i < 2 && ms % units[i].mul)
+            continue;
+        int64_t v = ms / units[i].mul;
+        if (v) {
+            strbuf_addf(sb, "%lld%s", (long long)v, units[i].u);
+            ms -= v * units[i].mul;
+        }
+    }
+}
+
+/* Shortest digits that read back as v: "%.*e" with the fewest digits that round-trip. */
+static int shortest(double v, char *digits, int *exp10)
+{
+    char buf[40];
+    for (int prec = 0; prec < 17; prec++) {
+        snprintf(buf, sizeof(buf), "%.*e", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    /* buf: d[.ddd]e[+-]xx */
+    int n = 0;
+    char *p = buf;
+    for (; *p && *p != 'e'; p++)
+        if (*p >= '0' && *p <= '9')
+            digits[n++] = *p;
+    *exp10 = atoi(p + 1);
+    while (n > 1 && digits[n - 1] == '0')
+        n--;
+    digits[n] = 0;
+    return n;
+}
+
+void pq_fmt_float(struct strbuf *sb, double v, char mode)
+{
+    if (isnan(v)) {
+        strbuf_adds(sb, "NaN");
+        return;
+    }
+    if (isinf(v)) {
+        strbuf_adds(sb, v > 0 ? "+Inf" : "-Inf");
+        return;
+    }
+    if (v == 0) {
+        strbuf_adds(sb, signbit(v) ? "-0" : "0");
+        return;
+    }
+    if (v < 0) {
+        strbuf_addc(sb, '-');
+        v = -v;
+    }
+    char d[40];
+    int e;
+    int n = shortest(v, d, &e);
+    /* fmt.Sprint is strconv's shortest %g: %e when the exponent is < -4 or >= 6. */
+    if (mode == 'v' && (e < -4 || e >= 6)) {
+        strbuf_addc(sb, d[0]);
+        if (n > 1) {
+            strbuf_addc(sb, '.');
+            strbuf_add(sb, d + 1, (size_t)n - 1);
+        }
+        strbuf_addf(sb, "e%c%02d", e < 0 ? '-' : '+', e < 0 ? -e : e);
+        return;
+    }
+    if (e < 0) {
+        strbuf_adds(sb, "0.");
+        for (int i = 0; i < -e - 1; i++)
+            strbuf_addc(sb, '0');
+        strbuf_add(sb, d, (size_t)n);
+        return;
+    }
+    for (int i = 0; i <= e; i++)
+        strbuf_addc(sb, i < n ? d[i] : '0');
+    if (n > e + 1) {
+        strbuf_addc(sb, '.');
+        strbuf_add(sb, d + e + 1, (size_t)(n - e - 1));
+    }
+}
+
+static void print_list(struct strbuf *sb, const struct pq_strlist *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        if (i)
+            strbuf_adds(sb, ", ");
+        strbuf_adds(sb, l->v[i]);
+    }
+}
+
+static void print_at_offset(struct strbuf *sb, const struct pq_node *n)
+{
+    if (n->at_mode == AT_TS) {
+        strbuf_adds(sb, " @ ");
+        strbuf_addf(sb, "%.3f", (double)n->at / 1000.0);
+    } else if (n->at_mode == AT_START) {
+        strbuf_adds(sb, " @ start()");
+    } else if (n->at_mode == AT_END) {
+        strbuf_adds(sb, " @ end()");
+    }
+    if (n->offset > 0) {
+        strbuf_adds(sb, " offset ");
+        pq_fmt_duration(sb, n->offset);
+    } else if (n->offset < 0) {
+        strbuf_adds(sb, " offset -");
+        pq_fmt_duration(sb, -n->offset);
+    }
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void print_vs(struct strbuf *sb, const struct pq_node *n)
+{
+    char **items = calloc(n->nms + 1, sizeof(char *));
+    size_t k = 0;
+    for (size_t i = 0; i < n->nms; i++) {
+        const struct matcher *m = &n->ms[i];
+        if (m->type == MATCH_EQ && !strcmp(m->name, LABELS_METRIC_NAME) &&
+            !strcmp(m->value, n->str))
+            continue;
+        struct strbuf it = STRBUF_INIT;
+        strbuf_addf(&it, "%s%s", m->name, matcher_op[m->type]);
+        labels_quote(&it, m->value, strlen(m->value));
+        items[k++] = strbuf_detach(&it, NULL);
+    }
+    strbuf_adds(sb, n->str);
+    if (k) {
+        qsort(items, k, sizeof(char *), cmp_str);
+        strbuf_addc(sb, '{');
+        for (size_t i = 0; i < k; i++) {
+            if (i)
+                strbuf_addc(sb, ',');
+            strbuf_adds(sb, items[i]);
+            free(items[i]);
+        }
+        strbuf_addc(sb, '}');
+    }
+    free(items);
+}
+
+void promql_print(const struct pq_node *n, struct strbuf *sb)
+{
+    switch (n->kind) {
+    case N_NUM:
+        pq_fmt_float(sb, n->num, 'v');
+        break;
+    case N_STR:
+        labels_quote(sb, n->str, strlen(n->str));
+        break;
+    case N_VS:
+        print_vs(sb, n);
+        print_at_offset(sb, n);
+        break;
+    case N_MS:
+        print_vs(sb, n->expr);
+        strbuf_addc(sb, '[');
+        pq_fmt_duration(sb, n->range);
+        strbuf_addc(sb, ']');
+        print_at_offset(sb, n->expr);
+        break;
+    case N_SUBQ:
+        promql_print(n->expr, sb);
+        strbuf_addc(sb, '[');
+        pq_fmt_duration(sb, n->range);
+        strbuf_addc(sb, ':');
+        if (n->step)
+            pq_fmt_duration(sb, n->step);
+        strbuf_addc(sb, ']');
+        print_at_offset(sb, n);
+        break;
+    case N_CALL:
+        strbuf_adds(sb, n->func->name);
+        strbuf_addc(sb, '(');
+        for (size_t i = 0; i < n->nargs; i++) {
+            if (i)
+                strbuf_adds(sb, ", ");
+            promql_print(n->args[i], sb);
+        }
+        strbuf_addc(sb, ')');
+        break;
+    case N_AGG:
+        strbuf_adds(sb, pq_tok_text[n->op]);
+        if (n->without) {
+            strbuf_adds(sb, " without (");
+            print_list(sb, &n->grouping);
+            strbuf_adds(sb, ") ");
+        } else if (n->grouping.n) {
+            strbuf_adds(sb, " by (");
+            print_list(sb, &n->grouping);
+            strbuf_adds(sb, ") ");
+        }
+        strbuf_addc(sb, '(');
+        if (n->param) {
+            promql_print(n->param, sb);
+            strbuf_adds(sb, ", ");
+        }
+        promql_print(n->expr, sb);
+        strbuf_addc(sb, ')');
+        break;
+    case N_BIN:
+        promql_print(n->lhs, sb);
+        strbuf_addf(sb, " %s", pq_tok_text[n->op]);
+        if (n->return_bool)
+            strbuf_adds(sb, " bool");
+        if (n->has_matching && (n->match_labels.n || n->on)) {
+            strbuf_adds(sb, n->on ? " on (" : " ignoring (");
+            print_list(sb, &n->match_labels);
+            strbuf_addc(sb, ')');
+            if (n->card == CARD_MANY_TO_ONE || n->card == CARD_ONE_TO_MANY) {
+                strbuf_adds(sb, n->card == CARD_MANY_TO_ONE ? " group_left (" : " group_right (");
+                print_list(sb, &n->include);
+                strbuf_addc(sb, ')');
+            }
+        }
+        strbuf_addc(sb, ' ');
+        promql_print(n->rhs, sb);
+        break;
+    case N_UNARY:
+        strbuf_adds(sb, pq_tok_text[n->op]);
+        promql_print(n->expr, sb);
+        break;
+    case N_PAREN:
+        strbuf_addc(sb, '(');
+        promql_print(n->expr, sb);
+        strbuf_addc(sb, ')');
+        break;
+    }
+}
