@@ -23,7 +23,9 @@
 #include "tsdb/fsutil.h"
 #include "tsdb/query.h"
 #include "tsdbd/gofmt.h"
+#include "promql/api.h"
 #include "tsdbd/selector.h"
+#include "tsdbd/tsdbquerier.h"
 #include "tsdbd/tsdbd.h"
 
 /* Prometheus's minTime and maxTime (time.Unix(math.MinInt64/1000+62135596801, 0)) in ms. */
@@ -778,6 +780,54 @@ static void h_metrics(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
     httpd_resp_header(resp, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
 }
 
+static void promql_params(struct httpd_req *req, struct promql_api_params *p)
+{
+    struct timespec ts;
+    memset(p, 0, sizeof *p);
+    p->query = httpd_req_arg(req, "query");
+    p->time = httpd_req_arg(req, "time");
+    p->start = httpd_req_arg(req, "start");
+    p->end = httpd_req_arg(req, "end");
+    p->step = httpd_req_arg(req, "step");
+    p->timeout = httpd_req_arg(req, "timeout");
+    p->stats = httpd_req_arg(req, "stats");
+    clock_gettime(CLOCK_REALTIME, &ts);
+    p->now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The PromQL endpoints are src/promql's functions; tsdbd gives them the storage. */
+static void h_promql(struct httpd_req *req, struct httpd_resp *resp, void *ctx, int kind)
+{
+    struct tsdbd *t = ctx;
+    struct promql_api_params p;
+    struct querier q;
+    struct pq_opts o;
+    promql_params(req, &p);
+    tsdbquerier_init(&q, t->db);
+    pq_opts_default(&o);
+    struct strbuf *b = httpd_resp_body(resp);
+    int status = kind == 0   ? promql_api_query(&q, &o, &p, b)
+                 : kind == 1 ? promql_api_query_range(&q, &o, &p, b)
+                             : promql_api_format_query(&p, b);
+    httpd_resp_status(resp, status);
+    httpd_resp_header(resp, "Content-Type", "application/json");
+}
+
+static void h_query(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
+{
+    h_promql(req, resp, ctx, 0);
+}
+
+static void h_query_range(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
+{
+    h_promql(req, resp, ctx, 1);
+}
+
+static void h_format_query(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
+{
+    h_promql(req, resp, ctx, 2);
+}
+
 void tsdbd_not_found(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
 {
     const char *p = httpd_req_path(req);
@@ -790,6 +840,12 @@ void tsdbd_not_found(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
 
 const struct httpd_route tsdbd_routes[] = {
     {"POST", "/api/v1/write", h_write},
+    {"GET", "/api/v1/query", h_query},
+    {"POST", "/api/v1/query", h_query},
+    {"GET", "/api/v1/query_range", h_query_range},
+    {"POST", "/api/v1/query_range", h_query_range},
+    {"GET", "/api/v1/format_query", h_format_query},
+    {"POST", "/api/v1/format_query", h_format_query},
     {"GET", "/api/v1/series", h_series},
     {"POST", "/api/v1/series", h_series},
     {"GET", "/api/v1/labels", h_labels},

@@ -168,3 +168,30 @@ class Ingest(TsdbCase):
         s, b = post(c2.url + "/api/v1/admin/tsdb/snapshot", b"")
         self.assertEqual(s, 503)
         self.assertEqual(json.loads(b)["error"], "admin APIs disabled")
+
+
+class PromQL(TsdbCase):
+    def test_queries_match_prometheus(self):
+        start = (int(time.time()) - 3600) * 1000
+        c = self.server(os.path.join(self.tmp, "cairn"))
+        p = self.server(os.path.join(self.tmp, "prom"), prometheus=True)
+        for srv in (c, p):
+            send(srv.url, 12, 200, start, 15000, per=50)
+        s0, s1 = start / 1000, start / 1000 + 200 * 15
+        cases = [
+            ("/api/v1/query_range", {"query": "rw_temp", "start": s0, "end": s1, "step": "60"}),
+            ("/api/v1/query_range", {"query": 'rw_requests_total{code="300"}', "start": s0 + 7,
+                                     "end": s1, "step": "15"}),
+            ("/api/v1/query_range", {"query": "rate(rw_requests_total[5m])", "start": s0,
+                                     "end": s1, "step": "120"}),
+            ("/api/v1/query_range", {"query": "sum by (code) (rw_temp)", "start": s0, "end": s1,
+                                     "step": "300"}),
+            ("/api/v1/query", {"query": "rw_temp[3m]", "time": s0 + 1500}),
+            ("/api/v1/query", {"query": "count(rw_requests_total)", "time": s1}),
+            ("/api/v1/query", {"query": "rw_temp{", "time": s1}),
+        ]
+        for path, params in cases:
+            sc, bc = c.get(path, **params)
+            sp, bp = p.get(path, **params)
+            self.assertEqual(sc, sp, (path, params, bc, bp))
+            self.assertEqual(bc, bp, (path, params))
