@@ -444,20 +444,12 @@ void db_appender_add(struct db_appender *a, const struct labels *ls, int64_t t, 
     xgrow((void **)&a->v, &a->alloc, a->n + 1, sizeof *a->v);
     struct db_pending *p = &a->v[a->n++];
     memset(p, 0, sizeof *p);
-    /* Consecutive samples of one series share its label copy. */
-    if (a->n > 1 && labels_equal(&a->v[a->n - 2].ls, ls)) {
-        p->ls = a->v[a->n - 2].ls;
+    /* Consecutive samples of one series share its hash. */
+    if (a->n > 1 && a->v[a->n - 2].ls.v == ls->v && a->v[a->n - 2].ls.n == ls->n)
         p->hash = a->v[a->n - 2].hash;
-    } else {
-        struct label *lv = arena_alloc(&a->arena, (ls->n + 1) * sizeof *lv);
-        for (size_t i = 0; i < ls->n; i++) {
-            lv[i].name = arena_strdup(&a->arena, ls->v[i].name);
-            lv[i].value = arena_strdup(&a->arena, ls->v[i].value);
-        }
-        p->ls.v = lv;
-        p->ls.n = ls->n;
-        p->hash = labels_hash(&p->ls);
-    }
+    else
+        p->hash = labels_hash(ls);
+    p->ls = *ls;
     p->t = t;
     p->v = v;
 }

@@ -94,7 +94,7 @@ struct db_appender {
 
 void db_appender_init(struct db_appender *a, struct db *db);
 void db_appender_release(struct db_appender *a);
-/* Queue a sample; labels are copied. */
+/* Queue a sample. The labels are borrowed: they must stay valid until the commit. */
 void db_appender_add(struct db_appender *a, const struct labels *ls, int64_t t, double v);
 /* Validate, log and apply everything queued; the appender is empty afterwards. */
 enum db_commit_result db_appender_commit(struct db_appender *a, struct diag *d);

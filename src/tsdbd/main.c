@@ -4,6 +4,7 @@
  * `cairn-tsdb tsdb ...` tools. Flags are Prometheus's (flags.c).
  */
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -162,6 +163,14 @@ int main(int argc, char **argv)
                CAIRN_VERSION);
         return 0;
     }
+    /*
+     * Every remote-write request allocates and frees megabytes (decoded body,
+     * request arena): keep freed memory instead of trimming and faulting it
+     * back in on the next request.
+     */
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
+    mallopt(M_MMAP_THRESHOLD, 256 << 20);
+    mallopt(M_TOP_PAD, 64 << 20);
     int lvl = log_parse_level(t.flags.log_level);
     log_set_level(lvl < 0 ? LOGLVL_INFO : (enum log_level)lvl);
     struct sigaction sa;

@@ -199,14 +199,15 @@ static void db_commit_replay_compact(void **state)
     o.wal_compression = 1;
     assert_int_equal(db_open(&db, dir, &o, &d), 0);
     struct db_appender a;
-    struct label lv[2];
-    char inst[16];
+    struct label lv[2], lvs[5][2];
+    char inst[5][16];
     /* 20 hours of 5 series at 1 minute. */
     for (int i = 0; i < 1200; i++) {
         db_appender_init(&a, db);
         for (int s = 0; s < 5; s++) {
-            snprintf(inst, sizeof inst, "i%d", s);
-            struct labels ls = series_labels(lv, "m", inst);
+            /* Labels are borrowed until the commit: one array per series. */
+            snprintf(inst[s], sizeof inst[s], "i%d", s);
+            struct labels ls = series_labels(lvs[s], "m", inst[s]);
             db_appender_add(&a, &ls, 100 * H + i * 60000LL, i + s);
         }
         assert_int_equal(db_appender_commit(&a, &d), DB_COMMIT_OK);
@@ -216,7 +217,7 @@ static void db_commit_replay_compact(void **state)
     db_appender_init(&a, db);
     struct labels ls = series_labels(lv, "m2", "x");
     db_appender_add(&a, &ls, 120 * H, 1);
-    ls = series_labels(lv, "m", "i0");
+    ls = series_labels(lvs[0], "m", "i0");
     db_appender_add(&a, &ls, 100 * H + 1198 * 60000LL - 1, 1);
     assert_int_equal(db_appender_commit(&a, &d), DB_COMMIT_REJECTED);
     assert_string_equal(d.v[0].msg, "out of order sample");
