@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "core/strbuf.h"
 #include "core/xmalloc.h"
+#include "tsdb/delete.h"
 #include "tsdb/fsutil.h"
 #include "tsdb/ulid.h"
 #include "tsdb/walrec.h"
@@ -228,9 +229,18 @@ static int replay_on_sample(void *ctx, uint64_t ref, int64_t t, double v)
     return 0;
 }
 
+static int replay_on_tombstone(void *ctx, uint64_t ref, int64_t mint, int64_t maxt)
+{
+    struct replay *r = ctx;
+    struct head_series *s = replay_series_for(r, ref);
+    if (s)
+        delete_head_range(&r->db->head, s, mint, maxt);
+    return 0;
+}
+
 static int replay_record(void *ctx, const uint8_t *rec, size_t n)
 {
-    struct walrec_handler h = {ctx, replay_on_series, replay_on_sample, NULL};
+    struct walrec_handler h = {ctx, replay_on_series, replay_on_sample, replay_on_tombstone};
     walrec_decode(rec, n, &h);
     return 0;
 }

@@ -20,6 +20,7 @@
 #include "core/xmalloc.h"
 #include "metrics/remotewrite.h"
 #include "tsdb/compact.h"
+#include "tsdb/delete.h"
 #include "tsdb/fsutil.h"
 #include "tsdb/query.h"
 #include "tsdbd/gofmt.h"
@@ -632,7 +633,29 @@ static void h_delete_series(struct httpd_req *req, struct httpd_resp *resp, void
     struct tsdbd *t = ctx;
     if (admin_check(t, resp) != 0)
         return;
-    api_error(resp, ERR_INTERNAL, "delete_series is not implemented in cairn-tsdb yet");
+    const char **vals;
+    if (httpd_req_args(req, "match[]", &vals) == 0) {
+        api_error(resp, ERR_BAD_DATA, "no match[] parameter provided");
+        return;
+    }
+    struct selector *sel;
+    size_t nsel;
+    int64_t start, end;
+    if (time_param(req, resp, "start", api_min_ms, &start) != 0 ||
+        time_param(req, resp, "end", api_max_ms, &end) != 0 ||
+        match_params(req, resp, &sel, &nsel) != 0)
+        return;
+    struct diag d;
+    diag_init(&d);
+    int rc = 0;
+    for (size_t i = 0; i < nsel && rc == 0; i++)
+        rc = delete_series(t->db, start, end, sel[i].m, sel[i].n, &d);
+    if (rc != 0)
+        api_error(resp, ERR_INTERNAL, diag_last(&d));
+    else
+        httpd_resp_status(resp, 204);
+    diag_release(&d);
+    free_selectors(sel, nsel);
 }
 
 static void h_healthy(struct httpd_req *req, struct httpd_resp *resp, void *ctx)

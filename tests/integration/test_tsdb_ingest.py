@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import time
+import urllib.parse
 import urllib.request
 
 from tsdbtest import TsdbCase, parse_dump, promtool, send, TSDB
@@ -195,3 +196,33 @@ class PromQL(TsdbCase):
             sp, bp = p.get(path, **params)
             self.assertEqual(sc, sp, (path, params, bc, bp))
             self.assertEqual(bc, bp, (path, params))
+
+
+class DeleteSeries(TsdbCase):
+    def test_delete_series_as_prometheus(self):
+        start = (int(time.time()) - 3600) * 1000
+        c = self.server(os.path.join(self.tmp, "cairn"), "--web.enable-admin-api")
+        p = self.server(os.path.join(self.tmp, "prom"), "--web.enable-admin-api", prometheus=True)
+        q = urllib.parse.urlencode({"match[]": 'rw_temp{code="200"}',
+                                    "start": str(start / 1000 + 300),
+                                    "end": str(start / 1000 + 900)})
+        for srv in (c, p):
+            send(srv.url, 12, 200, start, 15000, per=50)
+            s, b = post(srv.url + "/api/v1/admin/tsdb/delete_series?" + q, b"")
+            self.assertEqual(s, 204, b)
+            s, b = post(srv.url + "/api/v1/admin/tsdb/delete_series", b"")
+            self.assertEqual(s, 400, b)
+            self.assertEqual(json.loads(b)["error"], "no match[] parameter provided")
+        rng = {"query": "rw_temp", "start": start / 1000, "end": start / 1000 + 3000,
+               "step": "15"}
+        self.assertEqual(c.get("/api/v1/query_range", **rng), p.get("/api/v1/query_range", **rng))
+        c.stop()
+        p.stop()
+        dc = promtool("tsdb", "dump", c.path).stdout
+        self.assertEqual(sorted(dc.splitlines()),
+                         sorted(promtool("tsdb", "dump", p.path).stdout.splitlines()))
+        self.assertEqual(len(dc.splitlines()), 12 * 200 - 41)  # one series, t in [300 s, 900 s]
+        # The deletion survives a restart (the WAL's tombstones record).
+        c2 = self.server(c.path)
+        c2.stop()
+        self.assertEqual(promtool("tsdb", "dump", c.path).stdout, dc)
