@@ -1,0 +1,188 @@
+/*
+ * cairn-tsdb: a Prometheus-compatible TSDB daemon (remote-write in, the
+ * Prometheus HTTP API out, Prometheus's data directory format), and the
+ * `cairn-tsdb tsdb ...` tools. Flags are Prometheus's (flags.c).
+ */
+#include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/xmalloc.h"
+#include "tsdb/compact.h"
+#include "tsdb/fsutil.h"
+#include "tsdbd/tool.h"
+#include "tsdbd/tsdbd.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    if (sig == SIGTERM || sig == SIGINT)
+        stop_requested = 1;
+}
+
+static void logfmt(const char *level, const char *msg, const char *kv)
+{
+    struct timespec ts;
+    struct tm tm;
+    char when[64];
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+    fprintf(stderr, "level=%s ts=%s.%03ldZ caller=main.c msg=\"%s\"%s%s\n", level, when,
+            ts.tv_nsec / 1000000, msg, kv ? " " : "", kv ? kv : "");
+}
+
+static void *compactor(void *arg)
+{
+    struct tsdbd *t = arg;
+    /* Prometheus checks every minute; a check costs little, so every second. */
+    while (!stop_requested) {
+        for (int i = 0; i < 10 && !stop_requested; i++)
+            usleep(100000);
+        if (stop_requested)
+            break;
+        struct diag d;
+        diag_init(&d);
+        if (compact_run(t->db, &d) != 0) {
+            char kv[1024];
+            snprintf(kv, sizeof kv, "err=\"%s\"", diag_last(&d));
+            logfmt("error", "compaction failed", kv);
+        }
+        diag_release(&d);
+    }
+    return NULL;
+}
+
+static int run(struct tsdbd *t)
+{
+    struct diag d;
+    diag_init(&d);
+    int rc = 1;
+    pthread_t th;
+    int have_thread = 0;
+    char kv[4200];
+    if (t->flags.config_given) {
+        char *text;
+        size_t n;
+        if (fsutil_read_file(t->flags.config_file, &text, &n, &d) != 0) {
+            snprintf(kv, sizeof kv, "file=%s err=\"%s\"", t->flags.config_file, diag_last(&d));
+            logfmt("error", "Error loading config", kv);
+            goto out;
+        }
+        t->config_text = text;
+    }
+    struct db_options o;
+    db_options_default(&o);
+    o.retention_ms = t->flags.retention_ms;
+    o.retention_bytes = t->flags.retention_bytes;
+    o.block_range = t->flags.min_block_ms;
+    o.wal_compression = t->flags.wal_compression;
+    snprintf(kv, sizeof kv, "path=%s retention=%s", t->flags.path, t->flags.retention_time);
+    logfmt("info", "Starting TSDB ...", kv);
+    if (db_open(&t->db, t->flags.path, &o, &d) != 0) {
+        snprintf(kv, sizeof kv, "err=\"%s\"", diag_last(&d));
+        logfmt("error", "Opening storage failed", kv);
+        goto out;
+    }
+    logfmt("info", "TSDB started", NULL);
+    const char *prefix = t->flags.route_prefix;
+    if ((!prefix || !*prefix) && t->flags.external_url && *t->flags.external_url) {
+        /* Like Prometheus: the route prefix defaults to the external URL's path. */
+        const char *p = strstr(t->flags.external_url, "://");
+        p = p ? strchr(p + 3, '/') : NULL;
+        prefix = p ? p : "";
+    }
+    struct httpd_options ho = {0};
+    ho.listen = t->flags.listen;
+    ho.prefix = prefix;
+    ho.routes = tsdbd_routes;
+    ho.nroutes = tsdbd_nroutes;
+    ho.ctx = t;
+    ho.not_found = tsdbd_not_found;
+    ho.max_body = 64u << 20;
+    ho.server_name = "cairn-tsdb";
+    t->httpd = httpd_new(&ho, &d);
+    if (!t->httpd || httpd_start(t->httpd, &d) != 0) {
+        snprintf(kv, sizeof kv, "err=\"%s\"", diag_last(&d));
+        logfmt("error", "Error starting web server", kv);
+        goto out;
+    }
+    snprintf(kv, sizeof kv, "address=%s port=%u", t->flags.listen, httpd_port(t->httpd));
+    logfmt("info", "Listening on", kv);
+    if (pthread_create(&th, NULL, compactor, t) == 0)
+        have_thread = 1;
+    logfmt("info", "Server is ready to receive web requests.", NULL);
+    while (!stop_requested)
+        pause();
+    logfmt("warn", "Received SIGTERM, exiting gracefully...", NULL);
+    rc = 0;
+out:
+    stop_requested = 1;
+    if (t->httpd)
+        httpd_stop(t->httpd, 5000);
+    if (have_thread)
+        pthread_join(th, NULL);
+    if (t->httpd)
+        httpd_free(t->httpd);
+    db_close(t->db);
+    free(t->config_text);
+    diag_release(&d);
+    if (rc == 0)
+        logfmt("info", "See you next time!", NULL);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "tsdb") == 0)
+        return tool_main(argc - 1, argv + 1);
+    struct tsdbd t;
+    struct diag d;
+    memset(&t, 0, sizeof t);
+    diag_init(&d);
+    if (flags_parse(&t.flags, argc, argv, &d) != 0) {
+        fprintf(stderr, "cairn-tsdb: error: %s, try --help\n", diag_last(&d));
+        diag_release(&d);
+        return 2;
+    }
+    diag_release(&d);
+    if (t.flags.help) {
+        flags_usage(stdout);
+        return 0;
+    }
+    if (t.flags.version) {
+        printf("cairn-tsdb, version %s (Prometheus 2.42 compatible storage and API)\n",
+               CAIRN_VERSION);
+        return 0;
+    }
+    /*
+     * Every remote-write request allocates and frees megabytes (decoded body,
+     * request arena): keep freed memory instead of trimming and faulting it
+     * back in on the next request.
+     */
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
+    mallopt(M_MMAP_THRESHOLD, 256 << 20);
+    mallopt(M_TOP_PAD, 64 << 20);
+    int lvl = log_parse_level(t.flags.log_level);
+    log_set_level(lvl < 0 ? LOGLVL_INFO : (enum log_level)lvl);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    t.start_time = (double)ts.tv_sec + ts.tv_nsec / 1e9;
+    srandom((unsigned)ts.tv_nsec ^ (unsigned)getpid());
+    return run(&t);
+}

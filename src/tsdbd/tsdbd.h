@@ -1,0 +1,29 @@
+/*
+ * tsdbd: the cairn-tsdb daemon's shared state and its HTTP API (api.c):
+ * remote-write ingestion and the non-PromQL parts of Prometheus's HTTP API,
+ * with Prometheus 2.42's JSON envelope and status codes.
+ */
+#ifndef CAIRN_TSDBD_H
+#define CAIRN_TSDBD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "httpd/httpd.h"
+#include "tsdb/db.h"
+#include "tsdbd/flags.h"
+
+struct tsdbd {
+    struct flags flags;
+    struct db *db;
+    struct httpd *httpd;
+    char *config_text;
+    double start_time;
+    uint64_t rw_requests, rw_samples, rw_rejected, rw_failed;
+};
+
+extern const struct httpd_route tsdbd_routes[];
+extern const size_t tsdbd_nroutes;
+void tsdbd_not_found(struct httpd_req *req, struct httpd_resp *resp, void *ctx);
+
+#endif

@@ -1,0 +1,332 @@
+/* tsdb head, WAL, db and compaction planning: Prometheus's rules, durability, replay. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/xmalloc.h"
+#include "tsdb/compact.h"
+#include "tsdb/db.h"
+#include "tsdb/fsutil.h"
+#include "tsdb/head.h"
+#include "tsdb/query.h"
+#include "tsdb/ulid.h"
+#include "tsdb/wal.h"
+#include "tsdb/walrec.h"
+
+#define H (3600 * 1000LL)
+
+static char *tmpdir(void)
+{
+    char tmpl[] = "/tmp/cairn-tsdb-unit-XXXXXX";
+    char *d = mkdtemp(tmpl);
+    assert_non_null(d);
+    return xstrdup(d);
+}
+
+static struct labels series_labels(struct label *lv, const char *name, const char *inst)
+{
+    lv[0] = (struct label){"__name__", name};
+    lv[1] = (struct label){"instance", inst};
+    return (struct labels){lv, 2};
+}
+
+static void head_cuts_chunks_as_prometheus(void **state)
+{
+    struct head h;
+    struct label lv[2];
+    head_init(&h, 2 * H);
+    struct labels ls = series_labels(lv, "up", "a");
+    struct head_series *s = head_create(&h, &ls, labels_hash(&ls), 0);
+    /* 15 s scrapes from a range boundary: 480 samples per 2h, four chunks of 120. */
+    for (int i = 0; i < 480; i++)
+        assert_int_equal(head_append(&h, s, 4 * H + i * 15000LL, i), HEAD_OK);
+    assert_int_equal(s->nchunks, 3);
+    assert_int_equal(s->cur.n, 120);
+    for (size_t c = 0; c < s->nchunks; c++)
+        assert_int_equal(s->chunks[c].data[1], 120);
+    /* The next range starts a new chunk at once. */
+    assert_int_equal(head_append(&h, s, 6 * H, 1), HEAD_OK);
+    assert_int_equal(s->nchunks, 4);
+    assert_int_equal(s->cur_mint, 6 * H);
+    /* The 30th sample predicts the chunk's end from the rate so far; when the rate then
+     * jumps, the chunk is cut at 240 samples. */
+    for (int i = 1; i < 30; i++)
+        head_append(&h, s, 6 * H + i * 15000LL, i);
+    for (int i = 0; i < 300; i++)
+        head_append(&h, s, 6 * H + 29 * 15000LL + 1 + i, i);
+    assert_int_equal(s->chunks[s->nchunks - 1].data[0] << 8 | s->chunks[s->nchunks - 1].data[1],
+                     240);
+    head_release(&h);
+}
+
+static void head_rejects_as_prometheus(void **state)
+{
+    struct head h;
+    struct label lv[2];
+    head_init(&h, 2 * H);
+    struct labels ls = series_labels(lv, "up", "a");
+    struct head_series *s = head_create(&h, &ls, labels_hash(&ls), 0);
+    assert_int_equal(head_appendable(&h, s, 10 * H, 1), HEAD_OK);
+    head_append(&h, s, 10 * H, 1);
+    assert_int_equal(head_appendable(&h, s, 10 * H, 1), HEAD_IGNORED);
+    assert_int_equal(head_appendable(&h, s, 10 * H, 2), HEAD_DUPLICATE);
+    assert_int_equal(head_appendable(&h, s, 10 * H - 1, 2), HEAD_OUT_OF_ORDER);
+    /* More than half a block range behind the head's newest sample: out of bounds. */
+    assert_int_equal(head_appendable(&h, s, 9 * H - 1, 2), HEAD_OUT_OF_BOUNDS);
+    assert_int_equal(h.out_of_order, 1);
+    assert_int_equal(h.out_of_bounds, 1);
+    assert_int_equal(h.duplicates, 1);
+    assert_string_equal(head_append_error[HEAD_OUT_OF_ORDER], "out of order sample");
+    assert_string_equal(head_append_error[HEAD_DUPLICATE], "duplicate sample for timestamp");
+    assert_string_equal(head_append_error[HEAD_OUT_OF_BOUNDS], "out of bounds");
+    head_release(&h);
+}
+
+struct collect {
+    int series, samples;
+    int64_t last_t;
+};
+
+static int on_series(void *ctx, uint64_t ref, const struct labels *ls)
+{
+    ((struct collect *)ctx)->series++;
+    return 0;
+}
+
+static int on_sample(void *ctx, uint64_t ref, int64_t t, double v)
+{
+    struct collect *c = ctx;
+    c->samples++;
+    c->last_t = t;
+    return 0;
+}
+
+static int on_record(void *ctx, const uint8_t *rec, size_t n)
+{
+    struct walrec_handler h = {ctx, on_series, on_sample, NULL};
+    assert_int_equal(walrec_decode(rec, n, &h), 0);
+    return 0;
+}
+
+static void wal_round_trip_and_torn_tail(void **state)
+{
+    char *dir = tmpdir();
+    struct diag d;
+    diag_init(&d);
+    for (int compress = 0; compress < 2; compress++) {
+        char wdir[4200], seg[4300];
+        snprintf(wdir, sizeof wdir, "%s/wal%d", dir, compress);
+        struct wal *w = wal_open(wdir, compress, &d);
+        assert_non_null(w);
+        struct strbuf sr, ss;
+        strbuf_init(&sr, STRBUF_NOCAP);
+        strbuf_init(&ss, STRBUF_NOCAP);
+        struct label lv[2];
+        struct labels ls = series_labels(lv, "up", "a");
+        walrec_series_begin(&sr);
+        walrec_series_add(&sr, 1, &ls);
+        /* Records larger than a page span pages as first/middle/last fragments. */
+        static struct walrec_sample smp[5000];
+        for (int i = 0; i < 5000; i++)
+            smp[i] = (struct walrec_sample){1, 1000 + i, sin(i) * 1e6};
+        walrec_samples(&ss, smp, 5000);
+        const uint8_t *recs[] = {(const uint8_t *)sr.buf, (const uint8_t *)ss.buf};
+        size_t lens[] = {sr.len, ss.len};
+        for (int k = 0; k < 10; k++)
+            assert_int_equal(wal_write(w, recs, lens, 2, 6000, &d), 0);
+        wal_close(w);
+        snprintf(seg, sizeof seg, "%s/00000000", wdir);
+        struct collect c = {0};
+        size_t good;
+        assert_int_equal(wal_read_segment(seg, on_record, &c, &good, &d), 0);
+        assert_int_equal(c.series, 10);
+        assert_int_equal(c.samples, 50000);
+        assert_int_equal(c.last_t, 5999);
+        /* Tear the last record: the reader stops at the last whole one. */
+        struct stat st;
+        stat(seg, &st);
+        assert_int_equal(truncate(seg, st.st_size - 100), 0);
+        memset(&c, 0, sizeof c);
+        assert_int_equal(wal_read_segment(seg, on_record, &c, &good, &d), 1);
+        assert_int_equal(c.samples, 45000);
+        assert_true(good > 0 && (off_t)good < st.st_size - 100);
+        strbuf_release(&sr);
+        strbuf_release(&ss);
+    }
+    fsutil_rmtree(dir);
+    free(dir);
+    diag_release(&d);
+}
+
+static size_t count_samples(struct db *db, const char *metric)
+{
+    struct matcher m;
+    struct diag d;
+    struct query_result r;
+    diag_init(&d);
+    assert_int_equal(matcher_init(&m, MATCH_EQ, "__name__", metric, &d), 0);
+    query_result_init(&r);
+    assert_int_equal(query_select(db, INT64_MIN, INT64_MAX, &m, 1, 1, &r, &d), 0);
+    size_t n = 0;
+    for (size_t i = 0; i < r.n; i++) {
+        for (size_t k = 1; k < r.v[i].n; k++)
+            assert_true(r.v[i].t[k] > r.v[i].t[k - 1]);
+        n += r.v[i].n;
+    }
+    query_result_release(&r);
+    matcher_release(&m);
+    diag_release(&d);
+    return n;
+}
+
+static void db_commit_replay_compact(void **state)
+{
+    char *dir = tmpdir();
+    struct db_options o;
+    struct db *db;
+    struct diag d;
+    diag_init(&d);
+    db_options_default(&o);
+    o.wal_compression = 1;
+    assert_int_equal(db_open(&db, dir, &o, &d), 0);
+    struct db_appender a;
+    struct label lv[2], lvs[5][2];
+    char inst[5][16];
+    /* 20 hours of 5 series at 1 minute. */
+    for (int i = 0; i < 1200; i++) {
+        db_appender_init(&a, db);
+        for (int s = 0; s < 5; s++) {
+            /* Labels are borrowed until the commit: one array per series. */
+            snprintf(inst[s], sizeof inst[s], "i%d", s);
+            struct labels ls = series_labels(lvs[s], "m", inst[s]);
+            db_appender_add(&a, &ls, 100 * H + i * 60000LL, i + s);
+        }
+        assert_int_equal(db_appender_commit(&a, &d), DB_COMMIT_OK);
+        db_appender_release(&a);
+    }
+    /* A commit with one bad sample stores nothing. */
+    db_appender_init(&a, db);
+    struct labels ls = series_labels(lv, "m2", "x");
+    db_appender_add(&a, &ls, 120 * H, 1);
+    ls = series_labels(lvs[0], "m", "i0");
+    db_appender_add(&a, &ls, 100 * H + 1198 * 60000LL - 1, 1);
+    assert_int_equal(db_appender_commit(&a, &d), DB_COMMIT_REJECTED);
+    assert_string_equal(d.v[0].msg, "out of order sample");
+    db_appender_release(&a);
+    assert_int_equal(count_samples(db, "m"), 6000);
+    assert_int_equal(count_samples(db, "m2"), 0);
+    db_close(db);
+
+    /* Replay. */
+    assert_int_equal(db_open(&db, dir, &o, &d), 0);
+    assert_int_equal(count_samples(db, "m"), 6000);
+    /* Compaction: 2h blocks out of the head, 6h block from three of them. */
+    assert_int_equal(compact_run(db, &d), 0);
+    assert_true(db->nblocks >= 2);
+    assert_true(db->head.mint >= db->blocks[db->nblocks - 1]->meta.maxt);
+    assert_int_equal(count_samples(db, "m"), 6000);
+    int leveled = 0;
+    for (size_t i = 0; i < db->nblocks; i++)
+        leveled |= db->blocks[i]->meta.level >= 2;
+    assert_true(leveled);
+    db_close(db);
+    /* And once more from blocks + checkpoint + WAL. */
+    assert_int_equal(db_open(&db, dir, &o, &d), 0);
+    assert_int_equal(count_samples(db, "m"), 6000);
+    db_close(db);
+    fsutil_rmtree(dir);
+    free(dir);
+    diag_release(&d);
+}
+
+static struct block *fake(int64_t mint, int64_t maxt)
+{
+    struct block *b = xcalloc(1, sizeof *b);
+    meta_init(&b->meta);
+    b->meta.mint = mint;
+    b->meta.maxt = maxt;
+    return b;
+}
+
+static void plan_is_prometheus_select_dirs(void **state)
+{
+    /* Cases from Prometheus's TestLeveledCompactor_plan, ranges 20, 60, 180, 540, 1620. */
+    static const struct {
+        int64_t b[8][2];
+        size_t n;
+        int lo, hi; /* expected group, -1 none */
+    } cases[] = {
+        {{{0, 20}}, 1, -1, -1},
+        {{{0, 20}, {20, 40}, {40, 60}}, 3, -1, -1},
+        {{{0, 20}, {20, 40}, {40, 60}, {60, 80}}, 4, 0, 3},
+        {{{0, 60}, {60, 120}, {120, 180}, {180, 200}}, 4, 0, 3},
+        {{{0, 60}, {60, 120}, {120, 180}, {180, 200}, {200, 220}}, 5, 0, 3},
+        {{{0, 20}, {60, 80}, {80, 100}, {100, 120}}, 4, -1, -1},
+        {{{0, 20}, {20, 40}, {60, 80}, {80, 100}}, 4, 0, 2},
+    };
+    struct db db;
+    memset(&db, 0, sizeof db);
+    int64_t r[] = {20, 60, 180, 540, 1620};
+    memcpy(db.ranges, r, sizeof r);
+    db.nranges = 5;
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        struct block *bl[8];
+        for (size_t i = 0; i < cases[c].n; i++)
+            bl[i] = fake(cases[c].b[i][0], cases[c].b[i][1]);
+        db.blocks = bl;
+        db.nblocks = cases[c].n;
+        size_t lo, hi;
+        int got = compact_plan(&db, &lo, &hi);
+        if (cases[c].lo < 0) {
+            assert_int_equal(got, -1);
+        } else {
+            assert_int_equal(got, 0);
+            assert_int_equal(lo, cases[c].lo);
+            assert_int_equal(hi, cases[c].hi);
+        }
+        for (size_t i = 0; i < cases[c].n; i++) {
+            meta_release(&bl[i]->meta);
+            free(bl[i]);
+        }
+    }
+    int64_t out[10];
+    assert_int_equal(db_block_ranges(2 * H, 15 * 24 * H, out), 3);
+    assert_true(out[0] == 2 * H && out[1] == 6 * H && out[2] == 18 * H);
+    assert_int_equal(db_block_ranges(2 * H, 0, out), 6);
+    assert_true(out[5] == 486 * H);
+}
+
+static void ulid_encoding(void **state)
+{
+    uint8_t rnd[10] = {0};
+    char u[27];
+    ulid_encode(u, 1469918176385ull, rnd);
+    /* oklog/ulid's documented example time prefix. */
+    assert_memory_equal(u, "01ARYZ6S41", 10);
+    assert_true(ulid_valid(u));
+    assert_true(ulid_time(u) == 1469918176385ull);
+    assert_false(ulid_valid("01ARYZ6S41-0000000000000000"));
+    assert_false(ulid_valid("81ARYZ6S410000000000000000"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(head_cuts_chunks_as_prometheus),
+        cmocka_unit_test(head_rejects_as_prometheus),
+        cmocka_unit_test(wal_round_trip_and_torn_tail),
+        cmocka_unit_test(db_commit_replay_compact),
+        cmocka_unit_test(plan_is_prometheus_select_dirs),
+        cmocka_unit_test(ulid_encoding),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
