@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Check, with the AWS CLI alone, that AWS holds the observability stack the seed describes.
 
-Every point of ../shared/seed/observability-architecture.md that the stack file
+Every point of the seed architecture (docs/seed-architecture.md) that the stack file
 stacks/dev-davidshaevel.yaml deploys, looked up the way an operator would, independently of
 cairn: security group rules exactly, access point users and paths, the load balancer's listener,
 rules and target groups, the Cloud Map namespace and services, task sizes and counts, the

@@ -1,7 +1,7 @@
 #include "agent/cli.h"
 #include "agent/refdoc.h"
 #include "agent/resources/registry.h"
-#include "agent/suggest.h"
+#include "core/suggest.h"
 
 #include <stdio.h>
 #include <string.h>

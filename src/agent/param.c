@@ -1,6 +1,6 @@
 #include "agent/param.h"
 #include "agent/interp.h"
-#include "agent/suggest.h"
+#include "core/suggest.h"
 
 #include <stdio.h>
 #include <string.h>

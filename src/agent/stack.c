@@ -4,7 +4,7 @@
 #include "agent/param.h"
 #include "agent/resources/registry.h"
 #include "agent/subst.h"
-#include "agent/suggest.h"
+#include "core/suggest.h"
 #include "agent/template.h"
 #include "agent/validate.h"
 #include "aws/region.h"

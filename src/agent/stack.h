@@ -11,7 +11,7 @@
 #include <stddef.h>
 
 #include "agent/restype.h"
-#include "agent/ydoc.h"
+#include "core/ydoc.h"
 #include "core/arena.h"
 #include "core/diag.h"
 

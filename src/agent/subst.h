@@ -7,7 +7,7 @@
 #ifndef CAIRN_SUBST_H
 #define CAIRN_SUBST_H
 
-#include "agent/ydoc.h"
+#include "core/ydoc.h"
 #include "core/arena.h"
 #include "core/diag.h"
 

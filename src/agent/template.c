@@ -2,7 +2,7 @@
 #include "agent/param.h"
 #include "agent/resources/registry.h"
 #include "agent/subst.h"
-#include "agent/suggest.h"
+#include "core/suggest.h"
 #include "core/xmalloc.h"
 
 #include <dirent.h>

@@ -3,7 +3,7 @@
 #include "agent/interp.h"
 #include "agent/param.h"
 #include "agent/subst.h"
-#include "agent/suggest.h"
+#include "core/suggest.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -7,7 +7,9 @@
  * so a failure names the first wrong step rather than everything after it.
  *
  * The suite directory: argv[1], else $CAIRN_SIGV4_SUITE, else
- * $CAIRN_SHARED_DIR/testdata/aws-sigv4-suite. No cases at all is a failure.
+ * $CAIRN_TEST_DATA/aws-sigv4-suite (tests/data in the repository). Fewer
+ * cases than the suite has (SUITE_CASES) is a failure: a lost folder must not
+ * pass as a smaller suite.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -538,17 +540,21 @@ static char *suite_dir(int argc, char **argv)
         return xstrdup(argv[1]);
     if ((env = getenv("CAIRN_SIGV4_SUITE")) && *env)
         return xstrdup(env);
-    if ((env = getenv("CAIRN_SHARED_DIR")) && *env)
-        return path_of(env, "testdata/aws-sigv4-suite");
+    if ((env = getenv("CAIRN_TEST_DATA")) && *env)
+        return path_of(env, "aws-sigv4-suite");
     return NULL;
 }
 
+/* The cases in tests/data/aws-sigv4-suite (see its README). */
+#define SUITE_CASES 38
+
 static void suite_has_cases(void **state)
 {
-    fail_msg("no SigV4 test cases found in %s (folders holding request.txt)",
+    fail_msg("fewer than %d SigV4 test cases found in %s (folders holding request.txt)",
+             SUITE_CASES,
              *state ? (const char *)*state
                     : "(no directory: pass one, or set CAIRN_SIGV4_SUITE "
-                      "or CAIRN_SHARED_DIR)");
+                      "or CAIRN_TEST_DATA)");
 }
 
 int main(int argc, char **argv)
@@ -574,7 +580,7 @@ int main(int argc, char **argv)
             ntests++;
         }
     }
-    if (!ntests)
+    if (ntests < SUITE_CASES)
         tests[ntests++] =
             (struct CMUnitTest){"suite_has_cases", suite_has_cases, NULL, NULL, (void *)dir};
     tests[ntests++] = (struct CMUnitTest){"refuses_what_it_cannot_sign",

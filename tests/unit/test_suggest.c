@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include "agent/suggest.h"
+#include "core/suggest.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

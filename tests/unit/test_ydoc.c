@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent/ydoc.h"
+#include "core/ydoc.h"
 #include "core/diag.h"
 #include "core/strbuf.h"
 

@@ -276,7 +276,7 @@ static json_t *rule_base(const json_t *r)
     json_t *b = json_object();
     const char *proto = protocol_of(json_object_get(r, "protocol"));
     const char *desc = json_string_value(json_object_get(r, "description"));
-    long long port, from, to;
+    long long port = 0, from = 0, to = 0; /* -O3 cannot see the has_* guards */
     int has_port = int_of(json_object_get(r, "port"), &port);
     int has_from = int_of(json_object_get(r, "from_port"), &from);
     int has_to = int_of(json_object_get(r, "to_port"), &to);
