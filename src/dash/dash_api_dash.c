@@ -323,9 +323,8 @@ void dash_api_import(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
         return;
     }
     model = subst_inputs(json_object_get(b, "dashboard"), json_object_get(b, "inputs"));
+    /* As Grafana's template evaluator: the inputs go, __requires stays. */
     json_object_del(model, "__inputs");
-    json_object_del(model, "__requires");
-    json_object_del(model, "__elements");
     s.dashboard = model;
     s.folder_id = json_integer_value(json_object_get(b, "folderId"));
     s.folder_uid = json_string_value(json_object_get(b, "folderUid"));

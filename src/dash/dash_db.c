@@ -8,6 +8,7 @@
 #include "dash/dash.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
@@ -143,13 +144,21 @@ int dash_db_open(struct dash *g, struct diag *d)
     }
     /* SQLite opens a read-only directory's database read-only and fails on the first
      * write; say so at start instead. */
-    if (access(g->conf.data_path, W_OK | X_OK) < 0) {
-        diag_error(d, NULL,
-                   "data directory %s is not writable (%s): cairn-dash keeps grafana.db there",
-                   g->conf.data_path, strerror(errno));
-        goto out;
+    path = xmalloc(strlen(g->conf.data_path) + 32);
+    sprintf(path, "%s/.cairn-dash-probe", g->conf.data_path);
+    {
+        /* access() says yes to root on a read-only mount; creating a file tells. */
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            diag_error(d, NULL,
+                       "data directory %s is not writable (%s): cairn-dash keeps grafana.db "
+                       "there",
+                       g->conf.data_path, strerror(errno));
+            goto out;
+        }
+        close(fd);
+        unlink(path);
     }
-    path = xmalloc(strlen(g->conf.data_path) + 16);
     sprintf(path, "%s/grafana.db", g->conf.data_path);
     if (sqlite3_open_v2(path, &g->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
