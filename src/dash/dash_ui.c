@@ -57,7 +57,7 @@ void dash_ui_serve(struct dash *g, struct httpd_req *req, struct httpd_resp *res
         return;
     }
     if (strncmp(p, "/public/", 8) == 0) {
-        if (read_ui_file(g, p + 8, &f) < 0) {
+        if (read_ui_file(g, p + 1, &f) < 0) {
             strbuf_release(&f);
             httpd_resp_text(resp, 404, "text/plain; charset=utf-8", "404 not found\n");
             return;
