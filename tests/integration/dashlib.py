@@ -3,6 +3,7 @@ fixture exporter, and cairn-dash started with Grafana's environment."""
 import base64
 import http.server
 import json
+import math
 import os
 import shutil
 import signal
@@ -67,8 +68,40 @@ def exposition(t):
     lines.append("nodejs_heap_size_total_bytes %d" % 60e6)
     lines.append("process_resident_memory_bytes %d" % (80e6 + (int(t) % 10) * 1e6))
     lines.append("process_cpu_seconds_total %f" % (t * 0.01))
-    lines.append("node_load1 %f" % (0.5 + (int(t) % 3) * 0.1))
+    lines.extend(node_exposition(t))
     return "\n".join(lines) + "\n"
+
+
+# The node_exporter series that Node Exporter Full's open rows chart, with values that move.
+def node_exposition(t):
+    k = int(t) % 10
+    wobble = t + 0.5 * math.sin(t)  # grows at a varying rate, never backwards
+    out = ['node_uname_info{domainname="(none)",machine="x86_64",nodename="fixture",'
+           'release="6.1.0",sysname="Linux",version="#1 SMP"} 1',
+           "node_load1 %f" % (0.5 + (int(t) % 3) * 0.1),
+           "node_boot_time_seconds %f" % (t - 86400),
+           "node_time_seconds %f" % t]
+    for cpu in range(2):
+        for mode, share in (("idle", 0.7), ("user", 0.15), ("system", 0.08), ("iowait", 0.03),
+                            ("irq", 0.01), ("softirq", 0.01), ("steal", 0.01), ("nice", 0.01)):
+            out.append('node_cpu_seconds_total{cpu="%d",mode="%s"} %f'
+                       % (cpu, mode, share * (t + (0.5 + 0.1 * cpu) * math.sin(t))))
+    mem = {"MemTotal": 8e9, "MemFree": 2e9 + k * 5e7, "MemAvailable": 5e9 + k * 5e7,
+           "Cached": 2e9, "Buffers": 2e8, "SReclaimable": 1e8, "SwapTotal": 2e9,
+           "SwapFree": 1.5e9 + k * 1e7}
+    for name, v in mem.items():
+        out.append("node_memory_%s_bytes %d" % (name, v))
+    for res in ("cpu", "memory", "io"):
+        out.append("node_pressure_%s_waiting_seconds_total %f" % (res, 0.01 * wobble))
+    out.append("node_pressure_irq_stalled_seconds_total %f" % (t * 0.001))
+    for dev in ("eth0", "lo"):
+        out.append('node_network_receive_bytes_total{device="%s"} %d' % (dev, 125000 * wobble))
+        out.append('node_network_transmit_bytes_total{device="%s"} %d' % (dev, 62500 * wobble))
+    for mp, dev, size in (("/", "/dev/sda1", 100e9), ("/boot", "/dev/sda2", 1e9)):
+        lab = 'device="%s",fstype="ext4",mountpoint="%s"' % (dev, mp)
+        out.append("node_filesystem_size_bytes{%s} %d" % (lab, size))
+        out.append("node_filesystem_avail_bytes{%s} %d" % (lab, size * (0.4 + 0.01 * k)))
+    return out
 
 
 class Exporter:
@@ -120,10 +153,10 @@ class Prometheus:
         self.url = "http://127.0.0.1:%d" % self.port
         wait_http(self.url + "/-/ready", 30)
 
-    def wait_samples(self, expr, n=2, timeout=20):
+    def wait_samples(self, expr, n=2, timeout=45):
         deadline = time.time() + timeout
         while time.time() < deadline:
-            q = urllib.parse.urlencode({"query": "count_over_time((%s)[1m:1s])" % expr})
+            q = urllib.parse.urlencode({"query": "count_over_time(%s[2m])" % expr})
             try:
                 with urllib.request.urlopen(self.url + "/api/v1/query?" + q, timeout=2) as r:
                     res = json.load(r)["data"]["result"]

@@ -40,7 +40,7 @@
   window.addEventListener("popstate", function () { route(); });
 
   /* ---- time ---- */
-  var RANGES = ["5m", "15m", "30m", "1h", "3h", "6h", "12h", "24h", "2d", "7d", "30d"];
+  var RANGES = ["1m", "5m", "15m", "30m", "1h", "3h", "6h", "12h", "24h", "2d", "7d", "30d"];
   function dur(s) {
     var m = /^(\d+)(ms|s|m|h|d|w|M|y)$/.exec(s), k = {ms: 1, s: 1e3, m: 6e4, h: 36e5, d: 864e5, w: 6048e5, M: 2592e6, y: 31536e6};
     return m ? +m[1] * k[m[2]] : NaN;

@@ -130,9 +130,15 @@
         }],
       },
     };
-    if (d.min != null) opts.scales.y.min = d.min;
-    if (d.max != null) opts.scales.y.max = d.max;
-    if (d.min != null || d.max != null) opts.scales.y.range = function (u, lo, hi) { return [d.min != null ? d.min : lo, d.max != null ? d.max : hi]; };
+    /* fixed ends from fieldConfig; an all-null series leaves lo/hi null */
+    opts.scales.y.range = function (u, lo, hi) {
+      var a = d.min != null ? d.min : lo, b = d.max != null ? d.max : hi;
+      if (a == null) a = 0;
+      if (b == null || b < a) b = a + 1;
+      if (a === b) { a = a === 0 ? 0 : a - Math.abs(a) * 0.1; b = b === 0 ? 1 : b + Math.abs(b) * 0.1; }
+      if (d.min == null && d.max == null) { var pad = (b - a) * 0.05; if (a !== 0) a -= pad; b += pad; }
+      return [a, b];
+    };
     var u = new uPlot(opts, data, body);
     return {canvases: [u.ctx.canvas], destroy: function () { u.destroy(); }};
   }

@@ -1,0 +1,121 @@
+"""cairn-dash's web UI in headless Chromium (Debian's chromium) against a loopback
+Prometheus 2.42 scraping a fixture exporter: the two shipped dashboards and the imported
+Node Exporter Full render every panel, each chart has drawn series (its canvas pixels, as
+counted by the page into data-pixels), no console error; screenshots are kept in
+$CAIRN_DASH_SCREENSHOTS (default: a temporary directory) for people to look at."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+import dashlib
+from dashlib import Dash
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = os.environ.get("CAIRN_DASH_SCREENSHOTS") or tempfile.mkdtemp(prefix="dash-shots-")
+
+
+def chromium(url, *extra):
+    prof = tempfile.mkdtemp(prefix="dash-chromium-")
+    try:
+        r = subprocess.run(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--no-first-run", "--user-data-dir=" + prof, "--window-size=1600,2400",
+             "--virtual-time-budget=20000"] + list(extra) + [url],
+            capture_output=True, text=True, timeout=120)
+        return r
+    finally:
+        shutil.rmtree(prof, ignore_errors=True)
+
+
+def panels_of(dom):
+    body = re.search(r"<body([^>]*)>", dom).group(1)
+    attrs = dict(re.findall(r'data-([\w-]+)="([^"]*)"', body))
+    panels = []
+    for m in re.finditer(r'<div class="panel[^"]*"([^>]*)>', dom):
+        a = dict(re.findall(r'data-([\w-]+)="([^"]*)"', m.group(1)))
+        panels.append(a)
+    return attrs, panels
+
+
+def setUpModule():
+    global EXPORTER, PROM, DASH, DIR
+    EXPORTER = dashlib.Exporter()
+    PROM = dashlib.Prometheus([("backend", EXPORTER.port), ("node", EXPORTER.port)])
+    DIR = tempfile.mkdtemp()
+    for f in ("application-overview.json", "monitoring-the-monitors.json"):
+        shutil.copy(os.path.join(dashlib.SHIPPED, f), DIR)
+    DASH = Dash(env={
+        "CAIRN_DASH_DATASOURCES": dashlib.datasources_yaml(PROM.url),
+        "CAIRN_DASH_DASHBOARDS": "apiVersion: 1\nproviders:\n  - name: shipped\n"
+                                 "    options:\n      path: %s\n" % DIR,
+        "GF_AUTH_ANONYMOUS_ENABLED": "true",
+        "GF_SERVER_SERVE_FROM_SUB_PATH": "true",
+        "GF_SERVER_ROOT_URL": "http://localhost/grafana/"})
+    with open(os.path.join(dashlib.DATA, "node-exporter-full.json")) as f:
+        nef = json.load(f)
+    st, r, _ = DASH.call("POST", "/api/dashboards/import", {"dashboard": nef, "overwrite": True})
+    assert st == 200, r
+    # a minute's window with 20 s of 1 s samples: every chart has a visible stretch
+    PROM.wait_samples('node_load1{job="node"}', 20)
+    os.makedirs(SHOTS, exist_ok=True)
+
+
+def tearDownModule():
+    DASH.cleanup()
+    PROM.stop()
+    EXPORTER.stop()
+    shutil.rmtree(DIR, ignore_errors=True)
+
+
+class Render(unittest.TestCase):
+    def render(self, uid, name, min_pixels=50, allow_nodata=()):
+        url = DASH.base + "/d/%s/x?from=now-1m&to=now" % uid
+        r = chromium(url, "--dump-dom")
+        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+        attrs, panels = panels_of(r.stdout)
+        self.assertIn("render-ms", attrs, "the page did not finish rendering")
+        self.assertNotIn("console-errors", attrs)
+        self.assertEqual(int(attrs["done"]), int(attrs["panels"]))
+        self.assertEqual(len(panels), int(attrs["panels"]))
+        for p in panels:
+            if p["id"] in allow_nodata and p["state"] == "nodata":
+                continue
+            self.assertEqual(p["state"], "drawn", "panel %s (%s)" % (p["id"], p["type"]))
+            if p["type"] != "text" and p["type"] != "table":
+                self.assertGreater(int(p["pixels"]), min_pixels,
+                                   "panel %s (%s) drew no series" % (p["id"], p["type"]))
+        shot = os.path.join(SHOTS, name + ".png")
+        chromium(url, "--screenshot=" + shot)
+        self.assertTrue(os.path.getsize(shot) > 10000)
+        return attrs, panels
+
+    def test_application_overview(self):
+        attrs, panels = self.render("app-overview", "application-overview")
+        self.assertEqual(len(panels), 11)
+
+    def test_monitoring_the_monitors(self):
+        # cairn-dash itself is not scraped here, so its own API panel may be empty;
+        # storage blocks appear only after the first compaction (2h): no data yet.
+        attrs, panels = self.render("monitoring-the-monitors", "monitoring-the-monitors",
+                                    allow_nodata=("11",))
+        self.assertEqual(len(panels), 11)
+
+    def test_node_exporter_full(self):
+        attrs, panels = self.render("rYdddlPWk", "node-exporter-full")
+        self.assertEqual(len(panels), 15)  # the panels of its two open rows
+        self.assertLess(int(attrs["render-ms"]), 5000)
+
+    def test_dashboard_list_under_sub_path(self):
+        r = chromium(DASH.base + "/", "--dump-dom")
+        self.assertIn('data-listed="3"', r.stdout)
+        self.assertIn("Node Exporter Full", r.stdout)
+        self.assertIn('href="/grafana/d/', r.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()
