@@ -60,8 +60,8 @@ def setUpModule():
         nef = json.load(f)
     st, r, _ = DASH.call("POST", "/api/dashboards/import", {"dashboard": nef, "overwrite": True})
     assert st == 200, r
-    # a minute's window with 20 s of 1 s samples: every chart has a visible stretch
-    PROM.wait_samples('node_load1{job="node"}', 20)
+    # a minute's window with 15 s of 1 s samples: every chart has a visible stretch
+    PROM.wait_samples('node_load1{job="node"}', 15)
     os.makedirs(SHOTS, exist_ok=True)
 
 
@@ -75,7 +75,8 @@ def tearDownModule():
 class Render(unittest.TestCase):
     def render(self, uid, name, min_pixels=50, allow_nodata=()):
         url = DASH.base + "/d/%s/x?from=now-1m&to=now" % uid
-        r = chromium(url, "--dump-dom")
+        shot = os.path.join(SHOTS, name + ".png")
+        r = chromium(url, "--dump-dom", "--screenshot=" + shot)  # one start for both
         self.assertEqual(r.returncode, 0, r.stderr[-2000:])
         attrs, panels = panels_of(r.stdout)
         self.assertIn("render-ms", attrs, "the page did not finish rendering")
@@ -89,8 +90,6 @@ class Render(unittest.TestCase):
             if p["type"] != "text" and p["type"] != "table":
                 self.assertGreater(int(p["pixels"]), min_pixels,
                                    "panel %s (%s) drew no series" % (p["id"], p["type"]))
-        shot = os.path.join(SHOTS, name + ".png")
-        chromium(url, "--screenshot=" + shot)
         self.assertTrue(os.path.getsize(shot) > 10000)
         return attrs, panels
 
