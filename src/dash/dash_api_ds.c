@@ -21,7 +21,7 @@ static json_t *ds_row(sqlite3_stmt *st)
     json_t *jd = json_loads((const char *)sqlite3_column_text(st, 7), 0, NULL);
     return json_pack(
         "{s:I, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:b,"
-        " s:o, s:O, s:b, s:i}",
+        " s:o, s:o, s:b, s:i}",
         "id", (json_int_t)sqlite3_column_int64(st, 0), "uid",
         (const char *)sqlite3_column_text(st, 1), "orgId", 1, "name",
         (const char *)sqlite3_column_text(st, 2), "type", (const char *)sqlite3_column_text(st, 3),

@@ -215,7 +215,8 @@ class Dash:
             wait_http(self.base + "/api/health")
 
     def stderr(self):
-        self.errfile.flush()
+        if not self.errfile.closed:
+            self.errfile.flush()
         with open(os.path.join(self.dir, "stderr")) as f:
             return f.read()
 
@@ -228,8 +229,13 @@ class Dash:
         return rc
 
     def cleanup(self):
+        """Stop, and fail loudly if a sanitizer reported anything (ASan/UBSan builds)."""
         self.stop()
+        err = self.stderr() if os.path.exists(os.path.join(self.dir, "stderr")) else ""
         shutil.rmtree(self.dir, ignore_errors=True)
+        for marker in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+            if marker in err:
+                raise AssertionError("cairn-dash: " + marker + "\n" + err[-4000:])
 
     def basic(self, user="admin", password=None):
         raw = "%s:%s" % (user, password or self.password)
