@@ -169,6 +169,7 @@ int dash_db_open(struct dash *g, struct diag *d)
     sqlite3_busy_timeout(g->db, 5000);
     if (exec(g->db, "PRAGMA journal_mode=WAL", d, path) < 0 ||
         exec(g->db, "PRAGMA synchronous=FULL", d, path) < 0 ||
+        exec(g->db, "PRAGMA cache_size=-1024", d, path) < 0 || /* 1 MiB of page cache */
         exec(g->db, "PRAGMA foreign_keys=ON", d, path) < 0 || migrate(g->db, d) < 0)
         goto out;
     rc = 0;
