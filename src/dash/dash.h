@@ -70,6 +70,7 @@ struct dash {
     pthread_mutex_t lock; /* login attempts */
     struct dash_attempt *attempts;
     size_t nattempts, aattempts;
+    long prov_interval_s; /* smallest updateIntervalSeconds of the dashboard providers */
 };
 
 /* dash_conf.c */
@@ -177,8 +178,11 @@ int dash_ds_upsert(struct dash *g, json_t *b, int64_t id, int read_only, const c
 /* Runs a /api/ds/query body; returns the response JSON and sets *status. */
 json_t *dash_query_run(struct dash *g, json_t *body, int *status);
 
-/* dash_prov.c */
+/* dash_prov.c: datasources and dashboards at start; dashboards again every
+ * updateIntervalSeconds from dash_prov_watch() on. */
 int dash_prov_load(struct dash *g, struct diag *d);
+int dash_prov_dashboards(struct dash *g, struct diag *d);
+void dash_prov_watch(struct dash *g);
 
 /* dash_ui.c */
 void dash_ui_serve(struct dash *g, struct httpd_req *req, struct httpd_resp *resp);

@@ -87,7 +87,7 @@ static enum dash_save_result save_locked(struct dash *g, struct dash_save *s)
         new_uid(s->uid);
     }
     dash_slugify(title, s->slug, sizeof(s->slug));
-    st = prep(g, "SELECT id, version, provisioner, allow_ui_updates FROM dashboard"
+    st = prep(g, "SELECT id, version, provisioner, allow_ui_updates, data, folder_id FROM dashboard"
                  " WHERE uid = ? AND is_folder = 0");
     sqlite3_bind_text(st, 1, s->uid, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW) {
@@ -98,6 +98,25 @@ static enum dash_save_result save_locked(struct dash *g, struct dash_save *s)
         if (prov && !s->provisioner && !allow) {
             sqlite3_finalize(st);
             return DASH_SAVE_PROVISIONED;
+        }
+        /* Re-reading an unchanged provisioned file makes no new version. */
+        if (s->provisioner && sqlite3_column_int64(st, 5) == s->folder_id) {
+            json_t *old = json_loads((const char *)sqlite3_column_text(st, 4), 0, NULL);
+            json_t *cur = json_deep_copy(m);
+            int same;
+            json_object_del(old, "version");
+            json_object_del(cur, "version");
+            json_object_del(cur, "id");
+            json_object_set_new(cur, "uid", json_string(s->uid));
+            same = old && json_equal(old, cur);
+            json_decref(old);
+            json_decref(cur);
+            if (same) {
+                s->id = id;
+                s->version = (int)existing_version;
+                sqlite3_finalize(st);
+                return DASH_SAVE_OK;
+            }
         }
     }
     sqlite3_finalize(st);

@@ -355,11 +355,19 @@ static int dashboards_doc(struct dash *g, const char *file, const char *text, si
             p.allow_ui_updates = json_is_true(json_object_get(j, "allowUiUpdates"));
             p.disable_deletion = json_is_true(json_object_get(j, "disableDeletion"));
             p.from_files = json_is_true(json_object_get(o, "foldersFromFilesStructure"));
+            {
+                json_t *iv = json_object_get(j, "updateIntervalSeconds");
+                long secs = json_is_integer(iv) ? (long)json_integer_value(iv) : 10;
+                if (secs < 1)
+                    secs = 10; /* Grafana's default */
+                if (!g->prov_interval_s || secs < g->prov_interval_s)
+                    g->prov_interval_s = secs;
+            }
             if (scan_dir(g, &p, p.path, p.folder, 0, d) < 0)
                 rc = -1;
             else
-                log_info("cairn-dash: provisioned dashboards of provider %s from %s", p.name,
-                         p.path);
+                log_debug("cairn-dash: provisioned dashboards of provider %s from %s", p.name,
+                          p.path);
         }
         json_decref(j);
     }
@@ -406,6 +414,40 @@ static int each_yaml(struct dash *g, const char *sub,
     return rc;
 }
 
+int dash_prov_dashboards(struct dash *g, struct diag *d)
+{
+    int rc = 0;
+    if (each_yaml(g, "dashboards", dashboards_doc, d) < 0)
+        rc = -1;
+    if (g->conf.dashboards_yaml &&
+        dashboards_doc(g, "CAIRN_DASH_DASHBOARDS", g->conf.dashboards_yaml,
+                       strlen(g->conf.dashboards_yaml), d) < 0)
+        rc = -1;
+    return rc;
+}
+
+static void *rescan(void *arg)
+{
+    struct dash *g = arg;
+    for (;;) {
+        struct diag d;
+        sleep((unsigned)g->prov_interval_s);
+        diag_init(&d);
+        if (dash_prov_dashboards(g, &d) < 0)
+            diag_print(&d, stderr, "cairn-dash: provisioning");
+        diag_release(&d);
+    }
+    return NULL;
+}
+
+void dash_prov_watch(struct dash *g)
+{
+    pthread_t t;
+    /* Providers' updateIntervalSeconds: re-read their files so edits on disk land. */
+    if (g->prov_interval_s > 0 && pthread_create(&t, NULL, rescan, g) == 0)
+        pthread_detach(t);
+}
+
 int dash_prov_load(struct dash *g, struct diag *d)
 {
     int rc = 0;
@@ -415,11 +457,7 @@ int dash_prov_load(struct dash *g, struct diag *d)
         datasources_doc(g, "CAIRN_DASH_DATASOURCES", g->conf.datasources_yaml,
                         strlen(g->conf.datasources_yaml), d) < 0)
         rc = -1;
-    if (each_yaml(g, "dashboards", dashboards_doc, d) < 0)
-        rc = -1;
-    if (g->conf.dashboards_yaml &&
-        dashboards_doc(g, "CAIRN_DASH_DASHBOARDS", g->conf.dashboards_yaml,
-                       strlen(g->conf.dashboards_yaml), d) < 0)
+    if (dash_prov_dashboards(g, d) < 0)
         rc = -1;
     return rc;
 }

@@ -164,6 +164,7 @@ int main(int argc, char **argv)
     g.http = httpd_new(&o, &d);
     if (!g.http || httpd_start(g.http, &d) < 0)
         goto out;
+    dash_prov_watch(&g);
     log_info("cairn-dash %s: listening on %s (port %u)%s%s", g.version, listen, httpd_port(g.http),
              *g.conf.sub_path ? ", under " : "", g.conf.sub_path);
     sigwait(&set, &sig);

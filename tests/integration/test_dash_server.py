@@ -1,12 +1,14 @@
 """cairn-dash as a process: configuration (environment, ini, cfg:), provisioning
 (directories and the stack's CAIRN_DASH_* variables, located errors), sub-path,
 restarts, SIGKILL during saves, a read-only data directory, --help."""
+import json
 import os
 import shutil
 import signal
 import subprocess
 import tempfile
 import threading
+import time
 import unittest
 
 import dashlib
@@ -20,7 +22,7 @@ providers:
     type: file
     disableDeletion: true
     allowUiUpdates: false
-    updateIntervalSeconds: 60
+    updateIntervalSeconds: 1
     options:
       path: $DASH_DIR
       foldersFromFilesStructure: true
@@ -56,7 +58,22 @@ class Provisioning(unittest.TestCase):
                 d.stop()
                 d.start()
                 st, vers, _ = d.call("GET", "/api/dashboards/uid/app-overview/versions")
-                self.assertGreaterEqual(len(vers), 1)
+                self.assertEqual([v["version"] for v in vers], [1])
+                # an edit on disk lands within updateIntervalSeconds (1 s here)
+                path = os.path.join(tmp, "application-overview.json")
+                with open(path) as f:
+                    m = json.load(f)
+                m["description"] = "edited on disk"
+                with open(path, "w") as f:
+                    json.dump(m, f)
+                deadline = time.time() + 10
+                while time.time() < deadline:
+                    st, got, _ = d.call("GET", "/api/dashboards/uid/app-overview")
+                    if got["dashboard"].get("description") == "edited on disk":
+                        break
+                    time.sleep(0.2)
+                self.assertEqual(got["dashboard"]["description"], "edited on disk")
+                self.assertEqual(got["dashboard"]["version"], 2)
                 st, ds, _ = d.call("GET", "/api/datasources/name/Prometheus")
                 self.assertEqual((st, ds["uid"], ds["jsonData"]["httpMethod"]),
                                  (200, "prometheus", "POST"))
