@@ -191,13 +191,21 @@ void dash_db_close(struct dash *g)
 
 int dash_db_ping(struct dash *g)
 {
+    sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
-    int ok;
+    int ok = 0;
+    char *path;
     if (!g->db)
         return -1;
-    if (sqlite3_prepare_v2(g->db, "SELECT count(*) FROM migration_log", -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    ok = sqlite3_step(st) == SQLITE_ROW;
+    /* A connection of its own, so the answer comes from the file as it is now and not
+     * from the main connection's page cache: a vanished or damaged file is "failing". */
+    path = xmalloc(strlen(g->conf.data_path) + 16);
+    sprintf(path, "%s/grafana.db", g->conf.data_path);
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, "SELECT count(*) FROM migration_log", -1, &st, NULL) == SQLITE_OK)
+        ok = sqlite3_step(st) == SQLITE_ROW;
     sqlite3_finalize(st);
+    sqlite3_close(db);
+    free(path);
     return ok ? 0 : -1;
 }

@@ -240,6 +240,19 @@ class Durability(unittest.TestCase):
         finally:
             d.cleanup()
 
+    def test_health_says_failing_when_the_database_is_unusable(self):
+        d = Dash()
+        try:
+            self.assertEqual(d.call("GET", "/api/health", auth=False)[0], 200)
+            # the database files vanish, as with a volume that went away
+            for suffix in ("", "-wal", "-shm"):
+                os.unlink(os.path.join(d.data, "grafana.db" + suffix))
+            st, body, _ = d.call("GET", "/api/health", auth=False)
+            self.assertEqual(st, 503)
+            self.assertEqual(body["database"], "failing")
+        finally:
+            d.cleanup()
+
     def test_read_only_data_directory(self):
         tmp = tempfile.mkdtemp()
         ro = os.path.join(tmp, "ro")
