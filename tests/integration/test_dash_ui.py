@@ -109,6 +109,48 @@ class Render(unittest.TestCase):
         self.assertEqual(len(panels), 15)  # the panels of its two open rows
         self.assertLess(int(attrs["render-ms"]), 5000)
 
+    def test_other_panel_types_rows_and_variables(self):
+        ds = {"type": "prometheus", "uid": "${ds}"}
+        m = {"uid": "panel-types", "title": "Panel types", "schemaVersion": 36,
+             "templating": {"list": [
+                 {"name": "ds", "type": "datasource", "query": "prometheus"},
+                 {"name": "route", "type": "query", "datasource": ds, "multi": True,
+                  "includeAll": True, "query": "label_values(http_requests_total, route)"},
+                 {"name": "q", "type": "custom", "query": "0.5,0.9,0.99", "current": {"value": "0.9"}},
+                 {"name": "iv", "type": "interval", "query": "1m,5m"}]},
+             "panels": [
+                 {"id": 1, "type": "graph", "title": "graph $q", "gridPos": {"x": 0, "y": 0, "w": 12, "h": 7},
+                  "datasource": ds, "yaxes": [{"format": "reqps"}, {}],
+                  "targets": [{"refId": "A", "expr": 'sum by (route) (rate(http_requests_total{route=~"$route"}[$__rate_interval]))',
+                               "legendFormat": "{{route}}"}]},
+                 {"id": 2, "type": "heatmap", "title": "heatmap", "gridPos": {"x": 12, "y": 0, "w": 12, "h": 7},
+                  "datasource": ds, "targets": [{"refId": "A", "expr": "sum by (le) (rate(http_request_duration_seconds_bucket[$__rate_interval]))",
+                                                 "legendFormat": "{{le}}"}]},
+                 {"id": 3, "type": "table", "title": "table", "gridPos": {"x": 0, "y": 7, "w": 12, "h": 6},
+                  "datasource": ds, "targets": [{"refId": "A", "expr": "up", "instant": True}]},
+                 {"id": 4, "type": "text", "title": "text", "gridPos": {"x": 12, "y": 7, "w": 12, "h": 6},
+                  "options": {"mode": "markdown", "content": "# Notes\n**bold** <script>x</script>"}},
+                 {"id": 5, "type": "row", "title": "collapsed", "collapsed": True, "gridPos": {"x": 0, "y": 13, "w": 24, "h": 1},
+                  "panels": [{"id": 6, "type": "stat", "title": "hidden", "gridPos": {"x": 0, "y": 14, "w": 6, "h": 4},
+                              "targets": [{"refId": "A", "expr": "up"}]}]}]}
+        st, r, _ = DASH.call("POST", "/api/dashboards/db", {"dashboard": m, "overwrite": True})
+        self.assertEqual(st, 200, r)
+        attrs, panels = self.render("panel-types", "panel-types")
+        self.assertEqual(sorted(p["type"] for p in panels), ["graph", "heatmap", "table", "text"])
+        r = chromium(DASH.base + "/d/panel-types/x?from=now-1m&to=now&var-route=/api/health",
+                     "--dump-dom")
+        self.assertIn("graph 0.9", r.stdout)  # custom variable, current value
+        self.assertIn('<option value="/api/health" selected="">', r.stdout)
+        self.assertIn("<h1>Notes</h1>", r.stdout)
+        self.assertNotIn("<script>x</script>", r.stdout)
+
+    def test_json_editor_page(self):
+        r = chromium(DASH.base + "/d/app-overview/x/json", "--dump-dom")
+        self.assertIn('id="json"', r.stdout)
+        self.assertIn('"uid": "app-overview"', r.stdout)
+        # provisioned without allowUiUpdates: the editor will not save
+        self.assertIn("Provisioned dashboard: saving is disabled.", r.stdout)
+
     def test_dashboard_list_under_sub_path(self):
         r = chromium(DASH.base + "/", "--dump-dom")
         self.assertIn('data-listed="3"', r.stdout)

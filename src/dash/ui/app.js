@@ -127,7 +127,7 @@
             route();
           }});
           if (v.multi) s.multiple = true;
-          opts.forEach(function (o) { var oe = el("option", {value: o, text: o === "$__all" ? "All" : o}); if (sel.indexOf(o) >= 0) oe.selected = true; s.appendChild(oe); });
+          opts.forEach(function (o) { var oe = el("option", {value: o, text: o === "$__all" ? "All" : o}); if (sel.indexOf(o) >= 0) oe.setAttribute("selected", ""); s.appendChild(oe); });
           bar.appendChild(el("label", {}, [el("span", {text: v.label || v.name}), s]));
         });
       });
@@ -306,7 +306,7 @@
   function renderEditor(uid) {
     return api("GET", "/api/dashboards/uid/" + encodeURIComponent(uid)).then(function (r) {
       var ta = el("textarea", {id: "json", spellcheck: "false"}), msg = el("div", {id: "msg"});
-      ta.value = JSON.stringify(r.dashboard, null, 2);
+      ta.textContent = JSON.stringify(r.dashboard, null, 2); /* its default value */
       document.getElementById("crumb").textContent = r.dashboard.title + " / JSON Model";
       document.getElementById("tools").innerHTML = "";
       document.getElementById("vars").innerHTML = "";
