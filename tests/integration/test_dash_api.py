@@ -252,7 +252,8 @@ class Datasources(unittest.TestCase):
 class Queries(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        PROM.wait_samples('up{job="app"}', 3)
+        # 10 s of samples: step-aligned ends (5 s steps below) still see several
+        PROM.wait_samples('up{job="app"}', 10)
 
     def query(self, queries, frm="now-5m", to="now"):
         return DASH.call("POST", "/api/ds/query", {"queries": queries, "from": frm, "to": to})
