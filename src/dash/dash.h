@@ -67,10 +67,13 @@ struct dash {
     pthread_mutex_t dblock; /* one connection, serialised: SQLite writes are serial anyway */
     struct httpd *http;
     char version[32];
-    pthread_mutex_t lock; /* login attempts */
+    pthread_mutex_t lock; /* login attempts, the provisioning thread's stop flag */
     struct dash_attempt *attempts;
     size_t nattempts, aattempts;
-    long prov_interval_s; /* smallest updateIntervalSeconds of the dashboard providers */
+    long prov_interval_s;  /* smallest updateIntervalSeconds of the dashboard providers */
+    pthread_t prov_thread; /* re-reads provisioned dashboards (dash_prov_watch) */
+    pthread_cond_t prov_cond;
+    int prov_running, prov_stop; /* under lock */
 };
 
 /* dash_conf.c */
@@ -183,6 +186,8 @@ json_t *dash_query_run(struct dash *g, json_t *body, int *status);
 int dash_prov_load(struct dash *g, struct diag *d);
 int dash_prov_dashboards(struct dash *g, struct diag *d);
 void dash_prov_watch(struct dash *g);
+/* Stop the re-reading thread (before the configuration is released). */
+void dash_prov_unwatch(struct dash *g);
 
 /* dash_ui.c */
 void dash_ui_serve(struct dash *g, struct httpd_req *req, struct httpd_resp *resp);

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -429,23 +430,46 @@ int dash_prov_dashboards(struct dash *g, struct diag *d)
 static void *rescan(void *arg)
 {
     struct dash *g = arg;
-    for (;;) {
-        struct diag d;
-        sleep((unsigned)g->prov_interval_s);
-        diag_init(&d);
-        if (dash_prov_dashboards(g, &d) < 0)
-            diag_print(&d, stderr, "cairn-dash: provisioning");
-        diag_release(&d);
+    pthread_mutex_lock(&g->lock);
+    while (!g->prov_stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += g->prov_interval_s;
+        pthread_cond_timedwait(&g->prov_cond, &g->lock, &until);
+        if (g->prov_stop)
+            break;
+        pthread_mutex_unlock(&g->lock);
+        {
+            struct diag d;
+            diag_init(&d);
+            if (dash_prov_dashboards(g, &d) < 0)
+                diag_print(&d, stderr, "cairn-dash: provisioning");
+            diag_release(&d);
+        }
+        pthread_mutex_lock(&g->lock);
     }
+    pthread_mutex_unlock(&g->lock);
     return NULL;
 }
 
 void dash_prov_watch(struct dash *g)
 {
-    pthread_t t;
     /* Providers' updateIntervalSeconds: re-read their files so edits on disk land. */
-    if (g->prov_interval_s > 0 && pthread_create(&t, NULL, rescan, g) == 0)
-        pthread_detach(t);
+    pthread_cond_init(&g->prov_cond, NULL);
+    if (g->prov_interval_s > 0 && pthread_create(&g->prov_thread, NULL, rescan, g) == 0)
+        g->prov_running = 1;
+}
+
+void dash_prov_unwatch(struct dash *g)
+{
+    if (!g->prov_running)
+        return;
+    pthread_mutex_lock(&g->lock);
+    g->prov_stop = 1;
+    pthread_cond_broadcast(&g->prov_cond);
+    pthread_mutex_unlock(&g->lock);
+    pthread_join(g->prov_thread, NULL);
+    g->prov_running = 0;
 }
 
 int dash_prov_load(struct dash *g, struct diag *d)

@@ -175,6 +175,7 @@ out:
     if (diag_has_errors(&d))
         diag_print(&d, stderr, "cairn-dash");
     httpd_free(g.http);
+    dash_prov_unwatch(&g);
     dash_db_close(&g);
     free(g.attempts);
     dash_conf_release(&g.conf);
