@@ -57,6 +57,7 @@ int engine_prepare(struct engine *e, const struct cli_global *g, const struct cl
 
     so->profile = g->profile;
     so->region = g->region;
+    so->default_attempts = RETRY_AGENT_ATTEMPTS;
     if (cli_load_stack(g, a, &e->stack) < 0)
         return -1;
     e->t_load = engine_now() - t0;

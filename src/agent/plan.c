@@ -270,7 +270,7 @@ void plan_build_destroy(struct plan *p, const struct live_set *live)
 
 static int adopted(const struct plan *p, const struct live_obj *o)
 {
-    for (size_t i = 0; i < p->n; i++)
+    for (size_t i = 0; p && i < p->n; i++)
         if (p->v[i].live == o)
             return 1;
     return 0;
@@ -311,6 +311,13 @@ static struct live_obj *match_untagged(const struct plan *p, const struct live_s
             return o;
     }
     return NULL;
+}
+
+struct live_obj *plan_find_live(const struct live_set *live, const struct stack_res *r,
+                                const json_t *desired)
+{
+    return r->type->taggable ? live_find(live, r->type, r->name)
+                             : match_untagged(NULL, live, r->type, desired);
 }
 
 int plan_build(struct plan *p, struct stack *s, const struct live_set *live, struct diag *d)

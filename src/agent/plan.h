@@ -52,6 +52,10 @@ int plan_build(struct plan *p, struct stack *s, const struct live_set *live, str
 /* Destroy: every object in live (the stack's, and the children found under its parents) becomes
  * a delete, dependants first. */
 void plan_build_destroy(struct plan *p, const struct live_set *live);
+/* The object in live that is resource r: by its cairn:id, or for an untaggable child by its
+ * identifying attributes in desired. NULL when there is none. */
+struct live_obj *plan_find_live(const struct live_set *live, const struct stack_res *r,
+                                const json_t *desired);
 /* v with references resolved against what is live or applied so far (new reference). */
 json_t *plan_resolve(const struct plan *p, struct stack *s, const json_t *v);
 /* The action for resource r, or NULL. */
