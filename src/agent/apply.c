@@ -285,52 +285,6 @@ out:
     return ret;
 }
 
-/* Whether some string in v (object keys' values, array elements, nested) is id. */
-static int mentions(const json_t *v, const char *id)
-{
-    const char *k;
-    json_t *e;
-    size_t i;
-
-    if (json_is_string(v))
-        return strcmp(json_string_value(v), id) == 0;
-    if (json_is_array(v)) {
-        json_array_foreach(v, i, e)
-        {
-            if (mentions(e, id))
-                return 1;
-        }
-    }
-    if (json_is_object(v)) {
-        json_object_foreach((json_t *)v, k, e)
-        {
-            if (mentions(e, id))
-                return 1;
-        }
-    }
-    return 0;
-}
-
-/* Whether live object a refers to b (by b's id or ARN): then a goes before b is removed.
- * Read from the attributes AWS reported, so it holds for objects no longer in the file. */
-static int refers_to(const struct live_obj *a, const struct live_obj *b)
-{
-    const char *arn = json_string_value(json_object_get(b->attrs, "arn"));
-    const char *k;
-    json_t *v;
-
-    if (a == b)
-        return 0;
-    json_object_foreach(a->attrs, k, v)
-    {
-        if (strcmp(k, "id") == 0 || strcmp(k, "arn") == 0 || strcmp(k, "tags") == 0)
-            continue;
-        if ((b->id && mentions(v, b->id)) || (arn && mentions(v, arn)))
-            return 1;
-    }
-    return 0;
-}
-
 static int is_removal(const struct plan_action *a)
 {
     return a->kind == PLAN_DELETE || a->kind == PLAN_REPLACE;
@@ -545,7 +499,8 @@ int apply_plan(struct session *s, struct stack *st, struct plan *p, const struct
         sc.state[i] = is_removal(&p->v[i]) ? WAITING : DONE;
         sc.left += sc.state[i] == WAITING;
         for (size_t j = 0; sc.state[i] == WAITING && j < n; j++)
-            sc.after[i * n + j] = is_removal(&p->v[j]) && refers_to(p->v[j].live, p->v[i].live);
+            sc.after[i * n + j] =
+                is_removal(&p->v[j]) && live_refers_to(p->v[j].live, p->v[i].live);
     }
     run_phase(&sc, s, parallel);
 

@@ -39,13 +39,93 @@ struct live_obj *live_set_add(struct live_set *set, const struct restype *t, con
     return o;
 }
 
+/* Whether some string in v (object keys' values, array elements, nested) is id. */
+static int mentions(const json_t *v, const char *id)
+{
+    const char *k;
+    json_t *e;
+    size_t i;
+
+    if (json_is_string(v))
+        return strcmp(json_string_value(v), id) == 0;
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, e)
+        {
+            if (mentions(e, id))
+                return 1;
+        }
+    }
+    if (json_is_object(v)) {
+        json_object_foreach((json_t *)v, k, e)
+        {
+            if (mentions(e, id))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+int live_refers_to(const struct live_obj *a, const struct live_obj *b)
+{
+    const char *arn = json_string_value(json_object_get(b->attrs, "arn"));
+    const char *k;
+    json_t *v;
+
+    if (a == b)
+        return 0;
+    json_object_foreach(a->attrs, k, v)
+    {
+        if (strcmp(k, "id") == 0 || strcmp(k, "arn") == 0 || strcmp(k, "tags") == 0)
+            continue;
+        if ((b->id && mentions(v, b->id)) || (arn && mentions(v, arn)))
+            return 1;
+    }
+    return 0;
+}
+
+static int same_id(const struct live_obj *o, const struct restype *t, const char *cairn_id)
+{
+    return o->type == t && o->cairn_id && strcmp(o->cairn_id, cairn_id) == 0;
+}
+
+/* How many objects outside o's own cairn:id refer to o. */
+static size_t users(const struct live_set *set, const struct live_obj *o)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < set->n; i++)
+        if (!same_id(&set->v[i], o->type, o->cairn_id) && live_refers_to(&set->v[i], o))
+            n++;
+    return n;
+}
+
 struct live_obj *live_find(const struct live_set *set, const struct restype *t,
                            const char *cairn_id)
 {
-    for (size_t i = 0; i < set->n; i++)
-        if (set->v[i].type == t && set->v[i].cairn_id && strcmp(set->v[i].cairn_id, cairn_id) == 0)
-            return &set->v[i];
-    return NULL;
+    struct live_obj *best = NULL;
+    size_t best_users = 0;
+    int counted = 0;
+
+    for (size_t i = 0; i < set->n; i++) {
+        struct live_obj *o = &set->v[i];
+        size_t u;
+        if (!same_id(o, t, cairn_id))
+            continue;
+        if (!best) {
+            best = o;
+            continue;
+        }
+        /* A duplicate: the one in use wins, the first found a tie. Counted only then. */
+        if (!counted) {
+            best_users = users(set, best);
+            counted = 1;
+        }
+        if ((u = users(set, o)) > best_users) {
+            best = o;
+            best_users = u;
+        }
+    }
+    return best;
 }
 
 struct live_obj *live_find_id(const struct live_set *set, const struct restype *t, const char *id)

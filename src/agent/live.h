@@ -34,9 +34,14 @@ void live_set_release(struct live_set *set);
 /* A new object of type t (id and cairn_id copied; attrs taken over, may be NULL: {}). */
 struct live_obj *live_set_add(struct live_set *set, const struct restype *t, const char *id,
                               const char *cairn_id, json_t *attrs);
-/* The object of type t with this cairn:id, or NULL. */
+/* The object of type t with this cairn:id, or NULL. When several carry it (a duplicate made by
+ * hand or by another tool), the one the most other objects refer to (attachments, routes,
+ * services, mount targets), else the first the read found: the one in use. */
 struct live_obj *live_find(const struct live_set *set, const struct restype *t,
                            const char *cairn_id);
+/* Whether live object a refers to b (by b's id or ARN in a's attributes other than id, arn and
+ * tags). Read from what AWS reported, so it holds for objects no longer in the file. */
+int live_refers_to(const struct live_obj *a, const struct live_obj *b);
 /* The object of type t with this id, or NULL. */
 struct live_obj *live_find_id(const struct live_set *set, const struct restype *t, const char *id);
 

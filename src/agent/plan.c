@@ -357,6 +357,10 @@ int plan_build(struct plan *p, struct stack *s, const struct live_set *live, str
             continue;
         a = add(p, PLAN_DELETE);
         a->live = o;
+        if (o->cairn_id && stack_find(s, o->cairn_id)) {
+            const struct live_obj *kept = live_find(live, o->type, o->cairn_id);
+            a->dup_of = kept != o ? kept : NULL;
+        }
         p->count[PLAN_DELETE]++;
     }
     (void)d;
@@ -415,6 +419,9 @@ void plan_print(const struct plan *p, FILE *out, int color)
                 if (a->changes.v[j].flags & ATTR_REPLACE)
                     fprintf(out, "%s%s", n++ ? ", " : "", a->changes.v[j].path);
             fputs(" cannot change in place", out);
+        } else if (a->kind == PLAN_DELETE && a->dup_of) {
+            fprintf(out, "  # a second object under cairn:id %s: %s is the one kept", name,
+                    a->dup_of->id ? a->dup_of->id : "(no id)");
         } else if (a->kind == PLAN_DELETE) {
             fputs("  # not in the stack file", out);
         }
@@ -475,6 +482,8 @@ json_t *plan_json(const struct plan *p)
         json_object_set_new(o, "type", json_string((a->res ? a->res->type : a->live->type)->name));
         json_object_set_new(o, "id",
                             a->live && a->live->id ? json_string(a->live->id) : json_null());
+        if (a->dup_of && a->dup_of->id)
+            json_object_set_new(o, "duplicate_of", json_string(a->dup_of->id));
         for (size_t j = 0; j < a->changes.n; j++) {
             const struct diff_change *c = &a->changes.v[j];
             json_array_append_new(

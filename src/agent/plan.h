@@ -26,11 +26,13 @@ enum plan_kind { PLAN_NOOP, PLAN_CREATE, PLAN_UPDATE, PLAN_REPLACE, PLAN_DELETE,
 
 struct plan_action {
     enum plan_kind kind;
-    struct stack_res *res; /* NULL for a delete */
-    struct live_obj *live; /* NULL for a create */
-    json_t *desired;       /* attributes to create or update to, references resolved where
-                            * known (NULL for a delete) */
-    struct diff changes;   /* update and replace: what differs */
+    struct stack_res *res;         /* NULL for a delete */
+    struct live_obj *live;         /* NULL for a create */
+    json_t *desired;               /* attributes to create or update to, references resolved where
+                                    * known (NULL for a delete) */
+    struct diff changes;           /* update and replace: what differs */
+    const struct live_obj *dup_of; /* a delete of an extra under a cairn:id of the file: the
+                                    * object kept in its place (the one in use) */
     /* Apply's bookkeeping. */
     int applied;             /* done: live is the object as it now is */
     int failed;              /* failed or skipped: its dependants are skipped */

@@ -19,9 +19,9 @@ from cairnharness import Faults
 SOURCE = os.environ["CAIRN_SOURCE_DIR"]
 SEED = os.path.join(SOURCE, "stacks", "dev-davidshaevel.yaml")
 STACK = "dev-davidshaevel"
-
-# What one clean up of the seed stack makes, per kind, as the listings below count them.
-SEED_COUNTS = None  # measured by the first test that runs clean (see seed_counts())
+TEMPLATES = os.path.join(SOURCE, "templates")
+NETWORK = os.path.join(SOURCE, "tests/stacks/good/network.yaml")
+NET_STACK = "net-test"
 
 
 class UpAmbiguous(cairnharness.CairnTestCase):
@@ -135,6 +135,65 @@ class UpAmbiguous(cairnharness.CairnTestCase):
         self.assert_plan_empty()
         print(f"\n  up under {faults.count('after')} lost answers: {took:.1f}s, "
               f"{len(tagged)} tagged ids, {len(listed)} listed objects")
+
+
+class Duplicates(cairnharness.CairnTestCase):
+    """Two objects under one cairn:id: plan keeps the one in use and deletes only the extra."""
+
+    def setUp(self):
+        super().setUp()
+        self.emu.reset()
+
+    def run_cairn(self, *args):
+        return self.cairn(*args, "--template-dir", TEMPLATES, timeout=300)
+
+    def test_hand_made_duplicate_vpc_and_gateway(self):
+        r = self.run_cairn("up", NETWORK, "--yes")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        ec2 = self.emu.boto3_client("ec2")
+
+        def tagged(kind, logical):
+            return [{"ResourceType": kind, "Tags": [
+                {"Key": "cairn:stack", "Value": NET_STACK},
+                {"Key": "cairn:id", "Value": logical}, {"Key": "Project", "Value": "cairn-tests"}]}]
+
+        def owned(call, key, ident, logical):
+            got = call(Filters=[{"Name": "tag:cairn:id", "Values": [logical]}])[key]
+            return sorted(o[ident] for o in got)
+
+        vpcs = owned(ec2.describe_vpcs, "Vpcs", "VpcId", "network.vpc")
+        igws = owned(ec2.describe_internet_gateways, "InternetGateways", "InternetGatewayId",
+                     "network.igw")
+        self.assertEqual((len(vpcs), len(igws)), (1, 1))
+        extra_vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16", TagSpecifications=tagged(
+            "vpc", "network.vpc"))["Vpc"]["VpcId"]
+        extra_igw = ec2.create_internet_gateway(TagSpecifications=tagged(
+            "internet-gateway", "network.igw"))["InternetGateway"]["InternetGatewayId"]
+        ec2.attach_internet_gateway(InternetGatewayId=extra_igw, VpcId=extra_vpc)
+
+        r = self.run_cairn("plan", NETWORK, "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        plan = json.loads(r.stdout)
+        changes = sorted((a["action"], a["resource"], a["id"], a.get("duplicate_of"))
+                         for a in plan["actions"] if a["action"] != "no-op")
+        self.assertEqual(changes, sorted([("delete", "network.vpc", extra_vpc, vpcs[0]),
+                                          ("delete", "network.igw", extra_igw, igws[0])]))
+        r = self.run_cairn("plan", NETWORK)
+        self.assertIn(f"# a second object under cairn:id network.vpc: {vpcs[0]} is the one kept",
+                      r.stdout)
+
+        self.emu.clear()
+        r = self.run_cairn("up", NETWORK, "--yes")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        writes = sorted(c.operation for c in self.emu.calls if c.is_write)
+        self.assertEqual(writes, ["DeleteInternetGateway", "DeleteVpc", "DetachInternetGateway"])
+        self.assertEqual(owned(ec2.describe_vpcs, "Vpcs", "VpcId", "network.vpc"), vpcs)
+        self.assertEqual(owned(ec2.describe_internet_gateways, "InternetGateways",
+                               "InternetGatewayId", "network.igw"), igws)
+        igw = ec2.describe_internet_gateways(InternetGatewayIds=igws)["InternetGateways"][0]
+        self.assertEqual([a["VpcId"] for a in igw["Attachments"]], vpcs)
+        r = self.run_cairn("plan", NETWORK, "--detailed-exitcode")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
 
 if __name__ == "__main__":
