@@ -487,6 +487,13 @@ int apply_plan(struct session *s, struct stack *st, struct plan *p, const struct
     size_t n = p->n;
 
     memset(r, 0, sizeof(*r));
+    /* Left alone because a read failed: not done, so the run is incomplete. */
+    for (size_t i = 0; i < n; i++)
+        if (p->v[i].unread) {
+            r->skipped++;
+            report(o->progress, &p->v[i], "skipped: its read, or a dependency's, failed", NULL,
+                   now_s());
+        }
     pthread_mutex_init(&sc.mu, NULL);
     pthread_cond_init(&sc.cv, NULL);
     sc.state = calloc(n ? n : 1, 1);
@@ -510,7 +517,7 @@ int apply_plan(struct session *s, struct stack *st, struct plan *p, const struct
     for (size_t i = 0; i < n; i++) {
         struct plan_action *a = &p->v[i];
         int waits = a->kind == PLAN_NOOP && a->live && a->live->pending;
-        if (a->kind == PLAN_NOOP && !waits)
+        if (a->kind == PLAN_NOOP && !waits && !a->unread)
             a->applied = 1;
         sc.state[i] = (a->kind == PLAN_NOOP && !waits) || a->kind == PLAN_DELETE || a->failed
                           ? DONE

@@ -21,7 +21,16 @@ void live_set_release(struct live_set *set)
         json_decref(set->v[i].attrs);
     }
     free(set->v);
+    free(set->unread);
     live_set_init(set);
+}
+
+int live_unread(const struct live_set *set, const struct restype *t)
+{
+    for (size_t i = 0; i < set->nunread; i++)
+        if (set->unread[i] == t)
+            return 1;
+    return 0;
 }
 
 struct live_obj *live_set_add(struct live_set *set, const struct restype *t, const char *id,
@@ -194,8 +203,11 @@ int live_read_all(struct session *s, const struct session_options *so, const cha
         session_stats_add(&s->stats, &rd[i].stats);
         for (size_t k = 0; k < rd[i].d.n; k++)
             diag_error(d, NULL, "%s", rd[i].d.v[k].msg);
-        if (!rd[i].ok)
+        if (!rd[i].ok) {
             ret = -1;
+            set->unread = xrealloc(set->unread, (set->nunread + 1) * sizeof(*set->unread));
+            set->unread[set->nunread++] = rd[i].type;
+        }
         /* Move the objects over: the set takes ownership of their strings and JSON. */
         for (size_t k = 0; k < rd[i].got.n; k++) {
             XGROW(set->v, set->alloc, set->n + 1);
@@ -205,6 +217,7 @@ int live_read_all(struct session *s, const struct session_options *so, const cha
         diag_release(&rd[i].d);
     }
     free(rd);
+    set->ntypes += n;
     s->cache = had;
     callcache_free(cache);
     return ret;

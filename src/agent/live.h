@@ -26,7 +26,15 @@ struct live_obj {
 struct live_set {
     struct live_obj *v;
     size_t n, alloc;
+    /* Types whose read failed (after every retry): what they own is unknown, so nothing of
+     * theirs may be created, replaced or deleted this run. */
+    const struct restype **unread;
+    size_t nunread;
+    size_t ntypes; /* types live_read_all() read or tried to */
 };
+
+/* Whether t's read failed. */
+int live_unread(const struct live_set *set, const struct restype *t);
 
 void live_set_init(struct live_set *set);
 void live_set_release(struct live_set *set);
@@ -54,7 +62,8 @@ struct session_options;
  * Read every object the stack owns, for every resource type whose AWS calls exist: one read per
  * type, the types in parallel (each on its own session opened with so; so NULL: one after the
  * other on s). The set lists them in registry order (parents before children) whatever order
- * the reads finished in. 0, or -1 with d saying which reads failed. *calls gets the workers'
+ * the reads finished in. 0, or -1 with d saying which reads failed (set->unread lists their
+ * types; what the others found is in the set all the same). *calls gets the workers'
  * AWS calls (s counts its own).
  */
 int live_read_all(struct session *s, const struct session_options *so, const char *stack,

@@ -320,6 +320,20 @@ struct live_obj *plan_find_live(const struct live_set *live, const struct stack_
                              : match_untagged(NULL, live, r->type, desired);
 }
 
+/* Whether r's type could not be read, or a resource it depends on is left alone for that. */
+static int needs_unread(const struct plan *p, const struct live_set *live,
+                        const struct stack_res *r)
+{
+    if (live_unread(live, r->type))
+        return 1;
+    for (size_t i = 0; i < r->ndeps; i++) {
+        const struct plan_action *dep = plan_action_of(p, r->deps[i]);
+        if (dep && dep->unread)
+            return 1;
+    }
+    return 0;
+}
+
 int plan_build(struct plan *p, struct stack *s, const struct live_set *live, struct diag *d)
 {
     struct resolver rv = {s, live, p};
@@ -333,6 +347,14 @@ int plan_build(struct plan *p, struct stack *s, const struct live_set *live, str
         a->res = r;
         /* Dependencies come first in order, so their actions decide what is known. */
         a->desired = desired_of(&rv, r);
+        if (needs_unread(p, live, r)) {
+            /* Unknown: a create could make a second object, a diff against unresolved
+             * references a needless replacement. The rest of the run goes on without it. */
+            a->kind = PLAN_NOOP;
+            a->unread = a->failed = 1;
+            p->nunread++;
+            continue;
+        }
         l = r->type->taggable ? live_find(live, r->type, r->name)
                               : match_untagged(p, live, r->type, a->desired);
         a->live = l;
@@ -408,6 +430,11 @@ void plan_print(const struct plan *p, FILE *out, int color)
         const struct plan_action *a = &p->v[i];
         const char *name = plan_action_name(a);
         const struct restype *t = a->res ? a->res->type : a->live->type;
+        if (a->unread) {
+            fprintf(out, "%3s %s (%s)  # left alone: its read, or a dependency's, failed\n", "?",
+                    name, t->name);
+            continue;
+        }
         if (a->kind == PLAN_NOOP)
             continue;
         fprintf(out, "%s%3s %s%s (%s)%s%s", colour(a->kind, color), sym(a->kind), name, reset,
@@ -453,10 +480,12 @@ void plan_print(const struct plan *p, FILE *out, int color)
                     fprintf(out, "      %s: (sensitive, made when created)\n", at->name);
         }
     }
-    fprintf(out,
-            "Plan: %zu to create, %zu to update, %zu to replace, %zu to delete, %zu unchanged.\n",
+    fprintf(out, "Plan: %zu to create, %zu to update, %zu to replace, %zu to delete, %zu unchanged",
             p->count[PLAN_CREATE], p->count[PLAN_UPDATE], p->count[PLAN_REPLACE],
             p->count[PLAN_DELETE], p->count[PLAN_NOOP]);
+    if (p->nunread)
+        fprintf(out, ", %zu not read", p->nunread);
+    fputs(".\n", out);
 }
 
 static json_t *value_json(const json_t *v, const struct diff_change *c, int is_new)
@@ -477,7 +506,8 @@ json_t *plan_json(const struct plan *p)
     for (size_t i = 0; i < p->n; i++) {
         const struct plan_action *a = &p->v[i];
         json_t *o = json_object(), *ch = json_array();
-        json_object_set_new(o, "action", json_string(plan_kind_name(a->kind)));
+        json_object_set_new(o, "action",
+                            json_string(a->unread ? "not-read" : plan_kind_name(a->kind)));
         json_object_set_new(o, "resource", json_string(plan_action_name(a)));
         json_object_set_new(o, "type", json_string((a->res ? a->res->type : a->live->type)->name));
         json_object_set_new(o, "id",
@@ -498,6 +528,7 @@ json_t *plan_json(const struct plan *p)
     for (int k = 0; k < PLAN__KINDS; k++)
         json_object_set_new(sum, k == PLAN_NOOP ? "unchanged" : kind_names[k],
                             json_integer((json_int_t)p->count[k]));
+    json_object_set_new(sum, "not_read", json_integer((json_int_t)p->nunread));
     json_object_set_new(root, "format_version", json_integer(1));
     json_object_set_new(root, "actions", list);
     json_object_set_new(root, "summary", sum);

@@ -36,6 +36,8 @@ struct plan_action {
     /* Apply's bookkeeping. */
     int applied;             /* done: live is the object as it now is */
     int failed;              /* failed or skipped: its dependants are skipped */
+    int unread;              /* its type's read failed, or one of a dependency's: left alone this
+                              * run (kind no-op, failed set), counted in plan.nunread */
     struct live_set created; /* what create made (live points into it) */
 };
 
@@ -43,6 +45,7 @@ struct plan {
     struct plan_action *v; /* creates and updates in dependency order, then deletes in reverse */
     size_t n, alloc;
     size_t count[PLAN__KINDS];
+    size_t nunread; /* actions left alone because a read failed */
 };
 
 void plan_init(struct plan *p);

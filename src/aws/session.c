@@ -418,9 +418,13 @@ enum call_result session_call(struct session *s, struct apicall *c, struct diag 
         for (size_t i = 0; i < quiet.n; i++)
             diag_error(d, NULL, "%s", quiet.v[i].msg);
     } else if (ret == CALL_ERR_API || ret == CALL_ERR_NETWORK) {
-        diag_error(d, NULL, "%s %s: %s: %s%s%s (after %d attempt%s)", c->svc->id, c->op,
-                   c->err.code, c->err.message, c->err.request_id[0] ? ", request id " : "",
-                   c->err.request_id, c->attempts, c->attempts == 1 ? "" : "s");
+        if (!c->attempts)
+            diag_error(d, NULL, "%s %s: %s: %s (not sent)", c->svc->id, c->op, c->err.code,
+                       c->err.message);
+        else
+            diag_error(d, NULL, "%s %s: %s: %s%s%s (after %d attempt%s)", c->svc->id, c->op,
+                       c->err.code, c->err.message, c->err.request_id[0] ? ", request id " : "",
+                       c->err.request_id, c->attempts, c->attempts == 1 ? "" : "s");
     }
     log_debug("%s %s: %s after %d attempt%s", c->svc->id, c->op, result_name(ret), c->attempts,
               c->attempts == 1 ? "" : "s");

@@ -9,9 +9,11 @@ that no object exists twice.
 import collections
 import json
 import os
+import socket
 import subprocess
 import tempfile
 import time
+import unittest
 
 import cairnharness
 from cairnharness import Faults
@@ -136,9 +138,58 @@ class UpAmbiguous(cairnharness.CairnTestCase):
         print(f"\n  up under {faults.count('after')} lost answers: {took:.1f}s, "
               f"{len(tagged)} tagged ids, {len(listed)} listed objects")
 
+    def test_30_percent_random_faults_converge_and_destroy(self):
+        """Throttles, 500s before and 500s after the work on 30 % of all calls (fixed seed): up
+        converges within a few runs, no run deletes or replaces anything, nothing is made
+        twice; destroy under the same faults leaves nothing tagged."""
+        faults = self.emu.faults(Faults.random(seed=11, rate=0.3))
+        runs = []
+        for _ in range(4):
+            r = self.run_cairn("up", SEED, "--yes")
+            runs.append(r)
+            self.assert_nothing_removed(r.stdout)
+            if r.returncode == 0:
+                break
+        out = "\n".join(r.stdout + r.stderr for r in runs)
+        self.assertEqual(runs[-1].returncode, 0, f"no convergence in {len(runs)} runs:\n{out}")
+        self.assertGreater(faults.count("after"), 10, faults.injected)
+        self.emu.faults(None)
+        self.assert_no_duplicates()
+        self.assert_plan_empty()
+        print(f"\n  up converged in {len(runs)} run(s) under {faults.count()} faults")
 
-class Duplicates(cairnharness.CairnTestCase):
-    """Two objects under one cairn:id: plan keeps the one in use and deletes only the extra."""
+        faults = self.emu.faults(Faults.random(seed=12, rate=0.3))
+        for n in range(4):
+            r = self.run_cairn("destroy", SEED, "--yes", "--force-delete-secrets")
+            if r.returncode == 0:
+                break
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.emu.faults(None)
+        left = [arn for arns in self.tagged().values() for arn in arns if not self.gone(arn)]
+        self.assertEqual(left, [], "still tagged after destroy")
+        print(f"  destroy finished in {n + 1} run(s) under {faults.count()} faults")
+
+    def gone(self, arn):
+        """Deleted ECS objects stay listed a while (INACTIVE), deleted NAT gateways for an hour
+        (state deleted), as in AWS."""
+        if ":natgateway/" in arn:
+            return self.aws("ec2", "describe-nat-gateways", "--nat-gateway-ids", arn.split("/")[-1])[
+                "NatGateways"][0]["State"] in ("deleted", "deleting")
+        if ":ecs:" not in arn:
+            return False
+        if ":task-definition/" in arn:
+            return self.aws("ecs", "describe-task-definition", "--task-definition",
+                            arn)["taskDefinition"]["status"] == "INACTIVE"
+        if ":cluster/" in arn:
+            return self.aws("ecs", "describe-clusters", "--clusters",
+                            arn)["clusters"][0]["status"] == "INACTIVE"
+        cluster = arn.split("/")[-2]
+        return self.aws("ecs", "describe-services", "--cluster", cluster, "--services",
+                        arn)["services"][0]["status"] in ("INACTIVE", "DELETE_IN_PROGRESS")
+
+
+class NetworkFaults(cairnharness.CairnTestCase):
+    """The network stack: a duplicate under one cairn:id, a read that keeps failing."""
 
     def setUp(self):
         super().setUp()
@@ -146,6 +197,33 @@ class Duplicates(cairnharness.CairnTestCase):
 
     def run_cairn(self, *args):
         return self.cairn(*args, "--template-dir", TEMPLATES, timeout=300)
+
+    def test_a_failed_read_leaves_only_what_needs_it(self):
+        """Every DescribeSecurityGroups fails: up makes the rest of the network, leaves the
+        security groups alone (never creates them blind), says so, and exits 1; once the read
+        works again, up finishes."""
+        def fail(call):
+            return 500, [("Content-Type", "text/xml")], (
+                b"<Response><Errors><Error><Code>InternalError</Code><Message>down</Message>"
+                b"</Error></Errors><RequestID>x</RequestID></Response>")
+        self.emu.intercept("ec2", "DescribeSecurityGroups", fail)
+        self.addCleanup(self.emu.intercept, "ec2", "DescribeSecurityGroups", None)
+        r = self.cairn("up", NETWORK, "--yes", "--template-dir", TEMPLATES,
+                       env_extra={"AWS_MAX_ATTEMPTS": "2"}, timeout=300)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("  ? web_sg (ec2.security_group)  # left alone: its read, or a "
+                      "dependency's, failed\n", r.stdout)
+        self.assertIn("web_sg (ec2.security_group): skipped: its read, or a dependency's, failed",
+                      r.stdout)
+        self.assertIn("cairn: error: ec2 DescribeSecurityGroups: InternalError: down", r.stderr)
+        ops = [c.operation for c in self.emu.calls if c.is_write]
+        self.assertNotIn("CreateSecurityGroup", ops)
+        self.assertIn("CreateVpc", ops)
+        self.assertIn("CreateNatGateway", ops)
+        self.emu.intercept("ec2", "DescribeSecurityGroups", None)
+        r = self.run_cairn("up", NETWORK, "--yes")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("Apply complete: 2 created, 0 updated, 0 replaced, 0 deleted.", r.stdout)
 
     def test_hand_made_duplicate_vpc_and_gateway(self):
         r = self.run_cairn("up", NETWORK, "--yes")
@@ -196,6 +274,38 @@ class Duplicates(cairnharness.CairnTestCase):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
 
+class BlackHole(unittest.TestCase):
+    """An endpoint that takes connections and never answers: plan gives up within --timeout and
+    says which service and operation it was waiting for."""
+
+    def test_plan_fails_within_timeout(self):
+        hole = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.addCleanup(hole.close)
+        hole.bind(("127.0.0.1", 0))
+        hole.listen(128)  # never accepted: the kernel completes the handshakes, nobody answers
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(AWS_ENDPOINT_URL="http://127.0.0.1:%d" % hole.getsockname()[1],
+                   AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+                   AWS_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true",
+                   AWS_CONFIG_FILE="/nonexistent", AWS_SHARED_CREDENTIALS_FILE="/nonexistent")
+        t0 = time.monotonic()
+        r = subprocess.run([os.environ["CAIRN_BIN"], "--timeout", "4s", "plan", NETWORK,
+                            "--template-dir", TEMPLATES], env=env, capture_output=True,
+                           text=True, timeout=120)
+        took = time.monotonic() - t0
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertLess(took, 4 + 6, r.stderr)  # the limit, and start-up and exit under ASan
+        self.assertIn("cairn: error: ec2 DescribeVpcs: RequestError: the run's time limit "
+                      "(--timeout 4s) was reached", r.stderr)
+        print(f"\n  plan against a black hole with --timeout 4s: {took:.1f}s")
+
+    def test_bad_timeout_is_refused(self):
+        r = subprocess.run([os.environ["CAIRN_BIN"], "--timeout", "soon", "plan", NETWORK],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.stderr, "cairn: error: --timeout 'soon': expected a duration such as "
+                                   "90s, 10m or 1h\n")
+
+
 if __name__ == "__main__":
-    import unittest
     unittest.main()
