@@ -225,6 +225,39 @@ class NetworkFaults(cairnharness.CairnTestCase):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("Apply complete: 2 created, 0 updated, 0 replaced, 0 deleted.", r.stdout)
 
+    def test_progress_lines_arrive_as_they_happen(self):
+        """stdout is a pipe here, as in CI: each progress line must arrive when it is printed,
+        not when cairn exits. The NAT gateway stays pending for 4 s, so "waiting until it is
+        ready" comes seconds before the end."""
+        made = []
+
+        def create(call):
+            answer = call.forward()
+            made.append(time.monotonic())
+            return answer
+
+        def describe(call):
+            status, headers, body = call.forward()
+            if made and time.monotonic() - made[0] < 4.0:
+                body = body.replace(b"<state>available</state>", b"<state>pending</state>")
+                headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+            return status, headers, body
+        for op, handler in (("CreateNatGateway", create), ("DescribeNatGateways", describe)):
+            self.emu.intercept("ec2", op, handler)
+            self.addCleanup(self.emu.intercept, "ec2", op, None)
+        p = subprocess.Popen([os.environ["CAIRN_BIN"], "up", NETWORK, "--yes", "--template-dir",
+                              TEMPLATES], env=self.emu.env(), stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True)
+        with p.stdout:
+            arrived = [(time.monotonic(), line) for line in p.stdout]
+        p.wait(timeout=120)
+        end = time.monotonic()
+        self.assertEqual(p.returncode, 0, arrived)
+        waiting = [t for t, line in arrived if line.startswith("network.nat ") and
+                   "waiting until it is ready" in line]
+        self.assertTrue(waiting, arrived)
+        self.assertGreater(end - waiting[0], 2.0, "the waiting line came only at the end")
+
     def test_hand_made_duplicate_vpc_and_gateway(self):
         r = self.run_cairn("up", NETWORK, "--yes")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
