@@ -2,6 +2,7 @@
 #include "aws/session.h"
 #include "aws/sigv4.h"
 #include "core/log.h"
+#include "core/printable.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -57,9 +58,13 @@ static void token_for(const char *stack, const char *id, const json_t *desired, 
 static void report(FILE *progress, const struct plan_action *a, const char *what, const char *id,
                    double t0)
 {
-    if (progress)
-        fprintf(progress, "%s (%s): %s%s%s (%.1fs)\n", plan_action_name(a), type_of(a)->name, what,
-                id ? " " : "", id ? id : "", now_s() - t0);
+    if (!progress)
+        return;
+    /* The name of an extra and ids come from AWS: escaped. */
+    printable_fputs(plan_action_name(a), PRINTABLE_MAX, progress);
+    fprintf(progress, " (%s): %s%s", type_of(a)->name, what, id ? " " : "");
+    printable_fputs(id, PRINTABLE_MAX, progress);
+    fprintf(progress, " (%.1fs)\n", now_s() - t0);
 }
 
 static int remove_one(struct session *s, struct plan_action *a, const struct apply_options *o,
@@ -219,9 +224,11 @@ static int write_settled(struct session *s, struct stack *st, struct plan_action
         }
         if (s->ambiguous == before || n >= APPLY_LOOK_AGAIN)
             break;
-        if (progress)
-            fprintf(progress, "%s (%s): no answer (%s); looking for what it did\n", a->res->name,
-                    a->res->type->name, diag_last(&round));
+        if (progress) {
+            fprintf(progress, "%s (%s): no answer (", a->res->name, a->res->type->name);
+            printable_fputs(diag_last(&round), PRINTABLE_MAX, progress);
+            fputs("); looking for what it did\n", progress);
+        }
         diag_clear(&round);
         if (look_again(s, st, a, desired, &round) < 0)
             break;

@@ -2,9 +2,11 @@
 #include "agent/interp.h"
 #include "agent/render.h"
 #include "agent/resources/types.h"
+#include "core/printable.h"
 #include "core/strbuf.h"
 #include "core/xmalloc.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -418,7 +420,7 @@ static void print_value(FILE *out, const json_t *v, const struct diff_change *c,
         return;
     }
     t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    fputs(t, out);
+    printable_fputs(t, SIZE_MAX, out);
     free(t);
 }
 
@@ -437,9 +439,11 @@ void plan_print(const struct plan *p, FILE *out, int color)
         }
         if (a->kind == PLAN_NOOP)
             continue;
-        fprintf(out, "%s%3s %s%s (%s)%s%s", colour(a->kind, color), sym(a->kind), name, reset,
-                t->name, a->live && a->live->id ? " " : "",
-                a->live && a->live->id ? a->live->id : "");
+        /* Names of extras and ids come from AWS: escaped. */
+        fprintf(out, "%s%3s ", colour(a->kind, color), sym(a->kind));
+        printable_fputs(name, PRINTABLE_MAX, out);
+        fprintf(out, "%s (%s)%s", reset, t->name, a->live && a->live->id ? " " : "");
+        printable_fputs(a->live ? a->live->id : NULL, PRINTABLE_MAX, out);
         if (a->kind == PLAN_REPLACE) {
             fputs("  # replaced: ", out);
             for (size_t j = 0, n = 0; j < a->changes.n; j++)
@@ -447,8 +451,11 @@ void plan_print(const struct plan *p, FILE *out, int color)
                     fprintf(out, "%s%s", n++ ? ", " : "", a->changes.v[j].path);
             fputs(" cannot change in place", out);
         } else if (a->kind == PLAN_DELETE && a->dup_of) {
-            fprintf(out, "  # a second object under cairn:id %s: %s is the one kept", name,
-                    a->dup_of->id ? a->dup_of->id : "(no id)");
+            fputs("  # a second object under cairn:id ", out);
+            printable_fputs(name, PRINTABLE_MAX, out);
+            fputs(": ", out);
+            printable_fputs(a->dup_of->id ? a->dup_of->id : "(no id)", PRINTABLE_MAX, out);
+            fputs(" is the one kept", out);
         } else if (a->kind == PLAN_DELETE) {
             fputs("  # not in the stack file", out);
         }

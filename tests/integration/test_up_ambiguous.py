@@ -307,6 +307,55 @@ class NetworkFaults(cairnharness.CairnTestCase):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
 
+HOSTILE_STACK = """stack: hostile
+region: us-east-1
+resources:
+  task_role:
+    type: iam.role
+    properties:
+      description: Task role
+      assume_role_policy:
+        Version: "2012-10-17"
+        Statement:
+          - {Effect: Allow, Principal: {Service: ecs-tasks.amazonaws.com}, Action: "sts:AssumeRole"}
+"""
+# What IAM allows in a description: tab, line feed, printable Latin-1 (a carriage return does not
+# survive XML). Terminal controls are tested on strbuf_add_printable() itself (unit/test_core).
+HOSTILE = "ok\n::error::owned\n::warning file=x::forged\tdone"
+
+
+class HostileValues(cairnharness.CairnTestCase):
+    """A role description changed out of band to one with line breaks and GitHub workflow
+    commands: every text output shows it escaped, on the line it belongs to."""
+
+    def test_hostile_role_description(self):
+        self.emu.reset()
+        stack = os.path.join(tempfile.mkdtemp(prefix="cairn-hostile-"), "hostile.yaml")
+        with open(stack, "w", encoding="utf-8") as f:
+            f.write(HOSTILE_STACK)
+        r = self.cairn("up", stack, "--yes")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        iam = self.emu.boto3_client("iam")
+        name = next(x["RoleName"] for x in iam.list_roles()["Roles"]
+                    if x["RoleName"].startswith("hostile-"))
+        iam.update_role(RoleName=name, Description=HOSTILE)
+        escaped = "ok\\n::error::owned\\n::warning file=x::forged\\tdone"
+        outs = {
+            "plan": self.cairn("plan", stack),
+            "drift": self.cairn("drift", stack),
+            "drift github": self.cairn("drift", stack, "--format", "github"),
+        }
+        for what, r in outs.items():
+            with self.subTest(what):
+                text = r.stdout + r.stderr
+                self.assertIn(escaped, text)
+                self.assertNotIn("\r", text)
+                self.assertNotIn("\t", text)
+                self.assertEqual([line for line in text.split("\n")
+                                  if line.startswith(("::error::", "::warning"))], [])
+        self.assertIn(f'description: "{escaped}" -> "Task role"', outs["plan"].stdout)
+
+
 class BlackHole(unittest.TestCase):
     """An endpoint that takes connections and never answers: plan gives up within --timeout and
     says which service and operation it was waiting for."""
