@@ -176,9 +176,13 @@ static const char *const making_verbs[] = {
     "Create", "Allocate", "Register", "Run", "Request", "Copy", "Import", "Associate", "Start",
 };
 
+/* Named like creates, but a repetition changes nothing: the same tags, the same key. */
+static const char *const idempotent_writes[] = {"CreateTags", "AssociateKmsKey"};
+
 int retry_unsafe_write(const char *op, int has_token)
 {
-    if (has_token)
+    if (has_token ||
+        in_list(op, idempotent_writes, sizeof(idempotent_writes) / sizeof(idempotent_writes[0])))
         return 0;
     for (size_t i = 0; i < sizeof(making_verbs) / sizeof(making_verbs[0]); i++)
         if (starts(op, making_verbs[i]))

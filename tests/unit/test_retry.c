@@ -291,6 +291,7 @@ static void unsafe_writes(void **state)
     assert_true(retry_unsafe_write("AssociateRouteTable", 0));
     assert_false(retry_unsafe_write("CreateNatGateway", 1));
     assert_false(retry_unsafe_write("ModifyVpcAttribute", 0));
+    assert_false(retry_unsafe_write("CreateTags", 0));
     assert_false(retry_unsafe_write("AttachInternetGateway", 0));
     assert_false(retry_unsafe_write("DeleteVpc", 0));
     assert_false(retry_unsafe_write("DescribeVpcs", 0));
