@@ -25,7 +25,7 @@ struct session_options {
 
 /* Per attempt: how long connecting and the whole exchange may take. */
 #define SESSION_CONNECT_TIMEOUT_MS  5000L
-#define SESSION_RESPONSE_TIMEOUT_MS 20000L
+#define SESSION_RESPONSE_TIMEOUT_MS 60000L
 
 struct session_stats {
     unsigned long calls;    /* API calls made (each counts once, retries aside) */

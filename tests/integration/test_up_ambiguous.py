@@ -112,10 +112,14 @@ class UpAmbiguous(cairnharness.CairnTestCase):
         return tagged, listed
 
     def assert_nothing_removed(self, out):
-        """No line of cairn's output says something was deleted or replaced."""
+        """No line of cairn's output says something was deleted or replaced, and no delete of
+        any kind reached the emulator."""
         bad = [line for line in out.splitlines()
                if ": deleted" in line or ": replaced" in line or "deleted for replacement" in line]
         self.assertEqual(bad, [], out)
+        removals = [c.operation for c in self.emu.calls if c.is_write and c.operation.startswith(
+            ("Delete", "Release", "Deregister", "Detach", "Disassociate"))]
+        self.assertEqual(removals, [], out)
 
     def assert_plan_empty(self):
         r = self.run_cairn("plan", SEED, "--detailed-exitcode")
