@@ -203,8 +203,10 @@ static int write_settled(struct session *s, struct stack *st, struct plan_action
 
     diff_init(&changes);
     diag_init(&round);
-    if (mode == UPDATE)
-        changes_of(a->res, desired, a->live, &changes);
+    /* The first update sends what the plan found (a reference known only now, such as a new
+     * task definition revision, differs there); later rounds what the read shows. */
+    const struct diff *cur = &a->changes;
+
     for (int n = 0;; n++) {
         unsigned long before = s->ambiguous;
         if (mode == STUCK) {
@@ -214,11 +216,11 @@ static int write_settled(struct session *s, struct stack *st, struct plan_action
                        a->res->name, a->res->type->name, a->live->id);
             break;
         }
-        if (mode == UPDATE && !changes.n) {
+        if (mode == UPDATE && !cur->n) {
             ret = 0;
             break;
         }
-        if (send_write(s, a, call, desired, &changes, mode == CREATE, &round) == 0) {
+        if (send_write(s, a, call, desired, cur, mode == CREATE, &round) == 0) {
             ret = 0;
             break;
         }
@@ -243,6 +245,7 @@ static int write_settled(struct session *s, struct stack *st, struct plan_action
         }
         *found = 1;
         changes_of(a->res, desired, a->live, &changes);
+        cur = &changes;
         mode = diff_replaces(&changes) ? STUCK : UPDATE;
     }
     for (size_t i = 0; ret < 0 && i < round.n; i++)

@@ -124,7 +124,11 @@ struct live_obj *live_find(const struct live_set *set, const struct restype *t,
             best = o;
             continue;
         }
-        /* A duplicate: the one in use wins, the first found a tie. Counted only then. */
+        /* A duplicate: the one in use wins, the first found a tie. Counted only then. Task
+         * definition revisions are versions, not copies: the read lists the newest first,
+         * which is kept (a service on an older one is updated, nothing is replaced). */
+        if (strcmp(t->name, "ecs.task_definition") == 0)
+            break;
         if (!counted) {
             best_users = users(set, best);
             counted = 1;
