@@ -2,6 +2,7 @@
 #include "aws/session.h"
 #include "aws/sigv4.h"
 #include "core/log.h"
+#include "core/printable.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -57,9 +58,13 @@ static void token_for(const char *stack, const char *id, const json_t *desired, 
 static void report(FILE *progress, const struct plan_action *a, const char *what, const char *id,
                    double t0)
 {
-    if (progress)
-        fprintf(progress, "%s (%s): %s%s%s (%.1fs)\n", plan_action_name(a), type_of(a)->name, what,
-                id ? " " : "", id ? id : "", now_s() - t0);
+    if (!progress)
+        return;
+    /* The name of an extra and ids come from AWS: escaped. */
+    printable_fputs(plan_action_name(a), PRINTABLE_MAX, progress);
+    fprintf(progress, " (%s): %s%s", type_of(a)->name, what, id ? " " : "");
+    printable_fputs(id, PRINTABLE_MAX, progress);
+    fprintf(progress, " (%.1fs)\n", now_s() - t0);
 }
 
 static int remove_one(struct session *s, struct plan_action *a, const struct apply_options *o,
@@ -101,6 +106,13 @@ static int wait_ready(struct session *s, struct plan_action *a, FILE *progress, 
     if (!ops->ready)
         return 0;
     while ((r = ops->ready(s, a->live, d)) == 0) {
+        if (session_time_left() == 0) {
+            diag_error(d, NULL,
+                       "%s (%s) %s: not ready when the run's time limit (--timeout %gs) "
+                       "was reached",
+                       a->res->name, a->res->type->name, a->live->id, session_deadline_seconds());
+            return -1;
+        }
         if (now_s() - t0 > limit) {
             diag_error(d, NULL, "%s (%s) %s: not ready after %u s", a->res->name,
                        a->res->type->name, a->live->id, limit);
@@ -117,6 +129,132 @@ static int wait_ready(struct session *s, struct plan_action *a, FILE *progress, 
     return r < 0 ? -1 : 0;
 }
 
+/* The changes that bring live to desired (normalized as the planner does). */
+static void changes_of(const struct stack_res *r, const json_t *desired, const struct live_obj *l,
+                       struct diff *out)
+{
+    diff_release(out);
+    diff_init(out);
+    diff_resource(r->type, desired, l->attrs, out);
+}
+
+/* One create, or one update with the given changes. */
+static int send_write(struct session *s, struct plan_action *a, const struct restype_call *call,
+                      const json_t *desired, const struct diff *changes, int create, struct diag *d)
+{
+    const struct restype_ops *ops = a->res->type->ops;
+    struct live_obj *made = NULL;
+    const char *changed[64];
+    size_t n = 0;
+
+    if (create) {
+        if (ops->create(s, call, desired, &a->created, &made, d) < 0)
+            return -1;
+        a->live = made;
+        return 0;
+    }
+    for (size_t i = 0; i < changes->n && n < 64; i++)
+        changed[n++] = changes->v[i].path;
+    return ops->update(s, call, desired, a->live, changed, n, d);
+}
+
+/*
+ * Look for what an unanswered write did: read the type again and take the object that carries
+ * the resource's cairn:id (an untaggable child: its identifying attributes). It joins a->created,
+ * and a->live points at it; NULL live when there is none (then the write never happened).
+ */
+static int look_again(struct session *s, struct stack *st, struct plan_action *a,
+                      const json_t *desired, struct diag *d)
+{
+    struct live_set got;
+    struct live_obj *o;
+    int ret = -1;
+
+    live_set_init(&got);
+    if (a->res->type->ops->read(s, st->name, &got, d) < 0)
+        goto out;
+    a->live = NULL;
+    if ((o = plan_find_live(&got, a->res, desired))) {
+        a->live = live_set_add(&a->created, o->type, o->id, o->cairn_id, json_incref(o->attrs));
+        a->live->pending = o->pending;
+    }
+    ret = 0;
+out:
+    live_set_release(&got);
+    return ret;
+}
+
+/*
+ * Create or update, never blindly twice. The session does not repeat a write that could make a
+ * second object (a create without an idempotency token) after an answer that may hide success
+ * (a 5xx, a time-out, a dropped connection); it counts it in s->ambiguous instead. Then the
+ * type is read again: what the resource's cairn:id is on is adopted and brought to the desired
+ * state by an update; only when nothing is there is the create sent again
+ * (docs/idempotency.md).
+ */
+static int write_settled(struct session *s, struct stack *st, struct plan_action *a,
+                         const struct restype_call *call, const json_t *desired, FILE *progress,
+                         int *found, struct diag *d)
+{
+    enum { CREATE, UPDATE, STUCK } mode = a->kind == PLAN_UPDATE ? UPDATE : CREATE;
+    struct diff changes;
+    struct diag round;
+    int ret = -1;
+
+    diff_init(&changes);
+    diag_init(&round);
+    /* The first update sends what the plan found (a reference known only now, such as a new
+     * task definition revision, differs there); later rounds what the read shows. */
+    const struct diff *cur = &a->changes;
+
+    for (int n = 0;; n++) {
+        unsigned long before = s->ambiguous;
+        if (mode == STUCK) {
+            diag_error(&round, NULL,
+                       "%s (%s) %s: found after a lost answer, but it differs in what cannot "
+                       "change in place; run up again",
+                       a->res->name, a->res->type->name, a->live->id);
+            break;
+        }
+        if (mode == UPDATE && !cur->n) {
+            ret = 0;
+            break;
+        }
+        if (send_write(s, a, call, desired, cur, mode == CREATE, &round) == 0) {
+            ret = 0;
+            break;
+        }
+        if (s->ambiguous == before || n >= APPLY_LOOK_AGAIN)
+            break;
+        if (progress) {
+            fprintf(progress, "%s (%s): no answer (", a->res->name, a->res->type->name);
+            printable_fputs(diag_last(&round), PRINTABLE_MAX, progress);
+            fputs("); looking for what it did\n", progress);
+        }
+        diag_clear(&round);
+        if (look_again(s, st, a, desired, &round) < 0)
+            break;
+        if (!a->live) {
+            if (a->kind == PLAN_UPDATE) {
+                diag_error(&round, NULL, "%s (%s): gone from AWS during the update", a->res->name,
+                           a->res->type->name);
+                break;
+            }
+            mode = CREATE;
+            continue;
+        }
+        *found = 1;
+        changes_of(a->res, desired, a->live, &changes);
+        cur = &changes;
+        mode = diff_replaces(&changes) ? STUCK : UPDATE;
+    }
+    for (size_t i = 0; ret < 0 && i < round.n; i++)
+        diag_error(d, NULL, "%s", round.v[i].msg);
+    diff_release(&changes);
+    diag_release(&round);
+    return ret;
+}
+
 static int make_one(struct session *s, struct stack *st, struct plan *p, struct plan_action *a,
                     FILE *progress, struct diag *d)
 {
@@ -124,10 +262,9 @@ static int make_one(struct session *s, struct stack *st, struct plan *p, struct 
     json_t *desired = plan_resolve(p, st, a->desired);
     struct restype_call call = {st->name, a->res->name, a->res->physical_name,
                                 json_object_get(desired, "tags"), NULL};
-    struct live_obj *made = NULL;
     char token[33];
     double t0 = now_s();
-    int ret = -1;
+    int ret = -1, found = 0;
 
     /* Adopted while still on its way (a run cut short): nothing to send, only to wait for. */
     if (a->kind == PLAN_NOOP) {
@@ -143,22 +280,12 @@ static int make_one(struct session *s, struct stack *st, struct plan *p, struct 
     }
     token_for(st->name, a->res->name, desired, token);
     call.token = token;
-    if (a->kind == PLAN_UPDATE) {
-        const char *changed[64];
-        size_t n = 0;
-        for (size_t i = 0; i < a->changes.n && n < 64; i++)
-            changed[n++] = a->changes.v[i].path;
-        if (ops->update(s, &call, desired, a->live, changed, n, d) < 0)
-            goto out;
-    } else {
-        if (ops->create(s, &call, desired, &a->created, &made, d) < 0)
-            goto out;
-        a->live = made;
-    }
+    if (write_settled(s, st, a, &call, desired, progress, &found, d) < 0)
+        goto out;
     if (wait_ready(s, a, progress, d) < 0)
         goto out;
     report(progress, a,
-           a->kind == PLAN_CREATE   ? "created"
+           a->kind == PLAN_CREATE   ? (found ? "created (found after a lost answer)" : "created")
            : a->kind == PLAN_UPDATE ? "updated"
                                     : "replaced",
            a->live->id, t0);
@@ -166,52 +293,6 @@ static int make_one(struct session *s, struct stack *st, struct plan *p, struct 
 out:
     json_decref(desired);
     return ret;
-}
-
-/* Whether some string in v (object keys' values, array elements, nested) is id. */
-static int mentions(const json_t *v, const char *id)
-{
-    const char *k;
-    json_t *e;
-    size_t i;
-
-    if (json_is_string(v))
-        return strcmp(json_string_value(v), id) == 0;
-    if (json_is_array(v)) {
-        json_array_foreach(v, i, e)
-        {
-            if (mentions(e, id))
-                return 1;
-        }
-    }
-    if (json_is_object(v)) {
-        json_object_foreach((json_t *)v, k, e)
-        {
-            if (mentions(e, id))
-                return 1;
-        }
-    }
-    return 0;
-}
-
-/* Whether live object a refers to b (by b's id or ARN): then a goes before b is removed.
- * Read from the attributes AWS reported, so it holds for objects no longer in the file. */
-static int refers_to(const struct live_obj *a, const struct live_obj *b)
-{
-    const char *arn = json_string_value(json_object_get(b->attrs, "arn"));
-    const char *k;
-    json_t *v;
-
-    if (a == b)
-        return 0;
-    json_object_foreach(a->attrs, k, v)
-    {
-        if (strcmp(k, "id") == 0 || strcmp(k, "arn") == 0 || strcmp(k, "tags") == 0)
-            continue;
-        if ((b->id && mentions(v, b->id)) || (arn && mentions(v, arn)))
-            return 1;
-    }
-    return 0;
 }
 
 static int is_removal(const struct plan_action *a)
@@ -416,6 +497,13 @@ int apply_plan(struct session *s, struct stack *st, struct plan *p, const struct
     size_t n = p->n;
 
     memset(r, 0, sizeof(*r));
+    /* Left alone because a read failed: not done, so the run is incomplete. */
+    for (size_t i = 0; i < n; i++)
+        if (p->v[i].unread) {
+            r->skipped++;
+            report(o->progress, &p->v[i], "skipped: its read, or a dependency's, failed", NULL,
+                   now_s());
+        }
     pthread_mutex_init(&sc.mu, NULL);
     pthread_cond_init(&sc.cv, NULL);
     sc.state = calloc(n ? n : 1, 1);
@@ -428,7 +516,8 @@ int apply_plan(struct session *s, struct stack *st, struct plan *p, const struct
         sc.state[i] = is_removal(&p->v[i]) ? WAITING : DONE;
         sc.left += sc.state[i] == WAITING;
         for (size_t j = 0; sc.state[i] == WAITING && j < n; j++)
-            sc.after[i * n + j] = is_removal(&p->v[j]) && refers_to(p->v[j].live, p->v[i].live);
+            sc.after[i * n + j] =
+                is_removal(&p->v[j]) && live_refers_to(p->v[j].live, p->v[i].live);
     }
     run_phase(&sc, s, parallel);
 
@@ -438,7 +527,7 @@ int apply_plan(struct session *s, struct stack *st, struct plan *p, const struct
     for (size_t i = 0; i < n; i++) {
         struct plan_action *a = &p->v[i];
         int waits = a->kind == PLAN_NOOP && a->live && a->live->pending;
-        if (a->kind == PLAN_NOOP && !waits)
+        if (a->kind == PLAN_NOOP && !waits && !a->unread)
             a->applied = 1;
         sc.state[i] = (a->kind == PLAN_NOOP && !waits) || a->kind == PLAN_DELETE || a->failed
                           ? DONE

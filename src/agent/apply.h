@@ -20,6 +20,7 @@
 #define APPLY_DEFAULT_PARALLEL 8
 #define APPLY_MAX_PARALLEL     64
 #define APPLY_DEFAULT_WAIT     300 /* seconds a type may take to become ready, unless it says */
+#define APPLY_LOOK_AGAIN       5   /* reads after unanswered writes of one resource, at most */
 
 struct apply_options {
     int parallel;                     /* resources in flight at once (1: in this thread) */

@@ -169,6 +169,7 @@ static const char usage[] =
     "  --debug          log each AWS call (credentials and secrets redacted) to stderr\n"
     "  --stats          print the AWS calls made and the time each phase took to stderr\n"
     "  --no-color       never colour output (NO_COLOR does the same)\n"
+    "  --timeout D      give up on AWS after D for the whole run: 90s, 10m, 1h (default 30m)\n"
     "  -h, --help       show this help, or a command's with 'cairn <command> --help'\n"
     "  --version        print the version\n"
     "\n"
@@ -307,18 +308,49 @@ static int take_value(int argc, char **argv, int *i, const char *opt, const char
     return 1;
 }
 
+/* "90s", "10m", "1h", "45" (seconds): seconds, or -1. */
+static double parse_duration(const char *v)
+{
+    char *end;
+    double n;
+
+    if (!v || *v < '0' || *v > '9')
+        return -1;
+    n = strtod(v, &end);
+    if (strcmp(end, "h") == 0)
+        n *= 3600;
+    else if (strcmp(end, "m") == 0)
+        n *= 60;
+    else if (*end && strcmp(end, "s") != 0)
+        return -1;
+    return n > 0 ? n : -1;
+}
+
 int cli_main(int argc, char **argv)
 {
     struct cli_global g = {0};
     const struct cli_command *cmd;
+    const char *timeout = NULL;
     int i, r, ret;
 
+    /* In CI the output is a pipe: each line should show as it happens, not at exit. */
+    if (!isatty(STDOUT_FILENO))
+        setvbuf(stdout, NULL, _IOLBF, 0);
+    g.timeout = CLI_DEFAULT_TIMEOUT;
     for (i = 1; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
         if ((r = take_value(argc, argv, &i, "--profile", &g.profile)) ||
-            (r = take_value(argc, argv, &i, "--region", &g.region))) {
+            (r = take_value(argc, argv, &i, "--region", &g.region)) ||
+            (r = take_value(argc, argv, &i, "--timeout", &timeout))) {
             if (r < 0)
                 return 1;
+            if (timeout && (g.timeout = parse_duration(timeout)) < 0) {
+                fprintf(stderr,
+                        "cairn: error: --timeout '%s': expected a duration such as 90s, 10m or "
+                        "1h\n",
+                        timeout);
+                return 1;
+            }
         } else if (strcmp(a, "--debug") == 0) {
             g.debug = 1;
         } else if (strcmp(a, "--stats") == 0) {
@@ -354,6 +386,8 @@ int cli_main(int argc, char **argv)
         fprintf(stderr, "cairn: error: cannot initialise libcurl\n");
         return 1;
     }
+    if (cmd->aws)
+        session_set_deadline(g.timeout);
     ret = cmd->run(&g, argc - i, argv + i);
     if (cmd->aws)
         http_global_cleanup();

@@ -16,7 +16,12 @@ struct cli_global {
     int debug;           /* --debug: each AWS call, redacted */
     int stats;           /* --stats: call counts on stderr */
     int no_color;
+    double timeout; /* --timeout: seconds the whole run may take (CLI_DEFAULT_TIMEOUT) */
 };
+
+/* The default of --timeout: long enough for an ECS service to reach a steady state and a NAT
+ * gateway to become available in one up, short enough that a stuck run ends in CI. */
+#define CLI_DEFAULT_TIMEOUT (30 * 60)
 
 struct cli_command {
     const char *name;

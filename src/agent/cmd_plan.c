@@ -40,6 +40,7 @@ int cmd_plan_run(const struct cli_global *g, int argc, char **argv)
     if (cli_parse_stack_args("plan", argc, argv, 1, &a) < 0)
         return 1;
     engine_init(&e);
+    e.partial_ok = 1;
     if (engine_prepare(&e, g, &a, 0) < 0)
         goto out;
     if (a.json) {
@@ -51,7 +52,7 @@ int cmd_plan_run(const struct cli_global *g, int argc, char **argv)
         warn_unreadable(&e.stack);
         plan_print(&e.plan, stdout, engine_color(g));
     }
-    ret = detailed && plan_has_changes(&e.plan) ? 2 : 0;
+    ret = e.read_failed ? 1 : detailed && plan_has_changes(&e.plan) ? 2 : 0;
 out:
     engine_release(&e, g);
     cli_stack_args_release(&a);

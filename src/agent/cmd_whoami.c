@@ -8,7 +8,7 @@
 
 int cmd_whoami_run(const struct cli_global *g, int argc, char **argv)
 {
-    struct session_options opts = {g->profile, g->region, 0};
+    struct session_options opts = {g->profile, g->region, 0, 0};
     struct session *s = NULL;
     struct sts_identity id;
     struct creds cr;

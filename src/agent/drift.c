@@ -1,9 +1,11 @@
 #include "agent/drift.h"
 #include "agent/resources/resutil.h"
+#include "core/printable.h"
 #include "core/strbuf.h"
 #include "core/xmalloc.h"
 
 #include <fnmatch.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -219,10 +221,13 @@ static void value_text(struct strbuf *sb, const json_t *v, int sensitive)
     } else if (!v) {
         strbuf_adds(sb, "(none)");
     } else if (json_is_string(v)) {
-        strbuf_addf(sb, "\"%s\"", json_string_value(v));
+        /* From AWS: escaped, so that it cannot start a line or reach the terminal raw. */
+        strbuf_addc(sb, '"');
+        strbuf_add_printable(sb, json_string_value(v), SIZE_MAX);
+        strbuf_addc(sb, '"');
     } else {
         t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_SORT_KEYS);
-        strbuf_adds(sb, t ? t : "?");
+        strbuf_add_printable(sb, t ? t : "?", SIZE_MAX);
         free(t);
     }
 }
@@ -274,9 +279,11 @@ static void print_text(const struct drift *dr, const struct stack *s, FILE *out,
         const struct drift_item *it = &dr->v[i];
         if (it->status == DRIFT_IN_SYNC)
             continue;
-        fprintf(out, "%s%s %s%s (%s)%s%s: %s\n", color ? col[it->status] : "", sym[it->status],
-                it->resource, color ? "\033[0m" : "", it->type, it->id ? " " : "",
-                it->id ? it->id : "", item_summary(it));
+        fprintf(out, "%s%s ", color ? col[it->status] : "", sym[it->status]);
+        printable_fputs(it->resource, PRINTABLE_MAX, out); /* an orphan's name is its AWS id */
+        fprintf(out, "%s (%s)%s", color ? "\033[0m" : "", it->type, it->id ? " " : "");
+        printable_fputs(it->id, PRINTABLE_MAX, out);
+        fprintf(out, ": %s\n", item_summary(it));
         for (size_t j = 0; j < it->ndiffs; j++) {
             strbuf_reset(&sb);
             diff_text(&sb, &it->diffs[j]);
@@ -373,13 +380,16 @@ static void print_github(const struct drift *dr, const struct stack *s, FILE *ou
         strbuf_reset(&msg);
         strbuf_reset(&line);
         strbuf_reset(&title);
-        strbuf_addf(&msg, "%s (%s)%s%s: %s", it->resource, it->type, it->id ? " " : "",
-                    it->id ? it->id : "", item_summary(it));
+        strbuf_add_printable(&msg, it->resource, PRINTABLE_MAX);
+        strbuf_addf(&msg, " (%s)%s", it->type, it->id ? " " : "");
+        strbuf_add_printable(&msg, it->id ? it->id : "", PRINTABLE_MAX);
+        strbuf_addf(&msg, ": %s", item_summary(it));
         for (size_t j = 0; j < it->ndiffs; j++) {
             strbuf_adds(&msg, "\n");
             diff_text(&msg, &it->diffs[j]);
         }
-        strbuf_addf(&title, "drift: %s", it->resource);
+        strbuf_adds(&title, "drift: ");
+        strbuf_add_printable(&title, it->resource, PRINTABLE_MAX);
         strbuf_adds(&line, "::error file=");
         gh_escape(&line, it->loc && it->loc->file ? it->loc->file : s->file, 1);
         if (it->loc && it->loc->line)

@@ -57,6 +57,7 @@ int engine_prepare(struct engine *e, const struct cli_global *g, const struct cl
 
     so->profile = g->profile;
     so->region = g->region;
+    so->default_attempts = RETRY_AGENT_ATTEMPTS;
     if (cli_load_stack(g, a, &e->stack) < 0)
         return -1;
     e->t_load = engine_now() - t0;
@@ -65,8 +66,12 @@ int engine_prepare(struct engine *e, const struct cli_global *g, const struct cl
     if (!(e->session = session_new(so, &e->diag)))
         return -1;
     t0 = engine_now();
-    if (live_read_all(e->session, so, e->stack.name, &e->live, &e->diag) < 0)
-        return -1;
+    if (live_read_all(e->session, so, e->stack.name, &e->live, &e->diag) < 0) {
+        /* With nothing read there is nothing to go on. */
+        if (!e->partial_ok || e->live.nunread >= e->live.ntypes)
+            return -1;
+        e->read_failed = 1;
+    }
     e->t_read = engine_now() - t0;
     t0 = engine_now();
     if (destroy) {
@@ -147,12 +152,13 @@ int engine_apply(const struct cli_global *g, int argc, char **argv, int destroy)
     if (ao.parallel < 0 || cli_parse_stack_args(cmd, argc, argv, 0, &a) < 0)
         return 1;
     engine_init(&e);
+    e.partial_ok = 1;
     if (engine_prepare(&e, g, &a, destroy) < 0)
         goto out;
     plan_print(&e.plan, stdout, engine_color(g));
     if (check_protected(&e.plan, allow, &e.diag) < 0)
         goto out;
-    if (!plan_has_changes(&e.plan)) {
+    if (!plan_has_changes(&e.plan) && !e.read_failed) {
         if (destroy)
             printf("Nothing to destroy: AWS holds nothing tagged cairn:stack=%s.\n", e.stack.name);
         else
@@ -166,7 +172,7 @@ int engine_apply(const struct cli_global *g, int argc, char **argv, int destroy)
         goto out;
     ao.so = &e.options;
     t0 = engine_now();
-    ret = apply_plan(e.session, &e.stack, &e.plan, &ao, &r, &e.diag) == 0 ? 0 : 1;
+    ret = apply_plan(e.session, &e.stack, &e.plan, &ao, &r, &e.diag) == 0 && !e.read_failed ? 0 : 1;
     session_stats_add(&e.session->stats, &r.stats);
     summary(&r, destroy, ret);
     if (!destroy && !ret)

@@ -19,6 +19,9 @@ struct engine {
     struct plan plan;
     struct diag diag;              /* printed by engine_release() */
     double t_start;                /* when engine_init() ran */
+    int partial_ok;                /* set before engine_prepare(): a failed read leaves only
+                                    * the resources that need it alone (plan, up, destroy) */
+    int read_failed;               /* some read failed (errors in diag) */
     double t_load, t_read, t_plan; /* seconds each phase of engine_prepare() took */
 };
 

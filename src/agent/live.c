@@ -21,7 +21,16 @@ void live_set_release(struct live_set *set)
         json_decref(set->v[i].attrs);
     }
     free(set->v);
+    free(set->unread);
     live_set_init(set);
+}
+
+int live_unread(const struct live_set *set, const struct restype *t)
+{
+    for (size_t i = 0; i < set->nunread; i++)
+        if (set->unread[i] == t)
+            return 1;
+    return 0;
 }
 
 struct live_obj *live_set_add(struct live_set *set, const struct restype *t, const char *id,
@@ -39,13 +48,97 @@ struct live_obj *live_set_add(struct live_set *set, const struct restype *t, con
     return o;
 }
 
+/* Whether some string in v (object keys' values, array elements, nested) is id. */
+static int mentions(const json_t *v, const char *id)
+{
+    const char *k;
+    json_t *e;
+    size_t i;
+
+    if (json_is_string(v))
+        return strcmp(json_string_value(v), id) == 0;
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, e)
+        {
+            if (mentions(e, id))
+                return 1;
+        }
+    }
+    if (json_is_object(v)) {
+        json_object_foreach((json_t *)v, k, e)
+        {
+            if (mentions(e, id))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+int live_refers_to(const struct live_obj *a, const struct live_obj *b)
+{
+    const char *arn = json_string_value(json_object_get(b->attrs, "arn"));
+    const char *k;
+    json_t *v;
+
+    if (a == b)
+        return 0;
+    json_object_foreach(a->attrs, k, v)
+    {
+        if (strcmp(k, "id") == 0 || strcmp(k, "arn") == 0 || strcmp(k, "tags") == 0)
+            continue;
+        if ((b->id && mentions(v, b->id)) || (arn && mentions(v, arn)))
+            return 1;
+    }
+    return 0;
+}
+
+static int same_id(const struct live_obj *o, const struct restype *t, const char *cairn_id)
+{
+    return o->type == t && o->cairn_id && strcmp(o->cairn_id, cairn_id) == 0;
+}
+
+/* How many objects outside o's own cairn:id refer to o. */
+static size_t users(const struct live_set *set, const struct live_obj *o)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < set->n; i++)
+        if (!same_id(&set->v[i], o->type, o->cairn_id) && live_refers_to(&set->v[i], o))
+            n++;
+    return n;
+}
+
 struct live_obj *live_find(const struct live_set *set, const struct restype *t,
                            const char *cairn_id)
 {
-    for (size_t i = 0; i < set->n; i++)
-        if (set->v[i].type == t && set->v[i].cairn_id && strcmp(set->v[i].cairn_id, cairn_id) == 0)
-            return &set->v[i];
-    return NULL;
+    struct live_obj *best = NULL;
+    size_t best_users = 0;
+    int counted = 0;
+
+    for (size_t i = 0; i < set->n; i++) {
+        struct live_obj *o = &set->v[i];
+        size_t u;
+        if (!same_id(o, t, cairn_id))
+            continue;
+        if (!best) {
+            best = o;
+            continue;
+        }
+        /* A duplicate: the one in use wins, the first found a tie. Counted only then. Task
+         * definition revisions are versions, not copies: the read lists the newest first,
+         * which is kept (a service on an older one is updated, nothing is replaced). */
+        if (strcmp(t->name, "ecs.task_definition") == 0)
+            break;
+        if (!counted) {
+            best_users = users(set, best);
+            counted = 1;
+        }
+        if ((u = users(set, o)) > best_users) {
+            best = o;
+            best_users = u;
+        }
+    }
+    return best;
 }
 
 struct live_obj *live_find_id(const struct live_set *set, const struct restype *t, const char *id)
@@ -114,8 +207,11 @@ int live_read_all(struct session *s, const struct session_options *so, const cha
         session_stats_add(&s->stats, &rd[i].stats);
         for (size_t k = 0; k < rd[i].d.n; k++)
             diag_error(d, NULL, "%s", rd[i].d.v[k].msg);
-        if (!rd[i].ok)
+        if (!rd[i].ok) {
             ret = -1;
+            set->unread = xrealloc(set->unread, (set->nunread + 1) * sizeof(*set->unread));
+            set->unread[set->nunread++] = rd[i].type;
+        }
         /* Move the objects over: the set takes ownership of their strings and JSON. */
         for (size_t k = 0; k < rd[i].got.n; k++) {
             XGROW(set->v, set->alloc, set->n + 1);
@@ -125,6 +221,7 @@ int live_read_all(struct session *s, const struct session_options *so, const cha
         diag_release(&rd[i].d);
     }
     free(rd);
+    set->ntypes += n;
     s->cache = had;
     callcache_free(cache);
     return ret;

@@ -26,7 +26,15 @@ struct live_obj {
 struct live_set {
     struct live_obj *v;
     size_t n, alloc;
+    /* Types whose read failed (after every retry): what they own is unknown, so nothing of
+     * theirs may be created, replaced or deleted this run. */
+    const struct restype **unread;
+    size_t nunread;
+    size_t ntypes; /* types live_read_all() read or tried to */
 };
+
+/* Whether t's read failed. */
+int live_unread(const struct live_set *set, const struct restype *t);
 
 void live_set_init(struct live_set *set);
 void live_set_release(struct live_set *set);
@@ -34,9 +42,14 @@ void live_set_release(struct live_set *set);
 /* A new object of type t (id and cairn_id copied; attrs taken over, may be NULL: {}). */
 struct live_obj *live_set_add(struct live_set *set, const struct restype *t, const char *id,
                               const char *cairn_id, json_t *attrs);
-/* The object of type t with this cairn:id, or NULL. */
+/* The object of type t with this cairn:id, or NULL. When several carry it (a duplicate made by
+ * hand or by another tool), the one the most other objects refer to (attachments, routes,
+ * services, mount targets), else the first the read found: the one in use. */
 struct live_obj *live_find(const struct live_set *set, const struct restype *t,
                            const char *cairn_id);
+/* Whether live object a refers to b (by b's id or ARN in a's attributes other than id, arn and
+ * tags). Read from what AWS reported, so it holds for objects no longer in the file. */
+int live_refers_to(const struct live_obj *a, const struct live_obj *b);
 /* The object of type t with this id, or NULL. */
 struct live_obj *live_find_id(const struct live_set *set, const struct restype *t, const char *id);
 
@@ -49,7 +62,8 @@ struct session_options;
  * Read every object the stack owns, for every resource type whose AWS calls exist: one read per
  * type, the types in parallel (each on its own session opened with so; so NULL: one after the
  * other on s). The set lists them in registry order (parents before children) whatever order
- * the reads finished in. 0, or -1 with d saying which reads failed. *calls gets the workers'
+ * the reads finished in. 0, or -1 with d saying which reads failed (set->unread lists their
+ * types; what the others found is in the set all the same). *calls gets the workers'
  * AWS calls (s counts its own).
  */
 int live_read_all(struct session *s, const struct session_options *so, const char *stack,

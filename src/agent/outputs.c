@@ -1,5 +1,7 @@
 #include "agent/outputs.h"
+#include "core/printable.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -52,8 +54,16 @@ static int print_rule(const struct plan *p, const struct live_obj *rule, FILE *o
             continue;
         if (port && port != (https ? 443 : 80))
             snprintf(portbuf, sizeof(portbuf), ":%lld", port);
-        fprintf(out, "  %s://%s%s%.*s\n", https ? "https" : "http", dns, portbuf,
-                (int)strcspn(pat, "*?"), pat);
+        char *url = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&url, &len);
+        fprintf(m, "%s://%s%s%.*s", https ? "https" : "http", dns, portbuf, (int)strcspn(pat, "*?"),
+                pat);
+        fclose(m);
+        fputs("  ", out);
+        printable_fputs(url, PRINTABLE_MAX, out); /* names from AWS: escaped */
+        fputc('\n', out);
+        free(url);
         n++;
     }
     return n;
@@ -80,7 +90,11 @@ void outputs_print(const struct plan *p, FILE *out)
         ns = find(p, "servicediscovery.private_dns_namespace", attr_str(o, "namespace_id"));
         if (!said++)
             fputs("\nCloud Map names:\n", out);
-        fprintf(out, "  %s.%s\n", attr_str(o, "name") ? attr_str(o, "name") : o->id,
-                attr_str(ns, "name") ? attr_str(ns, "name") : "(namespace unknown)");
+        fputs("  ", out);
+        printable_fputs(attr_str(o, "name") ? attr_str(o, "name") : o->id, PRINTABLE_MAX, out);
+        fputc('.', out);
+        printable_fputs(attr_str(ns, "name") ? attr_str(ns, "name") : "(namespace unknown)",
+                        PRINTABLE_MAX, out);
+        fputc('\n', out);
     }
 }

@@ -2,9 +2,11 @@
 #include "agent/interp.h"
 #include "agent/render.h"
 #include "agent/resources/types.h"
+#include "core/printable.h"
 #include "core/strbuf.h"
 #include "core/xmalloc.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -270,7 +272,7 @@ void plan_build_destroy(struct plan *p, const struct live_set *live)
 
 static int adopted(const struct plan *p, const struct live_obj *o)
 {
-    for (size_t i = 0; i < p->n; i++)
+    for (size_t i = 0; p && i < p->n; i++)
         if (p->v[i].live == o)
             return 1;
     return 0;
@@ -313,6 +315,27 @@ static struct live_obj *match_untagged(const struct plan *p, const struct live_s
     return NULL;
 }
 
+struct live_obj *plan_find_live(const struct live_set *live, const struct stack_res *r,
+                                const json_t *desired)
+{
+    return r->type->taggable ? live_find(live, r->type, r->name)
+                             : match_untagged(NULL, live, r->type, desired);
+}
+
+/* Whether r's type could not be read, or a resource it depends on is left alone for that. */
+static int needs_unread(const struct plan *p, const struct live_set *live,
+                        const struct stack_res *r)
+{
+    if (live_unread(live, r->type))
+        return 1;
+    for (size_t i = 0; i < r->ndeps; i++) {
+        const struct plan_action *dep = plan_action_of(p, r->deps[i]);
+        if (dep && dep->unread)
+            return 1;
+    }
+    return 0;
+}
+
 int plan_build(struct plan *p, struct stack *s, const struct live_set *live, struct diag *d)
 {
     struct resolver rv = {s, live, p};
@@ -326,6 +349,14 @@ int plan_build(struct plan *p, struct stack *s, const struct live_set *live, str
         a->res = r;
         /* Dependencies come first in order, so their actions decide what is known. */
         a->desired = desired_of(&rv, r);
+        if (needs_unread(p, live, r)) {
+            /* Unknown: a create could make a second object, a diff against unresolved
+             * references a needless replacement. The rest of the run goes on without it. */
+            a->kind = PLAN_NOOP;
+            a->unread = a->failed = 1;
+            p->nunread++;
+            continue;
+        }
         l = r->type->taggable ? live_find(live, r->type, r->name)
                               : match_untagged(p, live, r->type, a->desired);
         a->live = l;
@@ -350,6 +381,10 @@ int plan_build(struct plan *p, struct stack *s, const struct live_set *live, str
             continue;
         a = add(p, PLAN_DELETE);
         a->live = o;
+        if (o->cairn_id && stack_find(s, o->cairn_id)) {
+            const struct live_obj *kept = live_find(live, o->type, o->cairn_id);
+            a->dup_of = kept != o ? kept : NULL;
+        }
         p->count[PLAN_DELETE]++;
     }
     (void)d;
@@ -385,7 +420,7 @@ static void print_value(FILE *out, const json_t *v, const struct diff_change *c,
         return;
     }
     t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    fputs(t, out);
+    printable_fputs(t, SIZE_MAX, out);
     free(t);
 }
 
@@ -397,17 +432,30 @@ void plan_print(const struct plan *p, FILE *out, int color)
         const struct plan_action *a = &p->v[i];
         const char *name = plan_action_name(a);
         const struct restype *t = a->res ? a->res->type : a->live->type;
+        if (a->unread) {
+            fprintf(out, "%3s %s (%s)  # left alone: its read, or a dependency's, failed\n", "?",
+                    name, t->name);
+            continue;
+        }
         if (a->kind == PLAN_NOOP)
             continue;
-        fprintf(out, "%s%3s %s%s (%s)%s%s", colour(a->kind, color), sym(a->kind), name, reset,
-                t->name, a->live && a->live->id ? " " : "",
-                a->live && a->live->id ? a->live->id : "");
+        /* Names of extras and ids come from AWS: escaped. */
+        fprintf(out, "%s%3s ", colour(a->kind, color), sym(a->kind));
+        printable_fputs(name, PRINTABLE_MAX, out);
+        fprintf(out, "%s (%s)%s", reset, t->name, a->live && a->live->id ? " " : "");
+        printable_fputs(a->live ? a->live->id : NULL, PRINTABLE_MAX, out);
         if (a->kind == PLAN_REPLACE) {
             fputs("  # replaced: ", out);
             for (size_t j = 0, n = 0; j < a->changes.n; j++)
                 if (a->changes.v[j].flags & ATTR_REPLACE)
                     fprintf(out, "%s%s", n++ ? ", " : "", a->changes.v[j].path);
             fputs(" cannot change in place", out);
+        } else if (a->kind == PLAN_DELETE && a->dup_of) {
+            fputs("  # a second object under cairn:id ", out);
+            printable_fputs(name, PRINTABLE_MAX, out);
+            fputs(": ", out);
+            printable_fputs(a->dup_of->id ? a->dup_of->id : "(no id)", PRINTABLE_MAX, out);
+            fputs(" is the one kept", out);
         } else if (a->kind == PLAN_DELETE) {
             fputs("  # not in the stack file", out);
         }
@@ -439,10 +487,12 @@ void plan_print(const struct plan *p, FILE *out, int color)
                     fprintf(out, "      %s: (sensitive, made when created)\n", at->name);
         }
     }
-    fprintf(out,
-            "Plan: %zu to create, %zu to update, %zu to replace, %zu to delete, %zu unchanged.\n",
+    fprintf(out, "Plan: %zu to create, %zu to update, %zu to replace, %zu to delete, %zu unchanged",
             p->count[PLAN_CREATE], p->count[PLAN_UPDATE], p->count[PLAN_REPLACE],
             p->count[PLAN_DELETE], p->count[PLAN_NOOP]);
+    if (p->nunread)
+        fprintf(out, ", %zu not read", p->nunread);
+    fputs(".\n", out);
 }
 
 static json_t *value_json(const json_t *v, const struct diff_change *c, int is_new)
@@ -463,11 +513,14 @@ json_t *plan_json(const struct plan *p)
     for (size_t i = 0; i < p->n; i++) {
         const struct plan_action *a = &p->v[i];
         json_t *o = json_object(), *ch = json_array();
-        json_object_set_new(o, "action", json_string(plan_kind_name(a->kind)));
+        json_object_set_new(o, "action",
+                            json_string(a->unread ? "not-read" : plan_kind_name(a->kind)));
         json_object_set_new(o, "resource", json_string(plan_action_name(a)));
         json_object_set_new(o, "type", json_string((a->res ? a->res->type : a->live->type)->name));
         json_object_set_new(o, "id",
                             a->live && a->live->id ? json_string(a->live->id) : json_null());
+        if (a->dup_of && a->dup_of->id)
+            json_object_set_new(o, "duplicate_of", json_string(a->dup_of->id));
         for (size_t j = 0; j < a->changes.n; j++) {
             const struct diff_change *c = &a->changes.v[j];
             json_array_append_new(
@@ -482,6 +535,7 @@ json_t *plan_json(const struct plan *p)
     for (int k = 0; k < PLAN__KINDS; k++)
         json_object_set_new(sum, k == PLAN_NOOP ? "unchanged" : kind_names[k],
                             json_integer((json_int_t)p->count[k]));
+    json_object_set_new(sum, "not_read", json_integer((json_int_t)p->nunread));
     json_object_set_new(root, "format_version", json_integer(1));
     json_object_set_new(root, "actions", list);
     json_object_set_new(root, "summary", sum);

@@ -26,14 +26,18 @@ enum plan_kind { PLAN_NOOP, PLAN_CREATE, PLAN_UPDATE, PLAN_REPLACE, PLAN_DELETE,
 
 struct plan_action {
     enum plan_kind kind;
-    struct stack_res *res; /* NULL for a delete */
-    struct live_obj *live; /* NULL for a create */
-    json_t *desired;       /* attributes to create or update to, references resolved where
-                            * known (NULL for a delete) */
-    struct diff changes;   /* update and replace: what differs */
+    struct stack_res *res;         /* NULL for a delete */
+    struct live_obj *live;         /* NULL for a create */
+    json_t *desired;               /* attributes to create or update to, references resolved where
+                                    * known (NULL for a delete) */
+    struct diff changes;           /* update and replace: what differs */
+    const struct live_obj *dup_of; /* a delete of an extra under a cairn:id of the file: the
+                                    * object kept in its place (the one in use) */
     /* Apply's bookkeeping. */
     int applied;             /* done: live is the object as it now is */
     int failed;              /* failed or skipped: its dependants are skipped */
+    int unread;              /* its type's read failed, or one of a dependency's: left alone this
+                              * run (kind no-op, failed set), counted in plan.nunread */
     struct live_set created; /* what create made (live points into it) */
 };
 
@@ -41,6 +45,7 @@ struct plan {
     struct plan_action *v; /* creates and updates in dependency order, then deletes in reverse */
     size_t n, alloc;
     size_t count[PLAN__KINDS];
+    size_t nunread; /* actions left alone because a read failed */
 };
 
 void plan_init(struct plan *p);
@@ -52,6 +57,10 @@ int plan_build(struct plan *p, struct stack *s, const struct live_set *live, str
 /* Destroy: every object in live (the stack's, and the children found under its parents) becomes
  * a delete, dependants first. */
 void plan_build_destroy(struct plan *p, const struct live_set *live);
+/* The object in live that is resource r: by its cairn:id, or for an untaggable child by its
+ * identifying attributes in desired. NULL when there is none. */
+struct live_obj *plan_find_live(const struct live_set *live, const struct stack_res *r,
+                                const json_t *desired);
 /* v with references resolved against what is live or applied so far (new reference). */
 json_t *plan_resolve(const struct plan *p, struct stack *s, const json_t *v);
 /* The action for resource r, or NULL. */

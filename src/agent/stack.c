@@ -1,4 +1,5 @@
 #include "agent/stack.h"
+#include "agent/stackcheck.h"
 #include "agent/graph.h"
 #include "agent/interp.h"
 #include "agent/param.h"
@@ -246,6 +247,14 @@ static void bind_cli_params(struct stack *s, const struct stack_options *o, stru
         }
         sp->value = ydoc_new_scalar(&s->arena, eq + 1, strlen(eq + 1), 0,
                                     &(struct srcloc){"--param", 0, 0});
+        if (interp_has_expr(eq + 1)) {
+            diag_error(d, NULL,
+                       "--param %s: a value is used as written; ${...} is not resolved "
+                       "in it",
+                       *p);
+            sp->bad = 1;
+            continue;
+        }
         sp->bad = param_check_value(sp, sp->value, d) < 0;
     }
     for (size_t i = 0; i < s->nparams; i++)
@@ -541,6 +550,16 @@ static int load(struct stack *s, const char *path, const char *text, size_t len,
     }
     load_header(s, root, o, d);
     param_parse_decls(&s->arena, ydoc_get(root, "parameters"), &s->params, &s->nparams, d);
+    for (size_t i = 0; i < s->nparams; i++) {
+        const struct ynode *def = s->params[i].def;
+        if (def && def->kind == YNODE_SCALAR && interp_has_expr(def->str) && !s->params[i].bad) {
+            diag_error(d, &def->loc,
+                       "the default of parameter '%s' is used as written; ${...} is not resolved "
+                       "in it (refer to the resource where the parameter is used)",
+                       s->params[i].name);
+            s->params[i].bad = 1;
+        }
+    }
     bind_cli_params(s, o, d);
     res = ydoc_get(root, "resources");
     if (!res || res->kind != YNODE_MAP || res->n == 0) {
@@ -561,6 +580,7 @@ static int load(struct stack *s, const char *path, const char *text, size_t len,
         link_depends_on(s, r, d);
         set_physical_name(s, r, d);
     }
+    stackcheck_run(s, d);
     /* Cycles are checked even after other errors: bad references add no edges, so a cycle
      * found is a real one, and it is worth knowing in the same run. */
     if (graph_check_cycles(s, d) == 0 && d->nraised == before)

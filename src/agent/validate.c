@@ -2,6 +2,7 @@
 #include "agent/graph.h"
 #include "agent/interp.h"
 #include "agent/param.h"
+#include "agent/stackcheck.h"
 #include "agent/subst.h"
 #include "core/suggest.h"
 
@@ -158,6 +159,12 @@ static struct stack_res *link_scalar(struct ctx *c, const struct ynode *v)
                        suggest_tail(first, names, n, "", tail, sizeof(tail)));
             continue;
         }
+        if (t == c->r) {
+            diag_error(c->d, &loc,
+                       "${%s}: '%s' refers to itself; its attributes exist only once it is made",
+                       p->text, t->name);
+            continue;
+        }
         graph_add_dep(c->r, t);
         if (interp_is_single(&in))
             single = t;
@@ -298,6 +305,8 @@ static void check_value(struct ctx *c, const struct attr *a, const struct ynode 
             diag_error(c->d, &v->loc, "%s must be a map, not %s", path, ydoc_kind_name(v));
             return;
         }
+        if (strcmp(path, "tags") == 0)
+            stackcheck_tags(v, c->d);
         for (size_t i = 0; i < v->n; i++)
             if (v->vals[i]->kind != YNODE_SCALAR)
                 diag_error(c->d, &v->vals[i]->loc, "%s.%s must be a string, not %s", path,

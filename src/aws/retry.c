@@ -120,9 +120,8 @@ long retry_delay_ms(struct retry_policy *p, int retry)
     return (long)(r * (double)cap);
 }
 
-int retry_env_max_attempts(struct diag *d)
+int retry_parse_max_attempts(const char *v, const char *where, struct diag *d)
 {
-    const char *v = getenv("AWS_MAX_ATTEMPTS");
     char *end;
     long n;
 
@@ -132,8 +131,80 @@ int retry_env_max_attempts(struct diag *d)
     n = strtol(v, &end, 10);
     /* strtol skips leading blanks and takes a sign: accept digits only. */
     if (*v < '0' || *v > '9' || *end || errno || n < 1 || n > INT_MAX) {
-        diag_error(d, NULL, "AWS_MAX_ATTEMPTS is '%s': expected a positive whole number", v);
-        return 0;
+        diag_error(d, NULL, "%s is '%s': expected a positive whole number", where, v);
+        return -1;
     }
     return (int)n;
+}
+
+int retry_env_max_attempts(struct diag *d)
+{
+    int n = retry_parse_max_attempts(getenv("AWS_MAX_ATTEMPTS"), "AWS_MAX_ATTEMPTS", d);
+    return n < 0 ? 0 : n;
+}
+
+int retry_ambiguous(enum http_result net, long status, const char *code)
+{
+    if (net == HTTP_ERR_CONNECT)
+        return 0;
+    if (net != HTTP_OK)
+        return 1;
+    if (retry_is_throttle_code(code) || status == 429)
+        return 0;
+    return status >= 500;
+}
+
+static int starts(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* The members AWS APIs name their idempotency tokens (botocore: idempotencyToken). */
+static const char *const token_members[] = {
+    "ClientToken",      "clientToken",        "CreationToken",
+    "IdempotencyToken", "ClientRequestToken", "CreatorRequestId",
+};
+
+int retry_is_token_member(const char *name)
+{
+    return in_list(name, token_members, sizeof(token_members) / sizeof(token_members[0]));
+}
+
+/* Verbs whose repetition makes another object (another VPC, another association id,
+ * another task definition revision). */
+static const char *const making_verbs[] = {
+    "Create", "Allocate", "Register", "Run", "Request", "Copy", "Import", "Associate", "Start",
+};
+
+/* Named like creates, but a repetition changes nothing: the same tags, the same key. */
+static const char *const idempotent_writes[] = {"CreateTags", "AssociateKmsKey"};
+
+int retry_unsafe_write(const char *op, int has_token)
+{
+    if (has_token ||
+        in_list(op, idempotent_writes, sizeof(idempotent_writes) / sizeof(idempotent_writes[0])))
+        return 0;
+    for (size_t i = 0; i < sizeof(making_verbs) / sizeof(making_verbs[0]); i++)
+        if (starts(op, making_verbs[i]))
+            return 1;
+    return 0;
+}
+
+/* Verbs that take something away: "not found" after an ambiguous attempt means it is gone. */
+static const char *const removing_verbs[] = {
+    "Delete", "Release", "Deregister", "Detach", "Disassociate", "Revoke", "Remove", "Untag",
+};
+
+int retry_done_code(const char *op, const char *code)
+{
+    if (!code || !*code)
+        return 0;
+    for (size_t i = 0; i < sizeof(removing_verbs) / sizeof(removing_verbs[0]); i++)
+        if (starts(op, removing_verbs[i]))
+            return strstr(code, "NotFound") != NULL || strcmp(code, "NoSuchEntity") == 0;
+    if (starts(op, "Authorize"))
+        return strcmp(code, "InvalidPermission.Duplicate") == 0;
+    if (starts(op, "Attach"))
+        return strcmp(code, "Resource.AlreadyAssociated") == 0;
+    return 0;
 }

@@ -16,10 +16,14 @@
 #include "core/http.h"
 
 #define RETRY_DEFAULT_ATTEMPTS 3
-#define RETRY_MAX_BACKOFF_MS   20000
-#define RETRY_QUOTA_INITIAL    500
-#define RETRY_COST             5
-#define RETRY_TIMEOUT_COST     10
+/* The agent's budget for a long reconcile (the Terraform AWS provider's is 25). Time-outs and
+ * refused connections keep the SDK default of 3 unless the user sets a number, so that an
+ * endpoint that does not answer fails in seconds, not minutes. */
+#define RETRY_AGENT_ATTEMPTS 25
+#define RETRY_MAX_BACKOFF_MS 20000
+#define RETRY_QUOTA_INITIAL  500
+#define RETRY_COST           5
+#define RETRY_TIMEOUT_COST   10
 
 enum retry_kind {
     RETRY_NO = 0,    /* not retryable */
@@ -50,7 +54,32 @@ void retry_success(struct retry_policy *p, int cost);
 /* Delay in milliseconds before retry number `retry` (1 for the first retry). */
 long retry_delay_ms(struct retry_policy *p, int retry);
 
+/*
+ * Whether a failed attempt may have been carried out all the same: a 5xx that is not a
+ * throttle, a time-out, a connection dropped after the request went out. A refused connection
+ * or a throttling error is not: AWS never saw or refused the request.
+ */
+int retry_ambiguous(enum http_result net, long status, const char *code);
+
+/*
+ * Whether sending op again could make a second object: a create without an idempotency
+ * token (has_token says whether this request carries one). Such a call is not retried after
+ * an ambiguous failure; the caller looks for what it made first (docs/idempotency.md).
+ */
+int retry_unsafe_write(const char *op, int has_token);
+/* Whether name is an idempotency-token member (ClientToken, CreationToken, ...). */
+int retry_is_token_member(const char *name);
+
+/*
+ * After an ambiguous attempt, whether the retry's error `code` means the first attempt did
+ * the work (a delete answered "not found", an attach "already associated"): then the call
+ * succeeded.
+ */
+int retry_done_code(const char *op, const char *code);
+
 /* AWS_MAX_ATTEMPTS if set and valid, else 0. Bad values are reported in d. */
 int retry_env_max_attempts(struct diag *d);
+/* A profile's max_attempts value (v may be NULL): the number, 0 when unset, -1 (in d) when bad. */
+int retry_parse_max_attempts(const char *v, const char *where, struct diag *d);
 
 #endif

@@ -17,10 +17,15 @@
 #include "core/http.h"
 
 struct session_options {
-    const char *profile; /* NULL: AWS_PROFILE or "default" */
-    const char *region;  /* NULL: AWS_REGION, AWS_DEFAULT_REGION, profile */
-    int max_attempts;    /* 0: AWS_MAX_ATTEMPTS, profile max_attempts, or 3 */
+    const char *profile;  /* NULL: AWS_PROFILE or "default" */
+    const char *region;   /* NULL: AWS_REGION, AWS_DEFAULT_REGION, profile */
+    int max_attempts;     /* 0: AWS_MAX_ATTEMPTS, profile max_attempts, or default_attempts */
+    int default_attempts; /* 0: the SDKs' 3; the agent asks RETRY_AGENT_ATTEMPTS */
 };
+
+/* Per attempt: how long connecting and the whole exchange may take. */
+#define SESSION_CONNECT_TIMEOUT_MS  5000L
+#define SESSION_RESPONSE_TIMEOUT_MS 60000L
 
 struct session_stats {
     unsigned long calls;    /* API calls made (each counts once, retries aside) */
@@ -38,6 +43,9 @@ struct session {
     struct session_stats stats;
     time_t (*clock)(void);   /* time(NULL) unless a test sets it */
     struct callcache *cache; /* shared by the sessions of one live read; NULL: none */
+    int net_attempts;        /* attempts for time-outs and refused connections */
+    unsigned long ambiguous; /* writes that may have been done but were not retried
+                              * (retry_unsafe_write): the caller must look before sending again */
 };
 
 enum call_result {
@@ -58,6 +66,17 @@ void session_free(struct session *s);
 
 /* Send c. On anything but CALL_OK, d holds one line naming the operation and the error. */
 enum call_result session_call(struct session *s, struct apicall *c, struct diag *d);
+
+/*
+ * A time limit for the whole process (cairn --timeout): every call after now + seconds fails
+ * at once, and an attempt in flight is cut at that moment. Set before threads start; seconds
+ * <= 0 removes it.
+ */
+void session_set_deadline(double seconds);
+/* Seconds left before the deadline, or -1 when there is none (0 when it has passed). */
+double session_time_left(void);
+/* The --timeout value the deadline came from, in seconds (0: none). */
+double session_deadline_seconds(void);
 
 /* The credentials in use now (resolving them if needed), for whoami. */
 int session_creds(struct session *s, struct creds *out, struct diag *d);

@@ -1,4 +1,5 @@
 #include "diag.h"
+#include "printable.h"
 #include "strbuf.h"
 #include "xmalloc.h"
 
@@ -155,11 +156,22 @@ static const char *source_line(const struct diag *d, const char *file, unsigned 
     return NULL;
 }
 
+/* The message escaped (it may quote AWS's error text or a value from the file) and cut. */
+static void print_msg(const char *msg, FILE *out)
+{
+    struct strbuf sb = STRBUF_INIT;
+
+    strbuf_add_printable(&sb, msg, DIAG_MSG_MAX);
+    fprintf(out, "%s\n", sb.buf);
+    strbuf_release(&sb);
+}
+
 static void print_entry(const struct diag *d, const struct diag_entry *e, FILE *out,
                         const char *prog)
 {
+    struct strbuf sb = STRBUF_INIT;
     const char *line;
-    size_t len;
+    size_t len, from = 0;
 
     if (e->loc.file) {
         fprintf(out, "%s:", e->loc.file);
@@ -167,21 +179,35 @@ static void print_entry(const struct diag *d, const struct diag_entry *e, FILE *
             fprintf(out, "%u:", e->loc.line);
         if (e->loc.line && e->loc.col)
             fprintf(out, "%u:", e->loc.col);
-        fprintf(out, " %s: %s\n", severity_name(e->severity), e->msg);
+        fprintf(out, " %s: ", severity_name(e->severity));
+        print_msg(e->msg, out);
     } else {
-        fprintf(out, "%s: %s: %s\n", prog, severity_name(e->severity), e->msg);
+        fprintf(out, "%s: %s: ", prog, severity_name(e->severity));
+        print_msg(e->msg, out);
         return;
     }
     if (!e->loc.line || !(line = source_line(d, e->loc.file, e->loc.line, &len)))
         return;
-    fprintf(out, " %5u | %.*s\n", e->loc.line, (int)len, line);
+    /* A long line is shown as a window around the column, each cut end marked. */
+    if (e->loc.col > DIAG_SOURCE_MAX / 2 && len > DIAG_SOURCE_MAX)
+        from = e->loc.col - 1 - DIAG_SOURCE_MAX / 4;
+    if (from + DIAG_SOURCE_MAX < len)
+        len = from + DIAG_SOURCE_MAX;
+    /* The user's own line: tabs kept for the caret, other control bytes shown as '?'. */
+    strbuf_add(&sb, line + from, len - from);
+    for (size_t i = 0; i < sb.len; i++)
+        if (((unsigned char)sb.buf[i] < 0x20 && sb.buf[i] != '\t') || sb.buf[i] == 0x7F)
+            sb.buf[i] = '?';
+    fprintf(out, " %5u | %s%s", e->loc.line, from ? "..." : "", sb.buf);
+    fputs(len < strcspn(line, "\r\n") ? "...\n" : "\n", out);
     if (e->loc.col) {
-        fprintf(out, "       | ");
+        fprintf(out, "       | %s", from ? "   " : "");
         /* Keep tabs so the caret lines up under tab-indented text. */
-        for (unsigned c = 1; c < e->loc.col && c <= len; c++)
+        for (size_t c = from + 1; c < e->loc.col && c <= len; c++)
             fputc(line[c - 1] == '\t' ? '\t' : ' ', out);
         fputs("^\n", out);
     }
+    strbuf_release(&sb);
 }
 
 void diag_print(const struct diag *d, FILE *out, const char *prog)

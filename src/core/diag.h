@@ -19,6 +19,11 @@ struct srcloc {
 
 enum diag_severity { DIAG_ERROR, DIAG_WARNING, DIAG_NOTE };
 
+/* diag_print() cuts a message after DIAG_MSG_MAX bytes and shows at most DIAG_SOURCE_MAX bytes
+ * of a source line (a window around the column); values in messages are escaped. */
+#define DIAG_MSG_MAX    1000
+#define DIAG_SOURCE_MAX 160
+
 struct diag_entry {
     enum diag_severity severity;
     struct srcloc loc;

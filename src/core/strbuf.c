@@ -143,6 +143,50 @@ int strbuf_addhex(struct strbuf *sb, const unsigned char *p, size_t n)
     return 0;
 }
 
+/* Length of the UTF-8 sequence at p (1-4), or 0 when it is not one. */
+static size_t utf8_seq(const unsigned char *p)
+{
+    size_t n = p[0] >= 0xF0 && p[0] <= 0xF4 ? 4 : p[0] >= 0xE0 ? 3 : p[0] >= 0xC2 ? 2 : 0;
+
+    if (p[0] >= 0xF5)
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    return n;
+}
+
+int strbuf_add_printable(struct strbuf *sb, const char *s, size_t max)
+{
+    const unsigned char *p = (const unsigned char *)s, *start = p;
+    int ret = 0;
+
+    for (; *p && ret == 0; p++) {
+        size_t n;
+        if ((size_t)(p - start) >= max)
+            return strbuf_adds(sb, "...");
+        if (*p == '\n')
+            ret = strbuf_adds(sb, "\\n");
+        else if (*p == '\r')
+            ret = strbuf_adds(sb, "\\r");
+        else if (*p == '\t')
+            ret = strbuf_adds(sb, "\\t");
+        else if (*p < 0x20 || *p == 0x7F)
+            ret = strbuf_addf(sb, "\\x%02x", *p);
+        else if (*p < 0x80)
+            ret = strbuf_addc(sb, (char)*p);
+        else if (!(n = utf8_seq(p)))
+            ret = strbuf_addf(sb, "\\x%02x", *p);
+        else if (n == 2 && p[0] == 0xC2 && p[1] < 0xA0) /* C1: U+0080..U+009F */
+            ret = strbuf_addf(sb, "\\u%04x", p[1]), p += 1;
+        else if (n == 3 && p[0] == 0xE2 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9))
+            ret = strbuf_addf(sb, "\\u20%02x", p[2] - 0x80), p += 2;
+        else
+            ret = strbuf_add(sb, p, n), p += n - 1;
+    }
+    return ret;
+}
+
 char *strbuf_detach(struct strbuf *sb, size_t *len)
 {
     char *p;

@@ -41,6 +41,15 @@ int strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
 /* Lowercase hex of n bytes. */
 int strbuf_addhex(struct strbuf *sb, const unsigned char *p, size_t n);
 
+/*
+ * s as text safe to print on a terminal or in a CI log: C0 and C1 control characters, DEL, the
+ * Unicode line and paragraph separators and bytes that are not UTF-8 become visible escapes
+ * (\n, \t, \x1b, \u0085, \u2028, \xff), so that a value from AWS or a file can neither start
+ * a line of its own (a GitHub "::error::" workflow command) nor reach the terminal as an escape
+ * sequence. At most max bytes of s are taken (SIZE_MAX: all); a cut adds "...".
+ */
+int strbuf_add_printable(struct strbuf *sb, const char *s, size_t max);
+
 void strbuf_setlen(struct strbuf *sb, size_t len);
 /* Remove leading and trailing whitespace. */
 void strbuf_trim(struct strbuf *sb);

@@ -101,7 +101,7 @@ static struct stack_res *add(struct stack *s, const char *name)
 
 static void runs_in_parallel_in_dependency_order(void **state)
 {
-    struct session_options so = {NULL, "us-east-1", 0};
+    struct session_options so = {NULL, "us-east-1", 0, 0};
     struct apply_options o = {4, NULL, &so, 0};
     struct apply_result r;
     struct stack s;
@@ -162,7 +162,7 @@ static struct live_obj *obj(struct live_set *live, const char *id, const char *r
 
 static void removals_wait_for_what_refers_to_them(void **state)
 {
-    struct session_options so = {NULL, "us-east-1", 0};
+    struct session_options so = {NULL, "us-east-1", 0, 0};
     struct apply_options o = {4, NULL, &so, RESTYPE_REMOVE_NOW};
     struct apply_result r;
     struct stack s;
@@ -203,7 +203,7 @@ static void removals_wait_for_what_refers_to_them(void **state)
 
 static void failed_removal_keeps_what_it_refers_to(void **state)
 {
-    struct session_options so = {NULL, "us-east-1", 0};
+    struct session_options so = {NULL, "us-east-1", 0, 0};
     struct apply_options o = {4, NULL, &so, 0};
     struct apply_result r;
     struct stack s;
@@ -239,7 +239,7 @@ static void failed_removal_keeps_what_it_refers_to(void **state)
 
 static void adopted_pending_object_is_waited_for(void **state)
 {
-    struct session_options so = {NULL, "us-east-1", 0};
+    struct session_options so = {NULL, "us-east-1", 0, 0};
     struct apply_options o = {4, NULL, &so, 0};
     struct apply_result r;
     struct stack s;

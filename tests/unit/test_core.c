@@ -115,6 +115,61 @@ static void diag_prints_gcc_style_with_caret(void **state)
     diag_release(&d);
 }
 
+/* Values from AWS or a file cannot forge a line or reach the terminal as a control. */
+static void strbuf_printable_escapes_controls(void **state)
+{
+    struct strbuf sb = STRBUF_INIT;
+
+    (void)state;
+    strbuf_add_printable(&sb,
+                         "a\nb\r\tc\x1b[31m\x7f"
+                         "d\xc2\x9b"
+                         "2J\xe2\x80\xa8"
+                         "e\xff\xc3\xa9",
+                         SIZE_MAX);
+    assert_string_equal(sb.buf, "a\\nb\\r\\tc\\x1b[31m\\x7fd\\u009b2J\\u2028e\\xff\xc3\xa9");
+    strbuf_reset(&sb);
+    strbuf_add_printable(&sb, "0123456789", 4);
+    assert_string_equal(sb.buf, "0123...");
+    strbuf_release(&sb);
+}
+
+/* A hostile message is escaped; a long one and a long source line are cut. */
+static void diag_escapes_and_cuts(void **state)
+{
+    struct diag d;
+    char *out = NULL, *src = malloc(601), msg[1500];
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    struct srcloc loc = {"long.yaml", 1, 301};
+
+    (void)state;
+    memset(src, 'x', 600);
+    src[600] = '\0';
+    memset(msg, 'm', sizeof(msg) - 1);
+    msg[sizeof(msg) - 1] = '\0';
+    diag_init(&d);
+    diag_add_source(&d, "long.yaml", src, 600);
+    diag_error(&d, NULL, "iam GetRole: %s", "bad\n::error::x");
+    diag_error(&d, &loc, "%s", msg);
+    diag_print(&d, f, "cairn");
+    fclose(f);
+    assert_non_null(strstr(out, "cairn: error: iam GetRole: bad\\n::error::x\n"));
+    assert_null(strstr(out, "\n::error::"));
+    /* The message: 1000 bytes and "..."; the line: a 160-byte window around column 301. */
+    assert_non_null(strstr(out, "long.yaml:1:301: error: mmmm"));
+    assert_non_null(strstr(out, "mmm...\n"));
+    assert_int_equal(strchr(strstr(out, "long.yaml:1:301: error: "), '\n') -
+                         strstr(out, "long.yaml:1:301: error: "),
+                     strlen("long.yaml:1:301: error: ") + 1000 + 3);
+    assert_non_null(strstr(out, "     1 | ...xxxx"));
+    assert_non_null(strstr(out, "xxxx...\n"));
+    assert_non_null(strstr(out, "       |    " /* the "..." */));
+    free(out);
+    free(src);
+    diag_release(&d);
+}
+
 static void diag_caps_errors(void **state)
 {
     struct diag d;
@@ -136,6 +191,8 @@ int main(void)
         cmocka_unit_test(strbuf_read_file_caps),
         cmocka_unit_test(diag_prints_gcc_style_with_caret),
         cmocka_unit_test(diag_caps_errors),
+        cmocka_unit_test(strbuf_printable_escapes_controls),
+        cmocka_unit_test(diag_escapes_and_cuts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

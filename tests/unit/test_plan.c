@@ -130,6 +130,35 @@ static void an_applied_stack_plans_no_change(void **state)
     assert_int_equal(f->p.count[PLAN_NOOP], 3);
 }
 
+/* A second VPC under the same cairn:id, found first by the read: the one the subnet and the
+ * security group use is kept, the extra alone is deleted, and nothing is replaced. */
+static void a_duplicate_deletes_only_the_extra(void **state)
+{
+    struct fixture *f = *state;
+    char *out = NULL;
+    size_t len = 0;
+    FILE *m;
+
+    live_set_add(&f->live, registry_lookup("ec2.vpc"), "vpc-0", "vpc",
+                 json_pack("{s:s, s:o, s:s}", "cidr_block", "10.0.0.0/16", "tags", tags("vpc"),
+                           "id", "vpc-0"));
+    live_as_applied(&f->live);
+    assert_int_equal(plan_build(&f->p, &f->s, &f->live, NULL), 0);
+    m = open_memstream(&out, &len);
+    plan_print(&f->p, m, 0);
+    fclose(m);
+    assert_int_equal(f->p.count[PLAN_REPLACE], 0);
+    assert_int_equal(f->p.count[PLAN_UPDATE], 0);
+    assert_int_equal(f->p.count[PLAN_NOOP], 3);
+    assert_int_equal(f->p.count[PLAN_DELETE], 1);
+    assert_string_equal(f->p.v[0].live->id, "vpc-1");
+    assert_string_equal(f->p.v[3].live->id, "vpc-0");
+    assert_string_equal(f->p.v[3].dup_of->id, "vpc-1");
+    assert_non_null(strstr(out, "  - vpc (ec2.vpc) vpc-0  # a second object under cairn:id vpc: "
+                                "vpc-1 is the one kept\n"));
+    free(out);
+}
+
 static void changes_become_the_right_actions(void **state)
 {
     struct fixture *f = *state;
@@ -386,6 +415,7 @@ int main(void)
         cmocka_unit_test(a_generated_secret_plans_as_sensitive),
         cmocka_unit_test_setup_teardown(everything_is_created_from_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(an_applied_stack_plans_no_change, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_duplicate_deletes_only_the_extra, setup, teardown),
         cmocka_unit_test_setup_teardown(changes_become_the_right_actions, setup, teardown),
         cmocka_unit_test_setup_teardown(a_replaced_dependency_makes_references_unknown, setup,
                                         teardown),

@@ -265,6 +265,57 @@ static void env_max_attempts(void **state)
     unsetenv("AWS_MAX_ATTEMPTS");
 }
 
+/* Which failures may hide a write that happened: 5xx and time-outs yes, throttles and refused
+ * connections no (AWS never did the work). */
+static void ambiguous_failures(void **state)
+{
+    (void)state;
+    assert_true(retry_ambiguous(HTTP_OK, 500, "InternalError"));
+    assert_true(retry_ambiguous(HTTP_OK, 503, NULL));
+    assert_true(retry_ambiguous(HTTP_ERR_TIMEOUT, 0, NULL));
+    assert_true(retry_ambiguous(HTTP_ERR_NETWORK, 0, NULL));
+    assert_false(retry_ambiguous(HTTP_ERR_CONNECT, 0, NULL));
+    assert_false(retry_ambiguous(HTTP_OK, 503, "RequestLimitExceeded"));
+    assert_false(retry_ambiguous(HTTP_OK, 400, "ThrottlingException"));
+    assert_false(retry_ambiguous(HTTP_OK, 429, NULL));
+    assert_false(retry_ambiguous(HTTP_OK, 400, "InvalidParameterValue"));
+}
+
+/* Creates without a token are not repeated; with one they are; other writes are. */
+static void unsafe_writes(void **state)
+{
+    (void)state;
+    assert_true(retry_unsafe_write("CreateVpc", 0));
+    assert_true(retry_unsafe_write("AllocateAddress", 0));
+    assert_true(retry_unsafe_write("RegisterTaskDefinition", 0));
+    assert_true(retry_unsafe_write("AssociateRouteTable", 0));
+    assert_false(retry_unsafe_write("CreateNatGateway", 1));
+    assert_false(retry_unsafe_write("ModifyVpcAttribute", 0));
+    assert_false(retry_unsafe_write("CreateTags", 0));
+    assert_false(retry_unsafe_write("AttachInternetGateway", 0));
+    assert_false(retry_unsafe_write("DeleteVpc", 0));
+    assert_false(retry_unsafe_write("DescribeVpcs", 0));
+    assert_true(retry_is_token_member("ClientToken"));
+    assert_true(retry_is_token_member("clientToken"));
+    assert_true(retry_is_token_member("CreatorRequestId"));
+    assert_false(retry_is_token_member("NextToken"));
+}
+
+/* After an unanswered attempt, "already there" or "already gone" means that attempt did it. */
+static void done_codes(void **state)
+{
+    (void)state;
+    assert_true(retry_done_code("DeleteVpc", "InvalidVpcID.NotFound"));
+    assert_true(retry_done_code("DeleteRole", "NoSuchEntity"));
+    assert_true(retry_done_code("DeleteService", "ServiceNotFoundException"));
+    assert_true(retry_done_code("AttachInternetGateway", "Resource.AlreadyAssociated"));
+    assert_true(retry_done_code("AuthorizeSecurityGroupIngress", "InvalidPermission.Duplicate"));
+    assert_false(retry_done_code("DeleteVpc", "DependencyViolation"));
+    assert_false(retry_done_code("CreateVpc", "VpcLimitExceeded"));
+    assert_false(retry_done_code("ModifyVpcAttribute", "InvalidVpcID.NotFound"));
+    assert_false(retry_done_code("DeleteVpc", NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -279,6 +330,9 @@ int main(void)
         cmocka_unit_test(success_refunds),
         cmocka_unit_test(init_defaults_attempts),
         cmocka_unit_test(env_max_attempts),
+        cmocka_unit_test(ambiguous_failures),
+        cmocka_unit_test(unsafe_writes),
+        cmocka_unit_test(done_codes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

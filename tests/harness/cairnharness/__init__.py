@@ -10,6 +10,7 @@ See tests/harness/README.md.
 """
 
 from .emulator import Emulator
+from .faults import Faults
 from .motoserver import MotoServer, MotoStartError, free_port
 from .proxy import Call, StrictProxy
 from .testcase import CairnTestCase
@@ -19,6 +20,7 @@ __all__ = [
     "CairnTestCase",
     "Call",
     "Emulator",
+    "Faults",
     "MotoServer",
     "MotoStartError",
     "StrictProxy",

@@ -122,6 +122,12 @@ class Emulator:
         for hook in self._reset_hooks:
             hook()
 
+    def faults(self, faults):
+        """Inject faults (a faults.Faults) into every valid request from now on; None: stop.
+        Returns faults, whose .injected lists what was done."""
+        self.proxy.faults = faults
+        return faults
+
     def on_reset(self, hook):
         """Call hook() after every reset(): for gaps that keep state of their own (gaps.py)."""
         self._reset_hooks.append(hook)

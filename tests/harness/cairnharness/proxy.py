@@ -142,13 +142,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if verdict.problems:
             self._send(*error_response(verdict.protocol, request, "; ".join(verdict.violations)))
             return
-        response = None
-        handler = proxy.handlers.get((verdict.service, verdict.operation))
-        if handler is not None:
-            response = handler(Intercepted(proxy, request, verdict))
-        if response is None:
-            response = proxy.forward(request)
-        self._send(*response)
+        def run():
+            response = None
+            handler = proxy.handlers.get((verdict.service, verdict.operation))
+            if handler is not None:
+                response = handler(Intercepted(proxy, request, verdict))
+            return proxy.forward(request) if response is None else response
+
+        faults = proxy.faults
+        self._send(*(faults.handle(verdict, run) if faults is not None else run()))
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _any
 
@@ -202,6 +204,7 @@ class StrictProxy:
         self.validator = validator or Validator()
         self.journal = Journal(log_dir)
         self.handlers = {}
+        self.faults = None  # a faults.Faults, or None
         self._server = _Server(("127.0.0.1", port), _Handler)
         self._server.proxy = self
         self.port = self._server.server_address[1]
