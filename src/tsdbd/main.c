@@ -13,20 +13,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/http.h"
 #include "core/log.h"
 #include "core/xmalloc.h"
 #include "tsdb/compact.h"
 #include "tsdb/fsutil.h"
+#include "tsdbd/scraper.h"
 #include "tsdbd/tool.h"
 #include "tsdbd/tsdbd.h"
 
+/* Set by the main thread, which alone takes the signals (sigwaitinfo). */
 static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-    if (sig == SIGTERM || sig == SIGINT)
-        stop_requested = 1;
-}
 
 static void logfmt(const char *level, const char *msg, const char *kv)
 {
@@ -61,7 +58,70 @@ static void *compactor(void *arg)
     return NULL;
 }
 
-static int run(struct tsdbd *t)
+/*
+ * The scrape configuration: CAIRN_SCRAPE_CONFIG's text when set (the stack
+ * passes it so, see scraper.h), else --config.file when given. Kept for
+ * /api/v1/status/config.
+ */
+static int load_config(struct tsdbd *t, struct diag *d)
+{
+    const char *env = getenv("CAIRN_SCRAPE_CONFIG");
+    char *text = NULL;
+    size_t n = 0;
+    if (env && *env) {
+        text = xstrdup(env);
+        n = strlen(text);
+        t->config_name = "CAIRN_SCRAPE_CONFIG";
+    } else if (t->flags.config_given) {
+        if (fsutil_read_file(t->flags.config_file, &text, &n, d) != 0)
+            return -1;
+        t->config_name = t->flags.config_file;
+    } else {
+        return 0;
+    }
+    free(t->config_text);
+    t->config_text = text;
+    t->config_len = n;
+    return 0;
+}
+
+static int start_scraping(struct tsdbd *t, struct diag *d)
+{
+    if (!t->config_text)
+        return 0;
+    const char *dns = getenv("CAIRN_DNS_SERVER");
+    t->scraper = scraper_new(t->db, dns && *dns ? dns : NULL);
+    if (scraper_load(t->scraper, t->config_name, t->config_text, t->config_len, d) != 0)
+        return -1;
+    return scraper_start(t->scraper, d);
+}
+
+/* SIGHUP, as Prometheus: re-read the configuration; a bad one keeps the old. */
+static void reload(struct tsdbd *t)
+{
+    struct diag d;
+    char kv[4200];
+    diag_init(&d);
+    char *old = t->config_text;
+    size_t oldlen = t->config_len;
+    t->config_text = NULL;
+    if (load_config(t, &d) != 0 || !t->config_text || !t->scraper ||
+        scraper_load(t->scraper, t->config_name, t->config_text, t->config_len, &d) != 0) {
+        snprintf(kv, sizeof kv, "err=\"%s\"",
+                 *diag_last(&d) ? diag_last(&d) : "no scrape configuration at start");
+        logfmt("error", "Error reloading config", kv);
+        free(t->config_text);
+        t->config_text = old;
+        t->config_len = oldlen;
+    } else {
+        free(old);
+        snprintf(kv, sizeof kv, "filename=%s", t->config_name);
+        logfmt("info", "Completed loading of configuration file", kv);
+    }
+    diag_release(&d);
+}
+
+static int run(struct tsdbd *t, const sigset_t *sigs)
 {
     struct diag d;
     diag_init(&d);
@@ -69,15 +129,11 @@ static int run(struct tsdbd *t)
     pthread_t th;
     int have_thread = 0;
     char kv[4200];
-    if (t->flags.config_given) {
-        char *text;
-        size_t n;
-        if (fsutil_read_file(t->flags.config_file, &text, &n, &d) != 0) {
-            snprintf(kv, sizeof kv, "file=%s err=\"%s\"", t->flags.config_file, diag_last(&d));
-            logfmt("error", "Error loading config", kv);
-            goto out;
-        }
-        t->config_text = text;
+    if (load_config(t, &d) != 0) {
+        diag_print(&d, stderr, "cairn-tsdb");
+        snprintf(kv, sizeof kv, "err=\"%s\"", diag_last(&d));
+        logfmt("error", "Error loading config", kv);
+        goto out;
     }
     struct db_options o;
     db_options_default(&o);
@@ -119,13 +175,25 @@ static int run(struct tsdbd *t)
     logfmt("info", "Listening on", kv);
     if (pthread_create(&th, NULL, compactor, t) == 0)
         have_thread = 1;
+    if (start_scraping(t, &d) != 0) {
+        diag_print(&d, stderr, "cairn-tsdb");
+        snprintf(kv, sizeof kv, "err=\"%s\"", diag_last(&d));
+        logfmt("error", "Error starting the scrape manager", kv);
+        goto out;
+    }
     logfmt("info", "Server is ready to receive web requests.", NULL);
-    while (!stop_requested)
-        pause();
+    for (;;) {
+        int sig = sigwaitinfo(sigs, NULL);
+        if (sig == SIGHUP)
+            reload(t);
+        else if (sig == SIGTERM || sig == SIGINT)
+            break;
+    }
     logfmt("warn", "Received SIGTERM, exiting gracefully...", NULL);
     rc = 0;
 out:
     stop_requested = 1;
+    scraper_free(t->scraper); /* no appends once the head closes */
     if (t->httpd)
         httpd_stop(t->httpd, 5000);
     if (have_thread)
@@ -173,16 +241,20 @@ int main(int argc, char **argv)
     mallopt(M_TOP_PAD, 64 << 20);
     int lvl = log_parse_level(t.flags.log_level);
     log_set_level(lvl < 0 ? LOGLVL_INFO : (enum log_level)lvl);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
+    /* Signals go to the main thread only: blocked before any thread starts. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
+    http_global_init();
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     t.start_time = (double)ts.tv_sec + ts.tv_nsec / 1e9;
     srandom((unsigned)ts.tv_nsec ^ (unsigned)getpid());
-    return run(&t);
+    int rc = run(&t, &sigs);
+    http_global_cleanup();
+    return rc;
 }

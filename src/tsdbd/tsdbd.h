@@ -12,12 +12,16 @@
 #include "httpd/httpd.h"
 #include "tsdb/db.h"
 #include "tsdbd/flags.h"
+#include "tsdbd/scraper.h"
 
 struct tsdbd {
     struct flags flags;
     struct db *db;
     struct httpd *httpd;
-    char *config_text;
+    char *config_text; /* the scrape configuration, NULL without one */
+    size_t config_len;
+    const char *config_name; /* where it came from, for diagnostics */
+    struct scraper *scraper; /* NULL without a configuration */
     double start_time;
     uint64_t rw_requests, rw_samples, rw_rejected, rw_failed;
 };

@@ -1,0 +1,154 @@
+/*
+ * scraper: the scrape engine of src/scrape feeding cairn-tsdb's head
+ * (scraper.h says where the configuration comes from).
+ *
+ * The engine's appender borrows labels only for the call, while a
+ * db_appender borrows them until its commit: each sample is copied into an
+ * arena that lives for one scrape. A commit that the head refuses (an
+ * out-of-order or duplicate sample, possible only with honor_timestamps) is
+ * refused whole, so it is retried in halves down to the bad samples: the rest
+ * of the scrape is kept, as Prometheus keeps it, at a few commits per bad
+ * sample.
+ */
+#include "tsdbd/scraper.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/log.h"
+#include "core/xmalloc.h"
+#include "scrape/appender.h"
+#include "scrape/promcfg.h"
+#include "scrape/scrapeloop.h"
+
+struct sample {
+    struct labels ls;
+    int64_t t;
+    double v;
+};
+
+struct scraper {
+    struct appender app; /* first: the engine hands back &app */
+    struct db *db;
+    struct scrapeloop *loop;
+    struct arena arena; /* this scrape's label copies */
+    struct sample *v;
+    size_t n, alloc;
+    uint64_t rejected, failed; /* atomics: /metrics reads them from another thread */
+};
+
+static int app_append(struct appender *app, const struct labels *ls, int64_t t, double v)
+{
+    struct scraper *s = (struct scraper *)app;
+    xgrow((void **)&s->v, &s->alloc, s->n + 1, sizeof *s->v);
+    s->v[s->n++] = (struct sample){labels_dup(&s->arena, ls), t, v};
+    return 0;
+}
+
+static void reset(struct scraper *s)
+{
+    s->n = 0;
+    arena_release(&s->arena);
+    arena_init(&s->arena);
+}
+
+/* Commit v[lo, hi); returns how many samples were refused, or -1 on a storage error. */
+static long commit_range(struct scraper *s, size_t lo, size_t hi, struct diag *d)
+{
+    struct db_appender a;
+    db_appender_init(&a, s->db);
+    for (size_t i = lo; i < hi; i++)
+        db_appender_add(&a, &s->v[i].ls, s->v[i].t, s->v[i].v);
+    enum db_commit_result r = db_appender_commit(&a, d);
+    db_appender_release(&a);
+    if (r == DB_COMMIT_OK)
+        return 0;
+    if (r == DB_COMMIT_FAILED)
+        return -1;
+    if (hi - lo == 1)
+        return 1;
+    size_t mid = lo + (hi - lo) / 2;
+    long left = commit_range(s, lo, mid, d);
+    if (left < 0)
+        return -1;
+    long right = commit_range(s, mid, hi, d);
+    return right < 0 ? -1 : left + right;
+}
+
+static int app_commit(struct appender *app)
+{
+    struct scraper *s = (struct scraper *)app;
+    struct diag d;
+    diag_init(&d);
+    long bad = s->n ? commit_range(s, 0, s->n, &d) : 0;
+    if (bad < 0) {
+        __atomic_add_fetch(&s->failed, 1, __ATOMIC_RELAXED);
+        log_error("msg=\"Scrape commit failed\" err=\"%s\"", diag_last(&d));
+    } else if (bad > 0) {
+        __atomic_add_fetch(&s->rejected, (uint64_t)bad, __ATOMIC_RELAXED);
+        log_warn("msg=\"Error on ingesting samples\" num_dropped=%ld err=\"%s\"", bad,
+                 diag_last(&d));
+    }
+    diag_release(&d);
+    reset(s);
+    return bad < 0 ? -1 : 0;
+}
+
+static void app_rollback(struct appender *app)
+{
+    reset((struct scraper *)app);
+}
+
+struct scraper *scraper_new(struct db *db, const char *dns_server)
+{
+    struct scraper *s = xcalloc(1, sizeof *s);
+    s->app.append = app_append;
+    s->app.commit = app_commit;
+    s->app.rollback = app_rollback;
+    s->db = db;
+    arena_init(&s->arena);
+    s->loop = scrapeloop_new(&s->app, dns_server);
+    return s;
+}
+
+int scraper_load(struct scraper *s, const char *name, const char *text, size_t len, struct diag *d)
+{
+    struct promcfg *c = xmalloc(sizeof *c);
+    promcfg_init(c);
+    if (promcfg_load_buf(c, name, text, len, d) != 0) {
+        promcfg_release(c);
+        free(c);
+        return -1;
+    }
+    scrapeloop_apply(s->loop, c); /* the engine owns c now */
+    return 0;
+}
+
+int scraper_start(struct scraper *s, struct diag *d)
+{
+    return scrapeloop_start(s->loop, d);
+}
+
+void scraper_free(struct scraper *s)
+{
+    if (!s)
+        return;
+    scrapeloop_free(s->loop); /* joins the engine: no append after this */
+    arena_release(&s->arena);
+    free(s->v);
+    free(s);
+}
+
+void scraper_get_stats(struct scraper *s, struct scraper_stats *out)
+{
+    struct scrapeloop_stats st;
+    scrapeloop_get_stats(s->loop, &st);
+    memset(out, 0, sizeof *out);
+    out->scrapes = st.scrapes;
+    out->scrape_failures = st.scrape_failures;
+    out->samples_appended = st.samples_appended;
+    out->targets = st.targets;
+    out->samples_rejected = __atomic_load_n(&s->rejected, __ATOMIC_RELAXED);
+    out->commits_failed = __atomic_load_n(&s->failed, __ATOMIC_RELAXED);
+}
