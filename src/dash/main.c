@@ -148,6 +148,7 @@ int main(int argc, char **argv)
         snprintf(listen, sizeof(listen), "%s:%u", g.conf.http_addr, g.conf.http_port);
     o.listen = listen;
     o.prefix = g.conf.sub_path;
+    o.prefix_optional = 1; /* as Grafana: /api/health answers beside /grafana/api/health */
     o.routes = dash_routes;
     o.nroutes = dash_nroutes;
     o.ctx = &g;

@@ -241,7 +241,7 @@ static void dispatch(struct httpd *h, struct httpd_req *req)
         if (strncmp(path, h->prefix, plen) == 0 && (path[plen] == '/' || path[plen] == '\0')) {
             path = path[plen] ? path + plen : "/";
             req->path = path;
-        } else {
+        } else if (!h->opt.prefix_optional) {
             path = NULL; /* outside the prefix: only the fallback sees it */
         }
     }

@@ -49,6 +49,13 @@ struct httpd_kv {
 struct httpd_options {
     const char *listen; /* "host:port", ":port" (every interface), "[::1]:port"; port 0: any */
     const char *prefix; /* route prefix such as "/grafana"; NULL or "" or "/": none */
+    /*
+     * Also route paths outside the prefix as they are. Grafana with
+     * serve_from_sub_path trims the sub-path only when present, so a load
+     * balancer's health check of /api/health works beside /grafana/...;
+     * Prometheus's route prefix is strict (0).
+     */
+    int prefix_optional;
     const struct httpd_route *routes;
     size_t nroutes;
     void *ctx;                   /* passed to every handler */
