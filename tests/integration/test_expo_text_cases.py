@@ -3,7 +3,7 @@
 Every input must be accepted or rejected as Prometheus 2.42's promparse does;
 for accepted inputs with a sample list, the samples cairn's parser yields
 (labels, value, timestamp, dumped by $CAIRN_TEST_TOOLS/expo_check --dump) must
-be Prometheus's, in order.
+be Prometheus's, in order; `cairn-scrape --check-metrics` gives the same verdict.
 
 One listed difference: label values are C strings in cairn, so a NUL byte
 inside a label value ends the value (Prometheus keeps the bytes after it).
@@ -19,6 +19,7 @@ import unittest
 
 DATA = os.path.join(os.environ["CAIRN_TEST_DATA"], "expo-text", "cases.json")
 TOOL = os.path.join(os.environ["CAIRN_TEST_TOOLS"], "expo_check")
+SCRAPE = [os.environ["CAIRN_SCRAPE_BIN"], "--check-metrics"]
 
 
 def cut_at_nul(line):
@@ -38,6 +39,9 @@ class TextFormatCases(unittest.TestCase):
                 dump = subprocess.run([TOOL, "--dump"], input=data, capture_output=True,
                                       timeout=30)
                 self.assertEqual(strict.returncode, 0 if c["accept"] else 1, strict.stderr)
+                # The daemon's own check gives the same verdict.
+                daemon = subprocess.run(SCRAPE, input=data, capture_output=True, timeout=30)
+                self.assertEqual(daemon.returncode, strict.returncode, daemon.stderr)
                 self.assertEqual(dump.returncode, 0 if c["accept"] else 1, dump.stderr)
                 if not c["accept"]:
                     self.assertRegex(strict.stderr.decode(), r"<stdin>:\d+:\d+: error: ")
