@@ -29,6 +29,18 @@ except (OSError, AttributeError):
     pass
 if os.getppid() != int(os.environ.pop("CAIRN_HARNESS_PARENT")):
     sys.exit("cairnharness: parent exited before moto started")
+# Answers go out at once: werkzeug writes headers and body in separate sends,
+# and without TCP_NODELAY the body waits for the peer's delayed ACK (40 ms).
+import socket
+from werkzeug import serving
+_setup = serving.WSGIRequestHandler.setup
+def _setup_nodelay(self):
+    _setup(self)
+    try:
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except OSError:
+        pass
+serving.WSGIRequestHandler.setup = _setup_nodelay
 from moto.server import main
 main(sys.argv[1:])
 """
