@@ -17,6 +17,9 @@ import urllib.request
 
 DASH_BIN = os.environ.get("CAIRN_DASH_BIN", "")
 PROMETHEUS = "/usr/bin/prometheus"
+# The datasource the tests start: Prometheus 2.42, or cairn-tsdb (scraping in-process with the
+# same flags) when a test module sets dashlib.DATASOURCE = "cairn-tsdb" before its setUp.
+DATASOURCE = "prometheus"
 SOURCE = os.environ.get("CAIRN_SOURCE_DIR",
                         os.path.join(os.path.dirname(__file__), "..", ".."))
 DATA = os.path.join(SOURCE, "tests", "data", "grafana-dashboards")
@@ -131,7 +134,8 @@ class Exporter:
 
 
 class Prometheus:
-    """Prometheus 2.42 on loopback scraping itself and the exporters every second."""
+    """Prometheus 2.42 (or cairn-tsdb, see DATASOURCE) on loopback scraping itself and the
+    exporters every second."""
 
     def __init__(self, targets):
         self.dir = tempfile.mkdtemp(prefix="dash-prom-")
@@ -146,8 +150,9 @@ class Prometheus:
                 f.write("  - job_name: %s\n    static_configs:\n"
                         "      - targets: ['127.0.0.1:%d']\n" % (job, port))
         self.log = open(os.path.join(self.dir, "log"), "w")
+        binary = os.environ["CAIRN_TSDB_BIN"] if DATASOURCE == "cairn-tsdb" else PROMETHEUS
         self.proc = subprocess.Popen(
-            [PROMETHEUS, "--config.file=" + cfg, "--storage.tsdb.path=" + self.dir + "/data",
+            [binary, "--config.file=" + cfg, "--storage.tsdb.path=" + self.dir + "/data",
              "--web.listen-address=127.0.0.1:%d" % self.port],
             stdout=self.log, stderr=subprocess.STDOUT)
         self.url = "http://127.0.0.1:%d" % self.port
