@@ -21,6 +21,7 @@ void head_init(struct head *h, int64_t chunk_range)
     h->nbuckets = 1024;
     h->by_hash = xcalloc(h->nbuckets, sizeof *h->by_hash);
     h->by_ref = xcalloc(h->nbuckets, sizeof *h->by_ref);
+    headpost_init(&h->post);
     h->mint = INT64_MAX;
     h->maxt = INT64_MIN;
     h->min_valid_time = INT64_MIN;
@@ -49,6 +50,7 @@ void head_release(struct head *h)
     }
     free(h->by_hash);
     free(h->by_ref);
+    headpost_release(&h->post);
     pthread_rwlock_destroy(&h->lock);
     memset(h, 0, sizeof *h);
 }
@@ -133,6 +135,7 @@ struct head_series *head_create(struct head *h, const struct labels *ls, uint64_
     h->by_hash[b] = s;
     s->next_ref = h->by_ref[r];
     h->by_ref[r] = s;
+    headpost_add(&h->post, &s->ls, s);
     h->nseries++;
     h->series_created++;
     return s;
@@ -179,7 +182,8 @@ static void close_cur(struct head_series *s)
 {
     size_t n;
     const uint8_t *b = xorchunk_bytes(&s->cur, &n);
-    xgrow((void **)&s->chunks, &s->achunks, s->nchunks + 1, sizeof *s->chunks);
+    /* Exact size: a series holds a handful of chunks, and 100,000s of series pay any slack. */
+    s->chunks = xrealloc(s->chunks, (s->nchunks + 1) * sizeof *s->chunks);
     struct head_chunk *c = &s->chunks[s->nchunks++];
     c->mint = s->cur_mint;
     c->maxt = s->maxt;
@@ -250,9 +254,15 @@ static void unlink_series(struct head *h, struct head_series *s)
     h->series_removed++;
 }
 
+static int series_dead(const struct head_series *s)
+{
+    return s->dead;
+}
+
 void head_truncate(struct head *h, int64_t mint)
 {
     int64_t newmin = INT64_MAX;
+    struct head_series *dead = NULL;
     for (size_t b = 0; b < h->nbuckets; b++) {
         struct head_series *s = h->by_hash[b], *next;
         for (; s; s = next) {
@@ -275,13 +285,23 @@ void head_truncate(struct head *h, int64_t mint)
                 h->chunks_removed++;
             }
             if (s->nchunks == 0 && !s->has_cur && !s->pending) {
+                /* Freed after the postings sweep, which still reads them. */
                 unlink_series(h, s);
-                series_free(s);
+                s->dead = 1;
+                s->next_hash = dead;
+                dead = s;
                 continue;
             }
             int64_t m = s->nchunks ? s->chunks[0].mint : s->cur_mint;
             if (m < newmin)
                 newmin = m;
+        }
+    }
+    if (dead) {
+        headpost_sweep(&h->post, series_dead);
+        for (struct head_series *s = dead, *next; s; s = next) {
+            next = s->next_hash;
+            series_free(s);
         }
     }
     /* As Prometheus: the head starts at the truncation point, so the next block is aligned. */

@@ -19,6 +19,7 @@
 
 #include "metrics/labels.h"
 #include "metrics/matcher.h"
+#include "tsdb/headpost.h"
 #include "tsdb/xorchunk.h"
 
 #define HEAD_SAMPLES_PER_CHUNK 120
@@ -43,9 +44,8 @@ struct head_series {
     uint64_t ref, hash;
     struct labels ls; /* one allocation with the strings */
     struct head_chunk *chunks;
-    size_t nchunks, achunks;
+    size_t nchunks;
     struct xorchunk cur;
-    int has_cur;
     int64_t cur_mint, next_at;
     int64_t maxt; /* INT64_MIN while empty */
     uint64_t last_bits;
@@ -53,7 +53,9 @@ struct head_series {
     int64_t pending_maxt;
     uint64_t pending_bits;
     unsigned pending;
-    int logged; /* its series record is in the WAL */
+    uint8_t has_cur;
+    uint8_t logged; /* its series record is in the WAL (2: being logged) */
+    uint8_t dead;   /* being removed by head_truncate */
     struct head_series *next_hash, *next_ref;
 };
 
@@ -61,6 +63,7 @@ struct head {
     pthread_rwlock_t lock;
     struct head_series **by_hash, **by_ref;
     size_t nbuckets, nseries;
+    struct headpost post; /* label pair -> series */
     uint64_t last_ref;
     int64_t mint, maxt; /* of the samples in memory; INT64_MAX/INT64_MIN when empty */
     int64_t min_valid_time;

@@ -169,6 +169,65 @@ static int cmp_series(const void *a, const void *b)
     return labels_cmp(&((const struct query_series *)a)->ls, &((const struct query_series *)b)->ls);
 }
 
+struct head_part {
+    struct query_result *out;
+    int64_t mint, maxt;
+    const struct matcher *ms;
+    size_t nm;
+    int with_samples;
+    int64_t *t;
+    double *v;
+    size_t alloc;
+};
+
+/* Does s have a chunk overlapping [mint, maxt]? As the series API asks (chunk metas, no decoding).
+ */
+static int head_overlaps(const struct head_series *s, int64_t mint, int64_t maxt)
+{
+    for (size_t i = 0; i < s->nchunks; i++)
+        if (s->chunks[i].maxt >= mint && s->chunks[i].mint <= maxt)
+            return 1;
+    return s->has_cur && s->maxt >= mint && s->cur_mint <= maxt;
+}
+
+static void head_part_add(struct head_part *p, const struct head_series *s)
+{
+    if (s->maxt == INT64_MIN || s->maxt < p->mint || !matcher_all(p->ms, p->nm, &s->ls))
+        return;
+    if (!p->with_samples) {
+        if (head_overlaps(s, p->mint, p->maxt))
+            get_series(p->out, &s->ls);
+        return;
+    }
+    size_t n;
+    head_series_samples(s, p->mint, p->maxt, &p->t, &p->v, &n, &p->alloc);
+    if (n > 0)
+        merge_samples(get_series(p->out, &s->ls), p->t, p->v, n);
+}
+
+/*
+ * The shortest postings list of the equality matchers (name="value", value
+ * not empty): every head series that can match is on it. 0 when no matcher
+ * narrows the head (scan it all); *none when a pair has no series at all.
+ */
+static int postings_for(const struct head *h, const struct matcher *ms, size_t nm,
+                        const struct headpost_list **out, int *none)
+{
+    *out = NULL;
+    for (size_t i = 0; i < nm; i++) {
+        if (ms[i].type != MATCH_EQ || !ms[i].value[0])
+            continue;
+        const struct headpost_list *l = headpost_get(&h->post, ms[i].name, ms[i].value);
+        if (!l) {
+            *none = 1;
+            return 1;
+        }
+        if (!*out || l->n < (*out)->n)
+            *out = l;
+    }
+    return *out != NULL;
+}
+
 int query_select(struct db *db, int64_t mint, int64_t maxt, const struct matcher *ms, size_t nm,
                  int with_samples, struct query_result *out, struct diag *d)
 {
@@ -185,25 +244,20 @@ int query_select(struct db *db, int64_t mint, int64_t maxt, const struct matcher
         return -1;
 
     struct head *h = &db->head;
-    int64_t *t = NULL;
-    double *v = NULL;
-    size_t alloc = 0;
+    struct head_part hp = {out, mint, maxt, ms, nm, with_samples, NULL, NULL, 0};
     pthread_rwlock_rdlock(&h->lock);
-    for (size_t bk = 0; bk < h->nbuckets; bk++)
-        for (struct head_series *s = h->by_hash[bk]; s; s = s->next_hash) {
-            if (s->maxt == INT64_MIN || s->maxt < mint || !matcher_all(ms, nm, &s->ls))
-                continue;
-            size_t n;
-            head_series_samples(s, mint, maxt, &t, &v, &n, &alloc);
-            if (n == 0)
-                continue;
-            struct query_series *qs = get_series(out, &s->ls);
-            if (with_samples)
-                merge_samples(qs, t, v, n);
-        }
+    const struct headpost_list *cand = NULL;
+    int none = 0;
+    if (!postings_for(h, ms, nm, &cand, &none))
+        for (size_t bk = 0; bk < h->nbuckets; bk++)
+            for (struct head_series *s = h->by_hash[bk]; s; s = s->next_hash)
+                head_part_add(&hp, s);
+    else if (!none)
+        for (size_t i = 0; i < cand->n; i++)
+            head_part_add(&hp, cand->v[i]);
     pthread_rwlock_unlock(&h->lock);
-    free(t);
-    free(v);
+    free(hp.t);
+    free(hp.v);
     if (out->n)
         qsort(out->v, out->n, sizeof *out->v, cmp_series);
     free(out->buckets);
@@ -248,6 +302,20 @@ static void sort_unique(struct query_strings *s)
     s->n = k;
 }
 
+struct pair_ctx {
+    struct query_strings *out;
+    const char *name;
+};
+
+static void add_pair(void *ctx, const char *name, const char *value)
+{
+    struct pair_ctx *pc = ctx;
+    if (!pc->name)
+        add_string(pc->out, name);
+    else if (*value && strcmp(name, pc->name) == 0)
+        add_string(pc->out, value);
+}
+
 int query_labels(struct db *db, const char *name, int64_t mint, int64_t maxt,
                  const struct matcher *ms, size_t nm, struct query_strings *out, struct diag *d)
 {
@@ -290,21 +358,13 @@ int query_labels(struct db *db, const char *name, int64_t mint, int64_t maxt,
         }
     }
     pthread_rwlock_unlock(&db->blocks_lock);
+    /* The head's pairs when the head overlaps the range, as Prometheus's headIndexReader. */
     struct head *h = &db->head;
     pthread_rwlock_rdlock(&h->lock);
-    for (size_t bk = 0; bk < h->nbuckets; bk++)
-        for (struct head_series *s = h->by_hash[bk]; s; s = s->next_hash) {
-            if (s->maxt == INT64_MIN || s->maxt < mint)
-                continue;
-            if (name) {
-                const char *v = labels_get(&s->ls, name);
-                if (v && *v)
-                    add_string(out, v);
-            } else {
-                for (size_t k = 0; k < s->ls.n; k++)
-                    add_string(out, s->ls.v[k].name);
-            }
-        }
+    if (h->nseries > 0 && h->mint <= maxt && h->maxt >= mint) {
+        struct pair_ctx pc = {out, name};
+        headpost_each(&h->post, add_pair, &pc);
+    }
     pthread_rwlock_unlock(&h->lock);
     sort_unique(out);
     return 0;

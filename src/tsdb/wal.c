@@ -146,6 +146,11 @@ static int page_full(const struct wal *w)
 
 static int cut_locked(struct wal *w, int *closed, struct diag *d)
 {
+    if (w->fd < 0) { /* an earlier cut failed to open the next segment */
+        if (closed)
+            *closed = w->seg;
+        return open_segment(w, w->seg + 1, d);
+    }
     if (w->alloc > 0 && flush_page(w, 1) != 0) {
         diag_error(d, NULL, "%s/%08d: write: %s", w->dir, w->seg, strerror(errno));
         return -1;
@@ -266,6 +271,17 @@ int wal_write(struct wal *w, const uint8_t *const *recs, const size_t *lens, siz
               struct diag *d)
 {
     pthread_mutex_lock(&w->mu);
+    /* After a failure that could not be undone, or a failed cut, start a new segment. */
+    if (w->broken || w->fd < 0) {
+        if (w->fd >= 0)
+            close(w->fd);
+        w->fd = -1;
+        if (open_segment(w, w->seg + 1, d) != 0) {
+            pthread_mutex_unlock(&w->mu);
+            return -1;
+        }
+        w->broken = 0;
+    }
     /* Where this commit began, to undo a partial write. */
     int seg0 = w->seg;
     size_t pages0 = w->done_pages, alloc0 = w->alloc, flushed0 = w->flushed;
@@ -280,10 +296,23 @@ int wal_write(struct wal *w, const uint8_t *const *recs, const size_t *lens, siz
         rc = -1;
     }
     if (rc != 0) {
-        if (w->seg == seg0 && w->fd >= 0 && ftruncate(w->fd, size0) == 0) {
+        /*
+         * Undo the partial write (disk full, read-only, I/O error): cut the
+         * file back to where this commit began and move the file offset there
+         * too, or the next write would leave a hole that replay reads as a
+         * torn page. A segment cut during this commit starts empty again (the
+         * previous one was synced when it was closed).
+         */
+        if (w->seg != seg0) {
+            size0 = 0;
+            pages0 = alloc0 = flushed0 = 0;
+        }
+        if (w->fd >= 0 && ftruncate(w->fd, size0) == 0 && lseek(w->fd, size0, SEEK_SET) == size0) {
             w->done_pages = pages0;
             w->alloc = alloc0;
             w->flushed = flushed0;
+        } else {
+            w->broken = 1;
         }
         pthread_mutex_unlock(&w->mu);
         return -1;
@@ -292,12 +321,15 @@ int wal_write(struct wal *w, const uint8_t *const *recs, const size_t *lens, siz
     while (w->synced < mine && rc == 0) {
         if (!w->syncing) {
             uint64_t target = w->written;
-            int fd = w->fd;
+            /* A duplicate, as a concurrent commit may cut (close) the segment meanwhile. */
+            int fd = dup(w->fd);
             w->syncing = 1;
             pthread_mutex_unlock(&w->mu);
             uint64_t t0 = now_ns();
-            int r = fdatasync(fd);
+            int r = fd >= 0 ? fdatasync(fd) : -1;
             int err = errno;
+            if (fd >= 0)
+                close(fd);
             pthread_mutex_lock(&w->mu);
             w->fsyncs++;
             w->fsync_ns += now_ns() - t0;

@@ -50,6 +50,7 @@ struct wal {
     pthread_cond_t cond;
     uint64_t written, synced;
     int syncing;
+    int broken; /* a failed write could not be undone: the next one cuts */
     uint64_t bytes_written;
     /* Newest sample timestamp logged in each segment (for checkpointing). */
     struct wal_segmax {

@@ -43,8 +43,12 @@ static void put_bits(struct xorchunk *c, uint64_t v, unsigned nbits)
 {
     while (nbits > 0) {
         if (c->nfree == 0) {
-            if (c->len == c->alloc)
-                xgrow((void **)&c->b, &c->alloc, c->len + 1, 1);
+            if (c->len == c->alloc) {
+                /* Linear steps: a head holds one open chunk per series, and doubling
+                 * would leave up to half of each unused. */
+                c->alloc += 128;
+                c->b = xrealloc(c->b, c->alloc);
+            }
             c->b[c->len++] = 0;
             c->nfree = 8;
         }

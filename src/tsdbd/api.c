@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "core/strbuf.h"
 #include "core/xmalloc.h"
 #include "metrics/remotewrite.h"
@@ -362,6 +363,7 @@ static void h_write(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
                         d.n ? d.v[0].msg : "bad request");
     } else {
         t->rw_failed++;
+        log_error("Error appending remote write: %s", diag_last(&d));
         httpd_resp_text(resp, 500, "text/plain; charset=utf-8", "%s\n", diag_last(&d));
     }
     diag_release(&d);
@@ -746,6 +748,8 @@ static void h_metrics(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
            (double)db->compactions_failed);
     metric(b, "prometheus_tsdb_checkpoint_creations_total", "counter",
            "Total number of checkpoint creations attempted.", NULL, (double)db->checkpoints);
+    metric(b, "prometheus_tsdb_wal_writes_failed_total", "counter",
+           "Total number of write log writes that failed.", NULL, (double)db->commits_failed);
     metric(b, "prometheus_tsdb_wal_corruptions_total", "counter",
            "Total number of WAL corruptions.", NULL, (double)db->wal_corruptions);
     metric(b, "prometheus_tsdb_wal_storage_size_bytes", "gauge", "Size of the write log directory.",

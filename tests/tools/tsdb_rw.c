@@ -3,7 +3,8 @@
  * synthetic series (the shape of tsdb_synth) in batches to URL and prints
  * every sample the server acknowledged (2xx) as "{labels} value ts" lines.
  * A 5xx or a connection error is retried (as Prometheus's sender does) for
- * up to --retry-seconds; a 4xx stops with exit status 3.
+ * up to --retry-seconds; a 4xx stops with exit status 3. The count of
+ * retries and 5xx answers (and the first 5xx body) goes to stderr.
  *
  *   tsdb_rw URL NSERIES NSAMPLES START_MS STEP_MS [PER_REQUEST] [RETRY_SECONDS]
  */
@@ -76,6 +77,7 @@ int main(int argc, char **argv)
         ser[s].labels = (struct labels){l, 4};
     }
     int rc = 0;
+    long retried = 0, status5xx = 0;
     for (int i0 = 0; i0 < nsamples && rc == 0; i0 += per) {
         int k = nsamples - i0 < per ? nsamples - i0 : per;
         for (int s = 0; s < nseries; s++) {
@@ -112,6 +114,12 @@ int main(int argc, char **argv)
                 curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
             if (status >= 200 && status < 300)
                 break;
+            retried++;
+            if (status >= 500) {
+                status5xx++;
+                if (status5xx == 1)
+                    fprintf(stderr, "tsdb_rw: first %ld: %s", status, resp.buf);
+            }
             if (status >= 400 && status < 500) {
                 fprintf(stderr, "tsdb_rw: %ld: %s", status, resp.buf);
                 rc = 3;
@@ -135,6 +143,7 @@ int main(int argc, char **argv)
         }
         fflush(stdout);
     }
+    fprintf(stderr, "tsdb_rw: %ld retries, %ld answers 5xx\n", retried, status5xx);
     for (int s = 0; s < 2 * nseries; s++)
         free(strs[s]);
     free(strs);

@@ -68,6 +68,49 @@ static void head_cuts_chunks_as_prometheus(void **state)
     head_release(&h);
 }
 
+static int has(const struct headpost_list *l, const struct head_series *s)
+{
+    for (size_t i = 0; l && i < l->n; i++)
+        if (l->v[i] == s)
+            return 1;
+    return 0;
+}
+
+/* The postings list every series under each of its pairs, and truncation takes the
+ * removed series out (the pair too when it is left empty). */
+static void head_postings_follow_series(void **state)
+{
+    struct head h;
+    struct label la[2], lb[2], lc[2];
+    head_init(&h, 2 * H);
+    struct labels a = series_labels(la, "up", "a"), b = series_labels(lb, "up", "b"),
+                  c = series_labels(lc, "down", "a");
+    struct head_series *sa = head_create(&h, &a, labels_hash(&a), 0);
+    struct head_series *sb = head_create(&h, &b, labels_hash(&b), 0);
+    struct head_series *sc = head_create(&h, &c, labels_hash(&c), 0);
+    const struct headpost_list *up = headpost_get(&h.post, "__name__", "up");
+    assert_non_null(up);
+    assert_int_equal(up->n, 2);
+    assert_true(has(up, sa) && has(up, sb));
+    const struct headpost_list *ia = headpost_get(&h.post, "instance", "a");
+    assert_int_equal(ia->n, 2);
+    assert_true(has(ia, sa) && has(ia, sc));
+    assert_null(headpost_get(&h.post, "instance", "c"));
+    assert_null(headpost_get(&h.post, "up", "__name__"));
+    /* b only has old samples: truncation removes it. */
+    head_append(&h, sa, 10 * H, 1);
+    head_append(&h, sb, 1 * H, 1);
+    head_append(&h, sc, 10 * H, 1);
+    head_truncate(&h, 4 * H);
+    assert_int_equal(h.nseries, 2);
+    up = headpost_get(&h.post, "__name__", "up");
+    assert_int_equal(up->n, 1);
+    assert_true(has(up, sa));
+    assert_null(headpost_get(&h.post, "instance", "b"));
+    assert_int_equal(headpost_get(&h.post, "instance", "a")->n, 2);
+    head_release(&h);
+}
+
 static void head_rejects_as_prometheus(void **state)
 {
     struct head h;
@@ -323,6 +366,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(head_cuts_chunks_as_prometheus),
         cmocka_unit_test(head_rejects_as_prometheus),
+        cmocka_unit_test(head_postings_follow_series),
         cmocka_unit_test(wal_round_trip_and_torn_tail),
         cmocka_unit_test(db_commit_replay_compact),
         cmocka_unit_test(plan_is_prometheus_select_dirs),
