@@ -413,7 +413,9 @@ static void h_config(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
     struct tsdbd *t = ctx;
     struct strbuf *b = ok_begin(resp);
     strbuf_adds(b, "{\"yaml\":");
+    pthread_mutex_lock(&t->config_lock);
     gofmt_json_str(b, t->config_text ? t->config_text : "");
+    pthread_mutex_unlock(&t->config_lock);
     strbuf_addc(b, '}');
     ok_end(b);
 }

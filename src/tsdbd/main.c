@@ -60,29 +60,36 @@ static void *compactor(void *arg)
 
 /*
  * The scrape configuration: CAIRN_SCRAPE_CONFIG's text when set (the stack
- * passes it so, see scraper.h), else --config.file when given. Kept for
- * /api/v1/status/config.
+ * passes it so, see scraper.h), else --config.file when given; *text stays
+ * NULL without either.
  */
-static int load_config(struct tsdbd *t, struct diag *d)
+static int read_config(const struct tsdbd *t, char **text, size_t *n, const char **name,
+                       struct diag *d)
 {
     const char *env = getenv("CAIRN_SCRAPE_CONFIG");
-    char *text = NULL;
-    size_t n = 0;
+    *text = NULL;
+    *n = 0;
     if (env && *env) {
-        text = xstrdup(env);
-        n = strlen(text);
-        t->config_name = "CAIRN_SCRAPE_CONFIG";
-    } else if (t->flags.config_given) {
-        if (fsutil_read_file(t->flags.config_file, &text, &n, d) != 0)
-            return -1;
-        t->config_name = t->flags.config_file;
-    } else {
+        *text = xstrdup(env);
+        *n = strlen(*text);
+        *name = "CAIRN_SCRAPE_CONFIG";
         return 0;
     }
+    if (!t->flags.config_given)
+        return 0;
+    *name = t->flags.config_file;
+    return fsutil_read_file(t->flags.config_file, text, n, d);
+}
+
+/* Kept for /api/v1/status/config, which HTTP threads read under the lock. */
+static void set_config(struct tsdbd *t, char *text, size_t n, const char *name)
+{
+    pthread_mutex_lock(&t->config_lock);
     free(t->config_text);
     t->config_text = text;
     t->config_len = n;
-    return 0;
+    t->config_name = name;
+    pthread_mutex_unlock(&t->config_lock);
 }
 
 static int start_scraping(struct tsdbd *t, struct diag *d)
@@ -101,23 +108,31 @@ static void reload(struct tsdbd *t)
 {
     struct diag d;
     char kv[4200];
+    char *text = NULL;
+    size_t n = 0;
+    const char *name = t->config_name;
     diag_init(&d);
-    char *old = t->config_text;
-    size_t oldlen = t->config_len;
-    t->config_text = NULL;
-    if (load_config(t, &d) != 0 || !t->config_text || !t->scraper ||
-        scraper_load(t->scraper, t->config_name, t->config_text, t->config_len, &d) != 0) {
-        snprintf(kv, sizeof kv, "err=\"%s\"",
-                 *diag_last(&d) ? diag_last(&d) : "no scrape configuration at start");
-        logfmt("error", "Error reloading config", kv);
-        free(t->config_text);
-        t->config_text = old;
-        t->config_len = oldlen;
-    } else {
-        free(old);
-        snprintf(kv, sizeof kv, "filename=%s", t->config_name);
-        logfmt("info", "Completed loading of configuration file", kv);
+    if (!t->scraper) {
+        diag_error(&d, NULL, "no scrape configuration at start");
+        goto fail;
     }
+    if (read_config(t, &text, &n, &name, &d) != 0)
+        goto fail;
+    if (!text) {
+        diag_error(&d, NULL, "no scrape configuration");
+        goto fail;
+    }
+    if (scraper_load(t->scraper, name, text, n, &d) != 0)
+        goto fail;
+    set_config(t, text, n, name);
+    snprintf(kv, sizeof kv, "filename=%s", name);
+    logfmt("info", "Completed loading of configuration file", kv);
+    diag_release(&d);
+    return;
+fail:
+    free(text);
+    snprintf(kv, sizeof kv, "err=\"%s\"", diag_last(&d));
+    logfmt("error", "Error reloading config", kv);
     diag_release(&d);
 }
 
@@ -129,12 +144,16 @@ static int run(struct tsdbd *t, const sigset_t *sigs)
     pthread_t th;
     int have_thread = 0;
     char kv[4200];
-    if (load_config(t, &d) != 0) {
+    char *text;
+    size_t n;
+    const char *name = NULL;
+    if (read_config(t, &text, &n, &name, &d) != 0) {
         diag_print(&d, stderr, "cairn-tsdb");
         snprintf(kv, sizeof kv, "err=\"%s\"", diag_last(&d));
         logfmt("error", "Error loading config", kv);
         goto out;
     }
+    set_config(t, text, n, name);
     struct db_options o;
     db_options_default(&o);
     o.retention_ms = t->flags.retention_ms;
@@ -215,6 +234,7 @@ int main(int argc, char **argv)
     struct tsdbd t;
     struct diag d;
     memset(&t, 0, sizeof t);
+    pthread_mutex_init(&t.config_lock, NULL);
     diag_init(&d);
     if (flags_parse(&t.flags, argc, argv, &d) != 0) {
         fprintf(stderr, "cairn-tsdb: error: %s, try --help\n", diag_last(&d));

@@ -6,6 +6,7 @@
 #ifndef CAIRN_TSDBD_H
 #define CAIRN_TSDBD_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,7 +19,8 @@ struct tsdbd {
     struct flags flags;
     struct db *db;
     struct httpd *httpd;
-    char *config_text; /* the scrape configuration, NULL without one */
+    pthread_mutex_t config_lock; /* guards config_*: SIGHUP swaps them */
+    char *config_text;           /* the scrape configuration, NULL without one */
     size_t config_len;
     const char *config_name; /* where it came from, for diagnostics */
     struct scraper *scraper; /* NULL without a configuration */
