@@ -28,6 +28,8 @@ import threading
 import time
 import unittest
 import urllib.error
+
+import scrapefixtures as sf
 import urllib.parse
 import urllib.request
 
@@ -90,6 +92,29 @@ class Exporter:
             out.append('rpc_seconds{quantile="%s"} %s' % (q, repr(round(float(q) * (1 + (i % 5) / 10), 4))))
         out.append("rpc_seconds_sum %s" % repr(float(i * 3)))
         out.append("rpc_seconds_count %s" % repr(float(i * 4)))
+        return "\n".join(out) + "\n"
+
+
+class NodeExporter:
+    """A node_exporter page (the fixture of the scrape tests, two of each device) whose counters
+    grow by a different step at every scrape, for the Node Exporter Full dashboard's queries."""
+
+    def __init__(self):
+        self.lines = sf.node_exporter_page(cpus=4, disks=2, ifaces=2, filesystems=2).splitlines()
+        self.n = 0
+        self.lock = threading.Lock()
+
+    def page(self):
+        with self.lock:
+            self.n += 1
+            n = self.n
+        out = []
+        for k, line in enumerate(self.lines):
+            if not line.startswith("#") and "_total" in line.split(" ")[0].split("{")[0]:
+                name, v = line.rsplit(" ", 1)
+                line = "%s %s" % (name, repr(float(v) + n * (k % 7 + 1) * 0.25 + (n * k) % 3))
+            out.append(line)
+        out.append("node_time_seconds %s" % repr(round(time.time(), 3)))
         return "\n".join(out) + "\n"
 
 
@@ -203,6 +228,35 @@ QUERIES = [
     'sum(rate(http_requests_total{instance=~"a:9100|b:9100"}[2m])) by (method)',
     'max without (quantile) (rpc_seconds)', 'rpc_seconds{quantile="0.99"}',
     'time() - timestamp(temp_celsius)', 'temp_celsius offset 10m @ %(mid)d',
+    # Grafana's Node Exporter Full (1860): job="node", instance="node:9100", $__rate_interval=1m
+    '(sum by(instance) (irate(node_cpu_seconds_total{instance="node:9100",job="node", mode!="idle"}[1m])) '
+    '/ on(instance) group_left sum by (instance)((irate(node_cpu_seconds_total{instance="node:9100",job="node"}[1m])))) * 100',
+    'scalar(node_load1{instance="node:9100",job="node"}) * 100 / '
+    'count(count(node_cpu_seconds_total{instance="node:9100",job="node"}) by (cpu))',
+    '(1 - (node_memory_MemAvailable_bytes{instance="node:9100", job="node"} / '
+    'node_memory_MemTotal_bytes{instance="node:9100", job="node"})) * 100',
+    '100 - ((node_filesystem_avail_bytes{instance="node:9100",job="node",mountpoint="/mnt/m0",fstype!="rootfs"} * 100) '
+    '/ node_filesystem_size_bytes{instance="node:9100",job="node",mountpoint="/mnt/m0",fstype!="rootfs"})',
+    'count(count(node_cpu_seconds_total{instance="node:9100",job="node"}) by (cpu))',
+    'node_time_seconds{instance="node:9100",job="node"} - node_boot_time_seconds{instance="node:9100",job="node"}',
+    'sum by(instance) (irate(node_cpu_seconds_total{instance="node:9100",job="node", mode="system"}[1m])) '
+    '/ on(instance) group_left sum by (instance)((irate(node_cpu_seconds_total{instance="node:9100",job="node"}[1m])))',
+    'irate(node_network_receive_bytes_total{instance="node:9100",job="node"}[1m])*8',
+    'irate(node_disk_read_bytes_total{instance="node:9100",job="node",'
+    'device=~"(/dev/)?(mmcblk.p.+|nvme.+|rbd.+|sd.+|vd.+|xvd.+|dm-.+|md.+|dasd.+)"}[1m])',
+    'node_memory_MemTotal_bytes{instance="node:9100",job="node"} - node_memory_MemFree_bytes{instance="node:9100",job="node"} '
+    '- (node_memory_Cached_bytes{instance="node:9100",job="node"} + node_memory_Buffers_bytes{instance="node:9100",job="node"} '
+    '+ node_memory_SReclaimable_bytes{instance="node:9100",job="node"})',
+    '((node_memory_SwapTotal_bytes{instance="node:9100",job="node"} - node_memory_SwapFree_bytes{instance="node:9100",job="node"}) '
+    '/ (node_memory_SwapTotal_bytes{instance="node:9100",job="node"})) * 100',
+    'irate(node_disk_io_time_seconds_total{instance="node:9100",job="node",device=~"(/dev/)?(sd.+|nvme.+)"}[1m])',
+    'topk(5, irate(node_interrupts_total{instance="node:9100",job="node"}[1m]))',
+    'node_filesystem_readonly{instance="node:9100",job="node",device!~"rootfs"}',
+    'sum(irate(node_cpu_seconds_total{instance="node:9100",job="node", mode="idle"}[1m])) by (instance)',
+    'irate(node_network_transmit_bytes_total{instance="node:9100",job="node"}[1m])*8',
+    'irate(node_disk_writes_completed_total{instance="node:9100",job="node",device=~"(/dev/)?(sd.+)"}[1m])',
+    'node_load1{instance="node:9100",job="node"}', 'node_load5{instance="node:9100",job="node"}',
+    'node_memory_MemTotal_bytes{instance="node:9100",job="node"}',
 ]
 
 # Evaluations that must fail the same way (status, errorType; parse errors: same text).
@@ -320,6 +374,7 @@ class PromQLDiff(unittest.TestCase):
             [TSDB, "--storage.tsdb.path=" + os.path.join(cls.tmp, "cairn"),
              "--web.listen-address=127.0.0.1:%d" % cport], cls.curl, os.path.join(cls.tmp, "cairn.log"))
         cls.servers = {n: serve(Exporter(n, seed)) for n, seed in (("a", 42), ("b", 43))}
+        cls.node = serve(NodeExporter())
         cfg = os.path.join(cls.tmp, "prometheus.yml")
         with open(cfg, "w") as f:
             f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n"
@@ -327,6 +382,8 @@ class PromQLDiff(unittest.TestCase):
             for n, srv in cls.servers.items():
                 f.write("      - targets: ['127.0.0.1:%d']\n        labels: {instance: '%s:9100'}\n"
                         % (srv.server_address[1], n))
+            f.write("  - job_name: node\n    static_configs:\n      - targets: ['127.0.0.1:%d']\n"
+                    "        labels: {instance: 'node:9100'}\n" % cls.node.server_address[1])
             f.write("remote_write:\n  - url: %s/api/v1/write\n    queue_config:\n"
                     "      batch_send_deadline: 500ms\n      min_backoff: 50ms\n"
                     "      max_backoff: 1s\n" % cls.curl)
@@ -360,7 +417,7 @@ class PromQLDiff(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        for srv in cls.servers.values():
+        for srv in list(cls.servers.values()) + [cls.node]:
             srv.shutdown()
         cls.prom.terminate()
         try:
