@@ -312,8 +312,9 @@ void pq_aggr_step(struct pq_eval *ev, const struct pq_node *n, struct pq_vec *in
             break;
         case T_TOPK:
         case T_BOTTOMK:
-            qsort(g->items, g->nitems, sizeof(*g->items),
-                  op == T_TOPK ? cmp_desc : cmp_asc_nan_high);
+            if (g->nitems)
+                qsort(g->items, g->nitems, sizeof(*g->items),
+                      op == T_TOPK ? cmp_desc : cmp_asc_nan_high);
             for (size_t j = 0; j < g->nitems; j++)
                 pq_vec_push(ev, out, &g->items[j].l, g->items[j].v, 0);
             free(g->items);

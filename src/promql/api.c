@@ -108,9 +108,20 @@ void promql_json_time(struct strbuf *sb, int64_t ms)
         strbuf_addc(sb, '-');
         u = (uint64_t)0 - u;
     }
-    strbuf_addf(sb, "%llu", (unsigned long long)(u / 1000));
-    if (u % 1000)
-        strbuf_addf(sb, ".%03llu", (unsigned long long)(u % 1000));
+    /* Digits by hand: this runs for every point of every answer. */
+    char buf[32];
+    int n = sizeof buf;
+    uint64_t s = u / 1000, f = u % 1000;
+    if (f) {
+        for (int i = 0; i < 3; i++, f /= 10)
+            buf[--n] = (char)('0' + f % 10);
+        buf[--n] = '.';
+    }
+    do {
+        buf[--n] = (char)('0' + s % 10);
+        s /= 10;
+    } while (s);
+    strbuf_add(sb, buf + n, sizeof buf - (size_t)n);
 }
 
 /* encoding/json's float64: shortest 'f', or 'e' (e-7, not e-07) past 1e-6 and 1e21. */

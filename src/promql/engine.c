@@ -871,7 +871,7 @@ static enum pq_errtype eval_gated(struct pq_eval *evp, struct pq_node *expr, int
             if (s->ok[k])
                 o2->p[o2->n++] = (struct pq_point){start + (int64_t)k * ev.interval, s->v[k]};
     }
-    if (step)
+    if (step && res->n)
         qsort(res->s, res->n, sizeof(*res->s), cmp_series);
     return PQ_ERR_NONE;
 }

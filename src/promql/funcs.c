@@ -581,6 +581,8 @@ static void sort_common(struct pq_call *c, struct pq_vec *out, int desc)
     size_t base = out->n;
     for (size_t i = 0; i < in->n; i++)
         pq_vec_push(c->ev, out, &in->v[i].l, in->v[i].v, 0);
+    if (out->n == base)
+        return; /* an empty vector has no array to sort (qsort wants one) */
     /* Prometheus: sort.Sort(sort.Reverse(vectorByValueHeap)) for sort(), so NaN goes last. */
     qsort(out->v + base, out->n - base, sizeof(*out->v), desc ? cmp_sample_desc : cmp_sample_asc);
     /* Reverse of a NaN-first order puts NaN last in sort(); sort_desc likewise. */

@@ -60,11 +60,43 @@ static int shortest(double v, char *digits, int *exp10)
         return n;
     }
     /*
+     * Most samples are short decimals (0.25, 1.875): the fewest decimal places k whose
+     * nearest integer r = v*10^k reads back (r/10^k == v, both exact doubles, so the
+     * division rounds as strtod does) give the shortest digits, when r has at most 15
+     * digits (then no other decimal on that grid reads back as v; see below). No printf.
+     */
+    if (v < 1e15 && v >= 1e-5) {
+        static const double p10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                     1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+        for (int k = 1; k < 16; k++) {
+            double r = nearbyint(v * p10[k]);
+            if (r >= 1e15)
+                break;
+            if (r / p10[k] != v)
+                continue;
+            char rev[20];
+            int64_t iv = (int64_t)r;
+            int m = 0;
+            while (iv) {
+                rev[m++] = (char)('0' + iv % 10);
+                iv /= 10;
+            }
+            *exp10 = m - 1 - k;
+            while (m > 0)
+                digits[n++] = rev[--m];
+            while (n > 1 && digits[n - 1] == '0')
+                n--;
+            digits[n] = 0;
+            return n;
+        }
+    }
+    /*
      * If 15 significant digits read back, the shortest form is them without
      * trailing zeros (a shorter decimal that reads back lies on the 15-digit
      * grid, far closer to v than half its spacing); else 16, else 17.
      */
-    int prec = 14;
+    /* For v >= 1 the decimal loop above tried every 15-digit form: start at 16. */
+    int prec = v < 1e15 && v >= 1 ? 15 : 14;
     for (; prec < 16; prec++) {
         snprintf(buf, sizeof(buf), "%.*e", prec, v);
         if (strtod(buf, NULL) == v)

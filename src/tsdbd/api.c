@@ -837,7 +837,8 @@ static void h_promql(struct httpd_req *req, struct httpd_resp *resp, void *ctx, 
     struct strbuf *b = httpd_resp_body(resp);
     int status = kind == 0   ? promql_api_query(&q, &o, &p, b)
                  : kind == 1 ? promql_api_query_range(&q, &o, &p, b)
-                             : promql_api_format_query(&p, b);
+                 : kind == 2 ? promql_api_format_query(&p, b)
+                             : promql_api_query_exemplars(&p, b);
     httpd_resp_status(resp, status);
     httpd_resp_header(resp, "Content-Type", "application/json");
 }
@@ -855,6 +856,11 @@ static void h_query_range(struct httpd_req *req, struct httpd_resp *resp, void *
 static void h_format_query(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
 {
     h_promql(req, resp, ctx, 2);
+}
+
+static void h_query_exemplars(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
+{
+    h_promql(req, resp, ctx, 3);
 }
 
 void tsdbd_not_found(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
@@ -875,6 +881,8 @@ const struct httpd_route tsdbd_routes[] = {
     {"POST", "/api/v1/query_range", h_query_range},
     {"GET", "/api/v1/format_query", h_format_query},
     {"POST", "/api/v1/format_query", h_format_query},
+    {"GET", "/api/v1/query_exemplars", h_query_exemplars},
+    {"POST", "/api/v1/query_exemplars", h_query_exemplars},
     {"GET", "/api/v1/series", h_series},
     {"POST", "/api/v1/series", h_series},
     {"GET", "/api/v1/labels", h_labels},
