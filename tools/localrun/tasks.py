@@ -76,6 +76,11 @@ def efs_dir(state_dir, ap):
     first mount: CreationInfo's owner and permissions (ownership only when running as root)."""
     root = (ap.get("RootDirectory") or {}).get("Path") or "/"
     path = os.path.join(state_dir, "efs", ap["FileSystemId"], root.strip("/"))
+    if os.geteuid() == 0:  # the task's user must reach it: the state dir may be 0700
+        for d in (state_dir, os.path.join(state_dir, "efs"),
+                  os.path.join(state_dir, "efs", ap["FileSystemId"])):
+            os.makedirs(d, exist_ok=True)
+            os.chmod(d, os.stat(d).st_mode | 0o111)
     if not os.path.isdir(path):
         os.makedirs(path, exist_ok=True)
         ci = (ap.get("RootDirectory") or {}).get("CreationInfo")
