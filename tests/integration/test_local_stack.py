@@ -66,6 +66,7 @@ class AuthProxy:
     def __init__(self, user, password):
         auth = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
         self.hits = 0
+        self.refused = set()  # hosts not on loopback that were asked for
         me = self
 
         class H(http.server.BaseHTTPRequestHandler):
@@ -75,8 +76,12 @@ class AuthProxy:
                 pass
 
             def relay(self):
-                me.hits += 1
                 u = urllib.parse.urlsplit(self.path)
+                if not (u.hostname or "").startswith("127."):  # Chromium's own, or a leak
+                    me.refused.add(u.hostname)
+                    self.send_error(502)
+                    return
+                me.hits += 1
                 n = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(n) if n else None
                 headers = {k: v for k, v in self.headers.items()
@@ -261,6 +266,8 @@ class LocalStack(unittest.TestCase):
             capture_output=True, text=True, timeout=120)
         self.assertEqual(r.returncode, 0, r.stderr[-2000:])
         self.assertGreater(proxy.hits, 0, "Chromium did not go through the auth proxy")
+        if proxy.refused:
+            print(f"\nnot loopback, refused: {sorted(proxy.refused)}", file=sys.stderr)
         attrs, panels = panels_of(r.stdout)
         self.assertIn("render-ms", attrs, "the page did not finish rendering: " +
                       r.stdout[:2000])
