@@ -158,7 +158,7 @@ def check_alb(c, stack):
         got.append((int(r["Priority"]), paths, tg.get("TargetGroupName"), tg.get("Port"),
                     tg.get("TargetType"), tg.get("HealthCheckPath")))
     c.check("rules: /prometheus/* and /grafana/* to their ip target groups", sorted(got), [
-        (10, ["/prometheus/*"], f"{stack}-prometheus", 9090, "ip", "/-/healthy"),
+        (10, ["/prometheus/*"], f"{stack}-prometheus", 9090, "ip", "/prometheus/-/healthy"),
         (20, ["/grafana/*"], f"{stack}-grafana", 3000, "ip", "/api/health"),
     ])
     return {t["TargetGroupName"]: arn for arn, t in tgs.items()}

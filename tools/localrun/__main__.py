@@ -101,7 +101,8 @@ def cmd_start(a):
         cmd = [sys.executable, "-m", "localrun", "--state-dir", a.state_dir, "supervise",
                a.stack, "--build-dir", a.build_dir, "--prefix", a.prefix,
                "--first-host", str(a.first_host), "--proxy-port", str(a.proxy_port),
-               "--dns-port", str(a.dns_port), "--refresh", str(a.refresh)]
+               "--dns-port", str(a.dns_port), "--refresh", str(a.refresh),
+               "--restart-delay", str(a.restart_delay)]
         env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "tools"))
         with open(os.path.join(a.state_dir, "supervisor.out"), "ab") as out:
             proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=out,
@@ -194,6 +195,9 @@ def main(argv=None):
                        help="the Cloud Map DNS server's UDP port (default: a free one)")
         s.add_argument("--refresh", type=float, default=10.0,
                        help="re-read the stack from AWS every this many seconds (default 10)")
+        s.add_argument("--restart-delay", type=float, default=5.0,
+                       help="seconds before a task that exited is replaced, as ECS takes a "
+                       "while to place another (default 5)")
         s.add_argument("--timeout", type=float, default=120.0,
                        help="how long start waits for the services (default 120)")
         s.add_argument("--foreground", action="store_true",

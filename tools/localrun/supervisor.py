@@ -41,10 +41,11 @@ def atomic_write(path, text):
 
 class Supervisor:
     def __init__(self, stack, state_dir, root, build_dir, prefix="127.0.0", first_host=10,
-                 proxy_port=0, dns_port=0, refresh=10.0, endpoint=None):
+                 proxy_port=0, dns_port=0, refresh=10.0, endpoint=None, restart_delay=0.0):
         self.stack, self.state_dir, self.root, self.build_dir = stack, state_dir, root, build_dir
         self.prefix, self.first_host = prefix, first_host
         self.proxy_port, self.refresh = proxy_port, refresh
+        self.restart_delay = restart_delay
         self.reader = discover.Reader(endpoint=endpoint)
         self.records = dns.Records()
         self.dns = dns.DnsServer(self.records, port=dns_port)
@@ -52,6 +53,7 @@ class Supervisor:
         self.proxies = {}  # listener arn -> Proxy
         self.tasks = []
         self.problems = {}  # service name -> why it is not running
+        self.waiting = {}  # service name -> what its next task waits for
         self.failures, self.not_before = {}, {}  # restart throttling per service
         self.model = None
         self.wake = threading.Event()
@@ -124,6 +126,20 @@ class Supervisor:
                     {"Id": t["Id"], "Port": t["Port"]} for t in stale])
                 self.log(f"elbv2: removed {len(stale)} stale targets of {arn.split('/')[-2]}")
 
+    def cloud_map_names(self):
+        return sorted({f"{r['name']}.{r['namespace']}" for s in self.model["services"]
+                       for r in s["registries"]}, key=len, reverse=True)
+
+    def resolve(self, name):
+        """One healthy registered instance's address for a Cloud Map name, or None."""
+        for svc in self.model["services"]:
+            for reg in svc["registries"]:
+                if f"{reg['name']}.{reg['namespace']}".lower() == name.lower():
+                    for t in self.tasks:
+                        if reg["id"] in t.registered and t.alive() and self.is_healthy(t):
+                            return t.ip
+        return None
+
     def sync_dns(self):
         """The DNS answers: every instance registered in the stack's Cloud Map services."""
         if not self.model:
@@ -140,7 +156,8 @@ class Supervisor:
         ports = tasks.container_of(svc["task_definition"]).get("portMappings") or [{}]
         ip = self.next_address(ports[0].get("containerPort"))
         plan = tasks.Plan(svc, ip, self.state_dir, self.root, self.build_dir, self.reader,
-                          dns_server="%s:%d" % self.dns.address)
+                          dns_server="%s:%d" % self.dns.address, names=self.cloud_map_names(),
+                          resolve=self.resolve)
         t = tasks.Task(svc, plan, self.state_dir).start()
         self.tasks.append(t)
         threading.Thread(target=lambda: (t.proc.wait(), self.wake.set()), daemon=True).start()
@@ -180,10 +197,13 @@ class Supervisor:
                 self.stop_task(t, f"exited with status {code}; ECS replaces it")
                 # A task that dies young is restarted later and later (1, 3, 7... 30 s), as
                 # ECS throttles a service whose tasks keep failing to start.
+                # The first replacement waits --restart-delay, as ECS takes seconds to notice
+                # a stopped task and place another (a scraper sees the target down meanwhile).
                 quick = time.monotonic() - t.started < 10
                 n = self.failures.get(name, 0) + 1 if quick else 0
                 self.failures[name] = n
-                self.not_before[name] = time.monotonic() + min(30, 2 ** n - 1)
+                self.not_before[name] = time.monotonic() + min(
+                    30, max(self.restart_delay, 2 ** n - 1))
         for t in [t for t in self.tasks if t.service == name]:
             # ECS stops a task its target group reports unhealthy once the service's health
             # check grace period is over, and starts another.
@@ -204,6 +224,12 @@ class Supervisor:
                 current.append(self.start_task(svc))
             if may_start:
                 self.problems.pop(name, None)
+                self.waiting.pop(name, None)
+        except tasks.Waiting as e:  # not a problem: retried on the next pass
+            if self.problems.pop(name, None) is not None or not self.waiting.get(name):
+                self.log(f"{name}: waiting: {e}")
+            self.waiting[name] = str(e)
+            return False
         except tasks.NotRunnable as e:
             if self.problems.get(name) != str(e):
                 self.log(f"{name}: not running: {e}")
@@ -349,7 +375,8 @@ def main(args):
     os.makedirs(args.state_dir, exist_ok=True)
     sup = Supervisor(args.stack, args.state_dir, args.root, args.build_dir, prefix=args.prefix,
                      first_host=args.first_host, proxy_port=args.proxy_port,
-                     dns_port=args.dns_port, refresh=args.refresh)
+                     dns_port=args.dns_port, refresh=args.refresh,
+                     restart_delay=args.restart_delay)
     try:
         sup.run()
     except Exception:

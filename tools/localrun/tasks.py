@@ -40,6 +40,24 @@ class NotRunnable(Exception):
     """The service cannot run locally; the message says why and what to do."""
 
 
+class Waiting(Exception):
+    """The task cannot start yet (a Cloud Map name it needs has no healthy instance)."""
+
+
+def resolve_urls(value, names, resolve):
+    """http(s)://NAME with NAME a Cloud Map service of the stack -> the address of one of its
+    healthy instances, for cairn-dash, whose HTTP client (libcurl) resolves names with the
+    machine's resolver, not the local Cloud Map DNS server; resolved once, at task start."""
+    for name in names:
+        pat = r"(?i)(https?://)" + re.escape(name) + r"(?=[:/]|$)"
+        if re.search(pat, value):
+            ip = resolve(name)
+            if not ip:
+                raise Waiting(f"no healthy instance of {name} in Cloud Map yet")
+            value = re.sub(pat, lambda m, ip=ip: m.group(1) + ip, value)
+    return value
+
+
 def image_repo(image):
     """The repository path without registry, tag or digest:
     123456789012.dkr.ecr.us-east-1.amazonaws.com/cairn/cairn-tsdb:0.1.0 -> cairn/cairn-tsdb."""
@@ -58,6 +76,11 @@ def efs_dir(state_dir, ap):
     first mount: CreationInfo's owner and permissions (ownership only when running as root)."""
     root = (ap.get("RootDirectory") or {}).get("Path") or "/"
     path = os.path.join(state_dir, "efs", ap["FileSystemId"], root.strip("/"))
+    if os.geteuid() == 0:  # the task's user must reach it: the state dir may be 0700
+        for d in (state_dir, os.path.join(state_dir, "efs"),
+                  os.path.join(state_dir, "efs", ap["FileSystemId"])):
+            os.makedirs(d, exist_ok=True)
+            os.chmod(d, os.stat(d).st_mode | 0o111)
     if not os.path.isdir(path):
         os.makedirs(path, exist_ok=True)
         ci = (ap.get("RootDirectory") or {}).get("CreationInfo")
@@ -68,15 +91,23 @@ def efs_dir(state_dir, ap):
     return path
 
 
+# A YAML key whose value is a URL path, not a file: Prometheus's metrics_path (the seed's
+# self-scrape is /prometheus/metrics, its route prefix, while its volume is /prometheus).
+URL_PATH_KEY = re.compile(r"(?:metrics_path|path_prefix)\s*:\s*[\"']?$")
+
+
 def rewrite(value, mounts):
     """Replace each mount's container path (longest first) by its local directory, and
     localhost:PORT by the task's address."""
+    def local_of(m, local):
+        line = m.string[m.string.rfind("\n", 0, m.start()) + 1:m.start()]
+        return m.group(0) if URL_PATH_KEY.search(line) else local
     for cpath, local in sorted(mounts.items(), key=lambda m: -len(m[0])):
         if cpath.startswith("/"):
             pat = r"(?<![\w./-])" + re.escape(cpath.rstrip("/")) + r"(?=/|$|[\s:;,\"'\]])"
         else:  # host:port
             pat = r"(?<![\w.-])" + re.escape(cpath) + r"(?!\d)"
-        value = re.sub(pat, lambda _m, local=local: local, value)
+        value = re.sub(pat, lambda m, local=local: local_of(m, local), value)
     return value
 
 
@@ -98,7 +129,8 @@ class Plan:
     """How to run one task of a service: argv, env (secrets included: kept in memory only),
     port, credentials, cwd."""
 
-    def __init__(self, svc, ip, state_dir, root, build_dir, reader, dns_server=None):
+    def __init__(self, svc, ip, state_dir, root, build_dir, reader, dns_server=None,
+                 names=(), resolve=None):
         td = svc["task_definition"]
         c = container_of(td)
         self.container = c["name"]
@@ -151,6 +183,8 @@ class Plan:
             if repo == "cairn/cairn-tsdb" and self.port and \
                     not any(a.startswith("--web.listen-address") for a in args):
                 argv.append(f"--web.listen-address={ip}:{self.port}")
+            if repo == "cairn/cairn-dash" and resolve:
+                env = {k: resolve_urls(v, names, resolve) for k, v in env.items()}
             if repo == "cairn/cairn-dash" and self.port:
                 env.setdefault("GF_SERVER_HTTP_ADDR", ip)
                 env.setdefault("GF_SERVER_HTTP_PORT", str(self.port))
