@@ -1,6 +1,6 @@
 #include "agent/cli.h"
 #include "agent/apply.h"
-#include "agent/stack.h"
+#include "agent/stackload.h"
 #include "aws/session.h"
 #include "core/xmalloc.h"
 #include "core/http.h"

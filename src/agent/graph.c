@@ -75,9 +75,14 @@ int graph_check_cycles(struct stack *s, struct diag *d)
 
 struct stack_res **graph_order(struct stack *s)
 {
-    struct stack_res **out = arena_alloc(&s->arena, (s->nres + 1) * sizeof(*out));
-    unsigned char *done = xcalloc(s->nres ? s->nres : 1, 1);
+    struct stack_res **out;
+    unsigned char *done;
     size_t n = 0;
+
+    if (s->order)
+        return s->order;
+    out = arena_alloc(&s->arena, (s->nres + 1) * sizeof(*out));
+    done = xcalloc(s->nres ? s->nres : 1, 1);
 
     /* Quadratic, but a stack has tens of resources and file order breaks ties simply. */
     while (n < s->nres) {

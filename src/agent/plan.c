@@ -1,4 +1,5 @@
 #include "agent/plan.h"
+#include "agent/graph.h"
 #include "agent/interp.h"
 #include "agent/render.h"
 #include "agent/resources/types.h"
@@ -339,7 +340,7 @@ static int needs_unread(const struct plan *p, const struct live_set *live,
 int plan_build(struct plan *p, struct stack *s, const struct live_set *live, struct diag *d)
 {
     struct resolver rv = {s, live, p};
-    struct stack_res **order = stack_order(s);
+    struct stack_res **order = graph_order(s);
 
     for (size_t i = 0; i < s->nres; i++) {
         struct stack_res *r = order[i];

@@ -81,6 +81,17 @@ struct restype_call {
 };
 
 /*
+ * A removal that is one call (resutil_remove): op with the object's id, not-found meaning done
+ * as the service's dialect (resources/dialect.h) names it.
+ */
+struct restype_delete {
+    const char *op;     /* "DeleteVpc" */
+    const char *member; /* the request member that takes the id: "VpcId" (query and JSON APIs) */
+    const char *attr;   /* the attribute that holds what member takes; NULL: the object's id */
+    const char *path;   /* REST APIs: DELETE this path, %s the escaped id; NULL otherwise */
+};
+
+/*
  * The AWS calls of a type. Attributes in and out are JSON objects named and
  * typed as the table says; references in desired values are already resolved
  * to live ids. Each returns 0, or -1 with the AWS error in d.
@@ -98,8 +109,10 @@ struct restype_ops {
     int (*update)(struct session *s, const struct restype_call *c, const json_t *desired,
                   struct live_obj *live, const char *const *changed, size_t nchanged,
                   struct diag *d);
-    /* Delete live; how is a set of RESTYPE_REMOVE_* flags the operator asked for. */
+    /* Delete live; how is a set of RESTYPE_REMOVE_* flags the operator asked for.
+     * resutil_remove when the removal is the one call del says. */
     int (*remove)(struct session *s, const struct live_obj *live, unsigned how, struct diag *d);
+    struct restype_delete del;
     /* Optional: the canonical form of attribute attr's value where the generic rules are not
      * enough (security-group rules, which AWS groups by port while cairn lists them one source
      * at a time). A new reference; NULL to use the generic form. */

@@ -1,9 +1,12 @@
 /*
- * The stack model: a stack file loaded, its templates expanded, every
- * property checked against its resource type's table, and every ${...}
- * reference resolved into a dependency edge. What comes out is what the
- * engine sees: low-level resources only. All of it lives in the stack's
- * arena; the YAML trees are kept so every value still knows its file:line:col.
+ * The stack model: what a stack file becomes once loaded (stackload.h), its
+ * templates expanded, every property checked against its resource type's
+ * table, and every ${...} reference resolved into a dependency edge. What
+ * comes out is what the engine sees: low-level resources only. All of it
+ * lives in the stack's arena; the YAML trees are kept so every value still
+ * knows its file:line:col. The loader, the template expander, the validator
+ * and the graph build on this model; the model depends on none of them
+ * (tools/check-structure).
  */
 #ifndef CAIRN_STACK_H
 #define CAIRN_STACK_H
@@ -48,13 +51,6 @@ struct stack_template {
     size_t nparams;
 };
 
-struct stack_options {
-    const char *template_dir;  /* NULL: "templates" beside the stack file's stacks/ folder, or
-                                  $CAIRN_TEMPLATE_DIR */
-    const char *region;        /* --region overrides the file's region */
-    const char *const *params; /* "name=value" strings from --param, NULL-terminated; may be NULL */
-};
-
 struct stack {
     struct arena arena;
     struct ydoc *docs; /* the stack file first, then each template loaded */
@@ -70,7 +66,7 @@ struct stack {
     struct stack_template *templates; /* loaded once each */
     size_t ntemplates, atemplates;
     const char *template_dir;
-    struct stack_res **order;  /* stack_order()'s result, once computed */
+    struct stack_res **order;  /* graph_order()'s result, once computed */
     int file_depth;            /* ${file.*} inside files: bounded */
     const char **drift_ignore; /* drift: ignore: patterns (in the arena) */
     size_t ndrift_ignore;
@@ -81,14 +77,6 @@ struct stack {
 void stack_init(struct stack *s);
 void stack_release(struct stack *s);
 
-/* Load, expand, validate and link. Returns 0, or -1 when d holds errors (all of them, up to
- * d's cap). Makes no network call. */
-int stack_load(struct stack *s, const char *path, const struct stack_options *opts, struct diag *d);
-
-/* The same from text in memory (tests, the fuzzer); name is used in locations. */
-int stack_load_text(struct stack *s, const char *name, const char *text, size_t len,
-                    const struct stack_options *o, struct diag *d);
-
 struct stack_res *stack_find(const struct stack *s, const char *name);
 /* Up to max logical names into names, for "did you mean"; returns how many. */
 size_t stack_names(const struct stack *s, const char **names, size_t max);
@@ -98,9 +86,8 @@ struct stack_res *stack_add(struct stack *s, const char *name, const struct rest
                             struct ynode *props, const struct srcloc *loc);
 /* For template expansion: load and parse another YAML file into the stack's documents. */
 struct ydoc *stack_load_doc(struct stack *s, const char *path, struct diag *d);
-
-/* Resources in dependency order (dependencies first; ties in file order). The array is in
- * the stack's arena. Only valid after a successful stack_load (the graph is acyclic). */
-struct stack_res **stack_order(struct stack *s);
+/* The same from text (NULL: read the file at path). */
+struct ydoc *stack_add_doc(struct stack *s, const char *path, const char *text, size_t len,
+                           struct diag *d);
 
 #endif

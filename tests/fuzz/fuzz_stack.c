@@ -9,7 +9,8 @@
 #include <stdio.h>
 
 #include "agent/render.h"
-#include "agent/stack.h"
+#include "agent/graph.h"
+#include "agent/stackload.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -26,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_t *j = render_json(&s);
         json_decref(j);
         render_yaml(&s, null, &d);
-        stack_order(&s);
+        graph_order(&s);
     }
     diag_print(&d, null, "cairn");
     stack_release(&s);

@@ -11,6 +11,7 @@
 
 #include "agent/drift.h"
 #include "agent/plan.h"
+#include "agent/stackload.h"
 #include "agent/resources/registry.h"
 
 static const char *const stack_text =

@@ -13,7 +13,7 @@
 
 #include "agent/graph.h"
 #include "agent/render.h"
-#include "agent/stack.h"
+#include "agent/stackload.h"
 
 static char tdir[] = "/tmp/cairn-tmpl-XXXXXX";
 
@@ -110,7 +110,7 @@ static void references_make_edges_and_order(void **state)
     struct stack_res *sub = stack_find(&s, "subnet");
     assert_int_equal(sub->ndeps, 1);
     assert_string_equal(sub->deps[0]->name, "vpc");
-    struct stack_res **order = stack_order(&s);
+    struct stack_res **order = graph_order(&s);
     assert_string_equal(order[0]->name, "vpc");
     assert_string_equal(order[1]->name, "subnet");
     assert_string_equal(order[2]->name, "cluster");

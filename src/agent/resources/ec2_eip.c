@@ -85,19 +85,14 @@ static int eip_update(struct session *s, const struct restype_call *c, const jso
     return 0;
 }
 
-/* ReleaseAddress. AWS refuses while a NAT gateway still holds the address: the executor waits
- * for the NAT gateway to be "deleted" first. */
-static int eip_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d)
-{
-    (void)how;
-    return ec2util_call(s, d, "ReleaseAddress", "AllocationId", live->id, NULL);
-}
-
 static const struct restype_ops ops = {
     .read = eip_read,
     .create = eip_create,
     .update = eip_update,
-    .remove = eip_remove,
+    /* ReleaseAddress. AWS refuses while a NAT gateway still holds the address: the executor waits
+     * for the NAT gateway to be "deleted" first. */
+    .remove = resutil_remove,
+    .del = {"ReleaseAddress", "AllocationId"},
 };
 
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */

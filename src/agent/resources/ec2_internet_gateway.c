@@ -130,10 +130,9 @@ static int igw_remove(struct session *s, const struct live_obj *live, unsigned h
 {
     const char *vpc = json_string_value(json_object_get(live->attrs, "vpc_id"));
 
-    (void)how;
     if (vpc && detach(s, live->id, vpc, d) < 0)
         return -1;
-    return ec2util_call(s, d, "DeleteInternetGateway", "InternetGatewayId", live->id, NULL);
+    return resutil_remove(s, live, how, d);
 }
 
 static const struct restype_ops ops = {
@@ -141,6 +140,7 @@ static const struct restype_ops ops = {
     .create = igw_create,
     .update = igw_update,
     .remove = igw_remove,
+    .del = {"DeleteInternetGateway", "InternetGatewayId"},
 };
 
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */

@@ -161,14 +161,6 @@ static int nat_update(struct session *s, const struct restype_call *c, const jso
     return 0;
 }
 
-/* DeleteNatGateway. Gone when DescribeNatGateways says state "deleted"; until then its
- * Elastic IP cannot be released nor its subnet deleted. */
-static int nat_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d)
-{
-    (void)how;
-    return ec2util_call(s, d, "DeleteNatGateway", "NatGatewayId", live->id, NULL);
-}
-
 /*
  * Whether a gateway just created is ready: one DescribeNatGateways for its id. "available":
  * ready, and live's attributes are refreshed from the answer; "pending" (or not listed yet:
@@ -228,7 +220,10 @@ static const struct restype_ops ops = {
     .read = nat_read,
     .create = nat_create,
     .update = nat_update,
-    .remove = nat_remove,
+    /* DeleteNatGateway. Gone when DescribeNatGateways says state "deleted"; until then its
+     * Elastic IP cannot be released nor its subnet deleted. */
+    .remove = resutil_remove,
+    .del = {"DeleteNatGateway", "NatGatewayId"},
     .ready = nat_ready,
     .wait_seconds = 600, /* minutes on real AWS */
 };

@@ -86,19 +86,14 @@ static int rtb_update(struct session *s, const struct restype_call *c, const jso
     return 0;
 }
 
-/* DeleteRouteTable: AWS refuses while subnets are associated with it (the associations are
- * removed first, as they depend on the table). */
-static int rtb_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d)
-{
-    (void)how;
-    return ec2util_call(s, d, "DeleteRouteTable", "RouteTableId", live->id, NULL);
-}
-
 static const struct restype_ops ops = {
     .read = rtb_read,
     .create = rtb_create,
     .update = rtb_update,
-    .remove = rtb_remove,
+    /* DeleteRouteTable: AWS refuses while subnets are associated with it (the associations are
+     * removed first, as they depend on the table). */
+    .remove = resutil_remove,
+    .del = {"DeleteRouteTable", "RouteTableId"},
 };
 
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */

@@ -134,18 +134,12 @@ out:
     return ret;
 }
 
-static int assoc_remove(struct session *s, const struct live_obj *live, unsigned how,
-                        struct diag *d)
-{
-    (void)how;
-    return ec2util_call(s, d, "DisassociateRouteTable", "AssociationId", live->id, NULL);
-}
-
 static const struct restype_ops ops = {
     .read = assoc_read,
     .create = assoc_create,
     .update = assoc_update,
-    .remove = assoc_remove,
+    .remove = resutil_remove,
+    .del = {"DisassociateRouteTable", "AssociationId"},
 };
 
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */

@@ -120,18 +120,12 @@ static int subnet_update(struct session *s, const struct restype_call *c, const 
     return 0;
 }
 
-static int subnet_remove(struct session *s, const struct live_obj *live, unsigned how,
-                         struct diag *d)
-{
-    (void)how;
-    return ec2util_call(s, d, "DeleteSubnet", "SubnetId", live->id, NULL);
-}
-
 static const struct restype_ops ops = {
     .read = subnet_read,
     .create = subnet_create,
     .update = subnet_update,
-    .remove = subnet_remove,
+    .remove = resutil_remove,
+    .del = {"DeleteSubnet", "SubnetId"},
 };
 
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */

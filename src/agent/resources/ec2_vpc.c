@@ -191,17 +191,12 @@ static int vpc_update(struct session *s, const struct restype_call *c, const jso
     return flags_changed ? set_flags(s, live->id, desired, live->attrs, d) : 0;
 }
 
-static int vpc_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d)
-{
-    (void)how;
-    return ec2util_call(s, d, "DeleteVpc", "VpcId", live->id, NULL);
-}
-
 static const struct restype_ops ops = {
     .read = vpc_read,
     .create = vpc_create,
     .update = vpc_update,
-    .remove = vpc_remove,
+    .remove = resutil_remove,
+    .del = {"DeleteVpc", "VpcId"},
 };
 
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */

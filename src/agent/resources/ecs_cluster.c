@@ -210,25 +210,14 @@ static int cluster_update(struct session *s, const struct restype_call *c, const
     return 0;
 }
 
-/* DeleteCluster; one already gone is success. AWS refuses while services are in it, which the
- * services' removals (they go first, and wait until their services are INACTIVE) prevent. */
-static int cluster_remove(struct session *s, const struct live_obj *live, unsigned how,
-                          struct diag *d)
-{
-    static const char *const gone[] = {"ClusterNotFoundException", NULL};
-
-    (void)how;
-    return ecsutil_call(s, "DeleteCluster", json_pack("{s:s}", "cluster", live->id), NULL, gone,
-                        d) < 0
-               ? -1
-               : 0;
-}
-
 static const struct restype_ops ops = {
     .read = cluster_read,
     .create = cluster_create,
     .update = cluster_update,
-    .remove = cluster_remove,
+    /* DeleteCluster; one already gone is success. AWS refuses while services are in it, which the
+     * services' removals (they go first, and wait until their services are INACTIVE) prevent. */
+    .remove = resutil_remove,
+    .del = {"DeleteCluster", "cluster"},
 };
 
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */

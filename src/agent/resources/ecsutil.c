@@ -298,27 +298,7 @@ int ecsutil_owned(const json_t *tags, const char *stack, const char *cairn_id)
 int ecsutil_update_tags(struct session *s, const char *arn, const struct restype_call *c,
                         const json_t *desired, struct live_obj *live, struct diag *d)
 {
-    json_t *want = resutil_tags_want(c, desired), *add, *del;
-    int ret = -1;
-
-    resutil_tags_delta(json_object_get(live->attrs, "tags"), want, &add, &del);
-    if (json_object_size(add) && ecsutil_call(s, "TagResource",
-                                              json_pack("{s:s, s:o}", "resourceArn", arn, "tags",
-                                                        resutil_tags_to_list(add, "key", "value")),
-                                              NULL, NULL, d) < 0)
-        goto out;
-    if (json_array_size(del) &&
-        ecsutil_call(s, "UntagResource",
-                     json_pack("{s:s, s:O}", "resourceArn", arn, "tagKeys", del), NULL, NULL,
-                     d) < 0)
-        goto out;
-    json_object_set(live->attrs, "tags", want);
-    ret = 0;
-out:
-    json_decref(want);
-    json_decref(add);
-    json_decref(del);
-    return ret;
+    return resutil_retag(s, live, arn, resutil_tags_want(c, desired), d);
 }
 
 /* DescribeClusters for the ARNs in arns (at most 100), fn on each ACTIVE one of the stack. */

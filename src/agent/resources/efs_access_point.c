@@ -419,19 +419,6 @@ static int ap_update(struct session *s, const struct restype_call *c, const json
     return 0;
 }
 
-/* DeleteAccessPoint; already gone counts as done. */
-static int ap_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d)
-{
-    struct apicall c;
-    int r;
-
-    (void)how;
-    efsutil_init(&c, "DeleteAccessPoint", "DELETE", "access-points", live->id, NULL);
-    r = efsutil_send(s, &c, ap_not_found, d);
-    apicall_release(&c);
-    return r < 0 ? -1 : 0;
-}
-
 /*
  * One DescribeAccessPoints of the access point: "available" is ready (live's attributes are
  * refreshed, its tags aside), "creating" (or not listed yet) is not, anything else failed.
@@ -487,7 +474,9 @@ static const struct restype_ops ops = {
     .read = ap_read,
     .create = ap_create,
     .update = ap_update,
-    .remove = ap_remove,
+    /* DeleteAccessPoint; already gone counts as done. */
+    .remove = resutil_remove,
+    .del = {"DeleteAccessPoint", .path = "/2015-02-01/access-points/%s"},
     .normalize = ap_normalize,
     .ready = ap_ready,
     .wait_seconds = 300,

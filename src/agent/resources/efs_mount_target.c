@@ -343,15 +343,9 @@ static int is_gone(struct session *s, void *arg, struct diag *d)
  */
 static int mt_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d)
 {
-    struct apicall c;
     char what[128];
-    int r;
 
-    (void)how;
-    efsutil_init(&c, "DeleteMountTarget", "DELETE", "mount-targets", live->id, NULL);
-    r = efsutil_send(s, &c, mt_not_found, d);
-    apicall_release(&c);
-    if (r < 0)
+    if (resutil_remove(s, live, how, d) < 0)
         return -1;
     snprintf(what, sizeof(what), "efs.mount_target %s: still deleting", live->id);
     return efsutil_wait(s, is_gone, live->id, EFSUTIL_WAIT, what, d);
@@ -391,6 +385,7 @@ static const struct restype_ops ops = {
     .create = mt_create,
     .update = mt_update,
     .remove = mt_remove,
+    .del = {"DeleteMountTarget", .path = "/2015-02-01/mount-targets/%s"},
     .ready = mt_ready,
     .wait_seconds = 600,
 };

@@ -349,27 +349,6 @@ static int listener_update(struct session *s, const struct restype_call *c, cons
     return settings ? modify(s, live, desired, d) : 0;
 }
 
-/* DeleteListener (its rules go with it); already gone is success. */
-static int listener_remove(struct session *s, const struct live_obj *live, unsigned how,
-                           struct diag *d)
-{
-    struct apicall c;
-    struct diag first;
-    int ret = 0;
-
-    (void)how;
-    diag_init(&first);
-    elbv2util_init(&c, "DeleteListener");
-    apicall_param(&c, "ListenerArn", live->id);
-    if (session_call(s, &c, &first) != CALL_OK && !elbv2util_not_found(&c)) {
-        diag_error(d, NULL, "%s", diag_last(&first));
-        ret = -1;
-    }
-    apicall_release(&c);
-    diag_release(&first);
-    return ret;
-}
-
 static json_t *listener_normalize(const char *attr, const json_t *v)
 {
     return strcmp(attr, "default_action") == 0 ? elbv2util_action_normalize(v) : NULL;
@@ -379,7 +358,9 @@ static const struct restype_ops ops = {
     .read = listener_read,
     .create = listener_create,
     .update = listener_update,
-    .remove = listener_remove,
+    /* DeleteListener (its rules go with it); already gone is success. */
+    .remove = resutil_remove,
+    .del = {"DeleteListener", "ListenerArn"},
     .normalize = listener_normalize,
 };
 

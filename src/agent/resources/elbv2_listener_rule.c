@@ -552,26 +552,6 @@ static int rule_update(struct session *s, const struct restype_call *c, const js
     return rule ? modify(s, live, desired, d) : 0;
 }
 
-/* DeleteRule; already gone is success. */
-static int rule_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d)
-{
-    struct apicall c;
-    struct diag first;
-    int ret = 0;
-
-    (void)how;
-    diag_init(&first);
-    elbv2util_init(&c, "DeleteRule");
-    apicall_param(&c, "RuleArn", live->id);
-    if (session_call(s, &c, &first) != CALL_OK && !elbv2util_not_found(&c)) {
-        diag_error(d, NULL, "%s", diag_last(&first));
-        ret = -1;
-    }
-    apicall_release(&c);
-    diag_release(&first);
-    return ret;
-}
-
 /* Conditions: each list without repeats (the generic form then sorts it); the action: as
  * elbv2util_action_normalize. */
 static json_t *rule_normalize(const char *attr, const json_t *v)
@@ -599,7 +579,9 @@ static const struct restype_ops ops = {
     .read = rule_read,
     .create = rule_create,
     .update = rule_update,
-    .remove = rule_remove,
+    /* DeleteRule; already gone is success. */
+    .remove = resutil_remove,
+    .del = {"DeleteRule", "RuleArn"},
     .normalize = rule_normalize,
 };
 

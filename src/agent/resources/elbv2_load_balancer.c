@@ -226,54 +226,8 @@ static void list_params(struct apicall *c, const char *name, const json_t *list)
     }
 }
 
-/*
- * The load balancer called name, if there is one: 1 with *got (its attributes, tags and load
- * balancer attributes), 0 when there is none, -1 on another error. A name is unique in an
- * account and region.
- */
-static int find_named(struct session *s, const char *name, json_t **got, struct diag *d)
-{
-    struct apicall c;
-    struct diag quiet;
-    json_t *arns = NULL, *tags = NULL;
-    const struct xnode *m;
-    const char *arn;
-    int ret = -1;
-
-    *got = NULL;
-    diag_init(&quiet);
-    elbv2util_init(&c, "DescribeLoadBalancers");
-    apicall_param(&c, "Names.member.1", name);
-    if (session_call(s, &c, &quiet) != CALL_OK) {
-        if (elbv2util_not_found(&c))
-            ret = 0;
-        else
-            diag_error(d, NULL, "%s", diag_last(&quiet));
-        goto out;
-    }
-    if (!(m = elbv2util_first(&c, "LoadBalancers")) || !(arn = xdoc_text(m, "LoadBalancerArn"))) {
-        ret = 0;
-        goto out;
-    }
-    *got = parse(m);
-    arns = json_pack("[s]", arn);
-    if (elbv2util_tags(s, arns, &tags, d) < 0 || read_attributes(s, arn, *got, d) < 0)
-        goto out;
-    json_object_set_new(*got, "tags",
-                        json_object_get(tags, arn) ? json_deep_copy(json_object_get(tags, arn))
-                                                   : json_object());
-    ret = 1;
-out:
-    if (ret < 0) {
-        json_decref(*got);
-        *got = NULL;
-    }
-    json_decref(arns);
-    json_decref(tags);
-    apicall_release(&c);
-    diag_release(&quiet);
-    return ret;
-}
+static const struct elbv2util_named named = {"DescribeLoadBalancers", "LoadBalancers",
+                                             "LoadBalancerArn", parse, read_attributes};
 
 /*
  * CreateLoadBalancer with its tags, then ModifyLoadBalancerAttributes with its idle timeout and
@@ -302,7 +256,7 @@ static int lb_create(struct session *s, const struct restype_call *c, const json
         diag_error(d, NULL, "elbv2.load_balancer %s: no name to give it", c->cairn_id);
         goto out;
     }
-    if ((found = find_named(s, name, &got, d)) < 0)
+    if ((found = elbv2util_find_named(s, &named, name, &got, d)) < 0)
         goto out;
     if (found) {
         const json_t *have = json_object_get(got, "tags");

@@ -283,53 +283,8 @@ static int set_attributes(struct session *s, const char *arn, const json_t *desi
     return 0;
 }
 
-/*
- * The target group called name, if there is one: 1 with *got (attributes and tags), 0 when
- * there is none, -1 on another error.
- */
-static int find_named(struct session *s, const char *name, json_t **got, struct diag *d)
-{
-    struct apicall c;
-    struct diag quiet;
-    json_t *arns = NULL, *tags = NULL;
-    const struct xnode *m;
-    const char *arn;
-    int ret = -1;
-
-    *got = NULL;
-    diag_init(&quiet);
-    elbv2util_init(&c, "DescribeTargetGroups");
-    apicall_param(&c, "Names.member.1", name);
-    if (session_call(s, &c, &quiet) != CALL_OK) {
-        if (elbv2util_not_found(&c))
-            ret = 0;
-        else
-            diag_error(d, NULL, "%s", diag_last(&quiet));
-        goto out;
-    }
-    if (!(m = elbv2util_first(&c, "TargetGroups")) || !(arn = xdoc_text(m, "TargetGroupArn"))) {
-        ret = 0;
-        goto out;
-    }
-    *got = parse(m);
-    arns = json_pack("[s]", arn);
-    if (elbv2util_tags(s, arns, &tags, d) < 0 || read_attributes(s, arn, *got, d) < 0)
-        goto out;
-    json_object_set_new(*got, "tags",
-                        json_object_get(tags, arn) ? json_deep_copy(json_object_get(tags, arn))
-                                                   : json_object());
-    ret = 1;
-out:
-    if (ret < 0) {
-        json_decref(*got);
-        *got = NULL;
-    }
-    json_decref(arns);
-    json_decref(tags);
-    apicall_release(&c);
-    diag_release(&quiet);
-    return ret;
-}
+static const struct elbv2util_named named = {"DescribeTargetGroups", "TargetGroups",
+                                             "TargetGroupArn", parse, read_attributes};
 
 static const char *text_of(const json_t *desired, const char *name, char *buf, size_t n)
 {
@@ -369,7 +324,7 @@ static int tg_create(struct session *s, const struct restype_call *c, const json
         diag_error(d, NULL, "elbv2.target_group %s: no name to give it", c->cairn_id);
         goto out;
     }
-    if ((found = find_named(s, name, &got, d)) < 0)
+    if ((found = elbv2util_find_named(s, &named, name, &got, d)) < 0)
         goto out;
     if (found) {
         const json_t *have = json_object_get(got, "tags");
@@ -470,27 +425,6 @@ static int tg_update(struct session *s, const struct restype_call *c, const json
     return 0;
 }
 
-/* DeleteTargetGroup; already gone is success. AWS refuses (ResourceInUse) while a listener or
- * rule forwards to it: those go first, as they depend on it. */
-static int tg_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d)
-{
-    struct apicall c;
-    struct diag first;
-    int ret = 0;
-
-    (void)how;
-    diag_init(&first);
-    elbv2util_init(&c, "DeleteTargetGroup");
-    apicall_param(&c, "TargetGroupArn", live->id);
-    if (session_call(s, &c, &first) != CALL_OK && !elbv2util_not_found(&c)) {
-        diag_error(d, NULL, "%s", diag_last(&first));
-        ret = -1;
-    }
-    apicall_release(&c);
-    diag_release(&first);
-    return ret;
-}
-
 /* A health-check port written as a number is the text AWS answers with. */
 static json_t *tg_normalize(const char *attr, const json_t *v)
 {
@@ -510,7 +444,10 @@ static const struct restype_ops ops = {
     .read = tg_read,
     .create = tg_create,
     .update = tg_update,
-    .remove = tg_remove,
+    /* DeleteTargetGroup; already gone is success. AWS refuses (ResourceInUse) while a listener or
+     * rule forwards to it: those go first, as they depend on it. */
+    .remove = resutil_remove,
+    .del = {"DeleteTargetGroup", "TargetGroupArn"},
 };
 
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */

@@ -406,3 +406,48 @@ json_t *elbv2util_action_normalize(const json_t *action)
         textify(part, "port");
     return out;
 }
+
+int elbv2util_find_named(struct session *s, const struct elbv2util_named *k, const char *name,
+                         json_t **got, struct diag *d)
+{
+    struct apicall c;
+    struct diag quiet;
+    json_t *arns = NULL, *tags = NULL;
+    const struct xnode *m;
+    const char *arn;
+    int ret = -1;
+
+    *got = NULL;
+    diag_init(&quiet);
+    elbv2util_init(&c, k->describe);
+    apicall_param(&c, "Names.member.1", name);
+    if (session_call(s, &c, &quiet) != CALL_OK) {
+        if (elbv2util_not_found(&c))
+            ret = 0;
+        else
+            diag_error(d, NULL, "%s", diag_last(&quiet));
+        goto out;
+    }
+    if (!(m = elbv2util_first(&c, k->list)) || !(arn = xdoc_text(m, k->arn))) {
+        ret = 0;
+        goto out;
+    }
+    *got = k->parse(m);
+    arns = json_pack("[s]", arn);
+    if (elbv2util_tags(s, arns, &tags, d) < 0 || k->attributes(s, arn, *got, d) < 0)
+        goto out;
+    json_object_set_new(*got, "tags",
+                        json_object_get(tags, arn) ? json_deep_copy(json_object_get(tags, arn))
+                                                   : json_object());
+    ret = 1;
+out:
+    if (ret < 0) {
+        json_decref(*got);
+        *got = NULL;
+    }
+    json_decref(arns);
+    json_decref(tags);
+    apicall_release(&c);
+    diag_release(&quiet);
+    return ret;
+}

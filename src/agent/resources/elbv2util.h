@@ -99,6 +99,25 @@ int elbv2util_read_attributes(struct session *s, const char *op, const char *mem
 /* The object a Describe or Create answer lists first: <Op>Result/<list>/member. */
 const struct xnode *elbv2util_first(const struct apicall *c, const char *list);
 
+/* How to find a load balancer or target group by name, to adopt it after a create that
+ * says it exists (or repeats it). */
+struct elbv2util_named {
+    const char *describe; /* "DescribeLoadBalancers" */
+    const char *list;     /* "LoadBalancers" */
+    const char *arn;      /* "LoadBalancerArn" */
+    json_t *(*parse)(const struct xnode *m);
+    /* Adds what the Describe leaves out (the attributes call) to got. */
+    int (*attributes)(struct session *s, const char *arn, json_t *got, struct diag *d);
+};
+
+/*
+ * The object of that kind called name, if there is one (names are unique in an account and
+ * region): 1 with *got (its attributes, tags and the attributes call's), 0 when there is
+ * none, -1 on another error.
+ */
+int elbv2util_find_named(struct session *s, const struct elbv2util_named *k, const char *name,
+                         json_t **got, struct diag *d);
+
 /*
  * An action in the table's shape (elbv2_listener_action_fields) as
  * <prefix>.Type, .TargetGroupArn, .FixedResponseConfig.*, .RedirectConfig.*

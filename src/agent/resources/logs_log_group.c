@@ -209,38 +209,6 @@ static json_t *tag_map(const json_t *tags)
     return out;
 }
 
-static int retag(struct session *s, const struct restype_call *c, const json_t *desired,
-                 struct live_obj *o, struct diag *d)
-{
-    const json_t *arn = json_object_get(o->attrs, "arn");
-    json_t *have = json_object_get(o->attrs, "tags"), *want = resutil_tags_want(c, desired);
-    json_t *add, *del, *k;
-    size_t i;
-    int ret = -1;
-
-    resutil_tags_delta(have, want, &add, &del);
-    if (json_object_size(add) &&
-        logs_call(s, "TagResource", json_pack("{s:O, s:O}", "resourceArn", arn, "tags", add), 0,
-                  NULL, d) < 0)
-        goto out;
-    if (json_array_size(del) &&
-        logs_call(s, "UntagResource", json_pack("{s:O, s:O}", "resourceArn", arn, "tagKeys", del),
-                  0, NULL, d) < 0)
-        goto out;
-    json_object_update_missing(want, have); /* aws:* tags stay */
-    json_array_foreach(del, i, k)
-    {
-        json_object_del(want, json_string_value(k));
-    }
-    json_object_set(o->attrs, "tags", want);
-    ret = 0;
-out:
-    json_decref(add);
-    json_decref(del);
-    json_decref(want);
-    return ret;
-}
-
 static int group_update(struct session *s, const struct restype_call *c, const json_t *desired,
                         struct live_obj *live, const char *const *changed, size_t nchanged,
                         struct diag *d)
@@ -278,7 +246,8 @@ static int group_update(struct session *s, const struct restype_call *c, const j
             else
                 json_object_del(live->attrs, attr);
         } else if (strcmp(attr, "tags") == 0) {
-            if (retag(s, c, desired, live, d) < 0)
+            if (resutil_retag(s, live, json_string_value(json_object_get(live->attrs, "arn")),
+                              resutil_tags_want(c, desired), d) < 0)
                 return -1;
         } else {
             diag_error(d, NULL, "logs.log_group %s: %s cannot change in place", live->id, attr);
@@ -363,21 +332,13 @@ out:
     return ret;
 }
 
-/* DeleteLogGroup, its streams and events with it; already gone counts as done. */
-static int group_remove(struct session *s, const struct live_obj *live, unsigned how,
-                        struct diag *d)
-{
-    (void)how;
-    return logs_call(s, "DeleteLogGroup",
-                     json_pack("{s:O}", "logGroupName", json_object_get(live->attrs, "name")), 1,
-                     NULL, d);
-}
-
 static const struct restype_ops ops = {
     .read = group_read,
     .create = group_create,
     .update = group_update,
-    .remove = group_remove,
+    /* DeleteLogGroup, its streams and events with it; already gone counts as done. */
+    .remove = resutil_remove,
+    .del = {"DeleteLogGroup", "logGroupName", .attr = "name"},
 };
 
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */

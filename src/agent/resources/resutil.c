@@ -1,5 +1,9 @@
 #include "agent/resources/resutil.h"
 #include "agent/diff.h"
+#include "agent/resources/dialect.h"
+#include "aws/apicall.h"
+#include "aws/service.h"
+#include "aws/session.h"
 #include "core/xmalloc.h"
 
 #include <stdlib.h>
@@ -233,6 +237,95 @@ int resutil_converge(struct session *s, const struct restype *t, const struct re
 out:
     free(changed);
     diff_release(&df);
+    json_decref(want);
+    return ret;
+}
+
+int resutil_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d)
+{
+    const struct restype *t = live->type;
+    const struct restype_delete *del = &t->ops->del;
+    const struct service *svc = service_lookup(t->service);
+    const char *id =
+        del->attr ? json_string_value(json_object_get(live->attrs, del->attr)) : live->id;
+    struct apicall c;
+    struct diag why;
+    int ret = -1;
+
+    (void)how;
+    if (!id) {
+        diag_error(d, NULL, "%s %s: no %s to delete it by", t->name, live->id,
+                   del->attr ? del->attr : "id");
+        return -1;
+    }
+    apicall_init(&c, svc, del->op);
+    if (del->path)
+        apicall_rest(&c, "DELETE", del->path, apicall_escape(&c, id));
+    else if (svc->proto == PROTO_JSON)
+        apicall_json(&c, json_pack("{s:s}", del->member, id));
+    else
+        apicall_param(&c, del->member, id);
+    diag_init(&why);
+    if (session_call(s, &c, &why) == CALL_OK ||
+        dialect_not_found(dialect_of(t->service), c.err.code))
+        ret = 0;
+    else
+        diag_error(d, NULL, "%s", diag_last(&why));
+    diag_release(&why);
+    apicall_release(&c);
+    return ret;
+}
+
+/* One JSON call of a tagging operation; 0 or -1 with the error in d. */
+static int tag_call(struct session *s, const struct service *svc, const char *op, json_t *body,
+                    struct diag *d)
+{
+    struct apicall c;
+    int ret;
+
+    apicall_init(&c, svc, op);
+    apicall_json(&c, body);
+    ret = session_call(s, &c, d) == CALL_OK ? 0 : -1;
+    apicall_release(&c);
+    return ret;
+}
+
+int resutil_retag(struct session *s, struct live_obj *live, const char *arn, json_t *want,
+                  struct diag *d)
+{
+    const struct dialect *dl = dialect_of(live->type->service);
+    const struct service *svc = service_lookup(live->type->service);
+    json_t *have = json_object_get(live->attrs, "tags"), *add = NULL, *del = NULL, *k;
+    size_t i;
+    int ret = -1;
+
+    if (!dl || !dl->tag_target || !arn) {
+        diag_error(d, NULL, "%s %s: no %s to tag", live->type->name, live->id,
+                   arn ? "tagging API" : "ARN");
+        goto out;
+    }
+    resutil_tags_delta(have, want, &add, &del);
+    if (json_object_size(add) &&
+        tag_call(s, svc, dl->tag_op,
+                 json_pack("{s:s, s:o}", dl->tag_target, arn, dl->tags_member,
+                           dl->tag_key ? resutil_tags_to_list(add, dl->tag_key, dl->tag_value)
+                                       : json_incref(add)),
+                 d) < 0)
+        goto out;
+    if (json_array_size(del) &&
+        tag_call(s, svc, dl->untag_op,
+                 json_pack("{s:s, s:O}", dl->tag_target, arn, dl->untag_keys, del), d) < 0)
+        goto out;
+    json_object_update_missing(want, have); /* aws:* tags stay */
+    json_array_foreach(del, i, k)
+    {
+        json_object_del(want, json_string_value(k));
+    }
+    json_object_set(live->attrs, "tags", want);
+    ret = 0;
+out:
+    json_decref(add);
+    json_decref(del);
     json_decref(want);
     return ret;
 }

@@ -108,4 +108,20 @@ int resutil_converge(struct session *s, const struct restype *t, const struct re
                      const json_t *desired, struct live_obj *o, resutil_update_fn update,
                      struct diag *d);
 
+/*
+ * A type's remove when it is one call (struct restype_delete in live's type's ops): sent with
+ * live's id (or its del.attr attribute); an answer that the object does not exist, as the
+ * service's dialect names it, means it is already gone.
+ */
+int resutil_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d);
+
+/*
+ * Bring live's tags to want (taken over): the service's TagResource for the keys whose value
+ * is new or differs, UntagResource for the keys want lacks, named as the service's dialect
+ * says (JSON APIs). aws:* keys are never touched and stay in live's tags, which follow. arn
+ * names the object. 0, or -1 with the AWS error in d.
+ */
+int resutil_retag(struct session *s, struct live_obj *live, const char *arn, json_t *want,
+                  struct diag *d);
+
 #endif

@@ -32,41 +32,11 @@ int sdutil_tags(struct session *s, const char *arn, json_t **tags, struct diag *
 int sdutil_update_tags(struct session *s, const struct restype_call *c, const json_t *desired,
                        struct live_obj *live, struct diag *d)
 {
-    const char *arn = json_string_value(json_object_get(live->attrs, "arn"));
-    json_t *want = resutil_tags_want(c, desired), *add = NULL, *del = NULL;
-    struct apicall call;
-    int ret = -1;
+    json_t *want = resutil_tags_want(c, desired);
 
-    apicall_init(&call, service_lookup("servicediscovery"), "TagResource");
-    if (!arn) {
-        diag_error(d, NULL, "%s %s: no ARN to tag", live->type->name, live->id);
-        goto out;
-    }
     /* The VPC tag is the namespace's, not the stack file's: never taken off. */
     json_object_del(want, SDUTIL_TAG_VPC);
-    resutil_tags_delta(json_object_get(live->attrs, "tags"), want, &add, &del);
-    if (json_object_size(add)) {
-        apicall_release(&call);
-        if (sdutil_call(s, &call, "TagResource",
-                        json_pack("{s:s, s:o}", "ResourceARN", arn, "Tags",
-                                  resutil_tags_to_list(add, "Key", "Value")),
-                        d) < 0)
-            goto out;
-    }
-    if (json_array_size(del)) {
-        apicall_release(&call);
-        if (sdutil_call(s, &call, "UntagResource",
-                        json_pack("{s:s, s:O}", "ResourceARN", arn, "TagKeys", del), d) < 0)
-            goto out;
-    }
-    json_object_set(live->attrs, "tags", want);
-    ret = 0;
-out:
-    apicall_release(&call);
-    json_decref(want);
-    json_decref(add);
-    json_decref(del);
-    return ret;
+    return resutil_retag(s, live, json_string_value(json_object_get(live->attrs, "arn")), want, d);
 }
 
 int sdutil_namespaces(struct session *s, const char *stack, sdutil_namespace_fn fn, void *arg,

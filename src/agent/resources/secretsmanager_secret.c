@@ -232,39 +232,6 @@ static json_t *tag_list(const struct restype_call *c, const json_t *desired)
     return list;
 }
 
-static int retag(struct session *s, const struct restype_call *c, const json_t *desired,
-                 struct live_obj *o, struct diag *d)
-{
-    const json_t *arn = json_object_get(o->attrs, "arn");
-    json_t *have = json_object_get(o->attrs, "tags"), *want = resutil_tags_want(c, desired);
-    json_t *add, *del, *k;
-    size_t i;
-    int ret = -1;
-
-    resutil_tags_delta(have, want, &add, &del);
-    if (json_object_size(add) && sm_call(s, "TagResource",
-                                         json_pack("{s:O, s:o}", "SecretId", arn, "Tags",
-                                                   resutil_tags_to_list(add, "Key", "Value")),
-                                         NULL, NULL, 0, d) < 0)
-        goto out;
-    if (json_array_size(del) &&
-        sm_call(s, "UntagResource", json_pack("{s:O, s:O}", "SecretId", arn, "TagKeys", del), NULL,
-                NULL, 0, d) < 0)
-        goto out;
-    json_object_update_missing(want, have); /* aws:* tags stay */
-    json_array_foreach(del, i, k)
-    {
-        json_object_del(want, json_string_value(k));
-    }
-    json_object_set(o->attrs, "tags", want);
-    ret = 0;
-out:
-    json_decref(add);
-    json_decref(del);
-    json_decref(want);
-    return ret;
-}
-
 /* UpdateSecret of the description and KMS key, without a value: no new version. */
 static int update_secret(struct session *s, const json_t *desired, struct live_obj *o,
                          struct diag *d)
@@ -304,7 +271,8 @@ static int secret_update(struct session *s, const struct restype_call *c, const 
             if (!updated++ && update_secret(s, desired, live, d) < 0)
                 return -1;
         } else if (strcmp(attr, "tags") == 0) {
-            if (retag(s, c, desired, live, d) < 0)
+            if (resutil_retag(s, live, json_string_value(json_object_get(live->attrs, "arn")),
+                              resutil_tags_want(c, desired), d) < 0)
                 return -1;
         } else if (strcmp(attr, "recovery_window_in_days") == 0) {
             long long days = resutil_want_int(T, desired, attr, 30);
