@@ -21,6 +21,16 @@ struct appender {
     /* Make everything appended since the last commit/rollback visible / queued. */
     int (*commit)(struct appender *app);
     void (*rollback)(struct appender *app);
+    /*
+     * Optional (NULL: the engine calls append). As append, with a cache slot
+     * the engine keeps per series between scrapes, as Prometheus's scrape
+     * cache keeps a series ref: the appender may leave a malloc'd block there
+     * (say, the series' labels already encoded) and find it on the next
+     * scrapes of the same label set. The engine frees it with free() when it
+     * forgets the series. *slot starts NULL.
+     */
+    int (*append_cached)(struct appender *app, const struct labels *ls, void **slot, int64_t t,
+                         double v);
 };
 
 #endif

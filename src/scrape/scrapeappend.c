@@ -146,6 +146,7 @@ int scrapeappend_body(struct scrapeappend_state *s, const struct promcfg_job *jo
     while ((e = expo_next(&p)) != EXPO_EOF) {
         struct labels exposed, final;
         int64_t ts, st;
+        void **slot = NULL; /* the series' cache slot (tracked series only) */
         int has_ts;
         uint64_t h;
         double v;
@@ -188,14 +189,18 @@ int scrapeappend_body(struct scrapeappend_state *s, const struct promcfg_job *jo
                 r->series_added++;
         } else {
             struct labels owned;
-            if (seriesset_take(&s->prev, &final, h, &owned))
-                seriesset_add_owned(&cur, owned, h);
-            else {
-                seriesset_add(&cur, &final, h);
+            void *cache;
+            if (seriesset_take(&s->prev, &final, h, &owned, &cache)) {
+                slot = seriesset_add_owned(&cur, owned, h, cache);
+            } else {
+                slot = seriesset_add_owned(&cur, seriesset_copy(&final), h, NULL);
                 r->series_added++;
             }
         }
-        app->append(app, &final, st, v);
+        if (slot && app->append_cached)
+            app->append_cached(app, &final, slot, st, v);
+        else
+            app->append(app, &final, st, v);
         if (job->sample_limit && r->added > job->sample_limit) {
             snprintf(r->err, sizeof(r->err), "sample limit exceeded");
             rc = -1;
@@ -235,7 +240,9 @@ void scrapeappend_stale(struct scrapeappend_state *s, int64_t t, struct appender
     double stale = sample_stale_nan();
 
     for (size_t i = 0; i < s->prev.cap; i++)
-        if (s->prev.v[i].ls.v)
+        if (s->prev.v[i].ls.v && app->append_cached)
+            app->append_cached(app, &s->prev.v[i].ls, &s->prev.v[i].cache, t, stale);
+        else if (s->prev.v[i].ls.v)
             app->append(app, &s->prev.v[i].ls, t, stale);
     seriesset_clear(&s->prev);
     if (s->has_pending) {

@@ -15,7 +15,9 @@ void seriesset_clear(struct seriesset *s)
 {
     for (size_t i = 0; i < s->cap; i++) {
         free((void *)s->v[i].ls.v);
+        free(s->v[i].cache);
         s->v[i].ls.v = NULL;
+        s->v[i].cache = NULL;
     }
     s->n = 0;
 }
@@ -89,7 +91,7 @@ void seriesset_reserve(struct seriesset *s, size_t n)
         resize(s, cap);
 }
 
-int seriesset_add_owned(struct seriesset *s, struct labels ls, uint64_t hash)
+void **seriesset_add_owned(struct seriesset *s, struct labels ls, uint64_t hash, void *cache)
 {
     size_t i;
 
@@ -98,26 +100,29 @@ int seriesset_add_owned(struct seriesset *s, struct labels ls, uint64_t hash)
     i = find(s, &ls, hash);
     if (s->v[i].ls.v) {
         free((void *)ls.v);
-        return 0;
+        free(cache);
+        return NULL;
     }
-    s->v[i] = (struct seriesset_entry){hash, ls};
+    s->v[i] = (struct seriesset_entry){hash, ls, cache};
     s->n++;
-    return 1;
+    return &s->v[i].cache;
 }
 
 int seriesset_add(struct seriesset *s, const struct labels *ls, uint64_t hash)
 {
     if (seriesset_has(s, ls, hash))
         return 0;
-    return seriesset_add_owned(s, seriesset_copy(ls), hash);
+    return seriesset_add_owned(s, seriesset_copy(ls), hash, NULL) != NULL;
 }
 
-int seriesset_take(struct seriesset *s, const struct labels *key, uint64_t hash, struct labels *out)
+int seriesset_take(struct seriesset *s, const struct labels *key, uint64_t hash, struct labels *out,
+                   void **cache)
 {
     size_t mask, i, j;
 
     out->v = NULL;
     out->n = 0;
+    *cache = NULL;
     if (!s->cap)
         return 0;
     mask = s->cap - 1;
@@ -125,7 +130,9 @@ int seriesset_take(struct seriesset *s, const struct labels *key, uint64_t hash,
     if (!s->v[i].ls.v)
         return 0;
     *out = s->v[i].ls;
+    *cache = s->v[i].cache;
     s->v[i].ls.v = NULL;
+    s->v[i].cache = NULL;
     s->n--;
     /* Backward shift: move later entries of the run into the hole. */
     j = i;
@@ -138,6 +145,7 @@ int seriesset_take(struct seriesset *s, const struct labels *key, uint64_t hash,
         if ((j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j))) {
             s->v[i] = s->v[j];
             s->v[j].ls.v = NULL;
+            s->v[j].cache = NULL;
             i = j;
         }
     }
