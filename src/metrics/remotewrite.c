@@ -222,19 +222,16 @@ static int get_field(const unsigned char **p, const unsigned char *end, unsigned
     return 0;
 }
 
-int remotewrite_record_labels(const void *rec, size_t len, struct label *out, size_t max,
+int remotewrite_labels_decode(const void *bytes, size_t len, struct label *out, size_t max,
                               struct arena *a)
 {
-    const unsigned char *p = rec, *end = p + len, *ts, *tend;
-    size_t tn, k = 0;
+    const unsigned char *p = bytes, *end = p + len;
+    size_t k = 0;
 
-    if (get_field(&p, end, 0x0a, &ts, &tn) < 0)
-        return -1;
-    tend = ts + tn;
-    while (ts < tend && *ts == 0x0a && k < max) {
+    while (p < end && *p == 0x0a && k < max) {
         const unsigned char *lb, *lend, *f;
         size_t ln, fn;
-        if (get_field(&ts, tend, 0x0a, &lb, &ln) < 0)
+        if (get_field(&p, end, 0x0a, &lb, &ln) < 0)
             return -1;
         lend = lb + ln;
         out[k].name = out[k].value = "";
@@ -251,6 +248,48 @@ int remotewrite_record_labels(const void *rec, size_t len, struct label *out, si
         k++;
     }
     return (int)k;
+}
+
+int remotewrite_labels_equal(const void *bytes, size_t len, const struct labels *ls)
+{
+    const unsigned char *p = bytes, *end = p + len;
+
+    for (size_t i = 0; i < ls->n; i++) {
+        const unsigned char *lb, *lend, *f;
+        size_t ln, fn, nl = strlen(ls->v[i].name), vl = strlen(ls->v[i].value);
+        if (get_field(&p, end, 0x0a, &lb, &ln) < 0)
+            return 0;
+        lend = lb + ln;
+        if (nl &&
+            (get_field(&lb, lend, 0x0a, &f, &fn) < 0 || fn != nl || memcmp(f, ls->v[i].name, nl)))
+            return 0;
+        if (vl &&
+            (get_field(&lb, lend, 0x12, &f, &fn) < 0 || fn != vl || memcmp(f, ls->v[i].value, vl)))
+            return 0;
+        if (lb != lend)
+            return 0;
+    }
+    return p == end;
+}
+
+int remotewrite_record_labels(const void *rec, size_t len, struct label *out, size_t max,
+                              struct arena *a)
+{
+    const unsigned char *p = rec, *ts, *tend, *q;
+    size_t tn;
+
+    if (get_field(&p, p + len, 0x0a, &ts, &tn) < 0)
+        return -1;
+    /* The labels come first, up to the Sample field. */
+    tend = ts + tn;
+    q = ts;
+    while (q < tend && *q == 0x0a) {
+        const unsigned char *b;
+        size_t n;
+        if (get_field(&q, tend, 0x0a, &b, &n) < 0)
+            return -1;
+    }
+    return remotewrite_labels_decode(ts, (size_t)(q - ts), out, max, a);
 }
 
 static const char *copy(struct arena *a, const char *s)

@@ -112,6 +112,11 @@ int remotewrite_compress(const void *pb, size_t len, struct strbuf *out, struct 
  */
 int remotewrite_record_labels(const void *rec, size_t len, struct label *out, size_t max,
                               struct arena *a);
+/* The same for labels as written by remotewrite_put_labels. */
+int remotewrite_labels_decode(const void *bytes, size_t len, struct label *out, size_t max,
+                              struct arena *a);
+/* 1 if the bytes of remotewrite_put_labels encode exactly ls. */
+int remotewrite_labels_equal(const void *bytes, size_t len, const struct labels *ls);
 
 /*
  * Decode a snappy-compressed WriteRequest. Everything in *out (arrays and

@@ -11,6 +11,7 @@
 #ifndef CAIRN_APPENDER_H
 #define CAIRN_APPENDER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "metrics/labels.h"
@@ -22,15 +23,13 @@ struct appender {
     int (*commit)(struct appender *app);
     void (*rollback)(struct appender *app);
     /*
-     * Optional (NULL: the engine calls append). As append, with a cache slot
-     * the engine keeps per series between scrapes, as Prometheus's scrape
-     * cache keeps a series ref: the appender may leave a malloc'd block there
-     * (say, the series' labels already encoded) and find it on the next
-     * scrapes of the same label set. The engine frees it with free() when it
-     * forgets the series. *slot starts NULL.
+     * Optional (NULL: the engine calls append). As append, with ls also as
+     * remote write encodes it (remotewrite_put_labels), from the copy the
+     * engine keeps of each series between scrapes: a remote-write appender
+     * sends these bytes as they are, with no work per label.
      */
-    int (*append_cached)(struct appender *app, const struct labels *ls, void **slot, int64_t t,
-                         double v);
+    int (*append_encoded)(struct appender *app, const struct labels *ls, const void *enc,
+                          size_t len, int64_t t, double v);
 };
 
 #endif

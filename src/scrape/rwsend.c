@@ -436,12 +436,6 @@ struct staged {
     double v;
 };
 
-/* What the fan-out keeps in a series' cache slot: its labels, encoded. */
-struct fan_cache {
-    size_t len;
-    char bytes[];
-};
-
 struct rwsend_fanout {
     struct appender app; /* first: the appender callbacks get this pointer */
     pthread_mutex_t mu;
@@ -453,7 +447,7 @@ struct rwsend_fanout {
     size_t nstaged, astaged;
 };
 
-static void stage(struct rwsend_fanout *f, const char *labels, size_t len, int64_t t, double v)
+static void stage(struct rwsend_fanout *f, const void *labels, size_t len, int64_t t, double v)
 {
     size_t off = f->buf.len;
 
@@ -472,21 +466,11 @@ static int fan_append(struct appender *app, const struct labels *ls, int64_t t, 
     return 0;
 }
 
-static int fan_append_cached(struct appender *app, const struct labels *ls, void **slot, int64_t t,
-                             double v)
+static int fan_append_encoded(struct appender *app, const struct labels *ls, const void *enc,
+                              size_t len, int64_t t, double v)
 {
-    struct rwsend_fanout *f = (struct rwsend_fanout *)app;
-    struct fan_cache *c = *slot;
-
-    if (!c) {
-        strbuf_reset(&f->lab);
-        remotewrite_put_labels(&f->lab, ls);
-        c = xmalloc(sizeof(*c) + f->lab.len);
-        c->len = f->lab.len;
-        memcpy(c->bytes, f->lab.buf, f->lab.len);
-        *slot = c;
-    }
-    stage(f, c->bytes, c->len, t, v);
+    (void)ls;
+    stage((struct rwsend_fanout *)app, enc, len, t, v);
     return 0;
 }
 
@@ -584,7 +568,7 @@ struct rwsend_fanout *rwsend_fanout_new(void)
     f->app.append = fan_append;
     f->app.commit = fan_commit;
     f->app.rollback = fan_rollback;
-    f->app.append_cached = fan_append_cached;
+    f->app.append_encoded = fan_append_encoded;
     strbuf_init(&f->buf, STRBUF_NOCAP);
     strbuf_init(&f->lab, STRBUF_NOCAP);
     pthread_mutex_init(&f->mu, NULL);
