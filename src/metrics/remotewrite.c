@@ -96,19 +96,200 @@ int remotewrite_encode(const struct remotewrite_request *req, struct strbuf *out
     size_t plen = prometheus__write_request__get_packed_size(&wr);
     uint8_t *pb = xmalloc(plen ? plen : 1);
     prometheus__write_request__pack(&wr, pb);
-    size_t clen = snappy_max_compressed_length(plen);
-    char *c = xmalloc(clen);
-    if (snappy_compress((const char *)pb, plen, c, &clen) != SNAPPY_OK) {
-        diag_error(d, NULL, "snappy: compression failed");
-    } else if (strbuf_add(out, c, clen) < 0) {
-        diag_error(d, NULL, "remote-write request of %zu bytes exceeds the buffer's limit", clen);
-    } else {
-        rc = 0;
-    }
-    free(c);
+    rc = remotewrite_compress(pb, plen, out, d);
     free(pb);
     arena_release(&a);
     return rc;
+}
+
+int remotewrite_compress(const void *pb, size_t len, struct strbuf *out, struct diag *d)
+{
+    size_t clen = snappy_max_compressed_length(len);
+    char *c = xmalloc(clen);
+    int rc = -1;
+
+    if (snappy_compress(pb, len, c, &clen) != SNAPPY_OK)
+        diag_error(d, NULL, "snappy: compression failed");
+    else if (strbuf_add(out, c, clen) < 0)
+        diag_error(d, NULL, "remote-write request of %zu bytes exceeds the buffer's limit", clen);
+    else
+        rc = 0;
+    free(c);
+    return rc;
+}
+
+/* ---- pre-encoded records (see remotewrite.h) ---- */
+
+static size_t varint(unsigned char *p, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (unsigned char)v;
+    return n;
+}
+
+static size_t varint_len(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+/* A length-delimited field: tag, varint length, bytes. */
+static void put_field(struct strbuf *sb, unsigned char tag, const void *p, size_t n)
+{
+    unsigned char hdr[11];
+    size_t h = 1;
+    hdr[0] = tag;
+    h += varint(hdr + 1, n);
+    strbuf_add(sb, hdr, h);
+    strbuf_add(sb, p, n);
+}
+
+void remotewrite_put_labels(struct strbuf *sb, const struct labels *ls)
+{
+    for (size_t i = 0; i < ls->n; i++) {
+        size_t nl = strlen(ls->v[i].name), vl = strlen(ls->v[i].value);
+        /* proto3 leaves out empty strings, as protobuf-c does */
+        size_t body = (nl ? 1 + varint_len(nl) + nl : 0) + (vl ? 1 + varint_len(vl) + vl : 0);
+        unsigned char hdr[11];
+        hdr[0] = 0x0a; /* TimeSeries.labels */
+        strbuf_add(sb, hdr, 1 + varint(hdr + 1, body));
+        if (nl)
+            put_field(sb, 0x0a, ls->v[i].name, nl);
+        if (vl)
+            put_field(sb, 0x12, ls->v[i].value, vl);
+    }
+}
+
+void remotewrite_put_series(struct strbuf *sb, const void *labels, size_t len, int64_t t, double v)
+{
+    unsigned char s[32]; /* Sample: 0x09 fixed64 value, 0x10 varint timestamp */
+    unsigned char hdr[24];
+    uint64_t bits;
+    size_t n = 0, h = 0;
+
+    /* proto3 leaves out zero values (all bits zero), as protobuf-c does: the same bytes */
+    memcpy(&bits, &v, sizeof(bits));
+    if (bits) {
+        s[n++] = 0x09;
+        for (int i = 0; i < 8; i++)
+            s[n++] = (unsigned char)(bits >> (8 * i));
+    }
+    if (t) {
+        s[n++] = 0x10;
+        n += varint(s + n, (uint64_t)t);
+    }
+    hdr[h++] = 0x0a; /* WriteRequest.timeseries */
+    h += varint(hdr + h, len + 1 + varint_len(n) + n);
+    strbuf_add(sb, hdr, h);
+    strbuf_add(sb, labels, len);
+    put_field(sb, 0x12, s, n); /* TimeSeries.samples */
+}
+
+/* A varint at *p (< end); advances *p. -1 when truncated or too long. */
+static int get_varint(const unsigned char **p, const unsigned char *end, uint64_t *v)
+{
+    *v = 0;
+    for (int shift = 0; *p < end && shift < 64; shift += 7) {
+        unsigned char c = *(*p)++;
+        *v |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80))
+            return 0;
+    }
+    return -1;
+}
+
+/* A length-delimited field with the given tag at *p; *body and *n its bytes. */
+static int get_field(const unsigned char **p, const unsigned char *end, unsigned char tag,
+                     const unsigned char **body, size_t *n)
+{
+    uint64_t len;
+    if (*p >= end || **p != tag)
+        return -1;
+    (*p)++;
+    if (get_varint(p, end, &len) < 0 || len > (uint64_t)(end - *p))
+        return -1;
+    *body = *p;
+    *n = (size_t)len;
+    *p += len;
+    return 0;
+}
+
+int remotewrite_labels_decode(const void *bytes, size_t len, struct label *out, size_t max,
+                              struct arena *a)
+{
+    const unsigned char *p = bytes, *end = p + len;
+    size_t k = 0;
+
+    while (p < end && *p == 0x0a && k < max) {
+        const unsigned char *lb, *lend, *f;
+        size_t ln, fn;
+        if (get_field(&p, end, 0x0a, &lb, &ln) < 0)
+            return -1;
+        lend = lb + ln;
+        out[k].name = out[k].value = "";
+        if (lb < lend && *lb == 0x0a) {
+            if (get_field(&lb, lend, 0x0a, &f, &fn) < 0)
+                return -1;
+            out[k].name = arena_strndup(a, (const char *)f, fn);
+        }
+        if (lb < lend && *lb == 0x12) {
+            if (get_field(&lb, lend, 0x12, &f, &fn) < 0)
+                return -1;
+            out[k].value = arena_strndup(a, (const char *)f, fn);
+        }
+        k++;
+    }
+    return (int)k;
+}
+
+int remotewrite_labels_equal(const void *bytes, size_t len, const struct labels *ls)
+{
+    const unsigned char *p = bytes, *end = p + len;
+
+    for (size_t i = 0; i < ls->n; i++) {
+        const unsigned char *lb, *lend, *f;
+        size_t ln, fn, nl = strlen(ls->v[i].name), vl = strlen(ls->v[i].value);
+        if (get_field(&p, end, 0x0a, &lb, &ln) < 0)
+            return 0;
+        lend = lb + ln;
+        if (nl &&
+            (get_field(&lb, lend, 0x0a, &f, &fn) < 0 || fn != nl || memcmp(f, ls->v[i].name, nl)))
+            return 0;
+        if (vl &&
+            (get_field(&lb, lend, 0x12, &f, &fn) < 0 || fn != vl || memcmp(f, ls->v[i].value, vl)))
+            return 0;
+        if (lb != lend)
+            return 0;
+    }
+    return p == end;
+}
+
+int remotewrite_record_labels(const void *rec, size_t len, struct label *out, size_t max,
+                              struct arena *a)
+{
+    const unsigned char *p = rec, *ts, *tend, *q;
+    size_t tn;
+
+    if (get_field(&p, p + len, 0x0a, &ts, &tn) < 0)
+        return -1;
+    /* The labels come first, up to the Sample field. */
+    tend = ts + tn;
+    q = ts;
+    while (q < tend && *q == 0x0a) {
+        const unsigned char *b;
+        size_t n;
+        if (get_field(&q, tend, 0x0a, &b, &n) < 0)
+            return -1;
+    }
+    return remotewrite_labels_decode(ts, (size_t)(q - ts), out, max, a);
 }
 
 static const char *copy(struct arena *a, const char *s)

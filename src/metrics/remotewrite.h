@@ -89,6 +89,36 @@ struct remotewrite_limits remotewrite_limits_default(void);
 int remotewrite_encode(const struct remotewrite_request *req, struct strbuf *out, struct diag *d);
 
 /*
+ * The hot path of a sender, without building protobuf-c structs per sample:
+ * a WriteRequest body is the concatenation of its timeseries fields, so a
+ * sender keeps each series' labels pre-encoded and appends one record per
+ * sample. The bytes are the same wire format protobuf-c writes for
+ * remotewrite_encode (field 1 records of Label / Sample messages; tag =
+ * field << 3 | wire type, lengths as base-128 varints; "Protocol Buffers
+ * Encoding", protobuf.dev); the unit test checks them with the decoder.
+ *
+ * remotewrite_put_labels: append ls as TimeSeries.labels fields (0x0a len Label).
+ * remotewrite_put_series: append one WriteRequest.timeseries field (0x0a len
+ *   TimeSeries) holding the pre-encoded labels and one Sample {value, timestamp}.
+ * remotewrite_compress: snappy-compress a body made of such records into out.
+ */
+void remotewrite_put_labels(struct strbuf *sb, const struct labels *ls);
+void remotewrite_put_series(struct strbuf *sb, const void *labels, size_t len, int64_t t, double v);
+int remotewrite_compress(const void *pb, size_t len, struct strbuf *out, struct diag *d);
+/*
+ * The labels of a record made by remotewrite_put_series, strings copied into a
+ * (NUL-terminated). Returns the number of labels (at most max), or -1 if the
+ * record is not one.
+ */
+int remotewrite_record_labels(const void *rec, size_t len, struct label *out, size_t max,
+                              struct arena *a);
+/* The same for labels as written by remotewrite_put_labels. */
+int remotewrite_labels_decode(const void *bytes, size_t len, struct label *out, size_t max,
+                              struct arena *a);
+/* 1 if the bytes of remotewrite_put_labels encode exactly ls. */
+int remotewrite_labels_equal(const void *bytes, size_t len, const struct labels *ls);
+
+/*
  * Decode a snappy-compressed WriteRequest. Everything in *out (arrays and
  * strings) lives in a. Returns 0, or -1 with a one-line reason in d
  * ("snappy: corrupt input", "series 3: labels not sorted: \"a\" after \"b\"", ...).

@@ -11,6 +11,7 @@
 #ifndef CAIRN_APPENDER_H
 #define CAIRN_APPENDER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "metrics/labels.h"
@@ -21,6 +22,14 @@ struct appender {
     /* Make everything appended since the last commit/rollback visible / queued. */
     int (*commit)(struct appender *app);
     void (*rollback)(struct appender *app);
+    /*
+     * Optional (NULL: the engine calls append). As append, with ls also as
+     * remote write encodes it (remotewrite_put_labels), from the copy the
+     * engine keeps of each series between scrapes: a remote-write appender
+     * sends these bytes as they are, with no work per label.
+     */
+    int (*append_encoded)(struct appender *app, const struct labels *ls, const void *enc,
+                          size_t len, int64_t t, double v);
 };
 
 #endif

@@ -23,32 +23,28 @@
 #include "scrape/seriesset.h"
 
 /*
- * The samples of one commit share one block (a chunk) holding every label
- * array and string: one allocation per scrape instead of one per sample. The
- * chunk is freed when the last queued sample pointing into it is sent.
+ * A queued sample is its WriteRequest.timeseries record, already encoded
+ * (remotewrite_put_series): a batch's body is the concatenation of its
+ * records. The records of one commit share one block (a chunk): one
+ * allocation per scrape instead of one per sample. The chunk is freed when
+ * the last queued sample pointing into it is sent.
  */
 struct qchunk {
-    uint64_t refs; /* atomic; 8 bytes so data is aligned for the label arrays */
+    uint64_t refs; /* atomic */
     char data[];
 };
 
 struct qentry {
-    struct labels ls;     /* in chunk, or an owned block (seriesset_copy) when chunk is NULL */
     struct qchunk *chunk; /* counted reference */
+    uint32_t off, len;    /* the record in chunk->data */
     int64_t t;
-    double v;
 };
 
 static void qentry_release(struct qentry *e)
 {
-    if (e->chunk) {
-        if (__atomic_sub_fetch(&e->chunk->refs, 1, __ATOMIC_ACQ_REL) == 0)
-            free(e->chunk);
-    } else {
-        free((void *)e->ls.v);
-    }
+    if (e->chunk && __atomic_sub_fetch(&e->chunk->refs, 1, __ATOMIC_ACQ_REL) == 0)
+        free(e->chunk);
     e->chunk = NULL;
-    e->ls.v = NULL;
 }
 
 struct rwsend {
@@ -62,6 +58,7 @@ struct rwsend {
     uint64_t max_queue, max_per_send;
     int64_t deadline_ms, min_backoff_ms, max_backoff_ms, timeout_ms;
     int retry_429;
+    struct strbuf pb; /* the shard's protobuf buffer for a batch */
 
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -156,6 +153,7 @@ struct rwsend *rwsend_new(const struct promcfg_rw *cfg, const struct labels *ext
     w->max_backoff_ms = cfg->max_backoff_ms;
     w->timeout_ms = cfg->remote_timeout_ms;
     w->retry_429 = cfg->retry_on_429;
+    strbuf_init(&w->pb, STRBUF_NOCAP);
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
     return w;
@@ -205,23 +203,20 @@ static int64_t retry_after_ms(const struct http_response *resp)
 /* Send one batch until it is acknowledged, refused, or we are told to give up. */
 static void send_batch(struct rwsend *w, struct http_client *c, struct qentry *b, size_t n)
 {
-    struct remotewrite_series *ser = xcalloc(n + 1, sizeof(*ser));
-    struct sample *smp = xcalloc(n + 1, sizeof(*smp));
-    struct remotewrite_request req = {ser, n, NULL, 0};
-    struct strbuf body = STRBUF_INIT;
+    struct strbuf *pb = &w->pb, body = STRBUF_INIT;
     struct diag d;
     int64_t backoff = w->min_backoff_ms, hi = INT64_MIN;
     struct http_header hdrs[40];
     size_t nh = 0;
 
+    strbuf_reset(pb);
     for (size_t i = 0; i < n; i++) {
-        smp[i] = (struct sample){b[i].t, b[i].v};
-        ser[i] = (struct remotewrite_series){b[i].ls, &smp[i], 1, NULL, 0};
+        strbuf_add(pb, b[i].chunk->data + b[i].off, b[i].len);
         if (b[i].t > hi)
             hi = b[i].t;
     }
     diag_init(&d);
-    if (remotewrite_encode(&req, &body, &d) < 0) {
+    if (remotewrite_compress(pb->buf, pb->len, &body, &d) < 0) {
         log_error("component=remote remote_name=%s msg=\"cannot encode\" err=\"%s\"", w->name,
                   diag_last(&d));
         pthread_mutex_lock(&w->mu);
@@ -292,8 +287,9 @@ out:
         free((void *)hdrs[i].name);
     strbuf_release(&body);
     diag_release(&d);
-    free(ser);
-    free(smp);
+    /* Keep the buffer for the next batch unless one was unusually large. */
+    if (pb->alloc > (8u << 20))
+        strbuf_release(pb);
 }
 
 static void *shard_thread(void *arg)
@@ -380,6 +376,7 @@ void rwsend_free(struct rwsend *w, long flush_ms)
         free(w->auth);
     }
     free((void *)w->external.v);
+    strbuf_release(&w->pb);
     free(w->url);
     free(w->name);
     pthread_mutex_destroy(&w->mu);
@@ -395,30 +392,37 @@ void rwsend_get_stats(struct rwsend *w, struct rwsend_stats *out)
     pthread_mutex_unlock(&w->mu);
 }
 
-/* The sample's labels as this sender writes them: relabeled, external labels added. */
-static int transform(struct rwsend *w, const struct labels *in, struct labels *out)
+/*
+ * The record (remotewrite_put_series) as this sender writes it: relabeled,
+ * external labels added, appended to out. 0 when relabeling drops it.
+ */
+static int transform(struct rwsend *w, const char *rec, size_t len, int64_t t, double v,
+                     struct strbuf *lab, struct strbuf *out)
 {
     struct labels_builder b;
     struct arena a;
     struct labels ls;
-    int keep = 1;
+    struct label *arr;
+    int n, keep = 1;
 
-    if (!w->nrelabel && !w->external.n) {
-        *out = seriesset_copy(in);
-        return 1;
-    }
     labels_builder_init(&b);
     arena_init(&a);
-    labels_builder_reset(&b, in);
+    arr = arena_alloc(&a, (len / 2 + 1) * sizeof(*arr));
+    n = remotewrite_record_labels(rec, len, arr, len / 2 + 1, &a);
+    ls = (struct labels){arr, n < 0 ? 0 : (size_t)n};
+    labels_builder_reset(&b, &ls);
     if (w->nrelabel)
         keep = relabel_process(&b, w->relabel, w->nrelabel, &a);
     for (size_t i = 0; keep && i < w->external.n; i++)
         if (!*relabel_builder_get(&b, w->external.v[i].name))
             labels_builder_set(&b, w->external.v[i].name, w->external.v[i].value);
-    if (keep && labels_builder_finish(&b, &ls, NULL) == 0 && ls.n)
-        *out = seriesset_copy(&ls);
-    else
+    if (n >= 0 && keep && labels_builder_finish(&b, &ls, NULL) == 0 && ls.n) {
+        strbuf_reset(lab);
+        remotewrite_put_labels(lab, &ls);
+        remotewrite_put_series(out, lab->buf, lab->len, t, v);
+    } else {
         keep = 0;
+    }
     labels_builder_release(&b);
     arena_release(&a);
     return keep;
@@ -427,7 +431,7 @@ static int transform(struct rwsend *w, const struct labels *in, struct labels *o
 /* ---- fan-out appender ---- */
 
 struct staged {
-    size_t off, n; /* label array at off in the staging buffer, strings as offsets */
+    size_t off, len; /* the record in the staging buffer */
     int64_t t;
     double v;
 };
@@ -437,37 +441,36 @@ struct rwsend_fanout {
     pthread_mutex_t mu;
     struct rwsend **w;
     size_t n;
-    struct strbuf buf; /* the labels of the staged samples, offsets instead of pointers */
+    struct strbuf buf; /* the records of the staged samples */
+    struct strbuf lab; /* scratch: one label set, encoded */
     struct staged *staged;
     size_t nstaged, astaged;
 };
 
-static size_t stage_bytes(struct strbuf *b, const void *p, size_t n)
+static void stage(struct rwsend_fanout *f, const void *labels, size_t len, int64_t t, double v)
 {
-    size_t off = b->len;
-    strbuf_add(b, p, n);
-    return off;
+    size_t off = f->buf.len;
+
+    remotewrite_put_series(&f->buf, labels, len, t, v);
+    XGROW(f->staged, f->astaged, f->nstaged + 1);
+    f->staged[f->nstaged++] = (struct staged){off, f->buf.len - off, t, v};
 }
 
 static int fan_append(struct appender *app, const struct labels *ls, int64_t t, double v)
 {
     struct rwsend_fanout *f = (struct rwsend_fanout *)app;
-    size_t off, pad = (8 - f->buf.len % 8) % 8;
-    struct label *arr;
 
-    strbuf_add(&f->buf, "\0\0\0\0\0\0\0\0", pad);
-    off = f->buf.len;
-    for (size_t i = 0; i < ls->n; i++)
-        strbuf_add(&f->buf, &(struct label){NULL, NULL}, sizeof(struct label));
-    for (size_t i = 0; i < ls->n; i++) {
-        size_t name = stage_bytes(&f->buf, ls->v[i].name, strlen(ls->v[i].name) + 1);
-        size_t value = stage_bytes(&f->buf, ls->v[i].value, strlen(ls->v[i].value) + 1);
-        arr = (struct label *)(f->buf.buf + off);
-        arr[i].name = (const char *)(uintptr_t)name;
-        arr[i].value = (const char *)(uintptr_t)value;
-    }
-    XGROW(f->staged, f->astaged, f->nstaged + 1);
-    f->staged[f->nstaged++] = (struct staged){off, ls->n, t, v};
+    strbuf_reset(&f->lab);
+    remotewrite_put_labels(&f->lab, ls);
+    stage(f, f->lab.buf, f->lab.len, t, v);
+    return 0;
+}
+
+static int fan_append_encoded(struct appender *app, const struct labels *ls, const void *enc,
+                              size_t len, int64_t t, double v)
+{
+    (void)ls;
+    stage((struct rwsend_fanout *)app, enc, len, t, v);
     return 0;
 }
 
@@ -479,6 +482,58 @@ static void fan_rollback(struct appender *app)
     f->nstaged = 0;
 }
 
+static struct qchunk *chunk_of(const struct strbuf *sb)
+{
+    struct qchunk *c = xmalloc(sizeof(*c) + sb->len);
+
+    memcpy(c->data, sb->buf, sb->len);
+    c->refs = 1; /* ours, until every queue has its references */
+    return c;
+}
+
+static void chunk_unref(struct qchunk *c)
+{
+    if (__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0)
+        free(c);
+}
+
+/* Queue the records of chunk c at the staged offsets; wake the shard when a batch is full. */
+static void push_all(struct rwsend *w, struct qchunk *c, const struct staged *st, size_t n)
+{
+    pthread_mutex_lock(&w->mu);
+    for (size_t i = 0; i < n; i++) {
+        struct qentry e = {c, (uint32_t)st[i].off, (uint32_t)st[i].len, st[i].t};
+        __atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
+        q_push(w, e);
+    }
+    if (w->qlen >= w->max_per_send)
+        pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* A sender with write_relabel_configs or external labels: its own records. */
+static void push_transformed(struct rwsend_fanout *f, struct rwsend *w)
+{
+    struct strbuf tb = STRBUF_INIT;
+    struct staged *st = xmalloc((f->nstaged + 1) * sizeof(*st));
+    struct qchunk *c;
+    size_t n = 0;
+
+    for (size_t i = 0; i < f->nstaged; i++) {
+        size_t off = tb.len;
+        if (transform(w, f->buf.buf + f->staged[i].off, f->staged[i].len, f->staged[i].t,
+                      f->staged[i].v, &f->lab, &tb))
+            st[n++] = (struct staged){off, tb.len - off, f->staged[i].t, 0};
+    }
+    if (n) {
+        c = chunk_of(&tb);
+        push_all(w, c, st, n);
+        chunk_unref(c);
+    }
+    free(st);
+    strbuf_release(&tb);
+}
+
 static int fan_commit(struct appender *app)
 {
     struct rwsend_fanout *f = (struct rwsend_fanout *)app;
@@ -486,39 +541,17 @@ static int fan_commit(struct appender *app)
 
     if (!f->nstaged)
         return 0;
-    chunk = xmalloc(sizeof(*chunk) + f->buf.len);
-    memcpy(chunk->data, f->buf.buf, f->buf.len);
-    chunk->refs = 1; /* ours, until every sender has its references */
-    for (size_t i = 0; i < f->nstaged; i++) {
-        struct label *arr = (struct label *)(chunk->data + f->staged[i].off);
-        for (size_t k = 0; k < f->staged[i].n; k++) {
-            arr[k].name = chunk->data + (uintptr_t)arr[k].name;
-            arr[k].value = chunk->data + (uintptr_t)arr[k].value;
-        }
-    }
+    chunk = chunk_of(&f->buf);
     pthread_mutex_lock(&f->mu);
     for (size_t k = 0; k < f->n; k++) {
         struct rwsend *w = f->w[k];
-        int shared = !w->nrelabel && !w->external.n;
-        pthread_mutex_lock(&w->mu);
-        for (size_t i = 0; i < f->nstaged; i++) {
-            struct labels ls = {(struct label *)(chunk->data + f->staged[i].off), f->staged[i].n};
-            struct qentry e = {ls, NULL, f->staged[i].t, f->staged[i].v};
-            if (shared) {
-                e.chunk = chunk;
-                __atomic_add_fetch(&chunk->refs, 1, __ATOMIC_RELAXED);
-            } else if (!transform(w, &ls, &e.ls)) {
-                continue;
-            }
-            q_push(w, e);
-        }
-        if (w->qlen >= w->max_per_send)
-            pthread_cond_signal(&w->cv);
-        pthread_mutex_unlock(&w->mu);
+        if (!w->nrelabel && !w->external.n)
+            push_all(w, chunk, f->staged, f->nstaged);
+        else
+            push_transformed(f, w);
     }
     pthread_mutex_unlock(&f->mu);
-    if (__atomic_sub_fetch(&chunk->refs, 1, __ATOMIC_ACQ_REL) == 0)
-        free(chunk);
+    chunk_unref(chunk);
     fan_rollback(app);
     /* A very large scrape should not pin its staging memory forever. */
     if (f->buf.alloc > (64u << 20)) {
@@ -535,7 +568,9 @@ struct rwsend_fanout *rwsend_fanout_new(void)
     f->app.append = fan_append;
     f->app.commit = fan_commit;
     f->app.rollback = fan_rollback;
+    f->app.append_encoded = fan_append_encoded;
     strbuf_init(&f->buf, STRBUF_NOCAP);
+    strbuf_init(&f->lab, STRBUF_NOCAP);
     pthread_mutex_init(&f->mu, NULL);
     return f;
 }
@@ -573,6 +608,7 @@ void rwsend_fanout_free(struct rwsend_fanout *f, long flush_ms)
     free(f->w);
     fan_rollback(&f->app);
     strbuf_release(&f->buf);
+    strbuf_release(&f->lab);
     free(f->staged);
     pthread_mutex_destroy(&f->mu);
     free(f);

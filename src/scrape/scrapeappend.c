@@ -146,6 +146,7 @@ int scrapeappend_body(struct scrapeappend_state *s, const struct promcfg_job *jo
     while ((e = expo_next(&p)) != EXPO_EOF) {
         struct labels exposed, final;
         int64_t ts, st;
+        const struct seriesset_block *enc = NULL; /* the kept copy (tracked series only) */
         int has_ts;
         uint64_t h;
         double v;
@@ -187,15 +188,18 @@ int scrapeappend_body(struct scrapeappend_state *s, const struct promcfg_job *jo
             if (seriesset_add(&s->known_ts, &final, h))
                 r->series_added++;
         } else {
-            struct labels owned;
-            if (seriesset_take(&s->prev, &final, h, &owned))
-                seriesset_add_owned(&cur, owned, h);
-            else {
-                seriesset_add(&cur, &final, h);
+            struct seriesset_block *blk;
+            if (!seriesset_take(&s->prev, &final, h, &blk)) {
+                blk = seriesset_block(&final);
                 r->series_added++;
             }
+            seriesset_add_block(&cur, blk, h); /* not there: duplicates were skipped */
+            enc = blk;
         }
-        app->append(app, &final, st, v);
+        if (enc && app->append_encoded)
+            app->append_encoded(app, &final, enc->bytes, enc->len, st, v);
+        else
+            app->append(app, &final, st, v);
         if (job->sample_limit && r->added > job->sample_limit) {
             snprintf(r->err, sizeof(r->err), "sample limit exceeded");
             rc = -1;
@@ -234,9 +238,20 @@ void scrapeappend_stale(struct scrapeappend_state *s, int64_t t, struct appender
 {
     double stale = sample_stale_nan();
 
-    for (size_t i = 0; i < s->prev.cap; i++)
-        if (s->prev.v[i].ls.v)
-            app->append(app, &s->prev.v[i].ls, t, stale);
+    for (size_t i = 0; i < s->prev.cap; i++) {
+        const struct seriesset_block *b = s->prev.v[i].b;
+        struct arena a;
+        struct labels ls;
+        if (!b)
+            continue;
+        arena_init(&a);
+        ls = seriesset_labels(b, &a);
+        if (app->append_encoded)
+            app->append_encoded(app, &ls, b->bytes, b->len, t, stale);
+        else
+            app->append(app, &ls, t, stale);
+        arena_release(&a);
+    }
     seriesset_clear(&s->prev);
     if (s->has_pending) {
         struct seriesset tmp = s->prev;

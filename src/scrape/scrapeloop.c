@@ -317,11 +317,13 @@ static void finish_scrape(struct scrapeloop *s, struct target *t, CURLcode res)
     s->app->commit(s->app);
     t->scraped = 1;
     t->last_ms = t->start_ms;
-    /* Keep the buffer for the next scrape unless this body was unusually large. */
-    if (t->body.alloc > 4 * t->body.len + (1u << 20)) {
-        strbuf_release(&t->body);
-        strbuf_init(&t->body, STRBUF_NOCAP);
-    }
+    /*
+     * Give the body back: targets are scraped at spread phases, so few bodies
+     * are in flight at once and the allocator reuses the same memory, where
+     * one buffer kept per target would hold every target's page at once.
+     */
+    strbuf_release(&t->body);
+    strbuf_init(&t->body, STRBUF_NOCAP);
 }
 
 static int64_t run_due(struct scrapeloop *s)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/xmalloc.h"
+#include "metrics/remotewrite.h"
 
 void seriesset_init(struct seriesset *s)
 {
@@ -14,8 +15,8 @@ void seriesset_init(struct seriesset *s)
 void seriesset_clear(struct seriesset *s)
 {
     for (size_t i = 0; i < s->cap; i++) {
-        free((void *)s->v[i].ls.v);
-        s->v[i].ls.v = NULL;
+        free(s->v[i].b);
+        s->v[i].b = NULL;
     }
     s->n = 0;
 }
@@ -25,6 +26,27 @@ void seriesset_release(struct seriesset *s)
     seriesset_clear(s);
     free(s->v);
     memset(s, 0, sizeof(*s));
+}
+
+struct seriesset_block *seriesset_block(const struct labels *ls)
+{
+    struct strbuf sb = STRBUF_INIT;
+    struct seriesset_block *b;
+
+    remotewrite_put_labels(&sb, ls);
+    b = xmalloc(sizeof(*b) + sb.len);
+    b->len = (uint32_t)sb.len;
+    memcpy(b->bytes, sb.buf, sb.len);
+    strbuf_release(&sb);
+    return b;
+}
+
+struct labels seriesset_labels(const struct seriesset_block *b, struct arena *a)
+{
+    /* A label takes at least 2 bytes (an empty Label message). */
+    struct label *v = arena_alloc(a, (b->len / 2 + 1) * sizeof(*v));
+    int n = remotewrite_labels_decode(b->bytes, b->len, v, b->len / 2 + 1, a);
+    return (struct labels){v, n < 0 ? 0 : (size_t)n};
 }
 
 struct labels seriesset_copy(const struct labels *ls)
@@ -53,17 +75,27 @@ static size_t find(const struct seriesset *s, const struct labels *ls, uint64_t 
 {
     size_t mask = s->cap - 1, i = hash & mask;
 
-    while (s->v[i].ls.v) {
-        if (s->v[i].hash == hash && labels_equal(&s->v[i].ls, ls))
+    while (s->v[i].b) {
+        if (s->v[i].hash == hash && remotewrite_labels_equal(s->v[i].b->bytes, s->v[i].b->len, ls))
             return i;
         i = (i + 1) & mask;
     }
     return i;
 }
 
+/* The free slot for a block known not to be in the set. */
+static size_t find_free(const struct seriesset *s, uint64_t hash)
+{
+    size_t mask = s->cap - 1, i = hash & mask;
+
+    while (s->v[i].b)
+        i = (i + 1) & mask;
+    return i;
+}
+
 int seriesset_has(const struct seriesset *s, const struct labels *ls, uint64_t hash)
 {
-    return s->cap && s->v[find(s, ls, hash)].ls.v != NULL;
+    return s->cap && s->v[find(s, ls, hash)].b != NULL;
 }
 
 static void resize(struct seriesset *s, size_t cap)
@@ -74,8 +106,8 @@ static void resize(struct seriesset *s, size_t cap)
     s->cap = cap;
     s->v = xcalloc(s->cap, sizeof(*s->v));
     for (size_t i = 0; i < oldcap; i++)
-        if (old[i].ls.v)
-            s->v[find(s, &old[i].ls, old[i].hash)] = old[i];
+        if (old[i].b)
+            s->v[find_free(s, old[i].hash)] = old[i];
     free(old);
 }
 
@@ -89,18 +121,25 @@ void seriesset_reserve(struct seriesset *s, size_t n)
         resize(s, cap);
 }
 
-int seriesset_add_owned(struct seriesset *s, struct labels ls, uint64_t hash)
+static int same_block(const struct seriesset_block *a, const struct seriesset_block *b)
 {
-    size_t i;
+    return a->len == b->len && memcmp(a->bytes, b->bytes, a->len) == 0;
+}
+
+int seriesset_add_block(struct seriesset *s, struct seriesset_block *b, uint64_t hash)
+{
+    size_t mask, i;
 
     if ((s->n + 1) * 4 > s->cap * 3)
         resize(s, s->cap ? s->cap * 2 : 64);
-    i = find(s, &ls, hash);
-    if (s->v[i].ls.v) {
-        free((void *)ls.v);
-        return 0;
+    mask = s->cap - 1;
+    for (i = hash & mask; s->v[i].b; i = (i + 1) & mask) {
+        if (s->v[i].hash == hash && same_block(s->v[i].b, b)) {
+            free(b);
+            return 0;
+        }
     }
-    s->v[i] = (struct seriesset_entry){hash, ls};
+    s->v[i] = (struct seriesset_entry){hash, b};
     s->n++;
     return 1;
 }
@@ -109,35 +148,35 @@ int seriesset_add(struct seriesset *s, const struct labels *ls, uint64_t hash)
 {
     if (seriesset_has(s, ls, hash))
         return 0;
-    return seriesset_add_owned(s, seriesset_copy(ls), hash);
+    return seriesset_add_block(s, seriesset_block(ls), hash);
 }
 
-int seriesset_take(struct seriesset *s, const struct labels *key, uint64_t hash, struct labels *out)
+int seriesset_take(struct seriesset *s, const struct labels *ls, uint64_t hash,
+                   struct seriesset_block **out)
 {
     size_t mask, i, j;
 
-    out->v = NULL;
-    out->n = 0;
+    *out = NULL;
     if (!s->cap)
         return 0;
     mask = s->cap - 1;
-    i = find(s, key, hash);
-    if (!s->v[i].ls.v)
+    i = find(s, ls, hash);
+    if (!s->v[i].b)
         return 0;
-    *out = s->v[i].ls;
-    s->v[i].ls.v = NULL;
+    *out = s->v[i].b;
+    s->v[i].b = NULL;
     s->n--;
     /* Backward shift: move later entries of the run into the hole. */
     j = i;
     for (;;) {
         size_t home;
         j = (j + 1) & mask;
-        if (!s->v[j].ls.v)
+        if (!s->v[j].b)
             break;
         home = s->v[j].hash & mask;
         if ((j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j))) {
             s->v[i] = s->v[j];
-            s->v[j].ls.v = NULL;
+            s->v[j].b = NULL;
             i = j;
         }
     }

@@ -2,6 +2,11 @@
  * seriesset: a hash set of label sets that owns its copies, for what a scrape
  * loop remembers between scrapes (the series of the last scrape, to write
  * stale markers for those that disappear).
+ *
+ * A copy is one malloc'd block holding the set as remote-write encodes it
+ * (remotewrite_put_labels): compact, and what the remote-write appender sends
+ * as is, so a series seen again costs no encoding and no second copy (as
+ * Prometheus's scrape cache keeps a series' ref between scrapes).
  */
 #ifndef CAIRN_SERIESSET_H
 #define CAIRN_SERIESSET_H
@@ -9,11 +14,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/arena.h"
 #include "metrics/labels.h"
+
+/* An owned copy: len bytes of encoded labels. */
+struct seriesset_block {
+    uint32_t len;
+    char bytes[];
+};
 
 struct seriesset_entry {
     uint64_t hash;
-    struct labels ls; /* ls.v and its strings are one malloc'd block; NULL: empty slot */
+    struct seriesset_block *b; /* NULL: empty slot */
 };
 
 struct seriesset {
@@ -31,11 +43,15 @@ void seriesset_clear(struct seriesset *s);
 int seriesset_has(const struct seriesset *s, const struct labels *ls, uint64_t hash);
 /* Insert a copy; 1 if added, 0 if it was there. */
 int seriesset_add(struct seriesset *s, const struct labels *ls, uint64_t hash);
-/* Insert taking ownership of a block made by seriesset_copy (freed if present). */
-int seriesset_add_owned(struct seriesset *s, struct labels ls, uint64_t hash);
-/* Remove and hand the owned copy to the caller (ls->v NULL when absent). */
-int seriesset_take(struct seriesset *s, const struct labels *key, uint64_t hash,
-                   struct labels *out);
+/* Insert taking ownership of b (freed if the set is there); 1 if added. */
+int seriesset_add_block(struct seriesset *s, struct seriesset_block *b, uint64_t hash);
+/* Remove ls and hand its block to the caller: 1, or 0 (*out NULL) when absent. */
+int seriesset_take(struct seriesset *s, const struct labels *ls, uint64_t hash,
+                   struct seriesset_block **out);
+/* The block of ls (free() frees it). */
+struct seriesset_block *seriesset_block(const struct labels *ls);
+/* A block's labels, strings in a. */
+struct labels seriesset_labels(const struct seriesset_block *b, struct arena *a);
 /* One malloc'd block holding the array and every string (free(ls.v) frees it). */
 struct labels seriesset_copy(const struct labels *ls);
 

@@ -53,7 +53,7 @@ static void rec_rollback(struct appender *app)
 static void rec_init(struct rec *r)
 {
     memset(r, 0, sizeof(*r));
-    r->app = (struct appender){rec_append, rec_commit, rec_rollback};
+    r->app = (struct appender){rec_append, rec_commit, rec_rollback, NULL};
     strbuf_init(&r->out, STRBUF_NOCAP);
 }
 
