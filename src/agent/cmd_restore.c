@@ -245,7 +245,7 @@ static int delete_old(struct restore *rs, struct diag *d)
         printf("The old file system %s is already gone.\n", old);
         return 0;
     }
-    tags = efsutil_tags(json_object_get(fs, "Tags"));
+    tags = json_incref(json_object_get(fs, "tags"));
     if (!efsutil_str(tags, "cairn:retired") || efsutil_str(tags, RESUTIL_TAG_STACK)) {
         diag_error(d, NULL, "file system %s is not retired (or a stack owns it): not deleting it",
                    old);

@@ -2,7 +2,6 @@
 #include "agent/graph.h"
 #include "agent/interp.h"
 #include "agent/render.h"
-#include "agent/resources/types.h"
 #include "core/printable.h"
 #include "core/strbuf.h"
 #include "core/xmalloc.h"
@@ -164,55 +163,34 @@ static json_t *resolve(const struct resolver *rv, const json_t *v)
     return json_incref((json_t *)v);
 }
 
-/* The live file system with this id: among the objects read, else among those the plan has
- * made or adopted so far. */
-static const struct live_obj *live_fs(const struct resolver *rv, const char *id)
+/* The live object of type t with this id: among the objects read, else among those the plan
+ * has made or adopted so far. */
+static const struct live_obj *live_of(const struct resolver *rv, const struct restype *t,
+                                      const char *id)
 {
-    const struct live_obj *o = rv->live ? live_find_id(rv->live, &efs_file_system_type, id) : NULL;
+    const struct live_obj *o = rv->live ? live_find_id(rv->live, t, id) : NULL;
 
     for (size_t i = 0; !o && i < rv->p->n; i++) {
         const struct live_obj *l = rv->p->v[i].live;
-        if (l && l->type == &efs_file_system_type && l->id && strcmp(l->id, id) == 0)
+        if (l && l->type == t && l->id && strcmp(l->id, id) == 0)
             o = l;
     }
     return o;
 }
 
-/*
- * AWS Backup puts a restored file system's files under /aws-backup-restore_<time>/, which
- * cairn restore records on the file system as the tag cairn:restore-dir. An access point on
- * such a file system opens its root directory inside that one, so that the service finds its
- * old files where it left them: /prometheus becomes /aws-backup-restore_<time>/prometheus.
- * This is the one place the desired value of an object depends on another object's live tags:
- * the stack file keeps saying /prometheus, and plan, up and drift all see the same path.
- */
-static void restore_prefix(const struct resolver *rv, const struct stack_res *r, json_t *d)
+/* A type whose objects live on a volume cairn restore may have replaced follows the live
+ * volume (restype_restore.follow: an access point's root directory inside the restored
+ * files' directory). */
+static void follow_parent(const struct resolver *rv, const struct stack_res *r, json_t *d)
 {
-    const char *fsid = json_string_value(json_object_get(d, "file_system_id")), *dir, *path;
-    const struct live_obj *fs;
-    json_t *root;
-    char *full;
-    size_t n;
+    const struct restype_restore *h = r->type->ops ? r->type->ops->restore : NULL;
+    const struct live_obj *parent;
+    const char *id;
 
-    if (r->type != &efs_access_point_type || !fsid || !(fs = live_fs(rv, fsid)) ||
-        !(dir = json_string_value(
-              json_object_get(json_object_get(fs->attrs, "tags"), PLAN_TAG_RESTORE_DIR))) ||
-        !*dir)
-        return;
-    if (!json_is_object(root = json_object_get(d, "root_directory"))) {
-        root = json_object();
-        json_object_set_new(d, "root_directory", root);
-    }
-    path = json_string_value(json_object_get(root, "path"));
-    if (!path || !*path)
-        path = "/";
-    while (*dir == '/')
-        dir++;
-    n = strlen(dir) + strlen(path) + 2;
-    full = xmalloc(n);
-    snprintf(full, n, "/%s%s", dir, strcmp(path, "/") == 0 ? "" : path);
-    json_object_set_new(root, "path", json_string(full));
-    free(full);
+    if (h && h->follow && h->parent_attr &&
+        (id = json_string_value(json_object_get(d, h->parent_attr))) &&
+        (parent = live_of(rv, h->parent, id)))
+        h->follow(d, parent);
 }
 
 /* The attributes to send: properties typed by the table, references resolved where known, the
@@ -223,7 +201,7 @@ static json_t *desired_of(const struct resolver *rv, const struct stack_res *r)
     json_t *raw = render_props(r->type->attrs, r->props, 0), *d = resolve(rv, raw), *tags;
 
     json_decref(raw);
-    restore_prefix(rv, r, d);
+    follow_parent(rv, r, d);
     if (na && r->physical_name && !json_object_get(d, na->name))
         json_object_set_new(d, na->name, json_string(r->physical_name));
     if (!r->type->taggable)

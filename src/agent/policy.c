@@ -120,28 +120,10 @@ static json_t *statement(json_t *sid, json_t *actions)
                      "Resource", "*");
 }
 
-/* What `cairn restore` calls beyond the types' own actions (restore.c, cmd_restore.c): the
- * recovery points and the restore job, and the checks after the re-point. In the write policy
- * of a stack that has both an EFS file system and a backup vault to restore it from. */
-static const char *const restore_actions[] = {
-    "backup:DescribeRecoveryPoint",
-    "backup:DescribeRestoreJob",
-    "backup:GetRecoveryPointRestoreMetadata",
-    "backup:ListRecoveryPointsByBackupVault",
-    "backup:ListRestoreJobs",
-    "backup:StartRestoreJob",
-    "elasticfilesystem:DescribeAccessPoints",
-    "elasticfilesystem:DescribeFileSystems",
-    "elasticfilesystem:DescribeMountTargets",
-    "elasticloadbalancing:DescribeTargetHealth",
-    "servicediscovery:ListInstances",
-    NULL,
-};
-
-static int has_type(const struct restype *const *types, size_t n, const char *name)
+static int has_type(const struct restype *const *types, size_t n, const struct restype *t)
 {
     for (size_t i = 0; i < n; i++)
-        if (strcmp(types[i]->name, name) == 0)
+        if (types[i] == t)
             return 1;
     return 0;
 }
@@ -160,8 +142,12 @@ json_t *policy_document(const struct restype *const *types, size_t n, int write)
         if (types[i]->passes_role_to)
             add(&passed, types[i]->passes_role_to);
     }
-    if (write && has_type(types, n, "efs.file_system") && has_type(types, n, "backup.vault"))
-        add_list(&actions, restore_actions);
+    /* cairn restore's calls, where the stack has a volume and what it is restored from. */
+    for (size_t i = 0; write && i < n; i++) {
+        const struct restype_restore *h = types[i]->ops ? types[i]->ops->restore : NULL;
+        if (h && h->actions && has_type(types, n, h->source))
+            add_list(&actions, h->actions);
+    }
     sort_unique(&actions);
     sort_unique(&passed);
     /* Sorted, the actions of one prefix are next to each other. */

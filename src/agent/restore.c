@@ -2,8 +2,7 @@
 #include "agent/apply.h"
 #include "agent/resources/backuputil.h"
 #include "agent/resources/efsutil.h"
-#include "agent/resources/elbv2util.h"
-#include "agent/resources/sdutil.h"
+#include "agent/resources/registry.h"
 #include "agent/resources/types.h"
 #include "aws/apicall.h"
 #include "aws/session.h"
@@ -26,6 +25,29 @@ static char *dup_or_null(const char *s)
 static int backup_call(struct session *s, struct apicall *c, struct diag *d)
 {
     return session_call(s, c, d) == CALL_OK ? 0 : -1;
+}
+
+/* The volume type: the one whose restore hooks describe objects (an EFS file system). */
+static const struct restype *volume_type(void)
+{
+    static const struct restype *vol;
+    const char *names[128];
+    size_t n;
+
+    if (vol)
+        return vol;
+    n = registry_names(names, sizeof(names) / sizeof(names[0]));
+    for (size_t i = 0; i < n && !vol; i++) {
+        const struct restype *t = registry_lookup(names[i]);
+        if (t && t->ops && t->ops->restore && t->ops->restore->describe)
+            vol = t;
+    }
+    return vol;
+}
+
+static const struct restype_restore *volume_hooks(void)
+{
+    return volume_type()->ops->restore;
 }
 
 /* The first stack resource of type t whose live object exists: its live object, or NULL. */
@@ -66,7 +88,7 @@ void restore_list_volumes(const struct stack *s, FILE *out)
     for (size_t i = 0; i < s->nres; i++) {
         const struct stack_res *r = s->res[i];
         const char *dot = strrchr(r->name, '.');
-        if (r->type == &efs_file_system_type)
+        if (r->type == volume_type())
             fprintf(out, " %.*s", dot ? (int)(dot - r->name) : (int)strlen(r->name), r->name);
     }
     fputc('\n', out);
@@ -258,17 +280,14 @@ static char *fs_id_of(const char *arn)
 static int find_job(struct restore *rs, const char *ctoken, struct diag *d)
 {
     struct apicall c;
+    json_t *fs;
     char *arn = NULL;
-    int ret = -1;
+    int ret = 0;
 
-    efsutil_init(&c, "DescribeFileSystems", "GET", "file-systems", NULL, NULL);
-    apicall_param(&c, "CreationToken", ctoken);
-    if (efsutil_send(rs->e.session, &c, NULL, d) < 0)
-        goto out;
-    arn = dup_or_null(
-        efsutil_str(json_array_get(json_object_get(c.out, "FileSystems"), 0), "FileSystemArn"));
-    apicall_release(&c);
-    ret = 0;
+    if (volume_hooks()->describe(rs->e.session, "CreationToken", ctoken, &fs, d) < 0)
+        return -1;
+    arn = dup_or_null(json_string_value(json_object_get(fs, "arn")));
+    json_decref(fs);
     if (!arn)
         return 0;
     backuputil_init(&c, "ListRestoreJobs");
@@ -352,18 +371,13 @@ out:
 
 /* ------------------------------------------------------------ file systems */
 
-/* DescribeFileSystems of id: a new reference, or NULL (d says why). */
+/* The volume type's description of file system id: a new reference, or NULL (d says why). */
 json_t *restore_describe_fs(struct session *s, const char *id, struct diag *d)
 {
-    struct apicall c;
     json_t *fs = NULL;
 
-    efsutil_init(&c, "DescribeFileSystems", "GET", "file-systems", NULL, NULL);
-    apicall_param(&c, "FileSystemId", id);
-    if (efsutil_send(s, &c, NULL, d) == 0 &&
-        !(fs = json_incref(json_array_get(json_object_get(c.out, "FileSystems"), 0))))
+    if (volume_hooks()->describe(s, "FileSystemId", id, &fs, d) == 0 && !fs)
         diag_error(d, NULL, "file system %s not found", id);
-    apicall_release(&c);
     return fs;
 }
 
@@ -435,18 +449,16 @@ static char *dir_of_restored(struct restore *rs, const char *arn, struct diag *d
  * take. A file system a restore of this volume staged is. */
 static int owned_elsewhere(const struct restore *rs, const json_t *fs, struct diag *d)
 {
-    json_t *tags = efsutil_tags(json_object_get(fs, "Tags"));
-    const char *owner = efsutil_str(tags, RESUTIL_TAG_STACK),
-               *id = efsutil_str(tags, RESUTIL_TAG_ID);
-    int r = 0;
+    const json_t *tags = json_object_get(fs, "tags");
+    const char *owner = json_string_value(json_object_get(tags, RESUTIL_TAG_STACK)),
+               *id = json_string_value(json_object_get(tags, RESUTIL_TAG_ID));
 
     if (owner) {
         diag_error(d, NULL, "file system %s belongs to stack %s as %s: not taking it", rs->fs_given,
                    owner, id ? id : "(no cairn:id)");
-        r = 1;
+        return 1;
     }
-    json_decref(tags);
-    return r;
+    return 0;
 }
 
 /* Whether fs differs from the volume's file system in what cannot change in place: up would
@@ -454,9 +466,9 @@ static int owned_elsewhere(const struct restore *rs, const json_t *fs, struct di
 static int differs(const struct restore *rs, const json_t *fs, struct diag *d)
 {
     const json_t *have = rs->old_attrs;
-    int enc = json_is_true(json_object_get(fs, "Encrypted"));
-    const char *mode = efsutil_str(fs, "PerformanceMode"),
-               *az = efsutil_str(fs, "AvailabilityZoneName");
+    int enc = json_is_true(json_object_get(fs, "encrypted"));
+    const char *mode = json_string_value(json_object_get(fs, "performance_mode")),
+               *az = json_string_value(json_object_get(fs, "availability_zone_name"));
     const char *want_mode = json_string_value(json_object_get(have, "performance_mode"));
     const char *want_az = json_string_value(json_object_get(have, "availability_zone_name"));
 
@@ -478,7 +490,8 @@ static int differs(const struct restore *rs, const json_t *fs, struct diag *d)
 int restore_adopt(struct restore *rs, struct diag *d)
 {
     json_t *fs = restore_describe_fs(rs->e.session, rs->fs_given, d);
-    const char *arn = efsutil_str(fs, "FileSystemArn"), *state = efsutil_str(fs, "LifeCycleState");
+    const char *arn = json_string_value(json_object_get(fs, "arn")),
+               *state = json_string_value(json_object_get(fs, "state"));
     int ret = -1;
 
     if (!fs)
@@ -541,15 +554,18 @@ static json_t *retired(const struct restore *rs, const json_t *tags)
 
 /* Mark one object retired, then take it out of the stack: in this order, a run cut short in
  * between leaves it marked and still the stack's, which the next run retires again. */
-static int retire(struct restore *rs, const char *id, const json_t *tags, struct diag *d)
+static int retire(struct restore *rs, const struct restype *t, const char *id, const json_t *tags,
+                  struct diag *d)
 {
     json_t *marked = retired(rs, tags), *out = json_deep_copy(marked);
+    int (*retag)(struct session *, const char *, const json_t *, const json_t *, struct diag *) =
+        t->ops->restore->retag;
     int r;
 
     json_object_del(out, RESUTIL_TAG_STACK);
     json_object_del(out, RESUTIL_TAG_ID);
-    r = efsutil_retag(rs->e.session, id, tags, marked, d) < 0 ||
-                efsutil_retag(rs->e.session, id, marked, out, d) < 0
+    r = retag(rs->e.session, id, tags, marked, d) < 0 ||
+                retag(rs->e.session, id, marked, out, d) < 0
             ? -1
             : 0;
     json_decref(marked);
@@ -582,31 +598,35 @@ static json_t *new_tags(const struct restore *rs, const json_t *have, int with_o
 
 int restore_take_over(struct restore *rs, struct diag *d)
 {
+    const struct restype *vol = volume_type();
     json_t *fs = restore_describe_fs(rs->e.session, rs->new_id, d), *have = NULL, *step = NULL,
            *all = NULL;
     int ret = -1;
 
     if (!fs)
         return -1;
-    have = efsutil_tags(json_object_get(fs, "Tags"));
+    have = json_incref(json_object_get(fs, "tags"));
     step = new_tags(rs, have, 0);
-    if (efsutil_retag(rs->e.session, rs->new_id, have, step, d) < 0)
+    if (vol->ops->restore->retag(rs->e.session, rs->new_id, have, step, d) < 0)
         goto out;
     if (rs->old) {
-        /* The old file system's access points are read by their own tags: they go too. */
+        /* What lives on the old file system (access points) is read by its own tags: it goes
+         * too. */
         for (size_t i = 0; i < rs->e.live.n; i++) {
             const struct live_obj *o = &rs->e.live.v[i];
-            const char *of = json_string_value(json_object_get(o->attrs, "file_system_id"));
-            if (o->type == &efs_access_point_type && of && strcmp(of, rs->old_id) == 0 &&
-                retire(rs, o->id, json_object_get(o->attrs, "tags"), d) < 0)
+            const struct restype_restore *h = o->type->ops ? o->type->ops->restore : NULL;
+            const char *of =
+                h ? json_string_value(json_object_get(o->attrs, h->parent_attr)) : NULL;
+            if (h && h->parent == vol && h->retag && of && strcmp(of, rs->old_id) == 0 &&
+                retire(rs, o->type, o->id, json_object_get(o->attrs, "tags"), d) < 0)
                 goto out;
         }
-        if (retire(rs, rs->old_id, rs->old_tags, d) < 0)
+        if (retire(rs, vol, rs->old_id, rs->old_tags, d) < 0)
             goto out;
         printf("  retired %s (tagged cairn:retired, kept)\n", rs->old_id);
     }
     all = new_tags(rs, step, 1);
-    if (efsutil_retag(rs->e.session, rs->new_id, step, all, d) < 0)
+    if (vol->ops->restore->retag(rs->e.session, rs->new_id, step, all, d) < 0)
         goto out;
     printf("  %s is now %s\n", rs->new_id, rs->fs_res);
     ret = 0;
@@ -618,6 +638,41 @@ out:
     return ret;
 }
 
+struct staged {
+    struct restore *rs;
+    char want[512]; /* "<stack>/<volume>": the cairn:restore-of to look for */
+    double newest;
+};
+
+/* One file system of the region: the newest marked cairn:restore-of the volume and not retired
+ * is the staged one. */
+static int staged_one(const json_t *fs, void *arg, struct diag *d)
+{
+    struct staged *st = arg;
+    struct restore *rs = st->rs;
+    const json_t *tags = json_object_get(fs, "tags");
+    const char *of = json_string_value(json_object_get(tags, PLAN_TAG_RESTORE_OF)), *dir;
+    double t = json_number_value(json_object_get(fs, "created"));
+
+    (void)d;
+    if (!of || strcmp(of, st->want) != 0 || json_object_get(tags, "cairn:retired") ||
+        t <= st->newest)
+        return 0;
+    dir = json_string_value(json_object_get(tags, PLAN_TAG_RESTORE_DIR));
+    st->newest = t;
+    free(rs->new_id);
+    free(rs->dir);
+    free(rs->rp_arn);
+    rs->new_id = xstrdup(json_string_value(json_object_get(fs, "id")));
+    rs->dir = xstrdup(dir && strcmp(dir, "/") != 0 ? dir : "");
+    rs->rp_arn = dup_or_null(json_string_value(json_object_get(tags, PLAN_TAG_RESTORE_FROM)));
+    json_decref(rs->old_tags);
+    rs->old_tags = json_deep_copy(tags);
+    json_object_set_new(rs->old_tags, RESUTIL_TAG_STACK, json_string(rs->e.stack.name));
+    json_object_set_new(rs->old_tags, RESUTIL_TAG_ID, json_string(rs->fs_res));
+    return 0;
+}
+
 /*
  * A run cut short between retiring the old file system and tagging the new one leaves the
  * volume without a file system: the one marked cairn:restore-of the volume (the newest) is the
@@ -625,44 +680,12 @@ out:
  */
 int restore_find_staged(struct restore *rs, struct diag *d)
 {
-    struct apicall c;
-    char want[512];
-    double newest = -1;
-    int ret = -1;
+    struct staged st = {.rs = rs, .newest = -1};
 
-    snprintf(want, sizeof(want), "%s/%s", rs->e.stack.name, rs->fs_res);
-    efsutil_init(&c, "DescribeFileSystems", "GET", "file-systems", NULL, NULL);
-    do {
-        json_t *fs;
-        size_t i;
-        if (efsutil_send(rs->e.session, &c, NULL, d) < 0)
-            goto out;
-        json_array_foreach(json_object_get(c.out, "FileSystems"), i, fs)
-        {
-            json_t *tags = efsutil_tags(json_object_get(fs, "Tags"));
-            const char *of = efsutil_str(tags, PLAN_TAG_RESTORE_OF);
-            double t = json_number_value(json_object_get(fs, "CreationTime"));
-            if (of && strcmp(of, want) == 0 && !efsutil_str(tags, "cairn:retired") && t > newest) {
-                const char *dir = efsutil_str(tags, PLAN_TAG_RESTORE_DIR);
-                newest = t;
-                free(rs->new_id);
-                free(rs->dir);
-                free(rs->rp_arn);
-                rs->new_id = xstrdup(efsutil_str(fs, "FileSystemId"));
-                rs->dir = xstrdup(dir && strcmp(dir, "/") != 0 ? dir : "");
-                rs->rp_arn = dup_or_null(efsutil_str(tags, PLAN_TAG_RESTORE_FROM));
-                json_decref(rs->old_tags);
-                rs->old_tags = json_deep_copy(tags);
-                json_object_set_new(rs->old_tags, RESUTIL_TAG_STACK, json_string(rs->e.stack.name));
-                json_object_set_new(rs->old_tags, RESUTIL_TAG_ID, json_string(rs->fs_res));
-            }
-            json_decref(tags);
-        }
-    } while (apicall_next_page(&c, "Marker", "NextMarker"));
-    ret = newest >= 0;
-out:
-    apicall_release(&c);
-    return ret;
+    snprintf(st.want, sizeof(st.want), "%s/%s", rs->e.stack.name, rs->fs_res);
+    if (volume_hooks()->each(rs->e.session, staged_one, &st, d) < 0)
+        return -1;
+    return st.newest >= 0;
 }
 
 /* Load, read and plan (again, after take-over). */
@@ -670,14 +693,14 @@ int restore_prepare(struct restore *rs, const struct cli_global *g, const struct
 {
     if (engine_prepare(&rs->e, g, a, 0) < 0)
         return -1;
-    rs->old = live_find(&rs->e.live, &efs_file_system_type, rs->fs_res);
+    rs->old = live_find(&rs->e.live, volume_type(), rs->fs_res);
     return 0;
 }
 
 /* Choose what the volume is restored from; d says why not. */
 int restore_choose(struct restore *rs, struct diag *d)
 {
-    const struct live_obj *vault = restore_stack_live_of(&rs->e.plan, &backup_vault_type);
+    const struct live_obj *vault = restore_stack_live_of(&rs->e.plan, volume_hooks()->source);
 
     rs->old_id = xstrdup(rs->old->id);
     rs->old_arn = dup_or_null(json_string_value(json_object_get(rs->old->attrs, "arn")));

@@ -20,6 +20,8 @@
 #ifndef CAIRN_RESTYPE_H
 #define CAIRN_RESTYPE_H
 
+#include <stdio.h>
+
 #include <jansson.h>
 
 #include "agent/vtype.h"
@@ -68,6 +70,7 @@ struct session;
 struct live_set;
 struct live_obj;
 struct diag;
+struct restype;
 
 /* What a write call needs besides the desired attributes. */
 struct restype_call {
@@ -89,6 +92,53 @@ struct restype_delete {
     const char *member; /* the request member that takes the id: "VpcId" (query and JSON APIs) */
     const char *attr;   /* the attribute that holds what member takes; NULL: the object's id */
     const char *path;   /* REST APIs: DELETE this path, %s the escaped id; NULL otherwise */
+};
+
+/* One object as restype_restore's each hook lists it; a negative return stops the listing. */
+typedef int (*restype_each_fn)(const json_t *attrs, void *arg, struct diag *d);
+
+/*
+ * What cairn restore (restore.c) asks of a type, so that the command names no type and calls
+ * no service. Every hook is optional.
+ *
+ * A volume type (its objects are what AWS Backup restores, an EFS file system) has describe,
+ * each and retag: the restore finds, checks and takes over objects that are not the stack's
+ * (yet, or any more), which the type's read would not list. Attributes are the table's, with
+ * "state" (the lifecycle state as AWS names it) and "created" (Unix seconds) besides.
+ *
+ * A type whose objects live on a volume (an EFS access point) names the volume's type and the
+ * attribute holding its id: the take-over retires them with the old volume (retag), and follow
+ * re-points a desired value onto the restored volume (an access point's root directory goes
+ * inside the directory AWS Backup restored the files to, which the volume's cairn:restore-dir
+ * tag says). plan.c calls follow for every desired value whose parent is live.
+ */
+struct restype_restore {
+    /* The object whose member (the API's: "FileSystemId", "CreationToken") is value: 0 and
+     * *out (a new reference, NULL when there is none), or -1 with d saying why. */
+    int (*describe)(struct session *s, const char *member, const char *value, json_t **out,
+                    struct diag *d);
+    /* Every object of the type in the region, whoever owns it. */
+    int (*each)(struct session *s, restype_each_fn fn, void *arg, struct diag *d);
+    /* Bring object id's tags from have to want (objects of strings). */
+    int (*retag)(struct session *s, const char *id, const json_t *have, const json_t *want,
+                 struct diag *d);
+    const struct restype *parent; /* the volume type a child lives on */
+    const char *parent_attr;      /* the attribute that holds the volume's id */
+    /* Adjust desired (a child's, parent_attr resolved) to the live volume it names. */
+    void (*follow)(json_t *desired, const struct live_obj *parent);
+    /* A volume type: the type restore takes recovery points from (backup.vault), and the IAM
+     * actions restore calls beyond the types' own; cairn policy adds them to the write policy
+     * of a stack that has both. */
+    const struct restype *source;
+    const char *const *actions;
+};
+
+/* The live objects of a plan, for a type's output hook: follow gives the one that reference
+ * attribute attr of o names (of the table's ref_type), or NULL. */
+struct restype_refs {
+    const struct live_obj *(*follow)(const struct restype_refs *r, const struct live_obj *o,
+                                     const char *attr);
+    const void *ctx;
 };
 
 /*
@@ -122,7 +172,12 @@ struct restype_ops {
      * executor polls it with growing pauses for at most wait_seconds. It may refresh live's
      * attributes. */
     int (*ready)(struct session *s, struct live_obj *live, struct diag *d);
-    unsigned wait_seconds; /* 0: the executor's default (300) */
+    unsigned wait_seconds;                 /* 0: the executor's default (300) */
+    const struct restype_restore *restore; /* cairn restore's hooks, or NULL */
+    /* Optional: the ways in to a live object that up prints after an apply (outputs.c), one
+     * line each under output_heading; refs finds the objects its references name. */
+    const char *output_heading;
+    void (*output)(const struct live_obj *o, const struct restype_refs *refs, FILE *out);
 };
 
 struct restype {

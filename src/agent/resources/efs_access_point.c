@@ -1,8 +1,10 @@
 /* efs.access_point: an application's entry into a file system. */
 #include "agent/live.h"
+#include "agent/plan.h"
 #include "agent/resources/efsutil.h"
 #include "agent/resources/types.h"
 #include "aws/session.h"
+#include "core/xmalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -470,6 +472,49 @@ static json_t *ap_normalize(const char *attr, const json_t *v)
     return out;
 }
 
+/*
+ * AWS Backup puts a restored file system's files under /aws-backup-restore_<time>/, which
+ * cairn restore records on the file system as the tag cairn:restore-dir. An access point on
+ * such a file system opens its root directory inside that one, so that the service finds its
+ * old files where it left them: /prometheus becomes /aws-backup-restore_<time>/prometheus.
+ * This is the one place the desired value of an object depends on another object's live tags:
+ * the stack file keeps saying /prometheus, and plan, up and drift all see the same path.
+ */
+static void ap_follow(json_t *desired, const struct live_obj *fs)
+{
+    const char *dir = json_string_value(
+        json_object_get(json_object_get(fs->attrs, "tags"), PLAN_TAG_RESTORE_DIR));
+    const char *path;
+    json_t *root;
+    char *full;
+    size_t n;
+
+    if (!dir || !*dir)
+        return;
+    if (!json_is_object(root = json_object_get(desired, "root_directory"))) {
+        root = json_object();
+        json_object_set_new(desired, "root_directory", root);
+    }
+    path = json_string_value(json_object_get(root, "path"));
+    if (!path || !*path)
+        path = "/";
+    while (*dir == '/')
+        dir++;
+    n = strlen(dir) + strlen(path) + 2;
+    full = xmalloc(n);
+    snprintf(full, n, "/%s%s", dir, strcmp(path, "/") == 0 ? "" : path);
+    json_object_set_new(root, "path", json_string(full));
+    free(full);
+}
+
+/* On a restored file system: retired with the old one, re-pointed onto the new one. */
+static const struct restype_restore restore_hooks = {
+    .retag = efsutil_retag,
+    .parent = &efs_file_system_type,
+    .parent_attr = "file_system_id",
+    .follow = ap_follow,
+};
+
 static const struct restype_ops ops = {
     .read = ap_read,
     .create = ap_create,
@@ -480,6 +525,7 @@ static const struct restype_ops ops = {
     .normalize = ap_normalize,
     .ready = ap_ready,
     .wait_seconds = 300,
+    .restore = &restore_hooks,
 };
 
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */

@@ -488,6 +488,93 @@ static json_t *fs_normalize(const char *attr, const json_t *v)
     return NULL;
 }
 
+/* ------------------------------------------------------------ cairn restore's hooks */
+
+/* A description in the table's form, with the state and creation time restore reads. */
+static json_t *fs_volume(const json_t *fs)
+{
+    json_t *a = fs_attrs(fs);
+    const char *state = efsutil_str(fs, "LifeCycleState");
+
+    if (state)
+        json_object_set_new(a, "state", json_string(state));
+    json_object_set_new(a, "created",
+                        json_real(json_number_value(json_object_get(fs, "CreationTime"))));
+    return a;
+}
+
+/* DescribeFileSystems by FileSystemId or CreationToken (restype_restore.describe). */
+static int fs_describe(struct session *s, const char *member, const char *value, json_t **out,
+                       struct diag *d)
+{
+    struct apicall c;
+    json_t *fs;
+    int ret = -1;
+
+    *out = NULL;
+    efsutil_init(&c, "DescribeFileSystems", "GET", "file-systems", NULL, NULL);
+    apicall_param(&c, member, value);
+    if (efsutil_send(s, &c, NULL, d) == 0) {
+        if ((fs = json_array_get(json_object_get(c.out, "FileSystems"), 0)))
+            *out = fs_volume(fs);
+        ret = 0;
+    }
+    apicall_release(&c);
+    return ret;
+}
+
+/* Every file system of the region, paginated (restype_restore.each). */
+static int fs_each(struct session *s, restype_each_fn fn, void *arg, struct diag *d)
+{
+    struct apicall c;
+    int ret = -1;
+
+    efsutil_init(&c, "DescribeFileSystems", "GET", "file-systems", NULL, NULL);
+    do {
+        json_t *fs;
+        size_t i;
+        if (efsutil_send(s, &c, NULL, d) < 0)
+            goto out;
+        json_array_foreach(json_object_get(c.out, "FileSystems"), i, fs)
+        {
+            json_t *a = fs_volume(fs);
+            int r = fn(a, arg, d);
+            json_decref(a);
+            if (r < 0)
+                goto out;
+        }
+    } while (apicall_next_page(&c, "Marker", "NextMarker"));
+    ret = 0;
+out:
+    apicall_release(&c);
+    return ret;
+}
+
+/* What cairn restore calls beyond the types' own actions (restore.c, cmd_restore.c): the
+ * recovery points and the restore job, and the checks after the re-point. */
+static const char *const restore_actions[] = {
+    "backup:DescribeRecoveryPoint",
+    "backup:DescribeRestoreJob",
+    "backup:GetRecoveryPointRestoreMetadata",
+    "backup:ListRecoveryPointsByBackupVault",
+    "backup:ListRestoreJobs",
+    "backup:StartRestoreJob",
+    "elasticfilesystem:DescribeAccessPoints",
+    "elasticfilesystem:DescribeFileSystems",
+    "elasticfilesystem:DescribeMountTargets",
+    "elasticloadbalancing:DescribeTargetHealth",
+    "servicediscovery:ListInstances",
+    NULL,
+};
+
+static const struct restype_restore restore_hooks = {
+    .describe = fs_describe,
+    .each = fs_each,
+    .retag = efsutil_retag,
+    .source = &backup_vault_type,
+    .actions = restore_actions,
+};
+
 static const struct restype_ops ops = {
     .read = fs_read,
     .create = fs_create,
@@ -496,6 +583,7 @@ static const struct restype_ops ops = {
     .normalize = fs_normalize,
     .ready = fs_ready,
     .wait_seconds = 600,
+    .restore = &restore_hooks,
 };
 
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */

@@ -3,12 +3,14 @@
 #include "agent/resources/elbv2util.h"
 #include "agent/resources/types.h"
 #include "aws/session.h"
+#include "core/printable.h"
 
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* The API's list of conditions, one field per kind; all given must match. */
 static const struct attr condition_fields[] = {
@@ -575,6 +577,50 @@ static json_t *rule_normalize(const char *attr, const json_t *v)
     return out;
 }
 
+/* The ways in to a rule: one URL per path pattern, the pattern up to its first wildcard, on its
+ * listener's load balancer. */
+static void rule_output(const struct live_obj *rule, const struct restype_refs *refs, FILE *out)
+{
+    const struct live_obj *ln = refs->follow(refs, rule, "listener_arn");
+    const struct live_obj *lb = ln ? refs->follow(refs, ln, "load_balancer_arn") : NULL;
+    const char *dns = lb ? json_string_value(json_object_get(lb->attrs, "dns_name")) : NULL;
+    const json_t *paths =
+        json_object_get(json_object_get(rule->attrs, "conditions"), "path_patterns");
+    const json_t *pv, *v;
+    const char *proto;
+    long long port;
+    int https;
+    size_t i;
+
+    if (!dns)
+        return;
+    proto = json_string_value(json_object_get(ln->attrs, "protocol"));
+    pv = json_object_get(ln->attrs, "port");
+    port = json_is_integer(pv)  ? json_integer_value(pv)
+           : json_is_string(pv) ? atoll(json_string_value(pv))
+                                : 0;
+    https = proto && strcasecmp(proto, "HTTPS") == 0;
+    json_array_foreach(paths, i, v)
+    {
+        const char *pat = json_string_value(v);
+        char portbuf[16] = "", *url = NULL;
+        size_t len = 0;
+        FILE *m;
+        if (!pat)
+            continue;
+        if (port && port != (https ? 443 : 80))
+            snprintf(portbuf, sizeof(portbuf), ":%lld", port);
+        m = open_memstream(&url, &len);
+        fprintf(m, "%s://%s%s%.*s", https ? "https" : "http", dns, portbuf, (int)strcspn(pat, "*?"),
+                pat);
+        fclose(m);
+        fputs("  ", out);
+        printable_fputs(url, PRINTABLE_MAX, out); /* names from AWS: escaped */
+        fputc('\n', out);
+        free(url);
+    }
+}
+
 static const struct restype_ops ops = {
     .read = rule_read,
     .create = rule_create,
@@ -583,6 +629,8 @@ static const struct restype_ops ops = {
     .remove = resutil_remove,
     .del = {"DeleteRule", "RuleArn"},
     .normalize = rule_normalize,
+    .output_heading = "Load balancer",
+    .output = rule_output,
 };
 
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */

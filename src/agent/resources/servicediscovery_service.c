@@ -4,6 +4,7 @@
 #include "agent/resources/sdutil.h"
 #include "agent/resources/types.h"
 #include "aws/session.h"
+#include "core/printable.h"
 #include "core/xmalloc.h"
 
 #include <stdio.h>
@@ -484,12 +485,28 @@ static json_t *svc_normalize(const char *attr, const json_t *v)
     return json_pack("{s:i}", "failure_threshold", 1);
 }
 
+/* The way in to a Cloud Map service: its name in its namespace. */
+static void svc_output(const struct live_obj *o, const struct restype_refs *refs, FILE *out)
+{
+    const struct live_obj *ns = refs->follow(refs, o, "namespace_id");
+    const char *name = json_string_value(json_object_get(o->attrs, "name"));
+    const char *domain = ns ? json_string_value(json_object_get(ns->attrs, "name")) : NULL;
+
+    fputs("  ", out);
+    printable_fputs(name ? name : o->id, PRINTABLE_MAX, out);
+    fputc('.', out);
+    printable_fputs(domain ? domain : "(namespace unknown)", PRINTABLE_MAX, out);
+    fputc('\n', out);
+}
+
 static const struct restype_ops ops = {
     .read = svc_read,
     .create = svc_create,
     .update = svc_update,
     .remove = svc_remove,
     .normalize = svc_normalize,
+    .output_heading = "Cloud Map names",
+    .output = svc_output,
 };
 
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
