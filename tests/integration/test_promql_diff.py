@@ -294,6 +294,16 @@ FORMAT = [
 ]
 
 
+# Queries whose stats (sample counts) are compared with Prometheus's.
+STATS_QUERIES = [
+    'http_requests_total', 'http_requests_total[5m]', 'rate(http_requests_total[5m])',
+    'sum by (method) (rate(http_requests_total[5m]))', 'node_load1 + 1', 'node_load1 * node_load1',
+    'topk(2, http_requests_total)', 'avg_over_time(node_load1[1m])', 'time()',
+    'histogram_quantile(0.9, sum by (le) (rate(req_duration_seconds_bucket[5m])))',
+    'max_over_time(rate(http_requests_total[2m])[10m:30s])', 'http_requests_total @ %(mid)d',
+]
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -389,6 +399,7 @@ class PromQLDiff(unittest.TestCase):
                     "      max_backoff: 1s\n" % cls.curl)
         cls.prom, cls.plog = start_process(
             [PROMETHEUS, "--config.file=" + cfg, "--storage.tsdb.path=" + os.path.join(cls.tmp, "prom"),
+             "--enable-feature=promql-per-step-stats",  # stats=all's per-step counts, as cairn
              "--web.listen-address=127.0.0.1:%d" % pport], cls.purl, os.path.join(cls.tmp, "prom.log"))
         cls.t0 = time.time()
         time.sleep(SPAN - 12)
@@ -547,6 +558,51 @@ class PromQLDiff(unittest.TestCase):
             cs, cb = self.cairn_get("/api/v1/query_exemplars", params)
             if (ps, pb) != (cs, cb):
                 bad.append("%r %r %r:\n   prometheus %d %s\n   cairn      %d %s" % (q, s, e, ps, pb, cs, cb))
+        self.assertEqual(bad, [], "\n".join(bad))
+
+    def test_stats(self):
+        """stats=1 and stats=all: the same keys in the same order as 2.42, and the same sample
+        counts (totalQueryableSamples, per step, peakSamples) for the same data."""
+        t0, mid = int(self.t0), int(self.t0) + SPAN // 2
+        bad = []
+        n = 0
+        for q in STATS_QUERIES:
+            q = q.replace("%(mid)d", str(mid))
+            reqs = [("/api/v1/query", {"query": q, "time": str(mid + 7.5)})]
+            if not q.endswith("]"):
+                reqs.append(("/api/v1/query_range", {"query": q, "start": str(t0 + 5),
+                                                     "end": str(t0 + SPAN - 5), "step": "2"}))
+            for path, p in reqs:
+                for mode in ("1", "all"):
+                    p = dict(p, stats=mode)
+                    (ps, pb), (cs, cb) = self.prom_get(path, p), self.cairn_get(path, p)
+                    n += 1
+                    pj = json.loads(pb, object_pairs_hook=list)
+                    cj = json.loads(cb, object_pairs_hook=list)
+                    pst, cst = dict(dict(pj)["data"]).get("stats"), dict(dict(cj)["data"]).get("stats")
+                    where = "%s %s stats=%s" % (path, q, mode)
+                    if ps != 200 or cs != 200 or pst is None or cst is None:
+                        bad.append("%s: %d %s vs %d %s" % (where, ps, pb[:300], cs, cb[:300]))
+                        continue
+                    if [k for k, _ in dict(pj)["data"]] != [k for k, _ in dict(cj)["data"]]:
+                        bad.append("%s: data keys differ" % where)
+                    shape = lambda st: [(k, [x for x, _ in v]) for k, v in st]
+                    if shape(pst) != shape(cst):
+                        bad.append("%s: keys %s vs %s" % (where, shape(pst), shape(cst)))
+                        continue
+                    for _, v in dict(cst)["timings"]:
+                        if not isinstance(v, (int, float)) or v < 0:
+                            bad.append("%s: timing %r" % (where, v))
+                    psam, csam = dict(dict(pst)["samples"]), dict(dict(cst)["samples"])
+                    for key in ("totalQueryableSamples", "totalQueryableSamplesPerStep", "peakSamples"):
+                        if psam.get(key) != csam.get(key):
+                            bad.append("%s: %s %s vs %s" % (where, key, str(psam.get(key))[:200],
+                                                            str(csam.get(key))[:200]))
+        # No stats parameter: no stats object.
+        (ps, pb), (cs, cb) = self.both_query("up", str(mid))
+        self.assertNotIn('"stats"', pb)
+        self.assertNotIn('"stats"', cb)
+        print("\npromql diff: %d stats requests, %d differ" % (n, len(bad)))
         self.assertEqual(bad, [], "\n".join(bad))
 
     def test_format_query(self):
