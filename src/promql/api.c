@@ -586,7 +586,7 @@ int promql_api_format_query(const struct promql_api_params *p, struct strbuf *ou
     if (!n) {
         status = param_error(out, "query", err.buf);
     } else {
-        promql_print(n, &text);
+        promql_pretty(n, 0, &text);
         strbuf_reset(out);
         strbuf_adds(out, "{\"status\":\"success\",\"data\":");
         promql_json_string(out, text.buf);

@@ -66,9 +66,9 @@ struct pq_result {
     const char *str;
     int64_t t;
     /* Statistics (stats=...), as Prometheus's util/stats counts them. */
-    int64_t total_samples;  /* totalQueryableSamples */
-    size_t peak_samples;    /* peakSamples */
-    int64_t *per_step;      /* totalQueryableSamplesPerStep, nsteps entries, or NULL */
+    int64_t total_samples; /* totalQueryableSamples */
+    size_t peak_samples;   /* peakSamples */
+    int64_t *per_step;     /* totalQueryableSamplesPerStep, nsteps entries, or NULL */
     size_t nsteps;
     int64_t start, interval; /* the steps' times */
     /* Timings in seconds (queryTimings). */

@@ -7,8 +7,8 @@
  * value unix-seconds" lines; "#" lines ignored). Each request line is
  * tab-separated: "query<TAB>expr<TAB>time", "query_range<TAB>expr<TAB>start
  * <TAB>end<TAB>step", "query_exemplars<TAB>expr<TAB>start<TAB>end" or
- * "format_query<TAB>expr"; query and query_range take a last optional field, stats (empty fields are absent
- * parameters); each answer is one line "status<TAB>json-body".
+ * "format_query<TAB>expr"; query and query_range take a last optional field, stats (empty fields
+ * are absent parameters); each answer is one line "status<TAB>json-body".
  */
 #include <stdio.h>
 #include <stdlib.h>
