@@ -304,6 +304,21 @@ STATS_QUERIES = [
 ]
 
 
+# Expressions longer than 100 characters, for Pretty's line splitting.
+PRETTY = [
+    'sum by (instance, job, method, code) (rate(http_requests_total{job="api", method=~"get|post", code!="500"}[5m]))',
+    'topk(5, sum without (cpu, mode) (irate(node_cpu_seconds_total{instance="node:9100",job="node",mode!="idle"}[1m])))',
+    '-(sum(rate(http_requests_total{job="api", method=~"get|post", code!="500", instance="a:9100"}[5m])) * 100)',
+    'max_over_time((sum(rate(http_requests_total{job="api", method=~"get|post", code!="500"}[5m])) by (job))[30m:1m] offset 5m)',
+    'label_replace(sum by (instance) (rate(http_requests_total{job="api", method=~"get|post"}[5m])), "host", "$1", "instance", "(.*):.*")',
+    '(avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m])) > bool 0.5) and on (instance) group_left (job) up{job="node", instance=~"node.*"}',
+    'quantile(0.9, (node_memory_MemAvailable_bytes{instance="node:9100"} / node_memory_MemTotal_bytes{instance="node:9100"}) * 100)',
+    '((((((node_memory_MemTotal_bytes - node_memory_MemFree_bytes) - node_memory_Cached_bytes) - node_memory_Buffers_bytes))))',
+    'rate(http_requests_total{job="api", method=~"get|post", code!="500", instance="a:9100", extra="aaaaaaaaaaaaaaaa"}[5m:30s])',
+    '1 + 2 * 3 - 4 / 5 % 6 ^ 7 + node_load1{instance="a:9100", job="api"} * node_load5{instance="a:9100", job="api"} - 100',
+]
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -606,13 +621,20 @@ class PromQLDiff(unittest.TestCase):
         self.assertEqual(bad, [], "\n".join(bad))
 
     def test_format_query(self):
+        """Byte-equal format_query (Pretty(0): long expressions split over lines) for every query
+        of this file and the FORMAT cases."""
+        mid = int(self.t0) + SPAN // 2
+        cases = FORMAT + PRETTY + ERRORS[:20] + [q.replace("%(mid)d", str(mid)) for q in QUERIES]
         bad = []
-        for q in FORMAT + ERRORS[:20]:
+        split = 0
+        for q in cases:
             ps, pb = self.prom_get("/api/v1/format_query", {"query": q})
             cs, cb = self.cairn_get("/api/v1/format_query", {"query": q})
+            split += "\\n" in pb
             if (ps, pb) != (cs, cb):
                 bad.append("%r:\n   prometheus %d %s\n   cairn      %d %s" % (q, ps, pb, cs, cb))
-        print("\nformat_query: %d cases, %d differ" % (len(FORMAT) + 20, len(bad)))
+        print("\nformat_query: %d cases (%d split over lines), %d differ" % (len(cases), split, len(bad)))
+        self.assertGreaterEqual(split, len(PRETTY))
         self.assertEqual(bad, [], "\n".join(bad))
 
 
