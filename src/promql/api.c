@@ -166,7 +166,8 @@ static void json_point(struct strbuf *sb, int64_t t, double v)
     strbuf_addc(sb, ']');
 }
 
-void promql_json_result(struct strbuf *sb, const struct pq_result *r)
+/* The "data" object without its closing brace ("stats" may follow). */
+static void json_result_open(struct strbuf *sb, const struct pq_result *r)
 {
     static const char *const names[] = {"", "scalar", "vector", "matrix", "string"};
     strbuf_addf(sb, "{\"resultType\":\"%s\",\"result\":", names[r->type]);
@@ -219,7 +220,48 @@ void promql_json_result(struct strbuf *sb, const struct pq_result *r)
     default:
         strbuf_adds(sb, "null");
     }
+}
+
+void promql_json_result(struct strbuf *sb, const struct pq_result *r)
+{
+    json_result_open(sb, r);
     strbuf_addc(sb, '}');
+}
+
+/*
+ * "stats" as 2.42's util/stats.BuiltinStats marshals through encoding/json:
+ * timings (seconds as float64, in QueryTiming order), then samples with
+ * totalQueryableSamplesPerStep ([[time, count], ...], omitted when empty)
+ * first, totalQueryableSamples and peakSamples.
+ */
+void promql_json_stats(struct strbuf *sb, const struct pq_result *r)
+{
+    const struct {
+        const char *name;
+        double v;
+    } t[] = {{"evalTotalTime", r->t_eval_total},
+             {"resultSortTime", r->t_result_sort},
+             {"queryPreparationTime", r->t_prepare},
+             {"innerEvalTime", r->t_inner_eval},
+             {"execQueueTime", r->t_exec_queue},
+             {"execTotalTime", r->t_exec_queue + r->t_eval_total}};
+    strbuf_adds(sb, "{\"timings\":{");
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        strbuf_addf(sb, "%s\"%s\":", i ? "," : "", t[i].name);
+        json_go_float(sb, t[i].v);
+    }
+    strbuf_adds(sb, "},\"samples\":{");
+    if (r->per_step && r->nsteps) {
+        strbuf_adds(sb, "\"totalQueryableSamplesPerStep\":[");
+        for (size_t k = 0; k < r->nsteps; k++) {
+            strbuf_adds(sb, k ? ",[" : "[");
+            json_go_float(sb, (double)(r->start + (int64_t)k * r->interval) / 1000);
+            strbuf_addf(sb, ",%lld]", (long long)r->per_step[k]);
+        }
+        strbuf_adds(sb, "],");
+    }
+    strbuf_addf(sb, "\"totalQueryableSamples\":%lld,\"peakSamples\":%zu}}",
+                (long long)r->total_samples, r->peak_samples);
 }
 
 static int api_error(struct strbuf *out, enum pq_errtype t, const char *msg)
@@ -386,6 +428,8 @@ static int run(const struct querier *q, const struct pq_opts *o0, const struct p
                int64_t start, int64_t end, int64_t step, int64_t timeout_ms, struct strbuf *out)
 {
     struct pq_opts o = *o0;
+    /* Per-step counts only for stats=all (api.go's EnablePerStepStats). */
+    o.per_step_stats = o0->per_step_stats && p->stats && !strcmp(p->stats, "all");
     if (timeout_ms > 0 && (o.timeout_s <= 0 || (double)timeout_ms / 1000 < o.timeout_s))
         o.timeout_s = (double)timeout_ms / 1000;
     struct arena a;
@@ -410,8 +454,13 @@ static int run(const struct querier *q, const struct pq_opts *o0, const struct p
     }
     strbuf_reset(out);
     strbuf_adds(out, "{\"status\":\"success\",\"data\":");
-    promql_json_result(out, &res);
-    strbuf_addc(out, '}');
+    json_result_open(out, &res);
+    /* Any non-empty stats parameter asks for them (defaultStatsRenderer). */
+    if (p->stats && *p->stats) {
+        strbuf_adds(out, ",\"stats\":");
+        promql_json_stats(out, &res);
+    }
+    strbuf_adds(out, "}}");
     status = 200;
 done:
     if (n)
@@ -537,7 +586,7 @@ int promql_api_format_query(const struct promql_api_params *p, struct strbuf *ou
     if (!n) {
         status = param_error(out, "query", err.buf);
     } else {
-        promql_print(n, &text);
+        promql_pretty(n, 0, &text);
         strbuf_reset(out);
         strbuf_adds(out, "{\"status\":\"success\",\"data\":");
         promql_json_string(out, text.buf);

@@ -25,7 +25,7 @@ struct promql_api_params {
     const char *end;     /* query_range */
     const char *step;    /* query_range: duration ("15s") or seconds */
     const char *timeout; /* duration or seconds; bounded by opts' timeout */
-    const char *stats;   /* accepted; statistics are not reported */
+    const char *stats;   /* non-empty: "stats" in the answer; "all": with per-step counts */
     int64_t now_ms;      /* the server's clock, for a missing time */
 };
 
@@ -53,5 +53,7 @@ void promql_json_value(struct strbuf *sb, double v);
 void promql_json_time(struct strbuf *sb, int64_t ms);
 /* The result's "data" object. */
 void promql_json_result(struct strbuf *sb, const struct pq_result *r);
+/* The "stats" object of data (timings and samples, as 2.42's BuiltinStats). */
+void promql_json_stats(struct strbuf *sb, const struct pq_result *r);
 
 #endif

@@ -152,6 +152,11 @@ void pq_node_release(struct pq_node *n);
 
 /* Prometheus's Expr.String(). */
 void promql_print(const struct pq_node *n, struct strbuf *out);
+/*
+ * Prometheus's Pretty(level) (what format_query returns): String() where it
+ * fits in 100 bytes, else split over lines indented by two spaces a level.
+ */
+void promql_pretty(const struct pq_node *n, int level, struct strbuf *out);
 
 /* Go's model.Duration String(): 1h30m, 5m, 1d, 0s, 500ms. */
 void pq_fmt_duration(struct strbuf *sb, int64_t ms);

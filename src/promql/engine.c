@@ -24,6 +24,14 @@ void pq_opts_default(struct pq_opts *o)
     o->timeout_s = 120;
     o->subquery_step_ms = 60 * 1000;
     o->gate = NULL;
+    o->per_step_stats = 1;
+}
+
+static double mono_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
 void pq_fail(struct pq_eval *ev, enum pq_errtype t, const char *fmt, ...)
@@ -51,6 +59,7 @@ void pq_check_deadline(struct pq_eval *ev)
 void pq_add_samples(struct pq_eval *ev, size_t n)
 {
     ev->cur_samples += n;
+    pq_peak(ev, 0);
     if (ev->cur_samples > ev->o->max_samples)
         pq_fail(ev, PQ_ERR_EXECUTION,
                 "query processing would load too many samples into memory in query execution");
@@ -305,7 +314,6 @@ static void load_series(struct pq_eval *ev, const struct querier_series *qs, int
     }
     free(t);
     free(v);
-    ev->total_samples += out->n;
 }
 
 static void do_select(struct pq_eval *ev, const struct pq_node *vs, int64_t mint, int64_t maxt,
@@ -314,7 +322,10 @@ static void do_select(struct pq_eval *ev, const struct pq_node *vs, int64_t mint
     struct querier_hints h = {mint, maxt, ev->nsteps > 1 ? ev->interval : 0, range, func};
     struct diag d;
     diag_init(&d);
-    if (ev->q->select(ev->q->ctx, ev->a, vs->ms, vs->nms, mint, maxt, &h, set, &d) < 0) {
+    double t0 = mono_now();
+    int rc = ev->q->select(ev->q->ctx, ev->a, vs->ms, vs->nms, mint, maxt, &h, set, &d);
+    ev->t_select += mono_now() - t0;
+    if (rc < 0) {
         char *msg = arena_strdup(ev->a, diag_last(&d));
         diag_release(&d);
         pq_fail(ev, PQ_ERR_EXECUTION, "%s", msg);
@@ -353,6 +364,7 @@ static struct pq_val *eval_vs(struct pq_eval *ev, const struct pq_node *vs)
             s->ok[k] = 1;
             s->ts[k] = st;
             s->cnt++;
+            pq_count(ev, k, 1);
         }
         if (s)
             pq_add_samples(ev, s->cnt);
@@ -370,6 +382,7 @@ struct range_src {
     enum pq_at at_mode;
     int64_t at;
     const struct pq_node *vs; /* the selector, when not a subquery */
+    int64_t sub_total;        /* a subquery's own queryable samples */
 };
 
 static struct pq_val *eval_node(struct pq_eval *ev, const struct pq_node *n);
@@ -437,9 +450,15 @@ static void eval_range_src(struct pq_eval *ev, const struct pq_node *n, const ch
         pq_fail(ev, PQ_ERR_EXECUTION,
                 "query processing would load too many samples into memory in query execution");
     sub.nsteps = (size_t)((sub.end - sub.start) / sub.interval) + 1;
+    /* A subquery counts its samples apart (Prometheus's NewChild): only its peak carries over. */
+    sub.per_step = NULL;
+    sub.total_samples = 0;
     struct pq_val *v = eval_node(&sub, n->expr);
     ev->cur_samples = sub.cur_samples;
-    ev->total_samples = sub.total_samples;
+    if (sub.peak > ev->peak)
+        ev->peak = sub.peak;
+    rs->sub_total = sub.total_samples;
+    ev->t_select = sub.t_select;
     ev->checks = sub.checks;
     rs->s = arena_alloc(ev->a, (v->n + 1) * sizeof(*rs->s));
     for (size_t i = 0; i < v->n; i++) {
@@ -467,6 +486,8 @@ static void eval_matrix_result(struct pq_eval *ev, const struct pq_node *n, stru
 {
     struct range_src rs;
     eval_range_src(ev, n, NULL, &rs);
+    if (!rs.vs)
+        pq_count(ev, 0, rs.sub_total);
     int64_t maxt = src_maxt(&rs, ev->start), mint = sat_sub(maxt, rs.range);
     res->type = PQ_MATRIX;
     res->s = arena_alloc(ev->a, (rs.n + 1) * sizeof(*res->s));
@@ -477,6 +498,10 @@ static void eval_matrix_result(struct pq_eval *ev, const struct pq_node *n, stru
         for (size_t k = 0; k < r->n; k++)
             if (r->t[k] >= mint && r->t[k] <= maxt)
                 o->p[o->n++] = (struct pq_point){r->t[k], r->v[k]};
+        if (rs.vs) {
+            pq_count(ev, 0, (int64_t)o->n);
+            pq_add_samples(ev, o->n); /* matrixIterSlice holds them all */
+        }
         if (o->n) {
             o->labels = r->l;
             res->n++;
@@ -493,15 +518,17 @@ static struct pq_val *eval_range_call(struct pq_eval *ev, const struct pq_node *
     for (size_t i = 0; i < n->nargs; i++)
         if (i != mi)
             other[i] = eval_node(ev, n->args[i]);
+    size_t before = ev->cur_samples;
     struct range_src rs;
     eval_range_src(ev, n->args[mi], f->name, &rs);
+    size_t src_held = ev->cur_samples - before; /* a subquery's result, freed at the end */
     struct pq_val *out = val_new(ev, PQ_VECTOR);
     struct pq_call c = {.ev = ev, .node = n, .nargs = n->nargs, .range = rs.range};
     size_t peak = 0;
     for (size_t i = 0; i < rs.n; i++) {
         struct pq_raw *r = &rs.s[i];
         struct pq_ser *s = NULL;
-        size_t lo = 0, hi = 0;
+        size_t lo = 0, hi = 0, lastw = 0;
         c.series = &r->l;
         for (size_t k = 0; k < ev->nsteps; k++) {
             pq_check_deadline(ev);
@@ -511,6 +538,8 @@ static struct pq_val *eval_range_call(struct pq_eval *ev, const struct pq_node *
                 hi++;
             while (lo < hi && r->t[lo] < mint)
                 lo++;
+            lastw = hi - lo;
+            pq_peak(ev, lastw); /* matrixIterSlice holds the window */
             if (hi == lo)
                 continue;
             if (hi - lo > peak)
@@ -522,7 +551,9 @@ static struct pq_val *eval_range_call(struct pq_eval *ev, const struct pq_node *
             c.range_start = mint;
             c.range_end = maxt;
             double v;
-            if (!f->range(&c, r->t + lo, r->v + lo, hi - lo, &v))
+            int got = f->range(&c, r->t + lo, r->v + lo, hi - lo, &v);
+            pq_count(ev, k, (int64_t)(hi - lo));
+            if (!got)
                 continue;
             if (!s) {
                 struct labels l = f->keep_name ? r->l : pq_drop_name(ev, &r->l);
@@ -534,9 +565,11 @@ static struct pq_val *eval_range_call(struct pq_eval *ev, const struct pq_node *
         }
         if (s)
             pq_add_samples(ev, s->cnt);
+        pq_peak(ev, lastw);
     }
-    pq_add_samples(ev, peak);
-    ev->cur_samples -= peak;
+    if (ev->cur_samples + peak > ev->o->max_samples)
+        pq_add_samples(ev, peak);
+    ev->cur_samples -= src_held;
     if (!strcmp(f->name, "absent_over_time")) {
         struct pq_val *res = val_new(ev, PQ_VECTOR);
         struct pq_ser *s = NULL;
@@ -613,6 +646,9 @@ static struct pq_val *eval_steps(struct pq_eval *ev, const struct pq_node *n, en
     size_t held = ev->cur_samples;
     for (size_t i = 0; i < na; i++)
         args[i] = eval_node(ev, an[i]);
+    /* Prometheus's rangeEval holds its inputs' samples (not for unary minus, done in place). */
+    size_t temp = ev->cur_samples;
+    int track = kind != SK_UNARY;
     enum pq_type rt = pq_node_type(n);
     struct pq_val *out = val_new(ev, rt);
     struct pq_vec vecs[5] = {{0}}, res = {0};
@@ -643,6 +679,16 @@ static struct pq_val *eval_steps(struct pq_eval *ev, const struct pq_node *n, en
             }
         }
         c.ts = ts;
+        if (track) {
+            ev->cur_samples = temp + outn;
+            for (size_t i = 0; i < na; i++) {
+                if (args[i]->type == PQ_VECTOR)
+                    ev->cur_samples += vecs[i].n;
+                else if (args[i]->type == PQ_SCALAR)
+                    ev->cur_samples++;
+                pq_peak(ev, 0);
+            }
+        }
         res.n = 0;
         switch (kind) {
         case SK_CALL:
@@ -670,8 +716,11 @@ static struct pq_val *eval_steps(struct pq_eval *ev, const struct pq_node *n, en
             }
             break;
         }
+        if (track)
+            pq_peak(ev, res.n ? res.n : rt == PQ_SCALAR);
         if (rt == PQ_SCALAR) {
             out->sc[k] = res.n ? res.v[0].v : NAN;
+            outn++;
             continue;
         }
         /* Merge the step's vector into the output series. */
@@ -704,6 +753,7 @@ static struct pq_val *eval_steps(struct pq_eval *ev, const struct pq_node *n, en
     }
     hmap_release(&map);
     ev->cur_samples = held + outn;
+    pq_peak(ev, 0);
     return out;
 }
 
@@ -714,6 +764,8 @@ static struct pq_val *eval_node(struct pq_eval *ev, const struct pq_node *n)
         struct pq_val *v = val_new(ev, PQ_SCALAR);
         for (size_t k = 0; k < ev->nsteps; k++)
             v->sc[k] = n->num;
+        ev->cur_samples += ev->nsteps; /* one sample per step, as rangeEval gives */
+        pq_peak(ev, 0);
         return v;
     }
     case N_STR: {
@@ -771,6 +823,17 @@ static int cmp_series(const void *a, const void *b)
 static enum pq_errtype eval_gated(struct pq_eval *evp, struct pq_node *expr, int64_t start,
                                   int64_t end, int64_t step, struct pq_result *res);
 
+static void fill_stats(const struct pq_eval *ev, struct pq_result *res, double t_start)
+{
+    res->total_samples = ev->total_samples;
+    res->peak_samples = ev->peak;
+    res->per_step = ev->per_step;
+    res->t_prepare = ev->t_select;
+    res->t_inner_eval = mono_now() - t_start - ev->t_select;
+    if (res->t_inner_eval < 0)
+        res->t_inner_eval = 0;
+}
+
 enum pq_errtype promql_eval(struct arena *a, const struct querier *q, const struct pq_opts *o,
                             struct pq_node *expr, int64_t start, int64_t end, int64_t step,
                             struct pq_result *res, struct strbuf *err)
@@ -799,14 +862,25 @@ enum pq_errtype promql_eval(struct arena *a, const struct querier *q, const stru
         ev.has_deadline = 1;
     }
     memset(res, 0, sizeof(*res));
+    res->nsteps = ev.nsteps;
+    res->start = start;
+    res->interval = ev.interval;
+    if (o->per_step_stats) {
+        ev.per_step = arena_alloc(a, ev.nsteps * sizeof(*ev.per_step));
+        memset(ev.per_step, 0, ev.nsteps * sizeof(*ev.per_step));
+    }
+    double t0 = mono_now();
     if (o->gate && promql_gate_enter(o->gate, ev.has_deadline ? &ev.deadline : NULL) < 0) {
         strbuf_reset(err);
         strbuf_adds(err, "query timed out in query queue");
         return PQ_ERR_TIMEOUT;
     }
+    double t1 = mono_now();
     enum pq_errtype rc = eval_gated(&ev, expr, start, end, step, res);
     if (o->gate)
         promql_gate_leave(o->gate);
+    res->t_exec_queue = t1 - t0;
+    res->t_eval_total = mono_now() - t1;
     return rc;
 }
 
@@ -814,6 +888,7 @@ static enum pq_errtype eval_gated(struct pq_eval *evp, struct pq_node *expr, int
                                   int64_t end, int64_t step, struct pq_result *res)
 {
     struct pq_eval ev = *evp;
+    double t_start = mono_now();
     jmp_buf jb;
     ev.jb = &jb;
     struct arena *a = ev.a;
@@ -829,7 +904,7 @@ static enum pq_errtype eval_gated(struct pq_eval *evp, struct pq_node *expr, int
                 "invalid expression type \"range vector\" for range query, must be Scalar or instant Vector");
         eval_matrix_result(&ev, expr, res);
         res->t = start;
-        res->total_samples = ev.total_samples;
+        fill_stats(&ev, res, t_start);
         return PQ_ERR_NONE;
     }
     if (t == PQ_STRING && step)
@@ -838,7 +913,7 @@ static enum pq_errtype eval_gated(struct pq_eval *evp, struct pq_node *expr, int
             "invalid expression type \"string\" for range query, must be Scalar or instant Vector");
     struct pq_val *v = eval_node(&ev, expr);
     res->t = start;
-    res->total_samples = ev.total_samples;
+    fill_stats(&ev, res, t_start);
     if (t == PQ_STRING) {
         res->type = PQ_STRING;
         res->str = v->str;
@@ -871,7 +946,10 @@ static enum pq_errtype eval_gated(struct pq_eval *evp, struct pq_node *expr, int
             if (s->ok[k])
                 o2->p[o2->n++] = (struct pq_point){start + (int64_t)k * ev.interval, s->v[k]};
     }
+    double t_sort = mono_now();
     if (step && res->n)
         qsort(res->s, res->n, sizeof(*res->s), cmp_series);
+    if (step)
+        res->t_result_sort = mono_now() - t_sort;
     return PQ_ERR_NONE;
 }

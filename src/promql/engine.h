@@ -38,6 +38,7 @@ struct pq_opts {
     double timeout_s;         /* --query.timeout, 2m; 0: none */
     int64_t subquery_step_ms; /* subqueries without a step: the evaluation interval, 1m */
     struct promql_gate *gate; /* --query.max-concurrency; NULL: no limit */
+    int per_step_stats;       /* stats=all reports samples per step (2.42: promql-per-step-stats) */
 };
 
 void pq_opts_default(struct pq_opts *o);
@@ -64,13 +65,21 @@ struct pq_result {
     double scalar;
     const char *str;
     int64_t t;
-    size_t total_samples; /* samples loaded from storage, for stats */
+    /* Statistics (stats=...), as Prometheus's util/stats counts them. */
+    int64_t total_samples; /* totalQueryableSamples */
+    size_t peak_samples;   /* peakSamples */
+    int64_t *per_step;     /* totalQueryableSamplesPerStep, nsteps entries, or NULL */
+    size_t nsteps;
+    int64_t start, interval; /* the steps' times */
+    /* Timings in seconds (queryTimings). */
+    double t_eval_total, t_result_sort, t_prepare, t_inner_eval, t_exec_queue;
 };
 
 /*
  * Evaluate expr (from promql_parse, in arena a) at [start, end] every step
  * ms (step 0: an instant query at start). The result is allocated in a.
  * Returns PQ_ERR_NONE, or the error class with Prometheus's message in err.
+ * With o->per_step_stats, res->per_step is filled.
  */
 enum pq_errtype promql_eval(struct arena *a, const struct querier *q, const struct pq_opts *o,
                             struct pq_node *expr, int64_t start, int64_t end, int64_t step,

@@ -58,7 +58,10 @@ struct pq_eval {
     int64_t start, end, interval; /* this (sub)evaluation's steps */
     size_t nsteps;
     int64_t qstart, qend; /* the query's, for start()/end() */
-    size_t cur_samples, total_samples;
+    size_t cur_samples, peak;
+    int64_t total_samples; /* totalQueryableSamples */
+    int64_t *per_step;     /* per step of this evaluation, or NULL (sub-evaluations) */
+    double t_select;       /* seconds in the querier's select (queryPreparationTime) */
     struct timespec deadline;
     int has_deadline;
     unsigned checks;
@@ -86,6 +89,19 @@ void pq_fail(struct pq_eval *ev, enum pq_errtype t, const char *fmt, ...)
     __attribute__((format(printf, 3, 4), noreturn));
 void pq_check_deadline(struct pq_eval *ev);
 void pq_add_samples(struct pq_eval *ev, size_t n);
+/* Note the peak of cur_samples (Prometheus's UpdatePeak). */
+static inline void pq_peak(struct pq_eval *ev, size_t extra)
+{
+    if (ev->cur_samples + extra > ev->peak)
+        ev->peak = ev->cur_samples + extra;
+}
+/* IncrementSamplesAtStep: n queryable samples read at step k. */
+static inline void pq_count(struct pq_eval *ev, size_t k, int64_t n)
+{
+    ev->total_samples += n;
+    if (ev->per_step)
+        ev->per_step[k] += n;
+}
 
 void pq_vec_push(struct pq_eval *ev, struct pq_vec *out, const struct labels *l, double v,
                  int64_t t);

@@ -224,6 +224,50 @@ static void print_vs(struct strbuf *sb, const struct pq_node *n)
     free(items);
 }
 
+/* The " bool on (a) group_left (b)" part of a binary operation, after the operator. */
+static void print_bin_mods(struct strbuf *sb, const struct pq_node *n)
+{
+    if (n->return_bool)
+        strbuf_adds(sb, " bool");
+    if (n->has_matching && (n->match_labels.n || n->on)) {
+        strbuf_adds(sb, n->on ? " on (" : " ignoring (");
+        print_list(sb, &n->match_labels);
+        strbuf_addc(sb, ')');
+        if (n->card == CARD_MANY_TO_ONE || n->card == CARD_ONE_TO_MANY) {
+            strbuf_adds(sb, n->card == CARD_MANY_TO_ONE ? " group_left (" : " group_right (");
+            print_list(sb, &n->include);
+            strbuf_addc(sb, ')');
+        }
+    }
+}
+
+/* getAggOpStr: "sum", "sum by (a) ", "sum without (a) ". */
+static void print_agg_op(struct strbuf *sb, const struct pq_node *n)
+{
+    strbuf_adds(sb, pq_tok_text[n->op]);
+    if (n->without) {
+        strbuf_adds(sb, " without (");
+        print_list(sb, &n->grouping);
+        strbuf_adds(sb, ") ");
+    } else if (n->grouping.n) {
+        strbuf_adds(sb, " by (");
+        print_list(sb, &n->grouping);
+        strbuf_adds(sb, ") ");
+    }
+}
+
+/* getSubqueryTimeSuffix: "[5m:1m] @ 10.000 offset 1h". */
+static void print_subq_suffix(struct strbuf *sb, const struct pq_node *n)
+{
+    strbuf_addc(sb, '[');
+    pq_fmt_duration(sb, n->range);
+    strbuf_addc(sb, ':');
+    if (n->step)
+        pq_fmt_duration(sb, n->step);
+    strbuf_addc(sb, ']');
+    print_at_offset(sb, n);
+}
+
 void promql_print(const struct pq_node *n, struct strbuf *sb)
 {
     switch (n->kind) {
@@ -246,13 +290,7 @@ void promql_print(const struct pq_node *n, struct strbuf *sb)
         break;
     case N_SUBQ:
         promql_print(n->expr, sb);
-        strbuf_addc(sb, '[');
-        pq_fmt_duration(sb, n->range);
-        strbuf_addc(sb, ':');
-        if (n->step)
-            pq_fmt_duration(sb, n->step);
-        strbuf_addc(sb, ']');
-        print_at_offset(sb, n);
+        print_subq_suffix(sb, n);
         break;
     case N_CALL:
         strbuf_adds(sb, n->func->name);
@@ -265,16 +303,7 @@ void promql_print(const struct pq_node *n, struct strbuf *sb)
         strbuf_addc(sb, ')');
         break;
     case N_AGG:
-        strbuf_adds(sb, pq_tok_text[n->op]);
-        if (n->without) {
-            strbuf_adds(sb, " without (");
-            print_list(sb, &n->grouping);
-            strbuf_adds(sb, ") ");
-        } else if (n->grouping.n) {
-            strbuf_adds(sb, " by (");
-            print_list(sb, &n->grouping);
-            strbuf_adds(sb, ") ");
-        }
+        print_agg_op(sb, n);
         strbuf_addc(sb, '(');
         if (n->param) {
             promql_print(n->param, sb);
@@ -286,18 +315,7 @@ void promql_print(const struct pq_node *n, struct strbuf *sb)
     case N_BIN:
         promql_print(n->lhs, sb);
         strbuf_addf(sb, " %s", pq_tok_text[n->op]);
-        if (n->return_bool)
-            strbuf_adds(sb, " bool");
-        if (n->has_matching && (n->match_labels.n || n->on)) {
-            strbuf_adds(sb, n->on ? " on (" : " ignoring (");
-            print_list(sb, &n->match_labels);
-            strbuf_addc(sb, ')');
-            if (n->card == CARD_MANY_TO_ONE || n->card == CARD_ONE_TO_MANY) {
-                strbuf_adds(sb, n->card == CARD_MANY_TO_ONE ? " group_left (" : " group_right (");
-                print_list(sb, &n->include);
-                strbuf_addc(sb, ')');
-            }
-        }
+        print_bin_mods(sb, n);
         strbuf_addc(sb, ' ');
         promql_print(n->rhs, sb);
         break;
@@ -309,6 +327,118 @@ void promql_print(const struct pq_node *n, struct strbuf *sb)
         strbuf_addc(sb, '(');
         promql_print(n->expr, sb);
         strbuf_addc(sb, ')');
+        break;
+    }
+}
+
+/* ---- Pretty(level): prettier.go of 2.42 ---- */
+
+enum { PRETTY_MAX_LINE = 100 }; /* maxCharactersPerLine */
+
+static void indent(struct strbuf *sb, int level)
+{
+    for (int i = 0; i < level; i++)
+        strbuf_adds(sb, "  ");
+}
+
+/* needsSplit: String() longer than 100 bytes. */
+static int needs_split(const struct pq_node *n)
+{
+    struct strbuf t = STRBUF_INIT;
+    promql_print(n, &t);
+    size_t len = t.len;
+    strbuf_release(&t);
+    return len > PRETTY_MAX_LINE;
+}
+
+void promql_pretty(const struct pq_node *n, int level, struct strbuf *sb)
+{
+    /* Nodes that fit, and leaves, are their indented String() (a subquery: not indented). */
+    int split = needs_split(n);
+    switch (n->kind) {
+    case N_AGG:
+    case N_BIN:
+    case N_CALL:
+    case N_PAREN:
+        if (split)
+            break;
+        /* fall through */
+    case N_NUM:
+    case N_STR:
+    case N_VS:
+    case N_MS:
+        indent(sb, level);
+        promql_print(n, sb);
+        return;
+    case N_SUBQ:
+        if (!split) {
+            promql_print(n, sb);
+        } else {
+            promql_pretty(n->expr, level, sb);
+            print_subq_suffix(sb, n);
+        }
+        return;
+    case N_UNARY: {
+        /* The operand's own indent is trimmed (strings.TrimSpace) and put before the operator. */
+        struct strbuf c = STRBUF_INIT;
+        promql_pretty(n->expr, level, &c);
+        size_t b = 0, e = c.len;
+        while (b < e && strchr(" \t\n\r\v\f", c.buf[b]))
+            b++;
+        while (e > b && strchr(" \t\n\r\v\f", c.buf[e - 1]))
+            e--;
+        indent(sb, level);
+        strbuf_adds(sb, pq_tok_text[n->op]);
+        strbuf_add(sb, c.buf + b, e - b);
+        strbuf_release(&c);
+        return;
+    }
+    }
+    switch (n->kind) {
+    case N_AGG:
+        indent(sb, level);
+        print_agg_op(sb, n);
+        strbuf_adds(sb, "(\n");
+        if (n->param) {
+            promql_pretty(n->param, level + 1, sb);
+            strbuf_adds(sb, ",\n");
+        }
+        promql_pretty(n->expr, level + 1, sb);
+        strbuf_addc(sb, '\n');
+        indent(sb, level);
+        strbuf_addc(sb, ')');
+        break;
+    case N_BIN:
+        promql_pretty(n->lhs, level + 1, sb);
+        strbuf_addc(sb, '\n');
+        indent(sb, level);
+        strbuf_adds(sb, pq_tok_text[n->op]);
+        print_bin_mods(sb, n);
+        strbuf_addc(sb, '\n');
+        promql_pretty(n->rhs, level + 1, sb);
+        break;
+    case N_CALL:
+        indent(sb, level);
+        strbuf_adds(sb, n->func->name);
+        strbuf_adds(sb, "(\n");
+        for (size_t i = 0; i < n->nargs; i++) {
+            if (i)
+                strbuf_adds(sb, ",\n");
+            promql_pretty(n->args[i], level + 1, sb);
+        }
+        strbuf_addc(sb, '\n');
+        indent(sb, level);
+        strbuf_addc(sb, ')');
+        break;
+    case N_PAREN:
+        indent(sb, level);
+        strbuf_adds(sb, "(\n");
+        promql_pretty(n->expr, level + 1, sb);
+        strbuf_addc(sb, '\n');
+        indent(sb, level);
+        strbuf_addc(sb, ')');
+        break;
+    default:
         break;
     }
 }

@@ -4,7 +4,9 @@
  * sanitizer report. A tree that parses is printed, and the printed text
  * must parse again. (Not print the same: Prometheus's String() writes +Inf
  * for an infinite literal, so "-(+Inf ^ 2)"-like trees gain a unary "+" on
- * each round, and cairn prints as Prometheus does.)
+ * each round, and cairn prints as Prometheus does.) Pretty (format_query)
+ * differs from String() only in whitespace: its text must parse to a tree
+ * that prints as the String() text's tree does.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -23,6 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct arena a;
     arena_init(&a);
     struct strbuf err = STRBUF_INIT, once = STRBUF_INIT, twice = STRBUF_INIT;
+    struct strbuf pretty = STRBUF_INIT, ptwice = STRBUF_INIT;
     struct pq_node *n = promql_parse(&a, (const char *)data, size, &err);
     if (!n) {
         if (!strstr(err.buf, "parse error"))
@@ -30,6 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         goto out;
     }
     promql_print(n, &once);
+    promql_pretty(n, 0, &pretty);
     pq_node_release(n);
     strbuf_reset(&err);
     n = promql_parse(&a, once.buf, once.len, &err);
@@ -38,7 +42,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         __builtin_trap();
     promql_print(n, &twice);
     pq_node_release(n);
+    n = promql_parse(&a, pretty.buf, pretty.len, &err);
+    if (!n)
+        __builtin_trap();
+    promql_print(n, &ptwice);
+    pq_node_release(n);
+    if (strcmp(ptwice.buf, twice.buf))
+        __builtin_trap();
 out:
+    strbuf_release(&pretty);
+    strbuf_release(&ptwice);
     strbuf_release(&err);
     strbuf_release(&once);
     strbuf_release(&twice);

@@ -294,6 +294,31 @@ FORMAT = [
 ]
 
 
+# Queries whose stats (sample counts) are compared with Prometheus's.
+STATS_QUERIES = [
+    'http_requests_total', 'http_requests_total[5m]', 'rate(http_requests_total[5m])',
+    'sum by (method) (rate(http_requests_total[5m]))', 'node_load1 + 1', 'node_load1 * node_load1',
+    'topk(2, http_requests_total)', 'avg_over_time(node_load1[1m])', 'time()',
+    'histogram_quantile(0.9, sum by (le) (rate(req_duration_seconds_bucket[5m])))',
+    'max_over_time(rate(http_requests_total[2m])[10m:30s])', 'http_requests_total @ %(mid)d',
+]
+
+
+# Expressions longer than 100 characters, for Pretty's line splitting.
+PRETTY = [
+    'sum by (instance, job, method, code) (rate(http_requests_total{job="api", method=~"get|post", code!="500"}[5m]))',
+    'topk(5, sum without (cpu, mode) (irate(node_cpu_seconds_total{instance="node:9100",job="node",mode!="idle"}[1m])))',
+    '-(sum(rate(http_requests_total{job="api", method=~"get|post", code!="500", instance="a:9100"}[5m])) * 100)',
+    'max_over_time((sum(rate(http_requests_total{job="api", method=~"get|post", code!="500"}[5m])) by (job))[30m:1m] offset 5m)',
+    'label_replace(sum by (instance) (rate(http_requests_total{job="api", method=~"get|post"}[5m])), "host", "$1", "instance", "(.*):.*")',
+    '(avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m])) > bool 0.5) and on (instance) group_left (job) up{job="node", instance=~"node.*"}',
+    'quantile(0.9, (node_memory_MemAvailable_bytes{instance="node:9100"} / node_memory_MemTotal_bytes{instance="node:9100"}) * 100)',
+    '((((((node_memory_MemTotal_bytes - node_memory_MemFree_bytes) - node_memory_Cached_bytes) - node_memory_Buffers_bytes))))',
+    'rate(http_requests_total{job="api", method=~"get|post", code!="500", instance="a:9100", extra="aaaaaaaaaaaaaaaa"}[5m:30s])',
+    '1 + 2 * 3 - 4 / 5 % 6 ^ 7 + node_load1{instance="a:9100", job="api"} * node_load5{instance="a:9100", job="api"} - 100',
+]
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -389,6 +414,7 @@ class PromQLDiff(unittest.TestCase):
                     "      max_backoff: 1s\n" % cls.curl)
         cls.prom, cls.plog = start_process(
             [PROMETHEUS, "--config.file=" + cfg, "--storage.tsdb.path=" + os.path.join(cls.tmp, "prom"),
+             "--enable-feature=promql-per-step-stats",  # stats=all's per-step counts, as cairn
              "--web.listen-address=127.0.0.1:%d" % pport], cls.purl, os.path.join(cls.tmp, "prom.log"))
         cls.t0 = time.time()
         time.sleep(SPAN - 12)
@@ -549,14 +575,66 @@ class PromQLDiff(unittest.TestCase):
                 bad.append("%r %r %r:\n   prometheus %d %s\n   cairn      %d %s" % (q, s, e, ps, pb, cs, cb))
         self.assertEqual(bad, [], "\n".join(bad))
 
-    def test_format_query(self):
+    def test_stats(self):
+        """stats=1 and stats=all: the same keys in the same order as 2.42, and the same sample
+        counts (totalQueryableSamples, per step, peakSamples) for the same data."""
+        t0, mid = int(self.t0), int(self.t0) + SPAN // 2
         bad = []
-        for q in FORMAT + ERRORS[:20]:
+        n = 0
+        for q in STATS_QUERIES:
+            q = q.replace("%(mid)d", str(mid))
+            reqs = [("/api/v1/query", {"query": q, "time": str(mid + 7.5)})]
+            if not q.endswith("]"):
+                reqs.append(("/api/v1/query_range", {"query": q, "start": str(t0 + 5),
+                                                     "end": str(t0 + SPAN - 5), "step": "2"}))
+            for path, p in reqs:
+                for mode in ("1", "all"):
+                    p = dict(p, stats=mode)
+                    (ps, pb), (cs, cb) = self.prom_get(path, p), self.cairn_get(path, p)
+                    n += 1
+                    pj = json.loads(pb, object_pairs_hook=list)
+                    cj = json.loads(cb, object_pairs_hook=list)
+                    pst, cst = dict(dict(pj)["data"]).get("stats"), dict(dict(cj)["data"]).get("stats")
+                    where = "%s %s stats=%s" % (path, q, mode)
+                    if ps != 200 or cs != 200 or pst is None or cst is None:
+                        bad.append("%s: %d %s vs %d %s" % (where, ps, pb[:300], cs, cb[:300]))
+                        continue
+                    if [k for k, _ in dict(pj)["data"]] != [k for k, _ in dict(cj)["data"]]:
+                        bad.append("%s: data keys differ" % where)
+                    shape = lambda st: [(k, [x for x, _ in v]) for k, v in st]
+                    if shape(pst) != shape(cst):
+                        bad.append("%s: keys %s vs %s" % (where, shape(pst), shape(cst)))
+                        continue
+                    for _, v in dict(cst)["timings"]:
+                        if not isinstance(v, (int, float)) or v < 0:
+                            bad.append("%s: timing %r" % (where, v))
+                    psam, csam = dict(dict(pst)["samples"]), dict(dict(cst)["samples"])
+                    for key in ("totalQueryableSamples", "totalQueryableSamplesPerStep", "peakSamples"):
+                        if psam.get(key) != csam.get(key):
+                            bad.append("%s: %s %s vs %s" % (where, key, str(psam.get(key))[:200],
+                                                            str(csam.get(key))[:200]))
+        # No stats parameter: no stats object.
+        (ps, pb), (cs, cb) = self.both_query("up", str(mid))
+        self.assertNotIn('"stats"', pb)
+        self.assertNotIn('"stats"', cb)
+        print("\npromql diff: %d stats requests, %d differ" % (n, len(bad)))
+        self.assertEqual(bad, [], "\n".join(bad))
+
+    def test_format_query(self):
+        """Byte-equal format_query (Pretty(0): long expressions split over lines) for every query
+        of this file and the FORMAT cases."""
+        mid = int(self.t0) + SPAN // 2
+        cases = FORMAT + PRETTY + ERRORS[:20] + [q.replace("%(mid)d", str(mid)) for q in QUERIES]
+        bad = []
+        split = 0
+        for q in cases:
             ps, pb = self.prom_get("/api/v1/format_query", {"query": q})
             cs, cb = self.cairn_get("/api/v1/format_query", {"query": q})
+            split += "\\n" in pb
             if (ps, pb) != (cs, cb):
                 bad.append("%r:\n   prometheus %d %s\n   cairn      %d %s" % (q, ps, pb, cs, cb))
-        print("\nformat_query: %d cases, %d differ" % (len(FORMAT) + 20, len(bad)))
+        print("\nformat_query: %d cases (%d split over lines), %d differ" % (len(cases), split, len(bad)))
+        self.assertGreaterEqual(split, len(PRETTY))
         self.assertEqual(bad, [], "\n".join(bad))
 
 

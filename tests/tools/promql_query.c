@@ -7,8 +7,8 @@
  * value unix-seconds" lines; "#" lines ignored). Each request line is
  * tab-separated: "query<TAB>expr<TAB>time", "query_range<TAB>expr<TAB>start
  * <TAB>end<TAB>step", "query_exemplars<TAB>expr<TAB>start<TAB>end" or
- * "format_query<TAB>expr" (empty fields are absent
- * parameters); each answer is one line "status<TAB>json-body".
+ * "format_query<TAB>expr"; query and query_range take a last optional field, stats (empty fields
+ * are absent parameters); each answer is one line "status<TAB>json-body".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,11 +118,13 @@ int main(int argc, char **argv)
         int st;
         if (f[0] && !strcmp(f[0], "query")) {
             prm.time = nf > 2 ? f[2] : NULL;
+            prm.stats = nf > 3 ? f[3] : NULL;
             st = promql_api_query(&q, &o, &prm, &out);
         } else if (f[0] && !strcmp(f[0], "query_range")) {
             prm.start = nf > 2 ? f[2] : NULL;
             prm.end = nf > 3 ? f[3] : NULL;
             prm.step = nf > 4 ? f[4] : NULL;
+            prm.stats = nf > 5 ? f[5] : NULL;
             st = promql_api_query_range(&q, &o, &prm, &out);
         } else if (f[0] && !strcmp(f[0], "query_exemplars")) {
             prm.start = nf > 2 ? f[2] : NULL;
