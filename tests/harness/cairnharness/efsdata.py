@@ -161,9 +161,12 @@ def drop_point(emu, vault, rp_arn):
 def _delete_file_system(emu):
     """After EFS deleted a file system, its content goes too."""
     def handler(call):
+        fs_id = call.params.get("FileSystemId")
+        path = fs_dir(emu, fs_id) if fs_id else None
+        if path is None:
+            return None  # no content: moto as usual
         answer = call.forward()
-        path = fs_dir(emu, call.params.get("FileSystemId", ""))
-        if path and 200 <= answer[0] < 300 and call.params.get("FileSystemId"):
+        if 200 <= answer[0] < 300:
             shutil.rmtree(path, ignore_errors=True)
         return answer
     return handler
