@@ -257,9 +257,15 @@ class LocalRun(cairnharness.CairnTestCase):
     def test_g_killed_task_is_restarted_and_never_routed_to(self):
         victim = self.tasks("backend")[0]
         restarts = self.status()["restarts"]
+        self.assertEqual(self.local_run("drift").returncode, 2)  # the missing daemon's service
         os.kill(victim["pid"], signal.SIGKILL)
         self.wait_for("the killed task to be reaped",
                       lambda: not os.path.exists(f"/proc/{victim['pid']}"), 5)
+        # Until ECS replaces it (--restart-delay, 5 s), the service runs one of its two tasks.
+        drift = self.wait_for("drift to report the backend short", lambda: (
+            lambda r: r if "local-test-backend: 1 running" in r.stdout else None)(
+                self.local_run("drift")), 4)
+        self.assertEqual(drift.returncode, 2, drift.stdout)
         # From now on no request may reach it: every one is answered by a live task.
         statuses = []
         for _ in range(40):
@@ -346,6 +352,7 @@ class LocalRun(cairnharness.CairnTestCase):
             self.assertEqual(elb.describe_target_health(
                 TargetGroupArn=tg["TargetGroupArn"])["TargetHealthDescriptions"], [])
         self.assertEqual(self.local_run("status").returncode, 3)
+        self.assertEqual(self.local_run("drift").returncode, 3)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@ against the emulator (tools/emulator, AWS_ENDPOINT_URL).
                                   every service runs its desired tasks healthy, print the URLs
   tools/local-run status          the services, tasks, addresses, health, DNS and proxy
   tools/local-run stop            stop every task, deregister them, stop the supervisor
+  tools/local-run drift           services whose running tasks differ from desired: exit 2
+                                  (0 all in step, 3 nothing running), as `cairn drift` exits
 
 STACK is a stack file (its `stack:` name is read) or a stack name; default
 stacks/dev-davidshaevel.yaml. See docs/local.md for what is emulated and what is not.
@@ -168,6 +170,40 @@ def cmd_status(a):
     return 0 if st else 3
 
 
+def service_drift(st):
+    """One line per service whose tasks differ from what ECS wants: fewer or more running or
+    healthy tasks than desired, or tasks of an older task definition (a roll under way)."""
+    out = []
+    for name, s in sorted(st["services"].items()):
+        mine = [t for t in st["tasks"] if t["service"] == name]
+        healthy = sum(1 for t in mine if t["healthy"])
+        old = sum(1 for t in mine if t["task_definition"] != s["task_definition"])
+        if s["running"] != s["desired"] or healthy != s["desired"] or old:
+            line = (f"{name}: {s['running']} running, {healthy} healthy, desired "
+                    f"{s['desired']}")
+            if old:
+                line += f", {old} of an older task definition"
+            if s["problem"]:
+                line += f" ({s['problem']})"
+            out.append(line)
+    return out
+
+
+def cmd_drift(a):
+    st = read_state(a.state_dir) if supervisor_pid(a.state_dir) else None
+    if not st:
+        print("local-run: nothing running", file=sys.stderr)
+        return 3
+    lines = service_drift(st)
+    for line in lines:
+        print(line)
+    if a.json:
+        print(json.dumps({"stack": st["stack"], "drift": lines}))
+    elif not lines:
+        print(f"stack {st['stack']}: every service runs its desired tasks, healthy")
+    return 2 if lines else 0
+
+
 def main(argv=None):
     default_dir = os.environ.get("CAIRN_LOCAL_DIR") or os.path.join(
         os.environ.get("XDG_RUNTIME_DIR") or "/tmp", "cairn-local")
@@ -176,7 +212,7 @@ def main(argv=None):
     p.add_argument("--state-dir", default=default_dir,
                    help="state, logs and EFS data (default: $CAIRN_LOCAL_DIR or "
                    "${XDG_RUNTIME_DIR:-/tmp}/cairn-local)")
-    sub = p.add_subparsers(dest="cmd", required=True, metavar="{start,stop,status}")
+    sub = p.add_subparsers(dest="cmd", required=True, metavar="{start,stop,status,drift}")
     for name in ("start", "supervise"):
         s = sub.add_parser(name, help="start, or re-read the stack" if name == "start"
                            else argparse.SUPPRESS)
@@ -202,11 +238,11 @@ def main(argv=None):
                        help="how long start waits for the services (default 120)")
         s.add_argument("--foreground", action="store_true",
                        help="run the supervisor in this process")
-    for name in ("stop", "status"):
+    for name in ("stop", "status", "drift"):
         s = sub.add_parser(name)
         s.add_argument("--state-dir", default=argparse.SUPPRESS)
         s.add_argument("--timeout", type=float, default=120.0)
-        if name == "status":
+        if name in ("status", "drift"):
             s.add_argument("--json", action="store_true")
     a = p.parse_args(argv)
     a.state_dir = os.path.abspath(a.state_dir)
@@ -215,7 +251,8 @@ def main(argv=None):
         from . import supervisor
         a.stack = stack_name(a.stack)
         return supervisor.main(a)
-    return {"start": cmd_start, "stop": cmd_stop, "status": cmd_status}[a.cmd](a)
+    return {"start": cmd_start, "stop": cmd_stop, "status": cmd_status,
+            "drift": cmd_drift}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,8 @@ import time
 import uuid
 import weakref
 
+from . import efsdata
+
 ACCOUNT = "123456789012"  # moto's default account
 
 # What moto fills into every rule of a plan it stores; UpdateBackupPlan does the same.
@@ -523,6 +525,13 @@ def _start_backup(emu, state, params):
         }
         if token:
             job["_token"] = token
+        # With a data directory, the file system's files are copied now (efsdata.py).
+        try:
+            size = efsdata.backup(emu, fs_id, vault_name, rp["RecoveryPointArn"])
+        except OSError as e:
+            return None, _error("InvalidRequestException", f"copying {fs_id}: {e}", 500)
+        if size is not None:
+            rp["BackupSizeInBytes"] = job["BackupSizeInBytes"] = size
         state.recovery_points[rp["RecoveryPointArn"]] = rp
         state.backup_jobs[job["BackupJobId"]] = job
         return job, None
@@ -647,6 +656,8 @@ def _delete_recovery_point(emu):
             if _find_point(state, call.params) is None:
                 return _not_found(f"Recovery point {call.params['RecoveryPointArn']} not found")
             del state.recovery_points[call.params["RecoveryPointArn"]]
+            efsdata.drop_point(emu, call.params["BackupVaultName"],
+                               call.params["RecoveryPointArn"])
             return _answer({})
 
     return handler
@@ -673,18 +684,18 @@ def _get_recovery_point_restore_metadata(emu):
 # ---------------------------------------------------------------- restores
 
 
-def _restore_efs(emu, rp, meta, copy_tags):
+def _restore_efs(emu, rp, meta, copy_tags, directory):
     """Do what a restore of an EFS recovery point does to EFS; returns (file system ARN, None)
     or (None, why it failed). newFileSystem "true" makes a new file system with the metadata's
     CreationToken, Encrypted, KmsKeyId and PerformanceMode; otherwise the files go back into
     file-system-id. Either way AWS puts them in a directory aws-backup-restore_<time> off the
-    root."""
+    root (with a data directory, efsdata.py copies the recovery point's files there)."""
     efs = state_of(emu).client(emu, "efs")
     if str(meta.get("newFileSystem", "")).lower() != "true":
         fs = _efs_file_system(emu, meta.get("file-system-id", ""))
         if fs is None:
             return None, f"File system {meta.get('file-system-id')} not found"
-        return fs["FileSystemArn"], None
+        return _restore_files(emu, rp, fs, directory)
     kwargs = {
         "CreationToken": meta.get("CreationToken") or str(uuid.uuid4()),
         "PerformanceMode": meta.get("PerformanceMode") or "generalPurpose",
@@ -698,6 +709,15 @@ def _restore_efs(emu, rp, meta, copy_tags):
         fs = efs.create_file_system(**kwargs)
     except efs.exceptions.ClientError as e:
         return None, f"{e.response['Error']['Code']}: {e.response['Error'].get('Message', '')}"
+    return _restore_files(emu, rp, fs, directory)
+
+
+def _restore_files(emu, rp, fs, directory):
+    try:
+        efsdata.restore(emu, rp["BackupVaultName"], rp["RecoveryPointArn"], fs["FileSystemId"],
+                        directory)
+    except OSError as e:
+        return None, f"copying the files into {fs['FileSystemId']}: {e}"
     return fs["FileSystemArn"], None
 
 
@@ -733,7 +753,9 @@ def _start_restore_job(emu):
                 return _error("InvalidParameterValueException",
                               "KmsKeyId requires Encrypted to be true")
             now = datetime.datetime.now(datetime.timezone.utc)
-            arn, why = _restore_efs(emu, rp, meta, p.get("CopySourceTagsToRestoredResource"))
+            directory = "aws-backup-restore_" + now.strftime("%Y-%m-%dT%H-%M-%S")
+            arn, why = _restore_efs(emu, rp, meta, p.get("CopySourceTagsToRestoredResource"),
+                                    directory)
             job = {
                 "AccountId": ACCOUNT,
                 "RestoreJobId": str(uuid.uuid4()).upper(),
@@ -749,7 +771,7 @@ def _start_restore_job(emu):
                 "_polls": state.restore_polls,
                 "_arn": arn,
                 "_why": why,
-                "_directory": "aws-backup-restore_" + now.strftime("%Y-%m-%dT%H-%M-%S"),
+                "_directory": directory,
             }
             if p.get("IamRoleArn"):
                 job["IamRoleArn"] = p["IamRoleArn"]

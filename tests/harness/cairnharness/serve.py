@@ -31,6 +31,8 @@ def main(argv=None):
     parser.add_argument("--state-dir", required=True, help="where url, env, pid and logs go")
     parser.add_argument("--port", type=int, default=0, help="proxy port (default: a free one)")
     parser.add_argument("--region", default="us-east-1")
+    parser.add_argument("--data-dir", help="EFS file systems' content and AWS Backup's copies "
+                        "of it (efsdata.py); default: none, file systems hold no files")
     args = parser.parse_args(argv)
     try:
         os.setsid()  # detach from the terminal's signals and hang-ups
@@ -46,6 +48,10 @@ def main(argv=None):
     signal.signal(signal.SIGINT, lambda *_: stop.set())
 
     emu = Emulator(region=args.region, port=args.port, log_dir=args.state_dir).start()
+    if args.data_dir:
+        from . import efsdata
+
+        efsdata.set_data_dir(emu, args.data_dir)
     try:
         exports = "".join(
             f"export {k}={shlex.quote(v)}\n" for k, v in sorted(emu.env(base={}).items())
