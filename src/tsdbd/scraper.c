@@ -152,3 +152,8 @@ void scraper_get_stats(struct scraper *s, struct scraper_stats *out)
     out->samples_rejected = __atomic_load_n(&s->rejected, __ATOMIC_RELAXED);
     out->commits_failed = __atomic_load_n(&s->failed, __ATOMIC_RELAXED);
 }
+
+void scraper_snapshot(struct scraper *s, unsigned what, struct scrapeloop_snapshot *out)
+{
+    scrapeloop_snapshot(s->loop, what, out);
+}

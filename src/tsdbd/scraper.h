@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "core/diag.h"
+#include "scrape/scrapeloop.h"
 #include "tsdb/db.h"
 
 struct scraper;
@@ -34,5 +35,8 @@ struct scraper_stats {
     uint64_t samples_rejected, commits_failed;
 };
 void scraper_get_stats(struct scraper *s, struct scraper_stats *out);
+
+/* The engine's targets for the HTTP API (scrapeloop_snapshot: copies, any thread). */
+void scraper_snapshot(struct scraper *s, unsigned what, struct scrapeloop_snapshot *out);
 
 #endif

@@ -178,7 +178,8 @@ int selector_parse(struct selector *s, const char *text, struct diag *d)
             strbuf_reset(&lname);
             strbuf_reset(&val);
             if (ident(&l, &lname, 0) != 0) {
-                fail(&l, "unexpected character inside braces, expected label name");
+                fail(&l, *l.p ? "unexpected character inside braces, expected label name"
+                              : "unexpected end of input inside braces");
                 goto out;
             }
             skip_ws(&l);
@@ -192,7 +193,9 @@ int selector_parse(struct selector *s, const char *text, struct diag *d)
             else if (*l.p == '=')
                 t = MATCH_EQ, l.p++;
             else {
-                fail(&l, "unexpected character inside braces, expected label matching operator");
+                fail(&l,
+                     *l.p ? "unexpected character inside braces, expected label matching operator"
+                          : "unexpected end of input inside braces");
                 goto out;
             }
             skip_ws(&l);
@@ -211,7 +214,8 @@ int selector_parse(struct selector *s, const char *text, struct diag *d)
                 continue;
             }
             if (*l.p != '}') {
-                fail(&l, "unexpected character inside braces, expected comma or '}'");
+                fail(&l, *l.p ? "unexpected character inside braces, expected comma or '}'"
+                              : "unexpected end of input inside braces");
                 goto out;
             }
             break;
