@@ -2,6 +2,7 @@
 #include "tsdbd/selector.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,8 +64,17 @@ static void put_utf8(struct strbuf *o, unsigned cp)
 static int string(struct lex *l, struct strbuf *o)
 {
     char q = *l->p;
-    if (q != '"' && q != '\'' && q != '`')
+    if (q != '"' && q != '\'' && q != '`') {
+        /* Prometheus's parser names the token it found. */
+        if (!q)
+            return fail(l, "unexpected end of input inside braces");
+        if (strchr("{}(),", q)) {
+            char msg[64];
+            snprintf(msg, sizeof msg, "unexpected \"%c\" in label matching, expected string", q);
+            return fail(l, msg);
+        }
         return fail(l, "unexpected character, expected string");
+    }
     l->p++;
     while (*l->p && *l->p != q) {
         if (*l->p == '\\' && q != '`') {
