@@ -674,6 +674,12 @@ static void h_healthy(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
 
 static void h_ready(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
 {
+    struct tsdbd *t = ctx;
+    /* As Prometheus: not ready until the scrape manager runs (a reload would find none). */
+    if (!__atomic_load_n(&t->ready, __ATOMIC_ACQUIRE)) {
+        httpd_resp_text(resp, 503, "text/plain; charset=utf-8", "Service Unavailable");
+        return;
+    }
     httpd_resp_text(resp, 200, "text/plain; charset=utf-8", "Prometheus Server is Ready.\n");
 }
 

@@ -218,6 +218,7 @@ static int run(struct tsdbd *t, const sigset_t *sigs)
         logfmt("error", "Error starting the scrape manager", kv);
         goto out;
     }
+    __atomic_store_n(&t->ready, 1, __ATOMIC_RELEASE);
     logfmt("info", "Server is ready to receive web requests.", NULL);
     for (;;) {
         int sig = sigwaitinfo(sigs, NULL);

@@ -25,6 +25,7 @@ struct tsdbd {
     const char *config_name;     /* where it came from, for diagnostics */
     struct scraper *scraper;     /* NULL without a configuration; read with tsdbd_scraper() */
     pthread_mutex_t reload_lock; /* one reload at a time: SIGHUP or /-/reload */
+    int ready;                   /* set once scraping runs: /-/ready answers 200 */
     int quit_requested;          /* POST /-/quit, for the exit's log line */
     double start_time;
     uint64_t rw_requests, rw_samples, rw_rejected, rw_failed;
