@@ -9,6 +9,12 @@
  * refused whole, so it is retried in halves down to the bad samples: the rest
  * of the scrape is kept, as Prometheus keeps it, at a few commits per bad
  * sample.
+ *
+ * remote_write sections are sent as Prometheus sends them: what reached the
+ * head (samples it refused are not forwarded, as they never reach
+ * Prometheus's WAL) goes to every sender of src/scrape/rwsend after the
+ * commit; a commit that failed in storage sends nothing. A reload swaps the
+ * senders; the old ones flush what they hold.
  */
 #include "tsdbd/scraper.h"
 
@@ -20,13 +26,18 @@
 #include "core/xmalloc.h"
 #include "scrape/appender.h"
 #include "scrape/promcfg.h"
+#include "scrape/rwsend.h"
 #include "scrape/scrapeloop.h"
 
 struct sample {
     struct labels ls;
     int64_t t;
     double v;
+    int refused; /* by the head: not forwarded */
 };
+
+/* How long stopping or a reload lets old senders flush, as cairn-scrape. */
+#define SCRAPER_FLUSH_MS 5000
 
 struct scraper {
     struct appender app; /* first: the engine hands back &app */
@@ -36,13 +47,16 @@ struct scraper {
     struct sample *v;
     size_t n, alloc;
     uint64_t rejected, failed; /* atomics: /metrics reads them from another thread */
+    struct rwsend_fanout *fan; /* remote_write senders */
+    struct promcfg *rwcfg;     /* the configuration the senders borrow rules from */
+    int forward;               /* any sender: the scrape thread reads it */
 };
 
 static int app_append(struct appender *app, const struct labels *ls, int64_t t, double v)
 {
     struct scraper *s = (struct scraper *)app;
     xgrow((void **)&s->v, &s->alloc, s->n + 1, sizeof *s->v);
-    s->v[s->n++] = (struct sample){labels_dup(&s->arena, ls), t, v};
+    s->v[s->n++] = (struct sample){labels_dup(&s->arena, ls), t, v, 0};
     return 0;
 }
 
@@ -66,8 +80,10 @@ static long commit_range(struct scraper *s, size_t lo, size_t hi, struct diag *d
         return 0;
     if (r == DB_COMMIT_FAILED)
         return -1;
-    if (hi - lo == 1)
+    if (hi - lo == 1) {
+        s->v[lo].refused = 1;
         return 1;
+    }
     size_t mid = lo + (hi - lo) / 2;
     long left = commit_range(s, lo, mid, d);
     if (left < 0)
@@ -91,6 +107,13 @@ static int app_commit(struct appender *app)
                  diag_last(&d));
     }
     diag_release(&d);
+    if (bad >= 0 && __atomic_load_n(&s->forward, __ATOMIC_ACQUIRE)) {
+        struct appender *f = rwsend_fanout_appender(s->fan);
+        for (size_t i = 0; i < s->n; i++)
+            if (!s->v[i].refused)
+                f->append(f, &s->v[i].ls, s->v[i].t, s->v[i].v);
+        f->commit(f);
+    }
     reset(s);
     return bad < 0 ? -1 : 0;
 }
@@ -108,20 +131,61 @@ struct scraper *scraper_new(struct db *db, const char *dns_server)
     s->app.rollback = app_rollback;
     s->db = db;
     arena_init(&s->arena);
+    s->fan = rwsend_fanout_new();
     s->loop = scrapeloop_new(&s->app, dns_server);
     return s;
 }
 
-int scraper_load(struct scraper *s, const char *name, const char *text, size_t len, struct diag *d)
+static struct promcfg *load(const char *name, const char *text, size_t len, struct diag *d)
 {
     struct promcfg *c = xmalloc(sizeof *c);
     promcfg_init(c);
     if (promcfg_load_buf(c, name, text, len, d) != 0) {
         promcfg_release(c);
         free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static void cfg_free(struct promcfg *c)
+{
+    if (c) {
+        promcfg_release(c);
+        free(c);
+    }
+}
+
+int scraper_load(struct scraper *s, const char *name, const char *text, size_t len, struct diag *d)
+{
+    /* Two copies: the engine takes one, the senders borrow the other's rules. */
+    struct promcfg *c = load(name, text, len, d), *rc = c ? load(name, text, len, d) : NULL;
+    struct rwsend **w, **old = NULL;
+    size_t nold = 0;
+    if (!rc) {
+        cfg_free(c);
         return -1;
     }
+    w = xcalloc(rc->nrws + 1, sizeof *w);
+    for (size_t i = 0; i < rc->nrws; i++) {
+        w[i] = rwsend_new(&rc->rws[i], &rc->external_labels, d);
+        if (!w[i] || rwsend_start(w[i], d) != 0) {
+            for (size_t k = 0; k <= i; k++)
+                rwsend_free(w[k], 0);
+            free(w);
+            cfg_free(c);
+            cfg_free(rc);
+            return -1;
+        }
+    }
+    rwsend_fanout_set(s->fan, w, rc->nrws, &old, &nold);
+    __atomic_store_n(&s->forward, rc->nrws > 0, __ATOMIC_RELEASE);
     scrapeloop_apply(s->loop, c); /* the engine owns c now */
+    for (size_t i = 0; i < nold; i++)
+        rwsend_free(old[i], SCRAPER_FLUSH_MS);
+    free(old);
+    cfg_free(s->rwcfg);
+    s->rwcfg = rc;
     return 0;
 }
 
@@ -134,7 +198,9 @@ void scraper_free(struct scraper *s)
 {
     if (!s)
         return;
-    scrapeloop_free(s->loop); /* joins the engine: no append after this */
+    scrapeloop_free(s->loop);                     /* joins the engine: no append after this */
+    rwsend_fanout_free(s->fan, SCRAPER_FLUSH_MS); /* then flush what is queued */
+    cfg_free(s->rwcfg);
     arena_release(&s->arena);
     free(s->v);
     free(s);

@@ -6,8 +6,9 @@
  *
  * The configuration is the text of CAIRN_SCRAPE_CONFIG when that variable is
  * set (the stack passes prometheus.yml this way, since a task's image carries
- * no such file), else the file of --config.file. remote_write sections are
- * read and validated but not sent: cairn-tsdb stores what it scrapes.
+ * no such file), else the file of --config.file. As Prometheus, what is
+ * scraped and stored is also sent to the remote_write URLs of the
+ * configuration (src/scrape/rwsend), with their queue and relabel settings.
  */
 #ifndef CAIRN_TSDBD_SCRAPER_H
 #define CAIRN_TSDBD_SCRAPER_H
