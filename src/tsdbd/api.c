@@ -815,6 +815,8 @@ static void h_metrics(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
            "Start time of the process since unix epoch in seconds.", NULL, t->start_time);
     metric(b, "prometheus_remote_storage_samples_in_total", "counter",
            "Samples received through remote write.", NULL, (double)t->rw_samples);
+    if (tsdbd_scraper(t))
+        scraper_write_metrics(tsdbd_scraper(t), b);
     if (t->httpd)
         httpd_stats_write(t->httpd, b, "prometheus_http_requests_total", NULL);
     httpd_resp_header(resp, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");

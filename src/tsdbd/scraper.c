@@ -18,15 +18,18 @@
  */
 #include "tsdbd/scraper.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/arena.h"
 #include "core/log.h"
+#include "core/strbuf.h"
 #include "core/xmalloc.h"
 #include "scrape/appender.h"
 #include "scrape/promcfg.h"
 #include "scrape/rwsend.h"
+#include "tsdbd/gofmt.h"
 #include "scrape/scrapeloop.h"
 
 struct sample {
@@ -222,4 +225,72 @@ void scraper_get_stats(struct scraper *s, struct scraper_stats *out)
 void scraper_snapshot(struct scraper *s, unsigned what, struct scrapeloop_snapshot *out)
 {
     scrapeloop_snapshot(s->loop, what, out);
+}
+
+/* The remote-write queue series of Prometheus 2.42, one per sender. */
+static const struct {
+    const char *name, *type, *help;
+    size_t field;
+} rw_series[] = {
+    {"prometheus_remote_storage_samples_total", "counter",
+     "Total number of samples sent to remote storage.", offsetof(struct rwsend_stats, sent)},
+    {"prometheus_remote_storage_samples_failed_total", "counter",
+     "Total number of samples which failed on send to remote storage, non-recoverable errors.",
+     offsetof(struct rwsend_stats, failed)},
+    {"prometheus_remote_storage_samples_retried_total", "counter",
+     "Total number of samples which failed on send to remote storage but were retried because "
+     "the send error was recoverable.",
+     offsetof(struct rwsend_stats, retried)},
+    {"prometheus_remote_storage_samples_dropped_total", "counter",
+     "Total number of samples which were dropped after being read from the WAL before being "
+     "sent via remote write, either via relabelling or unintentionally because of an unknown "
+     "reference ID.",
+     offsetof(struct rwsend_stats, dropped)},
+    {"prometheus_remote_storage_samples_pending", "gauge",
+     "The number of samples pending in the queues shards to be sent to the remote storage.",
+     offsetof(struct rwsend_stats, pending)},
+    {"prometheus_remote_storage_bytes_total", "counter",
+     "The total number of bytes of data (not metadata) sent by the queue after compression.",
+     offsetof(struct rwsend_stats, bytes)},
+    {"prometheus_remote_storage_queue_highest_sent_timestamp_seconds", "gauge",
+     "Timestamp from a WAL sample, the highest timestamp successfully sent by this queue, in "
+     "seconds since epoch.",
+     offsetof(struct rwsend_stats, highest_sent_ms)},
+};
+
+struct rw_render {
+    struct strbuf *b;
+    size_t i;
+};
+
+static void rw_line(struct rwsend *w, void *arg)
+{
+    struct rw_render *r = arg;
+    struct rwsend_stats st;
+    double v;
+    rwsend_get_stats(w, &st);
+    if (rw_series[r->i].field == offsetof(struct rwsend_stats, highest_sent_ms))
+        v = (double)st.highest_sent_ms / 1000.0;
+    else
+        v = (double)*(uint64_t *)((char *)&st + rw_series[r->i].field);
+    strbuf_adds(r->b, rw_series[r->i].name);
+    strbuf_adds(r->b, "{remote_name=");
+    labels_quote(r->b, rwsend_name(w), strlen(rwsend_name(w)));
+    strbuf_adds(r->b, ",url=");
+    labels_quote(r->b, rwsend_url(w), strlen(rwsend_url(w)));
+    strbuf_adds(r->b, "} ");
+    gofmt_g(r->b, v);
+    strbuf_addc(r->b, '\n');
+}
+
+void scraper_write_metrics(struct scraper *s, struct strbuf *b)
+{
+    if (!__atomic_load_n(&s->forward, __ATOMIC_ACQUIRE))
+        return;
+    for (size_t i = 0; i < sizeof rw_series / sizeof rw_series[0]; i++) {
+        struct rw_render r = {b, i};
+        strbuf_addf(b, "# HELP %s %s\n# TYPE %s %s\n", rw_series[i].name, rw_series[i].help,
+                    rw_series[i].name, rw_series[i].type);
+        rwsend_fanout_each(s->fan, rw_line, &r);
+    }
 }

@@ -37,6 +37,10 @@ struct scraper_stats {
 };
 void scraper_get_stats(struct scraper *s, struct scraper_stats *out);
 
+/* The remote_write queues' series for /metrics (prometheus_remote_storage_*). */
+struct strbuf;
+void scraper_write_metrics(struct scraper *s, struct strbuf *b);
+
 /* The engine's targets for the HTTP API (scrapeloop_snapshot: copies, any thread). */
 void scraper_snapshot(struct scraper *s, unsigned what, struct scrapeloop_snapshot *out);
 

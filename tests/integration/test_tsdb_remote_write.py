@@ -86,6 +86,13 @@ class RemoteWriteTest(tsdbtest.TsdbCase):
         self.assertEqual([k for k in want if want[k] != got[k]], [])
         status, body = srv.get("/metrics")
         self.assertEqual(status, 200)
+        sent = [line for line in body.splitlines()
+                if line.startswith("prometheus_remote_storage_samples_total{")]
+        self.assertEqual(len(sent), 1, body)
+        self.assertIn('remote_name="receiver"', sent[0])
+        # The reload replaced the sender (counters start again; Prometheus keeps a queue
+        # whose configuration did not change): it sent the stale markers at least.
+        self.assertGreater(float(sent[0].rsplit(" ", 1)[1]), 0)
         self.assertEqual(srv.stop(), 0)
         log = srv.logtext()
         self.assertNotIn("Sanitizer", log)
