@@ -18,6 +18,7 @@ void scrapeappend_init(struct scrapeappend_state *s)
     seriesset_init(&s->pending);
     seriesset_init(&s->known_ts);
     s->has_pending = 0;
+    metacache_init(&s->meta);
 }
 
 void scrapeappend_release(struct scrapeappend_state *s)
@@ -25,6 +26,23 @@ void scrapeappend_release(struct scrapeappend_state *s)
     seriesset_release(&s->prev);
     seriesset_release(&s->pending);
     seriesset_release(&s->known_ts);
+    metacache_release(&s->meta);
+}
+
+/* A TYPE, HELP or UNIT line: into the target's metadata, as Prometheus's scrapeCache. */
+static void note_meta(struct metacache *m, const struct expo_parser *p, enum expo_entry e)
+{
+    size_t len, tlen;
+    const char *name = expo_name(p, &len), *text;
+    if (e == EXPO_TYPE) {
+        metacache_set_type(m, name, len, expo_type(p));
+        return;
+    }
+    text = expo_text(p, &tlen);
+    if (e == EXPO_HELP)
+        metacache_set_help(m, name, len, text, tlen);
+    else
+        metacache_set_unit(m, name, len, text, tlen);
 }
 
 static int has(const struct labels *ls, const char *name)
@@ -156,6 +174,8 @@ int scrapeappend_body(struct scrapeappend_state *s, const struct promcfg_job *jo
             rc = -1;
             break;
         }
+        if (e == EXPO_TYPE || e == EXPO_HELP || e == EXPO_UNIT)
+            note_meta(&s->meta, &p, e);
         if (e != EXPO_SERIES)
             continue;
         r->total++;

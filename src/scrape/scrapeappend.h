@@ -19,6 +19,7 @@
 #include "metrics/expo.h"
 #include "metrics/labels.h"
 #include "scrape/appender.h"
+#include "scrape/metacache.h"
 #include "scrape/promcfg.h"
 #include "scrape/seriesset.h"
 
@@ -27,6 +28,7 @@ struct scrapeappend_state {
     struct seriesset pending;  /* series seen before a failed body's error */
     struct seriesset known_ts; /* series with explicit timestamps seen so far */
     int has_pending;
+    struct metacache meta; /* TYPE/HELP/UNIT seen, for the metadata API */
 };
 
 struct scrapeappend_result {

@@ -18,6 +18,7 @@
 #include "core/xmalloc.h"
 #include "metrics/expo.h"
 #include "scrape/duration.h"
+#include "scrape/goerror.h"
 #include "scrape/scrapeappend.h"
 #include "scrape/sd.h"
 #include "scrape/target.h"
@@ -42,12 +43,24 @@ struct target {
     uint64_t limit;
     int exceeded, inflight, seen;
     struct scrapeappend_state st;
+    int64_t start_ns; /* wall clock of the scrape in flight, for lastScrape */
+    /* Published for scrapeloop_snapshot(), under scrapeloop.tmu: */
+    char last_error[400];
+    int64_t last_scrape_ns; /* 0: never scraped */
+    double last_duration;
+    enum scrapeloop_health health;
+    struct arena meta_arena; /* meta */
+    struct metacache_item *meta;
+    size_t nmeta;
 };
 
 struct job_state {
     uint64_t sd_gen;
     struct target **targets;
     size_t n;
+    struct arena dropped_arena; /* dropped: discovered labels of targets relabeled away */
+    struct labels *dropped;
+    size_t ndropped;
 };
 
 struct scrapeloop {
@@ -56,6 +69,12 @@ struct scrapeloop {
     CURLM *multi;
     pthread_t thread;
     pthread_mutex_t mu;
+    /*
+     * tmu guards what HTTP threads read through scrapeloop_snapshot(): jobs,
+     * njobs, cfg's job names, each target's published status and metadata.
+     * The loop thread alone writes them, so it reads them without the lock.
+     */
+    pthread_mutex_t tmu;
     int running, stop, ready;
     struct promcfg *cfg, *pending;
     struct sd_manager *sd;
@@ -111,6 +130,7 @@ static void target_free(struct target *t)
     curl_slist_free_all(t->headers);
     strbuf_release(&t->body);
     scrapeappend_release(&t->st);
+    arena_release(&t->meta_arena);
     arena_release(&t->arena);
     free(t);
 }
@@ -124,6 +144,9 @@ static struct target *target_new(struct scrapeloop *s, const struct target_info 
 
     arena_init(&t->arena);
     t->info = *info;
+    arena_init(&t->meta_arena);
+    t->health = SCRAPELOOP_UNKNOWN;
+    t->info.discovered = labels_dup(&t->arena, &info->discovered);
     t->info.all = labels_dup(&t->arena, &info->all);
     t->info.public = labels_dup(&t->arena, &info->public);
     t->info.url = arena_strdup(&t->arena, info->url);
@@ -175,8 +198,12 @@ static void sync_job(struct scrapeloop *s, size_t ji, struct sd_targets *found)
 {
     struct job_state *js = &s->jobs[ji];
     const struct promcfg_job *jc = &s->cfg->jobs[ji];
-    struct target **next = xcalloc(found->n + 1, sizeof(*next));
-    size_t nn = 0, dropped = 0;
+    struct target **next = xcalloc(found->n + 1, sizeof(*next)), **old = js->targets;
+    size_t nn = 0, dropped = 0, nold = js->n;
+    struct arena darena;
+    struct labels *dlist = xcalloc(found->n + 1, sizeof(*dlist));
+
+    arena_init(&darena);
 
     for (size_t i = 0; i < js->n; i++)
         js->targets[i]->seen = 0;
@@ -194,6 +221,8 @@ static void sync_job(struct scrapeloop *s, size_t ji, struct sd_targets *found)
             log_warn("component=\"scrape manager\" scrape_pool=%s msg=\"Creating target "
                      "failed\" err=\"%s\"",
                      jc->job_name, err);
+        if (r == TARGET_DROPPED)
+            dlist[dropped] = labels_dup(&darena, &info.discovered);
         if (r != TARGET_OK) {
             dropped += r == TARGET_DROPPED;
             arena_release(&a);
@@ -219,48 +248,75 @@ static void sync_job(struct scrapeloop *s, size_t ji, struct sd_targets *found)
         }
         arena_release(&a);
     }
-    for (size_t i = 0; i < js->n; i++)
-        if (!js->targets[i]->seen)
-            target_retire(s, js->targets[i]);
-    free(js->targets);
+    pthread_mutex_lock(&s->tmu);
     js->targets = next;
     js->n = nn;
+    arena_release(&js->dropped_arena);
+    free(js->dropped);
+    js->dropped_arena = darena;
+    js->dropped = dlist;
+    js->ndropped = dropped;
+    pthread_mutex_unlock(&s->tmu);
+    /* Out of the readers' sight now: retire without holding the lock. */
+    for (size_t i = 0; i < nold; i++)
+        if (!old[i]->seen)
+            target_retire(s, old[i]);
+    free(old);
     stat_add(&s->stats.dropped_targets, dropped);
 }
 
 /* A new configuration: move targets of jobs that stay, retire the rest. */
 static void swap_config(struct scrapeloop *s, struct promcfg *cfg)
 {
-    struct job_state *jobs = xcalloc(cfg->njobs + 1, sizeof(*jobs));
+    struct job_state *jobs = xcalloc(cfg->njobs + 1, sizeof(*jobs)), *old = s->jobs;
+    size_t nold = s->njobs;
+    struct promcfg *oldcfg = s->cfg;
+    char *gone = xcalloc(nold + 1, 1);
 
     sd_free(s->sd);
     s->sd = NULL;
-    for (size_t i = 0; i < s->njobs; i++) {
-        const struct promcfg_job *nj = promcfg_job(cfg, s->cfg->jobs[i].job_name);
+    for (size_t i = 0; i < nold; i++) {
+        const struct promcfg_job *nj = promcfg_job(cfg, oldcfg->jobs[i].job_name);
         if (nj) {
-            jobs[nj - cfg->jobs] = s->jobs[i];
+            jobs[nj - cfg->jobs] = old[i];
             jobs[nj - cfg->jobs].sd_gen = 0;
         } else {
-            for (size_t k = 0; k < s->jobs[i].n; k++)
-                target_retire(s, s->jobs[i].targets[k]);
-            free(s->jobs[i].targets);
+            gone[i] = 1;
         }
     }
-    free(s->jobs);
-    if (s->cfg) {
-        promcfg_release(s->cfg);
-        free(s->cfg);
-    }
+    for (size_t i = 0; i < cfg->njobs; i++)
+        if (!jobs[i].dropped)
+            arena_init(&jobs[i].dropped_arena);
+    pthread_mutex_lock(&s->tmu);
     s->jobs = jobs;
     s->njobs = cfg->njobs;
     s->cfg = cfg;
+    pthread_mutex_unlock(&s->tmu);
+    for (size_t i = 0; i < nold; i++) {
+        if (!gone[i])
+            continue;
+        for (size_t k = 0; k < old[i].n; k++)
+            target_retire(s, old[i].targets[k]);
+        free(old[i].targets);
+        arena_release(&old[i].dropped_arena);
+        free(old[i].dropped);
+    }
+    free(gone);
+    free(old);
+    if (oldcfg) {
+        promcfg_release(oldcfg);
+        free(oldcfg);
+    }
     s->sd = sd_new(cfg, s->dns_server, wake, s);
     sd_start(s->sd);
 }
 
 static void start_scrape(struct scrapeloop *s, struct target *t, int64_t now)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
     t->start_ms = now;
+    t->start_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
     t->start_mono = mono_s();
     t->exceeded = 0;
     strbuf_reset(&t->body);
@@ -268,11 +324,52 @@ static void start_scrape(struct scrapeloop *s, struct target *t, int64_t now)
     curl_multi_add_handle(s->multi, t->easy);
 }
 
+/* A failed request worded as Go's http.Client words it (goerror.h). */
+static void request_error(struct target *t, CURLcode res, long status, char *err, size_t n)
+{
+    const char *ip = NULL;
+    long port = 0;
+    if (res == CURLE_COULDNT_CONNECT) {
+        curl_easy_getinfo(t->easy, CURLINFO_PRIMARY_IP, &ip);
+        curl_easy_getinfo(t->easy, CURLINFO_PRIMARY_PORT, &port);
+    }
+    goerror_request(err, n, res, status, t->info.url, ip, port,
+                    labels_get(&t->info.all, "__address__"));
+}
+
+/* Make a finished scrape's outcome and metadata visible to scrapeloop_snapshot(). */
+static void publish(struct scrapeloop *s, struct target *t, const char *err, double dur)
+{
+    struct arena old, na;
+    struct metacache_item *items = NULL;
+    size_t n = 0;
+    int changed = t->st.meta.changed;
+
+    if (changed) {
+        arena_init(&na);
+        items = metacache_copy(&t->st.meta, &na, &n);
+    }
+    pthread_mutex_lock(&s->tmu);
+    snprintf(t->last_error, sizeof(t->last_error), "%s", err);
+    t->last_scrape_ns = t->start_ns;
+    t->last_duration = dur;
+    t->health = *err ? SCRAPELOOP_DOWN : SCRAPELOOP_UP;
+    if (changed) {
+        old = t->meta_arena;
+        t->meta_arena = na;
+        t->meta = items;
+        t->nmeta = n;
+    }
+    pthread_mutex_unlock(&s->tmu);
+    if (changed)
+        arena_release(&old);
+}
+
 static void finish_scrape(struct scrapeloop *s, struct target *t, CURLcode res)
 {
     const struct promcfg_job *jc = &s->cfg->jobs[t->job];
     struct scrapeappend_result r;
-    char err[300] = "";
+    char err[400] = "";
     long status = 0;
     const char *ctype = NULL;
     double dur;
@@ -285,13 +382,13 @@ static void finish_scrape(struct scrapeloop *s, struct target *t, CURLcode res)
             stat_add(&s->stats.exceeded_body_size_limit, 1);
             snprintf(err, sizeof(err), "body size limit exceeded");
         } else {
-            snprintf(err, sizeof(err), "%s", curl_easy_strerror(res));
+            request_error(t, res, 0, err, sizeof(err));
         }
     } else {
         curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
         curl_easy_getinfo(t->easy, CURLINFO_CONTENT_TYPE, &ctype);
         if (status != 200)
-            snprintf(err, sizeof(err), "server returned HTTP status %ld", status);
+            request_error(t, res, status, err, sizeof(err));
     }
     stat_add(&s->stats.scrapes, 1);
     if (!*err) {
@@ -315,6 +412,8 @@ static void finish_scrape(struct scrapeloop *s, struct target *t, CURLcode res)
     dur = mono_s() - t->start_mono;
     scrapeappend_report(&t->info.public, t->start_ms, !*err, dur, &r, s->app);
     s->app->commit(s->app);
+    metacache_iter_done(&t->st.meta, !*err);
+    publish(s, t, err, dur);
     t->scraped = 1;
     t->last_ms = t->start_ms;
     /*
@@ -405,6 +504,7 @@ struct scrapeloop *scrapeloop_new(struct appender *app, const char *dns_server)
     s->dns_server = dns_server ? xstrdup(dns_server) : NULL;
     s->multi = curl_multi_init();
     pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->tmu, NULL);
     return s;
 }
 
@@ -456,6 +556,8 @@ void scrapeloop_free(struct scrapeloop *s)
             target_free(t);
         }
         free(s->jobs[j].targets);
+        arena_release(&s->jobs[j].dropped_arena);
+        free(s->jobs[j].dropped);
     }
     free(s->jobs);
     if (s->cfg) {
@@ -468,6 +570,7 @@ void scrapeloop_free(struct scrapeloop *s)
     }
     curl_multi_cleanup(s->multi);
     pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->tmu);
     free(s->dns_server);
     free(s);
 }
@@ -481,4 +584,79 @@ void scrapeloop_get_stats(struct scrapeloop *s, struct scrapeloop_stats *out)
 int scrapeloop_ready(struct scrapeloop *s)
 {
     return __atomic_load_n(&s->ready, __ATOMIC_ACQUIRE);
+}
+
+static int cmp_pool(const void *a, const void *b)
+{
+    const char *const *x = a, *const *y = b;
+    return strcmp(*x, *y);
+}
+
+static void copy_target(struct arena *a, const char *pool, const struct target *t, int meta,
+                        struct scrapeloop_target *o)
+{
+    const char *iv = labels_get(&t->info.all, "__scrape_interval__");
+    const char *to = labels_get(&t->info.all, "__scrape_timeout__");
+    o->pool = pool;
+    o->discovered = labels_dup(a, &t->info.discovered);
+    o->labels = labels_dup(a, &t->info.public);
+    o->url = arena_strdup(a, t->info.url);
+    o->interval = arena_strdup(a, iv ? iv : "");
+    o->timeout = arena_strdup(a, to ? to : "");
+    o->last_error = arena_strdup(a, t->last_error);
+    o->last_scrape_ns = t->last_scrape_ns;
+    o->last_duration = t->last_duration;
+    o->health = t->health;
+    if (meta) {
+        struct metacache_item *m = arena_alloc(a, (t->nmeta + 1) * sizeof(*m));
+        for (size_t i = 0; i < t->nmeta; i++) {
+            m[i].metric = arena_strdup(a, t->meta[i].metric);
+            m[i].help = arena_strdup(a, t->meta[i].help);
+            m[i].unit = arena_strdup(a, t->meta[i].unit);
+            m[i].type = t->meta[i].type;
+        }
+        o->meta = m;
+        o->nmeta = t->nmeta;
+    }
+}
+
+void scrapeloop_snapshot(struct scrapeloop *s, unsigned what, struct scrapeloop_snapshot *out)
+{
+    struct arena *a = &out->arena;
+    size_t na = 0, nd = 0;
+
+    memset(out, 0, sizeof(*out));
+    arena_init(a);
+    pthread_mutex_lock(&s->tmu);
+    out->pools = arena_alloc(a, (s->njobs + 1) * sizeof(*out->pools));
+    for (size_t j = 0; j < s->njobs; j++) {
+        out->pools[j] = arena_strdup(a, s->cfg->jobs[j].job_name);
+        na += s->jobs[j].n;
+        nd += s->jobs[j].ndropped;
+    }
+    out->npools = s->njobs;
+    qsort(out->pools, out->npools, sizeof(*out->pools), cmp_pool);
+    out->active = arena_alloc(a, (na + 1) * sizeof(*out->active));
+    out->dropped = arena_alloc(a, (nd + 1) * sizeof(*out->dropped));
+    for (size_t p = 0; p < out->npools; p++) {
+        const struct promcfg_job *jc = promcfg_job(s->cfg, out->pools[p]);
+        const struct job_state *js = &s->jobs[jc - s->cfg->jobs];
+        if (what & SCRAPELOOP_SNAP_ACTIVE)
+            for (size_t i = 0; i < js->n; i++)
+                copy_target(a, out->pools[p], js->targets[i], !!(what & SCRAPELOOP_SNAP_META),
+                            &out->active[out->nactive++]);
+        if (what & SCRAPELOOP_SNAP_DROPPED)
+            for (size_t i = 0; i < js->ndropped; i++) {
+                struct scrapeloop_dropped *d = &out->dropped[out->ndropped++];
+                d->pool = out->pools[p];
+                d->discovered = labels_dup(a, &js->dropped[i]);
+            }
+    }
+    pthread_mutex_unlock(&s->tmu);
+}
+
+void scrapeloop_snapshot_release(struct scrapeloop_snapshot *snap)
+{
+    arena_release(&snap->arena);
+    memset(snap, 0, sizeof(*snap));
 }

@@ -24,7 +24,10 @@
 #include <stdint.h>
 
 #include "core/diag.h"
+#include "core/arena.h"
+#include "metrics/labels.h"
 #include "scrape/appender.h"
+#include "scrape/metacache.h"
 #include "scrape/promcfg.h"
 
 struct scrapeloop;
@@ -55,5 +58,48 @@ void scrapeloop_free(struct scrapeloop *s);
 void scrapeloop_get_stats(struct scrapeloop *s, struct scrapeloop_stats *out);
 /* 1 once the first configuration's targets have been synced (for /-/ready). */
 int scrapeloop_ready(struct scrapeloop *s);
+
+/*
+ * A snapshot of the targets for the HTTP API (Prometheus's /api/v1/targets,
+ * /targets/metadata, /metadata, /scrape_pools): copies in the snapshot's own
+ * arena, taken under a lock the scrape thread holds only to publish a
+ * finished scrape, so a slow HTTP client never stalls scraping.
+ */
+enum scrapeloop_health { SCRAPELOOP_UNKNOWN, SCRAPELOOP_UP, SCRAPELOOP_DOWN };
+
+struct scrapeloop_target {
+    const char *pool;                 /* the job name */
+    struct labels discovered, labels; /* before relabeling; the samples' labels */
+    const char *url;
+    const char *interval, *timeout; /* __scrape_interval__, __scrape_timeout__ as labelled */
+    const char *last_error;         /* "" when none */
+    int64_t last_scrape_ns;         /* wall clock of the last scrape's start; 0: never */
+    double last_duration;           /* seconds */
+    enum scrapeloop_health health;
+    const struct metacache_item *meta; /* sorted by metric (SCRAPELOOP_SNAP_META) */
+    size_t nmeta;
+};
+
+struct scrapeloop_dropped {
+    const char *pool;
+    struct labels discovered;
+};
+
+struct scrapeloop_snapshot {
+    struct arena arena;
+    const char **pools; /* every job of the configuration, sorted */
+    size_t npools;
+    struct scrapeloop_target *active; /* by pool name, then in discovery order */
+    size_t nactive;
+    struct scrapeloop_dropped *dropped; /* likewise */
+    size_t ndropped;
+};
+
+#define SCRAPELOOP_SNAP_ACTIVE  1u
+#define SCRAPELOOP_SNAP_DROPPED 2u
+#define SCRAPELOOP_SNAP_META    4u /* with ACTIVE: each target's metadata too */
+
+void scrapeloop_snapshot(struct scrapeloop *s, unsigned what, struct scrapeloop_snapshot *out);
+void scrapeloop_snapshot_release(struct scrapeloop_snapshot *snap);
 
 #endif

@@ -135,6 +135,9 @@ enum target_result target_populate(const struct labels *discovered, const struct
         if (job->params[i].value)
             labels_builder_set(&b, arena_printf(a, "__param_%s", job->params[i].name),
                                job->params[i].value);
+    memset(out, 0, sizeof(*out));
+    labels_builder_finish(&b, &res, NULL);
+    out->discovered = labels_dup(a, &res); /* Prometheus's preRelabelLabels */
     if (!relabel_process(&b, job->relabel, job->nrelabel, a)) {
         rc = TARGET_DROPPED;
         goto out;

@@ -19,15 +19,17 @@
 enum target_result { TARGET_OK, TARGET_DROPPED, TARGET_ERROR };
 
 struct target_info {
-    struct labels all;    /* every label after population, "__" ones included */
-    struct labels public; /* the labels samples get: no "__" prefix */
+    struct labels discovered; /* before relabeling, defaults added (the API's discoveredLabels) */
+    struct labels all;        /* every label after population, "__" ones included */
+    struct labels public;     /* the labels samples get: no "__" prefix */
     const char *url;
     int64_t interval_ms, timeout_ms;
 };
 
 /*
  * Populate discovered (sorted) for job. Everything in *out lives in a. On
- * TARGET_ERROR, *err says why (Prometheus's message), also in a.
+ * TARGET_ERROR, *err says why (Prometheus's message), also in a. out->discovered
+ * is set for TARGET_DROPPED too (Prometheus lists dropped targets by it).
  */
 enum target_result target_populate(const struct labels *discovered, const struct promcfg_job *job,
                                    struct arena *a, struct target_info *out, const char **err);

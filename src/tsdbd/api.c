@@ -70,6 +70,21 @@ static void ok_end(struct strbuf *b)
     strbuf_addc(b, '}');
 }
 
+struct strbuf *tsdbd_ok_begin(struct httpd_resp *resp)
+{
+    return ok_begin(resp);
+}
+
+void tsdbd_ok_end(struct strbuf *b)
+{
+    ok_end(b);
+}
+
+void tsdbd_bad_data(struct httpd_resp *resp, const char *msg)
+{
+    api_error(resp, ERR_BAD_DATA, msg);
+}
+
 static void ok_raw(struct httpd_resp *resp, const char *data)
 {
     struct strbuf *b = ok_begin(resp);
@@ -369,11 +384,6 @@ static void h_write(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
     diag_release(&d);
 }
 
-static void h_metadata(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
-{
-    ok_raw(resp, "{}");
-}
-
 static void h_buildinfo(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
 {
     ok_raw(resp, "{\"version\":\"2.42.0\",\"revision\":\"cairn-tsdb-" CAIRN_VERSION
@@ -418,11 +428,6 @@ static void h_config(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
     pthread_mutex_unlock(&t->config_lock);
     strbuf_addc(b, '}');
     ok_end(b);
-}
-
-static void h_targets(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
-{
-    ok_raw(resp, "{\"activeTargets\":[],\"droppedTargets\":[]}");
 }
 
 static void h_rules(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
@@ -669,6 +674,12 @@ static void h_healthy(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
 
 static void h_ready(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
 {
+    struct tsdbd *t = ctx;
+    /* As Prometheus: not ready until the scrape manager runs (a reload would find none). */
+    if (!__atomic_load_n(&t->ready, __ATOMIC_ACQUIRE)) {
+        httpd_resp_text(resp, 503, "text/plain; charset=utf-8", "Service Unavailable");
+        return;
+    }
     httpd_resp_text(resp, 200, "text/plain; charset=utf-8", "Prometheus Server is Ready.\n");
 }
 
@@ -804,6 +815,8 @@ static void h_metrics(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
            "Start time of the process since unix epoch in seconds.", NULL, t->start_time);
     metric(b, "prometheus_remote_storage_samples_in_total", "counter",
            "Samples received through remote write.", NULL, (double)t->rw_samples);
+    if (tsdbd_scraper(t))
+        scraper_write_metrics(tsdbd_scraper(t), b);
     if (t->httpd)
         httpd_stats_write(t->httpd, b, "prometheus_http_requests_total", NULL);
     httpd_resp_header(resp, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
@@ -888,12 +901,14 @@ const struct httpd_route tsdbd_routes[] = {
     {"GET", "/api/v1/labels", h_labels},
     {"POST", "/api/v1/labels", h_labels},
     {"GET", "/api/v1/label/:name/values", h_label_values},
-    {"GET", "/api/v1/metadata", h_metadata},
+    {"GET", "/api/v1/metadata", tsdbd_h_metadata},
     {"GET", "/api/v1/status/buildinfo", h_buildinfo},
     {"GET", "/api/v1/status/flags", h_flags},
     {"GET", "/api/v1/status/config", h_config},
     {"GET", "/api/v1/status/tsdb", h_status_tsdb},
-    {"GET", "/api/v1/targets", h_targets},
+    {"GET", "/api/v1/targets", tsdbd_h_targets},
+    {"GET", "/api/v1/targets/metadata", tsdbd_h_targets_metadata},
+    {"GET", "/api/v1/scrape_pools", tsdbd_h_scrape_pools},
     {"GET", "/api/v1/rules", h_rules},
     {"GET", "/api/v1/alerts", h_alerts},
     {"POST", "/api/v1/admin/tsdb/snapshot", h_snapshot},
@@ -902,6 +917,8 @@ const struct httpd_route tsdbd_routes[] = {
     {"PUT", "/api/v1/admin/tsdb/delete_series", h_delete_series},
     {"GET", "/-/healthy", h_healthy},
     {"GET", "/-/ready", h_ready},
+    {"*", "/-/reload", tsdbd_h_reload},
+    {"*", "/-/quit", tsdbd_h_quit},
     {"GET", "/metrics", h_metrics},
 };
 const size_t tsdbd_nroutes = sizeof tsdbd_routes / sizeof tsdbd_routes[0];

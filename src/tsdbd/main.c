@@ -97,43 +97,61 @@ static int start_scraping(struct tsdbd *t, struct diag *d)
     if (!t->config_text)
         return 0;
     const char *dns = getenv("CAIRN_DNS_SERVER");
-    t->scraper = scraper_new(t->db, dns && *dns ? dns : NULL);
-    if (scraper_load(t->scraper, t->config_name, t->config_text, t->config_len, d) != 0)
+    struct scraper *s = scraper_new(t->db, dns && *dns ? dns : NULL);
+    if (scraper_load(s, t->config_name, t->config_text, t->config_len, d) != 0 ||
+        scraper_start(s, d) != 0) {
+        scraper_free(s);
         return -1;
-    return scraper_start(t->scraper, d);
+    }
+    __atomic_store_n(&t->scraper, s, __ATOMIC_RELEASE); /* HTTP threads may look now */
+    return 0;
 }
 
-/* SIGHUP, as Prometheus: re-read the configuration; a bad one keeps the old. */
-static void reload(struct tsdbd *t)
+/*
+ * SIGHUP and POST /-/reload, as Prometheus: re-read the configuration; a bad
+ * one keeps the old (-1, the reason in d, also logged).
+ */
+int tsdbd_reload(struct tsdbd *t, struct diag *d)
 {
-    struct diag d;
     char kv[4200];
     char *text = NULL;
     size_t n = 0;
+    pthread_mutex_lock(&t->reload_lock);
     const char *name = t->config_name;
-    diag_init(&d);
-    if (!t->scraper) {
-        diag_error(&d, NULL, "no scrape configuration at start");
+    struct scraper *s = tsdbd_scraper(t);
+    if (!s) {
+        diag_error(d, NULL, "no scrape configuration at start");
         goto fail;
     }
-    if (read_config(t, &text, &n, &name, &d) != 0)
+    if (read_config(t, &text, &n, &name, d) != 0)
         goto fail;
     if (!text) {
-        diag_error(&d, NULL, "no scrape configuration");
+        diag_error(d, NULL, "no scrape configuration");
         goto fail;
     }
-    if (scraper_load(t->scraper, name, text, n, &d) != 0)
+    if (scraper_load(s, name, text, n, d) != 0)
         goto fail;
     set_config(t, text, n, name);
+    pthread_mutex_unlock(&t->reload_lock);
     snprintf(kv, sizeof kv, "filename=%s", name);
     logfmt("info", "Completed loading of configuration file", kv);
-    diag_release(&d);
-    return;
+    return 0;
 fail:
+    pthread_mutex_unlock(&t->reload_lock);
     free(text);
-    snprintf(kv, sizeof kv, "err=\"%s\"", diag_last(&d));
+    /* One line with the place, as Prometheus's "couldn't load configuration" error. */
+    for (size_t i = d->n; i > 0; i--) {
+        const struct diag_entry *e = &d->v[i - 1];
+        if (e->severity != DIAG_ERROR)
+            continue;
+        if (e->file && e->loc.line)
+            diag_error(d, NULL, "couldn't load configuration (--config.file=\"%s\"): %s:%u:%u: %s",
+                       name ? name : "", e->file, e->loc.line, e->loc.col, e->msg);
+        break;
+    }
+    snprintf(kv, sizeof kv, "err=\"%s\"", diag_last(d));
     logfmt("error", "Error reloading config", kv);
-    diag_release(&d);
+    return -1;
 }
 
 static int run(struct tsdbd *t, const sigset_t *sigs)
@@ -200,21 +218,29 @@ static int run(struct tsdbd *t, const sigset_t *sigs)
         logfmt("error", "Error starting the scrape manager", kv);
         goto out;
     }
+    __atomic_store_n(&t->ready, 1, __ATOMIC_RELEASE);
     logfmt("info", "Server is ready to receive web requests.", NULL);
     for (;;) {
         int sig = sigwaitinfo(sigs, NULL);
-        if (sig == SIGHUP)
-            reload(t);
-        else if (sig == SIGTERM || sig == SIGINT)
+        if (sig == SIGHUP) {
+            struct diag rd;
+            diag_init(&rd);
+            tsdbd_reload(t, &rd);
+            diag_release(&rd);
+        } else if (sig == SIGTERM || sig == SIGINT) {
             break;
+        }
     }
-    logfmt("warn", "Received SIGTERM, exiting gracefully...", NULL);
+    if (__atomic_load_n(&t->quit_requested, __ATOMIC_ACQUIRE))
+        logfmt("warn", "Received termination request via web service, exiting gracefully...", NULL);
+    else
+        logfmt("warn", "Received SIGTERM, exiting gracefully...", NULL);
     rc = 0;
 out:
     stop_requested = 1;
-    scraper_free(t->scraper); /* no appends once the head closes */
-    if (t->httpd)
+    if (t->httpd) /* first: handlers read the scraper */
         httpd_stop(t->httpd, 5000);
+    scraper_free(t->scraper); /* no appends once the head closes */
     if (have_thread)
         pthread_join(th, NULL);
     if (t->httpd)
@@ -235,6 +261,7 @@ int main(int argc, char **argv)
     struct diag d;
     memset(&t, 0, sizeof t);
     pthread_mutex_init(&t.config_lock, NULL);
+    pthread_mutex_init(&t.reload_lock, NULL);
     diag_init(&d);
     if (flags_parse(&t.flags, argc, argv, &d) != 0) {
         fprintf(stderr, "cairn-tsdb: error: %s, try --help\n", diag_last(&d));

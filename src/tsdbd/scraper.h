@@ -6,8 +6,9 @@
  *
  * The configuration is the text of CAIRN_SCRAPE_CONFIG when that variable is
  * set (the stack passes prometheus.yml this way, since a task's image carries
- * no such file), else the file of --config.file. remote_write sections are
- * read and validated but not sent: cairn-tsdb stores what it scrapes.
+ * no such file), else the file of --config.file. As Prometheus, what is
+ * scraped and stored is also sent to the remote_write URLs of the
+ * configuration (src/scrape/rwsend), with their queue and relabel settings.
  */
 #ifndef CAIRN_TSDBD_SCRAPER_H
 #define CAIRN_TSDBD_SCRAPER_H
@@ -16,6 +17,7 @@
 #include <stdint.h>
 
 #include "core/diag.h"
+#include "scrape/scrapeloop.h"
 #include "tsdb/db.h"
 
 struct scraper;
@@ -34,5 +36,12 @@ struct scraper_stats {
     uint64_t samples_rejected, commits_failed;
 };
 void scraper_get_stats(struct scraper *s, struct scraper_stats *out);
+
+/* The remote_write queues' series for /metrics (prometheus_remote_storage_*). */
+struct strbuf;
+void scraper_write_metrics(struct scraper *s, struct strbuf *b);
+
+/* The engine's targets for the HTTP API (scrapeloop_snapshot: copies, any thread). */
+void scraper_snapshot(struct scraper *s, unsigned what, struct scrapeloop_snapshot *out);
 
 #endif

@@ -2,6 +2,7 @@
 #include "tsdbd/selector.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,8 +64,17 @@ static void put_utf8(struct strbuf *o, unsigned cp)
 static int string(struct lex *l, struct strbuf *o)
 {
     char q = *l->p;
-    if (q != '"' && q != '\'' && q != '`')
+    if (q != '"' && q != '\'' && q != '`') {
+        /* Prometheus's parser names the token it found. */
+        if (!q)
+            return fail(l, "unexpected end of input inside braces");
+        if (strchr("{}(),", q)) {
+            char msg[64];
+            snprintf(msg, sizeof msg, "unexpected \"%c\" in label matching, expected string", q);
+            return fail(l, msg);
+        }
         return fail(l, "unexpected character, expected string");
+    }
     l->p++;
     while (*l->p && *l->p != q) {
         if (*l->p == '\\' && q != '`') {
@@ -178,7 +188,8 @@ int selector_parse(struct selector *s, const char *text, struct diag *d)
             strbuf_reset(&lname);
             strbuf_reset(&val);
             if (ident(&l, &lname, 0) != 0) {
-                fail(&l, "unexpected character inside braces, expected label name");
+                fail(&l, *l.p ? "unexpected character inside braces, expected label name"
+                              : "unexpected end of input inside braces");
                 goto out;
             }
             skip_ws(&l);
@@ -192,7 +203,9 @@ int selector_parse(struct selector *s, const char *text, struct diag *d)
             else if (*l.p == '=')
                 t = MATCH_EQ, l.p++;
             else {
-                fail(&l, "unexpected character inside braces, expected label matching operator");
+                fail(&l,
+                     *l.p ? "unexpected character inside braces, expected label matching operator"
+                          : "unexpected end of input inside braces");
                 goto out;
             }
             skip_ws(&l);
@@ -211,7 +224,8 @@ int selector_parse(struct selector *s, const char *text, struct diag *d)
                 continue;
             }
             if (*l.p != '}') {
-                fail(&l, "unexpected character inside braces, expected comma or '}'");
+                fail(&l, *l.p ? "unexpected character inside braces, expected comma or '}'"
+                              : "unexpected end of input inside braces");
                 goto out;
             }
             break;

@@ -22,11 +22,36 @@ struct tsdbd {
     pthread_mutex_t config_lock; /* guards config_*: SIGHUP swaps them */
     char *config_text;           /* the scrape configuration, NULL without one */
     size_t config_len;
-    const char *config_name; /* where it came from, for diagnostics */
-    struct scraper *scraper; /* NULL without a configuration */
+    const char *config_name;     /* where it came from, for diagnostics */
+    struct scraper *scraper;     /* NULL without a configuration; read with tsdbd_scraper() */
+    pthread_mutex_t reload_lock; /* one reload at a time: SIGHUP or /-/reload */
+    int ready;                   /* set once scraping runs: /-/ready answers 200 */
+    int quit_requested;          /* POST /-/quit, for the exit's log line */
     double start_time;
     uint64_t rw_requests, rw_samples, rw_rejected, rw_failed;
 };
+
+/* The scraper once started (HTTP threads run before it is), or NULL. */
+static inline struct scraper *tsdbd_scraper(struct tsdbd *t)
+{
+    return __atomic_load_n(&t->scraper, __ATOMIC_ACQUIRE);
+}
+
+/* Re-read and apply the scrape configuration, as SIGHUP does (main.c). */
+int tsdbd_reload(struct tsdbd *t, struct diag *d);
+
+/* api.c's envelope for the other handler files. */
+struct strbuf *tsdbd_ok_begin(struct httpd_resp *resp);
+void tsdbd_ok_end(struct strbuf *b);
+void tsdbd_bad_data(struct httpd_resp *resp, const char *msg);
+
+/* apitargets.c: scrape targets, metadata and the lifecycle endpoints. */
+void tsdbd_h_targets(struct httpd_req *req, struct httpd_resp *resp, void *ctx);
+void tsdbd_h_targets_metadata(struct httpd_req *req, struct httpd_resp *resp, void *ctx);
+void tsdbd_h_metadata(struct httpd_req *req, struct httpd_resp *resp, void *ctx);
+void tsdbd_h_scrape_pools(struct httpd_req *req, struct httpd_resp *resp, void *ctx);
+void tsdbd_h_reload(struct httpd_req *req, struct httpd_resp *resp, void *ctx);
+void tsdbd_h_quit(struct httpd_req *req, struct httpd_resp *resp, void *ctx);
 
 extern const struct httpd_route tsdbd_routes[];
 extern const size_t tsdbd_nroutes;
