@@ -92,7 +92,7 @@ static const struct restype_ops ops = {
     /* ReleaseAddress. AWS refuses while a NAT gateway still holds the address: the executor waits
      * for the NAT gateway to be "deleted" first. */
     .remove = resutil_remove,
-    .del = {"ReleaseAddress", "AllocationId"},
+    .del = {.op = "ReleaseAddress", .member = "AllocationId"},
 };
 
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */

@@ -140,7 +140,7 @@ static const struct restype_ops ops = {
     .create = igw_create,
     .update = igw_update,
     .remove = igw_remove,
-    .del = {"DeleteInternetGateway", "InternetGatewayId"},
+    .del = {.op = "DeleteInternetGateway", .member = "InternetGatewayId"},
 };
 
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */

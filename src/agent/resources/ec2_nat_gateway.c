@@ -223,7 +223,7 @@ static const struct restype_ops ops = {
     /* DeleteNatGateway. Gone when DescribeNatGateways says state "deleted"; until then its
      * Elastic IP cannot be released nor its subnet deleted. */
     .remove = resutil_remove,
-    .del = {"DeleteNatGateway", "NatGatewayId"},
+    .del = {.op = "DeleteNatGateway", .member = "NatGatewayId"},
     .ready = nat_ready,
     .wait_seconds = 600, /* minutes on real AWS */
 };

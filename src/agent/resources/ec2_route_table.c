@@ -93,7 +93,7 @@ static const struct restype_ops ops = {
     /* DeleteRouteTable: AWS refuses while subnets are associated with it (the associations are
      * removed first, as they depend on the table). */
     .remove = resutil_remove,
-    .del = {"DeleteRouteTable", "RouteTableId"},
+    .del = {.op = "DeleteRouteTable", .member = "RouteTableId"},
 };
 
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */

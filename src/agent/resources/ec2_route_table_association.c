@@ -139,7 +139,7 @@ static const struct restype_ops ops = {
     .create = assoc_create,
     .update = assoc_update,
     .remove = resutil_remove,
-    .del = {"DisassociateRouteTable", "AssociationId"},
+    .del = {.op = "DisassociateRouteTable", .member = "AssociationId"},
 };
 
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */

@@ -125,7 +125,7 @@ static const struct restype_ops ops = {
     .create = subnet_create,
     .update = subnet_update,
     .remove = resutil_remove,
-    .del = {"DeleteSubnet", "SubnetId"},
+    .del = {.op = "DeleteSubnet", .member = "SubnetId"},
 };
 
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */

@@ -196,7 +196,7 @@ static const struct restype_ops ops = {
     .create = vpc_create,
     .update = vpc_update,
     .remove = resutil_remove,
-    .del = {"DeleteVpc", "VpcId"},
+    .del = {.op = "DeleteVpc", .member = "VpcId"},
 };
 
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */

@@ -217,7 +217,7 @@ static const struct restype_ops ops = {
     /* DeleteCluster; one already gone is success. AWS refuses while services are in it, which the
      * services' removals (they go first, and wait until their services are INACTIVE) prevent. */
     .remove = resutil_remove,
-    .del = {"DeleteCluster", "cluster"},
+    .del = {.op = "DeleteCluster", .member = "cluster"},
 };
 
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */

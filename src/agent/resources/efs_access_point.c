@@ -521,7 +521,7 @@ static const struct restype_ops ops = {
     .update = ap_update,
     /* DeleteAccessPoint; already gone counts as done. */
     .remove = resutil_remove,
-    .del = {"DeleteAccessPoint", .path = "/2015-02-01/access-points/%s"},
+    .del = {.op = "DeleteAccessPoint", .path = "/2015-02-01/access-points/%s"},
     .normalize = ap_normalize,
     .ready = ap_ready,
     .wait_seconds = 300,

@@ -385,7 +385,7 @@ static const struct restype_ops ops = {
     .create = mt_create,
     .update = mt_update,
     .remove = mt_remove,
-    .del = {"DeleteMountTarget", .path = "/2015-02-01/mount-targets/%s"},
+    .del = {.op = "DeleteMountTarget", .path = "/2015-02-01/mount-targets/%s"},
     .ready = mt_ready,
     .wait_seconds = 600,
 };

@@ -360,7 +360,7 @@ static const struct restype_ops ops = {
     .update = listener_update,
     /* DeleteListener (its rules go with it); already gone is success. */
     .remove = resutil_remove,
-    .del = {"DeleteListener", "ListenerArn"},
+    .del = {.op = "DeleteListener", .member = "ListenerArn"},
     .normalize = listener_normalize,
 };
 

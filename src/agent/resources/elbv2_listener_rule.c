@@ -627,7 +627,7 @@ static const struct restype_ops ops = {
     .update = rule_update,
     /* DeleteRule; already gone is success. */
     .remove = resutil_remove,
-    .del = {"DeleteRule", "RuleArn"},
+    .del = {.op = "DeleteRule", .member = "RuleArn"},
     .normalize = rule_normalize,
     .output_heading = "Load balancer",
     .output = rule_output,

@@ -447,7 +447,7 @@ static const struct restype_ops ops = {
     /* DeleteTargetGroup; already gone is success. AWS refuses (ResourceInUse) while a listener or
      * rule forwards to it: those go first, as they depend on it. */
     .remove = resutil_remove,
-    .del = {"DeleteTargetGroup", "TargetGroupArn"},
+    .del = {.op = "DeleteTargetGroup", .member = "TargetGroupArn"},
 };
 
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */

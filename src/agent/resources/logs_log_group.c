@@ -338,7 +338,7 @@ static const struct restype_ops ops = {
     .update = group_update,
     /* DeleteLogGroup, its streams and events with it; already gone counts as done. */
     .remove = resutil_remove,
-    .del = {"DeleteLogGroup", "logGroupName", .attr = "name"},
+    .del = {.op = "DeleteLogGroup", .member = "logGroupName", .attr = "name"},
 };
 
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
