@@ -150,7 +150,10 @@ static void histogram(struct builder *b, const char *name, const char *const *le
     char *bucket = concat(name, "_bucket"), *sum = concat(name, "_sum");
     char *count = concat(name, "_count");
     for (int i = 0; i < nb + 2; i++) {
-        struct series_def *s = add(b, i < nb ? bucket : i == nb ? sum : count,
+        struct series_def *s = add(b,
+                                   i < nb    ? bucket
+                                   : i == nb ? sum
+                                             : count,
                                    i == 0 ? K_HIST : K_HIST_PART, 0);
         /* Labels sorted by name: le sorts between job and the extra labels used here. */
         for (size_t e = 0; e < nextra; e += 2)
@@ -184,8 +187,7 @@ static struct series_def *make_instance(int i)
     add(&b, "process_heap_bytes", K_PAGES, 1.3e8);
     add(&b, "process_open_fds", K_SLOW, 24);
     add(&b, "process_max_fds", K_CONST, 65536);
-    static const char *lag[] = {"",       "_min", "_max", "_mean",
-                                "_stddev", "_p50", "_p90", "_p99"};
+    static const char *lag[] = {"", "_min", "_max", "_mean", "_stddev", "_p50", "_p90", "_p99"};
     for (size_t l = 0; l < 8; l++)
         add(&b, concat("nodejs_eventloop_lag", concat(lag[l], "_seconds")), K_FLOAT, 0.01);
     label(add(&b, "nodejs_active_handles", K_SLOW, 12), "type", "Socket");
@@ -215,8 +217,8 @@ static struct series_def *make_instance(int i)
     for (size_t r = 0; r < 5; r++)
         for (size_t m = 0; m < 2; m++)
             for (size_t c = 0; c < 3; c++) {
-                const char *extra[] = {"method", methods[m], "route", routes[r], "status_code",
-                                       codes[c]};
+                const char *extra[] = {"method",  methods[m],    "route",
+                                       routes[r], "status_code", codes[c]};
                 histogram(&b, "http_request_duration_seconds", http_les, http_le, 12,
                           6.0 * route_rate[r] * method_rate[m] * code_rate[c],
                           0.02 * (r + 1) * (c == 2 ? 5 : 1), extra, 6);
