@@ -28,10 +28,17 @@ void head_init(struct head *h, int64_t chunk_range)
     h->chunk_range = chunk_range;
 }
 
+void head_chunk_free(struct head_chunk *c)
+{
+    if (!c->mapped)
+        free((void *)c->data);
+    c->data = NULL;
+}
+
 static void series_free(struct head_series *s)
 {
     for (size_t i = 0; i < s->nchunks; i++)
-        free(s->chunks[i].data);
+        head_chunk_free(&s->chunks[i]);
     free(s->chunks);
     if (s->has_cur)
         xorchunk_release(&s->cur);
@@ -178,7 +185,7 @@ static int64_t range_end(int64_t t, int64_t width)
     return (t / width) * width + width;
 }
 
-static void close_cur(struct head_series *s)
+static void close_cur(struct head *h, struct head_series *s)
 {
     size_t n;
     const uint8_t *b = xorchunk_bytes(&s->cur, &n);
@@ -187,9 +194,14 @@ static void close_cur(struct head_series *s)
     struct head_chunk *c = &s->chunks[s->nchunks++];
     c->mint = s->cur_mint;
     c->maxt = s->maxt;
-    c->data = xmalloc(n);
-    memcpy(c->data, b, n);
-    c->len = n;
+    c->len = (uint32_t)n;
+    c->data = h->hc ? headchunks_write(h->hc, s->ref, c->mint, c->maxt, b, n) : NULL;
+    c->mapped = c->data != NULL;
+    if (!c->mapped) {
+        uint8_t *copy = xmalloc(n);
+        memcpy(copy, b, n);
+        c->data = copy;
+    }
     xorchunk_release(&s->cur);
     s->has_cur = 0;
 }
@@ -197,7 +209,7 @@ static void close_cur(struct head_series *s)
 static void cut(struct head *h, struct head_series *s, int64_t t)
 {
     if (s->has_cur)
-        close_cur(s);
+        close_cur(h, s);
     xorchunk_init(&s->cur);
     s->has_cur = 1;
     s->cur_mint = t;
@@ -270,7 +282,7 @@ void head_truncate(struct head *h, int64_t mint)
             size_t k = 0;
             for (size_t i = 0; i < s->nchunks; i++) {
                 if (s->chunks[i].maxt < mint) {
-                    free(s->chunks[i].data);
+                    head_chunk_free(&s->chunks[i]);
                     h->chunks--;
                     h->chunks_removed++;
                 } else {
@@ -304,6 +316,8 @@ void head_truncate(struct head *h, int64_t mint)
             series_free(s);
         }
     }
+    if (h->hc)
+        headchunks_truncate(h->hc, mint);
     /* As Prometheus: the head starts at the truncation point, so the next block is aligned. */
     h->mint = newmin < mint ? mint : newmin;
     if (h->nseries == 0 || newmin == INT64_MAX) {

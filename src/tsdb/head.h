@@ -19,6 +19,7 @@
 
 #include "metrics/labels.h"
 #include "metrics/matcher.h"
+#include "tsdb/headchunks.h"
 #include "tsdb/headpost.h"
 #include "tsdb/xorchunk.h"
 
@@ -36,8 +37,9 @@ extern const char *const head_append_error[];
 
 struct head_chunk {
     int64_t mint, maxt;
-    uint8_t *data;
-    size_t len;
+    const uint8_t *data; /* in a chunks_head/ file's mapping, or malloc'd */
+    uint32_t len;
+    uint8_t mapped;
 };
 
 struct head_series {
@@ -63,7 +65,8 @@ struct head {
     pthread_rwlock_t lock;
     struct head_series **by_hash, **by_ref;
     size_t nbuckets, nseries;
-    struct headpost post; /* label pair -> series */
+    struct headpost post;  /* label pair -> series */
+    struct headchunks *hc; /* full chunks go there when set (not in read-only opens) */
     uint64_t last_ref;
     int64_t mint, maxt; /* of the samples in memory; INT64_MAX/INT64_MIN when empty */
     int64_t min_valid_time;
@@ -86,6 +89,8 @@ enum head_append_result head_appendable(struct head *h, const struct head_series
                                         double v);
 /* Append for real (after validation or during replay); HEAD_OK or a rejection. */
 enum head_append_result head_append(struct head *h, struct head_series *s, int64_t t, double v);
+/* Free a closed chunk's memory (nothing for an m-mapped one). */
+void head_chunk_free(struct head_chunk *c);
 /* Drop every chunk that ends before mint and the series left empty. */
 void head_truncate(struct head *h, int64_t mint);
 
