@@ -316,7 +316,7 @@ static size_t check_head_chunks_file(struct db *db, const char *path)
     assert_int_equal(fsutil_read_file(path, &buf, &n, &d), 0);
     const uint8_t *b = (const uint8_t *)buf;
     assert_true(n >= 8);
-    assert_int_equal(b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3], 0x0130BC91);
+    assert_int_equal((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | b[2] << 8 | b[3], 0x0130BC91);
     assert_int_equal(b[4], 1);
     size_t off = 8, nchunks = 0;
     while (off < n) {
@@ -332,7 +332,8 @@ static size_t check_head_chunks_file(struct db *db, const char *path)
         assert_true(p + len + 4 <= n);
         uint32_t crc = crc32c(b + off, p - off + len);
         const uint8_t *c = b + p + len;
-        assert_int_equal((uint32_t)(c[0] << 24 | c[1] << 16 | c[2] << 8 | c[3]), crc);
+        assert_int_equal((uint32_t)c[0] << 24 | (uint32_t)c[1] << 16 | (uint32_t)c[2] << 8 | c[3],
+                         crc);
         struct head_series *s = head_by_ref(&db->head, ref);
         if (s) { /* the chunks of series the head still holds: the same, m-mapped */
             int found = 0;
