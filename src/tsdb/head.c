@@ -22,6 +22,7 @@ void head_init(struct head *h, int64_t chunk_range)
     h->by_hash = xcalloc(h->nbuckets, sizeof *h->by_hash);
     h->by_ref = xcalloc(h->nbuckets, sizeof *h->by_ref);
     headpost_init(&h->post);
+    headsyms_init(&h->syms);
     h->mint = INT64_MAX;
     h->maxt = INT64_MIN;
     h->min_valid_time = INT64_MIN;
@@ -35,14 +36,17 @@ void head_chunk_free(struct head_chunk *c)
     c->data = NULL;
 }
 
-static void series_free(struct head_series *s)
+static void series_free(struct head *h, struct head_series *s)
 {
     for (size_t i = 0; i < s->nchunks; i++)
         head_chunk_free(&s->chunks[i]);
     free(s->chunks);
     if (s->has_cur)
         xorchunk_release(&s->cur);
-    free((void *)s->ls.v);
+    for (size_t i = 0; i < s->ls.n; i++) {
+        headsyms_unref(&h->syms, s->lv[i].name);
+        headsyms_unref(&h->syms, s->lv[i].value);
+    }
     free(s);
 }
 
@@ -52,9 +56,10 @@ void head_release(struct head *h)
         struct head_series *s = h->by_hash[i], *next;
         for (; s; s = next) {
             next = s->next_hash;
-            series_free(s);
+            series_free(h, s);
         }
     }
+    headsyms_release(&h->syms);
     free(h->by_hash);
     free(h->by_ref);
     headpost_release(&h->post);
@@ -112,22 +117,12 @@ struct head_series *head_create(struct head *h, const struct labels *ls, uint64_
 {
     if (h->nseries + 1 > h->nbuckets)
         rehash(h);
-    struct head_series *s = xcalloc(1, sizeof *s);
-    size_t bytes = ls->n * sizeof(struct label);
-    for (size_t i = 0; i < ls->n; i++)
-        bytes += strlen(ls->v[i].name) + strlen(ls->v[i].value) + 2;
-    struct label *lv = xmalloc(bytes + 1);
-    char *p = (char *)(lv + ls->n);
+    struct head_series *s = xcalloc(1, sizeof *s + ls->n * sizeof *s->lv);
     for (size_t i = 0; i < ls->n; i++) {
-        size_t a = strlen(ls->v[i].name) + 1, b = strlen(ls->v[i].value) + 1;
-        memcpy(p, ls->v[i].name, a);
-        lv[i].name = p;
-        p += a;
-        memcpy(p, ls->v[i].value, b);
-        lv[i].value = p;
-        p += b;
+        s->lv[i].name = headsyms_ref(&h->syms, ls->v[i].name);
+        s->lv[i].value = headsyms_ref(&h->syms, ls->v[i].value);
     }
-    s->ls.v = lv;
+    s->ls.v = s->lv;
     s->ls.n = ls->n;
     s->hash = hash;
     if (ref == 0)
@@ -313,7 +308,7 @@ void head_truncate(struct head *h, int64_t mint)
         headpost_sweep(&h->post, series_dead);
         for (struct head_series *s = dead, *next; s; s = next) {
             next = s->next_hash;
-            series_free(s);
+            series_free(h, s);
         }
     }
     if (h->hc)

@@ -21,6 +21,7 @@
 #include "metrics/matcher.h"
 #include "tsdb/headchunks.h"
 #include "tsdb/headpost.h"
+#include "tsdb/headsyms.h"
 #include "tsdb/xorchunk.h"
 
 #define HEAD_SAMPLES_PER_CHUNK 120
@@ -44,7 +45,7 @@ struct head_chunk {
 
 struct head_series {
     uint64_t ref, hash;
-    struct labels ls; /* one allocation with the strings */
+    struct labels ls; /* lv below, strings interned in the head's syms */
     struct head_chunk *chunks;
     size_t nchunks;
     struct xorchunk cur;
@@ -59,6 +60,7 @@ struct head_series {
     uint8_t logged; /* its series record is in the WAL (2: being logged) */
     uint8_t dead;   /* being removed by head_truncate */
     struct head_series *next_hash, *next_ref;
+    struct label lv[]; /* one allocation with the series */
 };
 
 struct head {
@@ -67,6 +69,7 @@ struct head {
     size_t nbuckets, nseries;
     struct headpost post;  /* label pair -> series */
     struct headchunks *hc; /* full chunks go there when set (not in read-only opens) */
+    struct headsyms syms;  /* label names and values, shared by the series */
     uint64_t last_ref;
     int64_t mint, maxt; /* of the samples in memory; INT64_MAX/INT64_MIN when empty */
     int64_t min_valid_time;
