@@ -31,7 +31,7 @@ void head_init(struct head *h, int64_t chunk_range)
 
 void head_chunk_free(struct head_chunk *c)
 {
-    if (!c->mapped)
+    if (!head_chunk_mapped(c))
         free((void *)c->data);
     c->data = NULL;
 }
@@ -188,15 +188,14 @@ static void close_cur(struct head *h, struct head_series *s)
     s->chunks = xrealloc(s->chunks, (s->nchunks + 1) * sizeof *s->chunks);
     struct head_chunk *c = &s->chunks[s->nchunks++];
     c->mint = s->cur_mint;
-    c->maxt = s->maxt;
-    c->len = (uint32_t)n;
-    c->data = h->hc ? headchunks_write(h->hc, s->ref, c->mint, c->maxt, b, n) : NULL;
-    c->mapped = c->data != NULL;
-    if (!c->mapped) {
+    c->data = h->hc ? headchunks_write(h->hc, s->ref, s->cur_mint, s->maxt, b, n) : NULL;
+    uint64_t mapped = c->data != NULL;
+    if (!mapped) {
         uint8_t *copy = xmalloc(n);
         memcpy(copy, b, n);
         c->data = copy;
     }
+    c->packed = (uint64_t)(s->maxt - s->cur_mint) | (uint64_t)n << 47 | mapped << 63;
     xorchunk_release(&s->cur);
     s->has_cur = 0;
 }
@@ -276,7 +275,7 @@ void head_truncate(struct head *h, int64_t mint)
             next = s->next_hash;
             size_t k = 0;
             for (size_t i = 0; i < s->nchunks; i++) {
-                if (s->chunks[i].maxt < mint) {
+                if (head_chunk_maxt(&s->chunks[i]) < mint) {
                     head_chunk_free(&s->chunks[i]);
                     h->chunks--;
                     h->chunks_removed++;
@@ -350,8 +349,9 @@ void head_series_samples(const struct head_series *s, int64_t mint, int64_t maxt
 {
     *n = 0;
     for (size_t i = 0; i < s->nchunks; i++)
-        if (s->chunks[i].maxt >= mint && s->chunks[i].mint <= maxt)
-            add_chunk_samples(s->chunks[i].data, s->chunks[i].len, mint, maxt, t, v, n, alloc);
+        if (head_chunk_maxt(&s->chunks[i]) >= mint && s->chunks[i].mint <= maxt)
+            add_chunk_samples(s->chunks[i].data, head_chunk_len(&s->chunks[i]), mint, maxt, t, v, n,
+                              alloc);
     if (s->has_cur && s->maxt >= mint && s->cur_mint <= maxt) {
         size_t len;
         const uint8_t *b = xorchunk_bytes(&s->cur, &len);

@@ -36,12 +36,27 @@ enum head_append_result {
 
 extern const char *const head_append_error[];
 
+/* 24 bytes: a 3-hour head holds about 7 per series. */
 struct head_chunk {
-    int64_t mint, maxt;
+    int64_t mint;
     const uint8_t *data; /* in a chunks_head/ file's mapping, or malloc'd */
-    uint32_t len;
-    uint8_t mapped;
+    uint64_t packed;     /* maxt - mint (47 bits) | len << 47 (16 bits) | mapped << 63 */
 };
+
+static inline int64_t head_chunk_maxt(const struct head_chunk *c)
+{
+    return c->mint + (int64_t)(c->packed & ((1ull << 47) - 1));
+}
+
+static inline size_t head_chunk_len(const struct head_chunk *c)
+{
+    return (size_t)(c->packed >> 47) & 0xffff;
+}
+
+static inline int head_chunk_mapped(const struct head_chunk *c)
+{
+    return (int)(c->packed >> 63);
+}
 
 struct head_series {
     uint64_t ref, hash;

@@ -339,9 +339,9 @@ static size_t check_head_chunks_file(struct db *db, const char *path)
             int found = 0;
             for (size_t i = 0; i < s->nchunks; i++)
                 if (s->chunks[i].mint == mint) {
-                    assert_int_equal(s->chunks[i].maxt, maxt);
-                    assert_int_equal(s->chunks[i].len, len);
-                    assert_true(s->chunks[i].mapped);
+                    assert_int_equal(head_chunk_maxt(&s->chunks[i]), maxt);
+                    assert_int_equal(head_chunk_len(&s->chunks[i]), len);
+                    assert_true(head_chunk_mapped(&s->chunks[i]));
                     assert_memory_equal(s->chunks[i].data, b + p, len);
                     found = 1;
                 }
