@@ -292,6 +292,19 @@ int remotewrite_record_labels(const void *rec, size_t len, struct label *out, si
     return remotewrite_labels_decode(ts, (size_t)(q - ts), out, max, a);
 }
 
+/* protobuf-c allocates every message of a request in the request's arena: one bump per
+ * label instead of a malloc and a free (they dominated the ingestion profile). */
+static void *pb_alloc(void *arena, size_t n)
+{
+    return arena_alloc(arena, n ? n : 1);
+}
+
+static void pb_free(void *arena, void *p)
+{
+    (void)arena;
+    (void)p;
+}
+
 static const char *copy(struct arena *a, const char *s)
 {
     return arena_strdup(a, s ? s : "");
@@ -340,8 +353,9 @@ static int decode_labels(Prometheus__Label **pl, size_t n, const struct remotewr
             }
             has_name = 1;
         }
-        v[i].name = copy(a, name);
-        v[i].value = copy(a, value);
+        /* The unpacked strings live in the arena already. */
+        v[i].name = name;
+        v[i].value = value;
     }
     if (need_name && !has_name) {
         diag_error(d, NULL, "%s %zu: no metric name (label __name__)", what, idx);
@@ -431,7 +445,8 @@ int remotewrite_decode(const void *body, size_t len, const struct remotewrite_li
         diag_error(d, NULL, "snappy: corrupt input");
         goto out;
     }
-    wr = prometheus__write_request__unpack(NULL, ulen, (const uint8_t *)pb);
+    ProtobufCAllocator al = {pb_alloc, pb_free, a};
+    wr = prometheus__write_request__unpack(&al, ulen, (const uint8_t *)pb);
     if (!wr) {
         diag_error(d, NULL, "protobuf: not a valid WriteRequest");
         goto out;
@@ -440,8 +455,7 @@ int remotewrite_decode(const void *body, size_t len, const struct remotewrite_li
     if (rc < 0)
         memset(out, 0, sizeof(*out));
 out:
-    if (wr)
-        prometheus__write_request__free_unpacked(wr, NULL);
+    /* wr is in the arena: nothing to free. */
     free(pb);
     return rc;
 }

@@ -435,7 +435,10 @@ static int retention(struct db *db, struct diag *d)
             }
     }
     if (db->opts.retention_bytes > 0) {
-        long long total = db_wal_size(db);
+        /* As Prometheus's Head.Size: the WAL and the m-mapped head chunks. */
+        pthread_rwlock_rdlock(&db->head.lock);
+        long long total = db_wal_size(db) + headchunks_size(&db->hc);
+        pthread_rwlock_unlock(&db->head.lock);
         for (size_t i = n; i-- > 0;) {
             total += b[i]->size;
             if (total > db->opts.retention_bytes) {

@@ -392,6 +392,10 @@ int db_open(struct db **out, const char *dir, const struct db_options *o, struct
         goto fail;
     }
     remove_leftovers(dir);
+    snprintf(path, sizeof path, "%s/chunks_head", dir);
+    if (headchunks_open(&db->hc, path, d) != 0)
+        goto fail;
+    db->head.hc = &db->hc;
     if (db_reload_blocks(db, d) != 0)
         goto fail;
     if (replay_wal(db, &notes, &nnotes, d) != 0)
@@ -420,6 +424,8 @@ void db_close(struct db *db)
         block_close(db->blocks[i]);
     free(db->blocks);
     head_release(&db->head);
+    if (db->hc.dir)
+        headchunks_release(&db->hc);
     pthread_mutex_unlock(&db->compact_mu);
     pthread_rwlock_destroy(&db->blocks_lock);
     pthread_mutex_destroy(&db->compact_mu);

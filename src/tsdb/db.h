@@ -51,6 +51,7 @@ struct db {
     struct db_options opts;
     int lock_fd;
     struct head head;
+    struct headchunks hc; /* the head's full chunks (hc.dir NULL in read-only opens) */
     struct wal *wal;
     pthread_rwlock_t blocks_lock;
     struct block **blocks; /* sorted by mint */

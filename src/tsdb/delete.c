@@ -25,7 +25,7 @@ void delete_head_range(struct head *h, struct head_series *s, int64_t mint, int6
         return;
     }
     for (size_t i = 0; i < s->nchunks; i++)
-        free(s->chunks[i].data);
+        head_chunk_free(&s->chunks[i]);
     h->chunks -= s->nchunks + (s->has_cur ? 1 : 0);
     s->nchunks = 0;
     if (s->has_cur)

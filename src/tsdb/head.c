@@ -22,20 +22,31 @@ void head_init(struct head *h, int64_t chunk_range)
     h->by_hash = xcalloc(h->nbuckets, sizeof *h->by_hash);
     h->by_ref = xcalloc(h->nbuckets, sizeof *h->by_ref);
     headpost_init(&h->post);
+    headsyms_init(&h->syms);
     h->mint = INT64_MAX;
     h->maxt = INT64_MIN;
     h->min_valid_time = INT64_MIN;
     h->chunk_range = chunk_range;
 }
 
-static void series_free(struct head_series *s)
+void head_chunk_free(struct head_chunk *c)
+{
+    if (!head_chunk_mapped(c))
+        free((void *)c->data);
+    c->data = NULL;
+}
+
+static void series_free(struct head *h, struct head_series *s)
 {
     for (size_t i = 0; i < s->nchunks; i++)
-        free(s->chunks[i].data);
+        head_chunk_free(&s->chunks[i]);
     free(s->chunks);
     if (s->has_cur)
         xorchunk_release(&s->cur);
-    free((void *)s->ls.v);
+    for (size_t i = 0; i < s->ls.n; i++) {
+        headsyms_unref(&h->syms, s->lv[i].name);
+        headsyms_unref(&h->syms, s->lv[i].value);
+    }
     free(s);
 }
 
@@ -45,9 +56,10 @@ void head_release(struct head *h)
         struct head_series *s = h->by_hash[i], *next;
         for (; s; s = next) {
             next = s->next_hash;
-            series_free(s);
+            series_free(h, s);
         }
     }
+    headsyms_release(&h->syms);
     free(h->by_hash);
     free(h->by_ref);
     headpost_release(&h->post);
@@ -105,22 +117,12 @@ struct head_series *head_create(struct head *h, const struct labels *ls, uint64_
 {
     if (h->nseries + 1 > h->nbuckets)
         rehash(h);
-    struct head_series *s = xcalloc(1, sizeof *s);
-    size_t bytes = ls->n * sizeof(struct label);
-    for (size_t i = 0; i < ls->n; i++)
-        bytes += strlen(ls->v[i].name) + strlen(ls->v[i].value) + 2;
-    struct label *lv = xmalloc(bytes + 1);
-    char *p = (char *)(lv + ls->n);
+    struct head_series *s = xcalloc(1, sizeof *s + ls->n * sizeof *s->lv);
     for (size_t i = 0; i < ls->n; i++) {
-        size_t a = strlen(ls->v[i].name) + 1, b = strlen(ls->v[i].value) + 1;
-        memcpy(p, ls->v[i].name, a);
-        lv[i].name = p;
-        p += a;
-        memcpy(p, ls->v[i].value, b);
-        lv[i].value = p;
-        p += b;
+        s->lv[i].name = headsyms_ref(&h->syms, ls->v[i].name);
+        s->lv[i].value = headsyms_ref(&h->syms, ls->v[i].value);
     }
-    s->ls.v = lv;
+    s->ls.v = s->lv;
     s->ls.n = ls->n;
     s->hash = hash;
     if (ref == 0)
@@ -178,7 +180,7 @@ static int64_t range_end(int64_t t, int64_t width)
     return (t / width) * width + width;
 }
 
-static void close_cur(struct head_series *s)
+static void close_cur(struct head *h, struct head_series *s)
 {
     size_t n;
     const uint8_t *b = xorchunk_bytes(&s->cur, &n);
@@ -186,10 +188,14 @@ static void close_cur(struct head_series *s)
     s->chunks = xrealloc(s->chunks, (s->nchunks + 1) * sizeof *s->chunks);
     struct head_chunk *c = &s->chunks[s->nchunks++];
     c->mint = s->cur_mint;
-    c->maxt = s->maxt;
-    c->data = xmalloc(n);
-    memcpy(c->data, b, n);
-    c->len = n;
+    c->data = h->hc ? headchunks_write(h->hc, s->ref, s->cur_mint, s->maxt, b, n) : NULL;
+    uint64_t mapped = c->data != NULL;
+    if (!mapped) {
+        uint8_t *copy = xmalloc(n);
+        memcpy(copy, b, n);
+        c->data = copy;
+    }
+    c->packed = (uint64_t)(s->maxt - s->cur_mint) | (uint64_t)n << 47 | mapped << 63;
     xorchunk_release(&s->cur);
     s->has_cur = 0;
 }
@@ -197,7 +203,7 @@ static void close_cur(struct head_series *s)
 static void cut(struct head *h, struct head_series *s, int64_t t)
 {
     if (s->has_cur)
-        close_cur(s);
+        close_cur(h, s);
     xorchunk_init(&s->cur);
     s->has_cur = 1;
     s->cur_mint = t;
@@ -269,8 +275,8 @@ void head_truncate(struct head *h, int64_t mint)
             next = s->next_hash;
             size_t k = 0;
             for (size_t i = 0; i < s->nchunks; i++) {
-                if (s->chunks[i].maxt < mint) {
-                    free(s->chunks[i].data);
+                if (head_chunk_maxt(&s->chunks[i]) < mint) {
+                    head_chunk_free(&s->chunks[i]);
                     h->chunks--;
                     h->chunks_removed++;
                 } else {
@@ -301,9 +307,11 @@ void head_truncate(struct head *h, int64_t mint)
         headpost_sweep(&h->post, series_dead);
         for (struct head_series *s = dead, *next; s; s = next) {
             next = s->next_hash;
-            series_free(s);
+            series_free(h, s);
         }
     }
+    if (h->hc)
+        headchunks_truncate(h->hc, mint);
     /* As Prometheus: the head starts at the truncation point, so the next block is aligned. */
     h->mint = newmin < mint ? mint : newmin;
     if (h->nseries == 0 || newmin == INT64_MAX) {
@@ -341,8 +349,9 @@ void head_series_samples(const struct head_series *s, int64_t mint, int64_t maxt
 {
     *n = 0;
     for (size_t i = 0; i < s->nchunks; i++)
-        if (s->chunks[i].maxt >= mint && s->chunks[i].mint <= maxt)
-            add_chunk_samples(s->chunks[i].data, s->chunks[i].len, mint, maxt, t, v, n, alloc);
+        if (head_chunk_maxt(&s->chunks[i]) >= mint && s->chunks[i].mint <= maxt)
+            add_chunk_samples(s->chunks[i].data, head_chunk_len(&s->chunks[i]), mint, maxt, t, v, n,
+                              alloc);
     if (s->has_cur && s->maxt >= mint && s->cur_mint <= maxt) {
         size_t len;
         const uint8_t *b = xorchunk_bytes(&s->cur, &len);

@@ -19,7 +19,9 @@
 
 #include "metrics/labels.h"
 #include "metrics/matcher.h"
+#include "tsdb/headchunks.h"
 #include "tsdb/headpost.h"
+#include "tsdb/headsyms.h"
 #include "tsdb/xorchunk.h"
 
 #define HEAD_SAMPLES_PER_CHUNK 120
@@ -34,15 +36,31 @@ enum head_append_result {
 
 extern const char *const head_append_error[];
 
+/* 24 bytes: a 3-hour head holds about 7 per series. */
 struct head_chunk {
-    int64_t mint, maxt;
-    uint8_t *data;
-    size_t len;
+    int64_t mint;
+    const uint8_t *data; /* in a chunks_head/ file's mapping, or malloc'd */
+    uint64_t packed;     /* maxt - mint (47 bits) | len << 47 (16 bits) | mapped << 63 */
 };
+
+static inline int64_t head_chunk_maxt(const struct head_chunk *c)
+{
+    return c->mint + (int64_t)(c->packed & ((1ull << 47) - 1));
+}
+
+static inline size_t head_chunk_len(const struct head_chunk *c)
+{
+    return (size_t)(c->packed >> 47) & 0xffff;
+}
+
+static inline int head_chunk_mapped(const struct head_chunk *c)
+{
+    return (int)(c->packed >> 63);
+}
 
 struct head_series {
     uint64_t ref, hash;
-    struct labels ls; /* one allocation with the strings */
+    struct labels ls; /* lv below, strings interned in the head's syms */
     struct head_chunk *chunks;
     size_t nchunks;
     struct xorchunk cur;
@@ -57,13 +75,16 @@ struct head_series {
     uint8_t logged; /* its series record is in the WAL (2: being logged) */
     uint8_t dead;   /* being removed by head_truncate */
     struct head_series *next_hash, *next_ref;
+    struct label lv[]; /* one allocation with the series */
 };
 
 struct head {
     pthread_rwlock_t lock;
     struct head_series **by_hash, **by_ref;
     size_t nbuckets, nseries;
-    struct headpost post; /* label pair -> series */
+    struct headpost post;  /* label pair -> series */
+    struct headchunks *hc; /* full chunks go there when set (not in read-only opens) */
+    struct headsyms syms;  /* label names and values, shared by the series */
     uint64_t last_ref;
     int64_t mint, maxt; /* of the samples in memory; INT64_MAX/INT64_MIN when empty */
     int64_t min_valid_time;
@@ -86,6 +107,8 @@ enum head_append_result head_appendable(struct head *h, const struct head_series
                                         double v);
 /* Append for real (after validation or during replay); HEAD_OK or a rejection. */
 enum head_append_result head_append(struct head *h, struct head_series *s, int64_t t, double v);
+/* Free a closed chunk's memory (nothing for an m-mapped one). */
+void head_chunk_free(struct head_chunk *c);
 /* Drop every chunk that ends before mint and the series left empty. */
 void head_truncate(struct head *h, int64_t mint);
 

@@ -185,7 +185,7 @@ struct head_part {
 static int head_overlaps(const struct head_series *s, int64_t mint, int64_t maxt)
 {
     for (size_t i = 0; i < s->nchunks; i++)
-        if (s->chunks[i].maxt >= mint && s->chunks[i].mint <= maxt)
+        if (head_chunk_maxt(&s->chunks[i]) >= mint && s->chunks[i].mint <= maxt)
             return 1;
     return s->has_cur && s->maxt >= mint && s->cur_mint <= maxt;
 }

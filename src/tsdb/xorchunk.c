@@ -26,7 +26,7 @@ static double u2f(uint64_t u)
 void xorchunk_init(struct xorchunk *c)
 {
     memset(c, 0, sizeof *c);
-    c->alloc = 128;
+    c->alloc = 32;
     c->b = xmalloc(c->alloc);
     c->b[0] = c->b[1] = 0;
     c->len = 2;
@@ -46,7 +46,7 @@ static void put_bits(struct xorchunk *c, uint64_t v, unsigned nbits)
             if (c->len == c->alloc) {
                 /* Linear steps: a head holds one open chunk per series, and doubling
                  * would leave up to half of each unused. */
-                c->alloc += 128;
+                c->alloc += 32;
                 c->b = xrealloc(c->b, c->alloc);
             }
             c->b[c->len++] = 0;

@@ -27,11 +27,11 @@
 
 struct xorchunk {
     uint8_t *b;
-    size_t len, alloc;
-    unsigned nfree; /* unwritten bits in b[len-1] */
-    uint16_t n;
     int64_t t, tdelta;
     uint64_t v;
+    uint32_t len, alloc; /* a chunk holds at most 65535 samples of at most 18 bytes */
+    uint16_t n;
+    uint8_t nfree; /* unwritten bits in b[len-1] */
     uint8_t leading, trailing;
 };
 

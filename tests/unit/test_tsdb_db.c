@@ -14,6 +14,7 @@
 
 #include "core/xmalloc.h"
 #include "tsdb/compact.h"
+#include "tsdb/crc32c.h"
 #include "tsdb/db.h"
 #include "tsdb/fsutil.h"
 #include "tsdb/head.h"
@@ -21,6 +22,7 @@
 #include "tsdb/ulid.h"
 #include "tsdb/wal.h"
 #include "tsdb/walrec.h"
+#include "tsdb/xorchunk.h"
 
 #define H (3600 * 1000LL)
 
@@ -291,6 +293,145 @@ static void db_commit_replay_compact(void **state)
     diag_release(&d);
 }
 
+static uint64_t be64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/*
+ * Parse DIR/chunks_head/NNNNNN as Prometheus's ChunkDiskMapper reads it
+ * (head_chunks.md) and check every chunk against the head: its series, its
+ * time range and its bytes, which the head reads through the mapping.
+ * Returns the number of chunks.
+ */
+static size_t check_head_chunks_file(struct db *db, const char *path)
+{
+    char *buf;
+    size_t n;
+    struct diag d;
+    diag_init(&d);
+    assert_int_equal(fsutil_read_file(path, &buf, &n, &d), 0);
+    const uint8_t *b = (const uint8_t *)buf;
+    assert_true(n >= 8);
+    assert_int_equal((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | b[2] << 8 | b[3], 0x0130BC91);
+    assert_int_equal(b[4], 1);
+    size_t off = 8, nchunks = 0;
+    while (off < n) {
+        uint64_t ref = be64(b + off);
+        int64_t mint = (int64_t)be64(b + off + 8), maxt = (int64_t)be64(b + off + 16);
+        assert_int_equal(b[off + 24], 1);
+        size_t p = off + 25, len = 0;
+        for (int sh = 0;; sh += 7) {
+            len |= (size_t)(b[p] & 0x7f) << sh;
+            if (!(b[p++] & 0x80))
+                break;
+        }
+        assert_true(p + len + 4 <= n);
+        uint32_t crc = crc32c(b + off, p - off + len);
+        const uint8_t *c = b + p + len;
+        assert_int_equal((uint32_t)c[0] << 24 | (uint32_t)c[1] << 16 | (uint32_t)c[2] << 8 | c[3],
+                         crc);
+        struct head_series *s = head_by_ref(&db->head, ref);
+        if (s) { /* the chunks of series the head still holds: the same, m-mapped */
+            int found = 0;
+            for (size_t i = 0; i < s->nchunks; i++)
+                if (s->chunks[i].mint == mint) {
+                    assert_int_equal(head_chunk_maxt(&s->chunks[i]), maxt);
+                    assert_int_equal(head_chunk_len(&s->chunks[i]), len);
+                    assert_true(head_chunk_mapped(&s->chunks[i]));
+                    assert_memory_equal(s->chunks[i].data, b + p, len);
+                    found = 1;
+                }
+            assert_true(found || maxt < db->head.mint);
+        }
+        assert_true(xorchunk_count(b + p, len) > 0);
+        off = p + len + 4;
+        nchunks++;
+    }
+    free(buf);
+    diag_release(&d);
+    return nchunks;
+}
+
+static size_t head_chunks_on_disk(struct db *db, const char *dir)
+{
+    size_t total = 0, files = 0;
+    char path[512];
+    for (unsigned seq = 1; seq < 100; seq++) {
+        snprintf(path, sizeof path, "%s/chunks_head/%06u", dir, seq);
+        if (access(path, F_OK) != 0) {
+            if (files)
+                break; /* no gaps: Prometheus refuses them */
+            continue;
+        }
+        files++;
+        total += check_head_chunks_file(db, path);
+    }
+    return total;
+}
+
+static void append_15s(struct db *db, int from, int to)
+{
+    struct label lvs[3][2];
+    char inst[3][16];
+    struct diag d;
+    diag_init(&d);
+    for (int i = from; i < to; i++) {
+        struct db_appender a;
+        db_appender_init(&a, db);
+        for (int s = 0; s < 3; s++) {
+            snprintf(inst[s], sizeof inst[s], "i%d", s);
+            struct labels ls = series_labels(lvs[s], "m", inst[s]);
+            db_appender_add(&a, &ls, 100 * H + i * 15000LL, (i / 7) * (s + 1));
+        }
+        assert_int_equal(db_appender_commit(&a, &d), DB_COMMIT_OK);
+        db_appender_release(&a);
+    }
+    diag_release(&d);
+}
+
+static void head_chunks_are_mmapped_in_prometheus_format(void **state)
+{
+    char *dir = tmpdir();
+    struct db_options o;
+    struct db *db;
+    struct diag d;
+    diag_init(&d);
+    db_options_default(&o);
+    assert_int_equal(db_open(&db, dir, &o, &d), 0);
+    /* 5 hours of 3 series at 15 s: full chunks go to chunks_head/, the open one stays. */
+    append_15s(db, 0, 1200);
+    size_t inmem = 0;
+    for (uint64_t r = 1; r <= 3; r++)
+        inmem += head_by_ref(&db->head, r)->nchunks;
+    assert_true(inmem >= 3 * 8);
+    assert_int_equal(head_chunks_on_disk(db, dir), inmem);
+    assert_int_equal(count_samples(db, "m"), 3600);
+    db_close(db);
+    /* Reopen: chunks_head/ is rewritten from the WAL, the same chunks. */
+    assert_int_equal(db_open(&db, dir, &o, &d), 0);
+    assert_int_equal(head_chunks_on_disk(db, dir), inmem);
+    assert_int_equal(count_samples(db, "m"), 3600);
+    /* Head compaction truncates; the file being written is closed, and removed at a later
+     * truncation once its chunks all went to blocks. */
+    assert_int_equal(compact_run(db, &d), 0);
+    assert_true(db->nblocks >= 1);
+    append_15s(db, 1200, 2400);
+    assert_int_equal(compact_run(db, &d), 0);
+    char first[512];
+    snprintf(first, sizeof first, "%s/chunks_head/000001", dir);
+    assert_int_equal(access(first, F_OK), -1);
+    assert_true(head_chunks_on_disk(db, dir) > 0);
+    assert_int_equal(count_samples(db, "m"), 7200);
+    db_close(db);
+    fsutil_rmtree(dir);
+    free(dir);
+    diag_release(&d);
+}
+
 static struct block *fake(int64_t mint, int64_t maxt)
 {
     struct block *b = xcalloc(1, sizeof *b);
@@ -369,6 +510,7 @@ int main(void)
         cmocka_unit_test(head_postings_follow_series),
         cmocka_unit_test(wal_round_trip_and_torn_tail),
         cmocka_unit_test(db_commit_replay_compact),
+        cmocka_unit_test(head_chunks_are_mmapped_in_prometheus_format),
         cmocka_unit_test(plan_is_prometheus_select_dirs),
         cmocka_unit_test(ulid_encoding),
     };
