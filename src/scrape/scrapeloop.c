@@ -77,6 +77,7 @@ struct scrapeloop {
     pthread_mutex_t tmu;
     int running, stop, ready;
     struct promcfg *cfg, *pending;
+    size_t maxconnects; /* CURLMOPT_MAXCONNECTS set so far */
     struct sd_manager *sd;
     struct job_state *jobs;
     size_t njobs;
@@ -446,6 +447,17 @@ static int64_t run_due(struct scrapeloop *s)
         }
     }
     __atomic_store_n(&s->stats.targets, ntargets, __ATOMIC_RELAXED);
+    if (ntargets + 8 > s->maxconnects) {
+        /*
+         * One idle connection per target, as Prometheus's per-target HTTP
+         * clients keep theirs. libcurl's default cache holds 4 per easy
+         * handle in the multi, and a target's handle is only there while it
+         * is scraped, so with spread phases connections were closed and
+         * reopened on nearly every scrape.
+         */
+        s->maxconnects = ntargets + 8;
+        curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, (long)s->maxconnects);
+    }
     return wait < 0 ? 0 : wait;
 }
 
