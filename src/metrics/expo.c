@@ -51,6 +51,26 @@ void expo_parser_set_strict(struct expo_parser *p, int strict)
     p->strict = strict;
 }
 
+void expo_parser_set_lazy(struct expo_parser *p, int lazy)
+{
+    p->lazy = lazy && p->format == EXPO_TEXT;
+}
+
+const char *expo_series(const struct expo_parser *p, size_t *len)
+{
+    *len = p->series_len;
+    return p->series;
+}
+
+int expo_series_labels(struct expo_parser *p)
+{
+    if (p->state != EXPO_SERIES)
+        return p->state == EXPO_ERROR ? -1 : 0;
+    if (expo_text_series_labels(p) < 0)
+        return -1;
+    return 0;
+}
+
 enum expo_entry expo_next(struct expo_parser *p)
 {
     if (p->state == EXPO_ERROR || p->done)
@@ -64,6 +84,8 @@ enum expo_entry expo_next(struct expo_parser *p)
     p->has_ts = p->has_ex = p->created = 0;
     p->value = 0;
     memset(&p->ex, 0, sizeof(p->ex));
+    p->series = p->pending_labels = NULL;
+    p->series_len = 0;
     p->state = p->format == EXPO_OPENMETRICS ? expo_om_next(p) : expo_text_next(p);
     if (p->state == EXPO_EOF)
         p->done = 1;

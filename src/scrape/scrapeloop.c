@@ -281,6 +281,9 @@ static void swap_config(struct scrapeloop *s, struct promcfg *cfg)
         if (nj) {
             jobs[nj - cfg->jobs] = old[i];
             jobs[nj - cfg->jobs].sd_gen = 0;
+            /* Its honor_labels or metric_relabel_configs may have changed. */
+            for (size_t k = 0; k < old[i].n; k++)
+                scrapeappend_invalidate(&old[i].targets[k]->st);
         } else {
             gone[i] = 1;
         }

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/strbuf.h"
 #include "metrics/expo.h"
 #include "metrics/expo_write.h"
 #include "metrics/sample.h"
@@ -55,6 +56,76 @@ static void text_samples_and_metadata(void **state)
     assert_int_equal(expo_next(&p), EXPO_EOF);
     assert_int_equal(expo_next(&p), EXPO_EOF);
     expo_parser_release(&p);
+}
+
+/* Every entry of in, rendered: kind, line, series text, labels, value, timestamp, error. */
+static void render(const char *in, int lazy, struct strbuf *out)
+{
+    struct expo_parser p;
+    enum expo_entry e;
+    int64_t ts;
+
+    expo_parser_init(&p, in, strlen(in), EXPO_TEXT);
+    expo_parser_set_lazy(&p, lazy);
+    while ((e = expo_next(&p)) != EXPO_EOF && e != EXPO_ERROR) {
+        if (e == EXPO_SERIES && expo_series_labels(&p) < 0) {
+            e = EXPO_ERROR;
+            break;
+        }
+        strbuf_addf(out, "%d@%u ", (int)e, expo_line(&p));
+        if (e != EXPO_SERIES)
+            continue;
+        size_t n;
+        const char *text = expo_series(&p, &n);
+        strbuf_addf(out, "[%.*s] ", (int)n, text);
+        struct labels ls = expo_labels(&p);
+        labels_format(&ls, out);
+        strbuf_addf(out, " %g %d", expo_value(&p), expo_timestamp(&p, &ts));
+        strbuf_addf(out, " %lld\n", expo_timestamp(&p, &ts) ? (long long)ts : 0LL);
+    }
+    if (e == EXPO_ERROR)
+        strbuf_addf(out, "error %s", expo_error(&p));
+    expo_parser_release(&p);
+}
+
+/*
+ * Lazy labels (what a scrape uses) give the eager parse's entries, series
+ * texts, labels and errors, the first error included when a line has two.
+ */
+static void lazy_labels_match_eager(void **state)
+{
+    (void)state;
+    static const char *const inputs[] = {
+        "a 1\nb{c=\"d\"} 2 1000\n# TYPE c counter\nc_total{x=\"}\\\"{\",y=\"\\n\"} 3\n",
+        "a{b=\"1\",b=\"2\"} 1\n",
+        "a 1\nb{c=\"d\" 2\n",
+        "a{b=\"1\" c} 1\n",
+        "a{b=} 1\n",
+        "a{b=\"1\"} x\n",
+        "a{b=} x\n",
+        "a{b=\"1\"} 1 99999999999999999999999\n",
+        "a{b=} 1 99999999999999999999999\n",
+        "a{b=\"1\"} 1 -5\n",
+        "a{b=} 1 -5\n",
+        "a{b=\"x\ny\"} 1\nz 2\n",
+        "a{b=\"x\\\ny\"} 1\nz{q=} 2\n",
+        "a{b=\"\xff\"} 1\n",
+        "a { b = \"1\" , } 1\na{b=\"1\"} 2\n",
+        "a{b=\"1\"",
+        "a{b=\"1\"}",
+        "a{b=\"1\"} 1",
+        "a{b=\"1\"}1\n",
+        "a{} 1\nb{,} 2\n",
+    };
+    for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+        struct strbuf eager = STRBUF_INIT, lazy = STRBUF_INIT;
+        render(inputs[i], 0, &eager);
+        render(inputs[i], 1, &lazy);
+        if (strcmp(eager.buf ? eager.buf : "", lazy.buf ? lazy.buf : "") != 0)
+            fail_msg("input %zu: eager\n%s\nlazy\n%s", i, eager.buf, lazy.buf);
+        strbuf_release(&eager);
+        strbuf_release(&lazy);
+    }
 }
 
 static void expect_error(const char *in, enum expo_format f, const char *want)
@@ -238,6 +309,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(text_samples_and_metadata),
         cmocka_unit_test(errors_say_where),
+        cmocka_unit_test(lazy_labels_match_eager),
         cmocka_unit_test(openmetrics_exemplars_and_created),
         cmocka_unit_test(lenient_openmetrics_is_prometheus),
         cmocka_unit_test(values_are_spelled_as_go),
