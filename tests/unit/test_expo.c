@@ -6,6 +6,8 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/strbuf.h"
@@ -125,6 +127,42 @@ static void lazy_labels_match_eager(void **state)
             fail_msg("input %zu: eager\n%s\nlazy\n%s", i, eager.buf, lazy.buf);
         strbuf_release(&eager);
         strbuf_release(&lazy);
+    }
+}
+
+/*
+ * Values as a text-format line carries them: every spelling the parse takes
+ * gives the bits strtod gives (the fast path for short decimals included).
+ */
+static void values_parse_as_strtod(void **state)
+{
+    (void)state;
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    char num[64], line[96];
+    for (int i = 0; i < 200000; i++) {
+        size_t k = 0;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        if (x & 1)
+            num[k++] = (x & 2) ? '-' : '+';
+        int nd = (int)((x >> 2) % 22) + 1, dot = (int)((x >> 8) % (nd + 2));
+        uint64_t r = x >> 16;
+        for (int d = 0; d < nd; d++) {
+            if (d == dot && d)
+                num[k++] = '.';
+            num[k++] = (char)('0' + r % 10);
+            r = r / 10 ? r / 10 : x * 0x2545f4914f6cdd1dull >> 3;
+        }
+        if ((x >> 40) % 3 == 0)
+            k += (size_t)snprintf(num + k, sizeof(num) - k, "e%d", (int)((x >> 44) % 60) - 30);
+        num[k] = '\0';
+        snprintf(line, sizeof(line), "a %s\n", num);
+        struct expo_parser p;
+        expo_parser_init(&p, line, strlen(line), EXPO_TEXT);
+        assert_int_equal(expo_next(&p), EXPO_SERIES);
+        double got = expo_value(&p), want = strtod(num, NULL);
+        if (memcmp(&got, &want, sizeof(got)) != 0)
+            fail_msg("%s: got %.17g, want %.17g", num, got, want);
+        expo_parser_release(&p);
     }
 }
 
@@ -310,6 +348,7 @@ int main(void)
         cmocka_unit_test(text_samples_and_metadata),
         cmocka_unit_test(errors_say_where),
         cmocka_unit_test(lazy_labels_match_eager),
+        cmocka_unit_test(values_parse_as_strtod),
         cmocka_unit_test(openmetrics_exemplars_and_created),
         cmocka_unit_test(lenient_openmetrics_is_prometheus),
         cmocka_unit_test(values_are_spelled_as_go),
