@@ -18,6 +18,7 @@ void scrapeappend_init(struct scrapeappend_state *s)
     seriesset_init(&s->pending);
     seriesset_init(&s->known_ts);
     s->has_pending = 0;
+    s->skip_meta = 0;
     metacache_init(&s->meta);
     scrapecache_init(&s->cache);
 }
@@ -213,7 +214,7 @@ int scrapeappend_body(struct scrapeappend_state *s, const struct promcfg_job *jo
             rc = -1;
             break;
         }
-        if (e == EXPO_TYPE || e == EXPO_HELP || e == EXPO_UNIT)
+        if ((e == EXPO_TYPE || e == EXPO_HELP || e == EXPO_UNIT) && !s->skip_meta)
             note_meta(&s->meta, &p, e);
         if (e != EXPO_SERIES)
             continue;

@@ -30,6 +30,7 @@ struct scrapeappend_state {
     struct seriesset known_ts; /* series with explicit timestamps seen so far */
     int has_pending;
     struct metacache meta;    /* TYPE/HELP/UNIT seen, for the metadata API */
+    int skip_meta;            /* set by the owner: nobody reads meta */
     struct scrapecache cache; /* series texts of the last scrape (blocks in prev) */
 };
 

@@ -78,6 +78,7 @@ struct scrapeloop {
     int running, stop, ready;
     struct promcfg *cfg, *pending;
     size_t maxconnects; /* CURLMOPT_MAXCONNECTS set so far */
+    int skip_metadata;  /* scrapeloop_keep_metadata(s, 0) */
     struct sd_manager *sd;
     struct job_state *jobs;
     size_t njobs;
@@ -156,6 +157,7 @@ static struct target *target_new(struct scrapeloop *s, const struct target_info 
     t->next_ms = wall_ms() + target_offset(hash, info->interval_ms, wall_ms());
     strbuf_init(&t->body, STRBUF_NOCAP);
     scrapeappend_init(&t->st);
+    t->st.skip_meta = s->skip_metadata;
     t->limit = jc->body_size_limit;
     t->easy = curl_easy_init();
     duration_format_seconds(info->timeout_ms, tbuf, sizeof(tbuf));
@@ -521,6 +523,11 @@ struct scrapeloop *scrapeloop_new(struct appender *app, const char *dns_server)
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->tmu, NULL);
     return s;
+}
+
+void scrapeloop_keep_metadata(struct scrapeloop *s, int keep)
+{
+    s->skip_metadata = !keep;
 }
 
 void scrapeloop_apply(struct scrapeloop *s, struct promcfg *cfg)
