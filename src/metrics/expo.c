@@ -51,6 +51,26 @@ void expo_parser_set_strict(struct expo_parser *p, int strict)
     p->strict = strict;
 }
 
+void expo_parser_set_lazy(struct expo_parser *p, int lazy)
+{
+    p->lazy = lazy && p->format == EXPO_TEXT;
+}
+
+const char *expo_series(const struct expo_parser *p, size_t *len)
+{
+    *len = p->series_len;
+    return p->series;
+}
+
+int expo_series_labels(struct expo_parser *p)
+{
+    if (p->state != EXPO_SERIES)
+        return p->state == EXPO_ERROR ? -1 : 0;
+    if (expo_text_series_labels(p) < 0)
+        return -1;
+    return 0;
+}
+
 enum expo_entry expo_next(struct expo_parser *p)
 {
     if (p->state == EXPO_ERROR || p->done)
@@ -64,6 +84,8 @@ enum expo_entry expo_next(struct expo_parser *p)
     p->has_ts = p->has_ex = p->created = 0;
     p->value = 0;
     memset(&p->ex, 0, sizeof(p->ex));
+    p->series = p->pending_labels = NULL;
+    p->series_len = 0;
     p->state = p->format == EXPO_OPENMETRICS ? expo_om_next(p) : expo_text_next(p);
     if (p->state == EXPO_EOF)
         p->done = 1;
@@ -187,6 +209,53 @@ static size_t ci_prefix(const char *s, size_t n, const char *word)
     return i;
 }
 
+/*
+ * Clinger's fast path for a syntax already checked: a decimal of at most 19
+ * digits whose value m is below 2^53, times 10^e with |e| <= 22. Both m and
+ * 10^e are exact doubles, so one multiplication or division rounds once, as
+ * strtod does. 0 when the number is not of that form (strtod decides).
+ */
+static int fast_float(const char *s, size_t n, double *v)
+{
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    const char *q = s, *e = s + n;
+    uint64_t m = 0;
+    int digits = 0, frac = 0, neg = 0;
+    long ex = 0;
+    double d;
+
+    if (*q == '+' || *q == '-')
+        neg = *q++ == '-';
+    for (; q < e && *q >= '0' && *q <= '9'; q++, digits++)
+        m = m * 10 + (uint64_t)(*q - '0');
+    if (q < e && *q == '.')
+        for (q++; q < e && *q >= '0' && *q <= '9'; q++, digits++, frac++)
+            m = m * 10 + (uint64_t)(*q - '0');
+    if (digits > 19 || m > (1ull << 53))
+        return 0;
+    if (q < e) { /* 'e' or 'E', checked by the caller */
+        int eneg = 0, ed = 0;
+        q++;
+        if (*q == '+' || *q == '-')
+            eneg = *q++ == '-';
+        for (; q < e; q++, ed++)
+            ex = ex * 10 + (*q - '0');
+        if (ed > 4)
+            return 0;
+        if (eneg)
+            ex = -ex;
+    }
+    ex -= frac;
+    if (ex < -22 || ex > 22)
+        return 0;
+    d = (double)m;
+    d = ex < 0 ? d / pow10[-ex] : d * pow10[ex];
+    *v = neg ? -d : d;
+    return 1;
+}
+
 int expo_parse_float(const char *s, size_t n, double *v)
 {
     const char *q = s, *e = s + n;
@@ -233,6 +302,8 @@ int expo_parse_float(const char *s, size_t n, double *v)
     }
     if (q != e)
         return -1;
+    if (fast_float(s, n, v))
+        return 0;
     char small[64], *tmp = n < sizeof(small) ? small : xmalloc(n + 1);
     memcpy(tmp, s, n);
     tmp[n] = '\0';

@@ -114,6 +114,12 @@ struct expo_parser {
     int has_ex;
     struct expo_exemplar ex;
     int created; /* the sample is a _created sample of its family */
+    int lazy;    /* expo_parser_set_lazy */
+    /* Lazy mode: the series text, and where its labels start when not parsed yet. */
+    const char *series, *pending_labels;
+    size_t series_len;
+    unsigned pending_line; /* p->line and p->ls at the sample, for errors */
+    const char *pending_ls;
     char err[256];
     unsigned err_line, err_col;
     struct expo_omstate *om; /* strict OpenMetrics family state (expo_omcheck.c) */
@@ -129,12 +135,38 @@ void expo_parser_release(struct expo_parser *p);
  */
 void expo_parser_set_strict(struct expo_parser *p, int strict);
 
+/*
+ * Lazy labels (text format; the OpenMetrics parser ignores it): a sample's
+ * label set is checked for its end only, and parsed by expo_series_labels()
+ * when the caller asks, so a caller that recognises the series text
+ * (expo_series) from an earlier scrape skips the work, as Prometheus's scrape
+ * cache does. The answers do not change: a label set that does not parse
+ * fails in expo_series_labels with the error and position expo_next would
+ * have given, and anything unusual in the line (a raw newline in a label
+ * value, a bad value) is parsed eagerly.
+ */
+void expo_parser_set_lazy(struct expo_parser *p, int lazy);
+
 enum expo_entry expo_next(struct expo_parser *p);
 
 /* EXPO_SERIES: the metric name; EXPO_TYPE/HELP/UNIT: the family name. */
 const char *expo_name(const struct expo_parser *p, size_t *len);
-/* EXPO_SERIES: the labels including __name__, sorted, unique (valid until expo_next). */
+/*
+ * EXPO_SERIES: the labels including __name__, sorted, unique (valid until
+ * expo_next). In lazy mode, only after expo_series_labels().
+ */
 struct labels expo_labels(const struct expo_parser *p);
+/*
+ * EXPO_SERIES: the series as written, the metric name through the closing
+ * '}' of its labels (no value, no timestamp): equal texts are equal series.
+ */
+const char *expo_series(const struct expo_parser *p, size_t *len);
+/*
+ * EXPO_SERIES in lazy mode: parse the labels if not done yet (then
+ * expo_labels gives them). 0, or -1: the entry became EXPO_ERROR
+ * (expo_error says where; expo_next keeps returning EXPO_ERROR).
+ */
+int expo_series_labels(struct expo_parser *p);
 double expo_value(const struct expo_parser *p);
 /* 1 and *ms when the sample has a timestamp, else 0. */
 int expo_timestamp(const struct expo_parser *p, int64_t *ms);

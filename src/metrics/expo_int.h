@@ -43,6 +43,8 @@ void expo_push_pair(struct expo_parser *p, int exemplar, size_t name, size_t val
 int expo_build_labels(struct expo_parser *p, const char *at);
 
 enum expo_entry expo_text_next(struct expo_parser *p);
+/* Lazy mode: parse the current sample's pending labels (expo_series_labels). */
+int expo_text_series_labels(struct expo_parser *p);
 enum expo_entry expo_om_next(struct expo_parser *p);
 
 /* Strict OpenMetrics (expo_omcheck.c): each returns 0, or -1 after expo_fail. */

@@ -146,25 +146,65 @@ static enum expo_entry labels(struct expo_parser *p, const char *s, const char *
     }
 }
 
+/*
+ * Lazy mode: past the '}' closing the label set at s, or NULL when the set
+ * has a raw newline or no end (the eager parse then says what is wrong).
+ * Escapes are skipped, not checked: expo_series_labels parses them later.
+ */
+static const char *skip_labels(const char *s, const char *e)
+{
+    int quoted = 0;
+    for (s++; s < e; s++) {
+        if (*s == '\n')
+            return NULL;
+        if (quoted) {
+            if (*s == '\\' && (s + 1 >= e || s[1] == '\n'))
+                return NULL; /* an escaped newline counts as a line */
+            if (*s == '\\')
+                s++;
+            else if (*s == '"')
+                quoted = 0;
+        } else if (*s == '"') {
+            quoted = 1;
+        } else if (*s == '}') {
+            return s + 1;
+        }
+    }
+    return NULL;
+}
+
+static enum expo_entry sample_eager(struct expo_parser *p, const char *line, const char *e);
+
 static enum expo_entry sample(struct expo_parser *p, const char *s, const char *e)
 {
-    const char *line = s;
+    const char *line = s, *lazy_labels = NULL;
     const char *n = expo_scan_name(s, e, 1);
     p->name_off = expo_put(p, s, (size_t)(n - s));
     p->name_len = (size_t)(n - s);
+    p->series = line;
+    p->series_len = (size_t)(n - line);
     s = skip_ws(n, e);
     if (s < e && *s == '{') {
-        if (labels(p, s, e, &s) == EXPO_ERROR)
+        const char *after = p->lazy ? skip_labels(s, e) : NULL;
+        if (after) {
+            lazy_labels = s;
+            s = after;
+        } else if (labels(p, s, e, &s) == EXPO_ERROR) {
             return EXPO_ERROR;
+        }
+        p->series_len = (size_t)(s - line);
         s = skip_ws(s, e);
     }
     const char *v = s;
     while (s < e && *s != '{' && *s != ' ' && *s != '\t' && *s != '\n')
         s++;
-    if (s == v)
-        return expo_fail(p, v, "expected value after metric");
-    if (expo_parse_float(v, (size_t)(s - v), &p->value) < 0)
+    if (s == v || expo_parse_float(v, (size_t)(s - v), &p->value) < 0) {
+        if (lazy_labels) /* the label set may be the first error: parse it now */
+            return sample_eager(p, line, e);
+        if (s == v)
+            return expo_fail(p, v, "expected value after metric");
         return expo_fail(p, v, "invalid value \"%.*s\"", (int)(s - v > 40 ? 40 : s - v), v);
+    }
     s = skip_ws(s, e);
     if (s < e && *s >= '0' && *s <= '9') {
         const char *t = s;
@@ -179,19 +219,63 @@ static enum expo_entry sample(struct expo_parser *p, const char *s, const char *
             p->ts_ms = strtoll(buf, NULL, 10);
         }
         if (tl >= sizeof(buf) || errno == ERANGE)
-            return expo_fail(p, t, "timestamp out of range");
+            return lazy_labels ? sample_eager(p, line, e)
+                               : expo_fail(p, t, "timestamp out of range");
         p->has_ts = 1;
         s = skip_ws(s, e);
         if (s < e && *s != '\n')
-            return expo_fail(p, s, "expected end of line after timestamp");
+            return lazy_labels ? sample_eager(p, line, e)
+                               : expo_fail(p, s, "expected end of line after timestamp");
     } else if (s < e && *s != '\n') {
-        return expo_fail(p, s, "expected timestamp or end of line");
+        return lazy_labels ? sample_eager(p, line, e)
+                           : expo_fail(p, s, "expected timestamp or end of line");
     }
-    if (expo_build_labels(p, line) < 0)
+    if (lazy_labels) {
+        p->pending_labels = lazy_labels;
+        p->pending_line = p->line;
+        p->pending_ls = p->ls;
+    } else if (expo_build_labels(p, line) < 0) {
         return EXPO_ERROR;
+    }
     expo_classify(p);
     next_line(p, s);
     return EXPO_SERIES;
+}
+
+/* The line again without lazy labels, for the error an eager parse finds first. */
+static enum expo_entry sample_eager(struct expo_parser *p, const char *line, const char *e)
+{
+    enum expo_entry r;
+
+    p->scratch_len = 0;
+    p->npairs = 0;
+    p->has_ts = 0;
+    p->lazy = 0;
+    r = sample(p, line, e);
+    p->lazy = 1;
+    return r;
+}
+
+int expo_text_series_labels(struct expo_parser *p)
+{
+    const char *s = p->pending_labels, *after;
+    unsigned line = p->line;
+    const char *ls = p->ls;
+
+    if (!s)
+        return 0;
+    p->pending_labels = NULL;
+    /* Errors are located on the sample's line, as the eager parse locates them. */
+    p->line = p->pending_line;
+    p->ls = p->pending_ls;
+    if (labels(p, s, p->end, &after) == EXPO_ERROR || expo_build_labels(p, p->series) < 0) {
+        p->line = line;
+        p->ls = ls;
+        return -1;
+    }
+    p->line = line;
+    p->ls = ls;
+    return 0;
 }
 
 enum expo_entry expo_text_next(struct expo_parser *p)

@@ -26,7 +26,10 @@ struct appender {
      * Optional (NULL: the engine calls append). As append, with ls also as
      * remote write encodes it (remotewrite_put_labels), from the copy the
      * engine keeps of each series between scrapes: a remote-write appender
-     * sends these bytes as they are, with no work per label.
+     * sends these bytes as they are, with no work per label. ls is NULL
+     * for a series the scrape cache recognised (its labels were not parsed
+     * again): an appender that needs them decodes enc
+     * (remotewrite_labels_decode).
      */
     int (*append_encoded)(struct appender *app, const struct labels *ls, const void *enc,
                           size_t len, int64_t t, double v);

@@ -388,6 +388,7 @@ static int run(struct daemon *dm)
     pthread_mutex_init(&dm->reload_mu, NULL);
     dm->fan = rwsend_fanout_new();
     dm->loop = scrapeloop_new(rwsend_fanout_appender(dm->fan), dm->o.dns_server);
+    scrapeloop_keep_metadata(dm->loop, 0); /* no metadata API, none sent */
     if (apply_config(dm, &d) < 0) {
         diag_print(&d, stderr, "cairn-scrape");
         goto out;

@@ -18,7 +18,14 @@ void scrapeappend_init(struct scrapeappend_state *s)
     seriesset_init(&s->pending);
     seriesset_init(&s->known_ts);
     s->has_pending = 0;
+    s->skip_meta = 0;
     metacache_init(&s->meta);
+    scrapecache_init(&s->cache);
+}
+
+void scrapeappend_invalidate(struct scrapeappend_state *s)
+{
+    scrapecache_clear(&s->cache);
 }
 
 void scrapeappend_release(struct scrapeappend_state *s)
@@ -27,6 +34,7 @@ void scrapeappend_release(struct scrapeappend_state *s)
     seriesset_release(&s->pending);
     seriesset_release(&s->known_ts);
     metacache_release(&s->meta);
+    scrapecache_release(&s->cache);
 }
 
 /* A TYPE, HELP or UNIT line: into the target's metadata, as Prometheus's scrapeCache. */
@@ -140,6 +148,32 @@ static int merge(const struct labels *e, const struct labels *t, int honor, stru
     return 0;
 }
 
+/*
+ * A line whose series text the last scrape saw: its block moves from the last
+ * scrape's set to this one's (the cache keeps blocks only while they are in
+ * one of them). Returns 1 when done, 0 when the slow path must decide (the
+ * block is in neither set, which the sweeps should make impossible).
+ */
+static int append_cached(struct scrapeappend_state *s, struct seriesset *cur,
+                         const struct scrapecache_entry *ce, int64_t t, double v,
+                         struct appender *app, struct scrapeappend_result *r)
+{
+    if (seriesset_take_block(&s->prev, ce->b, ce->hash)) {
+        seriesset_add_new(cur, ce->b, ce->hash);
+    } else if (seriesset_has_block(cur, ce->b, ce->hash)) {
+        r->added++;
+        r->duplicates++;
+        return 1;
+    } else {
+        return 0;
+    }
+    r->added++;
+    app->append_encoded(app, NULL, ce->b->bytes, ce->b->len, t, v);
+    return 1;
+}
+
+static void stale_prev(struct scrapeappend_state *s, int64_t t, struct appender *app);
+
 int scrapeappend_body(struct scrapeappend_state *s, const struct promcfg_job *job,
                       const struct labels *target, const char *buf, size_t len,
                       enum expo_format fmt, int64_t t, struct appender *app,
@@ -152,7 +186,7 @@ int scrapeappend_body(struct scrapeappend_state *s, const struct promcfg_job *jo
     enum expo_entry e;
     struct label *mbuf = NULL;
     size_t mcap = 0;
-    int rc = 0;
+    int rc = 0, use_cache;
 
     memset(r, 0, sizeof(*r));
     seriesset_init(&cur);
@@ -161,12 +195,18 @@ int scrapeappend_body(struct scrapeappend_state *s, const struct promcfg_job *jo
     labels_builder_init(&b);
     arena_init(&a);
     expo_parser_init(&p, buf, len, fmt);
+    /* The cache hands out encoded records, so only with an appender that takes them. */
+    use_cache = app->append_encoded != NULL;
+    expo_parser_set_lazy(&p, use_cache);
     while ((e = expo_next(&p)) != EXPO_EOF) {
         struct labels exposed, final;
         int64_t ts, st;
-        const struct seriesset_block *enc = NULL; /* the kept copy (tracked series only) */
-        int has_ts;
+        struct seriesset_block *enc = NULL; /* the kept copy (tracked series only) */
+        int has_ts, cacheable = 0;
         uint64_t h;
+        struct scrapecache_key key = {0, 0};
+        const char *text;
+        size_t tlen;
         double v;
 
         if (e == EXPO_ERROR) {
@@ -174,22 +214,53 @@ int scrapeappend_body(struct scrapeappend_state *s, const struct promcfg_job *jo
             rc = -1;
             break;
         }
-        if (e == EXPO_TYPE || e == EXPO_HELP || e == EXPO_UNIT)
+        if ((e == EXPO_TYPE || e == EXPO_HELP || e == EXPO_UNIT) && !s->skip_meta)
             note_meta(&s->meta, &p, e);
         if (e != EXPO_SERIES)
             continue;
         r->total++;
-        exposed = expo_labels(&p);
         v = expo_value(&p);
         has_ts = expo_timestamp(&p, &ts) && job->honor_timestamps;
         st = has_ts ? ts : t;
+        /*
+         * Series with a timestamp are not kept between scrapes, and one seen
+         * in this scrape makes every later series a possible duplicate of it:
+         * both take the slow path.
+         */
+        if (use_cache && !has_ts && seen_ts.n == 0 && (text = expo_series(&p, &tlen)) != NULL) {
+            struct scrapecache_entry *ce;
+            key = scrapecache_key(text, tlen);
+            ce = scrapecache_get(&s->cache, key);
+            if (ce && !ce->b) {
+                ce->iter = s->cache.iter; /* dropped by relabeling, again */
+                continue;
+            }
+            if (ce && append_cached(s, &cur, ce, st, v, app, r)) {
+                ce->iter = s->cache.iter;
+                if (job->sample_limit && r->added > job->sample_limit) {
+                    snprintf(r->err, sizeof(r->err), "sample limit exceeded");
+                    rc = -1;
+                    break;
+                }
+                continue;
+            }
+            cacheable = !ce;
+        }
+        if (expo_series_labels(&p) < 0) {
+            snprintf(r->err, sizeof(r->err), "%s", expo_error(&p));
+            rc = -1;
+            break;
+        }
+        exposed = expo_labels(&p);
         if (job->nmetric_relabel ||
             merge(&exposed, target, job->honor_labels, &mbuf, &mcap, &final) < 0) {
             mutate(&b, &exposed, target, job->honor_labels, &a);
-            if (!relabel_process(&b, job->metric_relabel, job->nmetric_relabel, &a))
+            if (!relabel_process(&b, job->metric_relabel, job->nmetric_relabel, &a) ||
+                labels_builder_finish(&b, &final, NULL) < 0 || final.n == 0) {
+                if (cacheable)
+                    scrapecache_put(&s->cache, key, NULL, 0);
                 continue;
-            if (labels_builder_finish(&b, &final, NULL) < 0 || final.n == 0)
-                continue;
+            }
         }
         if (!labels_get(&final, LABELS_METRIC_NAME)) {
             snprintf(r->err, sizeof(r->err), "no metric name found");
@@ -213,8 +284,10 @@ int scrapeappend_body(struct scrapeappend_state *s, const struct promcfg_job *jo
                 blk = seriesset_block(&final);
                 r->series_added++;
             }
-            seriesset_add_block(&cur, blk, h); /* not there: duplicates were skipped */
+            seriesset_add_new(&cur, blk, h); /* not there: duplicates were skipped */
             enc = blk;
+            if (cacheable)
+                scrapecache_put(&s->cache, key, blk, h);
         }
         if (enc && app->append_encoded)
             app->append_encoded(app, &final, enc->bytes, enc->len, st, v);
@@ -233,10 +306,13 @@ int scrapeappend_body(struct scrapeappend_state *s, const struct promcfg_job *jo
     }
     if (rc == 0) {
         /* Series of the last scrape not seen now: stale at this scrape's time. */
-        scrapeappend_stale(s, t, app);
+        stale_prev(s, t, app);
         seriesset_release(&s->prev);
         s->prev = cur;
+        /* The texts not seen point at blocks stale_prev freed. */
+        scrapecache_sweep(&s->cache);
     } else {
+        scrapecache_clear(&s->cache); /* the caller's scrapeappend_stale frees blocks */
         /*
          * As Prometheus: the caller rolls back, then stale markers go to the
          * series of the last scrape not seen before the error, and the
@@ -255,6 +331,12 @@ int scrapeappend_body(struct scrapeappend_state *s, const struct promcfg_job *jo
 }
 
 void scrapeappend_stale(struct scrapeappend_state *s, int64_t t, struct appender *app)
+{
+    scrapecache_clear(&s->cache); /* it points at the blocks freed here */
+    stale_prev(s, t, app);
+}
+
+static void stale_prev(struct scrapeappend_state *s, int64_t t, struct appender *app)
 {
     double stale = sample_stale_nan();
 

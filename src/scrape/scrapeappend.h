@@ -21,6 +21,7 @@
 #include "scrape/appender.h"
 #include "scrape/metacache.h"
 #include "scrape/promcfg.h"
+#include "scrape/scrapecache.h"
 #include "scrape/seriesset.h"
 
 struct scrapeappend_state {
@@ -28,7 +29,9 @@ struct scrapeappend_state {
     struct seriesset pending;  /* series seen before a failed body's error */
     struct seriesset known_ts; /* series with explicit timestamps seen so far */
     int has_pending;
-    struct metacache meta; /* TYPE/HELP/UNIT seen, for the metadata API */
+    struct metacache meta;    /* TYPE/HELP/UNIT seen, for the metadata API */
+    int skip_meta;            /* set by the owner: nobody reads meta */
+    struct scrapecache cache; /* series texts of the last scrape (blocks in prev) */
 };
 
 struct scrapeappend_result {
@@ -51,6 +54,12 @@ int scrapeappend_body(struct scrapeappend_state *s, const struct promcfg_job *jo
                       const struct labels *target, const char *buf, size_t len,
                       enum expo_format fmt, int64_t t, struct appender *app,
                       struct scrapeappend_result *r);
+
+/*
+ * The target's labels or its job's configuration changed (a reload): what
+ * the last scrapes made of each series text no longer holds.
+ */
+void scrapeappend_invalidate(struct scrapeappend_state *s);
 
 /* Stale markers at t for every series of the last scrape, which is forgotten. */
 void scrapeappend_stale(struct scrapeappend_state *s, int64_t t, struct appender *app);

@@ -77,6 +77,8 @@ struct scrapeloop {
     pthread_mutex_t tmu;
     int running, stop, ready;
     struct promcfg *cfg, *pending;
+    size_t maxconnects; /* CURLMOPT_MAXCONNECTS set so far */
+    int skip_metadata;  /* scrapeloop_keep_metadata(s, 0) */
     struct sd_manager *sd;
     struct job_state *jobs;
     size_t njobs;
@@ -155,6 +157,7 @@ static struct target *target_new(struct scrapeloop *s, const struct target_info 
     t->next_ms = wall_ms() + target_offset(hash, info->interval_ms, wall_ms());
     strbuf_init(&t->body, STRBUF_NOCAP);
     scrapeappend_init(&t->st);
+    t->st.skip_meta = s->skip_metadata;
     t->limit = jc->body_size_limit;
     t->easy = curl_easy_init();
     duration_format_seconds(info->timeout_ms, tbuf, sizeof(tbuf));
@@ -283,6 +286,9 @@ static void swap_config(struct scrapeloop *s, struct promcfg *cfg)
         if (nj) {
             jobs[nj - cfg->jobs] = old[i];
             jobs[nj - cfg->jobs].sd_gen = 0;
+            /* Its honor_labels or metric_relabel_configs may have changed. */
+            for (size_t k = 0; k < old[i].n; k++)
+                scrapeappend_invalidate(&old[i].targets[k]->st);
         } else {
             gone[i] = 1;
         }
@@ -449,6 +455,17 @@ static int64_t run_due(struct scrapeloop *s)
         }
     }
     __atomic_store_n(&s->stats.targets, ntargets, __ATOMIC_RELAXED);
+    if (ntargets + 8 > s->maxconnects) {
+        /*
+         * One idle connection per target, as Prometheus's per-target HTTP
+         * clients keep theirs. libcurl's default cache holds 4 per easy
+         * handle in the multi, and a target's handle is only there while it
+         * is scraped, so with spread phases connections were closed and
+         * reopened on nearly every scrape.
+         */
+        s->maxconnects = ntargets + 8;
+        curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, (long)s->maxconnects);
+    }
     return wait < 0 ? 0 : wait;
 }
 
@@ -509,6 +526,11 @@ struct scrapeloop *scrapeloop_new(struct appender *app, const char *dns_server)
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->tmu, NULL);
     return s;
+}
+
+void scrapeloop_keep_metadata(struct scrapeloop *s, int keep)
+{
+    s->skip_metadata = !keep;
 }
 
 void scrapeloop_apply(struct scrapeloop *s, struct promcfg *cfg)

@@ -49,6 +49,13 @@ struct scrapeloop_stats {
 
 /* dns_server: "ip:port" for DNS-SD, NULL for /etc/resolv.conf. */
 struct scrapeloop *scrapeloop_new(struct appender *app, const char *dns_server);
+/*
+ * Keep each target's metadata (TYPE, HELP, UNIT) for SCRAPELOOP_SNAP_META
+ * (the default) or not: cairn-scrape serves no metadata API and sends no
+ * metadata by remote write, so it saves the memory and the work. Call
+ * before the first scrapeloop_apply.
+ */
+void scrapeloop_keep_metadata(struct scrapeloop *s, int keep);
 /* Take ownership of cfg (heap-allocated, promcfg_init'ed and loaded) and use it from now on. */
 void scrapeloop_apply(struct scrapeloop *s, struct promcfg *cfg);
 int scrapeloop_start(struct scrapeloop *s, struct diag *d);

@@ -151,19 +151,11 @@ int seriesset_add(struct seriesset *s, const struct labels *ls, uint64_t hash)
     return seriesset_add_block(s, seriesset_block(ls), hash);
 }
 
-int seriesset_take(struct seriesset *s, const struct labels *ls, uint64_t hash,
-                   struct seriesset_block **out)
+/* Empty slot i, keeping every run reachable. */
+static void remove_at(struct seriesset *s, size_t i)
 {
-    size_t mask, i, j;
+    size_t mask = s->cap - 1, j;
 
-    *out = NULL;
-    if (!s->cap)
-        return 0;
-    mask = s->cap - 1;
-    i = find(s, ls, hash);
-    if (!s->v[i].b)
-        return 0;
-    *out = s->v[i].b;
     s->v[i].b = NULL;
     s->n--;
     /* Backward shift: move later entries of the run into the hole. */
@@ -180,5 +172,56 @@ int seriesset_take(struct seriesset *s, const struct labels *ls, uint64_t hash,
             i = j;
         }
     }
+}
+
+int seriesset_take(struct seriesset *s, const struct labels *ls, uint64_t hash,
+                   struct seriesset_block **out)
+{
+    size_t i;
+
+    *out = NULL;
+    if (!s->cap)
+        return 0;
+    i = find(s, ls, hash);
+    if (!s->v[i].b)
+        return 0;
+    *out = s->v[i].b;
+    remove_at(s, i);
     return 1;
+}
+
+/* The slot holding block b, or an empty one. */
+static size_t find_ptr(const struct seriesset *s, const struct seriesset_block *b, uint64_t hash)
+{
+    size_t mask = s->cap - 1, i = hash & mask;
+
+    while (s->v[i].b && s->v[i].b != b)
+        i = (i + 1) & mask;
+    return i;
+}
+
+int seriesset_has_block(const struct seriesset *s, const struct seriesset_block *b, uint64_t hash)
+{
+    return s->cap && s->v[find_ptr(s, b, hash)].b != NULL;
+}
+
+int seriesset_take_block(struct seriesset *s, const struct seriesset_block *b, uint64_t hash)
+{
+    size_t i;
+
+    if (!s->cap)
+        return 0;
+    i = find_ptr(s, b, hash);
+    if (!s->v[i].b)
+        return 0;
+    remove_at(s, i);
+    return 1;
+}
+
+void seriesset_add_new(struct seriesset *s, struct seriesset_block *b, uint64_t hash)
+{
+    if ((s->n + 1) * 4 > s->cap * 3)
+        resize(s, s->cap ? s->cap * 2 : 64);
+    s->v[find_free(s, hash)] = (struct seriesset_entry){hash, b};
+    s->n++;
 }

@@ -48,6 +48,12 @@ int seriesset_add_block(struct seriesset *s, struct seriesset_block *b, uint64_t
 /* Remove ls and hand its block to the caller: 1, or 0 (*out NULL) when absent. */
 int seriesset_take(struct seriesset *s, const struct labels *ls, uint64_t hash,
                    struct seriesset_block **out);
+/* Is block b itself (not an equal copy) in the set, under hash? */
+int seriesset_has_block(const struct seriesset *s, const struct seriesset_block *b, uint64_t hash);
+/* Remove block b itself (the caller keeps it): 1, or 0 when absent. */
+int seriesset_take_block(struct seriesset *s, const struct seriesset_block *b, uint64_t hash);
+/* Insert b, known not to be in the set (no comparison), taking ownership. */
+void seriesset_add_new(struct seriesset *s, struct seriesset_block *b, uint64_t hash);
 /* The block of ls (free() frees it). */
 struct seriesset_block *seriesset_block(const struct labels *ls);
 /* A block's labels, strings in a. */

@@ -6,8 +6,11 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/strbuf.h"
 #include "metrics/expo.h"
 #include "metrics/expo_write.h"
 #include "metrics/sample.h"
@@ -55,6 +58,112 @@ static void text_samples_and_metadata(void **state)
     assert_int_equal(expo_next(&p), EXPO_EOF);
     assert_int_equal(expo_next(&p), EXPO_EOF);
     expo_parser_release(&p);
+}
+
+/* Every entry of in, rendered: kind, line, series text, labels, value, timestamp, error. */
+static void render(const char *in, int lazy, struct strbuf *out)
+{
+    struct expo_parser p;
+    enum expo_entry e;
+    int64_t ts;
+
+    expo_parser_init(&p, in, strlen(in), EXPO_TEXT);
+    expo_parser_set_lazy(&p, lazy);
+    while ((e = expo_next(&p)) != EXPO_EOF && e != EXPO_ERROR) {
+        if (e == EXPO_SERIES && expo_series_labels(&p) < 0) {
+            e = EXPO_ERROR;
+            break;
+        }
+        strbuf_addf(out, "%d@%u ", (int)e, expo_line(&p));
+        if (e != EXPO_SERIES)
+            continue;
+        size_t n;
+        const char *text = expo_series(&p, &n);
+        strbuf_addf(out, "[%.*s] ", (int)n, text);
+        struct labels ls = expo_labels(&p);
+        labels_format(&ls, out);
+        strbuf_addf(out, " %g %d", expo_value(&p), expo_timestamp(&p, &ts));
+        strbuf_addf(out, " %lld\n", expo_timestamp(&p, &ts) ? (long long)ts : 0LL);
+    }
+    if (e == EXPO_ERROR)
+        strbuf_addf(out, "error %s", expo_error(&p));
+    expo_parser_release(&p);
+}
+
+/*
+ * Lazy labels (what a scrape uses) give the eager parse's entries, series
+ * texts, labels and errors, the first error included when a line has two.
+ */
+static void lazy_labels_match_eager(void **state)
+{
+    (void)state;
+    static const char *const inputs[] = {
+        "a 1\nb{c=\"d\"} 2 1000\n# TYPE c counter\nc_total{x=\"}\\\"{\",y=\"\\n\"} 3\n",
+        "a{b=\"1\",b=\"2\"} 1\n",
+        "a 1\nb{c=\"d\" 2\n",
+        "a{b=\"1\" c} 1\n",
+        "a{b=} 1\n",
+        "a{b=\"1\"} x\n",
+        "a{b=} x\n",
+        "a{b=\"1\"} 1 99999999999999999999999\n",
+        "a{b=} 1 99999999999999999999999\n",
+        "a{b=\"1\"} 1 -5\n",
+        "a{b=} 1 -5\n",
+        "a{b=\"x\ny\"} 1\nz 2\n",
+        "a{b=\"x\\\ny\"} 1\nz{q=} 2\n",
+        "a{b=\"\xff\"} 1\n",
+        "a { b = \"1\" , } 1\na{b=\"1\"} 2\n",
+        "a{b=\"1\"",
+        "a{b=\"1\"}",
+        "a{b=\"1\"} 1",
+        "a{b=\"1\"}1\n",
+        "a{} 1\nb{,} 2\n",
+    };
+    for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+        struct strbuf eager = STRBUF_INIT, lazy = STRBUF_INIT;
+        render(inputs[i], 0, &eager);
+        render(inputs[i], 1, &lazy);
+        if (strcmp(eager.buf ? eager.buf : "", lazy.buf ? lazy.buf : "") != 0)
+            fail_msg("input %zu: eager\n%s\nlazy\n%s", i, eager.buf, lazy.buf);
+        strbuf_release(&eager);
+        strbuf_release(&lazy);
+    }
+}
+
+/*
+ * Values as a text-format line carries them: every spelling the parse takes
+ * gives the bits strtod gives (the fast path for short decimals included).
+ */
+static void values_parse_as_strtod(void **state)
+{
+    (void)state;
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    char num[64], line[96];
+    for (int i = 0; i < 200000; i++) {
+        size_t k = 0;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        if (x & 1)
+            num[k++] = (x & 2) ? '-' : '+';
+        int nd = (int)((x >> 2) % 22) + 1, dot = (int)((x >> 8) % (nd + 2));
+        uint64_t r = x >> 16;
+        for (int d = 0; d < nd; d++) {
+            if (d == dot && d)
+                num[k++] = '.';
+            num[k++] = (char)('0' + r % 10);
+            r = r / 10 ? r / 10 : x * 0x2545f4914f6cdd1dull >> 3;
+        }
+        if ((x >> 40) % 3 == 0)
+            k += (size_t)snprintf(num + k, sizeof(num) - k, "e%d", (int)((x >> 44) % 60) - 30);
+        num[k] = '\0';
+        snprintf(line, sizeof(line), "a %s\n", num);
+        struct expo_parser p;
+        expo_parser_init(&p, line, strlen(line), EXPO_TEXT);
+        assert_int_equal(expo_next(&p), EXPO_SERIES);
+        double got = expo_value(&p), want = strtod(num, NULL);
+        if (memcmp(&got, &want, sizeof(got)) != 0)
+            fail_msg("%s: got %.17g, want %.17g", num, got, want);
+        expo_parser_release(&p);
+    }
 }
 
 static void expect_error(const char *in, enum expo_format f, const char *want)
@@ -238,6 +347,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(text_samples_and_metadata),
         cmocka_unit_test(errors_say_where),
+        cmocka_unit_test(lazy_labels_match_eager),
+        cmocka_unit_test(values_parse_as_strtod),
         cmocka_unit_test(openmetrics_exemplars_and_created),
         cmocka_unit_test(lenient_openmetrics_is_prometheus),
         cmocka_unit_test(values_are_spelled_as_go),
