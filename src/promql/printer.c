@@ -3,6 +3,7 @@
  * methods write them (promql/parser/printer.go), the body of
  * /api/v1/format_query; and Go's float and duration formatting.
  */
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,6 +42,91 @@ void pq_fmt_duration(struct strbuf *sb, int64_t ms)
     }
 }
 
+/* r's decimal digits without trailing zeros into digits; the count of all digits. */
+static int int_digits(uint64_t r, char *digits, int *n)
+{
+    char rev[24];
+    int m = 0;
+    do {
+        rev[m++] = (char)('0' + r % 10);
+        r /= 10;
+    } while (r);
+    int all = m;
+    *n = 0;
+    while (m > 0)
+        digits[(*n)++] = rev[--m];
+    while (*n > 1 && digits[*n - 1] == '0')
+        (*n)--;
+    digits[*n] = 0;
+    return all;
+}
+
+typedef unsigned __int128 u128;
+
+static u128 pow10_128(int s)
+{
+    u128 r = 1;
+    for (; s >= 8; s -= 8)
+        r *= 100000000u;
+    for (; s > 0; s--)
+        r *= 10;
+    return r;
+}
+
+/*
+ * The p significant digits nearest to v (ties to even, as glibc's %.*e) if
+ * they read back as v (as strtod rounds: nearest, ties to even), in exact
+ * 128-bit integer arithmetic: v = m / 2^sh with 3 <= sh <= 70 for
+ * 1e-5 <= v < 1e15, X = m * 10^s < 2^127 for s = p - 1 - e10 <= 21, and
+ * the digits r read back iff |r * 2^sh - X| is under half of 10^s (a quarter
+ * below a power of two, where the gap to the next lower double halves).
+ * 0: they do not read back (or v is outside the range: ask the slow path).
+ */
+static int exact_digits(double v, int p, char *digits, int *exp10)
+{
+    int q;
+    double fr = frexp(v, &q);
+    uint64_t m = (uint64_t)ldexp(fr, 53);
+    int sh = 53 - q;
+    if (sh < 1 || sh > 80)
+        return 0;
+    int e = (int)floor(log10(v));
+    for (int tries = 0; tries < 3; tries++) {
+        int s = p - 1 - e;
+        if (s < 0 || s > 21)
+            return 0;
+        u128 ps = pow10_128(s), X = (u128)m * ps, D = (u128)1 << sh;
+        u128 r = X >> sh, rem = X & (D - 1), top = pow10_128(p);
+        /* log10 may be one off near powers of ten: 10^e <= v < 10^(e+1) exactly. */
+        if (r >= top) {
+            e++;
+            continue;
+        }
+        if (r < pow10_128(p - 1)) {
+            e--;
+            continue;
+        }
+        if (2 * rem > D || (2 * rem == D && (r & 1)))
+            r++; /* may carry to 10^p: the digits are then 1 at exponent e+1 */
+        u128 rd = r * D;
+        int ok;
+        if (rd >= X) {
+            u128 d2 = 2 * (rd - X);
+            ok = d2 < ps || (d2 == ps && !(m & 1));
+        } else {
+            u128 d = X - rd, d2 = m == (1ULL << 52) ? 4 * d : 2 * d;
+            ok = d2 < ps || (d2 == ps && !(m & 1));
+        }
+        if (!ok)
+            return 0;
+        int n;
+        int_digits((uint64_t)r, digits, &n);
+        *exp10 = r == top ? e + 1 : e;
+        return n;
+    }
+    return 0;
+}
+
 /*
  * Shortest digits that read back as v (what Go's strconv prints with
  * precision -1). Integers are exact.
@@ -50,13 +136,7 @@ static int shortest(double v, char *digits, int *exp10)
     char buf[40];
     int n = 0;
     if (v < 1e15 && v == (double)(int64_t)v) {
-        int64_t iv = (int64_t)v;
-        n = snprintf(buf, sizeof(buf), "%lld", (long long)iv);
-        *exp10 = n - 1;
-        while (n > 1 && buf[n - 1] == '0')
-            n--;
-        memcpy(digits, buf, (size_t)n);
-        digits[n] = 0;
+        *exp10 = int_digits((uint64_t)v, digits, &n) - 1;
         return n;
     }
     /*
@@ -97,6 +177,15 @@ static int shortest(double v, char *digits, int *exp10)
      */
     /* For v >= 1 the decimal loop above tried every 15-digit form: start at 16. */
     int prec = v < 1e15 && v >= 1 ? 15 : 14;
+    if (v < DBL_MIN)
+        prec = 0; /* subnormals carry fewer digits: search from one */
+#ifndef PQ_FMT_SLOW_ONLY
+    if (v < 1e15 && v >= 1e-5)
+        for (int p = prec + 1; p <= 17; p++)
+            if ((n = exact_digits(v, p, digits, exp10)) > 0)
+                return n;
+    n = 0;
+#endif
     for (; prec < 16; prec++) {
         snprintf(buf, sizeof(buf), "%.*e", prec, v);
         if (strtod(buf, NULL) == v)
