@@ -190,7 +190,7 @@ static struct pq_val *val_new(struct pq_eval *ev, enum pq_type t)
     return v;
 }
 
-static struct pq_ser *val_add(struct pq_eval *ev, struct pq_val *v, const struct labels *l)
+struct pq_ser *pq_val_add(struct pq_eval *ev, struct pq_val *v, const struct labels *l)
 {
     if (v->n == v->alloc) {
         size_t na = v->alloc ? v->alloc * 2 : 8;
@@ -357,7 +357,7 @@ static struct pq_val *eval_vs(struct pq_eval *ev, const struct pq_node *vs)
             if (st < sat_sub(ref, ev->o->lookback_ms) || pq_is_stale(sv))
                 continue;
             if (!s) {
-                s = val_add(ev, out, &r.l);
+                s = pq_val_add(ev, out, &r.l);
                 s->ts = arena_alloc(ev->a, ev->nsteps * sizeof(int64_t));
             }
             s->v[k] = sv;
@@ -557,7 +557,7 @@ static struct pq_val *eval_range_call(struct pq_eval *ev, const struct pq_node *
                 continue;
             if (!s) {
                 struct labels l = f->keep_name ? r->l : pq_drop_name(ev, &r->l);
-                s = val_add(ev, out, &l);
+                s = pq_val_add(ev, out, &l);
             }
             s->v[k] = v;
             s->ok[k] = 1;
@@ -589,7 +589,7 @@ static struct pq_val *eval_range_call(struct pq_eval *ev, const struct pq_node *
                 }
                 struct labels l = pq_labels_from_builder(ev, &b);
                 labels_builder_release(&b);
-                s = val_add(ev, res, &l);
+                s = pq_val_add(ev, res, &l);
             }
             s->v[k] = 1;
             s->ok[k] = 1;
@@ -665,6 +665,8 @@ static struct pq_val *eval_steps(struct pq_eval *ev, const struct pq_node *n, en
                 gkeys[i] = 1;
         }
     }
+    if (gkeys && pq_aggr_columns(ev, n, args[0], gkeys, held, temp, out))
+        return out;
     for (size_t k = 0; k < ev->nsteps; k++) {
         pq_check_deadline(ev);
         int64_t ts = ev->start + (int64_t)k * ev->interval;
@@ -739,7 +741,7 @@ static struct pq_val *eval_steps(struct pq_eval *ev, const struct pq_node *n, en
                 idx = out->n;
                 hmap_get(&map, h, 1, idx);
                 struct labels l = res.v[i].l;
-                val_add(ev, out, &l);
+                pq_val_add(ev, out, &l);
             }
             struct pq_ser *s = &out->s[idx];
             s->v[k] = res.v[i].v;

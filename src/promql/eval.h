@@ -103,6 +103,16 @@ static inline void pq_count(struct pq_eval *ev, size_t k, int64_t n)
         ev->per_step[k] += n;
 }
 
+/* A new series of v with a value slot per step of ev. */
+struct pq_ser *pq_val_add(struct pq_eval *ev, struct pq_val *v, const struct labels *l);
+/*
+ * sum, avg, count, group, min, max, stddev and stdvar over all steps at
+ * once (gkeys: each input series' grouping key), with the results, series
+ * order and sample accounting of step-by-step evaluation (held: samples
+ * before the inputs, temp: with them). 0: the operator needs the steps.
+ */
+int pq_aggr_columns(struct pq_eval *ev, const struct pq_node *n, const struct pq_val *in,
+                    const uint64_t *gkeys, size_t held, size_t temp, struct pq_val *out);
 void pq_vec_push(struct pq_eval *ev, struct pq_vec *out, const struct labels *l, double v,
                  int64_t t);
 /* A copy of l without __name__ (in the arena). */
