@@ -65,19 +65,34 @@ typedef unsigned __int128 u128;
 
 static u128 pow10_128(int s)
 {
-    u128 r = 1;
-    for (; s >= 8; s -= 8)
-        r *= 100000000u;
-    for (; s > 0; s--)
-        r *= 10;
-    return r;
+    static const uint64_t p[20] = {1ULL,
+                                   10ULL,
+                                   100ULL,
+                                   1000ULL,
+                                   10000ULL,
+                                   100000ULL,
+                                   1000000ULL,
+                                   10000000ULL,
+                                   100000000ULL,
+                                   1000000000ULL,
+                                   10000000000ULL,
+                                   100000000000ULL,
+                                   1000000000000ULL,
+                                   10000000000000ULL,
+                                   100000000000000ULL,
+                                   1000000000000000ULL,
+                                   10000000000000000ULL,
+                                   100000000000000000ULL,
+                                   1000000000000000000ULL,
+                                   10000000000000000000ULL};
+    return s < 20 ? p[s] : (u128)p[19] * p[s - 19];
 }
 
 /*
  * The p significant digits nearest to v (ties to even, as glibc's %.*e) if
  * they read back as v (as strtod rounds: nearest, ties to even), in exact
  * 128-bit integer arithmetic: v = m / 2^sh with 3 <= sh <= 70 for
- * 1e-5 <= v < 1e15, X = m * 10^s < 2^127 for s = p - 1 - e10 <= 21, and
+ * 1e-5 <= v < 1e15, X = m * 10^s < 2^127 for s = p - 1 - e10 <= 22, and
  * the digits r read back iff |r * 2^sh - X| is under half of 10^s (a quarter
  * below a power of two, where the gap to the next lower double halves).
  * 0: they do not read back (or v is outside the range: ask the slow path).
@@ -90,10 +105,11 @@ static int exact_digits(double v, int p, char *digits, int *exp10)
     int sh = 53 - q;
     if (sh < 1 || sh > 80)
         return 0;
-    int e = (int)floor(log10(v));
+    /* 2^(q-1) <= v < 2^q: floor(log10 v) is this or one more (the loop corrects it). */
+    int e = (int)floor((q - 1) * 0.30102999566398120);
     for (int tries = 0; tries < 3; tries++) {
         int s = p - 1 - e;
-        if (s < 0 || s > 21)
+        if (s < 0 || s > 22)
             return 0;
         u128 ps = pow10_128(s), X = (u128)m * ps, D = (u128)1 << sh;
         u128 r = X >> sh, rem = X & (D - 1), top = pow10_128(p);
@@ -140,52 +156,18 @@ static int shortest(double v, char *digits, int *exp10)
         return n;
     }
     /*
-     * Most samples are short decimals (0.25, 1.875): the fewest decimal places k whose
-     * nearest integer r = v*10^k reads back (r/10^k == v, both exact doubles, so the
-     * division rounds as strtod does) give the shortest digits, when r has at most 15
-     * digits (then no other decimal on that grid reads back as v; see below). No printf.
-     */
-    if (v < 1e15 && v >= 1e-5) {
-        static const double p10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                     1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
-        for (int k = 1; k < 16; k++) {
-            double r = nearbyint(v * p10[k]);
-            if (r >= 1e15)
-                break;
-            if (r / p10[k] != v)
-                continue;
-            char rev[20];
-            int64_t iv = (int64_t)r;
-            int m = 0;
-            while (iv) {
-                rev[m++] = (char)('0' + iv % 10);
-                iv /= 10;
-            }
-            *exp10 = m - 1 - k;
-            while (m > 0)
-                digits[n++] = rev[--m];
-            while (n > 1 && digits[n - 1] == '0')
-                n--;
-            digits[n] = 0;
-            return n;
-        }
-    }
-    /*
      * If 15 significant digits read back, the shortest form is them without
      * trailing zeros (a shorter decimal that reads back lies on the 15-digit
      * grid, far closer to v than half its spacing); else 16, else 17.
      */
-    /* For v >= 1 the decimal loop above tried every 15-digit form: start at 16. */
-    int prec = v < 1e15 && v >= 1 ? 15 : 14;
-    if (v < DBL_MIN)
-        prec = 0; /* subnormals carry fewer digits: search from one */
 #ifndef PQ_FMT_SLOW_ONLY
     if (v < 1e15 && v >= 1e-5)
-        for (int p = prec + 1; p <= 17; p++)
+        for (int p = 15; p <= 17; p++)
             if ((n = exact_digits(v, p, digits, exp10)) > 0)
                 return n;
     n = 0;
 #endif
+    int prec = v < DBL_MIN ? 0 : 14; /* subnormals carry fewer digits: search from one */
     for (; prec < 16; prec++) {
         snprintf(buf, sizeof(buf), "%.*e", prec, v);
         if (strtod(buf, NULL) == v)
