@@ -446,8 +446,7 @@ int pq_aggr_columns(struct pq_eval *ev, const struct pq_node *n, const struct pq
     }
     for (size_t j = 0; j < no; j++) {
         size_t g = order[j];
-        struct labels l =
-            group_labels(ev, &in->s[first[g]].l, &n->grouping, n->without, NULL);
+        struct labels l = group_labels(ev, &in->s[first[g]].l, &n->grouping, n->without, NULL);
         struct pq_ser *o = pq_val_add(ev, out, &l);
         const struct colstate *row = st + g * ns;
         for (size_t k = 0; k < ns; k++) {
