@@ -99,9 +99,10 @@ static u128 pow10_128(int s)
  */
 static int exact_digits(double v, int p, char *digits, int *exp10)
 {
-    int q;
-    double fr = frexp(v, &q);
-    uint64_t m = (uint64_t)ldexp(fr, 53);
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    int q = (int)(bits >> 52 & 0x7ff) - 1022; /* v = 0.1xxx (binary) * 2^q, v normal */
+    uint64_t m = (bits & ((1ULL << 52) - 1)) | (1ULL << 52);
     int sh = 53 - q;
     if (sh < 1 || sh > 80)
         return 0;
@@ -124,7 +125,7 @@ static int exact_digits(double v, int p, char *digits, int *exp10)
         }
         if (2 * rem > D || (2 * rem == D && (r & 1)))
             r++; /* may carry to 10^p: the digits are then 1 at exponent e+1 */
-        u128 rd = r * D;
+        u128 rd = r << sh;
         int ok;
         if (rd >= X) {
             u128 d2 = 2 * (rd - X);
@@ -187,22 +188,26 @@ static int shortest(double v, char *digits, int *exp10)
     return n;
 }
 
-void pq_fmt_float(struct strbuf *sb, double v, char mode)
+/* Into buf (at least PQ_FLOAT_MAX bytes); the length. */
+size_t pq_fmt_float_buf(char *buf, double v, char mode)
 {
+    char *o = buf;
     if (isnan(v)) {
-        strbuf_adds(sb, "NaN");
-        return;
+        memcpy(o, "NaN", 3);
+        return 3;
     }
     if (isinf(v)) {
-        strbuf_adds(sb, v > 0 ? "+Inf" : "-Inf");
-        return;
+        memcpy(o, v > 0 ? "+Inf" : "-Inf", 4);
+        return 4;
     }
     if (v == 0) {
-        strbuf_adds(sb, signbit(v) ? "-0" : "0");
-        return;
+        if (signbit(v))
+            *o++ = '-';
+        *o++ = '0';
+        return (size_t)(o - buf);
     }
     if (v < 0) {
-        strbuf_addc(sb, '-');
+        *o++ = '-';
         v = -v;
     }
     char d[40];
@@ -210,27 +215,43 @@ void pq_fmt_float(struct strbuf *sb, double v, char mode)
     int n = shortest(v, d, &e);
     /* fmt.Sprint is strconv's shortest %g: %e when the exponent is < -4 or >= 6. */
     if (mode == 'v' && (e < -4 || e >= 6)) {
-        strbuf_addc(sb, d[0]);
+        *o++ = d[0];
         if (n > 1) {
-            strbuf_addc(sb, '.');
-            strbuf_add(sb, d + 1, (size_t)n - 1);
+            *o++ = '.';
+            memcpy(o, d + 1, (size_t)n - 1);
+            o += n - 1;
         }
-        strbuf_addf(sb, "e%c%02d", e < 0 ? '-' : '+', e < 0 ? -e : e);
-        return;
+        int ae = e < 0 ? -e : e;
+        *o++ = 'e';
+        *o++ = e < 0 ? '-' : '+';
+        if (ae >= 100)
+            *o++ = (char)('0' + ae / 100);
+        *o++ = (char)('0' + ae / 10 % 10);
+        *o++ = (char)('0' + ae % 10);
+        return (size_t)(o - buf);
     }
     if (e < 0) {
-        strbuf_adds(sb, "0.");
+        *o++ = '0';
+        *o++ = '.';
         for (int i = 0; i < -e - 1; i++)
-            strbuf_addc(sb, '0');
-        strbuf_add(sb, d, (size_t)n);
-        return;
+            *o++ = '0';
+        memcpy(o, d, (size_t)n);
+        return (size_t)(o + n - buf);
     }
     for (int i = 0; i <= e; i++)
-        strbuf_addc(sb, i < n ? d[i] : '0');
+        *o++ = i < n ? d[i] : '0';
     if (n > e + 1) {
-        strbuf_addc(sb, '.');
-        strbuf_add(sb, d + e + 1, (size_t)(n - e - 1));
+        *o++ = '.';
+        memcpy(o, d + e + 1, (size_t)(n - e - 1));
+        o += n - e - 1;
     }
+    return (size_t)(o - buf);
+}
+
+void pq_fmt_float(struct strbuf *sb, double v, char mode)
+{
+    char buf[PQ_FLOAT_MAX];
+    strbuf_add(sb, buf, pq_fmt_float_buf(buf, v, mode));
 }
 
 static void print_list(struct strbuf *sb, const struct pq_strlist *l)
