@@ -333,3 +333,151 @@ void pq_aggr_step(struct pq_eval *ev, const struct pq_node *n, struct pq_vec *in
     }
     free(groups);
 }
+
+/* Per group and step: the running state of pq_aggr_step's struct group. */
+struct colstate {
+    double value, mean;
+    uint32_t count;
+};
+
+int pq_aggr_columns(struct pq_eval *ev, const struct pq_node *n, const struct pq_val *in,
+                    const uint64_t *gkeys, size_t held, size_t temp, struct pq_val *out)
+{
+    int op = n->op;
+    if (in->type != PQ_VECTOR || n->param ||
+        !(op == T_SUM || op == T_AVG || op == T_COUNT || op == T_GROUP || op == T_MIN ||
+          op == T_MAX || op == T_STDDEV || op == T_STDVAR))
+        return 0;
+    size_t ns = ev->nsteps;
+    /* Groups by key; the same 64-bit keys pq_aggr_step groups by. */
+    size_t cap = 32;
+    while (cap < 2 * (in->n + 1))
+        cap *= 2;
+    uint64_t *mk = arena_alloc(ev->a, cap * sizeof(*mk));
+    size_t *mv = arena_alloc(ev->a, cap * sizeof(*mv));
+    size_t *gidx = arena_alloc(ev->a, (in->n + 1) * sizeof(*gidx));
+    size_t *first = arena_alloc(ev->a, (in->n + 1) * sizeof(*first)); /* a series of each group */
+    size_t ng = 0;
+    for (size_t i = 0; i < in->n; i++) {
+        size_t p = gkeys[i] & (cap - 1);
+        while (mk[p] && mk[p] != gkeys[i])
+            p = (p + 1) & (cap - 1);
+        if (!mk[p]) {
+            mk[p] = gkeys[i];
+            mv[p] = ng;
+            first[ng++] = i;
+        }
+        gidx[i] = mv[p];
+    }
+    struct colstate *st = arena_alloc(ev->a, (ng * ns + 1) * sizeof(*st));
+    size_t *in_k = arena_alloc(ev->a, (ns + 1) * sizeof(*in_k));
+    size_t *out_k = arena_alloc(ev->a, (ns + 1) * sizeof(*out_k));
+    /* Where each group first has a value: its place in step-by-step output order. */
+    size_t *fk = arena_alloc(ev->a, (ng + 1) * sizeof(*fk));
+    size_t *fi = arena_alloc(ev->a, (ng + 1) * sizeof(*fi));
+    for (size_t g = 0; g < ng; g++)
+        fk[g] = SIZE_MAX;
+    /* Series in input order: each (group, step) sees its samples in step_vec's order. */
+    for (size_t i = 0; i < in->n; i++) {
+        pq_check_deadline(ev);
+        const struct pq_ser *s = &in->s[i];
+        size_t g = gidx[i];
+        struct colstate *row = st + g * ns;
+        for (size_t k = 0; k < ns; k++) {
+            if (!s->ok[k])
+                continue;
+            double v = s->v[k];
+            struct colstate *c = &row[k];
+            in_k[k]++;
+            if (!c->count++) {
+                out_k[k]++;
+                if (k < fk[g]) {
+                    fk[g] = k;
+                    fi[g] = i;
+                }
+                c->value = op == T_STDVAR || op == T_STDDEV ? 0 : op == T_GROUP ? 1 : v;
+                c->mean = v;
+                continue;
+            }
+            switch (op) {
+            case T_SUM:
+                c->value += v;
+                break;
+            case T_AVG:
+                if (isinf(c->mean)) {
+                    if (isinf(v) && (c->mean > 0) == (v > 0))
+                        break;
+                    if (!isinf(v) && !isnan(v))
+                        break;
+                }
+                c->mean += v / (double)c->count - c->mean / (double)c->count;
+                break;
+            case T_MAX:
+                if (c->value < v || isnan(c->value))
+                    c->value = v;
+                break;
+            case T_MIN:
+                if (c->value > v || isnan(c->value))
+                    c->value = v;
+                break;
+            case T_STDVAR:
+            case T_STDDEV: {
+                double delta = v - c->mean;
+                c->mean += delta / (double)c->count;
+                c->value += delta * (v - c->mean);
+                break;
+            }
+            }
+        }
+    }
+    /* Output series in order of first appearance: by first step, then first series there. */
+    size_t *order = arena_alloc(ev->a, (ng + 1) * sizeof(*order));
+    size_t no = 0;
+    for (size_t g = 0; g < ng; g++)
+        if (fk[g] != SIZE_MAX)
+            order[no++] = g;
+    for (size_t a = 1; a < no; a++) { /* insertion sort: groups are few and mostly in order */
+        size_t g = order[a], b = a;
+        for (; b > 0 && (fk[order[b - 1]] > fk[g] ||
+                         (fk[order[b - 1]] == fk[g] && fi[order[b - 1]] > fi[g]));
+             b--)
+            order[b] = order[b - 1];
+        order[b] = g;
+    }
+    for (size_t j = 0; j < no; j++) {
+        size_t g = order[j];
+        struct labels l = group_labels(ev, &in->s[first[g]].l, &n->grouping, n->without, NULL);
+        struct pq_ser *o = pq_val_add(ev, out, &l);
+        const struct colstate *row = st + g * ns;
+        for (size_t k = 0; k < ns; k++) {
+            const struct colstate *c = &row[k];
+            if (!c->count)
+                continue;
+            double v = c->value;
+            if (op == T_AVG)
+                v = c->mean;
+            else if (op == T_COUNT)
+                v = (double)c->count;
+            else if (op == T_STDVAR)
+                v = c->value / (double)c->count;
+            else if (op == T_STDDEV)
+                v = sqrt(c->value / (double)c->count);
+            o->v[k] = v;
+            o->ok[k] = 1;
+            o->cnt++;
+        }
+    }
+    /* eval_steps' accounting, step by step: inputs and outputs so far held at once. */
+    size_t outn = 0;
+    for (size_t k = 0; k < ns; k++) {
+        ev->cur_samples = temp + outn + in_k[k];
+        pq_peak(ev, 0);
+        pq_peak(ev, out_k[k]);
+        outn += out_k[k];
+        if (held + outn > ev->o->max_samples)
+            pq_add_samples(ev, ev->o->max_samples + 1);
+    }
+    ev->cur_samples = held + outn;
+    pq_peak(ev, 0);
+    return 1;
+}

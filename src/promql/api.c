@@ -101,11 +101,13 @@ void promql_json_value(struct strbuf *sb, double v)
     strbuf_addc(sb, '"');
 }
 
-void promql_json_time(struct strbuf *sb, int64_t ms)
+/* The time as json_time writes it, into buf (32 bytes); its length. */
+static size_t json_time_buf(char *out, int64_t ms)
 {
     uint64_t u = (uint64_t)ms;
+    size_t k = 0;
     if (ms < 0) {
-        strbuf_addc(sb, '-');
+        out[k++] = '-';
         u = (uint64_t)0 - u;
     }
     /* Digits by hand: this runs for every point of every answer. */
@@ -121,7 +123,14 @@ void promql_json_time(struct strbuf *sb, int64_t ms)
         buf[--n] = (char)('0' + s % 10);
         s /= 10;
     } while (s);
-    strbuf_add(sb, buf + n, sizeof buf - (size_t)n);
+    memcpy(out + k, buf + n, sizeof buf - (size_t)n);
+    return k + sizeof buf - (size_t)n;
+}
+
+void promql_json_time(struct strbuf *sb, int64_t ms)
+{
+    char buf[32];
+    strbuf_add(sb, buf, json_time_buf(buf, ms));
 }
 
 /* encoding/json's float64: shortest 'f', or 'e' (e-7, not e-07) past 1e-6 and 1e21. */
@@ -159,11 +168,26 @@ static void json_metric(struct strbuf *sb, const struct labels *l)
 
 static void json_point(struct strbuf *sb, int64_t t, double v)
 {
-    strbuf_addc(sb, '[');
-    promql_json_time(sb, t);
-    strbuf_addc(sb, ',');
-    promql_json_value(sb, v);
-    strbuf_addc(sb, ']');
+    /* One strbuf_add per point: this runs for every point of every answer. */
+    double a = fabs(v);
+    if (!isnan(v) && !isinf(v) && a != 0 && (a < 1e-6 || a >= 1e21)) {
+        strbuf_addc(sb, '[');
+        promql_json_time(sb, t);
+        strbuf_addc(sb, ',');
+        promql_json_value(sb, v);
+        strbuf_addc(sb, ']');
+        return;
+    }
+    char buf[PQ_FLOAT_MAX + 40];
+    size_t n = 0;
+    buf[n++] = '[';
+    n += json_time_buf(buf + n, t);
+    buf[n++] = ',';
+    buf[n++] = '"';
+    n += pq_fmt_float_buf(buf + n, v, 'f');
+    buf[n++] = '"';
+    buf[n++] = ']';
+    strbuf_add(sb, buf, n);
 }
 
 /* The "data" object without its closing brace ("stats" may follow). */

@@ -165,6 +165,9 @@ void pq_fmt_duration(struct strbuf *sb, int64_t ms);
  * 'f' as strconv.FormatFloat(v, 'f', -1, 64), both with +Inf, -Inf, NaN.
  */
 void pq_fmt_float(struct strbuf *sb, double v, char mode);
+/* The same into buf (no NUL); its length. 'f' of 1e308 is 309 digits. */
+#define PQ_FLOAT_MAX 400
+size_t pq_fmt_float_buf(char *buf, double v, char mode);
 
 /* Parse a PromQL duration ("1h30m", "5m"); 0, or -1 when malformed. */
 int pq_parse_duration(const char *s, size_t n, int64_t *ms);

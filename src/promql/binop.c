@@ -154,10 +154,61 @@ static struct labels result_metric(struct pq_eval *ev, const struct pq_node *n,
     return r;
 }
 
-static void vector_binop(struct pq_eval *ev, const struct pq_node *n, struct pq_vec *lhs,
-                         struct pq_vec *rhs, struct pq_vec *out)
+struct pq_bcent {
+    const struct label *lp, *rp; /* the pair's label arrays (stable over the steps) */
+    size_t ln, rn;
+    struct labels m;
+    uint64_t mh; /* labels_hash(&m) */
+};
+
+/* result_metric (and its hash) for the pair, computed at the first step that needs it. */
+static const struct pq_bcent *cached_metric(struct pq_eval *ev, const struct pq_node *n,
+                                            struct pq_bincache *c, const struct labels *l,
+                                            const struct labels *r)
 {
-    const struct pq_strlist *names = &n->match_labels;
+    if ((c->n + 1) * 2 > c->cap) {
+        struct pq_bincache nc = {.cap = c->cap ? c->cap * 2 : 64};
+        nc.e = arena_alloc(ev->a, nc.cap * sizeof(*nc.e));
+        for (size_t i = 0; i < c->cap; i++) {
+            if (!c->e[i].mh)
+                continue;
+            uint64_t h = hash_mix((uint64_t)(uintptr_t)c->e[i].lp, (uint64_t)(uintptr_t)c->e[i].rp);
+            size_t p = h & (nc.cap - 1);
+            while (nc.e[p].mh)
+                p = (p + 1) & (nc.cap - 1);
+            nc.e[p] = c->e[i];
+        }
+        nc.n = c->n;
+        *c = nc;
+    }
+    uint64_t h = hash_mix((uint64_t)(uintptr_t)l->v, (uint64_t)(uintptr_t)r->v);
+    size_t p = h & (c->cap - 1);
+    for (; c->e[p].mh; p = (p + 1) & (c->cap - 1))
+        if (c->e[p].lp == l->v && c->e[p].rp == r->v && c->e[p].ln == l->n && c->e[p].rn == r->n)
+            return &c->e[p];
+    struct pq_bcent *e = &c->e[p];
+    e->lp = l->v;
+    e->rp = r->v;
+    e->ln = l->n;
+    e->rn = r->n;
+    e->m = result_metric(ev, n, l, r);
+    if (n->return_bool)
+        e->m = pq_drop_name(ev, &e->m);
+    e->mh = labels_hash(&e->m);
+    if (!e->mh)
+        e->mh = 1; /* 0 marks a free slot; the merge then hashes the labels itself */
+    c->n++;
+    return e;
+}
+
+static uint64_t sample_sig(const struct pq_sample *s, const struct pq_node *n)
+{
+    return s->gk ? s->gk : pq_sig(&s->l, n->on, &n->match_labels);
+}
+
+static void vector_binop(struct pq_eval *ev, const struct pq_node *n, struct pq_vec *lhs,
+                         struct pq_vec *rhs, struct pq_vec *out, struct pq_bincache *cache)
+{
     if (n->card == CARD_ONE_TO_MANY) {
         struct pq_vec *t = lhs;
         lhs = rhs;
@@ -165,7 +216,7 @@ static void vector_binop(struct pq_eval *ev, const struct pq_node *n, struct pq_
     }
     struct kset right = {0}, matched = {0}, inserted = {0};
     for (size_t i = 0; i < rhs->n; i++) {
-        uint64_t sig = pq_sig(&rhs->v[i].l, n->on, names);
+        uint64_t sig = sample_sig(&rhs->v[i], n);
         size_t *slot = kset_slot(&right, sig, 0);
         if (slot) {
             struct strbuf sb = STRBUF_INIT;
@@ -187,7 +238,7 @@ static void vector_binop(struct pq_eval *ev, const struct pq_node *n, struct pq_
         *kset_slot(&right, sig, 1) = i;
     }
     for (size_t i = 0; i < lhs->n; i++) {
-        uint64_t sig = pq_sig(&lhs->v[i].l, n->on, names);
+        uint64_t sig = sample_sig(&lhs->v[i], n);
         size_t *slot = kset_slot(&right, sig, 0);
         if (!slot)
             continue;
@@ -204,9 +255,8 @@ static void vector_binop(struct pq_eval *ev, const struct pq_node *n, struct pq_
             value = keep ? 1.0 : 0.0;
         else if (!keep)
             continue;
-        struct labels m = result_metric(ev, n, &lhs->v[i].l, &rs->l);
-        if (n->return_bool)
-            m = pq_drop_name(ev, &m);
+        const struct pq_bcent *ce = cached_metric(ev, n, cache, &lhs->v[i].l, &rs->l);
+        struct labels m = ce->m;
         if (n->card == CARD_ONE_TO_ONE) {
             if (kset_slot(&matched, sig, 0)) {
                 kset_free(&right);
@@ -217,7 +267,7 @@ static void vector_binop(struct pq_eval *ev, const struct pq_node *n, struct pq_
             }
             *kset_slot(&matched, sig, 1) = 1;
         } else {
-            uint64_t ins = hash_mix(sig, labels_hash(&m));
+            uint64_t ins = hash_mix(sig, ce->mh == 1 ? labels_hash(&m) : ce->mh);
             if (kset_slot(&inserted, ins, 0)) {
                 kset_free(&right);
                 kset_free(&inserted);
@@ -227,6 +277,7 @@ static void vector_binop(struct pq_eval *ev, const struct pq_node *n, struct pq_
             *kset_slot(&inserted, ins, 1) = 1;
         }
         pq_vec_push(ev, out, &m, value, 0);
+        out->v[out->n - 1].lh = ce->mh == 1 ? 0 : ce->mh;
     }
     kset_free(&right);
     kset_free(&matched);
@@ -236,32 +287,31 @@ static void vector_binop(struct pq_eval *ev, const struct pq_node *n, struct pq_
 static void set_op(struct pq_eval *ev, const struct pq_node *n, struct pq_vec *lhs,
                    struct pq_vec *rhs, struct pq_vec *out)
 {
-    const struct pq_strlist *names = &n->match_labels;
     struct kset sigs = {0};
     switch (n->op) {
     case T_LAND:
         if (!lhs->n || !rhs->n)
             break;
         for (size_t i = 0; i < rhs->n; i++)
-            *kset_slot(&sigs, pq_sig(&rhs->v[i].l, n->on, names), 1) = 1;
+            *kset_slot(&sigs, sample_sig(&rhs->v[i], n), 1) = 1;
         for (size_t i = 0; i < lhs->n; i++)
-            if (kset_slot(&sigs, pq_sig(&lhs->v[i].l, n->on, names), 0))
+            if (kset_slot(&sigs, sample_sig(&lhs->v[i], n), 0))
                 pq_vec_push(ev, out, &lhs->v[i].l, lhs->v[i].v, 0);
         break;
     case T_LOR:
         for (size_t i = 0; i < lhs->n; i++) {
-            *kset_slot(&sigs, pq_sig(&lhs->v[i].l, n->on, names), 1) = 1;
+            *kset_slot(&sigs, sample_sig(&lhs->v[i], n), 1) = 1;
             pq_vec_push(ev, out, &lhs->v[i].l, lhs->v[i].v, 0);
         }
         for (size_t i = 0; i < rhs->n; i++)
-            if (!kset_slot(&sigs, pq_sig(&rhs->v[i].l, n->on, names), 0))
+            if (!kset_slot(&sigs, sample_sig(&rhs->v[i], n), 0))
                 pq_vec_push(ev, out, &rhs->v[i].l, rhs->v[i].v, 0);
         break;
     case T_LUNLESS:
         for (size_t i = 0; i < rhs->n; i++)
-            *kset_slot(&sigs, pq_sig(&rhs->v[i].l, n->on, names), 1) = 1;
+            *kset_slot(&sigs, sample_sig(&rhs->v[i], n), 1) = 1;
         for (size_t i = 0; i < lhs->n; i++)
-            if (!kset_slot(&sigs, pq_sig(&lhs->v[i].l, n->on, names), 0))
+            if (!kset_slot(&sigs, sample_sig(&lhs->v[i], n), 0))
                 pq_vec_push(ev, out, &lhs->v[i].l, lhs->v[i].v, 0);
         break;
     }
@@ -269,7 +319,7 @@ static void set_op(struct pq_eval *ev, const struct pq_node *n, struct pq_vec *l
 }
 
 void pq_binop_step(struct pq_eval *ev, const struct pq_node *n, struct pq_vec *l, struct pq_vec *r,
-                   double ls, double rs, struct pq_vec *out)
+                   double ls, double rs, struct pq_vec *out, struct pq_bincache *cache)
 {
     if (!l && !r) {
         int keep;
@@ -283,7 +333,7 @@ void pq_binop_step(struct pq_eval *ev, const struct pq_node *n, struct pq_vec *l
         if (pq_tok_is_setop(n->op))
             set_op(ev, n, l, r, out);
         else
-            vector_binop(ev, n, l, r, out);
+            vector_binop(ev, n, l, r, out, cache);
         return;
     }
     int swap = !l;

@@ -80,6 +80,8 @@ void pq_vec_push(struct pq_eval *ev, struct pq_vec *out, const struct labels *l,
     out->v[out->n].l = l ? *l : (struct labels){0};
     out->v[out->n].v = v;
     out->v[out->n].t = t;
+    out->v[out->n].gk = 0;
+    out->v[out->n].lh = 0;
     out->n++;
 }
 
@@ -190,7 +192,7 @@ static struct pq_val *val_new(struct pq_eval *ev, enum pq_type t)
     return v;
 }
 
-static struct pq_ser *val_add(struct pq_eval *ev, struct pq_val *v, const struct labels *l)
+struct pq_ser *pq_val_add(struct pq_eval *ev, struct pq_val *v, const struct labels *l)
 {
     if (v->n == v->alloc) {
         size_t na = v->alloc ? v->alloc * 2 : 8;
@@ -357,7 +359,7 @@ static struct pq_val *eval_vs(struct pq_eval *ev, const struct pq_node *vs)
             if (st < sat_sub(ref, ev->o->lookback_ms) || pq_is_stale(sv))
                 continue;
             if (!s) {
-                s = val_add(ev, out, &r.l);
+                s = pq_val_add(ev, out, &r.l);
                 s->ts = arena_alloc(ev->a, ev->nsteps * sizeof(int64_t));
             }
             s->v[k] = sv;
@@ -525,11 +527,24 @@ static struct pq_val *eval_range_call(struct pq_eval *ev, const struct pq_node *
     struct pq_val *out = val_new(ev, PQ_VECTOR);
     struct pq_call c = {.ev = ev, .node = n, .nargs = n->nargs, .range = rs.range};
     size_t peak = 0;
+    /* rate and increase skip their reset scan over windows without a counter reset. */
+    uint32_t *resets = NULL;
+    if (!strcmp(f->name, "rate") || !strcmp(f->name, "increase")) {
+        size_t maxn = 0;
+        for (size_t i = 0; i < rs.n; i++)
+            if (rs.s[i].n > maxn)
+                maxn = rs.s[i].n;
+        resets = arena_alloc(ev->a, (maxn + 1) * sizeof(*resets));
+    }
     for (size_t i = 0; i < rs.n; i++) {
         struct pq_raw *r = &rs.s[i];
         struct pq_ser *s = NULL;
         size_t lo = 0, hi = 0, lastw = 0;
         c.series = &r->l;
+        if (resets) {
+            for (size_t j = 0; j < r->n; j++)
+                resets[j] = (j ? resets[j - 1] : 0) + (j && r->v[j] < r->v[j - 1]);
+        }
         for (size_t k = 0; k < ev->nsteps; k++) {
             pq_check_deadline(ev);
             int64_t ts = ev->start + (int64_t)k * ev->interval;
@@ -551,13 +566,14 @@ static struct pq_val *eval_range_call(struct pq_eval *ev, const struct pq_node *
             c.range_start = mint;
             c.range_end = maxt;
             double v;
+            c.resets = resets ? resets + lo : NULL;
             int got = f->range(&c, r->t + lo, r->v + lo, hi - lo, &v);
             pq_count(ev, k, (int64_t)(hi - lo));
             if (!got)
                 continue;
             if (!s) {
                 struct labels l = f->keep_name ? r->l : pq_drop_name(ev, &r->l);
-                s = val_add(ev, out, &l);
+                s = pq_val_add(ev, out, &l);
             }
             s->v[k] = v;
             s->ok[k] = 1;
@@ -589,7 +605,7 @@ static struct pq_val *eval_range_call(struct pq_eval *ev, const struct pq_node *
                 }
                 struct labels l = pq_labels_from_builder(ev, &b);
                 labels_builder_release(&b);
-                s = val_add(ev, res, &l);
+                s = pq_val_add(ev, res, &l);
             }
             s->v[k] = 1;
             s->ok[k] = 1;
@@ -612,8 +628,16 @@ static void step_vec(struct pq_eval *ev, struct pq_val *v, size_t k, int64_t ts,
     for (size_t i = 0; i < v->n; i++) {
         if (!v->s[i].ok[k])
             continue;
-        pq_vec_push(ev, out, &v->s[i].l, v->s[i].v[k], v->s[i].ts ? v->s[i].ts[k] : ts);
-        out->v[out->n - 1].gk = gkeys ? gkeys[i] : 0;
+        if (out->n == out->alloc)
+            pq_vec_push(ev, out, &v->s[i].l, 0, 0); /* grows it */
+        else
+            out->n++;
+        struct pq_sample *s = &out->v[out->n - 1];
+        s->l = v->s[i].l;
+        s->v = v->s[i].v[k];
+        s->t = v->s[i].ts ? v->s[i].ts[k] : ts;
+        s->gk = gkeys ? gkeys[i] : 0;
+        s->lh = 0;
     }
 }
 
@@ -665,12 +689,28 @@ static struct pq_val *eval_steps(struct pq_eval *ev, const struct pq_node *n, en
                 gkeys[i] = 1;
         }
     }
+    if (gkeys && pq_aggr_columns(ev, n, args[0], gkeys, held, temp, out))
+        return out;
+    /* Vector-vector operators: each series' matching signature once, not once per step. */
+    uint64_t *sigs[2] = {NULL, NULL};
+    struct pq_bincache bcache = {0};
+    if (kind == SK_BIN && args[0]->type == PQ_VECTOR && args[1]->type == PQ_VECTOR) {
+        for (int j = 0; j < 2; j++) {
+            sigs[j] = arena_alloc(ev->a, (args[j]->n + 1) * sizeof(*sigs[j]));
+            for (size_t i = 0; i < args[j]->n; i++)
+                sigs[j][i] = pq_sig(&args[j]->s[i].l, n->on, &n->match_labels);
+        }
+    }
     for (size_t k = 0; k < ev->nsteps; k++) {
         pq_check_deadline(ev);
         int64_t ts = ev->start + (int64_t)k * ev->interval;
         for (size_t i = 0; i < na; i++) {
             if (args[i]->type == PQ_VECTOR) {
-                step_vec(ev, args[i], k, ts, i == 0 ? gkeys : NULL, &vecs[i]);
+                step_vec(ev, args[i], k, ts,
+                         i == 0 && gkeys ? gkeys
+                         : i < 2         ? sigs[i]
+                                         : NULL,
+                         &vecs[i]);
                 c.vargs[i] = &vecs[i];
             } else if (args[i]->type == PQ_SCALAR) {
                 c.sargs[i] = args[i]->sc[k];
@@ -695,7 +735,7 @@ static struct pq_val *eval_steps(struct pq_eval *ev, const struct pq_node *n, en
             n->func->step(&c, &res);
             break;
         case SK_BIN:
-            pq_binop_step(ev, n, c.vargs[0], c.vargs[1], c.sargs[0], c.sargs[1], &res);
+            pq_binop_step(ev, n, c.vargs[0], c.vargs[1], c.sargs[0], c.sargs[1], &res, &bcache);
             break;
         case SK_AGG:
             pq_aggr_step(ev, n, c.vargs[0], c.sargs[1], c.strargs[1], &res);
@@ -726,7 +766,7 @@ static struct pq_val *eval_steps(struct pq_eval *ev, const struct pq_node *n, en
         /* Merge the step's vector into the output series. */
         struct hmap seen = {0};
         for (size_t i = 0; i < res.n; i++) {
-            uint64_t h = labels_hash(&res.v[i].l);
+            uint64_t h = res.v[i].lh ? res.v[i].lh : labels_hash(&res.v[i].l);
             if (hmap_get(&seen, h, 0, 0) != SIZE_MAX) {
                 hmap_release(&seen);
                 hmap_release(&map);
@@ -739,7 +779,7 @@ static struct pq_val *eval_steps(struct pq_eval *ev, const struct pq_node *n, en
                 idx = out->n;
                 hmap_get(&map, h, 1, idx);
                 struct labels l = res.v[i].l;
-                val_add(ev, out, &l);
+                pq_val_add(ev, out, &l);
             }
             struct pq_ser *s = &out->s[idx];
             s->v[k] = res.v[i].v;

@@ -43,7 +43,14 @@ struct pq_sample {
     struct labels l;
     double v;
     int64_t t;   /* sample time (instant selectors), else the step time */
-    uint64_t gk; /* aggregation grouping key of the series, 0 when not computed */
+    uint64_t gk; /* aggregation grouping key or binop signature of the series, 0: not computed */
+    uint64_t lh; /* labels_hash(&l), 0 when not computed */
+};
+
+/* Result labels of binary operations per pair of input series, kept over the steps. */
+struct pq_bincache {
+    struct pq_bcent *e; /* open addressing by the pair's label pointers, in the arena */
+    size_t cap, n;
 };
 
 struct pq_vec {
@@ -82,6 +89,8 @@ struct pq_call {
     /* range functions */
     int64_t range, range_start, range_end;
     const struct labels *series;
+    /* rate and increase: counter resets in the series up to each window sample, or NULL */
+    const uint32_t *resets;
 };
 
 /* Abort evaluation with an error (longjmp to promql_eval). */
@@ -103,6 +112,16 @@ static inline void pq_count(struct pq_eval *ev, size_t k, int64_t n)
         ev->per_step[k] += n;
 }
 
+/* A new series of v with a value slot per step of ev. */
+struct pq_ser *pq_val_add(struct pq_eval *ev, struct pq_val *v, const struct labels *l);
+/*
+ * sum, avg, count, group, min, max, stddev and stdvar over all steps at
+ * once (gkeys: each input series' grouping key), with the results, series
+ * order and sample accounting of step-by-step evaluation (held: samples
+ * before the inputs, temp: with them). 0: the operator needs the steps.
+ */
+int pq_aggr_columns(struct pq_eval *ev, const struct pq_node *n, const struct pq_val *in,
+                    const uint64_t *gkeys, size_t held, size_t temp, struct pq_val *out);
 void pq_vec_push(struct pq_eval *ev, struct pq_vec *out, const struct labels *l, double v,
                  int64_t t);
 /* A copy of l without __name__ (in the arena). */
@@ -111,7 +130,7 @@ struct labels pq_labels_from_builder(struct pq_eval *ev, struct labels_builder *
 uint64_t pq_sig(const struct labels *l, int on, const struct pq_strlist *names);
 
 void pq_binop_step(struct pq_eval *ev, const struct pq_node *n, struct pq_vec *l, struct pq_vec *r,
-                   double ls, double rs, struct pq_vec *out);
+                   double ls, double rs, struct pq_vec *out, struct pq_bincache *cache);
 double pq_scalar_binop(int op, double l, double r, int *keep);
 void pq_aggr_step(struct pq_eval *ev, const struct pq_node *n, struct pq_vec *in, double param,
                   const char *sparam, struct pq_vec *out);

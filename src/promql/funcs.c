@@ -25,7 +25,8 @@ static int extrapolated_rate(struct pq_call *c, const int64_t *t, const double *
     if (n < 2)
         return 0;
     double result = v[n - 1] - v[0];
-    if (is_counter) {
+    /* No reset inside the window (and nothing below zero to start): the loop adds nothing. */
+    if (is_counter && !(c->resets && v[0] >= 0 && c->resets[n - 1] == c->resets[0])) {
         double last = 0;
         for (size_t i = 0; i < n; i++) {
             if (v[i] < last)

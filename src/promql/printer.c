@@ -3,6 +3,7 @@
  * methods write them (promql/parser/printer.go), the body of
  * /api/v1/format_query; and Go's float and duration formatting.
  */
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,6 +42,108 @@ void pq_fmt_duration(struct strbuf *sb, int64_t ms)
     }
 }
 
+/* r's decimal digits without trailing zeros into digits; the count of all digits. */
+static int int_digits(uint64_t r, char *digits, int *n)
+{
+    char rev[24];
+    int m = 0;
+    do {
+        rev[m++] = (char)('0' + r % 10);
+        r /= 10;
+    } while (r);
+    int all = m;
+    *n = 0;
+    while (m > 0)
+        digits[(*n)++] = rev[--m];
+    while (*n > 1 && digits[*n - 1] == '0')
+        (*n)--;
+    digits[*n] = 0;
+    return all;
+}
+
+typedef unsigned __int128 u128;
+
+static u128 pow10_128(int s)
+{
+    static const uint64_t p[20] = {1ULL,
+                                   10ULL,
+                                   100ULL,
+                                   1000ULL,
+                                   10000ULL,
+                                   100000ULL,
+                                   1000000ULL,
+                                   10000000ULL,
+                                   100000000ULL,
+                                   1000000000ULL,
+                                   10000000000ULL,
+                                   100000000000ULL,
+                                   1000000000000ULL,
+                                   10000000000000ULL,
+                                   100000000000000ULL,
+                                   1000000000000000ULL,
+                                   10000000000000000ULL,
+                                   100000000000000000ULL,
+                                   1000000000000000000ULL,
+                                   10000000000000000000ULL};
+    return s < 20 ? p[s] : (u128)p[19] * p[s - 19];
+}
+
+/*
+ * The p significant digits nearest to v (ties to even, as glibc's %.*e) if
+ * they read back as v (as strtod rounds: nearest, ties to even), in exact
+ * 128-bit integer arithmetic: v = m / 2^sh with 3 <= sh <= 70 for
+ * 1e-5 <= v < 1e15, X = m * 10^s < 2^127 for s = p - 1 - e10 <= 22, and
+ * the digits r read back iff |r * 2^sh - X| is under half of 10^s (a quarter
+ * below a power of two, where the gap to the next lower double halves).
+ * 0: they do not read back (or v is outside the range: ask the slow path).
+ */
+static int exact_digits(double v, int p, char *digits, int *exp10)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    int q = (int)(bits >> 52 & 0x7ff) - 1022; /* v = 0.1xxx (binary) * 2^q, v normal */
+    uint64_t m = (bits & ((1ULL << 52) - 1)) | (1ULL << 52);
+    int sh = 53 - q;
+    if (sh < 1 || sh > 80)
+        return 0;
+    /* 2^(q-1) <= v < 2^q: floor(log10 v) is this or one more (the loop corrects it). */
+    int e = (int)floor((q - 1) * 0.30102999566398120);
+    for (int tries = 0; tries < 3; tries++) {
+        int s = p - 1 - e;
+        if (s < 0 || s > 22)
+            return 0;
+        u128 ps = pow10_128(s), X = (u128)m * ps, D = (u128)1 << sh;
+        u128 r = X >> sh, rem = X & (D - 1), top = pow10_128(p);
+        /* log10 may be one off near powers of ten: 10^e <= v < 10^(e+1) exactly. */
+        if (r >= top) {
+            e++;
+            continue;
+        }
+        if (r < pow10_128(p - 1)) {
+            e--;
+            continue;
+        }
+        if (2 * rem > D || (2 * rem == D && (r & 1)))
+            r++; /* may carry to 10^p: the digits are then 1 at exponent e+1 */
+        u128 rd = r << sh;
+        int ok;
+        if (rd >= X) {
+            u128 d2 = 2 * (rd - X);
+            ok = d2 < ps || (d2 == ps && !(m & 1));
+        } else {
+            u128 d = X - rd, d2 = m == (1ULL << 52) ? 4 * d : 2 * d;
+            ok = d2 < ps || (d2 == ps && !(m & 1));
+        }
+        if (!ok)
+            return 0;
+        int n;
+        int_digits((uint64_t)r, digits, &n);
+        *exp10 = r == top ? e + 1 : e;
+        return n;
+    }
+    return 0;
+}
+
 /*
  * Shortest digits that read back as v (what Go's strconv prints with
  * precision -1). Integers are exact.
@@ -50,53 +153,22 @@ static int shortest(double v, char *digits, int *exp10)
     char buf[40];
     int n = 0;
     if (v < 1e15 && v == (double)(int64_t)v) {
-        int64_t iv = (int64_t)v;
-        n = snprintf(buf, sizeof(buf), "%lld", (long long)iv);
-        *exp10 = n - 1;
-        while (n > 1 && buf[n - 1] == '0')
-            n--;
-        memcpy(digits, buf, (size_t)n);
-        digits[n] = 0;
+        *exp10 = int_digits((uint64_t)v, digits, &n) - 1;
         return n;
-    }
-    /*
-     * Most samples are short decimals (0.25, 1.875): the fewest decimal places k whose
-     * nearest integer r = v*10^k reads back (r/10^k == v, both exact doubles, so the
-     * division rounds as strtod does) give the shortest digits, when r has at most 15
-     * digits (then no other decimal on that grid reads back as v; see below). No printf.
-     */
-    if (v < 1e15 && v >= 1e-5) {
-        static const double p10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                     1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
-        for (int k = 1; k < 16; k++) {
-            double r = nearbyint(v * p10[k]);
-            if (r >= 1e15)
-                break;
-            if (r / p10[k] != v)
-                continue;
-            char rev[20];
-            int64_t iv = (int64_t)r;
-            int m = 0;
-            while (iv) {
-                rev[m++] = (char)('0' + iv % 10);
-                iv /= 10;
-            }
-            *exp10 = m - 1 - k;
-            while (m > 0)
-                digits[n++] = rev[--m];
-            while (n > 1 && digits[n - 1] == '0')
-                n--;
-            digits[n] = 0;
-            return n;
-        }
     }
     /*
      * If 15 significant digits read back, the shortest form is them without
      * trailing zeros (a shorter decimal that reads back lies on the 15-digit
      * grid, far closer to v than half its spacing); else 16, else 17.
      */
-    /* For v >= 1 the decimal loop above tried every 15-digit form: start at 16. */
-    int prec = v < 1e15 && v >= 1 ? 15 : 14;
+#ifndef PQ_FMT_SLOW_ONLY
+    if (v < 1e15 && v >= 1e-5)
+        for (int p = 15; p <= 17; p++)
+            if ((n = exact_digits(v, p, digits, exp10)) > 0)
+                return n;
+    n = 0;
+#endif
+    int prec = v < DBL_MIN ? 0 : 14; /* subnormals carry fewer digits: search from one */
     for (; prec < 16; prec++) {
         snprintf(buf, sizeof(buf), "%.*e", prec, v);
         if (strtod(buf, NULL) == v)
@@ -116,22 +188,26 @@ static int shortest(double v, char *digits, int *exp10)
     return n;
 }
 
-void pq_fmt_float(struct strbuf *sb, double v, char mode)
+/* Into buf (at least PQ_FLOAT_MAX bytes); the length. */
+size_t pq_fmt_float_buf(char *buf, double v, char mode)
 {
+    char *o = buf;
     if (isnan(v)) {
-        strbuf_adds(sb, "NaN");
-        return;
+        memcpy(o, "NaN", 3);
+        return 3;
     }
     if (isinf(v)) {
-        strbuf_adds(sb, v > 0 ? "+Inf" : "-Inf");
-        return;
+        memcpy(o, v > 0 ? "+Inf" : "-Inf", 4);
+        return 4;
     }
     if (v == 0) {
-        strbuf_adds(sb, signbit(v) ? "-0" : "0");
-        return;
+        if (signbit(v))
+            *o++ = '-';
+        *o++ = '0';
+        return (size_t)(o - buf);
     }
     if (v < 0) {
-        strbuf_addc(sb, '-');
+        *o++ = '-';
         v = -v;
     }
     char d[40];
@@ -139,27 +215,43 @@ void pq_fmt_float(struct strbuf *sb, double v, char mode)
     int n = shortest(v, d, &e);
     /* fmt.Sprint is strconv's shortest %g: %e when the exponent is < -4 or >= 6. */
     if (mode == 'v' && (e < -4 || e >= 6)) {
-        strbuf_addc(sb, d[0]);
+        *o++ = d[0];
         if (n > 1) {
-            strbuf_addc(sb, '.');
-            strbuf_add(sb, d + 1, (size_t)n - 1);
+            *o++ = '.';
+            memcpy(o, d + 1, (size_t)n - 1);
+            o += n - 1;
         }
-        strbuf_addf(sb, "e%c%02d", e < 0 ? '-' : '+', e < 0 ? -e : e);
-        return;
+        int ae = e < 0 ? -e : e;
+        *o++ = 'e';
+        *o++ = e < 0 ? '-' : '+';
+        if (ae >= 100)
+            *o++ = (char)('0' + ae / 100);
+        *o++ = (char)('0' + ae / 10 % 10);
+        *o++ = (char)('0' + ae % 10);
+        return (size_t)(o - buf);
     }
     if (e < 0) {
-        strbuf_adds(sb, "0.");
+        *o++ = '0';
+        *o++ = '.';
         for (int i = 0; i < -e - 1; i++)
-            strbuf_addc(sb, '0');
-        strbuf_add(sb, d, (size_t)n);
-        return;
+            *o++ = '0';
+        memcpy(o, d, (size_t)n);
+        return (size_t)(o + n - buf);
     }
     for (int i = 0; i <= e; i++)
-        strbuf_addc(sb, i < n ? d[i] : '0');
+        *o++ = i < n ? d[i] : '0';
     if (n > e + 1) {
-        strbuf_addc(sb, '.');
-        strbuf_add(sb, d + e + 1, (size_t)(n - e - 1));
+        *o++ = '.';
+        memcpy(o, d + e + 1, (size_t)(n - e - 1));
+        o += n - e - 1;
     }
+    return (size_t)(o - buf);
+}
+
+void pq_fmt_float(struct strbuf *sb, double v, char mode)
+{
+    char buf[PQ_FLOAT_MAX];
+    strbuf_add(sb, buf, pq_fmt_float_buf(buf, v, mode));
 }
 
 static void print_list(struct strbuf *sb, const struct pq_strlist *l)

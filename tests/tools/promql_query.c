@@ -40,7 +40,7 @@ static size_t metric_len(const char *s)
     return i;
 }
 
-static int load(struct memstore *ms, struct arena *a, const char *path)
+static int load(struct memstore *ms, const char *path)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -57,17 +57,22 @@ static int load(struct memstore *ms, struct arena *a, const char *path)
             continue;
         size_t ml = metric_len(line);
         struct strbuf err = STRBUF_INIT;
-        struct pq_node *n = promql_parse(a, line, ml, &err);
+        /* The line's parse is garbage once memstore_add has copied its labels. */
+        struct arena la;
+        arena_init(&la);
+        struct pq_node *n = promql_parse(&la, line, ml, &err);
         if (!n || n->kind != N_VS) {
             fprintf(stderr, "%s:%u: bad series: %s\n", path, lineno, err.buf);
             strbuf_release(&err);
+            arena_release(&la);
             fclose(f);
             return -1;
         }
         strbuf_release(&err);
         labels_builder_reset(&b, NULL);
         for (size_t i = 0; i < n->nms; i++)
-            labels_builder_set(&b, arena_strdup(a, n->ms[i].name), arena_strdup(a, n->ms[i].value));
+            labels_builder_set(&b, arena_strdup(&la, n->ms[i].name),
+                               arena_strdup(&la, n->ms[i].value));
         pq_node_release(n);
         struct labels l;
         labels_builder_finish(&b, &l, NULL);
@@ -75,6 +80,7 @@ static int load(struct memstore *ms, struct arena *a, const char *path)
         double v = strtod(line + ml, &end);
         double ts = strtod(end, NULL);
         memstore_add(ms, &l, (int64_t)(ts * 1000 + (ts >= 0 ? 0.5 : -0.5)), v);
+        arena_release(&la);
     }
     labels_builder_release(&b);
     fclose(f);
@@ -90,7 +96,7 @@ int main(int argc, char **argv)
     struct memstore *ms = memstore_new();
     struct arena a;
     arena_init(&a);
-    if (load(ms, &a, argv[1]) < 0)
+    if (load(ms, argv[1]) < 0)
         return 1;
     struct querier q = memstore_querier(ms);
     struct pq_opts o;
