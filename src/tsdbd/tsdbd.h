@@ -44,9 +44,22 @@ int tsdbd_reload(struct tsdbd *t, struct diag *d);
 struct strbuf *tsdbd_ok_begin(struct httpd_resp *resp);
 void tsdbd_ok_end(struct strbuf *b);
 void tsdbd_bad_data(struct httpd_resp *resp, const char *msg);
+/* A success envelope around data, already JSON. */
+void tsdbd_ok_raw(struct httpd_resp *resp, const char *data);
 /* A label set as the JSON object Prometheus's API writes ({"name":"value",...}). */
 struct labels;
 void tsdbd_labels_json(struct strbuf *b, const struct labels *ls);
+
+/* apistatus.c: status, health and /metrics. */
+void tsdbd_h_buildinfo(struct httpd_req *req, struct httpd_resp *resp, void *ctx);
+void tsdbd_h_flags(struct httpd_req *req, struct httpd_resp *resp, void *ctx);
+void tsdbd_h_config(struct httpd_req *req, struct httpd_resp *resp, void *ctx);
+void tsdbd_h_rules(struct httpd_req *req, struct httpd_resp *resp, void *ctx);
+void tsdbd_h_alerts(struct httpd_req *req, struct httpd_resp *resp, void *ctx);
+void tsdbd_h_status_tsdb(struct httpd_req *req, struct httpd_resp *resp, void *ctx);
+void tsdbd_h_healthy(struct httpd_req *req, struct httpd_resp *resp, void *ctx);
+void tsdbd_h_ready(struct httpd_req *req, struct httpd_resp *resp, void *ctx);
+void tsdbd_h_metrics(struct httpd_req *req, struct httpd_resp *resp, void *ctx);
 
 /* apitargets.c: scrape targets, metadata and the lifecycle endpoints. */
 void tsdbd_h_targets(struct httpd_req *req, struct httpd_resp *resp, void *ctx);
