@@ -74,6 +74,18 @@ const struct cli_command cli_commands[] = {
      "                     wildcards: grafana.service.desired_count, *.tags.LastScan);\n"
      "                     repeatable, added to the file's drift: ignore: list\n" CLI_STACK_OPTIONS,
      cmd_drift_run, 1},
+    {"status", "show how the stack's objects are doing now: target health behind the load balancer",
+     "usage: cairn [global options] status FILE [--json] [options]\n"
+     "\n"
+     "Reads what the stack owns (as plan does; read calls only) and asks AWS how each\n"
+     "object that reports a status is doing: for every target group, each registered\n"
+     "target's health (DescribeTargetHealth: healthy, unhealthy, initial, draining,\n"
+     "with the reason). Exit status: 0 when all is well, 2 when a target group has an\n"
+     "unhealthy target or none, 1 on error.\n"
+     "\n"
+     "  --json              print a JSON array, one object per resource: resource, type, id,\n"
+     "                      ok, summary, details, and the type's own fields (targets)\n" CLI_STACK_OPTIONS,
+     cmd_status_run, 1},
     {"up", "create or change in AWS what the stack file says",
      "usage: cairn [global options] up FILE [--yes] [--parallel N] [options]\n"
      "\n"
@@ -147,11 +159,11 @@ const struct cli_command cli_commands[] = {
      "usage: cairn [global options] policy FILE [--read-only] [options]\n"
      "\n"
      "Prints the IAM policy document (JSON) that lets a CI job run cairn on the stack.\n"
-     "With --read-only: what 'cairn plan' calls, the reads of every resource type (plan\n"
-     "reads them all, to find objects of types no longer in the file). Without: what\n"
-     "'cairn up' and 'cairn destroy' call too, the writes of the types in FILE, and\n"
-     "iam:PassRole for the roles the stack hands to ECS and AWS Backup. One statement per\n"
-     "service, Resource \"*\" (docs/commands.md says why). Makes no AWS call.\n"
+     "With --read-only: what 'cairn plan', 'drift' and 'status' call, the reads of every\n"
+     "resource type (plan reads them all, to find objects of types no longer in the file).\n"
+     "Without: what 'cairn up' and 'cairn destroy' call too, the writes of the types in\n"
+     "FILE, and iam:PassRole for the roles the stack hands to ECS and AWS Backup. One\n"
+     "statement per service, Resource \"*\" (docs/commands.md says why). Makes no AWS call.\n"
      "\n"
      "  --read-only         only what plan calls\n" CLI_STACK_OPTIONS,
      cmd_policy_run, 0},

@@ -37,6 +37,7 @@ extern const struct cli_command cli_commands[];
 int cmd_whoami_run(const struct cli_global *g, int argc, char **argv);
 int cmd_validate_run(const struct cli_global *g, int argc, char **argv);
 int cmd_drift_run(const struct cli_global *g, int argc, char **argv);
+int cmd_status_run(const struct cli_global *g, int argc, char **argv);
 int cmd_render_run(const struct cli_global *g, int argc, char **argv);
 int cmd_graph_run(const struct cli_global *g, int argc, char **argv);
 int cmd_types_run(const struct cli_global *g, int argc, char **argv);

@@ -178,6 +178,11 @@ struct restype_ops {
      * line each under output_heading; refs finds the objects its references name. */
     const char *output_heading;
     void (*output)(const struct live_obj *o, const struct restype_refs *refs, FILE *out);
+    /* Optional: how a live object is doing right now, for cairn status (a target group's
+     * target health): *out gets {"ok": bool, "summary": "...", "details": ["...", ...]} and
+     * whatever else the type reports (--json prints it all). 0, or -1 with d saying why. */
+    const char *status_heading;
+    int (*status)(struct session *s, const struct live_obj *o, json_t **out, struct diag *d);
 };
 
 struct restype {

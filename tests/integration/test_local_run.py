@@ -200,6 +200,33 @@ class LocalRun(cairnharness.CairnTestCase):
                          {(d["Target"]["Id"], d["Target"]["Port"]): d["TargetHealth"]
                           for d in health})
 
+    def test_c_cairn_status_shows_target_health(self):
+        backend = {f"{t['address']}:3001" for t in self.tasks("backend")}
+        frontend = {f"{t['address']}:3000" for t in self.tasks("frontend")}
+        args = [os.environ["CAIRN_BIN"], "status", STACK, "--template-dir",
+                os.path.join(SOURCE, "templates")]
+        got = subprocess.run(args + ["--json"], env=self.env, capture_output=True, text=True,
+                             timeout=120)
+        # 0: every target of every target group healthy (the service whose daemon is missing
+        # has none).
+        self.assertEqual(got.returncode, 0, got.stdout + got.stderr)
+        groups = {g["id"].split("/")[1]: g for g in json.loads(got.stdout)}
+        for name, want in (("local-test-backend", backend), ("local-test-frontend", frontend)):
+            g = groups[name]
+            self.assertEqual(g["type"], "elbv2.target_group")
+            self.assertTrue(g["ok"], g)
+            self.assertEqual(g["summary"], "2 of 2 healthy")
+            self.assertEqual({f"{t['id']}:{t['port']}" for t in g["targets"]}, want)
+            self.assertEqual({t["state"] for t in g["targets"]}, {"healthy"})
+        self.assertEqual(sorted(groups), ["local-test-backend", "local-test-frontend"])
+        text = subprocess.run(args, env=self.env, capture_output=True, text=True, timeout=120)
+        self.assertEqual(text.returncode, 0, text.stdout + text.stderr)
+        self.assertIn("Target health:\n", text.stdout)
+        self.assertIn(f"  ok {groups['local-test-backend']['resource']}: 2 of 2 healthy\n",
+                      text.stdout)
+        for addr in backend:
+            self.assertIn(f"      {addr} healthy\n", text.stdout)
+
     def test_d_start_again_changes_nothing(self):
         pids = sorted(t["pid"] for t in self.status()["tasks"])
         again = self.local_run("start", STACK)
@@ -295,6 +322,16 @@ class LocalRun(cairnharness.CairnTestCase):
         interval 5 s, threshold 2) and is replaced, as ECS replaces it."""
         victim = self.tasks("frontend")[0]
         os.kill(victim["pid"], signal.SIGSTOP)
+
+        def status_says_unwell():  # cairn status: exit 2 and the frontend group not ok
+            got = subprocess.run([os.environ["CAIRN_BIN"], "status", "--json", STACK,
+                                  "--template-dir", os.path.join(SOURCE, "templates")],
+                                 env=self.env, capture_output=True, text=True, timeout=120)
+            groups = {g["id"].split("/")[1]: g for g in json.loads(got.stdout or "[]")}
+            front = groups.get("local-test-frontend")
+            return got.returncode == 2 and front and not front["ok"] and front
+        front = self.wait_for("cairn status to see the frontend unwell", status_says_unwell, 30)
+        self.assertNotEqual(front["summary"], "2 of 2 healthy")
         self.wait_for("the hung task to be replaced", lambda: victim["id"] not in
                       [t["id"] for t in self.tasks("frontend")], 30)
         self.wait_for("the process to be gone",

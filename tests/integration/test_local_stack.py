@@ -193,6 +193,11 @@ class LocalStack(unittest.TestCase):
         self.assertIn(f"{self.base}/prometheus/ -> {STACK}-prometheus", tail)
         self.assertIn(f"{self.base}/grafana/ -> {STACK}-grafana", tail)
         self.assertIn("tools/local-up --down", out.splitlines()[-1])
+        # cairn status, run by local-up: every target group's targets healthy.
+        health = out[out.index("== cairn status"):out.index("The stack runs at")]
+        for tg in ("prometheus", "grafana"):  # the seed's load-balanced services
+            self.assertRegex(health, r"\n  ok %s\S*: (\d) of \1 healthy\n" % tg)
+        self.assertNotIn("!!", health)
         self.assertNotIn(self.password, out + self.started.stderr)
         st = self.status()
         self.assertEqual({n: (s["running"], s["desired"]) for n, s in st["services"].items()},

@@ -439,6 +439,55 @@ static json_t *tg_normalize(const char *attr, const json_t *v)
     return out;
 }
 
+/* Target health as ELB sees it (DescribeTargetHealth): each registered target, its state and
+ * why; ok when every target is healthy and there is at least one. */
+static int tg_status(struct session *s, const struct live_obj *tg, json_t **out, struct diag *d)
+{
+    struct apicall c;
+    const struct xnode *m;
+    json_t *targets = json_array(), *details = json_array();
+    long healthy = 0, n = 0;
+    char summary[64];
+    int ret = -1;
+
+    elbv2util_init(&c, "DescribeTargetHealth");
+    apicall_param(&c, "TargetGroupArn", tg->id);
+    if (session_call(s, &c, d) != CALL_OK)
+        goto out;
+    m = xdoc_path(c.xml->root, "DescribeTargetHealthResult/TargetHealthDescriptions/member");
+    for (; m; m = xdoc_next(m), n++) {
+        const char *id = xdoc_text(m, "Target/Id"), *port = xdoc_text(m, "Target/Port");
+        const char *state = xdoc_text(m, "TargetHealth/State");
+        const char *reason = xdoc_text(m, "TargetHealth/Reason");
+        const char *why = xdoc_text(m, "TargetHealth/Description");
+        json_t *t =
+            json_pack("{s:s, s:I, s:s}", "id", id ? id : "", "port",
+                      (json_int_t)(port ? atoll(port) : 0), "state", state ? state : "unknown");
+        char line[512];
+        if (reason)
+            json_object_set_new(t, "reason", json_string(reason));
+        if (why)
+            json_object_set_new(t, "description", json_string(why));
+        json_array_append_new(targets, t);
+        healthy += state && strcmp(state, "healthy") == 0;
+        snprintf(line, sizeof(line), "%s:%s %s%s%s%s", id ? id : "?", port ? port : "?",
+                 state ? state : "unknown", reason ? " (" : "", reason ? reason : "",
+                 reason ? ")" : "");
+        json_array_append_new(details, json_string(line));
+    }
+    snprintf(summary, sizeof(summary), n ? "%ld of %ld healthy" : "no targets registered", healthy,
+             n);
+    *out = json_pack("{s:b, s:s, s:o, s:I, s:o}", "ok", n > 0 && healthy == n, "summary", summary,
+                     "details", details, "healthy", (json_int_t)healthy, "targets", targets);
+    details = targets = NULL;
+    ret = 0;
+out:
+    json_decref(details);
+    json_decref(targets);
+    apicall_release(&c);
+    return ret;
+}
+
 static const struct restype_ops ops = {
     .normalize = tg_normalize,
     .read = tg_read,
@@ -448,12 +497,16 @@ static const struct restype_ops ops = {
      * rule forwards to it: those go first, as they depend on it. */
     .remove = resutil_remove,
     .del = {.op = "DeleteTargetGroup", .member = "TargetGroupArn"},
+    .status_heading = "Target health",
+    .status = tg_status,
 };
 
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
 static const char *const read_actions[] = {
     "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTags",
-    "elasticloadbalancing:DescribeTargetGroupAttributes", NULL};
+    "elasticloadbalancing:DescribeTargetGroupAttributes",
+    "elasticloadbalancing:DescribeTargetHealth", /* cairn status */
+    NULL};
 static const char *const write_actions[] = {"elasticloadbalancing:CreateTargetGroup",
                                             "elasticloadbalancing:AddTags",
                                             "elasticloadbalancing:RemoveTags",
