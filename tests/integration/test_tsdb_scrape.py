@@ -53,14 +53,10 @@ class TsdbScrapeTest(unittest.TestCase):
         if not tsdbtest.TSDB:
             raise AssertionError("CAIRN_TSDB_BIN not set (run through ctest)")
         exps = [e for e in sf.standard_expositions() if e.name in STABLE]
-        cls.ex = sf.Exporters(exps)
-        cls.config = CONFIG % json.dumps(cls.ex.addresses())
-        cls.prom = sf.Prometheus(cls.config)
-        cls.tmp = tempfile.mkdtemp(prefix="cairn-tsdb-scrape-")
-        cfg = os.path.join(cls.tmp, "prometheus.yml")
-        with open(cfg, "w") as f:
-            f.write(cls.config)
-        cls.cairn = tsdbtest.Server(os.path.join(cls.tmp, "data"), ["--config.file=" + cfg])
+        cls.pair = tsdbtest.ScrapePair(exps, lambda ex: CONFIG % json.dumps(ex.addresses()),
+                                       "cairn-tsdb-scrape-")
+        cls.config, cls.prom, cls.cairn, cls.tmp = (cls.pair.config, cls.pair.prom,
+                                                    cls.pair.cairn, cls.pair.tmp)
         deadline = time.time() + 40
         n = len(exps)
         while time.time() < deadline:
@@ -72,12 +68,7 @@ class TsdbScrapeTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        rc = cls.cairn.stop()
-        cls.prom.close()
-        cls.ex.close()
-        log = cls.cairn.logtext()
-        if rc != 0 or "Sanitizer" in log or "runtime error" in log:
-            raise AssertionError("cairn-tsdb exited %s:\n%s" % (rc, log[-4000:]))
+        cls.pair.close()
 
     @staticmethod
     def query(srv, q, **params):

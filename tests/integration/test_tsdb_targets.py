@@ -72,18 +72,15 @@ class TargetsTest(unittest.TestCase):
         if not tsdbtest.TSDB:
             raise AssertionError("CAIRN_TSDB_BIN not set (run through ctest)")
         exps = [e for e in sf.standard_expositions() if e.name in EXPOSITIONS]
-        cls.ex = sf.Exporters(exps)
         refused = "127.0.0.1:%d" % tsdbtest.free_port()  # nothing listens there
-        cls.config = CONFIG % {"targets": json.dumps(cls.ex.addresses() + [refused]),
-                               "local_port": cls.ex.by_name["promclient"].address.split(":")[1]}
+        cls.pair = tsdbtest.ScrapePair(exps, lambda ex: CONFIG % {
+            "targets": json.dumps(ex.addresses() + [refused]),
+            "local_port": ex.by_name["promclient"].address.split(":")[1]},
+            "cairn-tsdb-targets-")
+        cls.ex, cls.config, cls.prom, cls.cairn, cls.tmp = (
+            cls.pair.ex, cls.pair.config, cls.pair.prom, cls.pair.cairn, cls.pair.tmp)
         cls.ntargets = len(exps) + 2
         cls.parse_error_url = "http://%s/metrics" % cls.ex.by_name["badsyntax"].address
-        cls.prom = sf.Prometheus(cls.config)
-        cls.tmp = tempfile.mkdtemp(prefix="cairn-tsdb-targets-")
-        cfg = os.path.join(cls.tmp, "prometheus.yml")
-        with open(cfg, "w") as f:
-            f.write(cls.config)
-        cls.cairn = tsdbtest.Server(os.path.join(cls.tmp, "data"), ["--config.file=" + cfg])
         # Every target scraped at least twice in both (the timeout one fails after 500 ms).
         deadline = time.time() + 30
         while time.time() < deadline:
@@ -94,12 +91,7 @@ class TargetsTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        rc = cls.cairn.stop()
-        cls.prom.close()
-        cls.ex.close()
-        log = cls.cairn.logtext()
-        if rc != 0 or "Sanitizer" in log or "runtime error" in log:
-            raise AssertionError("cairn-tsdb exited %s:\n%s" % (rc, log[-4000:]))
+        cls.pair.close()
 
     @classmethod
     def scraped(cls, srv):

@@ -13,6 +13,8 @@ import unittest
 import urllib.parse
 import urllib.request
 
+import scrapefixtures as sf
+
 TSDB = os.environ.get("CAIRN_TSDB_BIN", "")
 TOOLS = os.environ.get("CAIRN_TEST_TOOLS", "")
 PROMTOOL = "/usr/bin/promtool"
@@ -112,6 +114,31 @@ class Server:
                 self.proc.kill()
                 self.proc.wait()
         return self.proc.returncode
+
+
+class ScrapePair:
+    """Prometheus 2.42 and cairn-tsdb scraping the same fixture exporters with one
+    configuration (make_config(exporters) gives its text), each in its own directory."""
+
+    def __init__(self, expositions, make_config, prefix):
+        self.ex = sf.Exporters(expositions)
+        self.config = make_config(self.ex)
+        self.prom = sf.Prometheus(self.config)
+        self.tmp = tempfile.mkdtemp(prefix=prefix)
+        cfg = os.path.join(self.tmp, "prometheus.yml")
+        with open(cfg, "w") as f:
+            f.write(self.config)
+        self.cairn = Server(os.path.join(self.tmp, "data"), ["--config.file=" + cfg])
+
+    def close(self):
+        """Stop all three; cairn-tsdb's unclean exit or sanitizer report fails the test."""
+        rc = self.cairn.stop()
+        self.prom.close()
+        self.ex.close()
+        log = self.cairn.logtext()
+        shutil.rmtree(self.tmp, True)
+        if rc != 0 or "Sanitizer" in log or "runtime error" in log:
+            raise AssertionError("cairn-tsdb exited %s:\n%s" % (rc, log[-4000:]))
 
 
 def send(url, nseries, nsamples, start_ms, step_ms, per=10, retry=30, check=True):
