@@ -11,7 +11,6 @@ import json
 import os
 import re
 import signal
-import tempfile
 import time
 import unittest
 import urllib.parse
