@@ -74,17 +74,18 @@ const struct cli_command cli_commands[] = {
      "                     wildcards: grafana.service.desired_count, *.tags.LastScan);\n"
      "                     repeatable, added to the file's drift: ignore: list\n" CLI_STACK_OPTIONS,
      cmd_drift_run, 1},
-    {"status", "show how the stack's objects are doing now: target health behind the load balancer",
+    {"status", "show how the stack's services and load balancer targets are doing now",
      "usage: cairn [global options] status FILE [--json] [options]\n"
      "\n"
      "Reads what the stack owns (as plan does; read calls only) and asks AWS how each\n"
-     "object that reports a status is doing: for every target group, each registered\n"
-     "target's health (DescribeTargetHealth: healthy, unhealthy, initial, draining,\n"
-     "with the reason). Exit status: 0 when all is well, 2 when a target group has an\n"
-     "unhealthy target or none, 1 on error.\n"
+     "object that reports a status is doing: every ECS service's running count against\n"
+     "its desired count (DescribeServices), every target group's targets and their health\n"
+     "(DescribeTargetHealth: healthy, unhealthy, initial, draining, with the reason).\n"
+     "Exit status: 0 when all is well, 2 when a service is short of tasks or deploying, or\n"
+     "a target group has an unhealthy target or none, 1 on error.\n"
      "\n"
      "  --json              print a JSON array, one object per resource: resource, type, id,\n"
-     "                      ok, summary, details, and the type's own fields (targets)\n" CLI_STACK_OPTIONS,
+     "                      ok, summary, details, and the type's own fields\n" CLI_STACK_OPTIONS,
      cmd_status_run, 1},
     {"up", "create or change in AWS what the stack file says",
      "usage: cairn [global options] up FILE [--yes] [--parallel N] [options]\n"

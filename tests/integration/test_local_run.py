@@ -200,32 +200,40 @@ class LocalRun(cairnharness.CairnTestCase):
                          {(d["Target"]["Id"], d["Target"]["Port"]): d["TargetHealth"]
                           for d in health})
 
-    def test_c_cairn_status_shows_target_health(self):
+    def test_c_cairn_status_shows_target_health_and_running_counts(self):
         backend = {f"{t['address']}:3001" for t in self.tasks("backend")}
         frontend = {f"{t['address']}:3000" for t in self.tasks("frontend")}
         args = [os.environ["CAIRN_BIN"], "status", STACK, "--template-dir",
                 os.path.join(SOURCE, "templates")]
         got = subprocess.run(args + ["--json"], env=self.env, capture_output=True, text=True,
                              timeout=120)
-        # 0: every target of every target group healthy (the service whose daemon is missing
-        # has none).
-        self.assertEqual(got.returncode, 0, got.stdout + got.stderr)
-        groups = {g["id"].split("/")[1]: g for g in json.loads(got.stdout)}
+        # 2: the service whose daemon is missing runs no task.
+        self.assertEqual(got.returncode, 2, got.stdout + got.stderr)
+        answers = json.loads(got.stdout)
+        groups = {g["id"].split("/")[1]: g for g in answers if g["type"] == "elbv2.target_group"}
+        self.assertEqual(sorted(groups), ["local-test-backend", "local-test-frontend"])
         for name, want in (("local-test-backend", backend), ("local-test-frontend", frontend)):
             g = groups[name]
-            self.assertEqual(g["type"], "elbv2.target_group")
             self.assertTrue(g["ok"], g)
             self.assertEqual(g["summary"], "2 of 2 healthy")
             self.assertEqual({f"{t['id']}:{t['port']}" for t in g["targets"]}, want)
             self.assertEqual({t["state"] for t in g["targets"]}, {"healthy"})
-        self.assertEqual(sorted(groups), ["local-test-backend", "local-test-frontend"])
+        # Running counts: the local run's, through the emulator's DescribeServices.
+        services = {a["id"].rsplit("/", 1)[1]: a for a in answers if a["type"] == "ecs.service"}
+        self.assertEqual({n: (a["running"], a["desired"], a["ok"]) for n, a in services.items()},
+                         {n: (s["running"], s["desired"], s["running"] == s["desired"])
+                          for n, s in self.status()["services"].items()})
+        self.assertEqual([a["summary"] for a in services.values() if not a["ok"]],
+                         ["0 of 1 running"])
         text = subprocess.run(args, env=self.env, capture_output=True, text=True, timeout=120)
-        self.assertEqual(text.returncode, 0, text.stdout + text.stderr)
+        self.assertEqual(text.returncode, 2, text.stdout + text.stderr)
         self.assertIn("Target health:\n", text.stdout)
         self.assertIn(f"  ok {groups['local-test-backend']['resource']}: 2 of 2 healthy\n",
                       text.stdout)
         for addr in backend:
             self.assertIn(f"      {addr} healthy\n", text.stdout)
+        self.assertTrue(text.stdout.startswith("Services:\n"), text.stdout)
+        self.assertRegex(text.stdout, r"\n  !! \S+: 0 of 1 running\n      1 pending\n")
 
     def test_d_start_again_changes_nothing(self):
         pids = sorted(t["pid"] for t in self.status()["tasks"])
@@ -327,7 +335,8 @@ class LocalRun(cairnharness.CairnTestCase):
             got = subprocess.run([os.environ["CAIRN_BIN"], "status", "--json", STACK,
                                   "--template-dir", os.path.join(SOURCE, "templates")],
                                  env=self.env, capture_output=True, text=True, timeout=120)
-            groups = {g["id"].split("/")[1]: g for g in json.loads(got.stdout or "[]")}
+            groups = {g["id"].split("/")[1]: g for g in json.loads(got.stdout or "[]")
+                      if g["type"] == "elbv2.target_group"}
             front = groups.get("local-test-frontend")
             return got.returncode == 2 and front and not front["ok"] and front
         front = self.wait_for("cairn status to see the frontend unwell", status_says_unwell, 30)

@@ -656,6 +656,39 @@ static json_t *svc_normalize(const char *attr, const json_t *v)
     return out;
 }
 
+/* Tasks as ECS counts them (DescribeServices), for cairn status: ok when as many run as are
+ * desired and no deployment is under way. */
+static int svc_status(struct session *s, const struct live_obj *live, json_t **out, struct diag *d)
+{
+    json_t *svc;
+    json_int_t want, run, pend;
+    size_t ndeps;
+    char summary[96];
+    int gone;
+
+    if (!(svc = current(s, live, &gone, d))) {
+        if (gone)
+            diag_error(d, NULL, "ecs.service %s: gone", live->id);
+        return -1;
+    }
+    want = json_integer_value(json_object_get(svc, "desiredCount"));
+    run = json_integer_value(json_object_get(svc, "runningCount"));
+    pend = json_integer_value(json_object_get(svc, "pendingCount"));
+    ndeps = json_array_size(json_object_get(svc, "deployments"));
+    snprintf(summary, sizeof(summary), "%lld of %lld running%s", (long long)run, (long long)want,
+             ndeps > 1 ? ", a deployment under way" : "");
+    *out = json_pack("{s:b, s:s, s:[], s:I, s:I, s:I, s:I}", "ok", run == want && ndeps <= 1,
+                     "summary", summary, "details", "desired", want, "running", run, "pending",
+                     pend, "deployments", (json_int_t)ndeps);
+    if (pend) {
+        char line[64];
+        snprintf(line, sizeof(line), "%lld pending", (long long)pend);
+        json_array_append_new(json_object_get(*out, "details"), json_string(line));
+    }
+    json_decref(svc);
+    return 0;
+}
+
 static const struct restype_ops ops = {
     .read = svc_read,
     .create = svc_create,
@@ -664,6 +697,8 @@ static const struct restype_ops ops = {
     .normalize = svc_normalize,
     .ready = svc_ready,
     .wait_seconds = 900, /* a rolling deployment drains the old tasks from the target group */
+    .status_heading = "Services",
+    .status = svc_status,
 };
 
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
