@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "core/arena.h"
+#include "core/xmalloc.h"
 #include "promql/ast.h"
 
 void promql_json_string(struct strbuf *sb, const char *s)
@@ -166,7 +167,18 @@ static void json_metric(struct strbuf *sb, const struct labels *l)
     strbuf_addc(sb, '}');
 }
 
-static void json_point(struct strbuf *sb, int64_t t, double v)
+/*
+ * Formatted times of the points written so far, direct-mapped by time: the
+ * series of a range query share their step times, so each is formatted once.
+ */
+#define TCACHE_BITS 13
+struct tcache_ent {
+    int64_t t;
+    unsigned char len; /* 0: empty */
+    char s[23];        /* json_time_buf's text, at most 21 bytes */
+};
+
+static void json_point(struct strbuf *sb, int64_t t, double v, struct tcache_ent *tc)
 {
     /* One strbuf_add per point: this runs for every point of every answer. */
     double a = fabs(v);
@@ -181,7 +193,20 @@ static void json_point(struct strbuf *sb, int64_t t, double v)
     char buf[PQ_FLOAT_MAX + 40];
     size_t n = 0;
     buf[n++] = '[';
-    n += json_time_buf(buf + n, t);
+    struct tcache_ent *e =
+        tc ? &tc[((uint64_t)t * 0x9E3779B97F4A7C15ULL) >> (64 - TCACHE_BITS)] : NULL;
+    if (e && e->len && e->t == t) {
+        memcpy(buf + n, e->s, sizeof e->s);
+        n += e->len;
+    } else {
+        size_t l = json_time_buf(buf + n, t);
+        if (e && l <= sizeof e->s) {
+            e->t = t;
+            e->len = (unsigned char)l;
+            memcpy(e->s, buf + n, l);
+        }
+        n += l;
+    }
     buf[n++] = ',';
     buf[n++] = '"';
     n += pq_fmt_float_buf(buf + n, v, 'f');
@@ -219,12 +244,13 @@ static void json_result_open(struct strbuf *sb, const struct pq_result *r)
             strbuf_adds(sb, "{\"metric\":");
             json_metric(sb, &r->s[i].labels);
             strbuf_adds(sb, ",\"value\":");
-            json_point(sb, r->s[i].p[0].t, r->s[i].p[0].v);
+            json_point(sb, r->s[i].p[0].t, r->s[i].p[0].v, NULL);
             strbuf_addc(sb, '}');
         }
         strbuf_addc(sb, ']');
         break;
-    case PQ_MATRIX:
+    case PQ_MATRIX: {
+        struct tcache_ent *tc = r->n > 1 ? xcalloc((size_t)1 << TCACHE_BITS, sizeof(*tc)) : NULL;
         strbuf_addc(sb, '[');
         for (size_t i = 0; i < r->n; i++) {
             if (i)
@@ -235,12 +261,14 @@ static void json_result_open(struct strbuf *sb, const struct pq_result *r)
             for (size_t k = 0; k < r->s[i].n; k++) {
                 if (k)
                     strbuf_addc(sb, ',');
-                json_point(sb, r->s[i].p[k].t, r->s[i].p[k].v);
+                json_point(sb, r->s[i].p[k].t, r->s[i].p[k].v, tc);
             }
             strbuf_adds(sb, "]}");
         }
         strbuf_addc(sb, ']');
+        free(tc);
         break;
+    }
     default:
         strbuf_adds(sb, "null");
     }
