@@ -163,19 +163,37 @@ void xoriter_init(struct xoriter *it, const uint8_t *b, size_t n)
         it->err = 1;
 }
 
+/* The next nbits (1..64) bits, most significant first. */
 static uint64_t get_bits(struct xoriter *it, unsigned nbits)
 {
     uint64_t v = 0;
+    if (nbits == 0)
+        return 0;
     if (it->err || it->nbits - it->pos < nbits) {
         it->err = 1;
         return 0;
     }
+    size_t byte = it->pos >> 3;
+    unsigned off = it->pos & 7;
+    if (byte + 8 <= it->nbits >> 3) {
+        /* Eight bytes at once, big-endian; a ninth when the bits straddle it. */
+        uint64_t w = 0;
+        for (int i = 0; i < 8; i++)
+            w = w << 8 | it->b[byte + i];
+        v = (w << off) >> (64 - nbits);
+        if (off + nbits > 64) {
+            unsigned need = off + nbits - 64;
+            v |= (uint64_t)(it->b[byte + 8] >> (8 - need));
+        }
+        it->pos += nbits;
+        return v;
+    }
     while (nbits > 0) {
-        unsigned off = it->pos & 7;
+        off = it->pos & 7;
         unsigned avail = 8 - off;
         unsigned take = nbits < avail ? nbits : avail;
-        uint8_t byte = it->b[it->pos >> 3];
-        uint64_t bits = (byte >> (avail - take)) & ((1u << take) - 1);
+        uint8_t b = it->b[it->pos >> 3];
+        uint64_t bits = (b >> (avail - take)) & ((1u << take) - 1);
         v = (v << take) | bits;
         it->pos += take;
         nbits -= take;
