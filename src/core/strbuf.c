@@ -82,6 +82,11 @@ static int grow(struct strbuf *sb, size_t extra)
     return 0;
 }
 
+int strbuf_reserve(struct strbuf *sb, size_t n)
+{
+    return grow(sb, n);
+}
+
 int strbuf_add(struct strbuf *sb, const void *data, size_t n)
 {
     if (grow(sb, n) < 0)

@@ -38,6 +38,8 @@ int strbuf_adds(struct strbuf *sb, const char *s);
 int strbuf_addc(struct strbuf *sb, char c);
 int strbuf_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
+/* Make room for n more bytes at once (one allocation for a large text): 0, or -1 past the cap. */
+int strbuf_reserve(struct strbuf *sb, size_t n);
 /* Lowercase hex of n bytes. */
 int strbuf_addhex(struct strbuf *sb, const unsigned char *p, size_t n);
 

@@ -340,96 +340,148 @@ struct colstate {
     uint32_t count;
 };
 
+struct pq_colagg {
+    struct pq_eval *ev;
+    const struct pq_node *n;
+    int op;
+    size_t ns, cap, ng, nin;
+    uint64_t *mk;             /* open addressing: group keys */
+    size_t *mv;               /* their group numbers */
+    size_t *first;            /* a series of each group */
+    struct colstate **rows;   /* per group, a state per step */
+    size_t *in_k, *out_k;     /* input samples and groups with a value, per step */
+    size_t *fk, *fi;          /* where each group first has a value (step, series) */
+    const struct labels **lp; /* the labels of each series added */
+};
+
+int pq_colagg_ok(const struct pq_node *n)
+{
+    int op = n->op;
+    return !n->param && (op == T_SUM || op == T_AVG || op == T_COUNT || op == T_GROUP ||
+                         op == T_MIN || op == T_MAX || op == T_STDDEV || op == T_STDVAR);
+}
+
+struct pq_colagg *pq_colagg_new(struct pq_eval *ev, const struct pq_node *n, size_t max_series)
+{
+    int op = n->op;
+    if (!pq_colagg_ok(n))
+        return NULL;
+    struct pq_colagg *ca = arena_alloc(ev->a, sizeof(*ca));
+    ca->ev = ev;
+    ca->n = n;
+    ca->op = op;
+    ca->ns = ev->nsteps;
+    /* Groups by key; the same 64-bit keys pq_aggr_step groups by. */
+    ca->cap = 32;
+    while (ca->cap < 2 * (max_series + 1))
+        ca->cap *= 2;
+    ca->mk = arena_alloc(ev->a, ca->cap * sizeof(*ca->mk));
+    ca->mv = arena_alloc(ev->a, ca->cap * sizeof(*ca->mv));
+    ca->first = arena_alloc(ev->a, (max_series + 1) * sizeof(*ca->first));
+    ca->rows = arena_alloc(ev->a, (max_series + 1) * sizeof(*ca->rows));
+    ca->fk = arena_alloc(ev->a, (max_series + 1) * sizeof(*ca->fk));
+    ca->fi = arena_alloc(ev->a, (max_series + 1) * sizeof(*ca->fi));
+    ca->lp = arena_alloc(ev->a, (max_series + 1) * sizeof(*ca->lp));
+    ca->in_k = arena_alloc(ev->a, (ca->ns + 1) * sizeof(*ca->in_k));
+    ca->out_k = arena_alloc(ev->a, (ca->ns + 1) * sizeof(*ca->out_k));
+    return ca;
+}
+
+/*
+ * The next input series (in input order; at most max_series of them): its
+ * values folded into its group's states, so the caller may reuse s's arrays.
+ */
+void pq_colagg_add(struct pq_colagg *ca, const struct pq_ser *s, uint64_t gkey)
+{
+    struct pq_eval *ev = ca->ev;
+    int op = ca->op;
+    size_t ns = ca->ns, i = ca->nin++;
+    ca->lp[i] = &s->l;
+    size_t p = gkey & (ca->cap - 1);
+    while (ca->mk[p] && ca->mk[p] != gkey)
+        p = (p + 1) & (ca->cap - 1);
+    if (!ca->mk[p]) {
+        ca->mk[p] = gkey;
+        ca->mv[p] = ca->ng;
+        ca->rows[ca->ng] = arena_alloc(ev->a, (ns + 1) * sizeof(struct colstate));
+        ca->fk[ca->ng] = SIZE_MAX;
+        ca->first[ca->ng++] = i;
+    }
+    size_t g = ca->mv[p];
+    struct colstate *row = ca->rows[g];
+    size_t *in_k = ca->in_k, *out_k = ca->out_k;
+    /* Series in input order: each (group, step) sees its samples in step_vec's order. */
+    for (size_t k = 0; k < ns; k++) {
+        if (!s->ok[k])
+            continue;
+        double v = s->v[k];
+        struct colstate *c = &row[k];
+        in_k[k]++;
+        if (!c->count++) {
+            out_k[k]++;
+            if (k < ca->fk[g]) {
+                ca->fk[g] = k;
+                ca->fi[g] = i;
+            }
+            c->value = op == T_STDVAR || op == T_STDDEV ? 0 : op == T_GROUP ? 1 : v;
+            c->mean = v;
+            continue;
+        }
+        switch (op) {
+        case T_SUM:
+            c->value += v;
+            break;
+        case T_AVG:
+            if (isinf(c->mean)) {
+                if (isinf(v) && (c->mean > 0) == (v > 0))
+                    break;
+                if (!isinf(v) && !isnan(v))
+                    break;
+            }
+            c->mean += v / (double)c->count - c->mean / (double)c->count;
+            break;
+        case T_MAX:
+            if (c->value < v || isnan(c->value))
+                c->value = v;
+            break;
+        case T_MIN:
+            if (c->value > v || isnan(c->value))
+                c->value = v;
+            break;
+        case T_STDVAR:
+        case T_STDDEV: {
+            double delta = v - c->mean;
+            c->mean += delta / (double)c->count;
+            c->value += delta * (v - c->mean);
+            break;
+        }
+        }
+    }
+}
+
 int pq_aggr_columns(struct pq_eval *ev, const struct pq_node *n, const struct pq_val *in,
                     const uint64_t *gkeys, size_t held, size_t temp, struct pq_val *out)
 {
-    int op = n->op;
-    if (in->type != PQ_VECTOR || n->param ||
-        !(op == T_SUM || op == T_AVG || op == T_COUNT || op == T_GROUP || op == T_MIN ||
-          op == T_MAX || op == T_STDDEV || op == T_STDVAR))
+    if (in->type != PQ_VECTOR)
         return 0;
-    size_t ns = ev->nsteps;
-    /* Groups by key; the same 64-bit keys pq_aggr_step groups by. */
-    size_t cap = 32;
-    while (cap < 2 * (in->n + 1))
-        cap *= 2;
-    uint64_t *mk = arena_alloc(ev->a, cap * sizeof(*mk));
-    size_t *mv = arena_alloc(ev->a, cap * sizeof(*mv));
-    size_t *gidx = arena_alloc(ev->a, (in->n + 1) * sizeof(*gidx));
-    size_t *first = arena_alloc(ev->a, (in->n + 1) * sizeof(*first)); /* a series of each group */
-    size_t ng = 0;
-    for (size_t i = 0; i < in->n; i++) {
-        size_t p = gkeys[i] & (cap - 1);
-        while (mk[p] && mk[p] != gkeys[i])
-            p = (p + 1) & (cap - 1);
-        if (!mk[p]) {
-            mk[p] = gkeys[i];
-            mv[p] = ng;
-            first[ng++] = i;
-        }
-        gidx[i] = mv[p];
-    }
-    struct colstate *st = arena_alloc(ev->a, (ng * ns + 1) * sizeof(*st));
-    size_t *in_k = arena_alloc(ev->a, (ns + 1) * sizeof(*in_k));
-    size_t *out_k = arena_alloc(ev->a, (ns + 1) * sizeof(*out_k));
-    /* Where each group first has a value: its place in step-by-step output order. */
-    size_t *fk = arena_alloc(ev->a, (ng + 1) * sizeof(*fk));
-    size_t *fi = arena_alloc(ev->a, (ng + 1) * sizeof(*fi));
-    for (size_t g = 0; g < ng; g++)
-        fk[g] = SIZE_MAX;
-    /* Series in input order: each (group, step) sees its samples in step_vec's order. */
+    struct pq_colagg *ca = pq_colagg_new(ev, n, in->n);
+    if (!ca)
+        return 0;
     for (size_t i = 0; i < in->n; i++) {
         pq_check_deadline(ev);
-        const struct pq_ser *s = &in->s[i];
-        size_t g = gidx[i];
-        struct colstate *row = st + g * ns;
-        for (size_t k = 0; k < ns; k++) {
-            if (!s->ok[k])
-                continue;
-            double v = s->v[k];
-            struct colstate *c = &row[k];
-            in_k[k]++;
-            if (!c->count++) {
-                out_k[k]++;
-                if (k < fk[g]) {
-                    fk[g] = k;
-                    fi[g] = i;
-                }
-                c->value = op == T_STDVAR || op == T_STDDEV ? 0 : op == T_GROUP ? 1 : v;
-                c->mean = v;
-                continue;
-            }
-            switch (op) {
-            case T_SUM:
-                c->value += v;
-                break;
-            case T_AVG:
-                if (isinf(c->mean)) {
-                    if (isinf(v) && (c->mean > 0) == (v > 0))
-                        break;
-                    if (!isinf(v) && !isnan(v))
-                        break;
-                }
-                c->mean += v / (double)c->count - c->mean / (double)c->count;
-                break;
-            case T_MAX:
-                if (c->value < v || isnan(c->value))
-                    c->value = v;
-                break;
-            case T_MIN:
-                if (c->value > v || isnan(c->value))
-                    c->value = v;
-                break;
-            case T_STDVAR:
-            case T_STDDEV: {
-                double delta = v - c->mean;
-                c->mean += delta / (double)c->count;
-                c->value += delta * (v - c->mean);
-                break;
-            }
-            }
-        }
+        pq_colagg_add(ca, &in->s[i], gkeys[i]);
     }
+    pq_colagg_finish(ca, held, temp, out);
+    return 1;
+}
+
+void pq_colagg_finish(struct pq_colagg *ca, size_t held, size_t temp, struct pq_val *out)
+{
+    struct pq_eval *ev = ca->ev;
+    const struct pq_node *n = ca->n;
+    int op = ca->op;
+    size_t ns = ca->ns, ng = ca->ng;
+    size_t *in_k = ca->in_k, *out_k = ca->out_k, *fk = ca->fk, *fi = ca->fi;
     /* Output series in order of first appearance: by first step, then first series there. */
     size_t *order = arena_alloc(ev->a, (ng + 1) * sizeof(*order));
     size_t no = 0;
@@ -446,9 +498,9 @@ int pq_aggr_columns(struct pq_eval *ev, const struct pq_node *n, const struct pq
     }
     for (size_t j = 0; j < no; j++) {
         size_t g = order[j];
-        struct labels l = group_labels(ev, &in->s[first[g]].l, &n->grouping, n->without, NULL);
+        struct labels l = group_labels(ev, ca->lp[ca->first[g]], &n->grouping, n->without, NULL);
         struct pq_ser *o = pq_val_add(ev, out, &l);
-        const struct colstate *row = st + g * ns;
+        const struct colstate *row = ca->rows[g];
         for (size_t k = 0; k < ns; k++) {
             const struct colstate *c = &row[k];
             if (!c->count)
@@ -479,5 +531,10 @@ int pq_aggr_columns(struct pq_eval *ev, const struct pq_node *n, const struct pq
     }
     ev->cur_samples = held + outn;
     pq_peak(ev, 0);
-    return 1;
+}
+
+uint64_t pq_colagg_key(const struct pq_colagg *ca, const struct labels *l)
+{
+    uint64_t k = pq_group_key(l, &ca->n->grouping, ca->n->without, NULL);
+    return k ? k : 1;
 }

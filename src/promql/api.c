@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "core/arena.h"
+#include "core/xmalloc.h"
 #include "promql/ast.h"
 
 void promql_json_string(struct strbuf *sb, const char *s)
@@ -166,7 +167,53 @@ static void json_metric(struct strbuf *sb, const struct labels *l)
     strbuf_addc(sb, '}');
 }
 
-static void json_point(struct strbuf *sb, int64_t t, double v)
+/*
+ * What a matrix's points share, formatted once: the step times of a range
+ * query (its series all have points on the same grid) and the values
+ * recently written (direct-mapped by their bits; a series that holds a
+ * value, or series that count alike, write the same text again).
+ */
+#define VCACHE_BITS 10
+struct vcache_ent {
+    uint64_t bits;
+    unsigned char len; /* 0: empty */
+    char s[31];        /* pq_fmt_float_buf's 'f' text when it fits */
+};
+
+struct point_ctx {
+    int64_t start, interval;
+    size_t nsteps;
+    char (*ts)[24]; /* nsteps step times: length in the last byte */
+    struct vcache_ent *vc;
+};
+
+static void point_ctx_init(struct point_ctx *pc, const struct pq_result *r)
+{
+    memset(pc, 0, sizeof *pc);
+    if (r->n < 2)
+        return;
+    pc->vc = xmalloc(((size_t)1 << VCACHE_BITS) * sizeof *pc->vc);
+    for (size_t i = 0; i < (size_t)1 << VCACHE_BITS; i++)
+        pc->vc[i].len = 0;
+    if (r->nsteps < 2 || r->interval <= 0)
+        return;
+    pc->start = r->start;
+    pc->interval = r->interval;
+    pc->nsteps = r->nsteps;
+    pc->ts = xmalloc(r->nsteps * sizeof *pc->ts);
+    for (size_t k = 0; k < r->nsteps; k++) {
+        size_t l = json_time_buf(pc->ts[k], r->start + (int64_t)k * r->interval);
+        pc->ts[k][23] = (char)l;
+    }
+}
+
+static void point_ctx_release(struct point_ctx *pc)
+{
+    free(pc->ts);
+    free(pc->vc);
+}
+
+static void json_point(struct strbuf *sb, int64_t t, double v, const struct point_ctx *pc)
 {
     /* One strbuf_add per point: this runs for every point of every answer. */
     double a = fabs(v);
@@ -181,10 +228,32 @@ static void json_point(struct strbuf *sb, int64_t t, double v)
     char buf[PQ_FLOAT_MAX + 40];
     size_t n = 0;
     buf[n++] = '[';
-    n += json_time_buf(buf + n, t);
+    uint64_t k =
+        pc && pc->ts ? ((uint64_t)t - (uint64_t)pc->start) / (uint64_t)pc->interval : UINT64_MAX;
+    if (k < (pc ? pc->nsteps : 0) && pc->start + (int64_t)k * pc->interval == t) {
+        memcpy(buf + n, pc->ts[k], 23);
+        n += (size_t)pc->ts[k][23];
+    } else {
+        n += json_time_buf(buf + n, t);
+    }
     buf[n++] = ',';
     buf[n++] = '"';
-    n += pq_fmt_float_buf(buf + n, v, 'f');
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    struct vcache_ent *e =
+        pc && pc->vc ? &pc->vc[(bits * 0x9E3779B97F4A7C15ULL) >> (64 - VCACHE_BITS)] : NULL;
+    if (e && e->len && e->bits == bits) {
+        memcpy(buf + n, e->s, sizeof e->s);
+        n += e->len;
+    } else {
+        size_t l = pq_fmt_float_buf(buf + n, v, 'f');
+        if (e && l <= sizeof e->s) {
+            e->bits = bits;
+            e->len = (unsigned char)l;
+            memcpy(e->s, buf + n, l);
+        }
+        n += l;
+    }
     buf[n++] = '"';
     buf[n++] = ']';
     strbuf_add(sb, buf, n);
@@ -219,12 +288,18 @@ static void json_result_open(struct strbuf *sb, const struct pq_result *r)
             strbuf_adds(sb, "{\"metric\":");
             json_metric(sb, &r->s[i].labels);
             strbuf_adds(sb, ",\"value\":");
-            json_point(sb, r->s[i].p[0].t, r->s[i].p[0].v);
+            json_point(sb, r->s[i].p[0].t, r->s[i].p[0].v, NULL);
             strbuf_addc(sb, '}');
         }
         strbuf_addc(sb, ']');
         break;
-    case PQ_MATRIX:
+    case PQ_MATRIX: {
+        struct point_ctx pc;
+        point_ctx_init(&pc, r);
+        size_t points = 0;
+        for (size_t i = 0; i < r->n; i++)
+            points += r->s[i].n;
+        strbuf_reserve(sb, points * 24 + r->n * 128); /* a guess: grows past it as needed */
         strbuf_addc(sb, '[');
         for (size_t i = 0; i < r->n; i++) {
             if (i)
@@ -235,12 +310,14 @@ static void json_result_open(struct strbuf *sb, const struct pq_result *r)
             for (size_t k = 0; k < r->s[i].n; k++) {
                 if (k)
                     strbuf_addc(sb, ',');
-                json_point(sb, r->s[i].p[k].t, r->s[i].p[k].v);
+                json_point(sb, r->s[i].p[k].t, r->s[i].p[k].v, &pc);
             }
             strbuf_adds(sb, "]}");
         }
         strbuf_addc(sb, ']');
+        point_ctx_release(&pc);
         break;
+    }
     default:
         strbuf_adds(sb, "null");
     }

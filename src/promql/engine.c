@@ -209,6 +209,25 @@ struct pq_ser *pq_val_add(struct pq_eval *ev, struct pq_val *v, const struct lab
     return s;
 }
 
+/* A series of v whose values live in shared arrays (a range function feeding pq_colagg). */
+static struct pq_ser *val_add_shared(struct pq_eval *ev, struct pq_val *v, const struct labels *l,
+                                     double *sv, unsigned char *sok)
+{
+    if (v->n == v->alloc) {
+        size_t na = v->alloc ? v->alloc * 2 : 8;
+        struct pq_ser *s = arena_alloc(ev->a, na * sizeof(*s));
+        if (v->n)
+            memcpy(s, v->s, v->n * sizeof(*s));
+        v->s = s;
+        v->alloc = na;
+    }
+    struct pq_ser *s = &v->s[v->n++];
+    s->l = *l;
+    s->v = sv;
+    s->ok = sok;
+    return s;
+}
+
 static void check_dup_labelsets(struct pq_eval *ev, struct pq_val *v)
 {
     struct hmap m = {0};
@@ -513,7 +532,13 @@ static void eval_matrix_result(struct pq_eval *ev, const struct pq_node *n, stru
 
 /* ---- functions of range vectors: each series once, a sliding window ---- */
 
-static struct pq_val *eval_range_call(struct pq_eval *ev, const struct pq_node *n, size_t mi)
+/*
+ * agg: an aggregation of this call that pq_colagg can do (else NULL): each
+ * series goes into it as it is computed, into one reused value array, and
+ * the aggregation's result is returned (held: samples before the call).
+ */
+static struct pq_val *eval_range_call(struct pq_eval *ev, const struct pq_node *n, size_t mi,
+                                      const struct pq_node *agg, size_t held)
 {
     const struct pq_func *f = n->func;
     struct pq_val *other[5] = {0};
@@ -525,6 +550,13 @@ static struct pq_val *eval_range_call(struct pq_eval *ev, const struct pq_node *
     eval_range_src(ev, n->args[mi], f->name, &rs);
     size_t src_held = ev->cur_samples - before; /* a subquery's result, freed at the end */
     struct pq_val *out = val_new(ev, PQ_VECTOR);
+    struct pq_colagg *ca = agg ? pq_colagg_new(ev, agg, rs.n) : NULL;
+    double *sv = NULL;
+    unsigned char *sok = NULL;
+    if (ca) {
+        sv = arena_alloc(ev->a, (ev->nsteps + 1) * sizeof(*sv));
+        sok = arena_alloc(ev->a, ev->nsteps + 1);
+    }
     struct pq_call c = {.ev = ev, .node = n, .nargs = n->nargs, .range = rs.range};
     size_t peak = 0;
     /* rate and increase skip their reset scan over windows without a counter reset. */
@@ -573,7 +605,7 @@ static struct pq_val *eval_range_call(struct pq_eval *ev, const struct pq_node *
                 continue;
             if (!s) {
                 struct labels l = f->keep_name ? r->l : pq_drop_name(ev, &r->l);
-                s = pq_val_add(ev, out, &l);
+                s = ca ? val_add_shared(ev, out, &l, sv, sok) : pq_val_add(ev, out, &l);
             }
             s->v[k] = v;
             s->ok[k] = 1;
@@ -581,6 +613,10 @@ static struct pq_val *eval_range_call(struct pq_eval *ev, const struct pq_node *
         }
         if (s)
             pq_add_samples(ev, s->cnt);
+        if (s && ca) {
+            pq_colagg_add(ca, s, pq_colagg_key(ca, &s->l));
+            memset(sok, 0, ev->nsteps);
+        }
         pq_peak(ev, lastw);
     }
     if (ev->cur_samples + peak > ev->o->max_samples)
@@ -614,7 +650,21 @@ static struct pq_val *eval_range_call(struct pq_eval *ev, const struct pq_node *
         return res;
     }
     check_dup_labelsets(ev, out);
+    if (ca) {
+        struct pq_val *res = val_new(ev, PQ_VECTOR);
+        pq_colagg_finish(ca, held, ev->cur_samples, res);
+        return res;
+    }
     return out;
+}
+
+/* The index of a call's range-vector argument, or SIZE_MAX. */
+static size_t matrix_arg(const struct pq_node *n)
+{
+    for (size_t i = 0; i < n->nargs; i++)
+        if (n->func->argt[i < (size_t)n->func->nargs ? i : (size_t)n->func->nargs - 1] == PQ_MATRIX)
+            return i;
+    return SIZE_MAX;
 }
 
 /* ---- everything else, step by step ---- */
@@ -668,6 +718,13 @@ static struct pq_val *eval_steps(struct pq_eval *ev, const struct pq_node *n, en
         break;
     }
     size_t held = ev->cur_samples;
+    /* sum(rate(x[5m])) and the like: the function's series straight into the aggregation. */
+    if (kind == SK_AGG && !n->param) {
+        const struct pq_node *e = unparen(n->expr);
+        size_t mi = e->kind == N_CALL ? matrix_arg(e) : SIZE_MAX;
+        if (mi != SIZE_MAX && strcmp(e->func->name, "absent_over_time") && pq_colagg_ok(n))
+            return eval_range_call(ev, e, mi, n, held);
+    }
     for (size_t i = 0; i < na; i++)
         args[i] = eval_node(ev, an[i]);
     /* Prometheus's rangeEval holds its inputs' samples (not for unary minus, done in place). */
@@ -826,12 +883,12 @@ static struct pq_val *eval_node(struct pq_eval *ev, const struct pq_node *n)
         return eval_steps(ev, n, SK_BIN);
     case N_AGG:
         return eval_steps(ev, n, SK_AGG);
-    case N_CALL:
-        for (size_t i = 0; i < n->nargs; i++)
-            if (n->func->argt[i < (size_t)n->func->nargs ? i : (size_t)n->func->nargs - 1] ==
-                PQ_MATRIX)
-                return eval_range_call(ev, n, i);
+    case N_CALL: {
+        size_t mi = matrix_arg(n);
+        if (mi != SIZE_MAX)
+            return eval_range_call(ev, n, mi, NULL, 0);
         return eval_steps(ev, n, SK_CALL);
+    }
     }
     pq_fail(ev, PQ_ERR_EXECUTION, "unknown node");
 }

@@ -122,6 +122,18 @@ struct pq_ser *pq_val_add(struct pq_eval *ev, struct pq_val *v, const struct lab
  */
 int pq_aggr_columns(struct pq_eval *ev, const struct pq_node *n, const struct pq_val *in,
                     const uint64_t *gkeys, size_t held, size_t temp, struct pq_val *out);
+/*
+ * The same, one input series at a time (a range function's series straight
+ * into the aggregation, no value arrays kept): ok (and new) say whether
+ * the operator can; add takes the series in input order (at most
+ * max_series, key from pq_colagg_key); finish writes out.
+ */
+struct pq_colagg;
+int pq_colagg_ok(const struct pq_node *n);
+struct pq_colagg *pq_colagg_new(struct pq_eval *ev, const struct pq_node *n, size_t max_series);
+uint64_t pq_colagg_key(const struct pq_colagg *ca, const struct labels *l);
+void pq_colagg_add(struct pq_colagg *ca, const struct pq_ser *s, uint64_t gkey);
+void pq_colagg_finish(struct pq_colagg *ca, size_t held, size_t temp, struct pq_val *out);
 void pq_vec_push(struct pq_eval *ev, struct pq_vec *out, const struct labels *l, double v,
                  int64_t t);
 /* A copy of l without __name__ (in the arena). */

@@ -45,16 +45,27 @@ void pq_fmt_duration(struct strbuf *sb, int64_t ms)
 /* r's decimal digits without trailing zeros into digits; the count of all digits. */
 static int int_digits(uint64_t r, char *digits, int *n)
 {
+    /* Two digits per division: this runs for every value of every answer. */
+    static const char d2[] = "00010203040506070809101112131415161718192021222324252627282930313233"
+                             "34353637383940414243444546474849505152535455565758596061626364656667"
+                             "6869707172737475767778798081828384858687888990919293949596979899";
     char rev[24];
-    int m = 0;
-    do {
-        rev[m++] = (char)('0' + r % 10);
-        r /= 10;
-    } while (r);
-    int all = m;
-    *n = 0;
-    while (m > 0)
-        digits[(*n)++] = rev[--m];
+    int m = 24;
+    while (r >= 100) {
+        unsigned k = (unsigned)(r % 100);
+        r /= 100;
+        m -= 2;
+        memcpy(rev + m, d2 + 2 * k, 2);
+    }
+    if (r >= 10) {
+        m -= 2;
+        memcpy(rev + m, d2 + 2 * r, 2);
+    } else {
+        rev[--m] = (char)('0' + r);
+    }
+    int all = 24 - m;
+    memcpy(digits, rev + m, (size_t)all);
+    *n = all;
     while (*n > 1 && digits[*n - 1] == '0')
         (*n)--;
     digits[*n] = 0;
@@ -63,41 +74,45 @@ static int int_digits(uint64_t r, char *digits, int *n)
 
 typedef unsigned __int128 u128;
 
+static const uint64_t pow10_64[20] = {1ULL,
+                                      10ULL,
+                                      100ULL,
+                                      1000ULL,
+                                      10000ULL,
+                                      100000ULL,
+                                      1000000ULL,
+                                      10000000ULL,
+                                      100000000ULL,
+                                      1000000000ULL,
+                                      10000000000ULL,
+                                      100000000000ULL,
+                                      1000000000000ULL,
+                                      10000000000000ULL,
+                                      100000000000000ULL,
+                                      1000000000000000ULL,
+                                      10000000000000000ULL,
+                                      100000000000000000ULL,
+                                      1000000000000000000ULL,
+                                      10000000000000000000ULL};
+
 static u128 pow10_128(int s)
 {
-    static const uint64_t p[20] = {1ULL,
-                                   10ULL,
-                                   100ULL,
-                                   1000ULL,
-                                   10000ULL,
-                                   100000ULL,
-                                   1000000ULL,
-                                   10000000ULL,
-                                   100000000ULL,
-                                   1000000000ULL,
-                                   10000000000ULL,
-                                   100000000000ULL,
-                                   1000000000000ULL,
-                                   10000000000000ULL,
-                                   100000000000000ULL,
-                                   1000000000000000ULL,
-                                   10000000000000000ULL,
-                                   100000000000000000ULL,
-                                   1000000000000000000ULL,
-                                   10000000000000000000ULL};
-    return s < 20 ? p[s] : (u128)p[19] * p[s - 19];
+    return s < 20 ? pow10_64[s] : (u128)pow10_64[19] * pow10_64[s - 19];
 }
 
 /*
- * The p significant digits nearest to v (ties to even, as glibc's %.*e) if
- * they read back as v (as strtod rounds: nearest, ties to even), in exact
- * 128-bit integer arithmetic: v = m / 2^sh with 3 <= sh <= 70 for
- * 1e-5 <= v < 1e15, X = m * 10^s < 2^127 for s = p - 1 - e10 <= 22, and
- * the digits r read back iff |r * 2^sh - X| is under half of 10^s (a quarter
- * below a power of two, where the gap to the next lower double halves).
- * 0: they do not read back (or v is outside the range: ask the slow path).
+ * The shortest of 15, 16 or 17 significant digits that reads back as v (as
+ * strtod rounds: nearest, ties to even), each the p digits nearest to v
+ * (ties to even, as glibc's %.*e), in exact 128-bit integer arithmetic from
+ * one product: v = m / 2^sh with 3 <= sh <= 70 for 1e-5 <= v < 1e15,
+ * X = m * 10^s < 2^127 for s = 16 - e10 <= 21 gives the 17 digits
+ * r17 = floor(X / 2^sh) and the rest; 15 and 16 digits round r17 / 100 and
+ * r17 / 10 with that rest as the tie-breaker. p digits r read back iff
+ * |r * 10^(17-p) * 2^sh - X| is under half of 10^s (a quarter below a power
+ * of two, where the gap to the next lower double halves).
+ * 0: none reads back (or v is outside the range: ask the slow path).
  */
-static int exact_digits(double v, int p, char *digits, int *exp10)
+static int exact_digits(double v, char *digits, int *exp10)
 {
     uint64_t bits;
     memcpy(&bits, &v, sizeof bits);
@@ -106,40 +121,52 @@ static int exact_digits(double v, int p, char *digits, int *exp10)
     int sh = 53 - q;
     if (sh < 1 || sh > 80)
         return 0;
-    /* 2^(q-1) <= v < 2^q: floor(log10 v) is this or one more (the loop corrects it). */
-    int e = (int)floor((q - 1) * 0.30102999566398120);
+    /* 2^(q-1) <= v < 2^q: floor(log10 v) is about (q-1) log10(2) (the loop corrects it). */
+    int e = ((q - 1) * 78913) >> 18;
     for (int tries = 0; tries < 3; tries++) {
-        int s = p - 1 - e;
+        int s = 16 - e;
         if (s < 0 || s > 22)
             return 0;
         u128 ps = pow10_128(s), X = (u128)m * ps, D = (u128)1 << sh;
-        u128 r = X >> sh, rem = X & (D - 1), top = pow10_128(p);
-        /* log10 may be one off near powers of ten: 10^e <= v < 10^(e+1) exactly. */
-        if (r >= top) {
+        u128 r128 = X >> sh;
+        /* The estimate may be one off near powers of ten: 10^e <= v < 10^(e+1) exactly. */
+        if (r128 >= pow10_64[17]) {
             e++;
             continue;
         }
-        if (r < pow10_128(p - 1)) {
+        if (r128 < pow10_64[16]) {
             e--;
             continue;
         }
-        if (2 * rem > D || (2 * rem == D && (r & 1)))
-            r++; /* may carry to 10^p: the digits are then 1 at exponent e+1 */
-        u128 rd = r << sh;
-        int ok;
-        if (rd >= X) {
-            u128 d2 = 2 * (rd - X);
-            ok = d2 < ps || (d2 == ps && !(m & 1));
-        } else {
-            u128 d = X - rd, d2 = m == (1ULL << 52) ? 4 * d : 2 * d;
-            ok = d2 < ps || (d2 == ps && !(m & 1));
+        uint64_t r17 = (uint64_t)r128;
+        u128 rem = X & (D - 1);
+        for (int p = 15; p <= 17; p++) {
+            uint64_t div = pow10_64[17 - p], half = div / 2;
+            uint64_t r = r17 / div, dr = r17 % div;
+            /* Round to nearest; at an exact tie (nothing below r17's last digit) to even. */
+            if (p == 17) {
+                if (2 * rem > D || (2 * rem == D && (r & 1)))
+                    r++;
+            } else if (dr > half || (dr == half && (rem || (r & 1)))) {
+                r++; /* may carry to 10^p: the digits are then 1 at exponent e+1 */
+            }
+            u128 rd = (u128)(r * div) << sh;
+            int ok;
+            if (rd >= X) {
+                u128 d2 = 2 * (rd - X);
+                ok = d2 < ps || (d2 == ps && !(m & 1));
+            } else {
+                u128 d = X - rd, d2 = m == (1ULL << 52) ? 4 * d : 2 * d;
+                ok = d2 < ps || (d2 == ps && !(m & 1));
+            }
+            if (!ok)
+                continue;
+            int n;
+            int_digits(r, digits, &n);
+            *exp10 = r == pow10_64[p] ? e + 1 : e;
+            return n;
         }
-        if (!ok)
-            return 0;
-        int n;
-        int_digits((uint64_t)r, digits, &n);
-        *exp10 = r == top ? e + 1 : e;
-        return n;
+        return 0;
     }
     return 0;
 }
@@ -162,10 +189,8 @@ static int shortest(double v, char *digits, int *exp10)
      * grid, far closer to v than half its spacing); else 16, else 17.
      */
 #ifndef PQ_FMT_SLOW_ONLY
-    if (v < 1e15 && v >= 1e-5)
-        for (int p = 15; p <= 17; p++)
-            if ((n = exact_digits(v, p, digits, exp10)) > 0)
-                return n;
+    if (v < 1e15 && v >= 1e-5 && (n = exact_digits(v, digits, exp10)) > 0)
+        return n;
     n = 0;
 #endif
     int prec = v < DBL_MIN ? 0 : 14; /* subnormals carry fewer digits: search from one */

@@ -163,19 +163,51 @@ void xoriter_init(struct xoriter *it, const uint8_t *b, size_t n)
         it->err = 1;
 }
 
-static uint64_t get_bits(struct xoriter *it, unsigned nbits)
+/* The next bit: the control bits of every sample. */
+static inline unsigned get_bit(struct xoriter *it)
+{
+    if (it->err || it->pos >= it->nbits) {
+        it->err = 1;
+        return 0;
+    }
+    unsigned bit = (unsigned)(it->b[it->pos >> 3] >> (7 - (it->pos & 7))) & 1;
+    it->pos++;
+    return bit;
+}
+
+/* The next nbits (1..64) bits, most significant first. */
+static inline uint64_t get_bits(struct xoriter *it, unsigned nbits)
 {
     uint64_t v = 0;
+    if (nbits == 0)
+        return 0;
     if (it->err || it->nbits - it->pos < nbits) {
         it->err = 1;
         return 0;
     }
+    size_t byte = it->pos >> 3;
+    unsigned off = it->pos & 7;
+    if (byte + 8 <= it->nbits >> 3) {
+        /* Eight bytes at once, big-endian; a ninth when the bits straddle it. */
+        uint64_t w;
+        memcpy(&w, it->b + byte, sizeof w);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        w = __builtin_bswap64(w);
+#endif
+        v = (w << off) >> (64 - nbits);
+        if (off + nbits > 64) {
+            unsigned need = off + nbits - 64;
+            v |= (uint64_t)(it->b[byte + 8] >> (8 - need));
+        }
+        it->pos += nbits;
+        return v;
+    }
     while (nbits > 0) {
-        unsigned off = it->pos & 7;
+        off = it->pos & 7;
         unsigned avail = 8 - off;
         unsigned take = nbits < avail ? nbits : avail;
-        uint8_t byte = it->b[it->pos >> 3];
-        uint64_t bits = (byte >> (avail - take)) & ((1u << take) - 1);
+        uint8_t b = it->b[it->pos >> 3];
+        uint64_t bits = (b >> (avail - take)) & ((1u << take) - 1);
         v = (v << take) | bits;
         it->pos += take;
         nbits -= take;
@@ -200,9 +232,9 @@ static uint64_t get_uvarint(struct xoriter *it)
 
 static void get_value(struct xoriter *it)
 {
-    if (get_bits(it, 1) == 0)
+    if (get_bit(it) == 0)
         return;
-    if (get_bits(it, 1) == 1) {
+    if (get_bit(it) == 1) {
         it->leading = (uint8_t)get_bits(it, 5);
         unsigned sig = (unsigned)get_bits(it, 6);
         if (sig == 0)
@@ -240,7 +272,7 @@ int xoriter_next(struct xoriter *it)
     } else {
         unsigned prefix = 0, sz = 0;
         for (; prefix < 4; prefix++)
-            if (get_bits(it, 1) == 0)
+            if (get_bit(it) == 0)
                 break;
         static const unsigned sizes[] = {0, 14, 17, 20, 64};
         sz = sizes[prefix];

@@ -167,6 +167,17 @@ static void crc32c_and_varints(void **state)
 {
     /* The standard check value of CRC-32C. */
     assert_int_equal(crc32c("123456789", 9), 0xE3069283u);
+    /* RFC 3720 B.4's vectors (32 bytes: the 8-byte steps), and continuing over any split. */
+    unsigned char buf[32];
+    memset(buf, 0, sizeof buf);
+    assert_int_equal(crc32c(buf, 32), 0x8A9136AAu);
+    memset(buf, 0xff, sizeof buf);
+    assert_int_equal(crc32c(buf, 32), 0x62A8AB43u);
+    for (int i = 0; i < 32; i++)
+        buf[i] = (unsigned char)i;
+    assert_int_equal(crc32c(buf, 32), 0x46DD794Eu);
+    for (size_t k = 0; k <= 32; k++)
+        assert_int_equal(crc32c_update(crc32c(buf, k), buf + k, 32 - k), 0x46DD794Eu);
     struct strbuf sb;
     strbuf_init(&sb, STRBUF_NOCAP);
     enc_varint(&sb, -1);
