@@ -96,14 +96,6 @@ enum {
 /* Pauses before each new attempt of a call on a role just created: 15 s in all. */
 static const long new_role_pauses_ms[] = {500, 1000, 2000, 4000, 8000};
 
-static void pause_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
-
 /* One IAM call with NULL-terminated name/value pairs: 0, or -1 with the error in d. */
 static __attribute__((sentinel)) int iam_call(struct session *s, struct diag *d, unsigned how,
                                               const char *op, ...)
@@ -130,7 +122,7 @@ static __attribute__((sentinel)) int iam_call(struct session *s, struct diag *d,
         if (!missing || !(how & IAM_NEW_ROLE) ||
             tries == sizeof(new_role_pauses_ms) / sizeof(new_role_pauses_ms[0]))
             break;
-        pause_ms(new_role_pauses_ms[tries++]);
+        resutil_pause(new_role_pauses_ms[tries++]);
         diag_clear(&why);
     }
     if (rc == CALL_ERR_API && (how & IAM_GONE_OK) && strcmp(c.err.code, "NoSuchEntity") == 0)
@@ -609,8 +601,7 @@ static int new_role_update(struct session *s, const struct restype_call *c, cons
 static int adopt(struct session *s, const struct restype_call *c, const char *name,
                  const char *path, json_t **out, struct diag *d)
 {
-    const json_t *tags;
-    const char *st, *id, *p;
+    const char *p;
     json_t *a = NULL;
     int rc = get_role(s, name, &a, d), ret = -1;
 
@@ -621,15 +612,9 @@ static int adopt(struct session *s, const struct restype_call *c, const char *na
                        c->cairn_id, name);
         goto out;
     }
-    tags = json_object_get(a, "tags");
-    st = json_string_value(json_object_get(tags, RESUTIL_TAG_STACK));
-    id = json_string_value(json_object_get(tags, RESUTIL_TAG_ID));
     p = json_string_value(json_object_get(a, "path"));
-    if (!st || !id || strcmp(st, c->stack) != 0 || strcmp(id, c->cairn_id) != 0) {
-        diag_error(d, NULL, "iam.role %s: a role named %s exists and is not this stack's",
-                   c->cairn_id, name);
+    if (resutil_adopt_check(&iam_role_type, c, name, json_object_get(a, "tags"), d) < 0)
         goto out;
-    }
     if (!p || strcmp(p, path) != 0) {
         diag_error(d, NULL, "iam.role %s: the stack's role %s has the path %s, not %s", c->cairn_id,
                    name, p ? p : "(none)", path);

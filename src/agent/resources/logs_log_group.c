@@ -19,21 +19,25 @@ static const struct attr attrs[] = {
     {.name = "name",
      .type = VT_STRING,
      .flags = ATTR_NAME | ATTR_REPLACE,
+     .member = "logGroupName",
      .doc = "The log group's name (logGroupName), for example /ecs/dev-davidshaevel-grafana. It "
             "must contain the stack's name: that is how a read picks the stack's groups out of "
             "the account's without asking for every group's tags."},
     {.name = "retention_in_days",
      .type = VT_INT,
      .values = retention_values,
+     .member = "retentionInDays",
      .doc = "How many days log events are kept; omitted, they never expire."},
     {.name = "kms_key_id",
      .type = VT_ARN,
+     .member = "kmsKeyId",
      .doc = "The ARN of the KMS key that encrypts the log data."},
     {.name = "log_group_class",
      .type = VT_STRING,
      .flags = ATTR_REPLACE,
      .def = "STANDARD",
      .values = class_values,
+     .member = "logGroupClass",
      .doc = "The log class, which sets the features and price of the group."},
     RESTYPE_TAGS,
     {.name = "arn",
@@ -75,16 +79,8 @@ static int logs_call(struct session *s, const char *op, json_t *body, int gone_o
 static json_t *parse_group(const json_t *g)
 {
     const char *arn = json_string_value(json_object_get(g, "logGroupArn"));
-    const json_t *days = json_object_get(g, "retentionInDays");
-    json_t *a = json_object(), *v;
+    json_t *a = resutil_read(attrs, g); /* no retentionInDays: never expire */
 
-    json_object_set(a, "name", json_object_get(g, "logGroupName"));
-    if (json_is_integer(days)) /* absent: never expire */
-        json_object_set(a, "retention_in_days", (json_t *)days);
-    if ((v = json_object_get(g, "kmsKeyId")))
-        json_object_set(a, "kms_key_id", v);
-    if ((v = json_object_get(g, "logGroupClass")))
-        json_object_set(a, "log_group_class", v);
     if (arn) {
         json_object_set_new(a, "arn", json_string(arn));
     } else if ((arn = json_string_value(json_object_get(g, "arn")))) {
@@ -306,18 +302,9 @@ static int group_create(struct session *s, const struct restype_call *c, const j
         goto out;
     }
     if (adopted) {
-        const char *st, *id;
-        if (get_tags(s, got, d) < 0)
+        if (get_tags(s, got, d) < 0 ||
+            resutil_adopt_check(T, c, name, json_object_get(got, "tags"), d) < 0)
             goto out;
-        st = json_string_value(json_object_get(json_object_get(got, "tags"), RESUTIL_TAG_STACK));
-        id = json_string_value(json_object_get(json_object_get(got, "tags"), RESUTIL_TAG_ID));
-        if (!st || !id || strcmp(st, c->stack) != 0 || strcmp(id, c->cairn_id) != 0) {
-            diag_error(d, NULL,
-                       "logs.log_group %s: a log group named %s exists and is not this "
-                       "stack's",
-                       c->cairn_id, name);
-            goto out;
-        }
     } else {
         json_object_set(got, "tags", tags);
     }
