@@ -149,6 +149,17 @@ struct live_obj *live_find_id(const struct live_set *set, const struct restype *
     return NULL;
 }
 
+void live_set_take(struct live_set *set, struct live_set *from)
+{
+    /* The set takes ownership of the objects' strings and JSON. */
+    for (size_t k = 0; k < from->n; k++) {
+        XGROW(set->v, set->alloc, set->n + 1);
+        set->v[set->n++] = from->v[k];
+    }
+    from->n = 0;
+    live_set_release(from);
+}
+
 struct reader {
     pthread_t tid;
     const struct restype *type;
@@ -212,12 +223,7 @@ int live_read_all(struct session *s, const struct session_options *so, const cha
             set->unread = xrealloc(set->unread, (set->nunread + 1) * sizeof(*set->unread));
             set->unread[set->nunread++] = rd[i].type;
         }
-        /* Move the objects over: the set takes ownership of their strings and JSON. */
-        for (size_t k = 0; k < rd[i].got.n; k++) {
-            XGROW(set->v, set->alloc, set->n + 1);
-            set->v[set->n++] = rd[i].got.v[k];
-        }
-        free(rd[i].got.v);
+        live_set_take(set, &rd[i].got);
         diag_release(&rd[i].d);
     }
     free(rd);

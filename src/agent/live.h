@@ -38,6 +38,8 @@ int live_unread(const struct live_set *set, const struct restype *t);
 
 void live_set_init(struct live_set *set);
 void live_set_release(struct live_set *set);
+/* Move every object of from to the end of set, in order; from is left empty (and released). */
+void live_set_take(struct live_set *set, struct live_set *from);
 
 /* A new object of type t (id and cairn_id copied; attrs taken over, may be NULL: {}). */
 struct live_obj *live_set_add(struct live_set *set, const struct restype *t, const char *id,

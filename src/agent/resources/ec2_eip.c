@@ -66,25 +66,10 @@ out:
     return ret;
 }
 
-static int eip_update(struct session *s, const struct restype_call *c, const json_t *desired,
-                      struct live_obj *live, const char *const *changed, size_t nchanged,
-                      struct diag *d)
-{
-    for (size_t i = 0; i < nchanged; i++) {
-        if (strcmp(changed[i], "tags") != 0) {
-            diag_error(d, NULL, "ec2.eip %s: %s cannot change in place", live->id, changed[i]);
-            return -1;
-        }
-        if (ec2util_update_tags(s, c, desired, live, d) < 0)
-            return -1;
-    }
-    return 0;
-}
-
 static const struct restype_ops ops = {
     .read = eip_read,
     .create = eip_create,
-    .update = eip_update,
+    .update = ec2util_update_tags_only,
     /* ReleaseAddress. AWS refuses while a NAT gateway still holds the address: the executor waits
      * for the NAT gateway to be "deleted" first. */
     .remove = resutil_remove,

@@ -139,22 +139,6 @@ out:
     return ret;
 }
 
-static int nat_update(struct session *s, const struct restype_call *c, const json_t *desired,
-                      struct live_obj *live, const char *const *changed, size_t nchanged,
-                      struct diag *d)
-{
-    for (size_t i = 0; i < nchanged; i++) {
-        if (strcmp(changed[i], "tags") != 0) {
-            diag_error(d, NULL, "ec2.nat_gateway %s: %s cannot change in place", live->id,
-                       changed[i]);
-            return -1;
-        }
-        if (ec2util_update_tags(s, c, desired, live, d) < 0)
-            return -1;
-    }
-    return 0;
-}
-
 /*
  * Whether a gateway just created is ready: one DescribeNatGateways for its id. "available":
  * ready, and live's attributes are refreshed from the answer; "pending" (or not listed yet:
@@ -213,7 +197,7 @@ out:
 static const struct restype_ops ops = {
     .read = nat_read,
     .create = nat_create,
-    .update = nat_update,
+    .update = ec2util_update_tags_only,
     /* DeleteNatGateway. Gone when DescribeNatGateways says state "deleted"; until then its
      * Elastic IP cannot be released nor its subnet deleted. */
     .remove = resutil_remove,

@@ -66,26 +66,10 @@ out:
     return ret;
 }
 
-static int rtb_update(struct session *s, const struct restype_call *c, const json_t *desired,
-                      struct live_obj *live, const char *const *changed, size_t nchanged,
-                      struct diag *d)
-{
-    for (size_t i = 0; i < nchanged; i++) {
-        if (strcmp(changed[i], "tags") != 0) {
-            diag_error(d, NULL, "ec2.route_table %s: %s cannot change in place", live->id,
-                       changed[i]);
-            return -1;
-        }
-        if (ec2util_update_tags(s, c, desired, live, d) < 0)
-            return -1;
-    }
-    return 0;
-}
-
 static const struct restype_ops ops = {
     .read = rtb_read,
     .create = rtb_create,
-    .update = rtb_update,
+    .update = ec2util_update_tags_only,
     /* DeleteRouteTable: AWS refuses while subnets are associated with it (the associations are
      * removed first, as they depend on the table). */
     .remove = resutil_remove,

@@ -234,6 +234,22 @@ out:
     return ret;
 }
 
+int ec2util_update_tags_only(struct session *s, const struct restype_call *c, const json_t *desired,
+                             struct live_obj *live, const char *const *changed, size_t nchanged,
+                             struct diag *d)
+{
+    for (size_t i = 0; i < nchanged; i++) {
+        if (strcmp(changed[i], "tags") != 0) {
+            diag_error(d, NULL, "%s %s: %s cannot change in place", live->type->name, live->id,
+                       changed[i]);
+            return -1;
+        }
+        if (ec2util_update_tags(s, c, desired, live, d) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 int ec2util_update_tags(struct session *s, const struct restype_call *c, const json_t *desired,
                         struct live_obj *live, struct diag *d)
 {

@@ -105,6 +105,12 @@ int ec2util_retag(struct session *s, const char *id, const json_t *have, const j
 int ec2util_update_tags(struct session *s, const struct restype_call *c, const json_t *desired,
                         struct live_obj *live, struct diag *d);
 
+/* The update of a type whose only attribute that changes in place is tags (an EIP, a route
+ * table): ec2util_update_tags, and an error naming any other attribute. */
+int ec2util_update_tags_only(struct session *s, const struct restype_call *c, const json_t *desired,
+                             struct live_obj *live, const char *const *changed, size_t nchanged,
+                             struct diag *d);
+
 /* Canonical form of a list of rules in the table's shape (new reference; [] for NULL). */
 json_t *ec2util_rules_normalize(const json_t *rules);
 /* The rules of an ipPermissions or ipPermissionsEgress element, in canonical form. */

@@ -437,26 +437,42 @@ static int read_family(struct session *s, const char *stack, const char *family,
  * does) that have an ACTIVE revision, from one ListTaskDefinitionFamilies (paginated), then
  * read_family() for each: 1 + 2 calls per such family when each has one ACTIVE revision.
  */
+/* The families of a read, each read into a set of its own on a worker of its own. */
+struct family_job {
+    const char *stack;
+    json_t *families;
+    struct live_set *got;
+};
+
+static int read_one(struct session *s, size_t i, void *arg, struct diag *d)
+{
+    struct family_job *j = arg;
+    const char *name = json_string_value(json_array_get(j->families, i));
+
+    if (!name || strncmp(name, j->stack, strlen(j->stack)) != 0)
+        return 0;
+    return read_family(s, j->stack, name, &j->got[i], d);
+}
+
 static int td_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
 {
-    json_t *families, *f;
-    size_t i;
-    int ret = 0;
+    struct family_job j = {stack, NULL, NULL};
+    size_t i, n;
+    int ret;
 
     if (ecsutil_list(s, "ListTaskDefinitionFamilies",
                      json_pack("{s:s, s:s}", "familyPrefix", stack, "status", "ACTIVE"), "families",
-                     &families, d) < 0)
+                     &j.families, d) < 0)
         return -1;
-    json_array_foreach(families, i, f)
-    {
-        const char *name = json_string_value(f);
-        if (name && strncmp(name, stack, strlen(stack)) == 0 &&
-            read_family(s, stack, name, set, d) < 0) {
-            ret = -1;
-            break;
-        }
-    }
-    json_decref(families);
+    n = json_array_size(j.families);
+    j.got = xcalloc(n + 1, sizeof(*j.got));
+    for (i = 0; i < n; i++)
+        live_set_init(&j.got[i]);
+    ret = resutil_parallel(s, n, read_one, &j, d);
+    for (i = 0; i < n; i++)
+        live_set_take(set, &j.got[i]);
+    free(j.got);
+    json_decref(j.families);
     return ret;
 }
 

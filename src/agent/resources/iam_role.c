@@ -293,37 +293,59 @@ out:
  * boundary), ListRolePolicies with GetRolePolicy for each inline policy, and
  * ListAttachedRolePolicies.
  */
+/* One role of a read (GetRole, then its policies) into its slot, on a worker of its own. */
+struct role_job {
+    const char *stack;
+    json_t *names, **got;
+};
+
+static int read_one(struct session *s, size_t i, void *arg, struct diag *d)
+{
+    struct role_job *j = arg;
+    const char *name = json_string_value(json_array_get(j->names, i));
+    json_t *a;
+    int rc = get_role(s, name, &a, d);
+
+    if (rc < 0)
+        return -1;
+    if (rc == 0 || !resutil_stack_of(a) || strcmp(resutil_stack_of(a), j->stack) != 0) {
+        json_decref(a); /* deleted meanwhile, or not the stack's after all */
+        return 0;
+    }
+    if (get_policies(s, name, a, d) < 0) {
+        json_decref(a);
+        return -1;
+    }
+    j->got[i] = a;
+    return 0;
+}
+
 static int role_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
 {
-    json_t *names = json_array(), *n;
+    struct role_job j = {stack, json_array(), NULL};
     char path[600];
-    size_t i;
+    size_t i, n = 0;
     int ret = -1;
 
     role_path(path, sizeof(path), stack);
-    if (list_all(s, "ListRoles", "PathPrefix", path, "Roles", "RoleName", names, d) < 0)
+    if (list_all(s, "ListRoles", "PathPrefix", path, "Roles", "RoleName", j.names, d) < 0)
         goto out;
-    json_array_foreach(names, i, n)
-    {
-        const char *name = json_string_value(n);
-        json_t *a;
-        int rc = get_role(s, name, &a, d);
-        if (rc < 0)
-            goto out;
-        if (rc == 0 || !resutil_stack_of(a) || strcmp(resutil_stack_of(a), stack) != 0) {
-            json_decref(a); /* deleted meanwhile, or not the stack's after all */
-            continue;
-        }
-        if (get_policies(s, name, a, d) < 0) {
-            json_decref(a);
-            goto out;
-        }
-        resutil_add_read(set, T, stack, json_string_value(json_object_get(a, "id")),
-                         json_object_get(a, "tags"), a);
+    n = json_array_size(j.names);
+    j.got = xcalloc(n + 1, sizeof(*j.got));
+    if (resutil_parallel(s, n, read_one, &j, d) < 0)
+        goto out;
+    for (i = 0; i < n; i++) {
+        if (j.got[i])
+            resutil_add_read(set, T, stack, json_string_value(json_object_get(j.got[i], "id")),
+                             json_object_get(j.got[i], "tags"), j.got[i]);
+        j.got[i] = NULL;
     }
     ret = 0;
 out:
-    json_decref(names);
+    for (i = 0; j.got && i < n; i++)
+        json_decref(j.got[i]);
+    free(j.got);
+    json_decref(j.names);
     return ret;
 }
 

@@ -150,6 +150,8 @@ static int ns_create(struct session *s, const struct restype_call *c, const json
     }
     json_object_set_new(tags, SDUTIL_TAG_VPC, json_string(resutil_want_str(t, desired, "vpc")));
     resutil_create_body(t, c, desired, tags, body = json_object());
+    if (c->token)
+        json_object_set_new(body, "CreatorRequestId", json_string(c->token));
     apicall_release(&call);
     if (sdutil_call(s, &call, "CreatePrivateDnsNamespace", body, &why) < 0) {
         struct wanted w = {.cairn_id = c->cairn_id, .name = name};
