@@ -61,6 +61,19 @@ struct diag;
 struct session_options;
 
 /*
+ * Per-parent reads of one type in parallel (a role's policies, a task-definition family's
+ * revisions): fn(s, i, arg, d) for every i below n, on up to LIVE_READ_PARALLEL workers,
+ * each with a session of its own made like s (sharing s's call cache; their counts are added
+ * to s's; LIVE_READ_PARALLEL is apply's default bound). fn must write only to what belongs to i;
+ * the caller merges in index order, so the result is the same as one after the other. The first
+ * failure stops the rest from starting: 0, or -1 with the failures in d. Serial, on s, when s was
+ * not made by session_new.
+ */
+#define LIVE_READ_PARALLEL 8
+typedef int (*live_job_fn)(struct session *s, size_t i, void *arg, struct diag *d);
+int live_parallel(struct session *s, size_t n, live_job_fn fn, void *arg, struct diag *d);
+
+/*
  * Read every object the stack owns, for every resource type whose AWS calls exist: one read per
  * type, the types in parallel (each on its own session opened with so; so NULL: one after the
  * other on s). The set lists them in registry order (parents before children) whatever order

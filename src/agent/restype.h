@@ -5,10 +5,10 @@
  * functions. Generic code (validation, rendering, docs, later diff and
  * replace decisions) reads the tables and exists once.
  *
- * To add a type: copy a small file such as resources/logs_log_group.c,
- * fill in its attribute table (and, with its AWS calls, the IAM actions they
- * need), and add its prefix to TYPES_LIST in resources/types.h (the registry
- * is built from it). unit/test_restype
+ * To add a type: copy a small file such as resources/ec2_eip.c (docs/architecture.md walks
+ * through it), fill in its attribute table with each attribute's API member (the generic read
+ * and create use them) and, with its AWS calls, the IAM actions they need, and add its
+ * prefix to TYPES_LIST in resources/types.h (the registry is built from it). unit/test_restype
  * checks every table; the stack reference (docs/stack-reference.md) is
  * generated from the tables.
  *

@@ -536,10 +536,11 @@ static void test_json_read_and_create_body(void **state)
                       " \"Tags\": [{\"Key\": \"a\", \"Value\": \"1\"},"
                       " {\"Key\": \"b\", \"Value\": \"2\"}]}");
     json_decref(body);
-    /* An empty list is not sent; an untaggable type gets no tags member. */
+    /* An untaggable type gets no tags member; an attribute without a member is not sent. */
     body = json_object();
     json_decref(want);
-    want = J("{\"file_system_id\": \"fs-1\", \"subnet_id\": \"s-1\", \"security_groups\": []}");
+    want =
+        J("{\"file_system_id\": \"fs-1\", \"subnet_id\": \"s-1\", \"security_groups\": [\"sg\"]}");
     resutil_create_body(mt, &call, want, NULL, body);
     assert_json(body, "{\"FileSystemId\": \"fs-1\", \"SubnetId\": \"s-1\"}");
     json_decref(body);

@@ -468,7 +468,7 @@ static int td_read(struct session *s, const char *stack, struct live_set *set, s
     j.got = xcalloc(n + 1, sizeof(*j.got));
     for (i = 0; i < n; i++)
         live_set_init(&j.got[i]);
-    ret = resutil_parallel(s, n, read_one, &j, d);
+    ret = live_parallel(s, n, read_one, &j, d);
     for (i = 0; i < n; i++)
         live_set_take(set, &j.got[i]);
     free(j.got);

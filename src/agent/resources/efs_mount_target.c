@@ -24,7 +24,6 @@ static const struct attr attrs[] = {
      .type = VT_LIST,
      .elem = VT_STRING,
      .ref_type = "ec2.security_group",
-     .member = "SecurityGroups",
      .doc = "The security groups of the mount target (ModifyMountTargetSecurityGroups); AWS "
             "gives it the VPC's default group when omitted, which then shows as a difference."},
     {.name = "ip_address",
@@ -230,6 +229,8 @@ static int mt_create(struct session *s, const struct restype_call *c, const json
     efsutil_init(&call, "CreateMountTarget", "POST", "mount-targets", NULL, NULL);
     apicall_json(&call, json_object());
     resutil_create_body(t, c, desired, NULL, call.body);
+    if (json_array_size(groups)) /* read apart, from the network interface */
+        json_object_set(call.body, "SecurityGroups", groups);
     if ((r = efsutil_send(s, &call, conflict, d)) < 0)
         goto out;
     if (r == 0) {

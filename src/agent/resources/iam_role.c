@@ -332,7 +332,7 @@ static int role_read(struct session *s, const char *stack, struct live_set *set,
         goto out;
     n = json_array_size(j.names);
     j.got = xcalloc(n + 1, sizeof(*j.got));
-    if (resutil_parallel(s, n, read_one, &j, d) < 0)
+    if (live_parallel(s, n, read_one, &j, d) < 0)
         goto out;
     for (i = 0; i < n; i++) {
         if (j.got[i])

@@ -139,18 +139,6 @@ int resutil_create_value(const struct restype *t, const struct attr *a,
                          const struct restype_call *c, const json_t *desired, json_t **value);
 
 /*
- * Per-parent reads of one type in parallel (a role's policies, a task-definition family's
- * revisions): fn(s, i, arg, d) for every i below n, on up to RESUTIL_READ_PARALLEL workers,
- * each with a session of its own made like s (sharing s's call cache; their counts are added
- * to s's). fn must write only to what belongs to i; the caller merges in index order, so the
- * result is the same as one after the other. The first failure stops the rest from starting:
- * 0, or -1 with the failures in d. Serial, on s, when s was not made by session_new.
- */
-#define RESUTIL_READ_PARALLEL 8
-typedef int (*resutil_job_fn)(struct session *s, size_t i, void *arg, struct diag *d);
-int resutil_parallel(struct session *s, size_t n, resutil_job_fn fn, void *arg, struct diag *d);
-
-/*
  * The executor's way of waiting, for the types' own waits (an object still being deleted, an
  * operation still running): probe says 1 done, 0 not yet, -1 failed for good (d says why).
  * resutil_poll calls it, pausing first_ms and twice as long each time after, up to max_ms, until
