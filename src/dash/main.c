@@ -17,6 +17,7 @@
 #include <openssl/crypto.h>
 #include <sqlite3.h>
 
+#include "core/healthcheck.h"
 #include "core/http.h"
 #include "core/log.h"
 #include "core/xmalloc.h"
@@ -32,6 +33,8 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: cairn-dash [--config=FILE] [--homepath=DIR] [cfg:section.key=value ...]\n"
+            "       cairn-dash healthcheck [same flags]   GET /api/health of the server that\n"
+            "                     this configuration starts: exit 0 on 200 (the image's check)\n"
             "\n"
             "A Grafana-compatible dashboard server. Configuration is read as Grafana reads it:\n"
             "defaults, then the ini file given with --config, then GF_<SECTION>_<KEY>\n"
@@ -73,6 +76,26 @@ static int apply_cfg_arg(struct dash_conf *c, const char *arg, struct diag *d)
     return dash_conf_set(c, section, key, eq + 1, NULL, d);
 }
 
+/* `cairn-dash healthcheck`: GET /api/health where this configuration listens (a wildcard
+ * address on loopback; /api/health answers beside the sub path) (core/healthcheck.h). */
+static int healthcheck(const struct dash_conf *c, struct diag *d)
+{
+    char listen[300], url[512];
+    int rc = 1;
+
+    snprintf(listen, sizeof(listen), strchr(c->http_addr, ':') ? "[%s]:%u" : "%s:%u", c->http_addr,
+             c->http_port);
+    http_global_init();
+    if (healthcheck_url(url, sizeof(url), listen, NULL, "/api/health", d) == 0 &&
+        healthcheck_probe(url, 5000, d) == 0) {
+        printf("%s: healthy\n", url);
+        diag_clear(d);
+        rc = 0;
+    }
+    http_global_cleanup();
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     static struct dash g;
@@ -81,7 +104,7 @@ int main(int argc, char **argv)
     const char *config = NULL, *ui = getenv("CAIRN_DASH_UI_DIR");
     char listen[300];
     sigset_t set;
-    int sig, rc = 1, i;
+    int sig, rc = 1, i, probe = argc > 1 && strcmp(argv[1], "healthcheck") == 0;
 
     /* One malloc arena per connection thread would keep each thread's freed request
      * memory resident; two arenas keep the daemon small (goal: under 20 MB). */
@@ -89,7 +112,7 @@ int main(int argc, char **argv)
     diag_init(&d);
     log_set_level(LOGLVL_INFO);
     dash_conf_defaults(&g.conf);
-    for (i = 1; i < argc; i++) {
+    for (i = 1 + probe; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0 || strcmp(a, "-help") == 0) {
             usage(stdout);
@@ -129,6 +152,10 @@ int main(int argc, char **argv)
             goto out;
     if (dash_conf_finish(&g.conf, &d) < 0)
         goto out;
+    if (probe) {
+        rc = healthcheck(&g.conf, &d);
+        goto out;
+    }
     g.conf.ui_dir = xstrdup(ui ? ui : CAIRN_DASH_UI_DIR);
     snprintf(g.version, sizeof(g.version), "%s", CAIRN_VERSION);
     pthread_mutex_init(&g.dblock, NULL);

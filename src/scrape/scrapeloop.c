@@ -256,13 +256,16 @@ static void sync_job(struct scrapeloop *s, size_t ji, struct sd_targets *found)
     js->dropped_arena = darena;
     js->dropped = dlist;
     js->ndropped = dropped;
+    dropped = 0; /* a gauge: the sum over every job, not a count of syncs */
+    for (size_t j = 0; j < s->njobs; j++)
+        dropped += s->jobs[j].ndropped;
+    __atomic_store_n(&s->stats.dropped_targets, dropped, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&s->tmu);
     /* Out of the readers' sight now: retire without holding the lock. */
     for (size_t i = 0; i < nold; i++)
         if (!old[i]->seen)
             target_retire(s, old[i]);
     free(old);
-    stat_add(&s->stats.dropped_targets, dropped);
 }
 
 /* A new configuration: move targets of jobs that stay, retire the rest. */

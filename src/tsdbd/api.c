@@ -203,7 +203,7 @@ static void free_selectors(struct selector *s, size_t n)
     free(s);
 }
 
-static void labels_json(struct strbuf *b, const struct labels *ls)
+void tsdbd_labels_json(struct strbuf *b, const struct labels *ls)
 {
     strbuf_addc(b, '{');
     for (size_t i = 0; i < ls->n; i++) {
@@ -249,7 +249,7 @@ static void h_series(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
         for (size_t i = 0; i < r.n && i < limit; i++) {
             if (i)
                 strbuf_addc(b, ',');
-            labels_json(b, &r.v[i].ls);
+            tsdbd_labels_json(b, &r.v[i].ls);
         }
         strbuf_addc(b, ']');
         ok_end(b);

@@ -27,19 +27,6 @@
 #include "tsdbd/selector.h"
 #include "tsdbd/tsdbd.h"
 
-static void labels_obj(struct strbuf *b, const struct labels *ls)
-{
-    strbuf_addc(b, '{');
-    for (size_t i = 0; i < ls->n; i++) {
-        if (i)
-            strbuf_addc(b, ',');
-        gofmt_json_str(b, ls->v[i].name);
-        strbuf_addc(b, ':');
-        gofmt_json_str(b, ls->v[i].value);
-    }
-    strbuf_addc(b, '}');
-}
-
 /* time.Time's MarshalJSON in UTC: RFC3339Nano; the zero time when never scraped. */
 static void go_time(struct strbuf *b, int64_t ns)
 {
@@ -165,9 +152,9 @@ static const char *const health_names[] = {"unknown", "up", "down"};
 static void target_json(const struct tsdbd *t, struct strbuf *b, const struct scrapeloop_target *x)
 {
     strbuf_adds(b, "{\"discoveredLabels\":");
-    labels_obj(b, &x->discovered);
+    tsdbd_labels_json(b, &x->discovered);
     strbuf_adds(b, ",\"labels\":");
-    labels_obj(b, &x->labels);
+    tsdbd_labels_json(b, &x->labels);
     strbuf_adds(b, ",\"scrapePool\":");
     gofmt_json_str(b, x->pool);
     strbuf_adds(b, ",\"scrapeUrl\":");
@@ -236,7 +223,7 @@ void tsdbd_h_targets(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
             strbuf_addc(b, ',');
         first = 0;
         strbuf_adds(b, "{\"discoveredLabels\":");
-        labels_obj(b, &snap.dropped[i].discovered);
+        tsdbd_labels_json(b, &snap.dropped[i].discovered);
         strbuf_addc(b, '}');
     }
     strbuf_adds(b, "]}");
@@ -334,7 +321,7 @@ void tsdbd_h_targets_metadata(struct httpd_req *req, struct httpd_resp *resp, vo
                     break;
             }
             strbuf_adds(b, n++ ? ",{\"target\":" : "{\"target\":");
-            labels_obj(b, &x->labels);
+            tsdbd_labels_json(b, &x->labels);
             if (!metric || !*metric) {
                 strbuf_adds(b, ",\"metric\":");
                 gofmt_json_str(b, m->metric);

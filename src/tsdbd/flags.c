@@ -219,7 +219,9 @@ void flags_usage(FILE *out)
 {
     fprintf(out, "usage: cairn-tsdb [<flags>]\n"
                  "       cairn-tsdb tsdb list|analyze|dump|create-blocks-from ... (see "
-                 "cairn-tsdb tsdb --help)\n\n"
+                 "cairn-tsdb tsdb --help)\n"
+                 "       cairn-tsdb healthcheck [<flags>]  (GET /-/healthy of the server these "
+                 "flags start)\n\n"
                  "The Prometheus-compatible time series database of cairn.\n\nFlags:\n"
                  "  -h, --help    Show context-sensitive help.\n"
                  "      --version Show application version.\n");

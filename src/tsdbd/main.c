@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/healthcheck.h"
 #include "core/http.h"
 #include "core/log.h"
 #include "core/xmalloc.h"
@@ -253,10 +254,57 @@ out:
     return rc;
 }
 
+/*
+ * `cairn-tsdb healthcheck [<flags>]`: the image's health check (core/healthcheck.h). With the
+ * server's flags it GETs /-/healthy where the server listens, under its route prefix.
+ */
+static int healthcheck(int argc, char **argv)
+{
+    struct flags f;
+    struct diag d;
+    char url[512];
+    int rc = 1;
+
+    diag_init(&d);
+    if (flags_parse(&f, argc, argv, &d) != 0) {
+        fprintf(stderr, "cairn-tsdb healthcheck: error: %s, try --help\n", diag_last(&d));
+        rc = 2;
+        goto out;
+    }
+    if (f.help) {
+        printf("usage: cairn-tsdb healthcheck [<flags>]\n\n"
+               "GET /-/healthy from the server the same flags start (--web.listen-address,\n"
+               "--web.route-prefix, --web.external-url; a wildcard address is probed on\n"
+               "loopback): exit 0 when it answers 200, 1 otherwise. The image's health check.\n");
+        rc = 0;
+        goto out;
+    }
+    const char *prefix = f.route_prefix;
+    if ((!prefix || !*prefix) && f.external_url && *f.external_url) {
+        const char *p = strstr(f.external_url, "://"); /* as run() does */
+        p = p ? strchr(p + 3, '/') : NULL;
+        prefix = p ? p : "";
+    }
+    http_global_init();
+    if (healthcheck_url(url, sizeof url, f.listen, prefix, "/-/healthy", &d) == 0 &&
+        healthcheck_probe(url, 5000, &d) == 0) {
+        printf("%s: healthy\n", url);
+        rc = 0;
+    } else {
+        fprintf(stderr, "cairn-tsdb healthcheck: %s\n", diag_last(&d));
+    }
+    http_global_cleanup();
+out:
+    diag_release(&d);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "tsdb") == 0)
         return tool_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "healthcheck") == 0)
+        return healthcheck(argc - 1, argv + 1);
     struct tsdbd t;
     struct diag d;
     memset(&t, 0, sizeof t);

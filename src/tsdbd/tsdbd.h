@@ -44,6 +44,9 @@ int tsdbd_reload(struct tsdbd *t, struct diag *d);
 struct strbuf *tsdbd_ok_begin(struct httpd_resp *resp);
 void tsdbd_ok_end(struct strbuf *b);
 void tsdbd_bad_data(struct httpd_resp *resp, const char *msg);
+/* A label set as the JSON object Prometheus's API writes ({"name":"value",...}). */
+struct labels;
+void tsdbd_labels_json(struct strbuf *b, const struct labels *ls);
 
 /* apitargets.c: scrape targets, metadata and the lifecycle endpoints. */
 void tsdbd_h_targets(struct httpd_req *req, struct httpd_resp *resp, void *ctx);

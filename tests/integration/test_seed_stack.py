@@ -317,13 +317,18 @@ class SeedStack(unittest.TestCase):
         self.assert_service("frontend", 2, 3000)
 
     def test_prometheus_runs_1_task_256_cpu_512_mb_on_9090(self):
-        self.assert_service("prometheus", 1, 9090, 256, 512)
+        _, _, c = self.assert_service("prometheus", 1, 9090, 256, 512)
+        # Exec form, the route prefix the server has (the image has no shell).
+        self.assertEqual(c["health_check"]["command"][:3],
+                         ["CMD", "/usr/local/bin/cairn-tsdb", "healthcheck"])
+        self.assertIn("--web.external-url=", c["health_check"]["command"][3])
 
     def test_grafana_runs_1_task_256_cpu_512_mb_on_3000_with_api_health(self):
         _, _, c = self.assert_service("grafana", 1, 3000, 256, 512)
-        # No container health check: the cairn images have no shell for the templates'
-        # CMD-SHELL wget check; the target group's /api/health judges the task.
-        self.assertNotIn("health_check", c)
+        # The cairn images have no shell for the templates' CMD-SHELL wget check: the daemon
+        # checks itself, exec form (tools/image, cairn-dash healthcheck).
+        self.assertEqual(c["health_check"]["command"],
+                         ["CMD", "/usr/local/bin/cairn-dash", "healthcheck"])
         tg = self.props("grafana.target_group", "elbv2.target_group")
         self.assertEqual(tg["health_check"]["path"], "/api/health")
 

@@ -4,7 +4,7 @@ Each gap is filled through StrictProxy.intercept, after the request passed the
 validator, by doing what AWS does around moto's answer. Listed in
 docs/testing.md.
 """
-from . import backupgaps, ecsgaps, efsdata, efsgaps
+from . import backupgaps, ecsgaps, efsdata, efsgaps, elbhealth
 
 
 def _delete_nat_gateway(emu):
@@ -34,6 +34,7 @@ GAPS.update(ecsgaps.GAPS)
 GAPS.update(efsgaps.GAPS)
 GAPS.update(backupgaps.GAPS)
 GAPS.update(efsdata.GAPS)
+GAPS.update(elbhealth.GAPS)
 
 
 def install(emu):
