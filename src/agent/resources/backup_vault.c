@@ -1,5 +1,6 @@
 /* backup.vault: where AWS Backup keeps recovery points. */
 #include "agent/live.h"
+#include "agent/resources/tagindex.h"
 #include "agent/resources/backuputil.h"
 #include "agent/resources/resutil.h"
 #include "agent/resources/types.h"
@@ -50,11 +51,12 @@ static int may_be_ours(const json_t *item)
     return backuputil_may_be_ours(item) && (!type || strcmp(type, "BACKUP_VAULT") == 0);
 }
 
-/* One ListBackupVaults (paginated), then ListTags for each vault that may be cairn's: the list
- * carries no tags. */
+/* One ListBackupVaults (paginated); the list carries no tags, which come from the stack's tag
+ * index (one GetResources pass shared by every type's read, resources/tagindex.h). */
 static int vault_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
 {
     struct apicall c;
+    json_t *index = NULL;
     int ret = -1;
 
     backuputil_init(&c, "ListBackupVaults");
@@ -67,21 +69,22 @@ static int vault_read(struct session *s, const char *stack, struct live_set *set
         json_array_foreach(json_object_get(c.out, "BackupVaultList"), i, item)
         {
             const char *arn = json_string_value(json_object_get(item, "BackupVaultArn"));
-            json_t *tags, *got;
+            const json_t *tags;
+            json_t *got;
             if (!arn || !may_be_ours(item))
                 continue;
-            if (backuputil_tags(s, arn, &tags, d) < 0) {
-                json_decref(tags);
+            if (!index && tagindex_read(s, stack, &index, d) < 0)
                 goto out;
-            }
+            if (!(tags = tagindex_get(index, arn)))
+                continue;
             got = parse(item);
             resutil_add_read(set, &backup_vault_type, stack,
                              json_string_value(json_object_get(got, "id")), tags, got);
-            json_decref(tags);
         }
     } while (apicall_next_page(&c, "nextToken", "NextToken"));
     ret = 0;
 out:
+    json_decref(index);
     apicall_release(&c);
     return ret;
 }
@@ -325,7 +328,8 @@ static const struct restype_ops ops = {
  * AWS Backup checks backup-storage:MountCapsule on the caller of CreateBackupVault;
  * DescribeBackupVault adopts a vault a create finds taken; a removal counts the recovery points,
  * and deletes them when asked to delete at once. */
-static const char *const read_actions[] = {"backup:ListBackupVaults", "backup:ListTags", NULL};
+static const char *const read_actions[] = {"backup:ListBackupVaults", "backup:ListTags",
+                                           TAGINDEX_ACTION, NULL};
 static const char *const write_actions[] = {"backup:CreateBackupVault",
                                             "backup:DescribeBackupVault",
                                             "backup:TagResource",

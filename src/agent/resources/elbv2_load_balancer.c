@@ -1,5 +1,6 @@
 /* elbv2.load_balancer: an Application Load Balancer. */
 #include "agent/live.h"
+#include "agent/resources/tagindex.h"
 #include "agent/resources/elbv2util.h"
 #include "agent/resources/types.h"
 #include "aws/session.h"
@@ -556,7 +557,7 @@ static const struct restype_ops ops = {
  * ec2:DescribeNetworkInterfaces: a removal waits until the load balancer's interfaces are gone. */
 static const char *const read_actions[] = {
     "elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTags",
-    "elasticloadbalancing:DescribeLoadBalancerAttributes", NULL};
+    "elasticloadbalancing:DescribeLoadBalancerAttributes", TAGINDEX_ACTION, NULL};
 static const char *const write_actions[] = {
     "elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:AddTags",
     "elasticloadbalancing:RemoveTags",         "elasticloadbalancing:ModifyLoadBalancerAttributes",

@@ -2,6 +2,7 @@
 #include "agent/diff.h"
 #include "agent/live.h"
 #include "agent/resources/resutil.h"
+#include "agent/resources/tagindex.h"
 #include "agent/resources/types.h"
 #include "aws/session.h"
 
@@ -140,28 +141,31 @@ static int get_tags(struct session *s, json_t *group, struct diag *d)
 }
 
 /*
- * DescribeLogGroups (paginated, the account's groups 50 a page), then ListTagsForResource for
- * each group whose name contains the stack's name: CloudWatch Logs can neither filter groups
- * by tag nor list their tags, and asking for the tags of every group of the account would
- * cost a call per group. Names hold the stack's name by construction (see the name's doc).
+ * DescribeLogGroups (paginated, the account's groups 50 a page) for the groups whose name
+ * contains the stack's name (CloudWatch Logs cannot filter groups by tag; names hold the stack's
+ * name by construction, see the name's doc), their tags from the stack's tag index (one
+ * GetResources pass shared by every type's read, resources/tagindex.h).
  */
 static int group_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
 {
-    json_t *found = json_array(), *a;
+    json_t *found = json_array(), *index = NULL, *a;
     size_t i;
     int ret = -1;
 
     if (describe(s, NULL, stack, found, d) < 0)
         goto out;
+    if (json_array_size(found) && tagindex_read(s, stack, &index, d) < 0)
+        goto out;
     json_array_foreach(found, i, a)
     {
-        if (get_tags(s, a, d) < 0)
-            goto out;
+        const json_t *tags = tagindex_get(index, json_string_value(json_object_get(a, "arn")));
+        json_object_set_new(a, "tags", tags ? json_deep_copy(tags) : json_object());
         resutil_add_read(set, T, stack, json_string_value(json_object_get(a, "name")),
                          json_object_get(a, "tags"), json_incref(a));
     }
     ret = 0;
 out:
+    json_decref(index);
     json_decref(found);
     return ret;
 }
@@ -329,12 +333,12 @@ static const struct restype_ops ops = {
 };
 
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
-static const char *const read_actions[] = {"logs:DescribeLogGroups", "logs:ListTagsForResource",
-                                           NULL};
-static const char *const write_actions[] = {
-    "logs:CreateLogGroup",     "logs:TagResource",           "logs:UntagResource",
-    "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy", "logs:AssociateKmsKey",
-    "logs:DisassociateKmsKey", "logs:DeleteLogGroup",        NULL};
+static const char *const read_actions[] = {"logs:DescribeLogGroups", TAGINDEX_ACTION, NULL};
+static const char *const write_actions[] = {"logs:CreateLogGroup",     "logs:ListTagsForResource",
+                                            "logs:TagResource",        "logs:UntagResource",
+                                            "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy",
+                                            "logs:AssociateKmsKey",    "logs:DisassociateKmsKey",
+                                            "logs:DeleteLogGroup",     NULL};
 
 const struct restype logs_log_group_type = {
     .name = "logs.log_group",
