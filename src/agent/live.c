@@ -18,6 +18,7 @@ void live_set_release(struct live_set *set)
     for (size_t i = 0; i < set->n; i++) {
         free(set->v[i].id);
         free(set->v[i].cairn_id);
+        free(set->v[i].digest);
         json_decref(set->v[i].attrs);
     }
     free(set->v);
@@ -45,6 +46,7 @@ struct live_obj *live_set_add(struct live_set *set, const struct restype *t, con
     o->cairn_id = cairn_id ? xstrdup(cairn_id) : NULL;
     o->attrs = attrs ? attrs : json_object();
     o->pending = 0;
+    o->digest = NULL;
     return o;
 }
 
@@ -317,4 +319,21 @@ int live_read_all(struct session *s, const struct session_options *so, const cha
     s->cache = had;
     callcache_free(cache);
     return ret;
+}
+
+long live_detail(struct session *s, struct live_set *set, struct diag *d)
+{
+    long n = 0;
+
+    for (size_t i = 0; i < set->n; i++) {
+        struct live_obj *o = &set->v[i];
+        if (!o->digest)
+            continue;
+        if (!o->type->ops->detail || o->type->ops->detail(s, o, d) < 0)
+            return -1;
+        free(o->digest);
+        o->digest = NULL;
+        n++;
+    }
+    return n;
 }

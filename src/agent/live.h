@@ -21,6 +21,11 @@ struct live_obj {
                      * every attribute of the table AWS reports, computed ones (id) included */
     int pending;    /* the read saw it still on its way to ready (a NAT gateway "pending", made
                      * by a run that was cut short): up waits for it before its dependants */
+    /* A read that left the attributes out (an immutable object whose cairn:digest tag names what
+     * the stack sent, diff_digest): attrs hold only id, arn, tags and what the read had at hand.
+     * The planner fills them from desired when the digests agree (plan_build); else live_detail
+     * reads them. NULL for a whole object. */
+    char *digest;
 };
 
 struct live_set {
@@ -83,5 +88,10 @@ int live_parallel(struct session *s, size_t n, live_job_fn fn, void *arg, struct
  */
 int live_read_all(struct session *s, const struct session_options *so, const char *stack,
                   struct live_set *set, struct diag *d);
+
+/* Read the attributes of every object a read left them out of (digest still set: the planner
+ * found the stack's file asks for something else, or no longer has it) with its type's detail
+ * hook. The number of objects read, or -1 with d saying why. */
+long live_detail(struct session *s, struct live_set *set, struct diag *d);
 
 #endif

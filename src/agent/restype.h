@@ -193,6 +193,9 @@ struct restype_ops {
      * line each under output_heading; refs finds the objects its references name. */
     const char *output_heading;
     void (*output)(const struct live_obj *o, const struct restype_refs *refs, FILE *out);
+    /* Optional, with a read that leaves out the attributes of objects that cannot change (live
+     * digest): read o's attributes in full (live_detail calls it when they are needed). */
+    int (*detail)(struct session *s, struct live_obj *o, struct diag *d);
 };
 
 struct restype {
