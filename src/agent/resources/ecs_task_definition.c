@@ -448,6 +448,7 @@ static void add_digested(struct live_set *set, const char *stack, const char *ar
         o->digest = digest;
     else
         free(digest);
+    json_decref(tags);
 }
 
 /*
