@@ -19,9 +19,10 @@ TEMPLATES = os.path.join(SOURCE, "templates")
 RESOURCES = os.path.join(SOURCE, "src", "agent", "resources")
 
 # botocore's service names where IAM's action prefix differs.
-IAM_PREFIX = {"elbv2": "elasticloadbalancing", "efs": "elasticfilesystem"}
+IAM_PREFIX = {"elbv2": "elasticloadbalancing", "efs": "elasticfilesystem",
+              "resourcegroupstaggingapi": "tagging"}
 SERVICES = ("ec2", "iam", "elbv2", "ecs", "servicediscovery", "secretsmanager", "logs", "efs",
-            "backup", "sts")
+            "backup", "sts", "resourcegroupstaggingapi")
 ACTION = re.compile(r"^[a-z0-9-]+:[A-Z][A-Za-z0-9]+$")
 READ = re.compile(r"^[a-z0-9-]+:(Describe|List|Get)[A-Z]")
 SID = re.compile(r"^[A-Za-z0-9]+$")
@@ -138,7 +139,7 @@ class Policy(cairnharness.CairnTestCase):
         own = {"ec2": "ec2", "iam": "iam", "elbv2": "elbv2", "ecs": "ecs", "efs": "efs",
                "servicediscovery": "servicediscovery", "sd": "servicediscovery",
                "secretsmanager": "secretsmanager", "secrets": "secretsmanager", "logs": "logs",
-               "backup": "backup"}
+               "backup": "backup", "tagindex": "resourcegroupstaggingapi"}
         missing = []
         agent = os.path.dirname(RESOURCES)
         restore = [os.path.join(agent, "restore.c"), os.path.join(agent, "cmd_restore.c")]
