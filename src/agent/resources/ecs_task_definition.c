@@ -461,10 +461,32 @@ static void add_digested(struct live_set *set, const char *stack, const char *ar
  * without its attributes (live_obj digest, ops detail); one without (registered by an older
  * cairn) gets a DescribeTaskDefinition, the revisions in parallel.
  */
+/* The stack's revisions in arns (newest first) as [[arn, tags], ...], and how many claim each
+ * cairn:id. */
+static void claims_of(const json_t *arns, const json_t *index, const char *stack, json_t *mine,
+                      json_t *claims)
+{
+    size_t i;
+    json_t *arn;
+
+    json_array_foreach(arns, i, arn)
+    {
+        const json_t *tags = tagindex_get(index, json_string_value(arn));
+        const char *id = json_string_value(json_object_get(tags, RESUTIL_TAG_ID));
+        if (!tags || !family_of_stack(json_string_value(arn), stack))
+            continue;
+        json_array_append_new(mine, json_pack("[O, O]", arn, tags));
+        if (id)
+            json_object_set_new(claims, id,
+                                json_integer(json_integer_value(json_object_get(claims, id)) + 1));
+    }
+}
+
 static int td_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
 {
     struct describe_job j = {stack, json_array(), NULL};
     json_t *listed = NULL, *arns = NULL, *index = NULL, *arn;
+    json_t *mine = json_array(), *claims = json_object(), *m;
     size_t i, n;
     int ret = -1;
 
@@ -475,14 +497,22 @@ static int td_read(struct session *s, const char *stack, struct live_set *set, s
     arns = sorted_newest_first(listed);
     json_array_foreach(arns, i, arn)
     {
-        const json_t *tags;
-        if (!family_of_stack(json_string_value(arn), stack))
-            continue;
-        if (!index && tagindex_read(s, stack, &index, d) < 0)
-            goto out;
-        if (!(tags = tagindex_get(index, json_string_value(arn))))
-            continue;
-        if (json_is_string(json_object_get(tags, TAG_DIGEST)))
+        if (family_of_stack(json_string_value(arn), stack)) {
+            if (tagindex_read(s, stack, &index, d) < 0)
+                goto out;
+            break;
+        }
+    }
+    claims_of(arns, index, stack, mine, claims);
+    /* A digest is a claim in a tag, which a revision registered by hand with the stack's tags
+     * copied over carries too: where two revisions claim one resource, both are described. */
+    json_array_foreach(mine, i, m)
+    {
+        const json_t *tags = json_array_get(m, 1);
+        const char *id = json_string_value(json_object_get(tags, RESUTIL_TAG_ID));
+        arn = json_array_get(m, 0);
+        if (json_is_string(json_object_get(tags, TAG_DIGEST)) &&
+            (!id || json_integer_value(json_object_get(claims, id)) == 1))
             add_digested(set, stack, json_string_value(arn), json_deep_copy(tags));
         else
             json_array_append(j.arns, arn);
@@ -496,6 +526,8 @@ static int td_read(struct session *s, const char *stack, struct live_set *set, s
         live_set_take(set, &j.got[i]);
     free(j.got);
 out:
+    json_decref(mine);
+    json_decref(claims);
     json_decref(j.arns);
     json_decref(index);
     json_decref(arns);
