@@ -102,6 +102,9 @@ class Policy(cairnharness.CairnTestCase):
         applied |= self.run_cairn("up", SEED, "--yes")
         planned |= self.run_cairn("plan", SEED)
         image = ("--param", "grafana_image=cairn/cairn-dash:0.2.0")
+        # A change to a task definition: the plan reads the revision it replaces in full
+        # (DescribeTaskDefinition; a no-change plan leaves it out, its digest standing for it).
+        planned |= self.run_cairn("plan", SEED, *image)
         applied |= self.run_cairn("up", SEED, *image, "--yes")
         planned |= self.run_cairn("plan", SEED, *image, "--detailed-exitcode")
         applied |= self.run_cairn("destroy", SEED, "--yes", "--allow-protected")
