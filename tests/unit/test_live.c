@@ -16,6 +16,7 @@
 
 #include "agent/live.h"
 #include "agent/resources/registry.h"
+#include "agent/resources/tagindex.h"
 #include "aws/session.h"
 #include "core/diag.h"
 
@@ -135,6 +136,29 @@ static void test_take_moves_in_order(void **state)
     live_set_release(&b);
 }
 
+/* The tag index finds an object by its ARN as the tagging API gives it, and a log group by the
+ * ARN DescribeLogGroups gives (":*" appended); what is not in it is not the stack's. */
+static void test_tag_index_lookup(void **state)
+{
+    json_t *index =
+        json_pack("{s:{s:s}, s:{s:s}}", "arn:aws:logs:us-east-1:1:log-group:/ecs/a", "cairn:id",
+                  "a", "arn:aws:elasticloadbalancing:us-east-1:1:lb/b", "cairn:id", "b");
+    const json_t *t;
+
+    (void)state;
+    t = tagindex_get(index, "arn:aws:logs:us-east-1:1:log-group:/ecs/a:*");
+    assert_string_equal(json_string_value(json_object_get(t, "cairn:id")), "a");
+    t = tagindex_get(index, "arn:aws:logs:us-east-1:1:log-group:/ecs/a");
+    assert_string_equal(json_string_value(json_object_get(t, "cairn:id")), "a");
+    t = tagindex_get(index, "arn:aws:elasticloadbalancing:us-east-1:1:lb/b");
+    assert_string_equal(json_string_value(json_object_get(t, "cairn:id")), "b");
+    assert_null(tagindex_get(index, "arn:aws:logs:us-east-1:1:log-group:/ecs/other:*"));
+    assert_null(tagindex_get(index, ":*"));
+    assert_null(tagindex_get(index, NULL));
+    assert_null(tagindex_get(NULL, "arn:aws:logs:us-east-1:1:log-group:/ecs/a"));
+    json_decref(index);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -142,6 +166,7 @@ int main(void)
         cmocka_unit_test(test_failure_reaches_the_caller),
         cmocka_unit_test(test_serial_without_options),
         cmocka_unit_test(test_take_moves_in_order),
+        cmocka_unit_test(test_tag_index_lookup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
