@@ -171,7 +171,8 @@ static int look_again(struct session *s, struct stack *st, struct plan_action *a
     int ret = -1;
 
     live_set_init(&got);
-    if (a->res->type->ops->read(s, st->name, &got, d) < 0)
+    /* In full: what it holds is compared with desired next (live_obj digest). */
+    if (a->res->type->ops->read(s, st->name, &got, d) < 0 || live_detail(s, &got, d) < 0)
         goto out;
     a->live = NULL;
     if ((o = plan_find_live(&got, a->res, desired))) {

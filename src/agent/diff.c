@@ -1,4 +1,5 @@
 #include "agent/diff.h"
+#include "aws/sigv4.h"
 #include "core/xmalloc.h"
 
 #include <stdlib.h>
@@ -254,4 +255,22 @@ int diff_replaces(const struct diff *df)
         if (df->v[i].flags & ATTR_REPLACE)
             return 1;
     return 0;
+}
+
+void diff_digest(const struct restype *t, const json_t *desired, char out[DIFF_DIGEST_LEN + 1])
+{
+    json_t *canon = json_object();
+    char *text;
+
+    for (const struct attr *a = t->attrs; a->name; a++) {
+        json_t *v;
+        if ((a->flags & ATTR_COMPUTED) || strcmp(a->name, "tags") == 0)
+            continue;
+        if ((v = normalize_for(t, a, json_object_get(desired, a->name))))
+            json_object_set_new(canon, a->name, v);
+    }
+    text = json_dumps(canon, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    sigv4_sha256_hex(text ? text : "", text ? strlen(text) : 0, out);
+    free(text);
+    json_decref(canon);
 }

@@ -39,6 +39,16 @@ void diff_resource(const struct restype *t, const json_t *desired, const json_t 
                    struct diff *out);
 /* The normalized form of value v of attribute a (new reference, or NULL for "absent"). */
 json_t *diff_normalize(const struct attr *a, const json_t *v);
+/*
+ * The digest of what desired asks of type t (its settable attributes but tags, normalized as
+ * above), as lowercase hex SHA-256: what a create of an immutable object (an ECS task definition
+ * revision) records in its cairn:digest tag, so that a read can leave its attributes out while
+ * they are still what the stack asks for. A desired value still unknown gives one that matches
+ * no object's.
+ */
+#define DIFF_DIGEST_LEN 64
+void diff_digest(const struct restype *t, const json_t *desired, char out[DIFF_DIGEST_LEN + 1]);
+
 /* Whether any change forces a replacement. */
 int diff_replaces(const struct diff *df);
 

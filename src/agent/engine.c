@@ -79,6 +79,18 @@ int engine_prepare(struct engine *e, const struct cli_global *g, const struct cl
         ret = 0;
     } else {
         ret = plan_build(&e->plan, &e->stack, &e->live, &e->diag);
+        /* Objects read without their attributes that the file asks to change: read them, and
+         * plan again with what they hold. */
+        if (ret == 0 && e->live.n) {
+            long n = live_detail(e->session, &e->live, &e->diag);
+            if (n < 0)
+                return -1;
+            if (n > 0) {
+                plan_release(&e->plan);
+                plan_init(&e->plan);
+                ret = plan_build(&e->plan, &e->stack, &e->live, &e->diag);
+            }
+        }
     }
     e->t_plan = engine_now() - t0;
     return ret;

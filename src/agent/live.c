@@ -18,6 +18,7 @@ void live_set_release(struct live_set *set)
     for (size_t i = 0; i < set->n; i++) {
         free(set->v[i].id);
         free(set->v[i].cairn_id);
+        free(set->v[i].digest);
         json_decref(set->v[i].attrs);
     }
     free(set->v);
@@ -45,6 +46,7 @@ struct live_obj *live_set_add(struct live_set *set, const struct restype *t, con
     o->cairn_id = cairn_id ? xstrdup(cairn_id) : NULL;
     o->attrs = attrs ? attrs : json_object();
     o->pending = 0;
+    o->digest = NULL;
     return o;
 }
 
@@ -149,6 +151,103 @@ struct live_obj *live_find_id(const struct live_set *set, const struct restype *
     return NULL;
 }
 
+void live_set_take(struct live_set *set, struct live_set *from)
+{
+    /* The set takes ownership of the objects' strings and JSON. */
+    for (size_t k = 0; k < from->n; k++) {
+        XGROW(set->v, set->alloc, set->n + 1);
+        set->v[set->n++] = from->v[k];
+    }
+    from->n = 0;
+    live_set_release(from);
+}
+
+/* The shared state of live_parallel's workers. */
+struct pool {
+    pthread_mutex_t mu;
+    struct session *parent;
+    size_t n, next;
+    live_job_fn fn;
+    void *arg;
+    int failed;
+};
+
+struct worker {
+    pthread_t tid;
+    struct pool *p;
+    struct diag d;
+    struct session_stats stats;
+    int started;
+};
+
+/* Take jobs until none are left or one failed. */
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct pool *p = w->p;
+    struct session *s = session_new(p->parent->opts, &w->d);
+
+    if (s)
+        s->cache = p->parent->cache;
+    for (;;) {
+        size_t i;
+        int rc;
+        pthread_mutex_lock(&p->mu);
+        if (!s)
+            p->failed = 1;
+        i = p->next++;
+        if (p->failed || i >= p->n) {
+            pthread_mutex_unlock(&p->mu);
+            break;
+        }
+        pthread_mutex_unlock(&p->mu);
+        rc = p->fn(s, i, p->arg, &w->d);
+        pthread_mutex_lock(&p->mu);
+        if (rc < 0)
+            p->failed = 1;
+        pthread_mutex_unlock(&p->mu);
+    }
+    if (s)
+        w->stats = s->stats;
+    session_free(s);
+    return NULL;
+}
+
+int live_parallel(struct session *s, size_t n, live_job_fn fn, void *arg, struct diag *d)
+{
+    struct pool p = {.parent = s, .n = n, .fn = fn, .arg = arg};
+    size_t nw = n < LIVE_READ_PARALLEL ? n : LIVE_READ_PARALLEL, started = 0;
+    struct worker *w;
+
+    if (!s->opts || nw < 2) {
+        for (size_t i = 0; i < n; i++)
+            if (fn(s, i, arg, d) < 0)
+                return -1;
+        return 0;
+    }
+    w = xcalloc(nw, sizeof(*w));
+    pthread_mutex_init(&p.mu, NULL);
+    for (size_t k = 0; k < nw; k++) {
+        w[k].p = &p;
+        diag_init(&w[k].d);
+        w[k].started = pthread_create(&w[k].tid, NULL, worker_main, &w[k]) == 0;
+        started += w[k].started;
+    }
+    if (!started) /* no thread to be had: here, on s */
+        worker_main(&w[0]);
+    for (size_t k = 0; k < nw; k++) {
+        if (w[k].started)
+            pthread_join(w[k].tid, NULL);
+        session_stats_add(&s->stats, &w[k].stats);
+        for (size_t e = 0; e < w[k].d.n; e++)
+            diag_error(d, NULL, "%s", w[k].d.v[e].msg);
+        diag_release(&w[k].d);
+    }
+    pthread_mutex_destroy(&p.mu);
+    free(w);
+    return p.failed ? -1 : 0;
+}
+
 struct reader {
     pthread_t tid;
     const struct restype *type;
@@ -212,12 +311,7 @@ int live_read_all(struct session *s, const struct session_options *so, const cha
             set->unread = xrealloc(set->unread, (set->nunread + 1) * sizeof(*set->unread));
             set->unread[set->nunread++] = rd[i].type;
         }
-        /* Move the objects over: the set takes ownership of their strings and JSON. */
-        for (size_t k = 0; k < rd[i].got.n; k++) {
-            XGROW(set->v, set->alloc, set->n + 1);
-            set->v[set->n++] = rd[i].got.v[k];
-        }
-        free(rd[i].got.v);
+        live_set_take(set, &rd[i].got);
         diag_release(&rd[i].d);
     }
     free(rd);
@@ -225,4 +319,21 @@ int live_read_all(struct session *s, const struct session_options *so, const cha
     s->cache = had;
     callcache_free(cache);
     return ret;
+}
+
+long live_detail(struct session *s, struct live_set *set, struct diag *d)
+{
+    long n = 0;
+
+    for (size_t i = 0; i < set->n; i++) {
+        struct live_obj *o = &set->v[i];
+        if (!o->digest)
+            continue;
+        if (!o->type->ops->detail || o->type->ops->detail(s, o, d) < 0)
+            return -1;
+        free(o->digest);
+        o->digest = NULL;
+        n++;
+    }
+    return n;
 }

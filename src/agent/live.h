@@ -21,6 +21,11 @@ struct live_obj {
                      * every attribute of the table AWS reports, computed ones (id) included */
     int pending;    /* the read saw it still on its way to ready (a NAT gateway "pending", made
                      * by a run that was cut short): up waits for it before its dependants */
+    /* A read that left the attributes out (an immutable object whose cairn:digest tag names what
+     * the stack sent, diff_digest): attrs hold only id, arn, tags and what the read had at hand.
+     * The planner fills them from desired when the digests agree (plan_build); else live_detail
+     * reads them. NULL for a whole object. */
+    char *digest;
 };
 
 struct live_set {
@@ -38,6 +43,8 @@ int live_unread(const struct live_set *set, const struct restype *t);
 
 void live_set_init(struct live_set *set);
 void live_set_release(struct live_set *set);
+/* Move every object of from to the end of set, in order; from is left empty (and released). */
+void live_set_take(struct live_set *set, struct live_set *from);
 
 /* A new object of type t (id and cairn_id copied; attrs taken over, may be NULL: {}). */
 struct live_obj *live_set_add(struct live_set *set, const struct restype *t, const char *id,
@@ -59,6 +66,19 @@ struct diag;
 struct session_options;
 
 /*
+ * Per-parent reads of one type in parallel (a role's policies, a task-definition family's
+ * revisions): fn(s, i, arg, d) for every i below n, on up to LIVE_READ_PARALLEL workers,
+ * each with a session of its own made like s (sharing s's call cache; their counts are added
+ * to s's; LIVE_READ_PARALLEL is apply's default bound). fn must write only to what belongs to i;
+ * the caller merges in index order, so the result is the same as one after the other. The first
+ * failure stops the rest from starting: 0, or -1 with the failures in d. Serial, on s, when s was
+ * not made by session_new.
+ */
+#define LIVE_READ_PARALLEL 8
+typedef int (*live_job_fn)(struct session *s, size_t i, void *arg, struct diag *d);
+int live_parallel(struct session *s, size_t n, live_job_fn fn, void *arg, struct diag *d);
+
+/*
  * Read every object the stack owns, for every resource type whose AWS calls exist: one read per
  * type, the types in parallel (each on its own session opened with so; so NULL: one after the
  * other on s). The set lists them in registry order (parents before children) whatever order
@@ -68,5 +88,10 @@ struct session_options;
  */
 int live_read_all(struct session *s, const struct session_options *so, const char *stack,
                   struct live_set *set, struct diag *d);
+
+/* Read the attributes of every object a read left them out of (digest still set: the planner
+ * found the stack's file asks for something else, or no longer has it) with its type's detail
+ * hook. The number of objects read, or -1 with d saying why. */
+long live_detail(struct session *s, struct live_set *set, struct diag *d);
 
 #endif

@@ -315,6 +315,30 @@ static int needs_unread(const struct plan *p, const struct live_set *live,
     return 0;
 }
 
+/*
+ * An object read without its attributes (live_obj digest) that holds what desired asks for:
+ * the object cannot have changed since the stack made it with those values, so they are its
+ * attributes. Left as it is when the digests differ (live_detail reads it then).
+ */
+static void settle(const struct restype *t, const json_t *desired, struct live_obj *l)
+{
+    char digest[DIFF_DIGEST_LEN + 1];
+    const char *k;
+    json_t *v;
+
+    diff_digest(t, desired, digest);
+    if (strcmp(digest, l->digest) != 0)
+        return;
+    json_object_foreach((json_t *)desired, k, v)
+    {
+        const struct attr *a = restype_attr(t->attrs, k);
+        if (a && !(a->flags & ATTR_COMPUTED) && strcmp(k, "tags") != 0)
+            json_object_set_new(l->attrs, k, json_deep_copy(v));
+    }
+    free(l->digest);
+    l->digest = NULL;
+}
+
 int plan_build(struct plan *p, struct stack *s, const struct live_set *live, struct diag *d)
 {
     struct resolver rv = {s, live, p};
@@ -341,6 +365,8 @@ int plan_build(struct plan *p, struct stack *s, const struct live_set *live, str
         a->live = l;
         a->kind = l ? PLAN_NOOP : PLAN_CREATE;
         if (l) {
+            if (l->digest)
+                settle(r->type, a->desired, l);
             keep_restore_tags(a->desired, l);
             diff_resource(r->type, a->desired, l->attrs, &a->changes);
             if (a->changes.n)

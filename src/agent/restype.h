@@ -5,10 +5,10 @@
  * functions. Generic code (validation, rendering, docs, later diff and
  * replace decisions) reads the tables and exists once.
  *
- * To add a type: copy a small file such as resources/logs_log_group.c,
- * fill in its attribute table (and, with its AWS calls, the IAM actions they
- * need), and add its prefix to TYPES_LIST in resources/types.h (the registry
- * is built from it). unit/test_restype
+ * To add a type: copy a small file such as resources/ec2_eip.c (docs/architecture.md walks
+ * through it), fill in its attribute table with each attribute's API member (the generic read
+ * and create use them) and, with its AWS calls, the IAM actions they need, and add its
+ * prefix to TYPES_LIST in resources/types.h (the registry is built from it). unit/test_restype
  * checks every table; the stack reference (docs/stack-reference.md) is
  * generated from the tables.
  *
@@ -33,8 +33,10 @@ enum attr_flag {
     ATTR_SENSITIVE = 1 << 3, /* never shown: plans and renders print (sensitive) */
     ATTR_NAME = 1 << 4,      /* receives the physical name, default <stack>-<logical> */
     ATTR_ORDERED = 1 << 5,   /* a list whose order matters (a command line); others are sets */
-    ATTR_PROTECTS = 1 << 6   /* a boolean: true in AWS keeps destroy from deleting the object
+    ATTR_PROTECTS = 1 << 6,  /* a boolean: true in AWS keeps destroy from deleting the object
                               * unless asked (--allow-protected), and removal lifts it first */
+    ATTR_LATER = 1 << 7      /* not a create parameter: the create sets it with a call of its
+                              * own after (a subnet's map_public_ip_on_launch) */
 };
 
 struct attr {
@@ -58,6 +60,14 @@ struct attr {
     /* For a VT_LIST, values and ref_type apply to each element. */
     const char *const *values; /* allowed values (NULL-terminated), or NULL */
     const char *ref_type;      /* a reference here must point at this type: "ec2.vpc" */
+    /*
+     * The API member that carries it, for the generic read and create (resutil_read,
+     * resutil_create_body, ec2util_read, ec2util_create_params): in a read's answer, a path
+     * ("Properties/DnsProperties/HostedZoneId", EC2's "attachmentSet/item/vpcId"); creates send
+     * it under the same name (capitalized for EC2's query requests: CidrBlock) unless it is
+     * computed, a path or ATTR_LATER. NULL: the type maps it by hand.
+     */
+    const char *member;
 };
 
 /* How a removal may go further than by default (cairn destroy's flags). */
@@ -92,6 +102,11 @@ struct restype_delete {
     const char *member; /* the request member that takes the id: "VpcId" (query and JSON APIs) */
     const char *attr;   /* the attribute that holds what member takes; NULL: the object's id */
     const char *path;   /* REST APIs: DELETE this path, %s the escaped id; NULL otherwise */
+    /* An error code (or part of one) that means "not yet": the object is still in use by one
+     * being deleted (Cloud Map's ResourceInUse while ECS deregisters tasks). The delete is sent
+     * again, with growing pauses, for at most busy_seconds before the refusal stands. */
+    const char *busy;
+    unsigned busy_seconds;
 };
 
 /* One object as restype_restore's each hook lists it; a negative return stops the listing. */
@@ -183,6 +198,9 @@ struct restype_ops {
      * whatever else the type reports (--json prints it all). 0, or -1 with d saying why. */
     const char *status_heading;
     int (*status)(struct session *s, const struct live_obj *o, json_t **out, struct diag *d);
+    /* Optional, with a read that leaves out the attributes of objects that cannot change (live
+     * digest): read o's attributes in full (live_detail calls it when they are needed). */
+    int (*detail)(struct session *s, struct live_obj *o, struct diag *d);
 };
 
 struct restype {

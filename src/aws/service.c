@@ -23,6 +23,8 @@ const struct service service_table[] = {
     {"efs", "elasticfilesystem", "elasticfilesystem", "EFS", PROTO_RESTJSON, "2015-02-01", NULL,
      NULL, NULL},
     {"backup", "backup", "backup", "BACKUP", PROTO_RESTJSON, "2018-11-15", NULL, NULL, NULL},
+    {"tagging", "tagging", "tagging", "RESOURCE_GROUPS_TAGGING_API", PROTO_JSON, "2017-01-26",
+     "ResourceGroupsTaggingAPI_20170126", "1.1", NULL},
     {NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL},
 };
 

@@ -76,6 +76,7 @@ struct session *session_new(const struct session_options *opts, struct diag *d)
     int attempts = opts->max_attempts, fallback = opts->default_attempts;
 
     s->clock = wall_clock;
+    s->opts = opts;
     if (region_resolve(opts->region, opts->profile, &s->region, &s->region_source, d) < 0)
         goto fail;
     if (!attempts && (attempts = retry_env_max_attempts(d)) < 0)

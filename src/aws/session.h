@@ -43,6 +43,9 @@ struct session {
     struct session_stats stats;
     time_t (*clock)(void);   /* time(NULL) unless a test sets it */
     struct callcache *cache; /* shared by the sessions of one live read; NULL: none */
+    /* What it was made with, for more sessions like it (a read's per-parent workers); the
+     * caller's, which must outlive it. */
+    const struct session_options *opts;
     int net_attempts;        /* attempts for time-outs and refused connections */
     unsigned long ambiguous; /* writes that may have been done but were not retried
                               * (retry_unsafe_write): the caller must look before sending again */

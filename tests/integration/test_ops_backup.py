@@ -199,7 +199,7 @@ class BackupOpsTest(cairnharness.CairnTestCase):
         self.backup.create_backup_plan(BackupPlan={
             "BackupPlanName": "console-plan",
             "Rules": [{"RuleName": "r", "TargetBackupVaultName": "console-vault"}]})
-        # What the reads ask tags for: every vault and plan cairn made, whatever the stack.
+        # What the reads ask tags for: every plan cairn made, whatever the stack.
         made_by_cairn = lambda items: len([x for x in items if x.get("CreatorRequestId")])  # noqa
         vaults = made_by_cairn(self.backup.list_backup_vaults()["BackupVaultList"])
         plans = made_by_cairn(self.backup.list_backup_plans()["BackupPlansList"])
@@ -218,14 +218,15 @@ class BackupOpsTest(cairnharness.CairnTestCase):
         self.assertIsNone(self.of_type(live, "backup.selection")[0]["cairn_id"])
         self.assertEqual(self.of_type(live, "backup.plan")[0]["attrs"]["rules"],
                          [seed_rule(stack + "-backup")])
-        # vault: ListBackupVaults + ListTags per vault cairn made (not console-vault);
+        # vault: ListBackupVaults, tags from the stack's one tagging pass (GetResources);
         # plan: ListBackupPlans + ListTags per plan cairn made (not console-plan) + GetBackupPlan
         # for the stack's one; selection: the same plans (those calls shared with the plan
         # read) + ListBackupSelections and GetBackupSelection for the stack's plan and
         # selection.
         self.assertEqual(counts(self.emu.calls), {
-            "ListBackupVaults": 1, "ListBackupPlans": 1, "ListTags": vaults + plans,
+            "ListBackupVaults": 1, "ListBackupPlans": 1, "ListTags": plans,
             "GetBackupPlan": 1, "ListBackupSelections": 1, "GetBackupSelection": 1})
+        self.assertEqual(counts(self.emu.calls, "resourcegroupstaggingapi"), {"GetResources": 1})
 
     # -- update
 

@@ -284,7 +284,7 @@ class EcsOpsTest(cairnharness.CairnTestCase):
         # shares to find the stack's clusters; then it lists their services.
         self.assertEqual(counts(self.emu.calls), {
             "ListClusters": 1, "DescribeClusters": 1, "ListServices": 1,
-            "ListTaskDefinitionFamilies": 1})
+            "ListTaskDefinitions": 1})
 
         self.emu.clear()
         after = self.probe("update", STACK, "ecs.cluster", arn, json.dumps(
@@ -337,6 +337,9 @@ class EcsOpsTest(cairnharness.CairnTestCase):
         self.assertEqual(efs["authorizationConfig"], {"accessPointId": self.pre["access_point"],
                                                       "iam": "ENABLED"})
         self.assertEqual(self.tags_of(arn)["cairn:id"], "prometheus.task")
+        # What it was registered with, as a digest: the read needs no DescribeTaskDefinition.
+        self.assertRegex(self.tags_of(arn)["cairn:digest"], "^[0-9a-f]{64}$")
+        self.assertNotIn("cairn:digest", made["attrs"]["tags"])
 
         # A family of the stack's name that someone else registers is looked at, not read.
         self.ecs.register_task_definition(family="ecs-test-by-hand", containerDefinitions=[
@@ -344,15 +347,39 @@ class EcsOpsTest(cairnharness.CairnTestCase):
         self.emu.clear()
         objs = self.read(rtype="ecs.task_definition")
         self.assertEqual([(o["id"], o["cairn_id"]) for o in objs], [(arn, "prometheus.task")])
-        self.assertEqual(objs[0]["attrs"], made["attrs"])
+        self.assertEqual(objs[0]["digest"], self.tags_of(arn)["cairn:digest"])
+        self.assertEqual(objs[0]["attrs"], {
+            "arn": arn, "id": arn, "family": "ecs-test-prometheus", "revision": 1,
+            "tags": made["attrs"]["tags"]})
         got = counts(self.emu.calls)
-        self.assertEqual((got["ListTaskDefinitionFamilies"], got["ListTaskDefinitions"],
-                          got["DescribeTaskDefinition"]), (1, 2, 2))
+        self.assertEqual((got["ListTaskDefinitions"], got.get("DescribeTaskDefinition", 0)), (1, 0))
+        self.assertEqual(counts(self.emu.calls, "resourcegroupstaggingapi"), {"GetResources": 1})
+        self.assertNotIn("ListTaskDefinitionFamilies", got)
+        # Read in full, it is what was made.
+        self.emu.clear()
+        objs = [o for o in self.probe("detail", STACK)[0] if o["type"] == "ecs.task_definition"]
+        self.assertEqual(objs[0]["attrs"], made["attrs"])
+        self.assertNotIn("digest", objs[0])
+        self.assertEqual(counts(self.emu.calls)["DescribeTaskDefinition"], 1)
+        # A revision of the stack without a digest (registered by an older cairn) is described.
+        old = self.ecs.register_task_definition(
+            family="ecs-test-older", containerDefinitions=[
+                {"name": "x", "image": "busybox", "memory": 64}],
+            tags=[{"key": "cairn:stack", "value": STACK}, {"key": "cairn:id", "value": "older"}],
+        )["taskDefinition"]["taskDefinitionArn"]
+        self.emu.clear()
+        objs = {o["id"]: o for o in self.read(rtype="ecs.task_definition")}
+        self.assertNotIn("digest", objs[old])
+        self.assertEqual(objs[old]["attrs"]["container_definitions"][0]["image"], "busybox")
+        self.assertEqual(counts(self.emu.calls)["DescribeTaskDefinition"], 1)
+        self.ecs.deregister_task_definition(taskDefinition=old)
 
         # A second registration (a create repeated after a lost answer): both are read, the
         # newest first, which is the one the planner keeps.
         second = self.create("ecs.task_definition", "prometheus.task", self.task_desired())
         self.assertTrue(second["id"].endswith(":2"))
+        second_digest = self.tags_of(second["id"])["cairn:digest"]
+        self.assertEqual(second_digest, self.tags_of(arn)["cairn:digest"])  # the same desired
         objs = self.read(rtype="ecs.task_definition")
         self.assertEqual([o["id"] for o in objs], [second["id"], arn])
 
@@ -360,7 +387,8 @@ class EcsOpsTest(cairnharness.CairnTestCase):
         self.probe("update", STACK, "ecs.task_definition", second["id"], json.dumps(
             dict(self.task_desired(), tags={"Owner": "ops"})), "tags")
         self.assertEqual(self.tags_of(second["id"]), {"Owner": "ops", "cairn:stack": STACK,
-                                                      "cairn:id": "prometheus.task"})
+                                                      "cairn:id": "prometheus.task",
+                                                      "cairn:digest": second_digest})
         _, r = self.probe("update", STACK, "ecs.task_definition", second["id"], json.dumps(
             self.task_desired("prom/prometheus:v3")), "container_definitions", ok=False)
         self.assertIn("cannot change in place", r.stderr)
@@ -490,9 +518,11 @@ class EcsOpsTest(cairnharness.CairnTestCase):
             code, plan = self.plan(path)
             self.assertEqual(code, 0, json.dumps(plan, indent=1))
             self.assertEqual(counts(self.emu.calls), {
-                "ListClusters": 1, "DescribeClusters": 1, "ListTaskDefinitionFamilies": 1,
-                "ListTaskDefinitions": 1, "DescribeTaskDefinition": 1, "ListServices": 1,
-                "DescribeServices": 1})
+                "ListClusters": 1, "DescribeClusters": 1, "ListTaskDefinitions": 1,
+                "ListServices": 1, "DescribeServices": 1})
+            # The revision's tags from the stack's one tagging pass; no DescribeTaskDefinition.
+            self.assertEqual(counts(self.emu.calls, "resourcegroupstaggingapi"),
+                             {"GetResources": 1})
 
             # A new image: the revision is replaced and the service updated to the new one.
             code, plan = self.plan(path, "--param", "image=prom/prometheus:v3.0.0")

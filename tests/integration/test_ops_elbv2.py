@@ -209,8 +209,9 @@ class Elbv2OpsTest(cairnharness.CairnTestCase):
         self.assertNotIn(other["alb.load_balancer"]["id"], live)
         # One listing per type; per parent only what the API forces: attributes per load
         # balancer and target group of the stack, listeners per load balancer of the stack,
-        # rules per listener; tags per 20 objects listed. The types that find the load
-        # balancers and listeners the same way (listeners, rules) share those calls.
+        # rules per listener; tags per 20 listeners or rules listed, and of load balancers and
+        # target groups from the stack's one tagging pass (GetResources). The types that find
+        # the load balancers and listeners the same way (listeners, rules) share those calls.
         self.assertFalse([c for c in self.emu.calls if c.is_write], "a read wrote")
         self.assertEqual(counts(self.emu.calls), {
             "DescribeLoadBalancers": 1,  # shared by load balancers, listeners, rules
@@ -219,8 +220,9 @@ class Elbv2OpsTest(cairnharness.CairnTestCase):
             "DescribeTargetGroupAttributes": 2,
             "DescribeListeners": 1,
             "DescribeRules": 1,
-            # LBs, TGs, listeners, rules: each page of each listing once.
-            "DescribeTags": 4})
+            # Listeners, rules: each page of each listing once.
+            "DescribeTags": 2})
+        self.assertEqual(counts(self.emu.calls, "resourcegroupstaggingapi"), {"GetResources": 1})
 
     def test_tags_are_read_twenty_arns_at_a_time(self):
         stack = "elb-batch"
@@ -239,11 +241,30 @@ class Elbv2OpsTest(cairnharness.CairnTestCase):
 
         self.emu.intercept("elbv2", "DescribeTags", spy)
         try:
+            self.emu.clear()
             live = self.read(stack)
         finally:
             self.emu.intercept("elbv2", "DescribeTags", None)
         self.assertEqual([x["id"] for x in live], [mine["id"]])
-        self.assertEqual(sorted(seen), [4, 20])  # 24 target groups; no load balancers
+        # Target groups' tags come from the tagging pass, however many the account has.
+        self.assertEqual(seen, [])
+        self.assertEqual(counts(self.emu.calls, "resourcegroupstaggingapi"), {"GetResources": 1})
+        # Listener rules' from DescribeTags, 20 at a time: 23 added by hand to the stack's
+        # listener, beside its own 2.
+        o = self.build(stack, "10.5")
+        for i in range(23):
+            self.elb.create_rule(
+                ListenerArn=o["alb.listener"]["id"], Priority=100 + i,
+                Conditions=[{"Field": "path-pattern", "Values": ["/x%d/*" % i]}],
+                Actions=[{"Type": "fixed-response", "FixedResponseConfig": {
+                    "StatusCode": "404", "ContentType": "text/plain"}}])
+        self.emu.intercept("elbv2", "DescribeTags", spy)
+        try:
+            live = self.read(stack)
+        finally:
+            self.emu.intercept("elbv2", "DescribeTags", None)
+        self.assertEqual(len([x for x in live if x["type"] == "elbv2.listener_rule"]), 25)
+        self.assertEqual(sorted(seen), [1, 5, 20])  # the listener; the rules, 20 at a time
 
     def test_read_follows_next_marker(self):
         stack = "elb-pages"

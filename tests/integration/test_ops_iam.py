@@ -337,7 +337,7 @@ class IamOpsTest(cairnharness.CairnTestCase):
         o = self.build_seed(stack)
         other = self.build_seed("iam-rd2")
         # What the read must not pay for: the account's other roles and log groups. A role
-        # under the stack's path that is not the stack's costs its GetRole, no more.
+        # under the stack's path that is not the stack's costs nothing more.
         self.iam.create_role(RoleName="iam-read-outsider", AssumeRolePolicyDocument=json.dumps(
             trust()), Tags=[{"Key": "cairn:stack", "Value": stack}])
         self.iam.create_role(RoleName="iam-read-stray", Path="/cairn/%s/" % stack,
@@ -372,12 +372,14 @@ class IamOpsTest(cairnharness.CairnTestCase):
         self.assertEqual(sec["recovery_window_in_days"], 7)
         self.assertNotIn("cairn:recovery-window-days", sec["tags"])
         self.assertFalse([c for c in self.emu.calls if c.is_write], "a read wrote")
-        # One list per type; per role GetRole and its two policy lists, GetRolePolicy per
-        # inline policy; tags per log group of the stack; nothing per object of the account.
+        # One list per type; the roles' tags and policies in one GetAccountAuthorizationDetails
+        # for all of them; the log groups' tags from the stack's one tagging pass; nothing per
+        # object, of the stack or of the account.
         self.assertEqual(counts(self.emu.calls), {
-            "ListRoles": 1, "GetRole": 6, "ListRolePolicies": 5, "ListAttachedRolePolicies": 5,
-            "GetRolePolicy": 3, "DescribeLogGroups": 1, "ListTagsForResource": 4,
+            "ListRoles": 1, "GetAccountAuthorizationDetails": 1, "DescribeLogGroups": 1,
             "ListSecrets": 1})
+        self.assertEqual(counts(self.emu.calls, ("resourcegroupstaggingapi",)),
+                         {"GetResources": 1})
         self.assertEqual(sorted(x["id"] for x in self.read("iam-rd2")),
                          sorted(x["id"] for x in other.values()))
         self.assertNotIn("GetSecretValue", [c.operation for c in self.emu.calls])
@@ -439,7 +441,9 @@ class IamOpsTest(cairnharness.CairnTestCase):
         self.assertEqual(sorted(x["id"] for x in live),
                          sorted([x["id"] for x in o.values()] + [second["id"]]))
         self.assertEqual(counts(self.emu.calls)["DescribeLogGroups"], 2)
-        self.assertEqual(counts(self.emu.calls)["ListTagsForResource"], 4)
+        self.assertNotIn("ListTagsForResource", counts(self.emu.calls))
+        self.assertEqual(counts(self.emu.calls, ("resourcegroupstaggingapi",)),
+                         {"GetResources": 1})
 
     # -- update
 

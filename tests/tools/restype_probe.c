@@ -4,7 +4,9 @@
  * live objects as JSON lines {"type","id","cairn_id","attrs"}. Driven by
  * tests/integration/test_ec2_ops.py.
  *
- *   restype_probe read STACK                        every object the stack owns
+ *   restype_probe read STACK                        every object the stack owns ("digest" on
+ *                                                   one read without its attributes)
+ *   restype_probe detail STACK                      the same, those read in full (live_detail)
  *   restype_probe create STACK TYPE CAIRN_ID JSON   create; prints the new object
  *   restype_probe update STACK TYPE ID JSON ATTR... update ATTRs; prints the object after
  *   restype_probe remove STACK TYPE ID [unprotect] [now]
@@ -34,6 +36,7 @@
 static int usage(void)
 {
     fputs("usage: restype_probe read STACK\n"
+          "       restype_probe detail STACK\n"
           "       restype_probe create STACK TYPE CAIRN_ID JSON\n"
           "       restype_probe update STACK TYPE ID JSON ATTR...\n"
           "       restype_probe remove STACK TYPE ID [unprotect] [now]\n",
@@ -45,6 +48,9 @@ static void print_obj(const struct live_obj *o)
 {
     json_t *j = json_pack("{s:s, s:s?, s:s?, s:O}", "type", o->type->name, "id", o->id, "cairn_id",
                           o->cairn_id, "attrs", o->attrs);
+
+    if (o->digest)
+        json_object_set_new(j, "digest", json_string(o->digest));
     char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 
     printf("%s\n", s);
@@ -91,11 +97,11 @@ int main(int argc, char **argv)
     char token[64], name[512];
     int ret = 1;
 
-    if ((strcmp(cmd, "read") == 0 && argc != 3) || (strcmp(cmd, "create") == 0 && argc != 6) ||
-        (strcmp(cmd, "update") == 0 && argc < 7) ||
+    if (((strcmp(cmd, "read") == 0 || strcmp(cmd, "detail") == 0) && argc != 3) ||
+        (strcmp(cmd, "create") == 0 && argc != 6) || (strcmp(cmd, "update") == 0 && argc < 7) ||
         (strcmp(cmd, "remove") == 0 && (argc < 5 || argc > 7)) ||
-        (strcmp(cmd, "read") != 0 && strcmp(cmd, "create") != 0 && strcmp(cmd, "update") != 0 &&
-         strcmp(cmd, "remove") != 0))
+        (strcmp(cmd, "read") != 0 && strcmp(cmd, "detail") != 0 && strcmp(cmd, "create") != 0 &&
+         strcmp(cmd, "update") != 0 && strcmp(cmd, "remove") != 0))
         return usage();
     if (argc > 3 && (!(t = registry_lookup(argv[3])) || !t->ops)) {
         fprintf(stderr, "restype_probe: %s: no such type, or it has no AWS calls\n", argv[3]);
@@ -117,8 +123,9 @@ int main(int argc, char **argv)
     if (!(s = session_new(&opts, &d)))
         goto out;
 
-    if (strcmp(cmd, "read") == 0) {
-        if (live_read_all(s, NULL, stack, &set, &d) < 0)
+    if (strcmp(cmd, "read") == 0 || strcmp(cmd, "detail") == 0) {
+        if (live_read_all(s, NULL, stack, &set, &d) < 0 ||
+            (strcmp(cmd, "detail") == 0 && live_detail(s, &set, &d) < 0))
             goto out;
         for (size_t i = 0; i < set.n; i++)
             print_obj(&set.v[i]);

@@ -143,12 +143,13 @@ static const char describe_vpcs[] =
     "</vpcSet><nextToken>tok</nextToken><requestId>request-id</requestId></DescribeVpcsResponse>";
 
 /* The same fields as ec2.vpc's, a boolean, and an element the answer does not have. */
-static const struct ec2util_field vpc_fields[] = {
-    {"id", "vpcId", EC2UTIL_STRING},
-    {"cidr_block", "cidrBlock", EC2UTIL_STRING},
-    {"instance_tenancy", "instanceTenancy", EC2UTIL_STRING},
-    {"is_default", "isDefault", EC2UTIL_BOOL},
-    {"ipv6_pool", "ipv6CidrBlockAssociationSet/item/ipv6Pool", EC2UTIL_STRING},
+static const struct attr vpc_fields[] = {
+    {.name = "id", .type = VT_STRING, .member = "vpcId"},
+    {.name = "cidr_block", .type = VT_CIDR, .member = "cidrBlock"},
+    {.name = "instance_tenancy", .type = VT_STRING, .member = "instanceTenancy"},
+    {.name = "is_default", .type = VT_BOOL, .member = "isDefault"},
+    {.name = "ipv6_pool", .type = VT_STRING, .member = "ipv6CidrBlockAssociationSet/item/ipv6Pool"},
+    {.name = "unmapped", .type = VT_STRING},
     {0},
 };
 
@@ -160,7 +161,7 @@ static void test_describe_vpcs_into_attrs(void **state)
 
     (void)state;
     assert_non_null(item);
-    a = ec2util_attrs(item, vpc_fields);
+    a = ec2util_read(vpc_fields, item);
     assert_json(a, "{\"id\": \"vpc-e9d3427277aed6c21\", \"cidr_block\": \"10.0.0.0/16\","
                    " \"instance_tenancy\": \"default\", \"is_default\": false,"
                    " \"tags\": {\"cairn:stack\": \"s1\", \"cairn:id\": \"network.vpc\","
@@ -172,7 +173,7 @@ static void test_describe_vpcs_into_attrs(void **state)
 
     /* The second VPC has no tagSet (so no tags) and an empty element (left out). */
     item = xdoc_next(item);
-    a = ec2util_attrs(item, vpc_fields);
+    a = ec2util_read(vpc_fields, item);
     assert_json(a, "{\"id\": \"vpc-2\", \"cidr_block\": \"10.1.0.0/16\", \"is_default\": true}");
     json_decref(a);
     a = ec2util_tags(item);
@@ -189,18 +190,18 @@ static void test_attrs_kinds(void **state)
         "<availableIpAddressCount>250</availableIpAddressCount>"
         "<mapPublicIpOnLaunch>true</mapPublicIpOnLaunch><attachmentSet><item><vpcId>vpc-1</vpcId>"
         "</item></attachmentSet></item></subnetSet></DescribeSubnetsResponse>";
-    static const struct ec2util_field fields[] = {
-        {"id", "subnetId", EC2UTIL_STRING},
-        {"free", "availableIpAddressCount", EC2UTIL_INT},
-        {"map_public_ip_on_launch", "mapPublicIpOnLaunch", EC2UTIL_BOOL},
-        {"vpc_id", "attachmentSet/item/vpcId", EC2UTIL_STRING},
+    static const struct attr fields[] = {
+        {.name = "id", .type = VT_STRING, .member = "subnetId"},
+        {.name = "free", .type = VT_INT, .member = "availableIpAddressCount"},
+        {.name = "map_public_ip_on_launch", .type = VT_BOOL, .member = "mapPublicIpOnLaunch"},
+        {.name = "vpc_id", .type = VT_STRING, .member = "attachmentSet/item/vpcId"},
         {0},
     };
     struct xdoc *x = parse_xml(subnet);
     json_t *a;
 
     (void)state;
-    a = ec2util_attrs(xdoc_path(x->root, "subnetSet/item"), fields);
+    a = ec2util_read(fields, xdoc_path(x->root, "subnetSet/item"));
     assert_json(a, "{\"id\": \"subnet-1\", \"free\": 250, \"map_public_ip_on_launch\": true,"
                    " \"vpc_id\": \"vpc-1\"}");
     json_decref(a);
@@ -475,6 +476,135 @@ static void test_stack_of(void **state)
     json_decref(b);
 }
 
+/* Create parameters from the real tables: members capitalized for EC2, defaults filled in,
+ * computed and ATTR_LATER attributes (a subnet's map_public_ip_on_launch) left out. */
+static void test_create_params(void **state)
+{
+    const struct restype *subnet = registry_lookup("ec2.subnet");
+    const struct restype *vpc = registry_lookup("ec2.vpc");
+    json_t *want = J("{\"vpc_id\": \"vpc-1\", \"cidr_block\": \"10.0.1.0/24\","
+                     " \"map_public_ip_on_launch\": true, \"id\": \"subnet-x\"}");
+    struct apicall c;
+    char *text;
+
+    (void)state;
+    apicall_init(&c, service_lookup("ec2"), "CreateSubnet");
+    ec2util_create_params(&c, subnet, NULL, want);
+    text = params_text(&c);
+    assert_string_equal(text, "VpcId=vpc-1\nCidrBlock=10.0.1.0/24\n");
+    free(text);
+    apicall_release(&c);
+    apicall_init(&c, service_lookup("ec2"), "CreateVpc");
+    ec2util_create_params(&c, vpc, NULL, want);
+    text = params_text(&c);
+    assert_string_equal(text, "CidrBlock=10.0.1.0/24\nInstanceTenancy=default\n");
+    free(text);
+    apicall_release(&c);
+    json_decref(want);
+}
+
+/* A JSON service's read and create body from the table: paths, integers as text, empty and
+ * null members left out; the physical name and tags as the dialect spells them. */
+static void test_json_read_and_create_body(void **state)
+{
+    const struct restype *ns = registry_lookup("servicediscovery.private_dns_namespace");
+    const struct restype *mt = registry_lookup("efs.mount_target");
+    static const struct attr table[] = {
+        {.name = "count", .type = VT_INT, .member = "Count"},
+        {.name = "on", .type = VT_BOOL, .member = "On"},
+        {.name = "gone", .type = VT_STRING, .member = "Gone"},
+        {.name = "unmapped", .type = VT_STRING},
+        {0},
+    };
+    json_t *api = J("{\"Id\": \"ns-1\", \"Name\": \"x.local\", \"Description\": \"\","
+                    " \"Properties\": {\"DnsProperties\": {\"HostedZoneId\": \"Z1\"}}}");
+    json_t *kinds = J("{\"Count\": \"12\", \"On\": \"true\", \"Gone\": null}");
+    json_t *want = J("{\"vpc\": \"vpc-1\", \"description\": \"d\", \"name\": \"ignored\"}");
+    json_t *tags = J("{\"b\": \"2\", \"a\": \"1\", \"aws:x\": \"no\"}");
+    json_t *a, *body = json_object();
+    struct restype_call call = {.physical_name = "dev.local", .token = "tok"};
+
+    (void)state;
+    a = resutil_read(ns->attrs, api);
+    assert_json(a, "{\"name\": \"x.local\", \"id\": \"ns-1\", \"hosted_zone_id\": \"Z1\"}");
+    json_decref(a);
+    a = resutil_read(table, kinds);
+    assert_json(a, "{\"count\": 12, \"on\": true}");
+    json_decref(a);
+    resutil_create_body(ns, &call, want, tags, body);
+    assert_json(body, "{\"Name\": \"dev.local\", \"Vpc\": \"vpc-1\", \"Description\": \"d\","
+                      " \"Tags\": [{\"Key\": \"a\", \"Value\": \"1\"},"
+                      " {\"Key\": \"b\", \"Value\": \"2\"}]}");
+    json_decref(body);
+    /* An untaggable type gets no tags member; an attribute without a member is not sent. */
+    body = json_object();
+    json_decref(want);
+    want =
+        J("{\"file_system_id\": \"fs-1\", \"subnet_id\": \"s-1\", \"security_groups\": [\"sg\"]}");
+    resutil_create_body(mt, &call, want, NULL, body);
+    assert_json(body, "{\"FileSystemId\": \"fs-1\", \"SubnetId\": \"s-1\"}");
+    json_decref(body);
+    json_decref(api);
+    json_decref(kinds);
+    json_decref(want);
+    json_decref(tags);
+}
+
+/* An object found under the name a create wanted is adopted only when its tags say it is this
+ * stack's resource. */
+static void test_adopt_check(void **state)
+{
+    const struct restype *lg = registry_lookup("logs.log_group");
+    struct restype_call c = {.stack = "dev", .cairn_id = "logs.app"};
+    json_t *mine = J("{\"cairn:stack\": \"dev\", \"cairn:id\": \"logs.app\"}");
+    json_t *other = J("{\"cairn:stack\": \"dev\", \"cairn:id\": \"logs.other\"}");
+    struct diag d;
+
+    (void)state;
+    diag_init(&d);
+    assert_int_equal(resutil_adopt_check(lg, &c, "/ecs/dev-app", mine, &d), 0);
+    assert_int_equal(d.nerrors, 0);
+    assert_int_equal(resutil_adopt_check(lg, &c, "/ecs/dev-app", other, &d), -1);
+    assert_int_equal(resutil_adopt_check(lg, &c, "/ecs/dev-app", NULL, &d), -1);
+    assert_string_equal(d.v[0].msg, "logs.log_group logs.app: a log group named /ecs/dev-app "
+                                    "exists and is not this stack's");
+    diag_release(&d);
+    json_decref(mine);
+    json_decref(other);
+}
+
+/* Counts down to done; fails when asked to. */
+static int countdown(struct session *s, void *arg, struct diag *d)
+{
+    int *n = arg;
+
+    (void)s;
+    if (*n < 0) {
+        diag_error(d, NULL, "failed");
+        return -1;
+    }
+    return --*n <= 0;
+}
+
+static void test_poll(void **state)
+{
+    int n = 3;
+    struct diag d;
+
+    (void)state;
+    diag_init(&d);
+    assert_int_equal(resutil_poll(NULL, countdown, &n, 1, 2, 5, &d), 1);
+    assert_int_equal(n, 0);
+    n = 1000000; /* not done within 0 s: the probe runs once */
+    assert_int_equal(resutil_poll(NULL, countdown, &n, 1, 2, 0, &d), 0);
+    assert_int_equal(n, 999999);
+    assert_int_equal(d.nerrors, 0);
+    n = -1;
+    assert_int_equal(resutil_poll(NULL, countdown, &n, 1, 2, 5, &d), -1);
+    assert_int_equal(d.nerrors, 1);
+    diag_release(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -489,6 +619,10 @@ int main(void)
         cmocka_unit_test(test_want_defaults),
         cmocka_unit_test(test_check_required),
         cmocka_unit_test(test_stack_of),
+        cmocka_unit_test(test_create_params),
+        cmocka_unit_test(test_json_read_and_create_body),
+        cmocka_unit_test(test_adopt_check),
+        cmocka_unit_test(test_poll),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

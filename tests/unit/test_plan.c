@@ -355,6 +355,98 @@ static void a_generated_secret_plans_as_sensitive(void **state)
 
 /* A file system cairn restore made: its access point opens inside the restore directory, and
  * the cairn:restore* tags stay (neither is a change). */
+static const char *const td_text =
+    "stack: demo\n"
+    "region: us-east-1\n"
+    "resources:\n"
+    "  td:\n"
+    "    type: ecs.task_definition\n"
+    "    properties:\n"
+    "      cpu: 256\n"
+    "      memory: '512'\n"
+    "      container_definitions:\n"
+    "        - {name: web, image: 'nginx:1', port_mappings: [{container_port: 80}]}\n";
+
+/* The desired attributes of the one resource of text, as the planner resolves them. */
+static json_t *desired_of_text(const char *text, struct stack *s)
+{
+    struct stack_options o = {"/nonexistent", NULL, NULL};
+    struct live_set none;
+    struct plan p;
+    struct diag d;
+    json_t *out;
+
+    diag_init(&d);
+    stack_init(s);
+    if (stack_load_text(s, "td.yaml", text, strlen(text), &o, &d) < 0)
+        diag_print(&d, stderr, "test");
+    assert_int_equal(d.n, 0);
+    diag_release(&d);
+    live_set_init(&none);
+    plan_init(&p);
+    assert_int_equal(plan_build(&p, s, &none, NULL), 0);
+    out = json_incref(p.v[0].desired);
+    plan_release(&p);
+    live_set_release(&none);
+    return out;
+}
+
+/* A task definition read with only its digest (live_obj digest): the planner takes desired's
+ * values as its attributes when the digests agree (no change, no DescribeTaskDefinition), and
+ * leaves it for live_detail when they do not. Defaults written out or left out, and numbers
+ * as text, digest alike. */
+static void a_digest_stands_for_an_immutable_objects_attributes(void **state)
+{
+    const struct restype *t = registry_lookup("ecs.task_definition");
+    const char *arn = "arn:aws:ecs:us-east-1:1:task-definition/demo-td:1";
+    char digest[DIFF_DIGEST_LEN + 1], other[DIFF_DIGEST_LEN + 1];
+    struct stack s;
+    json_t *desired = desired_of_text(td_text, &s), *spelled;
+    struct live_set live;
+    struct live_obj *o;
+    struct plan p;
+
+    (void)state;
+    diff_digest(t, desired, digest);
+    spelled = json_deep_copy(desired);
+    json_object_set_new(spelled, "network_mode", json_string("awsvpc"));
+    json_object_set_new(spelled, "cpu", json_string("256"));
+    diff_digest(t, spelled, other);
+    assert_string_equal(digest, other);
+    json_object_set_new(spelled, "memory", json_string("1024"));
+    diff_digest(t, spelled, other);
+    assert_string_not_equal(digest, other);
+
+    live_set_init(&live);
+    o = live_set_add(&live, t, arn, "td",
+                     json_pack("{s:s, s:s, s:s, s:i, s:o}", "arn", arn, "id", arn, "family",
+                               "demo-td", "revision", 1, "tags",
+                               json_pack("{s:s, s:s}", "cairn:stack", "demo", "cairn:id", "td")));
+    o->digest = strdup(digest);
+    plan_init(&p);
+    assert_int_equal(plan_build(&p, &s, &live, NULL), 0);
+    assert_int_equal(p.v[0].kind, PLAN_NOOP);
+    assert_null(o->digest);
+    assert_non_null(json_object_get(o->attrs, "container_definitions"));
+    plan_release(&p);
+
+    /* Another image: the digest does not stand for it; the object is left to be read. */
+    json_object_set_new(o->attrs, "container_definitions", json_array());
+    json_object_del(o->attrs, "cpu");
+    json_object_del(o->attrs, "memory");
+    o->digest = strdup(other);
+    plan_init(&p);
+    assert_int_equal(plan_build(&p, &s, &live, NULL), 0);
+    assert_string_equal(o->digest, other);
+    assert_int_not_equal(p.v[0].kind, PLAN_NOOP);
+    plan_release(&p);
+
+    live_set_release(&live);
+    json_decref(spelled);
+    json_decref(desired);
+    stack_release(&s);
+}
+
 static void a_restored_file_system_moves_access_point_roots(void **state)
 {
     static const char text[] = "stack: demo\n"
@@ -424,6 +516,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test(normalization_cases),
         cmocka_unit_test(a_restored_file_system_moves_access_point_roots),
+        cmocka_unit_test(a_digest_stands_for_an_immutable_objects_attributes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

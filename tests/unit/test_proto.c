@@ -271,7 +271,7 @@ static void every_service_row_is_complete(void **state)
         }
         assert_ptr_equal(service_lookup(s->id), s);
     }
-    assert_int_equal(n, 10);
+    assert_int_equal(n, 11);
     assert_null(service_lookup("s3"));
 }
 

@@ -170,7 +170,7 @@ static void check_table(struct check *c, const struct attr *table, const char *p
     }
     for (const struct attr *a = table; a->name; a++) {
         const unsigned known = ATTR_REQUIRED | ATTR_COMPUTED | ATTR_REPLACE | ATTR_SENSITIVE |
-                               ATTR_NAME | ATTR_ORDERED | ATTR_PROTECTS;
+                               ATTR_NAME | ATTR_ORDERED | ATTR_PROTECTS | ATTR_LATER;
         char path[256];
 
         c->attrs++;
@@ -190,6 +190,10 @@ static void check_table(struct check *c, const struct attr *table, const char *p
             problem(c, path, "unknown flags 0x%x", a->flags & ~known);
         if ((a->flags & ATTR_COMPUTED) && (a->flags & ATTR_REQUIRED))
             problem(c, path, "both computed and required");
+        if ((a->flags & ATTR_LATER) && (!a->member || (a->flags & ATTR_COMPUTED)))
+            problem(c, path, "ATTR_LATER on an attribute that is no create parameter anyway");
+        if (a->member && (!*a->member || strchr(a->member, ' ') || strstr(a->member, "//")))
+            problem(c, path, "member '%s' is not an API member or path", a->member);
         if (nested && (a->flags & (ATTR_COMPUTED | ATTR_NAME)))
             problem(c, path, "computed or name inside an object");
         if (a->flags & ATTR_NAME) {

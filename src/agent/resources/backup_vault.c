@@ -1,5 +1,6 @@
 /* backup.vault: where AWS Backup keeps recovery points. */
 #include "agent/live.h"
+#include "agent/resources/tagindex.h"
 #include "agent/resources/backuputil.h"
 #include "agent/resources/resutil.h"
 #include "agent/resources/types.h"
@@ -11,14 +12,20 @@ static const struct attr attrs[] = {
     {.name = "name",
      .type = VT_STRING,
      .flags = ATTR_NAME | ATTR_REPLACE,
+     .member = "BackupVaultName",
      .doc = "The vault's name (BackupVaultName): 2 to 50 letters, digits, hyphens and "
             "underscores."},
     {.name = "encryption_key_arn",
      .type = VT_ARN,
      .flags = ATTR_REPLACE,
+     .member = "EncryptionKeyArn",
      .doc = "The KMS key that encrypts the recovery points; AWS's aws/backup key when omitted."},
     RESTYPE_TAGS,
-    {.name = "arn", .type = VT_ARN, .flags = ATTR_COMPUTED, .doc = "The vault's ARN."},
+    {.name = "arn",
+     .type = VT_ARN,
+     .flags = ATTR_COMPUTED,
+     .member = "BackupVaultArn",
+     .doc = "The vault's ARN."},
     {0},
 };
 
@@ -30,19 +37,9 @@ static const struct attr attrs[] = {
  * has no ID: the API names it by its name, which is its id here. */
 static json_t *parse(const json_t *item)
 {
-    json_t *got = json_object();
-    const char *name = json_string_value(json_object_get(item, "BackupVaultName"));
-    const char *arn = json_string_value(json_object_get(item, "BackupVaultArn"));
-    const char *key = json_string_value(json_object_get(item, "EncryptionKeyArn"));
+    json_t *got = resutil_read(attrs, item);
 
-    if (name) {
-        json_object_set_new(got, "id", json_string(name));
-        json_object_set_new(got, "name", json_string(name));
-    }
-    if (arn)
-        json_object_set_new(got, "arn", json_string(arn));
-    if (key && *key)
-        json_object_set_new(got, "encryption_key_arn", json_string(key));
+    json_object_set(got, "id", json_object_get(got, "name"));
     return got;
 }
 
@@ -54,11 +51,12 @@ static int may_be_ours(const json_t *item)
     return backuputil_may_be_ours(item) && (!type || strcmp(type, "BACKUP_VAULT") == 0);
 }
 
-/* One ListBackupVaults (paginated), then ListTags for each vault that may be cairn's: the list
- * carries no tags. */
+/* One ListBackupVaults (paginated); the list carries no tags, which come from the stack's tag
+ * index (one GetResources pass shared by every type's read, resources/tagindex.h). */
 static int vault_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
 {
     struct apicall c;
+    json_t *index = NULL;
     int ret = -1;
 
     backuputil_init(&c, "ListBackupVaults");
@@ -71,21 +69,30 @@ static int vault_read(struct session *s, const char *stack, struct live_set *set
         json_array_foreach(json_object_get(c.out, "BackupVaultList"), i, item)
         {
             const char *arn = json_string_value(json_object_get(item, "BackupVaultArn"));
-            json_t *tags, *got;
+            const json_t *tags;
+            json_t *got, *own = NULL;
             if (!arn || !may_be_ours(item))
                 continue;
-            if (backuputil_tags(s, arn, &tags, d) < 0) {
-                json_decref(tags);
+            if (!index && tagindex_read(s, stack, &index, d) < 0)
                 goto out;
+            /* Missing from the index: another stack's vault, or one made seconds ago (the
+             * tagging API is eventually consistent): its own tags say which. */
+            if (!(tags = tagindex_get(index, arn))) {
+                if (backuputil_tags(s, arn, &own, d) < 0) {
+                    json_decref(own);
+                    goto out;
+                }
+                tags = own;
             }
             got = parse(item);
             resutil_add_read(set, &backup_vault_type, stack,
                              json_string_value(json_object_get(got, "id")), tags, got);
-            json_decref(tags);
+            json_decref(own);
         }
     } while (apicall_next_page(&c, "nextToken", "NextToken"));
     ret = 0;
 out:
+    json_decref(index);
     apicall_release(&c);
     return ret;
 }
@@ -264,6 +271,24 @@ out:
     return ret;
 }
 
+/* Delete the recovery points of a vault, then the vault, as a probe of resutil_poll: 1 gone, 0
+ * not empty yet (n points were listed), -1 on error. The points are listed again each round:
+ * points still being made, or a page that moved. */
+struct purge {
+    const char *name;
+    size_t n;
+};
+
+static int purge_once(struct session *s, void *arg, struct diag *d)
+{
+    struct purge *p = arg;
+    int rc;
+
+    if (recovery_points(s, p->name, 1, &p->n, d) < 0 || (rc = delete_vault(s, p->name, d)) < 0)
+        return -1;
+    return rc == 0;
+}
+
 /*
  * DeleteBackupVault; a vault already gone counts as deleted. AWS refuses to delete a vault
  * that holds recovery points (InvalidRequestException): those are the backups themselves, so
@@ -275,12 +300,11 @@ static int vault_remove(struct session *s, const struct live_obj *live, unsigned
                         struct diag *d)
 {
     const char *name = json_string_value(json_object_get(live->attrs, "name"));
+    struct purge p = {name ? name : live->id, 0};
     size_t n = 0;
-    long pause = 1000, waited = 0;
     int rc;
 
-    if (!name)
-        name = live->id;
+    name = p.name;
     if ((rc = delete_vault(s, name, d)) <= 0)
         return rc;
     if (!(how & RESTYPE_REMOVE_NOW)) {
@@ -293,24 +317,12 @@ static int vault_remove(struct session *s, const struct live_obj *live, unsigned
                    name, n);
         return -1;
     }
-    for (;;) {
-        /* Listed again each round: points still being made, or a page that moved. */
-        if (recovery_points(s, name, 1, &n, d) < 0)
-            return -1;
-        if ((rc = delete_vault(s, name, d)) != 1)
-            break;
-        if (waited >= EMPTY_WAIT_SECONDS * 1000L) {
-            diag_error(d, NULL,
-                       "backup.vault %s: still not empty %d s after its recovery points were "
-                       "deleted (%zu left)",
-                       name, EMPTY_WAIT_SECONDS, n);
-            return -1;
-        }
-        backuputil_pause(pause);
-        waited += pause;
-        pause = pause * 2 > 10000 ? 10000 : pause * 2;
-    }
-    return rc;
+    if ((rc = resutil_poll(s, purge_once, &p, 1000, 10000, EMPTY_WAIT_SECONDS, d)) == 0)
+        diag_error(d, NULL,
+                   "backup.vault %s: still not empty %d s after its recovery points were deleted "
+                   "(%zu left)",
+                   name, EMPTY_WAIT_SECONDS, p.n);
+    return rc == 1 ? 0 : -1;
 }
 
 static const struct restype_ops ops = {
@@ -324,7 +336,8 @@ static const struct restype_ops ops = {
  * AWS Backup checks backup-storage:MountCapsule on the caller of CreateBackupVault;
  * DescribeBackupVault adopts a vault a create finds taken; a removal counts the recovery points,
  * and deletes them when asked to delete at once. */
-static const char *const read_actions[] = {"backup:ListBackupVaults", "backup:ListTags", NULL};
+static const char *const read_actions[] = {"backup:ListBackupVaults", "backup:ListTags",
+                                           TAGINDEX_ACTION, NULL};
 static const char *const write_actions[] = {"backup:CreateBackupVault",
                                             "backup:DescribeBackupVault",
                                             "backup:TagResource",

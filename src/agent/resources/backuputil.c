@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 void backuputil_init(struct apicall *c, const char *op)
 {
@@ -133,11 +132,4 @@ json_t *backuputil_int(const json_t *v)
     errno = 0;
     n = strtoll(s, &end, 10);
     return *end || errno ? NULL : json_integer(n);
-}
-
-void backuputil_pause(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
 }

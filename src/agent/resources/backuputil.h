@@ -52,7 +52,4 @@ int backuputil_stack_plans(struct session *s, const char *stack, backuputil_plan
  * is neither; new reference. */
 json_t *backuputil_int(const json_t *v);
 
-/* Sleep ms milliseconds (between the polls of a removal that AWS finishes asynchronously). */
-void backuputil_pause(long ms);
-
 #endif

@@ -15,30 +15,26 @@ static const struct attr attrs[] = {
      .flags = ATTR_REPLACE,
      .def = "vpc",
      .values = domain_values,
+     .member = "domain",
      .doc = "The network the address is for."},
     RESTYPE_TAGS,
     {.name = "id",
      .type = VT_STRING,
      .flags = ATTR_COMPUTED,
+     .member = "allocationId",
      .doc = "The allocation ID (eipalloc-...), which a NAT gateway's allocation_id takes."},
     {.name = "public_ip",
      .type = VT_STRING,
      .flags = ATTR_COMPUTED,
+     .member = "publicIp",
      .doc = "The public IPv4 address."},
-    {0},
-};
-
-static const struct ec2util_field fields[] = {
-    {"id", "allocationId", EC2UTIL_STRING},
-    {"domain", "domain", EC2UTIL_STRING},
-    {"public_ip", "publicIp", EC2UTIL_STRING},
     {0},
 };
 
 static int read_item(struct session *s, const struct xnode *item, void *arg, struct diag *d)
 {
     (void)s, (void)d;
-    ec2util_add_read(arg, &ec2_eip_type, item, ec2util_attrs(item, fields));
+    ec2util_add_read(arg, &ec2_eip_type, item, ec2util_read(attrs, item));
     return 0;
 }
 
@@ -57,12 +53,12 @@ static int eip_create(struct session *s, const struct restype_call *c, const jso
 
     *out = NULL;
     apicall_init(&call, service_lookup("ec2"), "AllocateAddress");
-    apicall_param(&call, "Domain", resutil_want_str(&ec2_eip_type, desired, "domain"));
+    ec2util_create_params(&call, &ec2_eip_type, c, desired);
     ec2util_tag_spec(&call, "elastic-ip", c->tags);
     if (session_call(s, &call, d) != CALL_OK)
         goto out;
     if (!(*out =
-              resutil_add_created(set, &ec2_eip_type, c, ec2util_attrs(call.xml->root, fields), d)))
+              resutil_add_created(set, &ec2_eip_type, c, ec2util_read(attrs, call.xml->root), d)))
         goto out;
     ret = 0;
 out:
@@ -70,25 +66,10 @@ out:
     return ret;
 }
 
-static int eip_update(struct session *s, const struct restype_call *c, const json_t *desired,
-                      struct live_obj *live, const char *const *changed, size_t nchanged,
-                      struct diag *d)
-{
-    for (size_t i = 0; i < nchanged; i++) {
-        if (strcmp(changed[i], "tags") != 0) {
-            diag_error(d, NULL, "ec2.eip %s: %s cannot change in place", live->id, changed[i]);
-            return -1;
-        }
-        if (ec2util_update_tags(s, c, desired, live, d) < 0)
-            return -1;
-    }
-    return 0;
-}
-
 static const struct restype_ops ops = {
     .read = eip_read,
     .create = eip_create,
-    .update = eip_update,
+    .update = ec2util_update_tags_only,
     /* ReleaseAddress. AWS refuses while a NAT gateway still holds the address: the executor waits
      * for the NAT gateway to be "deleted" first. */
     .remove = resutil_remove,

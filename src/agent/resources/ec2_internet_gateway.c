@@ -16,19 +16,15 @@ static const struct attr attrs[] = {
     {.name = "id",
      .type = VT_STRING,
      .flags = ATTR_COMPUTED,
+     .member = "internetGatewayId",
      .doc = "The internet gateway's ID (igw-...)."},
-    {0},
-};
-
-static const struct ec2util_field fields[] = {
-    {"id", "internetGatewayId", EC2UTIL_STRING},
     {0},
 };
 
 /* The attachment, when it is one: AWS lists detaching and detached ones for a while. */
 static json_t *parse(const struct xnode *item)
 {
-    json_t *got = ec2util_attrs(item, fields);
+    json_t *got = ec2util_read(attrs, item);
 
     for (const struct xnode *a = xdoc_path(item, "attachmentSet/item"); a; a = xdoc_next(a)) {
         const char *state = xdoc_text(a, "state"), *vpc = xdoc_text(a, "vpcId");

@@ -13,31 +13,27 @@ static const struct attr attrs[] = {
      .type = VT_STRING,
      .flags = ATTR_REQUIRED | ATTR_REPLACE,
      .ref_type = "ec2.subnet",
+     .member = "subnetId",
      .doc = "The subnet the gateway sits in: a public one for a public gateway."},
     {.name = "allocation_id",
      .type = VT_STRING,
      .flags = ATTR_REPLACE,
      .ref_type = "ec2.eip",
+     .member = "natGatewayAddressSet/item/allocationId",
      .doc = "The Elastic IP allocation that gives a public gateway its address."},
     {.name = "connectivity_type",
      .type = VT_STRING,
      .flags = ATTR_REPLACE,
      .def = "public",
      .values = connectivity_values,
+     .member = "connectivityType",
      .doc = "Whether the gateway reaches the internet (public) or only other networks."},
     RESTYPE_TAGS,
     {.name = "id",
      .type = VT_STRING,
      .flags = ATTR_COMPUTED,
+     .member = "natGatewayId",
      .doc = "The NAT gateway's ID (nat-...)."},
-    {0},
-};
-
-static const struct ec2util_field fields[] = {
-    {"id", "natGatewayId", EC2UTIL_STRING},
-    {"subnet_id", "subnetId", EC2UTIL_STRING},
-    {"allocation_id", "natGatewayAddressSet/item/allocationId", EC2UTIL_STRING},
-    {"connectivity_type", "connectivityType", EC2UTIL_STRING},
     {0},
 };
 
@@ -58,7 +54,7 @@ static int read_item(struct session *s, const struct xnode *item, void *arg, str
     (void)s, (void)d;
     if (is_gone(state))
         return 0;
-    ec2util_add_read(set, &ec2_nat_gateway_type, item, ec2util_attrs(item, fields));
+    ec2util_add_read(set, &ec2_nat_gateway_type, item, ec2util_read(attrs, item));
     /* Made by a run cut short before it became available: what routes through it waits. */
     if (set->n > had && state && strcmp(state, "pending") == 0)
         set->v[set->n - 1].pending = 1;
@@ -117,11 +113,9 @@ static int nat_create(struct session *s, const struct restype_call *c, const jso
     if (resutil_check_required(&ec2_nat_gateway_type, c->cairn_id, desired, d) < 0)
         return -1;
     apicall_init(&call, service_lookup("ec2"), "CreateNatGateway");
-    apicall_param(&call, "SubnetId", resutil_want_str(&ec2_nat_gateway_type, desired, "subnet_id"));
-    if (alloc)
+    ec2util_create_params(&call, &ec2_nat_gateway_type, c, desired);
+    if (alloc) /* read from natGatewayAddressSet, sent as AllocationId */
         apicall_param(&call, "AllocationId", alloc);
-    apicall_param(&call, "ConnectivityType",
-                  resutil_want_str(&ec2_nat_gateway_type, desired, "connectivity_type"));
     if (c->token) {
         struct last_failed f = {.cairn_id = c->cairn_id};
         char token[65]; /* AWS takes at most 64 characters */
@@ -135,30 +129,14 @@ static int nat_create(struct session *s, const struct restype_call *c, const jso
     ec2util_tag_spec(&call, "natgateway", c->tags);
     if (session_call(s, &call, d) != CALL_OK)
         goto out;
-    if (!(*out = resutil_add_created(
-              set, &ec2_nat_gateway_type, c,
-              ec2util_attrs(xdoc_child(call.xml->root, "natGateway"), fields), d)))
+    if (!(*out = resutil_add_created(set, &ec2_nat_gateway_type, c,
+                                     ec2util_read(attrs, xdoc_child(call.xml->root, "natGateway")),
+                                     d)))
         goto out;
     ret = 0;
 out:
     apicall_release(&call);
     return ret;
-}
-
-static int nat_update(struct session *s, const struct restype_call *c, const json_t *desired,
-                      struct live_obj *live, const char *const *changed, size_t nchanged,
-                      struct diag *d)
-{
-    for (size_t i = 0; i < nchanged; i++) {
-        if (strcmp(changed[i], "tags") != 0) {
-            diag_error(d, NULL, "ec2.nat_gateway %s: %s cannot change in place", live->id,
-                       changed[i]);
-            return -1;
-        }
-        if (ec2util_update_tags(s, c, desired, live, d) < 0)
-            return -1;
-    }
-    return 0;
 }
 
 /*
@@ -198,7 +176,7 @@ static int nat_ready(struct session *s, struct live_obj *live, struct diag *d)
     if (!item || !state || strcmp(state, "pending") == 0) {
         ret = 0;
     } else if (strcmp(state, "available") == 0) {
-        json_t *now = ec2util_attrs(item, fields);
+        json_t *now = ec2util_read(attrs, item);
         json_object_update_missing(now, live->attrs);
         json_decref(live->attrs);
         live->attrs = now;
@@ -219,7 +197,7 @@ out:
 static const struct restype_ops ops = {
     .read = nat_read,
     .create = nat_create,
-    .update = nat_update,
+    .update = ec2util_update_tags_only,
     /* DeleteNatGateway. Gone when DescribeNatGateways says state "deleted"; until then its
      * Elastic IP cannot be released nor its subnet deleted. */
     .remove = resutil_remove,

@@ -11,25 +11,21 @@ static const struct attr attrs[] = {
      .type = VT_STRING,
      .flags = ATTR_REQUIRED | ATTR_REPLACE,
      .ref_type = "ec2.vpc",
+     .member = "vpcId",
      .doc = "The VPC the route table belongs to."},
     RESTYPE_TAGS,
     {.name = "id",
      .type = VT_STRING,
      .flags = ATTR_COMPUTED,
+     .member = "routeTableId",
      .doc = "The route table's ID (rtb-...)."},
-    {0},
-};
-
-static const struct ec2util_field fields[] = {
-    {"id", "routeTableId", EC2UTIL_STRING},
-    {"vpc_id", "vpcId", EC2UTIL_STRING},
     {0},
 };
 
 static int read_item(struct session *s, const struct xnode *item, void *arg, struct diag *d)
 {
     (void)s, (void)d;
-    ec2util_add_read(arg, &ec2_route_table_type, item, ec2util_attrs(item, fields));
+    ec2util_add_read(arg, &ec2_route_table_type, item, ec2util_read(attrs, item));
     return 0;
 }
 
@@ -54,15 +50,15 @@ static int rtb_create(struct session *s, const struct restype_call *c, const jso
     if (resutil_check_required(&ec2_route_table_type, c->cairn_id, desired, d) < 0)
         return -1;
     apicall_init(&call, service_lookup("ec2"), "CreateRouteTable");
-    apicall_param(&call, "VpcId", resutil_want_str(&ec2_route_table_type, desired, "vpc_id"));
+    ec2util_create_params(&call, &ec2_route_table_type, c, desired);
     if (c->token)
         apicall_param(&call, "ClientToken", c->token);
     ec2util_tag_spec(&call, "route-table", c->tags);
     if (session_call(s, &call, d) != CALL_OK)
         goto out;
-    if (!(*out = resutil_add_created(
-              set, &ec2_route_table_type, c,
-              ec2util_attrs(xdoc_child(call.xml->root, "routeTable"), fields), d)))
+    if (!(*out = resutil_add_created(set, &ec2_route_table_type, c,
+                                     ec2util_read(attrs, xdoc_child(call.xml->root, "routeTable")),
+                                     d)))
         goto out;
     ret = 0;
 out:
@@ -70,26 +66,10 @@ out:
     return ret;
 }
 
-static int rtb_update(struct session *s, const struct restype_call *c, const json_t *desired,
-                      struct live_obj *live, const char *const *changed, size_t nchanged,
-                      struct diag *d)
-{
-    for (size_t i = 0; i < nchanged; i++) {
-        if (strcmp(changed[i], "tags") != 0) {
-            diag_error(d, NULL, "ec2.route_table %s: %s cannot change in place", live->id,
-                       changed[i]);
-            return -1;
-        }
-        if (ec2util_update_tags(s, c, desired, live, d) < 0)
-            return -1;
-    }
-    return 0;
-}
-
 static const struct restype_ops ops = {
     .read = rtb_read,
     .create = rtb_create,
-    .update = rtb_update,
+    .update = ec2util_update_tags_only,
     /* DeleteRouteTable: AWS refuses while subnets are associated with it (the associations are
      * removed first, as they depend on the table). */
     .remove = resutil_remove,

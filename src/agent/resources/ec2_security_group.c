@@ -47,15 +47,18 @@ static const struct attr attrs[] = {
     {.name = "name",
      .type = VT_STRING,
      .flags = ATTR_NAME | ATTR_REPLACE,
+     .member = "groupName",
      .doc = "The group's name (GroupName), unique in the VPC; it may not start with sg-."},
     {.name = "description",
      .type = VT_STRING,
      .flags = ATTR_REQUIRED | ATTR_REPLACE,
+     .member = "groupDescription",
      .doc = "What the group is for, up to 255 characters; AWS cannot change it later."},
     {.name = "vpc_id",
      .type = VT_STRING,
      .flags = ATTR_REQUIRED | ATTR_REPLACE,
      .ref_type = "ec2.vpc",
+     .member = "vpcId",
      .doc = "The VPC the group belongs to."},
     {.name = "ingress",
      .type = VT_LIST,
@@ -73,17 +76,13 @@ static const struct attr attrs[] = {
     {.name = "id",
      .type = VT_STRING,
      .flags = ATTR_COMPUTED,
+     .member = "groupId",
      .doc = "The security group's ID (sg-...)."},
-    {.name = "arn", .type = VT_ARN, .flags = ATTR_COMPUTED, .doc = "The security group's ARN."},
-    {0},
-};
-
-static const struct ec2util_field fields[] = {
-    {"id", "groupId", EC2UTIL_STRING},
-    {"name", "groupName", EC2UTIL_STRING},
-    {"description", "groupDescription", EC2UTIL_STRING},
-    {"vpc_id", "vpcId", EC2UTIL_STRING},
-    {"arn", "securityGroupArn", EC2UTIL_STRING},
+    {.name = "arn",
+     .type = VT_ARN,
+     .flags = ATTR_COMPUTED,
+     .member = "securityGroupArn",
+     .doc = "The security group's ARN."},
     {0},
 };
 
@@ -110,7 +109,7 @@ static json_t *want_rules(const json_t *desired, const struct direction *dir)
 /* Attributes of a DescribeSecurityGroups item: rules in canonical form (ec2util.h). */
 static json_t *parse(const struct xnode *item)
 {
-    json_t *got = ec2util_attrs(item, fields);
+    json_t *got = ec2util_read(attrs, item);
 
     for (size_t i = 0; i < NDIRS; i++)
         json_object_set_new(got, dirs[i].attr, ec2util_rules_read(xdoc_child(item, dirs[i].xml)));
@@ -226,15 +225,12 @@ static int sg_create(struct session *s, const struct restype_call *c, const json
         diag_error(d, NULL, "ec2.security_group %s: no name to give it", c->cairn_id);
         goto out;
     }
-    apicall_param(&call, "GroupName", name);
-    apicall_param(&call, "GroupDescription",
-                  resutil_want_str(&ec2_security_group_type, desired, "description"));
-    apicall_param(&call, "VpcId", resutil_want_str(&ec2_security_group_type, desired, "vpc_id"));
+    ec2util_create_params(&call, &ec2_security_group_type, c, desired);
     ec2util_tag_spec(&call, "security-group", c->tags);
     if (session_call(s, &call, d) != CALL_OK)
         goto out;
     /* The response has the id, the ARN and (in AWS, not moto) the tags. */
-    got = ec2util_attrs(call.xml->root, fields);
+    got = ec2util_read(attrs, call.xml->root);
     json_object_set_new(got, "name", json_string(name));
     json_object_set(got, "description", json_object_get(desired, "description"));
     json_object_set(got, "vpc_id", json_object_get(desired, "vpc_id"));

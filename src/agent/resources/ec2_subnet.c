@@ -11,43 +11,43 @@ static const struct attr attrs[] = {
      .type = VT_STRING,
      .flags = ATTR_REQUIRED | ATTR_REPLACE,
      .ref_type = "ec2.vpc",
+     .member = "vpcId",
      .doc = "The VPC the subnet is in."},
     {.name = "cidr_block",
      .type = VT_CIDR,
      .flags = ATTR_REQUIRED | ATTR_REPLACE,
+     .member = "cidrBlock",
      .doc = "The subnet's IPv4 range, inside the VPC's, for example 10.0.1.0/24."},
     {.name = "availability_zone",
      .type = VT_AZ,
      .flags = ATTR_REPLACE,
+     .member = "availabilityZone",
      .doc = "The Availability Zone of the subnet, for example us-east-1a; AWS picks one when "
             "omitted."},
     {.name = "map_public_ip_on_launch",
      .type = VT_BOOL,
+     .flags = ATTR_LATER,
      .def = "false",
+     .member = "mapPublicIpOnLaunch",
      .doc = "Whether network interfaces created in the subnet get a public IPv4 address."},
     RESTYPE_TAGS,
     {.name = "id",
      .type = VT_STRING,
      .flags = ATTR_COMPUTED,
+     .member = "subnetId",
      .doc = "The subnet's ID (subnet-...)."},
-    {.name = "arn", .type = VT_ARN, .flags = ATTR_COMPUTED, .doc = "The subnet's ARN."},
-    {0},
-};
-
-static const struct ec2util_field fields[] = {
-    {"id", "subnetId", EC2UTIL_STRING},
-    {"vpc_id", "vpcId", EC2UTIL_STRING},
-    {"cidr_block", "cidrBlock", EC2UTIL_STRING},
-    {"availability_zone", "availabilityZone", EC2UTIL_STRING},
-    {"map_public_ip_on_launch", "mapPublicIpOnLaunch", EC2UTIL_BOOL},
-    {"arn", "subnetArn", EC2UTIL_STRING},
+    {.name = "arn",
+     .type = VT_ARN,
+     .flags = ATTR_COMPUTED,
+     .member = "subnetArn",
+     .doc = "The subnet's ARN."},
     {0},
 };
 
 static int read_item(struct session *s, const struct xnode *item, void *arg, struct diag *d)
 {
     (void)s, (void)d;
-    ec2util_add_read(arg, &ec2_subnet_type, item, ec2util_attrs(item, fields));
+    ec2util_add_read(arg, &ec2_subnet_type, item, ec2util_read(attrs, item));
     return 0;
 }
 
@@ -72,7 +72,6 @@ static int subnet_create(struct session *s, const struct restype_call *c, const 
                          struct live_set *set, struct live_obj **out, struct diag *d)
 {
     struct apicall call;
-    const char *az = json_string_value(json_object_get(desired, "availability_zone"));
     int want = resutil_want_bool(&ec2_subnet_type, desired, "map_public_ip_on_launch");
     int ret = -1;
 
@@ -80,16 +79,12 @@ static int subnet_create(struct session *s, const struct restype_call *c, const 
     if (resutil_check_required(&ec2_subnet_type, c->cairn_id, desired, d) < 0)
         return -1;
     apicall_init(&call, service_lookup("ec2"), "CreateSubnet");
-    apicall_param(&call, "VpcId", resutil_want_str(&ec2_subnet_type, desired, "vpc_id"));
-    apicall_param(&call, "CidrBlock", resutil_want_str(&ec2_subnet_type, desired, "cidr_block"));
-    if (az)
-        apicall_param(&call, "AvailabilityZone", az);
+    ec2util_create_params(&call, &ec2_subnet_type, c, desired);
     ec2util_tag_spec(&call, "subnet", c->tags);
     if (session_call(s, &call, d) != CALL_OK)
         goto out;
-    if (!(*out =
-              resutil_add_created(set, &ec2_subnet_type, c,
-                                  ec2util_attrs(xdoc_child(call.xml->root, "subnet"), fields), d)))
+    if (!(*out = resutil_add_created(set, &ec2_subnet_type, c,
+                                     ec2util_read(attrs, xdoc_child(call.xml->root, "subnet")), d)))
         goto out;
     if (want != resutil_want_bool(&ec2_subnet_type, (*out)->attrs, "map_public_ip_on_launch") &&
         set_public_ip(s, *out, want, d) < 0)

@@ -13,12 +13,14 @@ static const struct attr attrs[] = {
     {.name = "cidr_block",
      .type = VT_CIDR,
      .flags = ATTR_REQUIRED | ATTR_REPLACE,
+     .member = "cidrBlock",
      .doc = "The IPv4 network range of the VPC, for example 10.0.0.0/16."},
     {.name = "instance_tenancy",
      .type = VT_STRING,
      .flags = ATTR_REPLACE,
      .def = "default",
      .values = tenancy_values,
+     .member = "instanceTenancy",
      .doc = "The tenancy of instances launched into the VPC."},
     {.name = "enable_dns_support",
      .type = VT_BOOL,
@@ -34,14 +36,11 @@ static const struct attr attrs[] = {
      .def = "false",
      .doc = "Whether CloudWatch gets Network Address Usage metrics for the VPC."},
     RESTYPE_TAGS,
-    {.name = "id", .type = VT_STRING, .flags = ATTR_COMPUTED, .doc = "The VPC's ID (vpc-...)."},
-    {0},
-};
-
-static const struct ec2util_field fields[] = {
-    {"id", "vpcId", EC2UTIL_STRING},
-    {"cidr_block", "cidrBlock", EC2UTIL_STRING},
-    {"instance_tenancy", "instanceTenancy", EC2UTIL_STRING},
+    {.name = "id",
+     .type = VT_STRING,
+     .flags = ATTR_COMPUTED,
+     .member = "vpcId",
+     .doc = "The VPC's ID (vpc-...)."},
     {0},
 };
 
@@ -115,7 +114,7 @@ static int set_flags(struct session *s, const char *id, const json_t *desired, j
 
 static int read_item(struct session *s, const struct xnode *item, void *arg, struct diag *d)
 {
-    json_t *got = ec2util_attrs(item, fields);
+    json_t *got = ec2util_read(attrs, item);
     const char *id = json_string_value(json_object_get(got, "id"));
     int ret = 0;
 
@@ -150,13 +149,11 @@ static int vpc_create(struct session *s, const struct restype_call *c, const jso
     if (resutil_check_required(&ec2_vpc_type, c->cairn_id, desired, d) < 0)
         return -1;
     apicall_init(&call, service_lookup("ec2"), "CreateVpc");
-    apicall_param(&call, "CidrBlock", resutil_want_str(&ec2_vpc_type, desired, "cidr_block"));
-    apicall_param(&call, "InstanceTenancy",
-                  resutil_want_str(&ec2_vpc_type, desired, "instance_tenancy"));
+    ec2util_create_params(&call, &ec2_vpc_type, c, desired);
     ec2util_tag_spec(&call, "vpc", c->tags);
     if (session_call(s, &call, d) != CALL_OK)
         goto out;
-    got = ec2util_attrs(xdoc_child(call.xml->root, "vpc"), fields);
+    got = ec2util_read(attrs, xdoc_child(call.xml->root, "vpc"));
     /* A new VPC has AWS's settings, which are the table's defaults. */
     for (size_t i = 0; i < NFLAGS; i++)
         json_object_set_new(got, flags[i].attr,

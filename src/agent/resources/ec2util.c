@@ -3,6 +3,7 @@
 #include "core/xmalloc.h"
 
 #include <stdarg.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,29 +78,48 @@ const char *ec2util_tag(const struct xnode *item, const char *key)
     return NULL;
 }
 
-json_t *ec2util_attrs(const struct xnode *item, const struct ec2util_field *fields)
+json_t *ec2util_read(const struct attr *table, const struct xnode *item)
 {
     json_t *attrs = json_object();
 
-    for (const struct ec2util_field *f = fields; f->attr; f++) {
-        const char *text = xdoc_text(item, f->path);
+    for (const struct attr *a = table; a->name; a++) {
+        const char *text = a->member ? xdoc_text(item, a->member) : NULL;
         if (!text || !*text)
             continue;
-        switch (f->kind) {
-        case EC2UTIL_STRING:
-            json_object_set_new(attrs, f->attr, json_string(text));
-            break;
-        case EC2UTIL_BOOL:
-            json_object_set_new(attrs, f->attr, json_boolean(strcmp(text, "true") == 0));
-            break;
-        case EC2UTIL_INT:
-            json_object_set_new(attrs, f->attr, json_integer(strtoll(text, NULL, 10)));
-            break;
-        }
+        if (a->type == VT_BOOL)
+            json_object_set_new(attrs, a->name, json_boolean(strcmp(text, "true") == 0));
+        else if (a->type == VT_INT || a->type == VT_PORT)
+            json_object_set_new(attrs, a->name, json_integer(strtoll(text, NULL, 10)));
+        else
+            json_object_set_new(attrs, a->name, json_string(text));
     }
     if (xdoc_child(item, "tagSet"))
         json_object_set_new(attrs, "tags", ec2util_tags(item));
     return attrs;
+}
+
+void ec2util_create_params(struct apicall *c, const struct restype *t,
+                           const struct restype_call *rc, const json_t *desired)
+{
+    for (const struct attr *a = t->attrs; a->name; a++) {
+        json_t *v;
+        const char *text;
+        char member[128], buf[32];
+        if (!resutil_create_value(t, a, rc, desired, &v) || !v)
+            continue;
+        /* EC2 answers cidrBlock and is asked CidrBlock. */
+        snprintf(member, sizeof(member), "%c%s", toupper((unsigned char)a->member[0]),
+                 a->member + 1);
+        if (!(text = json_string_value(v))) {
+            if (json_is_integer(v))
+                snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
+            else
+                snprintf(buf, sizeof(buf), "%s", json_is_true(v) ? "true" : "false");
+            text = buf;
+        }
+        apicall_param(c, member, text);
+        json_decref(v);
+    }
 }
 
 void ec2util_add_read(struct live_set *set, const struct restype *t, const struct xnode *item,
@@ -212,6 +232,22 @@ out:
     apicall_release(&del);
     apicall_release(&add);
     return ret;
+}
+
+int ec2util_update_tags_only(struct session *s, const struct restype_call *c, const json_t *desired,
+                             struct live_obj *live, const char *const *changed, size_t nchanged,
+                             struct diag *d)
+{
+    for (size_t i = 0; i < nchanged; i++) {
+        if (strcmp(changed[i], "tags") != 0) {
+            diag_error(d, NULL, "%s %s: %s cannot change in place", live->type->name, live->id,
+                       changed[i]);
+            return -1;
+        }
+        if (ec2util_update_tags(s, c, desired, live, d) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 int ec2util_update_tags(struct session *s, const struct restype_call *c, const json_t *desired,

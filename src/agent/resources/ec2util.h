@@ -48,20 +48,18 @@ json_t *ec2util_tags(const struct xnode *item);
 /* The value of the tag key in the item's tagSet, or NULL. */
 const char *ec2util_tag(const struct xnode *item, const char *key);
 
-enum ec2util_kind { EC2UTIL_STRING, EC2UTIL_BOOL, EC2UTIL_INT };
-
-/* An attribute read from an element of a Describe item. NULL attr ends a table. */
-struct ec2util_field {
-    const char *attr; /* name in the type's table: "cidr_block" */
-    const char *path; /* element under the item: "cidrBlock", "attachmentSet/item/vpcId" */
-    enum ec2util_kind kind;
-};
-
 /*
- * The attributes of item: each field whose element is present and not empty,
- * and "tags" when the item has a tagSet. A new object.
+ * The attributes of a Describe item by the table's members (struct attr member: an element
+ * under the item, "cidrBlock", "attachmentSet/item/vpcId"): each whose element is present and
+ * not empty, booleans and integers as the table types them, and "tags" when the item has a
+ * tagSet. A new object.
  */
-json_t *ec2util_attrs(const struct xnode *item, const struct ec2util_field *fields);
+json_t *ec2util_read(const struct attr *table, const struct xnode *item);
+
+/* The create parameters of type t (resutil_create_value) as query members: the attribute's
+ * member capitalized (cidrBlock -> CidrBlock), booleans and integers spelled out. */
+void ec2util_create_params(struct apicall *c, const struct restype *t,
+                           const struct restype_call *rc, const json_t *desired);
 
 /*
  * Add an object a Describe returned to set: attrs (taken over) hold its "id",
@@ -106,6 +104,12 @@ int ec2util_retag(struct session *s, const char *id, const json_t *have, const j
  */
 int ec2util_update_tags(struct session *s, const struct restype_call *c, const json_t *desired,
                         struct live_obj *live, struct diag *d);
+
+/* The update of a type whose only attribute that changes in place is tags (an EIP, a route
+ * table): ec2util_update_tags, and an error naming any other attribute. */
+int ec2util_update_tags_only(struct session *s, const struct restype_call *c, const json_t *desired,
+                             struct live_obj *live, const char *const *changed, size_t nchanged,
+                             struct diag *d);
 
 /* Canonical form of a list of rules in the table's shape (new reference; [] for NULL). */
 json_t *ec2util_rules_normalize(const json_t *rules);

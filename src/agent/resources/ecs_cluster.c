@@ -125,9 +125,7 @@ static int adopt(struct session *s, const struct restype_call *c, const json_t *
         if (!status || strcmp(status, "ACTIVE") != 0)
             continue;
         tags = ecsutil_tags_from(json_object_get(cl, "tags"));
-        if (!c->stack || !ecsutil_owned(tags, c->stack, c->cairn_id)) {
-            diag_error(d, NULL, "ecs.cluster %s: a cluster named %s exists and is not this stack's",
-                       c->cairn_id, name);
+        if (resutil_adopt_check(&ecs_cluster_type, c, name, tags, d) < 0) {
             ret = -1;
         } else if (!(*out = add_cluster(set, c->stack, cl))) {
             ret = -1;

@@ -570,12 +570,16 @@ static int svc_ready(struct session *s, struct live_obj *live, struct diag *d)
     return ret;
 }
 
-static void sleep_ms(long ms)
+/* 1 when the service is INACTIVE or no longer listed, 0 while it is, -1 on error. */
+static int svc_gone(struct session *s, void *arg, struct diag *d)
 {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    int missing;
+    json_t *svc = current(s, arg, &missing, d);
+    const char *status = json_string_value(json_object_get(svc, "status"));
+    int done = missing || (status && strcmp(status, "INACTIVE") == 0);
 
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
+    json_decref(svc);
+    return !svc && !missing ? -1 : done;
 }
 
 /*
@@ -590,7 +594,6 @@ static int svc_remove(struct session *s, const struct live_obj *live, unsigned h
                                        "ServiceNotActiveException", NULL};
     const char *cluster = json_string_value(json_object_get(live->attrs, "cluster"));
     const char *name = live->cairn_id ? live->cairn_id : "service";
-    long pause = 1000, waited = 0;
     json_t *body;
     int rc;
 
@@ -605,25 +608,11 @@ static int svc_remove(struct session *s, const struct live_obj *live, unsigned h
         if (ecsutil_call(s, "DeleteService", body, NULL, gone, d) < 0)
             return -1;
     }
-    for (;;) {
-        int missing;
-        json_t *svc = current(s, live, &missing, d);
-        const char *status = json_string_value(json_object_get(svc, "status"));
-        int done = missing || (status && strcmp(status, "INACTIVE") == 0);
-        json_decref(svc);
-        if (!svc && !missing)
-            return -1;
-        if (done)
-            return 0;
-        if (waited >= SVC_REMOVE_WAIT_MS) {
-            diag_error(d, NULL, "%s (ecs.service) %s: still %s after %ld s", name, live->id,
-                       status ? status : "listed", waited / 1000);
-            return -1;
-        }
-        sleep_ms(pause);
-        waited += pause;
-        pause = pause * 2 > 5000 ? 5000 : pause * 2;
-    }
+    if ((rc = resutil_poll(s, svc_gone, (void *)live, 1000, 5000, SVC_REMOVE_WAIT_MS / 1000, d)) ==
+        0)
+        diag_error(d, NULL, "%s (ecs.service) %s: still listed after %ld s", name, live->id,
+                   SVC_REMOVE_WAIT_MS / 1000);
+    return rc == 1 ? 0 : -1;
 }
 
 /* false, or "false" as a stack may write it. */

@@ -4,7 +4,9 @@
  * registers a new one of the family (services go on running the old one until
  * they are updated to the new ARN, which the plan does in the same run).
  */
+#include "agent/diff.h"
 #include "agent/live.h"
+#include "agent/resources/tagindex.h"
 #include "agent/resources/ecsutil.h"
 #include "agent/resources/types.h"
 #include "core/xmalloc.h"
@@ -378,86 +380,178 @@ static json_t *sorted_newest_first(const json_t *arns)
     return out;
 }
 
-/*
- * The ACTIVE revisions of one family tagged with the stack, newest first, so that when a
- * crash left more than one with the same cairn:id the planner keeps the newest (live_find
- * takes the first) and deletes the others. One ListTaskDefinitions (paginated), then one
- * DescribeTaskDefinition with tags per revision until one is tagged with another stack: that
- * family is not read further. Untagged revisions (registered by hand, as when someone deploys
- * a hotfix of the stack's family) are passed over, not stopped at: the stack's revision under
- * them is still the stack's, and stopping there would leave it unread (planned as missing, made
- * again, and the old one never deleted).
- */
-static int read_family(struct session *s, const char *stack, const char *family,
-                       struct live_set *set, struct diag *d)
-{
-    json_t *listed, *arns, *arn;
-    size_t i;
-    int ret = 0;
+/* The tag that records what a revision was registered with (diff_digest of the desired
+ * attributes): a revision never changes, so while the stack asks for the same, a read needs no
+ * DescribeTaskDefinition. Kept out of the "tags" attribute, which the planner compares. */
+#define TAG_DIGEST "cairn:digest"
 
-    if (ecsutil_list(s, "ListTaskDefinitions",
-                     json_pack("{s:s, s:s, s:s}", "familyPrefix", family, "status", "ACTIVE",
-                               "sort", "DESC"),
-                     "taskDefinitionArns", &listed, d) < 0)
+/* The revision at arn as DescribeTaskDefinition (with tags) gives it: *got_attrs, *tags new. */
+static int describe(struct session *s, const char *arn, json_t **got_attrs, json_t **tags,
+                    struct diag *d)
+{
+    json_t *got;
+
+    if (ecsutil_call(s, "DescribeTaskDefinition",
+                     json_pack("{s:s, s:[s]}", "taskDefinition", arn, "include", "TAGS"), &got,
+                     NULL, d) != 0)
         return -1;
-    arns = sorted_newest_first(listed);
-    json_decref(listed);
-    json_array_foreach(arns, i, arn)
-    {
-        json_t *got, *tags, *td;
-        const char *status;
-        int mine, other;
-        if (ecsutil_call(s, "DescribeTaskDefinition",
-                         json_pack("{s:O, s:[s]}", "taskDefinition", arn, "include", "TAGS"), &got,
-                         NULL, d) != 0) {
-            ret = -1;
-            break;
-        }
-        td = json_object_get(got, "taskDefinition");
-        tags = ecsutil_tags_from(json_object_get(got, "tags"));
-        status = json_string_value(json_object_get(td, "status"));
-        mine = ecsutil_owned(tags, stack, NULL) && status && strcmp(status, "ACTIVE") == 0;
-        if (mine)
-            resutil_add_read(set, &ecs_task_definition_type, stack, json_string_value(arn), tags,
-                             parse(td));
-        other =
-            !mine && !ecsutil_owned(tags, stack, NULL) && json_object_get(tags, RESUTIL_TAG_STACK);
-        json_decref(tags);
-        json_decref(got);
-        if (other)
-            break;
-    }
-    json_decref(arns);
-    return ret;
+    *got_attrs = parse(json_object_get(got, "taskDefinition"));
+    *tags = ecsutil_tags_from(json_object_get(got, "tags"));
+    json_object_del(*tags, TAG_DIGEST);
+    json_decref(got);
+    return 0;
+}
+
+/* The revisions of a read that carry no digest (registered before cairn recorded one), each
+ * described into a set of its own on a worker of its own. */
+struct describe_job {
+    const char *stack;
+    json_t *arns;
+    struct live_set *got;
+};
+
+static int describe_one(struct session *s, size_t i, void *arg, struct diag *d)
+{
+    struct describe_job *j = arg;
+    const char *arn = json_string_value(json_array_get(j->arns, i));
+    json_t *got_attrs, *tags;
+
+    if (describe(s, arn, &got_attrs, &tags, d) < 0)
+        return -1;
+    resutil_add_read(&j->got[i], &ecs_task_definition_type, j->stack, arn, tags, got_attrs);
+    json_decref(tags);
+    return 0;
+}
+
+/* Whether the family in a revision's ARN (.../task-definition/<family>:<revision>) starts with
+ * the stack's name, as the default physical name, <stack>-<resource>, does. */
+static int family_of_stack(const char *arn, const char *stack)
+{
+    const char *f = arn ? strstr(arn, ":task-definition/") : NULL;
+
+    return f && strncmp(f + strlen(":task-definition/"), stack, strlen(stack)) == 0;
+}
+
+/* A revision the stack registered with a digest: its ARN, revision, family and tags only. */
+static void add_digested(struct live_set *set, const char *stack, const char *arn, json_t *tags)
+{
+    const char *f = strstr(arn, ":task-definition/") + strlen(":task-definition/");
+    const char *colon = strrchr(f, ':');
+    json_t *got_attrs = json_pack("{s:s, s:s, s:I, s:s%}", "arn", arn, "id", arn, "revision",
+                                  (json_int_t)(colon ? strtoll(colon + 1, NULL, 10) : 0), "family",
+                                  f, (size_t)(colon ? (size_t)(colon - f) : strlen(f)));
+    struct live_obj *o;
+    char *digest = xstrdup(json_string_value(json_object_get(tags, TAG_DIGEST)));
+
+    json_object_del(tags, TAG_DIGEST);
+    if ((o = resutil_add_read(set, &ecs_task_definition_type, stack, arn, tags, got_attrs)))
+        o->digest = digest;
+    else
+        free(digest);
+    json_decref(tags);
 }
 
 /*
- * The stack's ACTIVE revisions. There is no filter by tag, so the read goes by name: the
- * families starting with the stack's name (as the default physical name, <stack>-<resource>,
- * does) that have an ACTIVE revision, from one ListTaskDefinitionFamilies (paginated), then
- * read_family() for each: 1 + 2 calls per such family when each has one ACTIVE revision.
+ * The stack's ACTIVE revisions, newest first (so that when a crash left more than one with the
+ * same cairn:id the planner keeps the newest: live_find takes the first, and deletes the
+ * others). ECS has no filter by tag, so the read goes by name and by the stack's tag index: one
+ * ListTaskDefinitions of the ACTIVE revisions (paginated), those of families starting with the
+ * stack's name, their tags from the index (resources/tagindex.h; a revision missing there is
+ * described: registered by hand or by another stack, or seconds ago). A revision with a digest tag
+ * is added without its attributes (live_obj digest, ops detail); one without (registered by an
+ * older cairn) gets a DescribeTaskDefinition, the revisions in parallel.
  */
+/* The stack's revisions in arns (newest first) as [[arn, tags], ...], and how many claim each
+ * cairn:id; in unindexed, the revisions of the stack's families the index lacks (another's, or
+ * registered seconds ago: the tagging API is eventually consistent), to be described. */
+static void claims_of(const json_t *arns, const json_t *index, const char *stack, json_t *mine,
+                      json_t *claims, json_t *unindexed)
+{
+    size_t i;
+    json_t *arn;
+
+    json_array_foreach(arns, i, arn)
+    {
+        const json_t *tags = tagindex_get(index, json_string_value(arn));
+        const char *id = json_string_value(json_object_get(tags, RESUTIL_TAG_ID));
+        if (!family_of_stack(json_string_value(arn), stack))
+            continue;
+        if (!tags) {
+            json_array_append(unindexed, arn);
+            continue;
+        }
+        json_array_append_new(mine, json_pack("[O, O]", arn, tags));
+        if (id)
+            json_object_set_new(claims, id,
+                                json_integer(json_integer_value(json_object_get(claims, id)) + 1));
+    }
+}
+
 static int td_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
 {
-    json_t *families, *f;
-    size_t i;
-    int ret = 0;
+    struct describe_job j = {stack, json_array(), NULL};
+    json_t *listed = NULL, *arns = NULL, *index = NULL, *arn;
+    json_t *mine = json_array(), *claims = json_object(), *m;
+    size_t i, n;
+    int ret = -1;
 
-    if (ecsutil_list(s, "ListTaskDefinitionFamilies",
-                     json_pack("{s:s, s:s}", "familyPrefix", stack, "status", "ACTIVE"), "families",
-                     &families, d) < 0)
-        return -1;
-    json_array_foreach(families, i, f)
+    if (ecsutil_list(s, "ListTaskDefinitions",
+                     json_pack("{s:s, s:s}", "status", "ACTIVE", "sort", "DESC"),
+                     "taskDefinitionArns", &listed, d) < 0)
+        goto out;
+    arns = sorted_newest_first(listed);
+    json_array_foreach(arns, i, arn)
     {
-        const char *name = json_string_value(f);
-        if (name && strncmp(name, stack, strlen(stack)) == 0 &&
-            read_family(s, stack, name, set, d) < 0) {
-            ret = -1;
+        if (family_of_stack(json_string_value(arn), stack)) {
+            if (tagindex_read(s, stack, &index, d) < 0)
+                goto out;
             break;
         }
     }
-    json_decref(families);
+    claims_of(arns, index, stack, mine, claims, j.arns);
+    /* A digest is a claim in a tag, which a revision registered by hand with the stack's tags
+     * copied over carries too: where two revisions claim one resource, both are described. */
+    json_array_foreach(mine, i, m)
+    {
+        const json_t *tags = json_array_get(m, 1);
+        const char *id = json_string_value(json_object_get(tags, RESUTIL_TAG_ID));
+        arn = json_array_get(m, 0);
+        if (json_is_string(json_object_get(tags, TAG_DIGEST)) &&
+            (!id || json_integer_value(json_object_get(claims, id)) == 1))
+            add_digested(set, stack, json_string_value(arn), json_deep_copy(tags));
+        else
+            json_array_append(j.arns, arn);
+    }
+    n = json_array_size(j.arns);
+    j.got = xcalloc(n + 1, sizeof(*j.got));
+    for (i = 0; i < n; i++)
+        live_set_init(&j.got[i]);
+    ret = live_parallel(s, n, describe_one, &j, d);
+    for (i = 0; i < n; i++)
+        live_set_take(set, &j.got[i]);
+    free(j.got);
+out:
+    json_decref(mine);
+    json_decref(claims);
+    json_decref(j.arns);
+    json_decref(index);
+    json_decref(arns);
+    json_decref(listed);
     return ret;
+}
+
+/* The attributes of a revision read with its digest only (live_detail). */
+static int td_detail(struct session *s, struct live_obj *o, struct diag *d)
+{
+    json_t *got_attrs, *tags;
+
+    if (describe(s, o->id, &got_attrs, &tags, d) < 0)
+        return -1;
+    json_object_set(got_attrs, "tags", json_object_get(o->attrs, "tags"));
+    json_decref(o->attrs);
+    o->attrs = got_attrs;
+    json_decref(tags);
+    return 0;
 }
 
 /*
@@ -473,7 +567,8 @@ static int td_create(struct session *s, const struct restype_call *c, const json
 {
     const struct restype *t = &ecs_task_definition_type;
     const char *family = resutil_want_str(t, desired, "family");
-    json_t *body, *got = NULL, *tags, *parsed, *v;
+    json_t *body, *got = NULL, *tags, *parsed, *v, *sent;
+    char digest[DIFF_DIGEST_LEN + 1];
     int ret = -1;
 
     *out = NULL;
@@ -497,7 +592,11 @@ static int td_create(struct session *s, const struct restype_call *c, const json
     if ((v = ecsutil_text(json_object_get(body, "memory"))))
         json_object_set_new(body, "memory", v);
     tags = resutil_tags_want(c, desired);
-    json_object_set_new(body, "tags", resutil_tags_to_list(tags, "key", "value"));
+    diff_digest(t, desired, digest);
+    sent = json_deep_copy(tags);
+    json_object_set_new(sent, TAG_DIGEST, json_string(digest));
+    json_object_set_new(body, "tags", resutil_tags_to_list(sent, "key", "value"));
+    json_decref(sent);
     if (ecsutil_call(s, "RegisterTaskDefinition", body, &got, NULL, d) != 0)
         goto out;
     parsed = parse(json_object_get(got, "taskDefinition"));
@@ -631,13 +730,13 @@ static const struct restype_ops ops = {
     .update = td_update,
     .remove = td_remove,
     .normalize = td_normalize,
+    .detail = td_detail,
 };
 
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add.
  * RegisterTaskDefinition passes the task and execution roles to ECS tasks. */
-static const char *const read_actions[] = {"ecs:ListTaskDefinitionFamilies",
-                                           "ecs:ListTaskDefinitions", "ecs:DescribeTaskDefinition",
-                                           NULL};
+static const char *const read_actions[] = {"ecs:ListTaskDefinitions", "ecs:DescribeTaskDefinition",
+                                           TAGINDEX_ACTION, NULL};
 static const char *const write_actions[] = {
     "ecs:RegisterTaskDefinition",   "ecs:TagResource",           "ecs:UntagResource",
     "ecs:DeregisterTaskDefinition", "ecs:DeleteTaskDefinitions", NULL};

@@ -12,11 +12,13 @@ static const struct attr attrs[] = {
      .type = VT_STRING,
      .flags = ATTR_REQUIRED | ATTR_REPLACE,
      .ref_type = "efs.file_system",
+     .member = "FileSystemId",
      .doc = "The file system the mount target serves."},
     {.name = "subnet_id",
      .type = VT_STRING,
      .flags = ATTR_REQUIRED | ATTR_REPLACE,
      .ref_type = "ec2.subnet",
+     .member = "SubnetId",
      .doc = "The subnet of the mount target, at most one per Availability Zone."},
     {.name = "security_groups",
      .type = VT_LIST,
@@ -27,46 +29,27 @@ static const struct attr attrs[] = {
     {.name = "ip_address",
      .type = VT_STRING,
      .flags = ATTR_REPLACE,
+     .member = "IpAddress",
      .doc = "The IPv4 address in the subnet; AWS picks a free one when omitted."},
     {.name = "id",
      .type = VT_STRING,
      .flags = ATTR_COMPUTED,
+     .member = "MountTargetId",
      .doc = "The mount target's ID (fsmt-...)."},
     {.name = "availability_zone_name",
      .type = VT_AZ,
      .flags = ATTR_COMPUTED,
+     .member = "AvailabilityZoneName",
      .doc = "The Availability Zone of the subnet."},
     {.name = "network_interface_id",
      .type = VT_STRING,
      .flags = ATTR_COMPUTED,
+     .member = "NetworkInterfaceId",
      .doc = "The network interface AWS created for the mount target (eni-...)."},
     {0},
 };
 
 static const char *const mt_not_found[] = {"MountTargetNotFound", NULL};
-
-/* The attributes of a MountTargetDescription (its security groups are read apart). */
-static json_t *mt_attrs(const json_t *mt)
-{
-    static const struct {
-        const char *attr, *api;
-    } strs[] = {
-        {"id", "MountTargetId"},
-        {"file_system_id", "FileSystemId"},
-        {"subnet_id", "SubnetId"},
-        {"ip_address", "IpAddress"},
-        {"availability_zone_name", "AvailabilityZoneName"},
-        {"network_interface_id", "NetworkInterfaceId"},
-    };
-    json_t *a = json_object();
-
-    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
-        const char *v = efsutil_str(mt, strs[i].api);
-        if (v && *v)
-            json_object_set_new(a, strs[i].attr, json_string(v));
-    }
-    return a;
-}
 
 static int is_going(const char *state)
 {
@@ -107,7 +90,7 @@ static int add_mt(const json_t *mt, void *arg)
 
     if (is_going(efsutil_str(mt, "LifeCycleState")))
         return 0;
-    got = mt_attrs(mt);
+    got = resutil_read(attrs, mt);
     /* Untagged: the planner matches it by file system and subnet. */
     live_set_add(arg, &efs_mount_target_type, efsutil_str(got, "id"), NULL, got);
     return 0;
@@ -235,7 +218,6 @@ static int mt_create(struct session *s, const struct restype_call *c, const json
     const struct restype *t = &efs_mount_target_type;
     const char *fs_id = resutil_want_str(t, desired, "file_system_id");
     const char *subnet = resutil_want_str(t, desired, "subnet_id");
-    const char *ip = resutil_want_str(t, desired, "ip_address");
     json_t *groups = json_object_get(desired, "security_groups"), *got = NULL;
     struct in_subnet f = {subnet, NULL};
     struct apicall call;
@@ -245,15 +227,14 @@ static int mt_create(struct session *s, const struct restype_call *c, const json
     if (resutil_check_required(t, c->cairn_id, desired, d) < 0)
         return -1;
     efsutil_init(&call, "CreateMountTarget", "POST", "mount-targets", NULL, NULL);
-    apicall_json(&call, json_pack("{s:s, s:s}", "FileSystemId", fs_id, "SubnetId", subnet));
-    if (json_array_size(groups))
+    apicall_json(&call, json_object());
+    resutil_create_body(t, c, desired, NULL, call.body);
+    if (json_array_size(groups)) /* read apart, from the network interface */
         json_object_set(call.body, "SecurityGroups", groups);
-    if (ip)
-        json_object_set_new(call.body, "IpAddress", json_string(ip));
     if ((r = efsutil_send(s, &call, conflict, d)) < 0)
         goto out;
     if (r == 0) {
-        got = mt_attrs(call.out);
+        got = resutil_read(attrs, call.out);
     } else {
         if (list_mts(s, fs_id, find_in_subnet, &f, d) < 0)
             goto out;
@@ -262,7 +243,7 @@ static int mt_create(struct session *s, const struct restype_call *c, const json
                        call.err.message);
             goto out;
         }
-        got = mt_attrs(f.found);
+        got = resutil_read(attrs, f.found);
     }
     if (json_array_size(groups))
         json_object_set(got, "security_groups", groups);
@@ -366,7 +347,7 @@ static int mt_ready(struct session *s, struct live_obj *live, struct diag *d)
         return r;
     state = efsutil_str(mt, "LifeCycleState");
     if (state && strcmp(state, "available") == 0) {
-        now = mt_attrs(mt);
+        now = resutil_read(attrs, mt);
         json_object_update(live->attrs, now);
         json_decref(now);
         r = 1;

@@ -1,10 +1,8 @@
 #include "agent/resources/efsutil.h"
 #include "aws/session.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 void efsutil_init(struct apicall *c, const char *op, const char *method, const char *what,
                   const char *id, const char *sub)
@@ -139,36 +137,12 @@ out:
     return ret;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
-
-int efsutil_wait(struct session *s, efsutil_probe_fn probe, void *arg, unsigned seconds,
+int efsutil_wait(struct session *s, resutil_probe_fn probe, void *arg, unsigned seconds,
                  const char *what, struct diag *d)
 {
-    double t0 = now_s();
-    long pause = 250;
-    int r;
+    int rc = resutil_poll(s, probe, arg, 250, 5000, seconds, d);
 
-    while ((r = probe(s, arg, d)) == 0) {
-        if (now_s() - t0 > seconds) {
-            diag_error(d, NULL, "%s after %u s", what, seconds);
-            return -1;
-        }
-        sleep_ms(pause);
-        pause = pause * 2 > 5000 ? 5000 : pause * 2;
-    }
-    return r < 0 ? -1 : 0;
+    if (rc == 0)
+        diag_error(d, NULL, "%s after %u s", what, seconds);
+    return rc == 1 ? 0 : -1;
 }

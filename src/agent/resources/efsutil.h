@@ -68,14 +68,11 @@ int efsutil_retag(struct session *s, const char *id, const json_t *have, const j
 int efsutil_update_tags(struct session *s, const struct restype_call *c, const json_t *desired,
                         struct live_obj *live, struct diag *d);
 
-/* One look at something being waited for: 1 done, 0 not yet, -1 failed for good (d says why). */
-typedef int (*efsutil_probe_fn)(struct session *s, void *arg, struct diag *d);
-
 /*
- * Call probe until it says done or failed, pausing 0.25 s doubling to 5 s in
- * between, for at most seconds; then -1 with d saying "<what> after <n> s".
+ * resutil_poll of probe, pausing 0.25 s doubling to 5 s in between, for at most seconds; then
+ * -1 with d saying "<what> after <n> s".
  */
-int efsutil_wait(struct session *s, efsutil_probe_fn probe, void *arg, unsigned seconds,
+int efsutil_wait(struct session *s, resutil_probe_fn probe, void *arg, unsigned seconds,
                  const char *what, struct diag *d);
 
 #endif

@@ -1,5 +1,6 @@
 /* elbv2.listener: a port of a load balancer and what it does by default. */
 #include "agent/live.h"
+#include "agent/resources/tagindex.h"
 #include "agent/resources/elbv2util.h"
 #include "agent/resources/types.h"
 #include "aws/session.h"
@@ -365,9 +366,9 @@ static const struct restype_ops ops = {
 };
 
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
-static const char *const read_actions[] = {"elasticloadbalancing:DescribeLoadBalancers",
-                                           "elasticloadbalancing:DescribeTags",
-                                           "elasticloadbalancing:DescribeListeners", NULL};
+static const char *const read_actions[] = {
+    "elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTags",
+    "elasticloadbalancing:DescribeListeners", TAGINDEX_ACTION, NULL};
 static const char *const write_actions[] = {
     "elasticloadbalancing:CreateListener", "elasticloadbalancing:AddTags",
     "elasticloadbalancing:RemoveTags",     "elasticloadbalancing:ModifyListener",

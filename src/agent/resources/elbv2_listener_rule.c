@@ -1,5 +1,6 @@
 /* elbv2.listener_rule: routes matching requests of a listener. */
 #include "agent/live.h"
+#include "agent/resources/tagindex.h"
 #include "agent/resources/elbv2util.h"
 #include "agent/resources/types.h"
 #include "aws/session.h"
@@ -634,9 +635,12 @@ static const struct restype_ops ops = {
 };
 
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
-static const char *const read_actions[] = {
-    "elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTags",
-    "elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeRules", NULL};
+static const char *const read_actions[] = {"elasticloadbalancing:DescribeLoadBalancers",
+                                           "elasticloadbalancing:DescribeTags",
+                                           "elasticloadbalancing:DescribeListeners",
+                                           "elasticloadbalancing:DescribeRules",
+                                           TAGINDEX_ACTION,
+                                           NULL};
 static const char *const write_actions[] = {"elasticloadbalancing:CreateRule",
                                             "elasticloadbalancing:AddTags",
                                             "elasticloadbalancing:RemoveTags",

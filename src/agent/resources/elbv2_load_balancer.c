@@ -1,5 +1,6 @@
 /* elbv2.load_balancer: an Application Load Balancer. */
 #include "agent/live.h"
+#include "agent/resources/tagindex.h"
 #include "agent/resources/elbv2util.h"
 #include "agent/resources/types.h"
 #include "aws/session.h"
@@ -360,22 +361,6 @@ static int lb_update(struct session *s, const struct restype_call *c, const json
     return attributes ? set_attributes(s, live->id, desired, live->attrs, d) : 0;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
-
 /* How long a removal waits for the load balancer and its network interfaces to go. */
 #define GONE_SECONDS 600
 
@@ -424,34 +409,39 @@ out:
     return ret;
 }
 
+/* The deleted load balancer's phase of going, as a probe of resutil_poll: listed, then its
+ * network interfaces still there, then gone. */
+struct going {
+    const char *arn;
+    int phase;
+};
+
+static int gone_probe(struct session *s, void *arg, struct diag *d)
+{
+    struct going *g = arg;
+    int r;
+
+    while ((r = g->phase == 0 ? lb_gone(s, g->arn, d) : enis_gone(s, g->arn, d)) == 1)
+        if (++g->phase == 2)
+            return 1;
+    return r;
+}
+
 /* Poll until the deleted load balancer is gone, then its network interfaces: the subnets and
  * security groups it was in cannot be deleted before. At most GONE_SECONDS. */
 static int wait_gone(struct session *s, const struct live_obj *live, struct diag *d)
 {
-    double t0 = now_s();
-    long pause = 1000;
-    int phase = 0, r;
+    struct going g = {live->id, 0};
+    int rc = resutil_poll(s, gone_probe, &g, 1000, 15000, GONE_SECONDS, d);
 
-    for (;;) {
-        r = phase == 0 ? lb_gone(s, live->id, d) : enis_gone(s, live->id, d);
-        if (r < 0)
-            return -1;
-        if (r == 1 && ++phase == 2)
-            return 0;
-        if (r == 1)
-            continue;
-        if (now_s() - t0 > GONE_SECONDS) {
-            diag_error(d, NULL,
-                       "elbv2.load_balancer %s: deleted, but %s after %d s; run the command "
-                       "again later",
-                       live->id,
-                       phase == 0 ? "still listed" : "its network interfaces are still there",
-                       GONE_SECONDS);
-            return -1;
-        }
-        sleep_ms(pause);
-        pause = pause * 2 > 15000 ? 15000 : pause * 2;
-    }
+    if (rc == 0)
+        diag_error(d, NULL,
+                   "elbv2.load_balancer %s: deleted, but %s after %d s; run the command again "
+                   "later",
+                   live->id,
+                   g.phase == 0 ? "still listed" : "its network interfaces are still there",
+                   GONE_SECONDS);
+    return rc == 1 ? 0 : -1;
 }
 
 static int refuse_protected(const struct live_obj *live, struct diag *d)
@@ -567,7 +557,7 @@ static const struct restype_ops ops = {
  * ec2:DescribeNetworkInterfaces: a removal waits until the load balancer's interfaces are gone. */
 static const char *const read_actions[] = {
     "elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTags",
-    "elasticloadbalancing:DescribeLoadBalancerAttributes", NULL};
+    "elasticloadbalancing:DescribeLoadBalancerAttributes", TAGINDEX_ACTION, NULL};
 static const char *const write_actions[] = {
     "elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:AddTags",
     "elasticloadbalancing:RemoveTags",         "elasticloadbalancing:ModifyLoadBalancerAttributes",

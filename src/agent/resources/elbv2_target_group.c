@@ -1,5 +1,6 @@
 /* elbv2.target_group: the tasks a load balancer forwards to, with their health check. */
 #include "agent/live.h"
+#include "agent/resources/tagindex.h"
 #include "agent/resources/elbv2util.h"
 #include "agent/resources/types.h"
 #include "aws/session.h"
@@ -503,8 +504,10 @@ static const struct restype_ops ops = {
 
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
 static const char *const read_actions[] = {
-    "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTags",
+    "elasticloadbalancing:DescribeTargetGroups",
+    "elasticloadbalancing:DescribeTags",
     "elasticloadbalancing:DescribeTargetGroupAttributes",
+    TAGINDEX_ACTION,
     "elasticloadbalancing:DescribeTargetHealth", /* cairn status */
     NULL};
 static const char *const write_actions[] = {"elasticloadbalancing:CreateTargetGroup",

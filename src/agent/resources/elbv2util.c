@@ -1,4 +1,5 @@
 #include "agent/resources/elbv2util.h"
+#include "agent/resources/tagindex.h"
 #include "aws/session.h"
 #include "core/xmalloc.h"
 
@@ -124,10 +125,51 @@ static int is_default(const struct xnode *m)
     return v && strcmp(v, "true") == 0;
 }
 
+/* Whether the tagging API lists what op lists: load balancers and target groups, not
+ * listeners and rules (resources/tagindex.h). */
+static int indexed(const char *op)
+{
+    return strcmp(op, "DescribeLoadBalancers") == 0 || strcmp(op, "DescribeTargetGroups") == 0;
+}
+
+/* The tags of arns, from the stack's tag index where it covers them (*index read once), else
+ * DescribeTags per 20: for the ARNs the index lacks too, since the tagging API is eventually
+ * consistent (an object made seconds ago may be missing). *tags: {arn: {key: value}}. */
+static int page_tags(struct session *s, const struct apicall *c, const char *stack,
+                     const json_t *arns, json_t **index, json_t **tags, struct diag *d)
+{
+    size_t i;
+    json_t *arn, *missing, *more = NULL;
+    int ret = 0;
+
+    if (!stack || !indexed(c->op))
+        return elbv2util_tags(s, arns, tags, d);
+    *tags = json_object();
+    if (!*index && tagindex_read(s, stack, index, d) < 0)
+        return -1;
+    missing = json_array();
+    json_array_foreach(arns, i, arn)
+    {
+        const json_t *t = tagindex_get(*index, json_string_value(arn));
+        if (t)
+            json_object_set_new(*tags, json_string_value(arn), json_deep_copy(t));
+        else
+            json_array_append(missing, arn);
+    }
+    if (json_array_size(missing)) {
+        if ((ret = elbv2util_tags(s, missing, &more, d)) == 0)
+            json_object_update(*tags, more);
+        json_decref(more);
+    }
+    json_decref(missing);
+    return ret;
+}
+
 int elbv2util_list(struct session *s, struct apicall *c, const char *list, const char *arn_elem,
                    const char *stack, elbv2util_item_fn fn, void *arg, struct diag *d)
 {
     char members[128], marker[128];
+    json_t *index = NULL;
     int ret = -1;
 
     snprintf(members, sizeof(members), "%sResult/%s/member", c->op, list);
@@ -143,7 +185,7 @@ int elbv2util_list(struct session *s, struct apicall *c, const char *list, const
         for (m = xdoc_path(c->xml->root, members); m; m = xdoc_next(m))
             if (xdoc_text(m, arn_elem) && !is_default(m))
                 json_array_append_new(arns, json_string(xdoc_text(m, arn_elem)));
-        if (json_array_size(arns) && elbv2util_tags(s, arns, &tags, d) < 0)
+        if (json_array_size(arns) && page_tags(s, c, stack, arns, &index, &tags, d) < 0)
             rc = -1;
         for (m = xdoc_path(c->xml->root, members); rc == 0 && m; m = xdoc_next(m)) {
             const char *arn = is_default(m) ? NULL : xdoc_text(m, arn_elem);
@@ -158,6 +200,7 @@ int elbv2util_list(struct session *s, struct apicall *c, const char *list, const
     } while (apicall_next_page(c, "Marker", marker));
     ret = 0;
 out:
+    json_decref(index);
     return ret;
 }
 

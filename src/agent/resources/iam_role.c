@@ -96,14 +96,6 @@ enum {
 /* Pauses before each new attempt of a call on a role just created: 15 s in all. */
 static const long new_role_pauses_ms[] = {500, 1000, 2000, 4000, 8000};
 
-static void pause_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
-
 /* One IAM call with NULL-terminated name/value pairs: 0, or -1 with the error in d. */
 static __attribute__((sentinel)) int iam_call(struct session *s, struct diag *d, unsigned how,
                                               const char *op, ...)
@@ -130,7 +122,7 @@ static __attribute__((sentinel)) int iam_call(struct session *s, struct diag *d,
         if (!missing || !(how & IAM_NEW_ROLE) ||
             tries == sizeof(new_role_pauses_ms) / sizeof(new_role_pauses_ms[0]))
             break;
-        pause_ms(new_role_pauses_ms[tries++]);
+        resutil_pause(new_role_pauses_ms[tries++]);
         diag_clear(&why);
     }
     if (rc == CALL_ERR_API && (how & IAM_GONE_OK) && strcmp(c.err.code, "NoSuchEntity") == 0)
@@ -295,43 +287,136 @@ out:
     return ret;
 }
 
+/* ListRoles under path (paginated): each role's attributes as a Role element gives them (no
+ * tags nor boundary: ListRoles leaves them out), in list order, appended to out. */
+static int list_roles(struct session *s, const char *path, json_t *out, struct diag *d)
+{
+    struct apicall c;
+    int ret = -1;
+
+    apicall_init(&c, iam(), "ListRoles");
+    apicall_param(&c, "PathPrefix", path);
+    do {
+        if (session_call(s, &c, d) != CALL_OK)
+            goto out;
+        for (const struct xnode *m = xdoc_path(c.xml->root, "ListRolesResult/Roles/member"); m;
+             m = xdoc_next(m))
+            json_array_append_new(out, parse_role(m));
+    } while (more(&c, "ListRolesResult"));
+    ret = 0;
+out:
+    apicall_release(&c);
+    return ret;
+}
+
+/* The role named name in roles (an array of attributes), or NULL. */
+static json_t *role_named(const json_t *roles, const char *name)
+{
+    size_t i;
+    json_t *r;
+
+    json_array_foreach(roles, i, r)
+    {
+        if (name && strcmp(json_string_value(json_object_get(r, "name")), name) == 0)
+            return r;
+    }
+    return NULL;
+}
+
+/* What a RoleDetail element adds to a role ListRoles gave: tags, boundary, inline policies
+ * (RolePolicyList) and attached managed ones. -1 when a policy document is not JSON. */
+static int merge_detail(const struct xnode *m, json_t *role, struct diag *d)
+{
+    json_t *parsed = parse_role(m), *inl = json_array(), *managed = json_array();
+    const struct xnode *p;
+
+    json_object_set(role, "tags",
+                    json_object_get(parsed, "tags") ? json_object_get(parsed, "tags")
+                                                    : json_object());
+    if (json_object_get(parsed, "permissions_boundary"))
+        json_object_set(role, "permissions_boundary",
+                        json_object_get(parsed, "permissions_boundary"));
+    json_decref(parsed);
+    for (p = xdoc_path(m, "RolePolicyList/member"); p; p = xdoc_next(p)) {
+        json_t *doc = iamutil_policy_parse(xdoc_text(p, "PolicyDocument"));
+        if (!doc) {
+            diag_error(d, NULL,
+                       "iam GetAccountAuthorizationDetails %s %s: the document is not JSON",
+                       xdoc_text(m, "RoleName"), xdoc_text(p, "PolicyName"));
+            json_decref(inl);
+            json_decref(managed);
+            return -1;
+        }
+        json_array_append_new(
+            inl, json_pack("{s:s, s:o}", "name", xdoc_text(p, "PolicyName"), "document", doc));
+    }
+    for (p = xdoc_path(m, "AttachedManagedPolicies/member"); p; p = xdoc_next(p))
+        if (xdoc_text(p, "PolicyArn"))
+            json_array_append_new(managed, json_string(xdoc_text(p, "PolicyArn")));
+    json_object_set_new(role, "inline_policies", inl);
+    json_object_set_new(role, "managed_policy_arns", managed);
+    json_object_set_new(role, "detailed", json_true());
+    return 0;
+}
+
+/*
+ * What ListRoles leaves out of the stack's roles, for all of them at once: one
+ * GetAccountAuthorizationDetails of the account's roles (paginated, 1000 a page) gives each
+ * role's tags, boundary, inline policies with their documents and attached managed policies,
+ * where per role it would take GetRole, ListRolePolicies, GetRolePolicy per inline policy and
+ * ListAttachedRolePolicies.
+ */
+static int add_details(struct session *s, json_t *roles, struct diag *d)
+{
+    struct apicall c;
+    int ret = -1;
+
+    apicall_init(&c, iam(), "GetAccountAuthorizationDetails");
+    apicall_param(&c, "Filter.member.1", "Role");
+    apicall_param(&c, "MaxItems", "1000");
+    do {
+        const char *list = "GetAccountAuthorizationDetailsResult/RoleDetailList/member";
+        if (session_call(s, &c, d) != CALL_OK)
+            goto out;
+        for (const struct xnode *m = xdoc_path(c.xml->root, list); m; m = xdoc_next(m)) {
+            json_t *role = role_named(roles, xdoc_text(m, "RoleName"));
+            if (role && merge_detail(m, role, d) < 0)
+                goto out;
+        }
+    } while (more(&c, "GetAccountAuthorizationDetailsResult"));
+    ret = 0;
+out:
+    apicall_release(&c);
+    return ret;
+}
+
 /*
  * ListRoles under the stack's path (paginated): one call for the stack's roles, whatever else
- * the account holds. Then, per role, what ListRoles leaves out: GetRole (tags, permissions
- * boundary), ListRolePolicies with GetRolePolicy for each inline policy, and
- * ListAttachedRolePolicies.
+ * the account holds; then add_details() once for all of them. A role listed but not detailed
+ * was deleted meanwhile; one whose tags name another stack is not the stack's after all.
  */
 static int role_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
 {
-    json_t *names = json_array(), *n;
+    json_t *roles = json_array(), *r;
     char path[600];
     size_t i;
     int ret = -1;
 
     role_path(path, sizeof(path), stack);
-    if (list_all(s, "ListRoles", "PathPrefix", path, "Roles", "RoleName", names, d) < 0)
+    if (list_roles(s, path, roles, d) < 0 ||
+        (json_array_size(roles) && add_details(s, roles, d) < 0))
         goto out;
-    json_array_foreach(names, i, n)
+    json_array_foreach(roles, i, r)
     {
-        const char *name = json_string_value(n);
-        json_t *a;
-        int rc = get_role(s, name, &a, d);
-        if (rc < 0)
-            goto out;
-        if (rc == 0 || !resutil_stack_of(a) || strcmp(resutil_stack_of(a), stack) != 0) {
-            json_decref(a); /* deleted meanwhile, or not the stack's after all */
+        if (!json_object_get(r, "detailed"))
             continue;
-        }
-        if (get_policies(s, name, a, d) < 0) {
-            json_decref(a);
-            goto out;
-        }
-        resutil_add_read(set, T, stack, json_string_value(json_object_get(a, "id")),
-                         json_object_get(a, "tags"), a);
+        json_object_del(r, "detailed");
+        resutil_add_read(set, T, stack, json_string_value(json_object_get(r, "id")),
+                         json_object_get(r, "tags"), json_incref(r));
     }
     ret = 0;
 out:
-    json_decref(names);
+    json_decref(roles);
     return ret;
 }
 
@@ -609,8 +694,7 @@ static int new_role_update(struct session *s, const struct restype_call *c, cons
 static int adopt(struct session *s, const struct restype_call *c, const char *name,
                  const char *path, json_t **out, struct diag *d)
 {
-    const json_t *tags;
-    const char *st, *id, *p;
+    const char *p;
     json_t *a = NULL;
     int rc = get_role(s, name, &a, d), ret = -1;
 
@@ -621,15 +705,9 @@ static int adopt(struct session *s, const struct restype_call *c, const char *na
                        c->cairn_id, name);
         goto out;
     }
-    tags = json_object_get(a, "tags");
-    st = json_string_value(json_object_get(tags, RESUTIL_TAG_STACK));
-    id = json_string_value(json_object_get(tags, RESUTIL_TAG_ID));
     p = json_string_value(json_object_get(a, "path"));
-    if (!st || !id || strcmp(st, c->stack) != 0 || strcmp(id, c->cairn_id) != 0) {
-        diag_error(d, NULL, "iam.role %s: a role named %s exists and is not this stack's",
-                   c->cairn_id, name);
+    if (resutil_adopt_check(&iam_role_type, c, name, json_object_get(a, "tags"), d) < 0)
         goto out;
-    }
     if (!p || strcmp(p, path) != 0) {
         diag_error(d, NULL, "iam.role %s: the stack's role %s has the path %s, not %s", c->cairn_id,
                    name, p ? p : "(none)", path);
@@ -821,13 +899,13 @@ static const struct restype_ops ops = {
 };
 
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
-static const char *const read_actions[] = {"iam:ListRoles",
-                                           "iam:GetRole",
-                                           "iam:ListRolePolicies",
-                                           "iam:GetRolePolicy",
-                                           "iam:ListAttachedRolePolicies",
+static const char *const read_actions[] = {"iam:ListRoles", "iam:GetAccountAuthorizationDetails",
                                            NULL};
 static const char *const write_actions[] = {"iam:CreateRole",
+                                            "iam:GetRole",
+                                            "iam:ListRolePolicies",
+                                            "iam:GetRolePolicy",
+                                            "iam:ListAttachedRolePolicies",
                                             "iam:TagRole",
                                             "iam:UntagRole",
                                             "iam:UpdateRole",

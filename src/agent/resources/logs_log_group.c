@@ -2,6 +2,7 @@
 #include "agent/diff.h"
 #include "agent/live.h"
 #include "agent/resources/resutil.h"
+#include "agent/resources/tagindex.h"
 #include "agent/resources/types.h"
 #include "aws/session.h"
 
@@ -19,21 +20,25 @@ static const struct attr attrs[] = {
     {.name = "name",
      .type = VT_STRING,
      .flags = ATTR_NAME | ATTR_REPLACE,
+     .member = "logGroupName",
      .doc = "The log group's name (logGroupName), for example /ecs/dev-davidshaevel-grafana. It "
             "must contain the stack's name: that is how a read picks the stack's groups out of "
             "the account's without asking for every group's tags."},
     {.name = "retention_in_days",
      .type = VT_INT,
      .values = retention_values,
+     .member = "retentionInDays",
      .doc = "How many days log events are kept; omitted, they never expire."},
     {.name = "kms_key_id",
      .type = VT_ARN,
+     .member = "kmsKeyId",
      .doc = "The ARN of the KMS key that encrypts the log data."},
     {.name = "log_group_class",
      .type = VT_STRING,
      .flags = ATTR_REPLACE,
      .def = "STANDARD",
      .values = class_values,
+     .member = "logGroupClass",
      .doc = "The log class, which sets the features and price of the group."},
     RESTYPE_TAGS,
     {.name = "arn",
@@ -75,16 +80,8 @@ static int logs_call(struct session *s, const char *op, json_t *body, int gone_o
 static json_t *parse_group(const json_t *g)
 {
     const char *arn = json_string_value(json_object_get(g, "logGroupArn"));
-    const json_t *days = json_object_get(g, "retentionInDays");
-    json_t *a = json_object(), *v;
+    json_t *a = resutil_read(attrs, g); /* no retentionInDays: never expire */
 
-    json_object_set(a, "name", json_object_get(g, "logGroupName"));
-    if (json_is_integer(days)) /* absent: never expire */
-        json_object_set(a, "retention_in_days", (json_t *)days);
-    if ((v = json_object_get(g, "kmsKeyId")))
-        json_object_set(a, "kms_key_id", v);
-    if ((v = json_object_get(g, "logGroupClass")))
-        json_object_set(a, "log_group_class", v);
     if (arn) {
         json_object_set_new(a, "arn", json_string(arn));
     } else if ((arn = json_string_value(json_object_get(g, "arn")))) {
@@ -144,28 +141,36 @@ static int get_tags(struct session *s, json_t *group, struct diag *d)
 }
 
 /*
- * DescribeLogGroups (paginated, the account's groups 50 a page), then ListTagsForResource for
- * each group whose name contains the stack's name: CloudWatch Logs can neither filter groups
- * by tag nor list their tags, and asking for the tags of every group of the account would
- * cost a call per group. Names hold the stack's name by construction (see the name's doc).
+ * DescribeLogGroups (paginated, the account's groups 50 a page) for the groups whose name
+ * contains the stack's name (CloudWatch Logs cannot filter groups by tag; names hold the stack's
+ * name by construction, see the name's doc), their tags from the stack's tag index (one
+ * GetResources pass shared by every type's read, resources/tagindex.h).
  */
 static int group_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
 {
-    json_t *found = json_array(), *a;
+    json_t *found = json_array(), *index = NULL, *a;
     size_t i;
     int ret = -1;
 
     if (describe(s, NULL, stack, found, d) < 0)
         goto out;
+    if (json_array_size(found) && tagindex_read(s, stack, &index, d) < 0)
+        goto out;
     json_array_foreach(found, i, a)
     {
-        if (get_tags(s, a, d) < 0)
+        const json_t *tags = tagindex_get(index, json_string_value(json_object_get(a, "arn")));
+        /* Missing from the index: another stack's group, or one made seconds ago (the tagging
+         * API is eventually consistent): its own tags say which. */
+        if (tags)
+            json_object_set_new(a, "tags", json_deep_copy(tags));
+        else if (get_tags(s, a, d) < 0)
             goto out;
         resutil_add_read(set, T, stack, json_string_value(json_object_get(a, "name")),
                          json_object_get(a, "tags"), json_incref(a));
     }
     ret = 0;
 out:
+    json_decref(index);
     json_decref(found);
     return ret;
 }
@@ -306,18 +311,9 @@ static int group_create(struct session *s, const struct restype_call *c, const j
         goto out;
     }
     if (adopted) {
-        const char *st, *id;
-        if (get_tags(s, got, d) < 0)
+        if (get_tags(s, got, d) < 0 ||
+            resutil_adopt_check(T, c, name, json_object_get(got, "tags"), d) < 0)
             goto out;
-        st = json_string_value(json_object_get(json_object_get(got, "tags"), RESUTIL_TAG_STACK));
-        id = json_string_value(json_object_get(json_object_get(got, "tags"), RESUTIL_TAG_ID));
-        if (!st || !id || strcmp(st, c->stack) != 0 || strcmp(id, c->cairn_id) != 0) {
-            diag_error(d, NULL,
-                       "logs.log_group %s: a log group named %s exists and is not this "
-                       "stack's",
-                       c->cairn_id, name);
-            goto out;
-        }
     } else {
         json_object_set(got, "tags", tags);
     }
@@ -342,12 +338,12 @@ static const struct restype_ops ops = {
 };
 
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
-static const char *const read_actions[] = {"logs:DescribeLogGroups", "logs:ListTagsForResource",
-                                           NULL};
-static const char *const write_actions[] = {
-    "logs:CreateLogGroup",     "logs:TagResource",           "logs:UntagResource",
-    "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy", "logs:AssociateKmsKey",
-    "logs:DisassociateKmsKey", "logs:DeleteLogGroup",        NULL};
+static const char *const read_actions[] = {"logs:DescribeLogGroups", TAGINDEX_ACTION, NULL};
+static const char *const write_actions[] = {"logs:CreateLogGroup",     "logs:ListTagsForResource",
+                                            "logs:TagResource",        "logs:UntagResource",
+                                            "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy",
+                                            "logs:AssociateKmsKey",    "logs:DisassociateKmsKey",
+                                            "logs:DeleteLogGroup",     NULL};
 
 const struct restype logs_log_group_type = {
     .name = "logs.log_group",

@@ -6,8 +6,10 @@
 #include "aws/session.h"
 #include "core/xmalloc.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 int resutil_check_required(const struct restype *t, const char *cairn_id, const json_t *desired,
                            struct diag *d)
@@ -241,39 +243,217 @@ out:
     return ret;
 }
 
-int resutil_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d)
+static int is_int(enum vtype t)
 {
-    const struct restype *t = live->type;
+    return t == VT_INT || t == VT_PORT || t == VT_POSIX_ID;
+}
+
+/* The member at path (a/b/c) of an API object, or NULL. */
+static const json_t *member_at(const json_t *api, const char *path)
+{
+    char part[128];
+    const char *slash;
+
+    while (api && (slash = strchr(path, '/'))) {
+        snprintf(part, sizeof(part), "%.*s", (int)(slash - path), path);
+        api = json_object_get(api, part);
+        path = slash + 1;
+    }
+    return json_object_get(api, path);
+}
+
+json_t *resutil_read(const struct attr *table, const json_t *api)
+{
+    json_t *out = json_object();
+
+    for (const struct attr *a = table; a && a->name; a++) {
+        const json_t *v = a->member ? member_at(api, a->member) : NULL;
+        const char *text = json_string_value(v);
+        char *end = NULL;
+        long long n = text && is_int(a->type) ? strtoll(text, &end, 10) : 0;
+        if (!v || json_is_null(v) || (text && !*text))
+            continue;
+        if (end && !*end)
+            json_object_set_new(out, a->name, json_integer(n));
+        else if (text && a->type == VT_BOOL)
+            json_object_set_new(out, a->name, json_boolean(strcmp(text, "true") == 0));
+        else
+            json_object_set(out, a->name, (json_t *)v);
+    }
+    return out;
+}
+
+int resutil_create_value(const struct restype *t, const struct attr *a,
+                         const struct restype_call *c, const json_t *desired, json_t **value)
+{
+    const json_t *v = json_object_get(desired, a->name);
+    const char *text;
+
+    *value = NULL;
+    if (!a->member || strchr(a->member, '/') || (a->flags & (ATTR_COMPUTED | ATTR_LATER)))
+        return 0;
+    if ((a->flags & ATTR_NAME) && c && c->physical_name) {
+        *value = json_string(c->physical_name);
+    } else if (a->type == VT_LIST || a->type == VT_MAP || a->type == VT_OBJECT ||
+               a->type == VT_DOCUMENT) {
+        *value = resutil_want_json(t, desired, a->name);
+        if (!json_array_size(*value) && !json_object_size(*value)) {
+            json_decref(*value);
+            *value = NULL;
+        }
+    } else if ((v && !json_is_null(v)) || a->def) {
+        if (a->type == VT_BOOL)
+            *value = json_boolean(resutil_want_bool(t, desired, a->name));
+        else if (is_int(a->type))
+            *value = json_integer(resutil_want_int(t, desired, a->name, 0));
+        else if ((text = resutil_want_str(t, desired, a->name)))
+            *value = json_string(text);
+    }
+    return 1;
+}
+
+void resutil_create_body(const struct restype *t, const struct restype_call *c,
+                         const json_t *desired, const json_t *tags, json_t *body)
+{
+    const struct dialect *dl = dialect_of(t->service);
+
+    for (const struct attr *a = t->attrs; a->name; a++) {
+        json_t *v;
+        if (resutil_create_value(t, a, c, desired, &v) && v)
+            json_object_set_new(body, a->member, v);
+    }
+    if (dl && dl->tags_member && tags) {
+        json_t *list = resutil_tags_to_list(tags, dl->tag_key ? dl->tag_key : "k",
+                                            dl->tag_value ? dl->tag_value : "v");
+        json_t *map, *e;
+        size_t i;
+        if (dl->tag_key) {
+            json_object_set_new(body, dl->tags_member, list);
+        } else {
+            map = json_object(); /* a map, without the aws:* keys AWS refuses */
+            json_array_foreach(list, i, e)
+            {
+                json_object_set(map, json_string_value(json_object_get(e, "k")),
+                                json_object_get(e, "v"));
+            }
+            json_object_set_new(body, dl->tags_member, map);
+            json_decref(list);
+        }
+    }
+}
+
+void resutil_pause(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int resutil_poll(struct session *s, resutil_probe_fn probe, void *arg, long first_ms, long max_ms,
+                 unsigned seconds, struct diag *d)
+{
+    double t0 = now_s();
+    long pause = first_ms;
+    int r;
+
+    while ((r = probe(s, arg, d)) == 0) {
+        if (now_s() - t0 >= seconds)
+            return 0;
+        resutil_pause(pause);
+        pause = pause * 2 > max_ms ? max_ms : pause * 2;
+    }
+    return r < 0 ? -1 : 1;
+}
+
+int resutil_adopt_check(const struct restype *t, const struct restype_call *c, const char *name,
+                        const json_t *tags, struct diag *d)
+{
+    const char *st = json_string_value(json_object_get(tags, RESUTIL_TAG_STACK));
+    const char *id = json_string_value(json_object_get(tags, RESUTIL_TAG_ID));
+    const char *noun = strchr(t->name, '.');
+    char what[64];
+    size_t i;
+
+    if (st && id && c->stack && c->cairn_id && strcmp(st, c->stack) == 0 &&
+        strcmp(id, c->cairn_id) == 0)
+        return 0;
+    /* The type's name says what it is: iam.role a role, logs.log_group a log group. */
+    snprintf(what, sizeof(what), "%s", noun ? noun + 1 : t->name);
+    for (i = 0; what[i]; i++)
+        if (what[i] == '_')
+            what[i] = ' ';
+    diag_error(d, NULL, "%s %s: a %s named %s exists and is not this stack's", t->name, c->cairn_id,
+               what, name);
+    return -1;
+}
+
+/* One delete of resutil_remove, as a probe: 1 gone, 0 still busy, -1 refused. */
+struct remove_try {
+    const struct live_obj *live;
+    const char *id;
+};
+
+static int remove_once(struct session *s, void *arg, struct diag *d)
+{
+    const struct remove_try *r = arg;
+    const struct restype *t = r->live->type;
     const struct restype_delete *del = &t->ops->del;
     const struct service *svc = service_lookup(t->service);
-    const char *id =
-        del->attr ? json_string_value(json_object_get(live->attrs, del->attr)) : live->id;
     struct apicall c;
     struct diag why;
     int ret = -1;
 
-    (void)how;
-    if (!id) {
-        diag_error(d, NULL, "%s %s: no %s to delete it by", t->name, live->id,
-                   del->attr ? del->attr : "id");
-        return -1;
-    }
     apicall_init(&c, svc, del->op);
     if (del->path)
-        apicall_rest(&c, "DELETE", del->path, apicall_escape(&c, id));
+        apicall_rest(&c, "DELETE", del->path, apicall_escape(&c, r->id));
     else if (svc->proto == PROTO_JSON)
-        apicall_json(&c, json_pack("{s:s}", del->member, id));
+        apicall_json(&c, json_pack("{s:s}", del->member, r->id));
     else
-        apicall_param(&c, del->member, id);
+        apicall_param(&c, del->member, r->id);
     diag_init(&why);
     if (session_call(s, &c, &why) == CALL_OK ||
         dialect_not_found(dialect_of(t->service), c.err.code))
+        ret = 1;
+    else if (del->busy && strstr(c.err.code, del->busy))
         ret = 0;
-    else
+    /* The last refusal is the one that stands. */
+    diag_clear(d);
+    if (ret != 1)
         diag_error(d, NULL, "%s", diag_last(&why));
     diag_release(&why);
     apicall_release(&c);
     return ret;
+}
+
+int resutil_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d)
+{
+    const struct restype_delete *del = &live->type->ops->del;
+    struct diag mine;
+    struct remove_try r = {
+        live, del->attr ? json_string_value(json_object_get(live->attrs, del->attr)) : live->id};
+    int rc;
+
+    (void)how;
+    if (!r.id) {
+        diag_error(d, NULL, "%s %s: no %s to delete it by", live->type->name, live->id,
+                   del->attr ? del->attr : "id");
+        return -1;
+    }
+    diag_init(&mine);
+    rc = resutil_poll(s, remove_once, &r, 1000, 10000, del->busy_seconds, &mine);
+    if (rc != 1)
+        diag_error(d, NULL, "%s", diag_last(&mine));
+    diag_release(&mine);
+    return rc == 1 ? 0 : -1;
 }
 
 /* One JSON call of a tagging operation; 0 or -1 with the error in d. */

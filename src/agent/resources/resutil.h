@@ -116,6 +116,50 @@ int resutil_converge(struct session *s, const struct restype *t, const struct re
 int resutil_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d);
 
 /*
+ * The attributes table maps from an API object by their members (struct attr member): every
+ * attribute with a member whose value is there and not null or "" (integers given as text
+ * become numbers, "true"/"false" booleans). New object.
+ */
+json_t *resutil_read(const struct attr *table, const json_t *api);
+
+/*
+ * Add to body (a JSON request) the create parameters of type t: each attribute with a member
+ * that is not computed, a path or ATTR_LATER, from desired or the table's default, typed as the
+ * table says; the name attribute takes c->physical_name when c has one. Attributes with
+ * neither, and empty lists and maps, are left out. Then tags (an object of strings, aws:* keys
+ * left out; NULL: none) as the service's dialect names them. Idempotency tokens are the
+ * caller's: not every create of a service takes one (EFS's CreateMountTarget does not).
+ */
+void resutil_create_body(const struct restype *t, const struct restype_call *c,
+                         const json_t *desired, const json_t *tags, json_t *body);
+
+/* Whether attribute a is a create parameter (above); *value gets its desired value or
+ * default (a new reference, NULL for none). */
+int resutil_create_value(const struct restype *t, const struct attr *a,
+                         const struct restype_call *c, const json_t *desired, json_t **value);
+
+/*
+ * The executor's way of waiting, for the types' own waits (an object still being deleted, an
+ * operation still running): probe says 1 done, 0 not yet, -1 failed for good (d says why).
+ * resutil_poll calls it, pausing first_ms and twice as long each time after, up to max_ms, until
+ * it is done or seconds have passed: 1 done, 0 not done in time (d untouched: the caller says
+ * what is not done), -1 the probe failed.
+ */
+typedef int (*resutil_probe_fn)(struct session *s, void *arg, struct diag *d);
+int resutil_poll(struct session *s, resutil_probe_fn probe, void *arg, long first_ms, long max_ms,
+                 unsigned seconds, struct diag *d);
+/* Sleep ms milliseconds, whatever signals come. */
+void resutil_pause(long ms);
+
+/*
+ * Whether tags (an object of strings) say the object is resource c->cairn_id of stack c->stack:
+ * an object a create found already there (a create retried after a crash or a lost answer) is
+ * adopted only then. 0, or -1 with d saying whose the object named name is.
+ */
+int resutil_adopt_check(const struct restype *t, const struct restype_call *c, const char *name,
+                        const json_t *tags, struct diag *d);
+
+/*
  * Bring live's tags to want (taken over): the service's TagResource for the keys whose value
  * is new or differs, UntagResource for the keys want lacks, named as the service's dialect
  * says (JSON APIs). aws:* keys are never touched and stay in live's tags, which follow. arn

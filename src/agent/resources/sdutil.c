@@ -2,9 +2,7 @@
 #include "agent/resources/resutil.h"
 #include "aws/session.h"
 
-#include <errno.h>
 #include <string.h>
-#include <time.h>
 
 int sdutil_call(struct session *s, struct apicall *c, const char *op, json_t *body, struct diag *d)
 {
@@ -81,12 +79,47 @@ out:
     return ret;
 }
 
+/* A Cloud Map operation, as a probe of resutil_poll. */
+struct op_wait {
+    const char *what, *id;
+    json_t **targets;
+};
+
+static int op_done(struct session *s, void *arg, struct diag *d)
+{
+    struct op_wait *w = arg;
+    struct apicall c;
+    const json_t *op;
+    const char *status;
+    int ret = 0;
+
+    if (sdutil_call(s, &c, "GetOperation", json_pack("{s:s}", "OperationId", w->id), d) < 0) {
+        ret = -1;
+        goto out;
+    }
+    op = json_object_get(c.out, "Operation");
+    status = json_string_value(json_object_get(op, "Status"));
+    if (status && strcmp(status, "SUCCESS") == 0) {
+        if (w->targets)
+            *w->targets = json_deep_copy(json_object_get(op, "Targets"));
+        ret = 1;
+    } else if (status && strcmp(status, "FAIL") == 0) {
+        const char *code = json_string_value(json_object_get(op, "ErrorCode"));
+        const char *msg = json_string_value(json_object_get(op, "ErrorMessage"));
+        diag_error(d, NULL, "%s: Cloud Map operation %s failed: %s%s%s", w->what, w->id,
+                   code ? code : "no error code given", msg ? ": " : "", msg ? msg : "");
+        ret = -1;
+    }
+out:
+    apicall_release(&c);
+    return ret;
+}
+
 int sdutil_wait(struct session *s, const char *what, const char *id, unsigned limit,
                 json_t **targets, struct diag *d)
 {
-    struct timespec t0, now;
-    long pause = 250;
-    int ret = -1, failed = 0;
+    struct op_wait w = {what, id, targets};
+    int rc;
 
     if (targets)
         *targets = NULL;
@@ -94,45 +127,7 @@ int sdutil_wait(struct session *s, const char *what, const char *id, unsigned li
         diag_error(d, NULL, "%s: the response names no Cloud Map operation", what);
         return -1;
     }
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (;;) {
-        struct apicall c;
-        const json_t *op;
-        const char *status;
-        if (sdutil_call(s, &c, "GetOperation", json_pack("{s:s}", "OperationId", id), d) < 0) {
-            apicall_release(&c);
-            break;
-        }
-        op = json_object_get(c.out, "Operation");
-        status = json_string_value(json_object_get(op, "Status"));
-        if (status && strcmp(status, "SUCCESS") == 0) {
-            if (targets)
-                *targets = json_deep_copy(json_object_get(op, "Targets"));
-            ret = 0;
-        } else if (status && strcmp(status, "FAIL") == 0) {
-            const char *code = json_string_value(json_object_get(op, "ErrorCode"));
-            const char *msg = json_string_value(json_object_get(op, "ErrorMessage"));
-            diag_error(d, NULL, "%s: Cloud Map operation %s failed: %s%s%s", what, id,
-                       code ? code : "no error code given", msg ? ": " : "", msg ? msg : "");
-            failed = 1;
-        }
-        apicall_release(&c);
-        if (ret == 0 || failed)
-            break;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (now.tv_sec - t0.tv_sec >= (time_t)limit) {
-            diag_error(d, NULL, "%s: Cloud Map operation %s not done after %u s", what, id, limit);
-            break;
-        }
-        sdutil_pause(pause);
-        pause = pause * 2 > 5000 ? 5000 : pause * 2;
-    }
-    return ret;
-}
-
-void sdutil_pause(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
+    if ((rc = resutil_poll(s, op_done, &w, 250, 5000, limit, d)) == 0)
+        diag_error(d, NULL, "%s: Cloud Map operation %s not done after %u s", what, id, limit);
+    return rc == 1 ? 0 : -1;
 }

@@ -54,7 +54,4 @@ int sdutil_namespaces(struct session *s, const char *stack, sdutil_namespace_fn 
 int sdutil_wait(struct session *s, const char *what, const char *id, unsigned limit,
                 json_t **targets, struct diag *d);
 
-/* Sleep ms milliseconds. */
-void sdutil_pause(long ms);
-
 #endif

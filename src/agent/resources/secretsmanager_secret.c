@@ -51,10 +51,15 @@ static const struct attr attrs[] = {
     {.name = "name",
      .type = VT_STRING,
      .flags = ATTR_NAME | ATTR_REPLACE,
+     .member = "Name",
      .doc = "The secret's name: letters, digits and /_+=.@-."},
-    {.name = "description", .type = VT_STRING, .doc = "What the secret is for."},
+    {.name = "description",
+     .type = VT_STRING,
+     .member = "Description",
+     .doc = "What the secret is for."},
     {.name = "kms_key_id",
      .type = VT_STRING,
+     .member = "KmsKeyId",
      .doc = "The KMS key (ID, ARN or alias) that encrypts the value; AWS's aws/secretsmanager key "
             "when omitted."},
     {.name = "generate",
@@ -80,6 +85,7 @@ static const struct attr attrs[] = {
     {.name = "arn",
      .type = VT_ARN,
      .flags = ATTR_COMPUTED,
+     .member = "ARN",
      .doc = "The secret's ARN, which a container's secrets take as value_from."},
     {0},
 };
@@ -158,16 +164,8 @@ static int random_uuid(char out[37], struct diag *d)
  * carries (and cairn never asks for). */
 static json_t *parse_secret(const json_t *sec)
 {
-    json_t *a = json_object(), *tags, *w;
-    const char *desc = json_string_value(json_object_get(sec, "Description"));
-    const json_t *kms = json_object_get(sec, "KmsKeyId");
+    json_t *a = resutil_read(T->attrs, sec), *tags, *w;
 
-    json_object_set(a, "name", json_object_get(sec, "Name"));
-    json_object_set(a, "arn", json_object_get(sec, "ARN"));
-    if (desc && *desc)
-        json_object_set_new(a, "description", json_string(desc));
-    if (json_is_string(kms))
-        json_object_set(a, "kms_key_id", (json_t *)kms);
     tags = resutil_tags_from_list(json_object_get(sec, "Tags"), "Key", "Value");
     if ((w = json_object_get(tags, TAG_WINDOW))) {
         const char *days = json_string_value(w);
@@ -339,8 +337,7 @@ static int adopt(struct session *s, const struct restype_call *c, const char *na
                  const char *first, json_t **out, struct diag *d)
 {
     json_t *got = NULL, *a = NULL;
-    const json_t *tags, *deleted;
-    const char *st, *id;
+    const json_t *deleted;
     struct diag why;
     int ret = -1;
 
@@ -352,16 +349,9 @@ static int adopt(struct session *s, const struct restype_call *c, const char *na
         goto out;
     }
     a = parse_secret(got);
-    tags = json_object_get(a, "tags");
-    st = json_string_value(json_object_get(tags, RESUTIL_TAG_STACK));
-    id = json_string_value(json_object_get(tags, RESUTIL_TAG_ID));
-    if (!st || !id || strcmp(st, c->stack) != 0 || strcmp(id, c->cairn_id) != 0) {
-        diag_error(d, NULL,
-                   "secretsmanager.secret %s: a secret named %s exists and is not this "
-                   "stack's",
-                   c->cairn_id, name);
+    if (resutil_adopt_check(&secretsmanager_secret_type, c, name, json_object_get(a, "tags"), d) <
+        0)
         goto out;
-    }
     deleted = json_object_get(got, "DeletedDate");
     if (deleted && !json_is_null(deleted) &&
         sm_call(s, "RestoreSecret", json_pack("{s:O}", "SecretId", json_object_get(a, "arn")), NULL,

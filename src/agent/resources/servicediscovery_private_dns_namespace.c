@@ -15,25 +15,36 @@ static const struct attr attrs[] = {
     {.name = "name",
      .type = VT_DNS_NAME,
      .flags = ATTR_NAME | ATTR_REPLACE,
+     .member = "Name",
      .doc = "The domain, for example davidshaevel.local: a service resolves as "
             "<service>.<name>."},
     {.name = "vpc",
      .type = VT_STRING,
      .flags = ATTR_REQUIRED | ATTR_REPLACE,
      .ref_type = "ec2.vpc",
+     .member = "Vpc",
      .doc = "The VPC whose resolver answers for the namespace; it needs DNS support and "
             "hostnames enabled. Cloud Map does not report it, so cairn records it in the "
             "namespace's cairn:vpc tag."},
-    {.name = "description", .type = VT_STRING, .doc = "What the namespace is for."},
+    {.name = "description",
+     .type = VT_STRING,
+     .member = "Description",
+     .doc = "What the namespace is for."},
     RESTYPE_TAGS,
     {.name = "id",
      .type = VT_STRING,
      .flags = ATTR_COMPUTED,
+     .member = "Id",
      .doc = "The namespace's ID (ns-...), which a Cloud Map service's namespace_id takes."},
-    {.name = "arn", .type = VT_ARN, .flags = ATTR_COMPUTED, .doc = "The namespace's ARN."},
+    {.name = "arn",
+     .type = VT_ARN,
+     .flags = ATTR_COMPUTED,
+     .member = "Arn",
+     .doc = "The namespace's ARN."},
     {.name = "hosted_zone_id",
      .type = VT_STRING,
      .flags = ATTR_COMPUTED,
+     .member = "Properties/DnsProperties/HostedZoneId",
      .doc = "The Route 53 private hosted zone Cloud Map created for the namespace."},
     {0},
 };
@@ -47,20 +58,10 @@ static const struct attr attrs[] = {
  * tags (the VPC tag becomes vpc). */
 static json_t *parse(const json_t *ns, const json_t *tags)
 {
-    json_t *got = json_object(), *own = json_deep_copy(tags);
-    static const char *const names[][2] = {
-        {"id", "Id"}, {"arn", "Arn"}, {"name", "Name"}, {"description", "Description"}};
-    const char *zone = json_string_value(json_object_get(
-        json_object_get(json_object_get(ns, "Properties"), "DnsProperties"), "HostedZoneId"));
+    json_t *got = resutil_read(servicediscovery_private_dns_namespace_type.attrs, ns);
+    json_t *own = json_deep_copy(tags);
     const char *vpc = json_string_value(json_object_get(tags, SDUTIL_TAG_VPC));
 
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        const char *v = json_string_value(json_object_get(ns, names[i][1]));
-        if (v && *v)
-            json_object_set_new(got, names[i][0], json_string(v));
-    }
-    if (zone && *zone)
-        json_object_set_new(got, "hosted_zone_id", json_string(zone));
     if (vpc)
         json_object_set_new(got, "vpc", json_string(vpc));
     json_object_del(own, SDUTIL_TAG_VPC);
@@ -132,8 +133,7 @@ static int ns_create(struct session *s, const struct restype_call *c, const json
     const struct restype *t = &servicediscovery_private_dns_namespace_type;
     struct apicall call;
     struct diag why;
-    const char *name = c->physical_name, *desc = resutil_want_str(t, desired, "description");
-    const char *vpc = resutil_want_str(t, desired, "vpc"), *id;
+    const char *name = c->physical_name, *id;
     json_t *tags = resutil_tags_want(c, desired), *body, *targets = NULL, *got = NULL;
     int ret = -1;
 
@@ -148,11 +148,8 @@ static int ns_create(struct session *s, const struct restype_call *c, const json
         diag_error(d, NULL, "%s %s: no name to give it", t->name, c->cairn_id);
         goto out;
     }
-    json_object_set_new(tags, SDUTIL_TAG_VPC, json_string(vpc));
-    body = json_pack("{s:s, s:s, s:o}", "Name", name, "Vpc", vpc, "Tags",
-                     resutil_tags_to_list(tags, "Key", "Value"));
-    if (desc)
-        json_object_set_new(body, "Description", json_string(desc));
+    json_object_set_new(tags, SDUTIL_TAG_VPC, json_string(resutil_want_str(t, desired, "vpc")));
+    resutil_create_body(t, c, desired, tags, body = json_object());
     if (c->token)
         json_object_set_new(body, "CreatorRequestId", json_string(c->token));
     apicall_release(&call);
@@ -247,6 +244,36 @@ static int ns_update(struct session *s, const struct restype_call *c, const json
     return 0;
 }
 
+/* One DeleteNamespace, as a probe of resutil_poll: 1 sent (sent set, op its operation) or
+ * already gone, 0 refused while in use, -1 refused otherwise. */
+struct ns_delete {
+    const char *id;
+    char *op;
+    int sent;
+};
+
+static int delete_once(struct session *s, void *arg, struct diag *d)
+{
+    struct ns_delete *nd = arg;
+    struct apicall c;
+    struct diag why;
+    int ret = 1;
+
+    diag_init(&why);
+    if (sdutil_call(s, &c, "DeleteNamespace", json_pack("{s:s}", "Id", nd->id), &why) == 0) {
+        const char *op = json_string_value(json_object_get(c.out, "OperationId"));
+        nd->op = op ? xstrdup(op) : NULL;
+        nd->sent = 1;
+    } else if (strcmp(c.err.code, "NamespaceNotFound") != 0) {
+        ret = strcmp(c.err.code, "ResourceInUse") == 0 ? 0 : -1;
+        diag_clear(d);
+        diag_error(d, NULL, "%s", diag_last(&why));
+    }
+    apicall_release(&c);
+    diag_release(&why);
+    return ret;
+}
+
 /*
  * DeleteNamespace and the wait for its operation; a namespace already gone counts as deleted.
  * Cloud Map refuses (ResourceInUse) while the namespace has services: cairn deletes the stack's
@@ -255,36 +282,21 @@ static int ns_update(struct session *s, const struct restype_call *c, const json
  */
 static int ns_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d)
 {
-    struct apicall c;
+    struct ns_delete nd = {live->id, NULL, 0};
     struct diag why;
     char what[512];
-    long pause = 1000, waited = 0;
     int ret = -1;
 
     (void)how;
     diag_init(&why);
     snprintf(what, sizeof(what), "servicediscovery.private_dns_namespace %s", live->id);
-    for (;;) {
-        diag_clear(&why);
-        if (sdutil_call(s, &c, "DeleteNamespace", json_pack("{s:s}", "Id", live->id), &why) == 0)
-            break;
-        if (strcmp(c.err.code, "NamespaceNotFound") == 0) {
-            ret = 0;
-            goto out;
-        }
-        if (strcmp(c.err.code, "ResourceInUse") != 0 || waited >= IN_USE_SECONDS * 1000L) {
-            diag_error(d, NULL, "%s", diag_last(&why));
-            goto out;
-        }
-        apicall_release(&c);
-        sdutil_pause(pause);
-        waited += pause;
-        pause = pause * 2 > 10000 ? 10000 : pause * 2;
+    if (resutil_poll(s, delete_once, &nd, 1000, 10000, IN_USE_SECONDS, &why) != 1) {
+        diag_error(d, NULL, "%s", diag_last(&why));
+        goto out;
     }
-    ret = sdutil_wait(s, what, json_string_value(json_object_get(c.out, "OperationId")),
-                      WAIT_SECONDS, NULL, d);
+    ret = nd.sent ? sdutil_wait(s, what, nd.op, WAIT_SECONDS, NULL, d) : 0;
 out:
-    apicall_release(&c);
+    free(nd.op);
     diag_release(&why);
     return ret;
 }

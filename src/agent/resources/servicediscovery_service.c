@@ -440,42 +440,6 @@ static int svc_update(struct session *s, const struct restype_call *c, const jso
     return 0;
 }
 
-/*
- * DeleteService; a service already gone counts as deleted. Cloud Map refuses (ResourceInUse)
- * while instances are registered: cairn deletes the ECS service first, whose tasks ECS
- * deregisters as they stop, so the delete is retried for IN_USE_SECONDS before the refusal
- * stands.
- */
-static int svc_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d)
-{
-    struct apicall c;
-    struct diag why;
-    long pause = 1000, waited = 0;
-    int ret = -1;
-
-    (void)how;
-    diag_init(&why);
-    for (;;) {
-        diag_clear(&why);
-        if (sdutil_call(s, &c, "DeleteService", json_pack("{s:s}", "Id", live->id), &why) == 0 ||
-            strcmp(c.err.code, "ServiceNotFound") == 0) {
-            ret = 0;
-            break;
-        }
-        if (strcmp(c.err.code, "ResourceInUse") != 0 || waited >= IN_USE_SECONDS * 1000L) {
-            diag_error(d, NULL, "%s", diag_last(&why));
-            break;
-        }
-        apicall_release(&c);
-        sdutil_pause(pause);
-        waited += pause;
-        pause = pause * 2 > 10000 ? 10000 : pause * 2;
-    }
-    apicall_release(&c);
-    diag_release(&why);
-    return ret;
-}
-
 /* Cloud Map keeps a custom health check's failure threshold at 1 whatever is asked: any custom
  * health check is the same one. */
 static json_t *svc_normalize(const char *attr, const json_t *v)
@@ -503,7 +467,15 @@ static const struct restype_ops ops = {
     .read = svc_read,
     .create = svc_create,
     .update = svc_update,
-    .remove = svc_remove,
+    /* DeleteService; a service already gone counts as deleted. Cloud Map refuses (ResourceInUse)
+     * while instances are registered: cairn deletes the ECS service first, whose tasks ECS
+     * deregisters as they stop, so the delete is sent again for IN_USE_SECONDS before the
+     * refusal stands. */
+    .remove = resutil_remove,
+    .del = {.op = "DeleteService",
+            .member = "Id",
+            .busy = "ResourceInUse",
+            .busy_seconds = IN_USE_SECONDS},
     .normalize = svc_normalize,
     .output_heading = "Cloud Map names",
     .output = svc_output,
