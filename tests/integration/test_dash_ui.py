@@ -76,9 +76,16 @@ class Render(unittest.TestCase):
     def render(self, uid, name, min_pixels=50, allow_nodata=(), query=""):
         url = DASH.base + "/d/%s/x?from=now-1m&to=now%s" % (uid, query)
         shot = os.path.join(SHOTS, name + ".png")
-        r = chromium(url, "--dump-dom", "--screenshot=" + shot)  # one start for both
-        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
-        attrs, panels = panels_of(r.stdout)
+        # One start for both. On a loaded machine the virtual-time budget can run out before
+        # every panel's query has come back: that page is loaded once more (at most twice),
+        # and a page that never finishes still fails.
+        for attempt in range(3):
+            r = chromium(url, "--dump-dom", "--screenshot=" + shot)
+            self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+            attrs, panels = panels_of(r.stdout)
+            if "render-ms" in attrs:
+                break
+            print("%s: not finished within the budget (%s), again" % (name, attrs))
         self.assertIn("render-ms", attrs, "the page did not finish rendering")
         self.assertNotIn("console-errors", attrs)
         self.assertEqual(int(attrs["done"]), int(attrs["panels"]))
