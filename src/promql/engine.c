@@ -192,7 +192,8 @@ static struct pq_val *val_new(struct pq_eval *ev, enum pq_type t)
     return v;
 }
 
-struct pq_ser *pq_val_add(struct pq_eval *ev, struct pq_val *v, const struct labels *l)
+/* A new, unfilled series at the end of v (the array doubles in the evaluation's arena). */
+static struct pq_ser *val_slot(struct pq_eval *ev, struct pq_val *v, const struct labels *l)
 {
     if (v->n == v->alloc) {
         size_t na = v->alloc ? v->alloc * 2 : 8;
@@ -204,6 +205,12 @@ struct pq_ser *pq_val_add(struct pq_eval *ev, struct pq_val *v, const struct lab
     }
     struct pq_ser *s = &v->s[v->n++];
     s->l = *l;
+    return s;
+}
+
+struct pq_ser *pq_val_add(struct pq_eval *ev, struct pq_val *v, const struct labels *l)
+{
+    struct pq_ser *s = val_slot(ev, v, l);
     s->v = arena_alloc(ev->a, ev->nsteps * sizeof(double));
     s->ok = arena_alloc(ev->a, ev->nsteps);
     return s;
@@ -213,16 +220,7 @@ struct pq_ser *pq_val_add(struct pq_eval *ev, struct pq_val *v, const struct lab
 static struct pq_ser *val_add_shared(struct pq_eval *ev, struct pq_val *v, const struct labels *l,
                                      double *sv, unsigned char *sok)
 {
-    if (v->n == v->alloc) {
-        size_t na = v->alloc ? v->alloc * 2 : 8;
-        struct pq_ser *s = arena_alloc(ev->a, na * sizeof(*s));
-        if (v->n)
-            memcpy(s, v->s, v->n * sizeof(*s));
-        v->s = s;
-        v->alloc = na;
-    }
-    struct pq_ser *s = &v->s[v->n++];
-    s->l = *l;
+    struct pq_ser *s = val_slot(ev, v, l);
     s->v = sv;
     s->ok = sok;
     return s;
