@@ -57,7 +57,7 @@ SCENARIOS = [(1, True), (3, True), (7, True), (12, True), (17, True), (21, True)
 class KillAtWrite:
     """Intercept handler: forward writes until the k-th (or the first write of operation k);
     from that one on, (forward and) hold each until the test has killed cairn, then answer
-    into the void."""
+    into the void. Every write it forwards counts as active until moto has answered it."""
 
     def __init__(self, k, reached):
         self.k, self.reached = k, reached
@@ -76,10 +76,14 @@ class KillAtWrite:
             n = self.count
             if self.hit is None and (n == self.k or call.operation == self.k):
                 self.hit = n
-            if self.hit is None:
-                return None
+            before = self.hit is None or n < self.hit
             self.active += 1
         try:
+            if before:
+                # Forwarded here rather than by the proxy after we return, so that
+                # wait_idle also covers a write still on its way to moto when cairn dies:
+                # the run after must not read the account before that write lands.
+                return call.forward()
             answer = call.forward() if self.reached else None
             with self.lock:
                 self.held.append((n, call.operation, call.params, answer and answer[0]))
