@@ -1,4 +1,5 @@
 #include "aws/sigv4.h"
+#include "core/hex.h"
 #include "core/xmalloc.h"
 
 #include <openssl/crypto.h>
@@ -56,17 +57,6 @@ static void uri_encode(struct strbuf *out, const char *s, size_t n, int keep_sla
     }
 }
 
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Returns the offset of a '%' without two hex digits after it, or n when all is well. */
 static size_t uri_decode(struct strbuf *out, const char *s, size_t n)
 {
@@ -78,25 +68,14 @@ static size_t uri_decode(struct strbuf *out, const char *s, size_t n)
         }
         if (n - i < 3)
             return i;
-        hi = hex_value((unsigned char)s[i + 1]);
-        lo = hex_value((unsigned char)s[i + 2]);
+        hi = hex_digit((unsigned char)s[i + 1]);
+        lo = hex_digit((unsigned char)s[i + 2]);
         if (hi < 0 || lo < 0)
             return i;
         strbuf_addc(out, (char)(hi << 4 | lo));
         i += 2;
     }
     return n;
-}
-
-static void hex_encode(const unsigned char *p, size_t n, char *out)
-{
-    static const char hex[] = "0123456789abcdef";
-
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hex[p[i] >> 4];
-        out[2 * i + 1] = hex[p[i] & 15];
-    }
-    out[2 * n] = '\0';
 }
 
 /* SHA-256 and HMAC-SHA256 with the default provider fail only when memory

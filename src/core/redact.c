@@ -1,4 +1,5 @@
 #include "core/redact.h"
+#include "core/hex.h"
 #include "core/xmalloc.h"
 
 #include <expat.h>
@@ -102,14 +103,6 @@ static void j_ws(struct jscan *s)
     j_emit(s, q, (size_t)(s->p - q));
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tolower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* Scans a string token; when key is not NULL its decoded ASCII is collected
  * there (keys name things, they are not secret). */
 static int j_string(struct jscan *s, struct strbuf *key)
@@ -132,7 +125,7 @@ static int j_string(struct jscan *s, struct strbuf *key)
         if (*s->p == 'u') {
             unsigned v = 0;
             for (int i = 0; i < 4; i++) {
-                int h = ++s->p < s->end ? hexval((unsigned char)*s->p) : -1;
+                int h = ++s->p < s->end ? hex_digit((unsigned char)*s->p) : -1;
                 if (h < 0)
                     return -1;
                 v = v * 16 + (unsigned)h;
@@ -442,8 +435,8 @@ static void form_name(const char *p, size_t n, struct strbuf *name)
         int hi, lo;
         if (p[i] == '+') {
             strbuf_addc(name, ' ');
-        } else if (p[i] == '%' && i + 2 < n && (hi = hexval((unsigned char)p[i + 1])) >= 0 &&
-                   (lo = hexval((unsigned char)p[i + 2])) >= 0) {
+        } else if (p[i] == '%' && i + 2 < n && (hi = hex_digit((unsigned char)p[i + 1])) >= 0 &&
+                   (lo = hex_digit((unsigned char)p[i + 2])) >= 0) {
             strbuf_addc(name, (char)(hi * 16 + lo));
             i += 2;
         } else {

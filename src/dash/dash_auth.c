@@ -23,6 +23,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/hex.h"
 #include "core/log.h"
 #include "core/xmalloc.h"
 
@@ -37,22 +38,12 @@ struct dash_attempt {
     int fails;
 };
 
-static void hex(const unsigned char *p, size_t n, char *out)
-{
-    static const char x[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = x[p[i] >> 4];
-        out[2 * i + 1] = x[p[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 void dash_auth_hash(const char *password, const char *salt, char out[101])
 {
     unsigned char key[PBKDF2_KEY_BYTES];
     PKCS5_PBKDF2_HMAC(password, (int)strlen(password), (const unsigned char *)salt,
                       (int)strlen(salt), PBKDF2_ROUNDS, EVP_sha256(), sizeof(key), key);
-    hex(key, sizeof(key), out);
+    hex_encode(key, sizeof(key), out);
     OPENSSL_cleanse(key, sizeof(key));
 }
 
@@ -63,7 +54,7 @@ void dash_auth_random_hex(char *out, size_t nbytes)
         nbytes = sizeof(buf);
     if (RAND_bytes(buf, (int)nbytes) != 1)
         abort(); /* no randomness: no safe session can be made */
-    hex(buf, nbytes, out);
+    hex_encode(buf, nbytes, out);
 }
 
 static void sha256_hex(const char *s, char out[65])
@@ -71,7 +62,7 @@ static void sha256_hex(const char *s, char out[65])
     unsigned char md[32];
     unsigned int n = 0;
     EVP_Digest(s, strlen(s), md, &n, EVP_sha256(), NULL);
-    hex(md, 32, out);
+    hex_encode(md, 32, out);
 }
 
 static void csrf_for(struct dash *g, const char *session, char out[65])
@@ -80,7 +71,7 @@ static void csrf_for(struct dash *g, const char *session, char out[65])
     unsigned int n = 32;
     HMAC(EVP_sha256(), g->conf.secret_key, (int)strlen(g->conf.secret_key),
          (const unsigned char *)session, strlen(session), md, &n);
-    hex(md, 32, out);
+    hex_encode(md, 32, out);
 }
 
 static enum dash_role role_parse(const char *s)

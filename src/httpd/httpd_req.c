@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "core/hex.h"
 #include "core/xmalloc.h"
 
 int64_t httpd_now_ms(void)
@@ -21,24 +22,13 @@ int64_t httpd_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 size_t httpd_urldecode(char *s, size_t len, int plus)
 {
     size_t i, o = 0;
     for (i = 0; i < len; i++) {
         int hi, lo;
-        if (s[i] == '%' && i + 2 < len && (hi = hexval(s[i + 1])) >= 0 &&
-            (lo = hexval(s[i + 2])) >= 0) {
+        if (s[i] == '%' && i + 2 < len && (hi = hex_digit(s[i + 1])) >= 0 &&
+            (lo = hex_digit(s[i + 2])) >= 0) {
             s[o++] = (char)(hi * 16 + lo);
             i += 2;
         } else if (plus && s[i] == '+') {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hex.h"
 #include "core/xmalloc.h"
 #include "promql/ast.h"
 #include "promql/funcs.h"
@@ -240,17 +241,6 @@ static void add_utf8(struct strbuf *sb, unsigned long r)
     }
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Go's strconv.Unquote for "...", '...' and `...`; NULL when invalid. */
 static char *unquote(struct parser *p, const struct pq_token *t)
 {
@@ -309,9 +299,9 @@ static char *unquote(struct parser *p, const struct pq_token *t)
                 nd = 8;
             unsigned long v = 0;
             for (int k = 0; k < nd; k++) {
-                if (i + 1 >= n - 1 || hexval(s[i + 1]) < 0)
+                if (i + 1 >= n - 1 || hex_digit(s[i + 1]) < 0)
                     goto bad;
-                v = v * 16 + (unsigned long)hexval(s[++i]);
+                v = v * 16 + (unsigned long)hex_digit(s[++i]);
             }
             if (c == 'x')
                 strbuf_addc(&sb, (char)v);

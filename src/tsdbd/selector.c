@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hex.h"
 #include "core/strbuf.h"
 #include "core/xmalloc.h"
 
@@ -35,11 +36,6 @@ static int ident(struct lex *l, struct strbuf *out, int metric)
         return -1;
     strbuf_add(out, b, (size_t)(l->p - b));
     return 0;
-}
-
-static int hexval(char c)
-{
-    return isdigit((unsigned char)c) ? c - '0' : (tolower((unsigned char)c) - 'a' + 10);
 }
 
 static void put_utf8(struct strbuf *o, unsigned cp)
@@ -131,7 +127,7 @@ static int string(struct lex *l, struct strbuf *o)
                 for (int i = 0; i < n; i++) {
                     if (!isxdigit((unsigned char)l->p[i]))
                         return fail(l, "invalid escape sequence");
-                    v = v * 16 + (unsigned)hexval(l->p[i]);
+                    v = v * 16 + (unsigned)hex_digit(l->p[i]);
                 }
                 l->p += n;
                 if (c == 'x')

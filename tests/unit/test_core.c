@@ -13,6 +13,7 @@
 
 #include "core/arena.h"
 #include "core/diag.h"
+#include "core/hex.h"
 #include "core/strbuf.h"
 
 static void arena_allocates_aligned_zeroed_memory(void **state)
@@ -183,6 +184,26 @@ static void diag_caps_errors(void **state)
     diag_release(&d);
 }
 
+static void hex_digits_both_ways(void **state)
+{
+    const unsigned char bytes[] = {0x00, 0x9f, 0xa0, 0xff};
+    char text[2 * sizeof(bytes) + 1];
+
+    (void)state;
+    hex_encode(bytes, sizeof(bytes), text);
+    assert_string_equal(text, "009fa0ff");
+    assert_int_equal(hex_digit('0'), 0);
+    assert_int_equal(hex_digit('9'), 9);
+    assert_int_equal(hex_digit('a'), 10);
+    assert_int_equal(hex_digit('F'), 15);
+    assert_int_equal(hex_digit('g'), -1);
+    assert_int_equal(hex_digit('/'), -1);
+    assert_int_equal(hex_digit(':'), -1);
+    assert_int_equal(hex_digit('@'), -1);
+    assert_int_equal(hex_digit('G'), -1);
+    assert_int_equal(hex_digit(0x80 | 'a'), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -193,6 +214,7 @@ int main(void)
         cmocka_unit_test(diag_caps_errors),
         cmocka_unit_test(strbuf_printable_escapes_controls),
         cmocka_unit_test(diag_escapes_and_cuts),
+        cmocka_unit_test(hex_digits_both_ways),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
