@@ -33,44 +33,37 @@ static const char *url_for(struct dash *g, struct httpd_req *req, const char *ui
                         folder ? "dashboards/f" : "d", uid, slug);
 }
 
+/* Grafana's answer to each refused save: its HTTP status, message and, for the two a client
+ * may act on (reload, rename), a status word. */
+static const struct {
+    int http;
+    const char *message, *status;
+} save_refusals[] = {
+    [DASH_SAVE_VERSION_MISMATCH] = {412, "The dashboard has been changed by someone else",
+                                    "version-mismatch"},
+    [DASH_SAVE_NAME_EXISTS] = {412, "A dashboard with the same name in the folder already exists",
+                               "name-exists"},
+    [DASH_SAVE_UID_EXISTS] = {400, "A dashboard with the same uid already exists", NULL},
+    [DASH_SAVE_PROVISIONED] = {400, "Cannot save provisioned dashboard", NULL},
+    [DASH_SAVE_NOT_FOUND_FOLDER] = {400, "folder not found", NULL},
+    [DASH_SAVE_BAD] = {400, "Dashboard title cannot be empty", NULL},
+    [DASH_SAVE_DB_ERROR] = {500, "Failed to save dashboard", NULL},
+};
+
 static void save_answer(struct dash *g, struct httpd_req *req, struct httpd_resp *resp,
                         enum dash_save_result r, struct dash_save *s)
 {
-    switch (r) {
-    case DASH_SAVE_OK:
+    if (r == DASH_SAVE_OK)
         httpd_resp_json(resp, 200,
                         json_pack("{s:I, s:s, s:s, s:s, s:s, s:i}", "id", (json_int_t)s->id, "slug",
                                   s->slug, "status", "success", "uid", s->uid, "url",
                                   url_for(g, req, s->uid, s->slug, 0), "version", s->version));
-        return;
-    case DASH_SAVE_VERSION_MISMATCH:
-        httpd_resp_json(resp, 412,
-                        json_pack("{s:s, s:s}", "message",
-                                  "The dashboard has been changed by someone else", "status",
-                                  "version-mismatch"));
-        return;
-    case DASH_SAVE_NAME_EXISTS:
-        httpd_resp_json(resp, 412,
-                        json_pack("{s:s, s:s}", "message",
-                                  "A dashboard with the same name in the folder already exists",
-                                  "status", "name-exists"));
-        return;
-    case DASH_SAVE_UID_EXISTS:
-        dash_error(resp, 400, "A dashboard with the same uid already exists");
-        return;
-    case DASH_SAVE_PROVISIONED:
-        dash_error(resp, 400, "Cannot save provisioned dashboard");
-        return;
-    case DASH_SAVE_NOT_FOUND_FOLDER:
-        dash_error(resp, 400, "folder not found");
-        return;
-    case DASH_SAVE_BAD:
-        dash_error(resp, 400, "Dashboard title cannot be empty");
-        return;
-    case DASH_SAVE_DB_ERROR:
-        dash_error(resp, 500, "Failed to save dashboard");
-        return;
-    }
+    else if (save_refusals[r].status)
+        httpd_resp_json(resp, save_refusals[r].http,
+                        json_pack("{s:s, s:s}", "message", save_refusals[r].message, "status",
+                                  save_refusals[r].status));
+    else
+        dash_error(resp, save_refusals[r].http, save_refusals[r].message);
 }
 
 void dash_api_save(struct httpd_req *req, struct httpd_resp *resp, void *ctx)

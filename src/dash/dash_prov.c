@@ -129,6 +129,19 @@ static int want(const struct ynode *n, enum ynode_kind k, const char *what, stru
     return -1;
 }
 
+/* A provisioning file into y: 1 with a map at its root, 0 when it is empty, -1 with d saying
+ * where and what is wrong. */
+static int load_doc(struct ydoc *y, const char *file, const char *text, size_t len,
+                    const char *what, struct diag *d)
+{
+    diag_add_source(d, file, text, len);
+    if (ydoc_load_buf(y, file, text, len, d) < 0)
+        return -1;
+    if (!y->root)
+        return 0;
+    return want(y->root, YNODE_MAP, what, d) < 0 ? -1 : 1;
+}
+
 static int want_bool(json_t *o, const char *key, const struct ynode *m, struct diag *d)
 {
     json_t *v = json_object_get(o, key);
@@ -145,17 +158,11 @@ static int datasources_doc(struct dash *g, const char *file, const char *text, s
 {
     struct ydoc y;
     const struct ynode *list, *del;
-    int rc = -1;
+    int rc;
     ydoc_init(&y);
-    diag_add_source(d, file, text, len);
-    if (ydoc_load_buf(&y, file, text, len, d) < 0)
+    if ((rc = load_doc(&y, file, text, len, "a datasources provisioning file", d)) <= 0)
         goto out;
-    if (!y.root) {
-        rc = 0;
-        goto out;
-    }
-    if (want(y.root, YNODE_MAP, "a datasources provisioning file", d) < 0)
-        goto out;
+    rc = -1;
     del = ydoc_get(y.root, "deleteDatasources");
     for (size_t i = 0; del && del->kind == YNODE_SEQ && i < del->n; i++) {
         const struct ynode *nm = ydoc_get(del->vals[i], "name");
@@ -303,17 +310,11 @@ static int dashboards_doc(struct dash *g, const char *file, const char *text, si
 {
     struct ydoc y;
     const struct ynode *list;
-    int rc = -1;
+    int rc;
     ydoc_init(&y);
-    diag_add_source(d, file, text, len);
-    if (ydoc_load_buf(&y, file, text, len, d) < 0)
+    if ((rc = load_doc(&y, file, text, len, "a dashboards provisioning file", d)) <= 0)
         goto out;
-    if (!y.root) {
-        rc = 0;
-        goto out;
-    }
-    if (want(y.root, YNODE_MAP, "a dashboards provisioning file", d) < 0)
-        goto out;
+    rc = -1;
     list = ydoc_get(y.root, "providers");
     if (!list || ydoc_is_null(list)) {
         rc = 0;

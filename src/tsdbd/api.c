@@ -164,35 +164,47 @@ static int match_params(struct httpd_req *req, struct httpd_resp *resp, struct s
 {
     const char **vals;
     size_t nv = httpd_req_args(req, "match[]", &vals);
+    struct diag d;
+    int ret = -1;
+
     *out = xcalloc(nv + 1, sizeof **out);
     *n = 0;
+    diag_init(&d);
     for (size_t i = 0; i < nv; i++) {
-        struct diag d;
-        diag_init(&d);
+        int nonempty = 0;
         if (selector_parse(&(*out)[i], vals[i], &d) != 0) {
             api_error(resp, ERR_BAD_DATA, diag_last(&d));
-            diag_release(&d);
-            for (size_t k = 0; k < i; k++)
-                selector_release(&(*out)[k]);
-            free(*out);
-            *out = NULL;
-            return -1;
+            goto out;
         }
-        diag_release(&d);
         (*n)++;
-        int nonempty = 0;
         for (size_t k = 0; k < (*out)[i].n; k++)
             nonempty |= !matcher_matches_empty(&(*out)[i].m[k]);
         if (!nonempty) {
             api_error(resp, ERR_BAD_DATA, "match[] must contain at least one non-empty matcher");
-            for (size_t k = 0; k <= i; k++)
-                selector_release(&(*out)[k]);
-            free(*out);
-            *out = NULL;
-            return -1;
+            goto out;
         }
     }
-    return 0;
+    ret = 0;
+out:
+    if (ret < 0) {
+        for (size_t k = 0; k < *n; k++)
+            selector_release(&(*out)[k]);
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    diag_release(&d);
+    return ret;
+}
+
+/* start, end and match[] of the metadata endpoints; -1 with the 400 written. */
+static int range_params(struct httpd_req *req, struct httpd_resp *resp, int64_t *start,
+                        int64_t *end, struct selector **sel, size_t *nsel)
+{
+    if (time_param(req, resp, "start", api_min_ms, start) != 0 ||
+        time_param(req, resp, "end", api_max_ms, end) != 0)
+        return -1;
+    return match_params(req, resp, sel, nsel);
 }
 
 static void free_selectors(struct selector *s, size_t n)
@@ -226,9 +238,7 @@ static void h_series(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
         api_error(resp, ERR_BAD_DATA, "no match[] parameter provided");
         return;
     }
-    if (time_param(req, resp, "start", api_min_ms, &start) != 0 ||
-        time_param(req, resp, "end", api_max_ms, &end) != 0 ||
-        match_params(req, resp, &sel, &nsel) != 0)
+    if (range_params(req, resp, &start, &end, &sel, &nsel) != 0)
         return;
     struct query_result r;
     struct diag d;
@@ -280,9 +290,7 @@ static void labels_common(struct httpd_req *req, struct httpd_resp *resp, struct
     struct selector *sel;
     size_t nsel;
     int64_t start, end;
-    if (time_param(req, resp, "start", api_min_ms, &start) != 0 ||
-        time_param(req, resp, "end", api_max_ms, &end) != 0 ||
-        match_params(req, resp, &sel, &nsel) != 0)
+    if (range_params(req, resp, &start, &end, &sel, &nsel) != 0)
         return;
     struct query_strings s;
     struct diag d;
@@ -488,9 +496,7 @@ static void h_delete_series(struct httpd_req *req, struct httpd_resp *resp, void
     struct selector *sel;
     size_t nsel;
     int64_t start, end;
-    if (time_param(req, resp, "start", api_min_ms, &start) != 0 ||
-        time_param(req, resp, "end", api_max_ms, &end) != 0 ||
-        match_params(req, resp, &sel, &nsel) != 0)
+    if (range_params(req, resp, &start, &end, &sel, &nsel) != 0)
         return;
     struct diag d;
     diag_init(&d);
