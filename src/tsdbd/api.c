@@ -158,53 +158,67 @@ static int time_param(struct httpd_req *req, struct httpd_resp *resp, const char
     return -1;
 }
 
+/* How an endpoint reads match[], as Prometheus 2.42's differ: /series and delete_series say
+ * which parameter was wrong, /labels and /label/<name>/values give the bare error;
+ * delete_series alone takes a selector every series matches. */
+enum {
+    MATCH_NAMED = 1,     /* errors start with: invalid parameter "match[]": */
+    MATCH_ALL_EMPTY = 2, /* a selector of matchers that all match "" is allowed */
+};
+
 /* match[] values parsed into selectors; -1 with the 400 written. */
-static int match_params(struct httpd_req *req, struct httpd_resp *resp, struct selector **out,
-                        size_t *n)
+static int match_params(struct httpd_req *req, struct httpd_resp *resp, unsigned how,
+                        struct selector **out, size_t *n)
 {
     const char **vals;
     size_t nv = httpd_req_args(req, "match[]", &vals);
     struct diag d;
+    struct strbuf m;
     int ret = -1;
 
     *out = xcalloc(nv + 1, sizeof **out);
     *n = 0;
     diag_init(&d);
+    strbuf_init(&m, 4096);
+    if (how & MATCH_NAMED)
+        strbuf_adds(&m, "invalid parameter \"match[]\": ");
     for (size_t i = 0; i < nv; i++) {
-        int nonempty = 0;
+        int nonempty = how & MATCH_ALL_EMPTY;
         if (selector_parse(&(*out)[i], vals[i], &d) != 0) {
-            api_error(resp, ERR_BAD_DATA, diag_last(&d));
+            strbuf_adds(&m, diag_last(&d));
             goto out;
         }
         (*n)++;
         for (size_t k = 0; k < (*out)[i].n; k++)
             nonempty |= !matcher_matches_empty(&(*out)[i].m[k]);
         if (!nonempty) {
-            api_error(resp, ERR_BAD_DATA, "match[] must contain at least one non-empty matcher");
+            strbuf_adds(&m, "match[] must contain at least one non-empty matcher");
             goto out;
         }
     }
     ret = 0;
 out:
     if (ret < 0) {
+        api_error(resp, ERR_BAD_DATA, m.buf);
         for (size_t k = 0; k < *n; k++)
             selector_release(&(*out)[k]);
         free(*out);
         *out = NULL;
         *n = 0;
     }
+    strbuf_release(&m);
     diag_release(&d);
     return ret;
 }
 
 /* start, end and match[] of the metadata endpoints; -1 with the 400 written. */
-static int range_params(struct httpd_req *req, struct httpd_resp *resp, int64_t *start,
-                        int64_t *end, struct selector **sel, size_t *nsel)
+static int range_params(struct httpd_req *req, struct httpd_resp *resp, unsigned how,
+                        int64_t *start, int64_t *end, struct selector **sel, size_t *nsel)
 {
     if (time_param(req, resp, "start", api_min_ms, start) != 0 ||
         time_param(req, resp, "end", api_max_ms, end) != 0)
         return -1;
-    return match_params(req, resp, sel, nsel);
+    return match_params(req, resp, how, sel, nsel);
 }
 
 static void free_selectors(struct selector *s, size_t n)
@@ -238,7 +252,7 @@ static void h_series(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
         api_error(resp, ERR_BAD_DATA, "no match[] parameter provided");
         return;
     }
-    if (range_params(req, resp, &start, &end, &sel, &nsel) != 0)
+    if (range_params(req, resp, MATCH_NAMED, &start, &end, &sel, &nsel) != 0)
         return;
     struct query_result r;
     struct diag d;
@@ -290,7 +304,7 @@ static void labels_common(struct httpd_req *req, struct httpd_resp *resp, struct
     struct selector *sel;
     size_t nsel;
     int64_t start, end;
-    if (range_params(req, resp, &start, &end, &sel, &nsel) != 0)
+    if (range_params(req, resp, 0, &start, &end, &sel, &nsel) != 0)
         return;
     struct query_strings s;
     struct diag d;
@@ -496,7 +510,7 @@ static void h_delete_series(struct httpd_req *req, struct httpd_resp *resp, void
     struct selector *sel;
     size_t nsel;
     int64_t start, end;
-    if (range_params(req, resp, &start, &end, &sel, &nsel) != 0)
+    if (range_params(req, resp, MATCH_NAMED | MATCH_ALL_EMPTY, &start, &end, &sel, &nsel) != 0)
         return;
     struct diag d;
     diag_init(&d);

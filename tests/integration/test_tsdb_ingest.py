@@ -11,7 +11,7 @@ import time
 import urllib.parse
 import urllib.request
 
-from tsdbtest import TsdbCase, parse_dump, promtool, send, TSDB
+from tsdbtest import TsdbCase, http_get, parse_dump, promtool, send, TSDB
 
 
 def post(url, body, headers=None):
@@ -219,6 +219,22 @@ class DeleteSeries(TsdbCase):
             s, b = post(srv.url + "/api/v1/admin/tsdb/delete_series", b"")
             self.assertEqual(s, 400, b)
             self.assertEqual(json.loads(b)["error"], "no match[] parameter provided")
+        # A selector every series matches, or one that does not parse, is refused as
+        # Prometheus 2.42 refuses it: the same status, type and text, which differ by endpoint
+        # (/series and delete_series name the parameter; delete_series takes a selector that
+        # every series matches, checked last, as it deletes everything).
+        for bad in ('{job=~".*"}', '{job="a"'):
+            for path in ("/api/v1/series", "/api/v1/labels", "/api/v1/label/job/values",
+                         "/api/v1/admin/tsdb/delete_series"):
+                if bad.endswith("}") and path.endswith("delete_series"):
+                    continue
+                answers = []
+                for srv in (c, p):
+                    url = srv.url + path + "?" + urllib.parse.urlencode({"match[]": bad})
+                    s, b = http_get(url) if "/label/" in path else post(url, b"")
+                    answers.append((s, json.loads(b)["errorType"], json.loads(b)["error"]))
+                self.assertEqual(answers[0][:2], (400, "bad_data"), (path, bad))
+                self.assertEqual(answers[0], answers[1], (path, bad))
         rng = {"query": "rw_temp", "start": start / 1000, "end": start / 1000 + 3000,
                "step": "15"}
         self.assertEqual(c.get("/api/v1/query_range", **rng), p.get("/api/v1/query_range", **rng))
@@ -229,6 +245,14 @@ class DeleteSeries(TsdbCase):
                          sorted(promtool("tsdb", "dump", p.path).stdout.splitlines()))
         self.assertEqual(len(dc.splitlines()), 12 * 200 - 41)  # one series, t in [300 s, 900 s]
         # The deletion survives a restart (the WAL's tombstones record).
-        c2 = self.server(c.path)
+        c2 = self.server(c.path, "--web.enable-admin-api")
         c2.stop()
         self.assertEqual(promtool("tsdb", "dump", c.path).stdout, dc)
+        # A selector every series matches deletes every series, as in Prometheus.
+        c3 = self.server(c.path, "--web.enable-admin-api")
+        q = urllib.parse.urlencode({"match[]": '{job=~".*"}'})
+        s, b = post(c3.url + "/api/v1/admin/tsdb/delete_series?" + q, b"")
+        self.assertEqual(s, 204, b)
+        self.assertEqual(c3.api("/api/v1/series", **{"match[]": '{__name__=~".+"}'}),
+                         (200, {"status": "success", "data": []}))
+        c3.stop()
