@@ -62,6 +62,20 @@ static int64_t folder_id_of(struct dash *g, const char *uid)
     return id;
 }
 
+/* Columns 1-7 that both the INSERT and the UPDATE of a save set, in that order: slug, title,
+ * data, version, folder_id, updated, updated_by. */
+static void bind_saved(sqlite3_stmt *st, const struct dash_save *s, const char *title,
+                       const char *data, int64_t now)
+{
+    sqlite3_bind_text(st, 1, s->slug, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, data, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, s->version);
+    sqlite3_bind_int64(st, 5, s->folder_id);
+    sqlite3_bind_int64(st, 6, now);
+    sqlite3_bind_int64(st, 7, s->user_id);
+}
+
 static enum dash_save_result save_locked(struct dash *g, struct dash_save *s)
 {
     json_t *m = s->dashboard;
@@ -156,13 +170,7 @@ static enum dash_save_result save_locked(struct dash *g, struct dash_save *s)
         sqlite3_bind_int64(st, 12, now);
         sqlite3_bind_int64(st, 13, s->user_id);
     }
-    sqlite3_bind_text(st, 1, s->slug, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, title, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, data, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 4, s->version);
-    sqlite3_bind_int64(st, 5, s->folder_id);
-    sqlite3_bind_int64(st, 6, now);
-    sqlite3_bind_int64(st, 7, s->user_id);
+    bind_saved(st, s, title, data, now);
     sqlite3_bind_int(st, 9, 0);
     if (s->provisioner) {
         sqlite3_bind_text(st, 8, s->provisioner, -1, SQLITE_STATIC);
@@ -181,13 +189,7 @@ static enum dash_save_result save_locked(struct dash *g, struct dash_save *s)
     if (!st) {
         st = prep(g, "UPDATE dashboard SET slug = ?, title = ?, data = ?, version = ?,"
                      " folder_id = ?, updated = ?, updated_by = ? WHERE id = ?");
-        sqlite3_bind_text(st, 1, s->slug, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, title, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, data, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 4, s->version);
-        sqlite3_bind_int64(st, 5, s->folder_id);
-        sqlite3_bind_int64(st, 6, now);
-        sqlite3_bind_int64(st, 7, s->user_id);
+        bind_saved(st, s, title, data, now);
         sqlite3_bind_int64(st, 8, id);
         sqlite3_step(st);
     }

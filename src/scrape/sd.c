@@ -220,6 +220,17 @@ static void file_signature(const struct promcfg_file *f, char *sig, size_t size,
     }
 }
 
+/* Publish a refresh's target sets (in arena a, taken over) in place of the provider's last. */
+static void provider_swap(struct sd_manager *m, struct provider *p, struct arena *a,
+                          struct labels *sets, size_t n)
+{
+    pthread_mutex_lock(&m->mu);
+    arena_release(&p->arena);
+    p->arena = *a;
+    p->sets = sets;
+    p->n = n;
+    pthread_mutex_unlock(&m->mu);
+}
 static int file_refresh(struct sd_manager *m, struct provider *p, int64_t now)
 {
     char sig[sizeof(p->sig)];
@@ -266,12 +277,7 @@ static int file_refresh(struct sd_manager *m, struct provider *p, int64_t now)
         return 0;
     }
     snprintf(p->sig, sizeof(p->sig), "%s", sig);
-    pthread_mutex_lock(&m->mu);
-    arena_release(&p->arena);
-    p->arena = a;
-    p->sets = sets;
-    p->n = n;
-    pthread_mutex_unlock(&m->mu);
+    provider_swap(m, p, &a, sets, n);
     return 1;
 }
 
@@ -307,12 +313,7 @@ static int dns_refresh(struct sd_manager *m, struct provider *p, int64_t now)
         sets = grown;
         n += nn;
     }
-    pthread_mutex_lock(&m->mu);
-    arena_release(&p->arena);
-    p->arena = a;
-    p->sets = sets;
-    p->n = n;
-    pthread_mutex_unlock(&m->mu);
+    provider_swap(m, p, &a, sets, n);
     return 1;
 }
 

@@ -98,6 +98,34 @@ out:
     return rc;
 }
 
+/* The records of a checkpoint segment, each in a buffer of its own. */
+struct records {
+    char **bufs;
+    const uint8_t **recs; /* bufs again, as wal_write_segment_file takes them */
+    size_t *lens, n, abufs, arecs, alens;
+};
+
+/* Move the record rec holds to the end of r (rec is left empty). */
+static void records_push(struct records *r, struct strbuf *rec)
+{
+    xgrow((void **)&r->bufs, &r->abufs, r->n + 1, sizeof *r->bufs);
+    xgrow((void **)&r->recs, &r->arecs, r->n + 1, sizeof *r->recs);
+    xgrow((void **)&r->lens, &r->alens, r->n + 1, sizeof *r->lens);
+    r->lens[r->n] = rec->len;
+    r->bufs[r->n] = strbuf_detach(rec, NULL);
+    r->recs[r->n] = (const uint8_t *)r->bufs[r->n];
+    r->n++;
+}
+
+static void records_release(struct records *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        free(r->bufs[i]);
+    free(r->bufs);
+    free(r->recs);
+    free(r->lens);
+}
+
 /* Replace WAL segments whose samples all precede mint by a checkpoint of the live series. */
 static int checkpoint(struct db *db, int64_t mint, struct diag *d)
 {
@@ -117,10 +145,7 @@ static int checkpoint(struct db *db, int64_t mint, struct diag *d)
 
     struct strbuf rec;
     strbuf_init(&rec, STRBUF_NOCAP);
-    const uint8_t **recs = NULL;
-    size_t *lens = NULL, nrec = 0, arec = 0, alen = 0;
-    char **bufs = NULL;
-    size_t abufs = 0;
+    struct records seg = {0};
     struct head *h = &db->head;
     size_t in_rec = 0;
     pthread_rwlock_rdlock(&h->lock);
@@ -130,26 +155,13 @@ static int checkpoint(struct db *db, int64_t mint, struct diag *d)
                 walrec_series_begin(&rec);
             walrec_series_add(&rec, s->ref, &s->ls);
             if (++in_rec == 10000) {
-                xgrow((void **)&bufs, &abufs, nrec + 1, sizeof *bufs);
-                xgrow((void **)&recs, &arec, nrec + 1, sizeof *recs);
-                xgrow((void **)&lens, &alen, nrec + 1, sizeof *lens);
-                lens[nrec] = rec.len;
-                bufs[nrec] = strbuf_detach(&rec, NULL);
-                recs[nrec] = (const uint8_t *)bufs[nrec];
-                nrec++;
+                records_push(&seg, &rec);
                 in_rec = 0;
             }
         }
     pthread_rwlock_unlock(&h->lock);
-    if (in_rec) {
-        xgrow((void **)&bufs, &abufs, nrec + 1, sizeof *bufs);
-        xgrow((void **)&recs, &arec, nrec + 1, sizeof *recs);
-        xgrow((void **)&lens, &alen, nrec + 1, sizeof *lens);
-        lens[nrec] = rec.len;
-        bufs[nrec] = strbuf_detach(&rec, NULL);
-        recs[nrec] = (const uint8_t *)bufs[nrec];
-        nrec++;
-    }
+    if (in_rec)
+        records_push(&seg, &rec);
     int rc = -1;
     snprintf(tmp, sizeof tmp, "%s/checkpoint.%08d.tmp", db->waldir, upto);
     snprintf(final, sizeof final, "%s/checkpoint.%08d", db->waldir, upto);
@@ -159,7 +171,7 @@ static int checkpoint(struct db *db, int64_t mint, struct diag *d)
         goto out;
     }
     snprintf(path, sizeof path, "%s/00000000", tmp);
-    if (wal_write_segment_file(path, recs, lens, nrec, db->opts.wal_compression, d) != 0 ||
+    if (wal_write_segment_file(path, seg.recs, seg.lens, seg.n, db->opts.wal_compression, d) != 0 ||
         fsutil_fsync_dir(tmp, d) != 0)
         goto out;
     fsutil_rmtree(final);
@@ -189,11 +201,7 @@ static int checkpoint(struct db *db, int64_t mint, struct diag *d)
 out:
     if (rc != 0)
         fsutil_rmtree(tmp);
-    for (size_t i = 0; i < nrec; i++)
-        free(bufs[i]);
-    free(bufs);
-    free(recs);
-    free(lens);
+    records_release(&seg);
     strbuf_release(&rec);
     return rc;
 }

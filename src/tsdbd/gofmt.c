@@ -65,15 +65,23 @@ static void fixed(struct strbuf *sb, const char *d, int nd, int e)
     }
 }
 
-void gofmt_g(struct strbuf *sb, double v)
+/* The sign of a finite v into sb and its shortest digits into d (*e its exponent): their
+ * count, or -1 when v was special (NaN, ±Inf), written whole. */
+static int sign_digits(struct strbuf *sb, double v, char d[32], int *e)
 {
     if (special(sb, v))
-        return;
-    char d[32];
-    int e;
+        return -1;
     if (v < 0)
         strbuf_addc(sb, '-');
-    int nd = shortest(fabs(v), d, &e);
+    return shortest(fabs(v), d, e);
+}
+
+void gofmt_g(struct strbuf *sb, double v)
+{
+    char d[32];
+    int e, nd = sign_digits(sb, v, d, &e);
+    if (nd < 0)
+        return;
     /* strconv with shortest digits: exponent form when exp < -4 || exp >= 6. */
     int eprec = 6;
     if (e < -4 || e >= eprec) {
@@ -90,14 +98,10 @@ void gofmt_g(struct strbuf *sb, double v)
 
 void gofmt_f(struct strbuf *sb, double v)
 {
-    if (special(sb, v))
-        return;
     char d[32];
-    int e;
-    if (v < 0)
-        strbuf_addc(sb, '-');
-    int nd = shortest(fabs(v), d, &e);
-    fixed(sb, d, nd, e);
+    int e, nd = sign_digits(sb, v, d, &e);
+    if (nd >= 0)
+        fixed(sb, d, nd, e);
 }
 
 static int utf8_len(const unsigned char *s)
