@@ -309,6 +309,12 @@ static int lex_inside_braces(struct lexer *l)
     return fail(l, start, arena_printf(l->a, "unexpected character inside braces: '%c'", c));
 }
 
+/* The operators that are one character whatever follows them (T_EOF, 0: not one). */
+static const enum pq_tok single_char[128] = {
+    [','] = T_COMMA, ['*'] = T_MUL, ['/'] = T_DIV, ['%'] = T_MOD,
+    ['+'] = T_ADD,   ['-'] = T_SUB, ['^'] = T_POW, ['@'] = T_AT,
+};
+
 static int lex_statement(struct lexer *l)
 {
     size_t start = l->pos;
@@ -354,6 +360,10 @@ static int lex_statement(struct lexer *l)
             return fail(l, start, arena_printf(l->a, "unexpected character: '%c'", c));
         return lex_word(l, start, 0);
     }
+    if (c < 128 && single_char[c]) {
+        emit(l, single_char[c], start);
+        return 0;
+    }
     switch (c) {
     case ' ':
     case '\t':
@@ -363,30 +373,6 @@ static int lex_statement(struct lexer *l)
     case '#':
         while (peek(l, 0) >= 0 && peek(l, 0) != '\n')
             l->pos++;
-        return 0;
-    case ',':
-        emit(l, T_COMMA, start);
-        return 0;
-    case '*':
-        emit(l, T_MUL, start);
-        return 0;
-    case '/':
-        emit(l, T_DIV, start);
-        return 0;
-    case '%':
-        emit(l, T_MOD, start);
-        return 0;
-    case '+':
-        emit(l, T_ADD, start);
-        return 0;
-    case '-':
-        emit(l, T_SUB, start);
-        return 0;
-    case '^':
-        emit(l, T_POW, start);
-        return 0;
-    case '@':
-        emit(l, T_AT, start);
         return 0;
     case '=':
         if (accept(l, "="))
