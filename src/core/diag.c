@@ -191,6 +191,10 @@ static void print_entry(const struct diag *d, const struct diag_entry *e, FILE *
     /* A long line is shown as a window around the column, each cut end marked. */
     if (e->loc.col > DIAG_SOURCE_MAX / 2 && len > DIAG_SOURCE_MAX)
         from = e->loc.col - 1 - DIAG_SOURCE_MAX / 4;
+    /* A column past the end (the line holds a NUL, or the parser counted otherwise): show the end.
+     */
+    if (from > len)
+        from = len - DIAG_SOURCE_MAX;
     if (from + DIAG_SOURCE_MAX < len)
         len = from + DIAG_SOURCE_MAX;
     /* The user's own line: tabs kept for the caret, other control bytes shown as '?'. */

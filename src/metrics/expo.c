@@ -240,10 +240,11 @@ static int fast_float(const char *s, size_t n, double *v)
         q++;
         if (*q == '+' || *q == '-')
             eneg = *q++ == '-';
-        for (; q < e; q++, ed++)
+        for (; q < e; q++, ed++) {
+            if (ed == 4) /* 1e99999 is not a fast-path number anyway */
+                return 0;
             ex = ex * 10 + (*q - '0');
-        if (ed > 4)
-            return 0;
+        }
         if (eneg)
             ex = -ex;
     }

@@ -171,6 +171,31 @@ static void diag_escapes_and_cuts(void **state)
     diag_release(&d);
 }
 
+/* A column past the line's end (a NUL in the line ends it early): the window shows the end. */
+static void diag_column_past_line_end(void **state)
+{
+    struct diag d;
+    char *out = NULL, src[600];
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    struct srcloc loc = {"nul.yaml", 1, 501};
+
+    (void)state;
+    memset(src, 'x', sizeof(src));
+    src[199] = 'y';
+    src[200] = '\0';
+    diag_init(&d);
+    diag_add_source(&d, "nul.yaml", src, sizeof(src));
+    diag_error(&d, &loc, "past the end");
+    diag_print(&d, f, "cairn");
+    fclose(f);
+    assert_non_null(strstr(out, "nul.yaml:1:501: error: past the end\n"));
+    assert_non_null(strstr(out, "     1 | ...xxxx"));
+    assert_non_null(strstr(out, "xxxxy\n       |    "));
+    free(out);
+    diag_release(&d);
+}
+
 static void diag_caps_errors(void **state)
 {
     struct diag d;
@@ -211,6 +236,7 @@ int main(void)
         cmocka_unit_test(strbuf_grows_and_respects_cap),
         cmocka_unit_test(strbuf_read_file_caps),
         cmocka_unit_test(diag_prints_gcc_style_with_caret),
+        cmocka_unit_test(diag_column_past_line_end),
         cmocka_unit_test(diag_caps_errors),
         cmocka_unit_test(strbuf_printable_escapes_controls),
         cmocka_unit_test(diag_escapes_and_cuts),

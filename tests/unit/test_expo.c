@@ -12,6 +12,7 @@
 
 #include "core/strbuf.h"
 #include "metrics/expo.h"
+#include "metrics/expo_int.h"
 #include "metrics/expo_write.h"
 #include "metrics/sample.h"
 
@@ -58,6 +59,22 @@ static void text_samples_and_metadata(void **state)
     assert_int_equal(expo_next(&p), EXPO_EOF);
     assert_int_equal(expo_next(&p), EXPO_EOF);
     expo_parser_release(&p);
+}
+
+/* Exponents of any length parse as Go's ParseFloat does (the fast path declines them, no overflow).
+ */
+static void long_exponents(void **state)
+{
+    double v;
+
+    (void)state;
+    assert_int_equal(expo_parse_float("1e12345678901234567890", 22, &v), -1); /* out of range */
+    assert_int_equal(expo_parse_float("-1e-12345678901234567890", 24, &v), 0);
+    assert_true(v == 0 && signbit(v));
+    assert_int_equal(expo_parse_float("1.5e0003", 8, &v), 0);
+    assert_true(v == 1500);
+    assert_int_equal(expo_parse_float("25e-00001", 9, &v), 0);
+    assert_true(v == 2.5);
 }
 
 /* Every entry of in, rendered: kind, line, series text, labels, value, timestamp, error. */
@@ -346,6 +363,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(text_samples_and_metadata),
+        cmocka_unit_test(long_exponents),
         cmocka_unit_test(errors_say_where),
         cmocka_unit_test(lazy_labels_match_eager),
         cmocka_unit_test(values_parse_as_strtod),
