@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "agent/live.h"
 #include "agent/resources/registry.h"
@@ -27,6 +28,7 @@ struct jobs {
     int ran[NJOBS];
     struct session *seen[NJOBS];
     size_t fail_at; /* NJOBS: none fails */
+    long others_ns; /* how long every other job takes */
 };
 
 static int job(struct session *s, size_t i, void *arg, struct diag *d)
@@ -40,6 +42,10 @@ static int job(struct session *s, size_t i, void *arg, struct diag *d)
     if (i == j->fail_at) {
         diag_error(d, NULL, "job %zu failed", i);
         return -1;
+    }
+    if (j->others_ns) {
+        struct timespec ts = {0, j->others_ns};
+        nanosleep(&ts, NULL);
     }
     return 0;
 }
@@ -71,7 +77,9 @@ static void test_every_job_once_on_sessions_of_their_own(void **state)
 static void test_failure_reaches_the_caller(void **state)
 {
     struct session_options so = {NULL, "us-east-1", 0, 0};
-    struct jobs j = {.fail_at = 3};
+    /* The others take 10 ms, so the failure is seen long before they could all have run: on a
+     * loaded machine instant jobs could all finish while the failing one's thread waits. */
+    struct jobs j = {.fail_at = 3, .others_ns = 10 * 1000 * 1000};
     struct diag d;
     struct session *s;
     int ran = 0;
