@@ -171,7 +171,7 @@ static void print_entry(const struct diag *d, const struct diag_entry *e, FILE *
 {
     struct strbuf sb = STRBUF_INIT;
     const char *line;
-    size_t len, from = 0;
+    size_t len, col, from = 0;
 
     if (e->loc.file) {
         fprintf(out, "%s:", e->loc.file);
@@ -188,13 +188,11 @@ static void print_entry(const struct diag *d, const struct diag_entry *e, FILE *
     }
     if (!e->loc.line || !(line = source_line(d, e->loc.file, e->loc.line, &len)))
         return;
+    /* A column past the end (a NUL ends the line early) points just after it. */
+    col = e->loc.col <= len ? e->loc.col : len + 1;
     /* A long line is shown as a window around the column, each cut end marked. */
-    if (e->loc.col > DIAG_SOURCE_MAX / 2 && len > DIAG_SOURCE_MAX)
-        from = e->loc.col - 1 - DIAG_SOURCE_MAX / 4;
-    /* A column past the end (the line holds a NUL, or the parser counted otherwise): show the end.
-     */
-    if (from > len)
-        from = len - DIAG_SOURCE_MAX;
+    if (col > DIAG_SOURCE_MAX / 2 && len > DIAG_SOURCE_MAX)
+        from = col - 1 - DIAG_SOURCE_MAX / 4;
     if (from + DIAG_SOURCE_MAX < len)
         len = from + DIAG_SOURCE_MAX;
     /* The user's own line: tabs kept for the caret, other control bytes shown as '?'. */
@@ -207,7 +205,7 @@ static void print_entry(const struct diag *d, const struct diag_entry *e, FILE *
     if (e->loc.col) {
         fprintf(out, "       | %s", from ? "   " : "");
         /* Keep tabs so the caret lines up under tab-indented text. */
-        for (size_t c = from + 1; c < e->loc.col && c <= len; c++)
+        for (size_t c = from + 1; c < col; c++)
             fputc(line[c - 1] == '\t' ? '\t' : ' ', out);
         fputs("^\n", out);
     }

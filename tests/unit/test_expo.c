@@ -61,8 +61,7 @@ static void text_samples_and_metadata(void **state)
     expo_parser_release(&p);
 }
 
-/* Exponents of any length parse as Go's ParseFloat does (the fast path declines them, no overflow).
- */
+/* Exponents of any length read as Go's ParseFloat reads them, with no overflow on the way. */
 static void long_exponents(void **state)
 {
     double v;
