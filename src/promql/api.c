@@ -6,6 +6,7 @@
 #include "promql/api.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,6 +260,74 @@ static void json_point(struct strbuf *sb, int64_t t, double v, const struct poin
     strbuf_add(sb, buf, n);
 }
 
+/* The series of r from index from up to to, comma-separated (a comma first unless from is 0). */
+struct matrix_part {
+    struct strbuf *sb;
+    const struct pq_result *r;
+    size_t from, to;
+};
+
+static void json_matrix_part(const struct matrix_part *m)
+{
+    struct point_ctx pc;
+    const struct pq_result *r = m->r;
+    point_ctx_init(&pc, r);
+    for (size_t i = m->from; i < m->to; i++) {
+        if (i)
+            strbuf_addc(m->sb, ',');
+        strbuf_adds(m->sb, "{\"metric\":");
+        json_metric(m->sb, &r->s[i].labels);
+        strbuf_adds(m->sb, ",\"values\":[");
+        for (size_t k = 0; k < r->s[i].n; k++) {
+            if (k)
+                strbuf_addc(m->sb, ',');
+            json_point(m->sb, r->s[i].p[k].t, r->s[i].p[k].v, &pc);
+        }
+        strbuf_adds(m->sb, "]}");
+    }
+    point_ctx_release(&pc);
+}
+
+static void *json_matrix_helper(void *arg)
+{
+    json_matrix_part(arg);
+    return NULL;
+}
+
+/* Below this many points one thread writes the whole body. */
+#define JSON_PAR_POINTS 200000
+
+/*
+ * The series of a matrix. A large one is written on two threads: the second
+ * half of the points into a buffer of its own, appended after the first
+ * (a copy costs far less than writing the points).
+ */
+static void json_matrix(struct strbuf *sb, const struct pq_result *r)
+{
+    size_t points = 0, acc = 0, mid = 0;
+    pthread_t th;
+
+    for (size_t i = 0; i < r->n; i++)
+        points += r->s[i].n;
+    strbuf_reserve(sb, points * 24 + r->n * 128); /* a guess: grows past it as needed */
+    while (mid < r->n && acc < points / 2)
+        acc += r->s[mid++].n;
+    struct strbuf tail;
+    strbuf_init(&tail, sb->cap);
+    struct matrix_part first = {sb, r, 0, mid}, second = {&tail, r, mid, r->n};
+    if (points < JSON_PAR_POINTS || mid == r->n ||
+        pthread_create(&th, NULL, json_matrix_helper, &second) != 0) {
+        first.to = r->n;
+        json_matrix_part(&first);
+    } else {
+        strbuf_reserve(&tail, (points - acc) * 24 + (r->n - mid) * 128);
+        json_matrix_part(&first);
+        pthread_join(th, NULL);
+        strbuf_add(sb, tail.buf, tail.len);
+    }
+    strbuf_release(&tail);
+}
+
 /* The "data" object without its closing brace ("stats" may follow). */
 static void json_result_open(struct strbuf *sb, const struct pq_result *r)
 {
@@ -293,31 +362,11 @@ static void json_result_open(struct strbuf *sb, const struct pq_result *r)
         }
         strbuf_addc(sb, ']');
         break;
-    case PQ_MATRIX: {
-        struct point_ctx pc;
-        point_ctx_init(&pc, r);
-        size_t points = 0;
-        for (size_t i = 0; i < r->n; i++)
-            points += r->s[i].n;
-        strbuf_reserve(sb, points * 24 + r->n * 128); /* a guess: grows past it as needed */
+    case PQ_MATRIX:
         strbuf_addc(sb, '[');
-        for (size_t i = 0; i < r->n; i++) {
-            if (i)
-                strbuf_addc(sb, ',');
-            strbuf_adds(sb, "{\"metric\":");
-            json_metric(sb, &r->s[i].labels);
-            strbuf_adds(sb, ",\"values\":[");
-            for (size_t k = 0; k < r->s[i].n; k++) {
-                if (k)
-                    strbuf_addc(sb, ',');
-                json_point(sb, r->s[i].p[k].t, r->s[i].p[k].v, &pc);
-            }
-            strbuf_adds(sb, "]}");
-        }
+        json_matrix(sb, r);
         strbuf_addc(sb, ']');
-        point_ctx_release(&pc);
         break;
-    }
     default:
         strbuf_adds(sb, "null");
     }

@@ -16,6 +16,7 @@
 #include "core/hash.h"
 #include "core/xmalloc.h"
 #include "promql/eval.h"
+#include "promql/rangepar.h"
 
 void pq_opts_default(struct pq_opts *o)
 {
@@ -25,6 +26,7 @@ void pq_opts_default(struct pq_opts *o)
     o->subquery_step_ms = 60 * 1000;
     o->gate = NULL;
     o->per_step_stats = 1;
+    o->par_windows = RANGEPAR_MIN_WINDOWS;
 }
 
 static double mono_now(void)
@@ -530,6 +532,40 @@ static void eval_matrix_result(struct pq_eval *ev, const struct pq_node *n, stru
 
 /* ---- functions of range vectors: each series once, a sliding window ---- */
 
+/* The values of every series of rs for a pure function, on two threads (rangepar.h), into
+ * arrays that become the output series' own. */
+static void range_par(struct pq_eval *ev, const struct range_src *rs, const struct pq_call *c,
+                      int resets, struct rangepar *p)
+{
+    int64_t *ts = arena_alloc(ev->a, 3 * ev->nsteps * sizeof(*ts));
+    double *v = arena_alloc(ev->a, rs->n * ev->nsteps * sizeof(*v));
+    unsigned char *ok = arena_alloc(ev->a, rs->n * ev->nsteps);
+
+    p->f = c->node->func;
+    p->proto = *c;
+    p->s = rs->s;
+    p->n = rs->n;
+    p->nsteps = ev->nsteps;
+    p->ts = ts;
+    p->mint = ts + ev->nsteps;
+    p->maxt = ts + 2 * ev->nsteps;
+    for (size_t k = 0; k < ev->nsteps; k++) {
+        ts[k] = ev->start + (int64_t)k * ev->interval;
+        ts[2 * ev->nsteps + k] = src_maxt(rs, ts[k]);
+        ts[ev->nsteps + k] = sat_sub(ts[2 * ev->nsteps + k], rs->range);
+    }
+    p->resets = resets;
+    p->dline = ev->has_deadline ? &ev->deadline : NULL;
+    p->v = arena_alloc(ev->a, rs->n * sizeof(*p->v));
+    p->ok = arena_alloc(ev->a, rs->n * sizeof(*p->ok));
+    for (size_t i = 0; i < rs->n; i++) {
+        p->v[i] = v + i * ev->nsteps;
+        p->ok[i] = ok + i * ev->nsteps;
+    }
+    if (rangepar_run(p) < 0)
+        pq_fail(ev, PQ_ERR_TIMEOUT, "query timed out in expression evaluation");
+}
+
 /*
  * agg: an aggregation of this call that pq_colagg can do (else NULL): each
  * series goes into it as it is computed, into one reused value array, and
@@ -566,12 +602,16 @@ static struct pq_val *eval_range_call(struct pq_eval *ev, const struct pq_node *
                 maxn = rs.s[i].n;
         resets = arena_alloc(ev->a, (maxn + 1) * sizeof(*resets));
     }
+    /* A large call of a pure function without an aggregation: values on two threads first. */
+    struct rangepar par = {0};
+    if (!ca && f->pure && rs.n > 1 && ev->o->par_windows && rs.n * ev->nsteps >= ev->o->par_windows)
+        range_par(ev, &rs, &c, resets != NULL, &par);
     for (size_t i = 0; i < rs.n; i++) {
         struct pq_raw *r = &rs.s[i];
         struct pq_ser *s = NULL;
         size_t lo = 0, hi = 0, lastw = 0;
         c.series = &r->l;
-        if (resets) {
+        if (resets && !par.v) {
             for (size_t j = 0; j < r->n; j++)
                 resets[j] = (j ? resets[j - 1] : 0) + (j && r->v[j] < r->v[j - 1]);
         }
@@ -596,14 +636,22 @@ static struct pq_val *eval_range_call(struct pq_eval *ev, const struct pq_node *
             c.range_start = mint;
             c.range_end = maxt;
             double v;
-            c.resets = resets ? resets + lo : NULL;
-            int got = f->range(&c, r->t + lo, r->v + lo, hi - lo, &v);
+            int got;
+            if (par.v) {
+                v = par.v[i][k];
+                got = par.ok[i][k];
+            } else {
+                c.resets = resets ? resets + lo : NULL;
+                got = f->range(&c, r->t + lo, r->v + lo, hi - lo, &v);
+            }
             pq_count(ev, k, (int64_t)(hi - lo));
             if (!got)
                 continue;
             if (!s) {
                 struct labels l = f->keep_name ? r->l : pq_drop_name(ev, &r->l);
-                s = ca ? val_add_shared(ev, out, &l, sv, sok) : pq_val_add(ev, out, &l);
+                s = ca      ? val_add_shared(ev, out, &l, sv, sok)
+                    : par.v ? val_add_shared(ev, out, &l, par.v[i], par.ok[i])
+                            : pq_val_add(ev, out, &l);
             }
             s->v[k] = v;
             s->ok[k] = 1;

@@ -39,6 +39,8 @@ struct pq_opts {
     int64_t subquery_step_ms; /* subqueries without a step: the evaluation interval, 1m */
     struct promql_gate *gate; /* --query.max-concurrency; NULL: no limit */
     int per_step_stats;       /* stats=all reports samples per step (2.42: promql-per-step-stats) */
+    size_t par_windows;       /* a pure range function's call takes a second thread from this many
+                                 windows (series x steps) on; 0: never */
 };
 
 void pq_opts_default(struct pq_opts *o);

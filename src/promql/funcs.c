@@ -979,23 +979,23 @@ DATEFN(f_year, d_year)
 #define M   PQ_MATRIX
 #define S   PQ_SCALAR
 #define STR PQ_STRING
-#define MATHF(nm, fn)                         \
-    {                                         \
-        nm, {V}, 1, 0, V, f_math, NULL, fn, 0 \
+#define MATHF(nm, fn)                            \
+    {                                            \
+        nm, {V}, 1, 0, V, f_math, NULL, fn, 0, 0 \
     }
-#define RANGEF(nm, fn)                      \
-    {                                       \
-        nm, {M}, 1, 0, V, NULL, fn, NULL, 0 \
+#define RANGEF(nm, fn)                         \
+    {                                          \
+        nm, {M}, 1, 0, V, NULL, fn, NULL, 0, 1 \
     }
-#define DATEF(nm, fn)                       \
-    {                                       \
-        nm, {V}, 1, 1, V, fn, NULL, NULL, 0 \
+#define DATEF(nm, fn)                          \
+    {                                          \
+        nm, {V}, 1, 1, V, fn, NULL, NULL, 0, 0 \
     }
 
 const struct pq_func pq_funcs[] = {
     MATHF("abs", m_abs),
-    {"absent", {V}, 1, 0, V, f_absent, NULL, NULL, 0},
-    {"absent_over_time", {M}, 1, 0, V, NULL, f_present_over_time, NULL, 0},
+    {"absent", {V}, 1, 0, V, f_absent, NULL, NULL, 0, 0},
+    {"absent_over_time", {M}, 1, 0, V, NULL, f_present_over_time, NULL, 0, 0},
     MATHF("acos", m_acos),
     MATHF("acosh", m_acosh),
     MATHF("asin", m_asin),
@@ -1005,9 +1005,9 @@ const struct pq_func pq_funcs[] = {
     RANGEF("avg_over_time", f_avg_over_time),
     MATHF("ceil", m_ceil),
     RANGEF("changes", f_changes),
-    {"clamp", {V, S, S}, 3, 0, V, f_clamp, NULL, NULL, 0},
-    {"clamp_max", {V, S}, 2, 0, V, f_clamp_max, NULL, NULL, 0},
-    {"clamp_min", {V, S}, 2, 0, V, f_clamp_min, NULL, NULL, 0},
+    {"clamp", {V, S, S}, 3, 0, V, f_clamp, NULL, NULL, 0, 0},
+    {"clamp_max", {V, S}, 2, 0, V, f_clamp_max, NULL, NULL, 0, 0},
+    {"clamp_min", {V, S}, 2, 0, V, f_clamp_min, NULL, NULL, 0, 0},
     MATHF("cos", m_cos),
     MATHF("cosh", m_cosh),
     RANGEF("count_over_time", f_count_over_time),
@@ -1020,18 +1020,18 @@ const struct pq_func pq_funcs[] = {
     RANGEF("deriv", f_deriv),
     MATHF("exp", m_exp),
     MATHF("floor", m_floor),
-    {"histogram_count", {V}, 1, 0, V, f_nothing, NULL, NULL, 0},
-    {"histogram_fraction", {S, S, V}, 3, 0, V, f_nothing, NULL, NULL, 0},
-    {"histogram_quantile", {S, V}, 2, 0, V, f_histogram_quantile, NULL, NULL, 0},
-    {"histogram_sum", {V}, 1, 0, V, f_nothing, NULL, NULL, 0},
-    {"holt_winters", {M, S, S}, 3, 0, V, NULL, f_holt_winters, NULL, 0},
+    {"histogram_count", {V}, 1, 0, V, f_nothing, NULL, NULL, 0, 0},
+    {"histogram_fraction", {S, S, V}, 3, 0, V, f_nothing, NULL, NULL, 0, 0},
+    {"histogram_quantile", {S, V}, 2, 0, V, f_histogram_quantile, NULL, NULL, 0, 0},
+    {"histogram_sum", {V}, 1, 0, V, f_nothing, NULL, NULL, 0, 0},
+    {"holt_winters", {M, S, S}, 3, 0, V, NULL, f_holt_winters, NULL, 0, 0},
     DATEF("hour", f_hour),
     RANGEF("idelta", f_idelta),
     RANGEF("increase", f_increase),
     RANGEF("irate", f_irate),
-    {"label_join", {V, STR, STR, STR}, 4, -1, V, f_label_join, NULL, NULL, 0},
-    {"label_replace", {V, STR, STR, STR, STR}, 5, 0, V, f_label_replace, NULL, NULL, 0},
-    {"last_over_time", {M}, 1, 0, V, NULL, f_last_over_time, NULL, 1},
+    {"label_join", {V, STR, STR, STR}, 4, -1, V, f_label_join, NULL, NULL, 0, 0},
+    {"label_replace", {V, STR, STR, STR, STR}, 5, 0, V, f_label_replace, NULL, NULL, 0, 0},
+    {"last_over_time", {M}, 1, 0, V, NULL, f_last_over_time, NULL, 1, 1},
     MATHF("ln", m_ln),
     MATHF("log10", m_log10),
     MATHF("log2", m_log2),
@@ -1039,29 +1039,29 @@ const struct pq_func pq_funcs[] = {
     RANGEF("min_over_time", f_min_over_time),
     DATEF("minute", f_minute),
     DATEF("month", f_month),
-    {"pi", {0}, 0, 0, S, f_pi, NULL, NULL, 0},
-    {"predict_linear", {M, S}, 2, 0, V, NULL, f_predict_linear, NULL, 0},
+    {"pi", {0}, 0, 0, S, f_pi, NULL, NULL, 0, 0},
+    {"predict_linear", {M, S}, 2, 0, V, NULL, f_predict_linear, NULL, 0, 0},
     RANGEF("present_over_time", f_present_over_time),
-    {"quantile_over_time", {S, M}, 2, 0, V, NULL, f_quantile_over_time, NULL, 0},
+    {"quantile_over_time", {S, M}, 2, 0, V, NULL, f_quantile_over_time, NULL, 0, 0},
     MATHF("rad", m_rad),
     RANGEF("rate", f_rate),
     RANGEF("resets", f_resets),
-    {"round", {V, S}, 2, 1, V, f_round, NULL, NULL, 0},
-    {"scalar", {V}, 1, 0, S, f_scalar, NULL, NULL, 0},
+    {"round", {V, S}, 2, 1, V, f_round, NULL, NULL, 0, 0},
+    {"scalar", {V}, 1, 0, S, f_scalar, NULL, NULL, 0, 0},
     MATHF("sgn", m_sgn),
     MATHF("sin", m_sin),
     MATHF("sinh", m_sinh),
-    {"sort", {V}, 1, 0, V, f_sort, NULL, NULL, 0},
-    {"sort_desc", {V}, 1, 0, V, f_sort_desc, NULL, NULL, 0},
+    {"sort", {V}, 1, 0, V, f_sort, NULL, NULL, 0, 0},
+    {"sort_desc", {V}, 1, 0, V, f_sort_desc, NULL, NULL, 0, 0},
     MATHF("sqrt", m_sqrt),
     RANGEF("stddev_over_time", f_stddev_over_time),
     RANGEF("stdvar_over_time", f_stdvar_over_time),
     RANGEF("sum_over_time", f_sum_over_time),
     MATHF("tan", m_tan),
     MATHF("tanh", m_tanh),
-    {"time", {0}, 0, 0, S, f_time, NULL, NULL, 0},
-    {"timestamp", {V}, 1, 0, V, f_timestamp, NULL, NULL, 0},
-    {"vector", {S}, 1, 0, V, f_vector, NULL, NULL, 0},
+    {"time", {0}, 0, 0, S, f_time, NULL, NULL, 0, 0},
+    {"timestamp", {V}, 1, 0, V, f_timestamp, NULL, NULL, 0, 0},
+    {"vector", {S}, 1, 0, V, f_vector, NULL, NULL, 0, 0},
     DATEF("year", f_year),
 };
 

@@ -38,6 +38,9 @@ struct pq_func {
     pq_range_fn range;      /* functions of a range vector */
     double (*math)(double); /* element-wise: drop the metric name, apply */
     int keep_name;          /* last_over_time keeps __name__ */
+    /* A range function that reads only its window and the call's range, step time and reset
+     * counts (no arena, no errors): its series can be computed on several threads (rangepar). */
+    int pure;
 };
 
 const struct pq_func *pq_func_lookup(const char *name, size_t n);

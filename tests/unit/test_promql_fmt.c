@@ -18,7 +18,9 @@
 #include <string.h>
 
 #include "core/strbuf.h"
+#include "promql/api.h"
 #include "promql/ast.h"
+#include "promql/engine.h"
 
 static uint64_t rs = 88172645463325252ULL;
 
@@ -127,11 +129,68 @@ static void test_known(void **state)
     }
 }
 
+/*
+ * A matrix large enough to be written on two threads (api.c's json_matrix)
+ * gives the text that writing each point on its own does: the halves join
+ * with one comma, in series order, and the per-thread caches of step times
+ * and values change nothing. Series of unequal lengths (so the split falls
+ * inside the list) with values that repeat, differ, and need exponents.
+ */
+static void test_matrix_halves(void **state)
+{
+    (void)state;
+    enum { NSER = 7, STEP = 15000 };
+    static const size_t lens[NSER] = {90000, 3, 40000, 70000, 1, 60000, 20000};
+    static char names[NSER][8];
+    struct label lab[NSER];
+    struct pq_series ser[NSER];
+    struct pq_result r = {.type = PQ_MATRIX,
+                          .s = ser,
+                          .n = NSER,
+                          .interval = STEP,
+                          .start = 1700000000000,
+                          .nsteps = 100000};
+    struct strbuf got = STRBUF_INIT, want = STRBUF_INIT;
+
+    strbuf_adds(&want, "{\"resultType\":\"matrix\",\"result\":[");
+    for (size_t i = 0; i < NSER; i++) {
+        snprintf(names[i], sizeof names[i], "s%zu", i);
+        lab[i] = (struct label){"instance", names[i]};
+        ser[i] =
+            (struct pq_series){{&lab[i], 1}, calloc(lens[i], sizeof(struct pq_point)), lens[i]};
+        strbuf_addf(&want, "%s{\"metric\":{\"instance\":\"%s\"},\"values\":[", i ? "," : "",
+                    names[i]);
+        for (size_t k = 0; k < lens[i]; k++) {
+            uint64_t x = rnd();
+            double v = x % 3 == 0   ? (double)(k % 50) / 10
+                       : x % 3 == 1 ? (double)(x >> 11) * 0x1p-53 * 1e-9
+                                    : (double)(int64_t)(x >> 12);
+            /* Every other series off the step grid, as a raw matrix's samples are. */
+            ser[i].p[k] = (struct pq_point){r.start + (int64_t)k * STEP + (i & 1) * 7, v};
+            strbuf_adds(&want, k ? ",[" : "[");
+            promql_json_time(&want, ser[i].p[k].t);
+            strbuf_addc(&want, ',');
+            promql_json_value(&want, v);
+            strbuf_addc(&want, ']');
+        }
+        strbuf_adds(&want, "]}");
+    }
+    strbuf_adds(&want, "]}");
+    promql_json_result(&got, &r);
+    assert_int_equal(got.len, want.len);
+    assert_true(memcmp(got.buf, want.buf, want.len) == 0);
+    for (size_t i = 0; i < NSER; i++)
+        free(ser[i].p);
+    strbuf_release(&got);
+    strbuf_release(&want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shortest),
         cmocka_unit_test(test_known),
+        cmocka_unit_test(test_matrix_halves),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -322,7 +322,10 @@ static int run_query(struct run *r, const char *expr, int64_t ts, int fail, int 
     }
     if (compare(res.s, res.n, res.type == PQ_SCALAR, res.scalar, ex, nex, ordered, why) < 0)
         goto out;
-    /* Range mode: [ts-1m, ts+1m] every minute, the middle step must agree. */
+    /* Range mode: [ts-1m, ts+1m] every minute, the middle step must agree. Pure range
+     * functions of two or more series take their second thread here (rangepar), so that both
+     * ways of computing them go through every eval. */
+    o.par_windows = 1;
     pq_node_release(node);
     node = promql_parse(&a, expr, strlen(expr), &err);
     struct pq_result rr;
