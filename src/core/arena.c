@@ -43,17 +43,27 @@ void *arena_alloc(struct arena *a, size_t n)
         need = n; /* overflow: let xmalloc abort on the absurd size below */
     if (!c || c->size - c->used < need) {
         size_t size = need > ARENA_CHUNK / 2 ? need : ARENA_CHUNK;
+        if (size != ARENA_CHUNK) {
+            /* Oversized: zeroed by calloc, which skips the work for fresh pages (a query's
+             * value arrays run to megabytes); kept behind the current chunk so that chunk's
+             * free space stays usable. */
+            c = xcalloc(1, sizeof(*c) + size);
+            c->size = c->used = size;
+            if (a->head) {
+                c->next = a->head->next;
+                a->head->next = c;
+            } else {
+                c->next = NULL;
+                a->head = c;
+            }
+            a->total += n;
+            return c->data;
+        }
         c = xmalloc(sizeof(*c) + size);
         c->size = size;
         c->used = 0;
-        if (a->head && size != ARENA_CHUNK) {
-            /* Oversized: keep it behind the current chunk so its free space stays usable. */
-            c->next = a->head->next;
-            a->head->next = c;
-        } else {
-            c->next = a->head;
-            a->head = c;
-        }
+        c->next = a->head;
+        a->head = c;
     }
     p = c->data + c->used;
     c->used += need;
