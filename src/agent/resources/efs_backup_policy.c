@@ -103,16 +103,12 @@ static int bp_update(struct session *s, const struct restype_call *c, const json
                      struct diag *d)
 {
     const char *want = resutil_want_str(&efs_backup_policy_type, desired, "status");
+    static const char *const settable[] = {"status", NULL};
     json_t *answer = NULL;
 
     (void)c;
-    for (size_t i = 0; i < nchanged; i++)
-        if (strcmp(changed[i], "status") != 0) {
-            diag_error(d, NULL, "efs.backup_policy %s: %s cannot change in place", live->id,
-                       changed[i]);
-            return -1;
-        }
-    if (put(s, live->id, want, &answer, 0, d) < 0)
+    if (resutil_changeable(live, changed, nchanged, settable, d) < 0 ||
+        put(s, live->id, want, &answer, 0, d) < 0)
         return -1;
     json_object_set_new(live->attrs, "status",
                         json_string(json_is_string(answer) ? json_string_value(answer) : want));
