@@ -199,26 +199,24 @@ static int mt_update(struct session *s, const struct restype_call *c, const json
                      struct diag *d)
 {
     static const char *const settable[] = {"security_groups", NULL};
+    json_t *groups = json_object_get(desired, "security_groups");
+    struct apicall call;
+    int r;
 
     (void)c;
     if (resutil_changeable(live, changed, nchanged, settable, d) < 0)
         return -1;
-    for (size_t i = 0; i < nchanged; i++) {
-        json_t *groups = json_object_get(desired, "security_groups");
-        struct apicall call;
-        int r;
-        efsutil_init(&call, "ModifyMountTargetSecurityGroups", "PUT", "mount-targets", live->id,
-                     "security-groups");
-        apicall_json(&call, json_pack("{s:O}", "SecurityGroups",
-                                      json_is_array(groups) ? groups : json_array()));
-        if ((r = efsutil_send(s, &call, NULL, d)) == 0)
-            json_object_set(live->attrs, "security_groups",
-                            json_object_get(call.body, "SecurityGroups"));
-        apicall_release(&call);
-        if (r < 0)
-            return -1;
-    }
-    return 0;
+    if (!nchanged)
+        return 0;
+    efsutil_init(&call, "ModifyMountTargetSecurityGroups", "PUT", "mount-targets", live->id,
+                 "security-groups");
+    apicall_json(&call, json_pack("{s:o}", "SecurityGroups",
+                                  json_is_array(groups) ? json_incref(groups) : json_array()));
+    if ((r = efsutil_send(s, &call, NULL, d)) == 0)
+        json_object_set(live->attrs, "security_groups",
+                        json_object_get(call.body, "SecurityGroups"));
+    apicall_release(&call);
+    return r < 0 ? -1 : 0;
 }
 
 /*
