@@ -11,6 +11,7 @@
 static const struct attr attrs[] = {
     {.name = "name",
      .type = VT_STRING,
+     .member = "SelectionName",
      .flags = ATTR_NAME | ATTR_REPLACE,
      .doc = "The selection's name (SelectionName): 1 to 50 letters, digits and -_.."},
     {.name = "plan_id",
@@ -20,12 +21,14 @@ static const struct attr attrs[] = {
      .doc = "The plan that backs the resources up."},
     {.name = "iam_role_arn",
      .type = VT_ARN,
+     .member = "IamRoleArn",
      .flags = ATTR_REQUIRED | ATTR_REPLACE,
      .ref_type = "iam.role",
      .doc = "The role AWS Backup assumes to back the resources up, for example one with "
             "AWSBackupServiceRolePolicyForBackup."},
     {.name = "resources",
      .type = VT_LIST,
+     .member = "Resources",
      .elem = VT_ARN,
      .flags = ATTR_REQUIRED | ATTR_REPLACE,
      .doc = "The ARNs of the resources to back up, for example ${efs.prometheus_data.arn}."},
@@ -39,19 +42,12 @@ static const struct attr attrs[] = {
 /* A selection's attributes from GetBackupSelection (or what a create sent). */
 static json_t *parse(const char *plan_id, const char *id, const json_t *sel)
 {
-    json_t *got = json_pack("{s:s, s:s}", "id", id, "plan_id", plan_id), *res = json_array(), *r;
-    size_t i;
+    json_t *got = resutil_read(attrs, sel);
 
-    if (json_is_string(json_object_get(sel, "SelectionName")))
-        json_object_set(got, "name", json_object_get(sel, "SelectionName"));
-    if (json_is_string(json_object_get(sel, "IamRoleArn")))
-        json_object_set(got, "iam_role_arn", json_object_get(sel, "IamRoleArn"));
-    json_array_foreach(json_object_get(sel, "Resources"), i, r)
-    {
-        if (json_is_string(r))
-            json_array_append(res, r);
-    }
-    json_object_set_new(got, "resources", res);
+    json_object_set_new(got, "id", json_string(id));
+    json_object_set_new(got, "plan_id", json_string(plan_id));
+    if (!json_object_get(got, "resources"))
+        json_object_set_new(got, "resources", json_array());
     return got;
 }
 
@@ -74,36 +70,40 @@ static int read_one(struct session *s, const char *plan_id, const char *id, stru
     return ret;
 }
 
+/* ListBackupSelections of plan_id (paginated), fn for each. */
+static int each_selection(struct session *s, const char *plan_id, backuputil_item_fn fn, void *arg,
+                          struct diag *d)
+{
+    struct apicall c;
+
+    backuputil_init(&c, "ListBackupSelections");
+    apicall_rest(&c, "GET", "/backup/plans/%s/selections/", apicall_escape(&c, plan_id));
+    return backuputil_each(s, &c, "BackupSelectionsList", fn, arg, d);
+}
+
+/* What read_selection() adds to: the selections of one plan. */
+struct reading {
+    const char *plan_id;
+    struct live_set *set;
+};
+
+static int read_selection(struct session *s, const json_t *sel, void *arg, struct diag *d)
+{
+    const struct reading *r = arg;
+    const char *id = json_string_value(json_object_get(sel, "SelectionId"));
+
+    return id ? read_one(s, r->plan_id, id, r->set, d) : 0;
+}
+
 /* ListBackupSelections of one plan of the stack (paginated), and GetBackupSelection for each:
  * only the latter has the resources. */
 static int read_plan(struct session *s, const json_t *item, const json_t *tags, void *arg,
                      struct diag *d)
 {
-    const char *plan_id = json_string_value(json_object_get(item, "BackupPlanId"));
-    struct apicall c;
-    int ret = -1;
+    struct reading r = {json_string_value(json_object_get(item, "BackupPlanId")), arg};
 
     (void)tags;
-    if (!plan_id)
-        return 0;
-    backuputil_init(&c, "ListBackupSelections");
-    apicall_rest(&c, "GET", "/backup/plans/%s/selections/", apicall_escape(&c, plan_id));
-    do {
-        size_t i;
-        json_t *sel;
-        if (session_call(s, &c, d) != CALL_OK)
-            goto out;
-        json_array_foreach(json_object_get(c.out, "BackupSelectionsList"), i, sel)
-        {
-            const char *id = json_string_value(json_object_get(sel, "SelectionId"));
-            if (id && read_one(s, plan_id, id, arg, d) < 0)
-                goto out;
-        }
-    } while (apicall_next_page(&c, "nextToken", "NextToken"));
-    ret = 0;
-out:
-    apicall_release(&c);
-    return ret;
+    return r.plan_id ? each_selection(s, r.plan_id, read_selection, &r, d) : 0;
 }
 
 /*
@@ -125,33 +125,19 @@ struct wanted {
     char id[128];
 };
 
-/* The selection of plan_id named w->name that the request with w->token made (ListBackupSelections,
- * paginated): AlreadyExistsException's answer to a create sent again. */
-static int find_selection(struct session *s, const char *plan_id, struct wanted *w, struct diag *d)
+/* The selection named w->name that the request with w->token made: AlreadyExistsException's
+ * answer to a create sent again. */
+static int find_selection(struct session *s, const json_t *sel, void *arg, struct diag *d)
 {
-    struct apicall c;
-    int ret = -1;
+    struct wanted *w = arg;
+    const char *id = json_string_value(json_object_get(sel, "SelectionId"));
+    const char *name = json_string_value(json_object_get(sel, "SelectionName"));
+    const char *crid = json_string_value(json_object_get(sel, "CreatorRequestId"));
 
-    backuputil_init(&c, "ListBackupSelections");
-    apicall_rest(&c, "GET", "/backup/plans/%s/selections/", apicall_escape(&c, plan_id));
-    do {
-        size_t i;
-        json_t *sel;
-        if (session_call(s, &c, d) != CALL_OK)
-            goto out;
-        json_array_foreach(json_object_get(c.out, "BackupSelectionsList"), i, sel)
-        {
-            const char *id = json_string_value(json_object_get(sel, "SelectionId"));
-            const char *name = json_string_value(json_object_get(sel, "SelectionName"));
-            const char *crid = json_string_value(json_object_get(sel, "CreatorRequestId"));
-            if (id && name && crid && strcmp(name, w->name) == 0 && strcmp(crid, w->token) == 0)
-                snprintf(w->id, sizeof(w->id), "%s", id);
-        }
-    } while (apicall_next_page(&c, "nextToken", "NextToken"));
-    ret = 0;
-out:
-    apicall_release(&c);
-    return ret;
+    (void)s, (void)d;
+    if (id && name && crid && w->token && strcmp(name, w->name) == 0 && strcmp(crid, w->token) == 0)
+        snprintf(w->id, sizeof(w->id), "%s", id);
+    return 0;
 }
 
 /*
@@ -162,61 +148,38 @@ out:
 static int selection_create(struct session *s, const struct restype_call *c, const json_t *desired,
                             struct live_set *set, struct live_obj **out, struct diag *d)
 {
-    struct apicall call;
-    struct diag why;
-    const char *name = c->physical_name;
+    const char *name = backuputil_create_name(&backup_selection_type, c, desired, d);
     const char *plan_id = resutil_want_str(&backup_selection_type, desired, "plan_id");
-    json_t *sel, *res, *body, *r;
-    size_t i;
-    int ret = -1;
+    struct wanted w = {.name = name, .token = c->token};
+    struct apicall call;
+    json_t *sel = json_object();
+    const char *id;
+    int r;
 
     *out = NULL;
-    if (resutil_check_required(&backup_selection_type, c->cairn_id, desired, d) < 0)
-        return -1;
-    if (!name)
-        name = resutil_want_str(&backup_selection_type, desired, "name");
-    diag_init(&why);
-    backuputil_init(&call, "CreateBackupSelection");
     if (!name) {
-        diag_error(d, NULL, "backup.selection %s: no name to give it", c->cairn_id);
-        goto out;
+        json_decref(sel);
+        return -1;
     }
+    backuputil_init(&call, "CreateBackupSelection");
     apicall_rest(&call, "PUT", "/backup/plans/%s/selections/", apicall_escape(&call, plan_id));
-    res = json_array();
-    json_array_foreach(json_object_get(desired, "resources"), i, r)
-    {
-        if (json_is_string(r))
-            json_array_append(res, r);
-    }
-    sel = json_pack("{s:s, s:s, s:o}", "SelectionName", name, "IamRoleArn",
-                    resutil_want_str(&backup_selection_type, desired, "iam_role_arn"), "Resources",
-                    res);
-    body = json_pack("{s:O}", "BackupSelection", sel);
-    if (c->token)
-        json_object_set_new(body, "CreatorRequestId", json_string(c->token));
-    apicall_json(&call, body);
-    if (session_call(s, &call, &why) == CALL_OK) {
-        const char *id = json_string_value(json_object_get(call.out, "SelectionId"));
-        if (id)
+    resutil_create_body(&backup_selection_type, c, desired, NULL, sel);
+    if ((r = backuputil_create(s, &call, c, json_pack("{s:O}", "BackupSelection", sel), d)) == 0) {
+        if ((id = json_string_value(json_object_get(call.out, "SelectionId"))))
             *out = resutil_add_created(set, &backup_selection_type, c, parse(plan_id, id, sel), d);
         else
             diag_error(d, NULL, "backup.selection %s: the response names no selection",
                        c->cairn_id);
-    } else {
-        struct wanted w = {.name = name, .token = c->token};
-        if (strcmp(call.err.code, "AlreadyExistsException") != 0 || !c->token ||
-            find_selection(s, plan_id, &w, d) < 0 || !w.id[0]) {
-            diag_error(d, NULL, "%s", diag_last(&why));
-        } else if (read_one(s, plan_id, w.id, set, d) == 0) {
+    } else if (r == 1 && each_selection(s, plan_id, find_selection, &w, d) == 0) {
+        if (!w.id[0])
+            diag_error(d, NULL, "backup.selection %s: %s: %s", c->cairn_id, call.err.code,
+                       call.err.message);
+        else if (read_one(s, plan_id, w.id, set, d) == 0)
             *out = &set->v[set->n - 1];
-        }
     }
     json_decref(sel);
-    ret = *out ? 0 : -1;
-out:
-    diag_release(&why);
     apicall_release(&call);
-    return ret;
+    return *out ? 0 : -1;
 }
 
 /* Nothing changes in place: there is no UpdateBackupSelection. */
@@ -225,9 +188,7 @@ static int selection_update(struct session *s, const struct restype_call *c, con
                             struct diag *d)
 {
     (void)s, (void)c, (void)desired;
-    if (nchanged)
-        diag_error(d, NULL, "backup.selection %s: %s cannot change in place", live->id, changed[0]);
-    return nchanged ? -1 : 0;
+    return resutil_changeable(live, changed, nchanged, NULL, d);
 }
 
 /* DeleteBackupSelection; a selection (or plan) already gone counts as deleted. */
@@ -236,23 +197,17 @@ static int selection_remove(struct session *s, const struct live_obj *live, unsi
 {
     const char *plan_id = json_string_value(json_object_get(live->attrs, "plan_id"));
     struct apicall c;
-    struct diag why;
-    int ret = 0;
+    int ret;
 
     (void)how;
     if (!plan_id) {
         diag_error(d, NULL, "backup.selection %s: no plan_id to find it by", live->id);
         return -1;
     }
-    diag_init(&why);
     backuputil_init(&c, "DeleteBackupSelection");
     apicall_rest(&c, "DELETE", "/backup/plans/%s/selections/%s", apicall_escape(&c, plan_id),
                  apicall_escape(&c, live->id));
-    if (session_call(s, &c, &why) != CALL_OK && strcmp(c.err.code, BACKUPUTIL_NOT_FOUND) != 0) {
-        diag_error(d, NULL, "%s", diag_last(&why));
-        ret = -1;
-    }
-    diag_release(&why);
+    ret = backuputil_delete(s, &c, NULL, d);
     apicall_release(&c);
     return ret;
 }

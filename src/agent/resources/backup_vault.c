@@ -51,49 +51,52 @@ static int may_be_ours(const json_t *item)
     return backuputil_may_be_ours(item) && (!type || strcmp(type, "BACKUP_VAULT") == 0);
 }
 
+/* What read_vault() adds to: the stack's vaults, with their tags from the index. */
+struct reading {
+    const char *stack;
+    struct live_set *set;
+    json_t *index;
+};
+
+static int read_vault(struct session *s, const json_t *item, void *arg, struct diag *d)
+{
+    struct reading *r = arg;
+    const char *arn = json_string_value(json_object_get(item, "BackupVaultArn"));
+    const json_t *tags;
+    json_t *got, *own = NULL;
+
+    if (!arn || !may_be_ours(item))
+        return 0;
+    if (!r->index && tagindex_read(s, r->stack, &r->index, d) < 0)
+        return -1;
+    /* Missing from the index: another stack's vault, or one made seconds ago (the tagging API
+     * is eventually consistent): its own tags say which. */
+    if (!(tags = tagindex_get(r->index, arn))) {
+        if (backuputil_tags(s, arn, &own, d) < 0) {
+            json_decref(own);
+            return -1;
+        }
+        tags = own;
+    }
+    got = parse(item);
+    resutil_add_read(r->set, &backup_vault_type, r->stack,
+                     json_string_value(json_object_get(got, "id")), tags, got);
+    json_decref(own);
+    return 0;
+}
+
 /* One ListBackupVaults (paginated); the list carries no tags, which come from the stack's tag
  * index (one GetResources pass shared by every type's read, resources/tagindex.h). */
 static int vault_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
 {
+    struct reading r = {stack, set, NULL};
     struct apicall c;
-    json_t *index = NULL;
-    int ret = -1;
+    int ret;
 
     backuputil_init(&c, "ListBackupVaults");
     apicall_rest(&c, "GET", "/backup-vaults/");
-    do {
-        size_t i;
-        json_t *item;
-        if (session_call(s, &c, d) != CALL_OK)
-            goto out;
-        json_array_foreach(json_object_get(c.out, "BackupVaultList"), i, item)
-        {
-            const char *arn = json_string_value(json_object_get(item, "BackupVaultArn"));
-            const json_t *tags;
-            json_t *got, *own = NULL;
-            if (!arn || !may_be_ours(item))
-                continue;
-            if (!index && tagindex_read(s, stack, &index, d) < 0)
-                goto out;
-            /* Missing from the index: another stack's vault, or one made seconds ago (the
-             * tagging API is eventually consistent): its own tags say which. */
-            if (!(tags = tagindex_get(index, arn))) {
-                if (backuputil_tags(s, arn, &own, d) < 0) {
-                    json_decref(own);
-                    goto out;
-                }
-                tags = own;
-            }
-            got = parse(item);
-            resutil_add_read(set, &backup_vault_type, stack,
-                             json_string_value(json_object_get(got, "id")), tags, got);
-            json_decref(own);
-        }
-    } while (apicall_next_page(&c, "nextToken", "NextToken"));
-    ret = 0;
-out:
-    json_decref(index);
-    apicall_release(&c);
+    ret = backuputil_each(s, &c, "BackupVaultList", read_vault, &r, d);
+    json_decref(r.index);
     return ret;
 }
 
@@ -146,64 +149,32 @@ out:
 static int vault_create(struct session *s, const struct restype_call *c, const json_t *desired,
                         struct live_set *set, struct live_obj **out, struct diag *d)
 {
+    const char *name = backuputil_create_name(&backup_vault_type, c, desired, d);
+    const char *key = resutil_want_str(&backup_vault_type, desired, "encryption_key_arn");
     struct apicall call;
-    struct diag why;
-    const char *name = c->physical_name, *key;
     json_t *body, *got;
-    int ret = -1;
+    int r;
 
     *out = NULL;
-    if (resutil_check_required(&backup_vault_type, c->cairn_id, desired, d) < 0)
-        return -1;
     if (!name)
-        name = resutil_want_str(&backup_vault_type, desired, "name");
-    diag_init(&why);
+        return -1;
     backuputil_init(&call, "CreateBackupVault");
-    if (!name) {
-        diag_error(d, NULL, "backup.vault %s: no name to give it", c->cairn_id);
-        goto out;
-    }
     apicall_rest(&call, "PUT", "/backup-vaults/%s", apicall_escape(&call, name));
     body = json_pack("{s:o}", "BackupVaultTags", resutil_tags_want(c, desired));
-    if ((key = resutil_want_str(&backup_vault_type, desired, "encryption_key_arn")))
-        json_object_set_new(body, "EncryptionKeyArn", json_string(key));
-    if (c->token)
-        json_object_set_new(body, "CreatorRequestId", json_string(c->token));
-    apicall_json(&call, body);
-    if (session_call(s, &call, &why) != CALL_OK) {
-        if (strcmp(call.err.code, "AlreadyExistsException") == 0 && c->stack && c->cairn_id)
-            ret = adopt(s, c, name, set, out, d);
-        else
-            diag_error(d, NULL, "%s", diag_last(&why));
-        goto out;
-    }
-    got = parse(call.out);
-    json_object_set_new(got, "id", json_string(name));
-    json_object_set_new(got, "name", json_string(name));
     if (key)
-        json_object_set_new(got, "encryption_key_arn", json_string(key));
-    if (!(*out = resutil_add_created(set, &backup_vault_type, c, got, d)))
-        goto out;
-    ret = 0;
-out:
-    diag_release(&why);
-    apicall_release(&call);
-    return ret;
-}
-
-static int vault_update(struct session *s, const struct restype_call *c, const json_t *desired,
-                        struct live_obj *live, const char *const *changed, size_t nchanged,
-                        struct diag *d)
-{
-    for (size_t i = 0; i < nchanged; i++) {
-        if (strcmp(changed[i], "tags") != 0) {
-            diag_error(d, NULL, "backup.vault %s: %s cannot change in place", live->id, changed[i]);
-            return -1;
-        }
-        if (backuputil_update_tags(s, c, desired, live, d) < 0)
-            return -1;
+        json_object_set_new(body, "EncryptionKeyArn", json_string(key));
+    if ((r = backuputil_create(s, &call, c, body, d)) == 0) {
+        got = parse(call.out);
+        json_object_set_new(got, "id", json_string(name));
+        json_object_set_new(got, "name", json_string(name));
+        if (key)
+            json_object_set_new(got, "encryption_key_arn", json_string(key));
+        *out = resutil_add_created(set, &backup_vault_type, c, got, d);
     }
-    return 0;
+    apicall_release(&call);
+    if (r == 1)
+        return adopt(s, c, name, set, out, d);
+    return *out ? 0 : -1;
 }
 
 /* DeleteBackupVault: 0 gone (or already), 1 AWS says the vault still holds recovery points,
@@ -211,24 +182,44 @@ static int vault_update(struct session *s, const struct restype_call *c, const j
 static int delete_vault(struct session *s, const char *name, struct diag *d)
 {
     struct apicall c;
-    struct diag why;
-    int ret = 0;
+    int ret;
 
-    diag_init(&why);
     backuputil_init(&c, "DeleteBackupVault");
     apicall_rest(&c, "DELETE", "/backup-vaults/%s", apicall_escape(&c, name));
-    if (session_call(s, &c, &why) != CALL_OK) {
-        if (strcmp(c.err.code, "InvalidRequestException") == 0 &&
-            strstr(c.err.message, "recovery point")) {
-            ret = 1;
-        } else if (strcmp(c.err.code, BACKUPUTIL_NOT_FOUND) != 0) {
-            diag_error(d, NULL, "%s", diag_last(&why));
-            ret = -1;
-        }
+    if ((ret = backuputil_delete(s, &c, "InvalidRequestException", d)) > 0 &&
+        !strstr(c.err.message, "recovery point")) {
+        diag_error(d, NULL, "backup.vault %s: %s: %s", name, c.err.code, c.err.message);
+        ret = -1;
     }
-    diag_release(&why);
     apicall_release(&c);
     return ret;
+}
+
+/* What each_point() does with the recovery points of vault name: counts them, and deletes them
+ * when purge is set. */
+struct points {
+    const char *name;
+    int purge;
+    size_t n;
+};
+
+static int each_point(struct session *s, const json_t *rp, void *arg, struct diag *d)
+{
+    struct points *p = arg;
+    const char *arn = json_string_value(json_object_get(rp, "RecoveryPointArn"));
+    const char *status = json_string_value(json_object_get(rp, "Status"));
+    struct apicall del;
+    enum call_result rc;
+
+    p->n++;
+    if (!p->purge || !arn || (status && strcmp(status, "DELETING") == 0))
+        return 0;
+    backuputil_init(&del, "DeleteRecoveryPoint");
+    apicall_rest(&del, "DELETE", "/backup-vaults/%s/recovery-points/%s",
+                 apicall_escape(&del, p->name), apicall_escape(&del, arn));
+    rc = session_call(s, &del, d);
+    apicall_release(&del);
+    return rc == CALL_OK ? 0 : -1;
 }
 
 /* The recovery points in vault name (ListRecoveryPointsByBackupVault, paginated): counted in
@@ -236,38 +227,14 @@ static int delete_vault(struct session *s, const char *name, struct diag *d)
 static int recovery_points(struct session *s, const char *name, int purge, size_t *n,
                            struct diag *d)
 {
+    struct points p = {name, purge, 0};
     struct apicall c;
-    int ret = -1;
+    int ret;
 
-    *n = 0;
     backuputil_init(&c, "ListRecoveryPointsByBackupVault");
     apicall_rest(&c, "GET", "/backup-vaults/%s/recovery-points/", apicall_escape(&c, name));
-    do {
-        size_t i;
-        json_t *rp;
-        if (session_call(s, &c, d) != CALL_OK)
-            goto out;
-        json_array_foreach(json_object_get(c.out, "RecoveryPoints"), i, rp)
-        {
-            const char *arn = json_string_value(json_object_get(rp, "RecoveryPointArn"));
-            const char *status = json_string_value(json_object_get(rp, "Status"));
-            struct apicall del;
-            enum call_result rc;
-            (*n)++;
-            if (!purge || !arn || (status && strcmp(status, "DELETING") == 0))
-                continue;
-            backuputil_init(&del, "DeleteRecoveryPoint");
-            apicall_rest(&del, "DELETE", "/backup-vaults/%s/recovery-points/%s",
-                         apicall_escape(&del, name), apicall_escape(&del, arn));
-            rc = session_call(s, &del, d);
-            apicall_release(&del);
-            if (rc != CALL_OK)
-                goto out;
-        }
-    } while (apicall_next_page(&c, "nextToken", "NextToken"));
-    ret = 0;
-out:
-    apicall_release(&c);
+    ret = backuputil_each(s, &c, "RecoveryPoints", each_point, &p, d);
+    *n = p.n;
     return ret;
 }
 
@@ -328,7 +295,7 @@ static int vault_remove(struct session *s, const struct live_obj *live, unsigned
 static const struct restype_ops ops = {
     .read = vault_read,
     .create = vault_create,
-    .update = vault_update,
+    .update = backuputil_update_tags_only,
     .remove = vault_remove,
 };
 

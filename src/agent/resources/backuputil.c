@@ -1,9 +1,8 @@
 #include "agent/resources/backuputil.h"
+#include "agent/resources/dialect.h"
 #include "agent/resources/resutil.h"
 #include "aws/session.h"
 
-#include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 void backuputil_init(struct apicall *c, const char *op)
@@ -80,56 +79,119 @@ int backuputil_may_be_ours(const json_t *item)
     return crid && *crid;
 }
 
+/* What stack_plan() hands the stack's plans to. */
+struct plans {
+    const char *stack;
+    backuputil_plan_fn fn;
+    void *arg;
+};
+
+static int stack_plan(struct session *s, const json_t *item, void *arg, struct diag *d)
+{
+    const struct plans *p = arg;
+    const char *arn = json_string_value(json_object_get(item, "BackupPlanArn"));
+    const char *owner;
+    json_t *tags;
+    int rc = -1;
+
+    if (!arn || !backuputil_may_be_ours(item) || json_object_get(item, "DeletionDate"))
+        return 0;
+    if (backuputil_tags(s, arn, &tags, d) == 0) {
+        owner = json_string_value(json_object_get(tags, RESUTIL_TAG_STACK));
+        rc = owner && strcmp(owner, p->stack) == 0 ? p->fn(s, item, tags, p->arg, d) : 0;
+    }
+    json_decref(tags);
+    return rc;
+}
+
 int backuputil_stack_plans(struct session *s, const char *stack, backuputil_plan_fn fn, void *arg,
                            struct diag *d)
 {
+    struct plans p = {stack, fn, arg};
     struct apicall c;
-    int ret = -1;
 
     backuputil_init(&c, "ListBackupPlans");
     apicall_rest(&c, "GET", "/backup/plans/");
+    return backuputil_each(s, &c, "BackupPlansList", stack_plan, &p, d);
+}
+
+int backuputil_each(struct session *s, struct apicall *c, const char *list, backuputil_item_fn fn,
+                    void *arg, struct diag *d)
+{
+    int ret = -1;
+
     do {
         size_t i;
         json_t *item;
-        if (session_call(s, &c, d) != CALL_OK)
+        if (session_call(s, c, d) != CALL_OK)
             goto out;
-        json_array_foreach(json_object_get(c.out, "BackupPlansList"), i, item)
+        json_array_foreach(json_object_get(c->out, list), i, item)
         {
-            const char *arn = json_string_value(json_object_get(item, "BackupPlanArn"));
-            const char *owner;
-            json_t *tags;
-            int rc = 0;
-            if (!arn || !backuputil_may_be_ours(item) || json_object_get(item, "DeletionDate"))
-                continue;
-            if (backuputil_tags(s, arn, &tags, d) < 0) {
-                json_decref(tags);
-                goto out;
-            }
-            owner = json_string_value(json_object_get(tags, RESUTIL_TAG_STACK));
-            if (owner && strcmp(owner, stack) == 0)
-                rc = fn(s, item, tags, arg, d);
-            json_decref(tags);
-            if (rc < 0)
+            if (fn(s, item, arg, d) < 0)
                 goto out;
         }
-    } while (apicall_next_page(&c, "nextToken", "NextToken"));
+    } while (apicall_next_page(c, "nextToken", "NextToken"));
     ret = 0;
 out:
-    apicall_release(&c);
+    apicall_release(c);
     return ret;
 }
 
-json_t *backuputil_int(const json_t *v)
+const char *backuputil_create_name(const struct restype *t, const struct restype_call *c,
+                                   const json_t *desired, struct diag *d)
 {
-    const char *s = json_string_value(v);
-    char *end;
-    long long n;
+    const char *name = c->physical_name;
 
-    if (json_is_integer(v))
-        return json_incref((json_t *)v);
-    if (!s || !*s)
+    if (resutil_check_required(t, c->cairn_id, desired, d) < 0)
         return NULL;
-    errno = 0;
-    n = strtoll(s, &end, 10);
-    return *end || errno ? NULL : json_integer(n);
+    if (!name && !(name = resutil_want_str(t, desired, "name")))
+        diag_error(d, NULL, "%s %s: no name to give it", t->name, c->cairn_id);
+    return name;
+}
+
+int backuputil_create(struct session *s, struct apicall *call, const struct restype_call *c,
+                      json_t *body, struct diag *d)
+{
+    struct diag why;
+    int ret = 0;
+
+    if (c->token)
+        json_object_set_new(body, "CreatorRequestId", json_string(c->token));
+    apicall_json(call, body);
+    diag_init(&why);
+    if (session_call(s, call, &why) != CALL_OK) {
+        ret = dialect_exists(dialect_of("backup"), call->err.code) && c->stack && c->cairn_id ? 1
+                                                                                              : -1;
+        if (ret < 0)
+            diag_error(d, NULL, "%s", diag_last(&why));
+    }
+    diag_release(&why);
+    return ret;
+}
+
+int backuputil_delete(struct session *s, struct apicall *c, const char *refused, struct diag *d)
+{
+    struct diag why;
+    int ret = 0;
+
+    diag_init(&why);
+    if (session_call(s, c, &why) != CALL_OK &&
+        !dialect_not_found(dialect_of("backup"), c->err.code)) {
+        ret = refused && strcmp(c->err.code, refused) == 0 ? 1 : -1;
+        if (ret < 0)
+            diag_error(d, NULL, "%s", diag_last(&why));
+    }
+    diag_release(&why);
+    return ret;
+}
+
+int backuputil_update_tags_only(struct session *s, const struct restype_call *c,
+                                const json_t *desired, struct live_obj *live,
+                                const char *const *changed, size_t nchanged, struct diag *d)
+{
+    static const char *const tags[] = {"tags", NULL};
+
+    if (resutil_changeable(live, changed, nchanged, tags, d) < 0)
+        return -1;
+    return nchanged ? backuputil_update_tags(s, c, desired, live, d) : 0;
 }

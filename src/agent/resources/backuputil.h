@@ -48,8 +48,34 @@ typedef int (*backuputil_plan_fn)(struct session *s, const json_t *item, const j
 int backuputil_stack_plans(struct session *s, const char *stack, backuputil_plan_fn fn, void *arg,
                            struct diag *d);
 
-/* An integer attribute value (JSON integer or decimal text) as a JSON integer, or NULL when it
- * is neither; new reference. */
-json_t *backuputil_int(const json_t *v);
+/* Called for each item of a listing; -1 stops it (d says why). */
+typedef int (*backuputil_item_fn)(struct session *s, const json_t *item, void *arg, struct diag *d);
+
+/* Send c (started, its path given) and every next page (nextToken), fn for each item of the
+ * answer's array list; c is released. 0, or -1 with d saying why. */
+int backuputil_each(struct session *s, struct apicall *c, const char *list, backuputil_item_fn fn,
+                    void *arg, struct diag *d);
+
+/* What every create checks first: type t's required attributes, and the name to give the object
+ * (c's physical name, or desired's); NULL with d saying why. */
+const char *backuputil_create_name(const struct restype *t, const struct restype_call *c,
+                                   const json_t *desired, struct diag *d);
+
+/*
+ * Send a create (call started, its path given) with body (taken over) and c's token as its
+ * CreatorRequestId. 0 made; 1 when AWS answers that it exists already (a create sent again)
+ * and c says whose it would be, d untouched; -1 with the error in d.
+ */
+int backuputil_create(struct session *s, struct apicall *call, const struct restype_call *c,
+                      json_t *body, struct diag *d);
+
+/* Send c, a delete: 0 done, or the object already gone; 1 AWS refused it with the code refused
+ * (NULL: none), d untouched (c's err says why); -1 with the error in d. c is not released. */
+int backuputil_delete(struct session *s, struct apicall *c, const char *refused, struct diag *d);
+
+/* The update of a type whose tags alone change in place (struct restype_ops update). */
+int backuputil_update_tags_only(struct session *s, const struct restype_call *c,
+                                const json_t *desired, struct live_obj *live,
+                                const char *const *changed, size_t nchanged, struct diag *d);
 
 #endif

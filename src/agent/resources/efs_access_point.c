@@ -13,14 +13,17 @@
 static const struct attr posix_user_fields[] = {
     {.name = "uid",
      .type = VT_POSIX_ID,
+     .member = "Uid",
      .flags = ATTR_REQUIRED,
      .doc = "The user ID every file operation runs as."},
     {.name = "gid",
      .type = VT_POSIX_ID,
+     .member = "Gid",
      .flags = ATTR_REQUIRED,
      .doc = "The group ID every file operation runs as."},
     {.name = "secondary_gids",
      .type = VT_LIST,
+     .member = "SecondaryGids",
      .elem = VT_POSIX_ID,
      .min = 0,
      .max = 16,
@@ -31,14 +34,17 @@ static const struct attr posix_user_fields[] = {
 static const struct attr creation_info_fields[] = {
     {.name = "owner_uid",
      .type = VT_POSIX_ID,
+     .member = "OwnerUid",
      .flags = ATTR_REQUIRED,
      .doc = "The user ID that owns the root directory when EFS creates it."},
     {.name = "owner_gid",
      .type = VT_POSIX_ID,
+     .member = "OwnerGid",
      .flags = ATTR_REQUIRED,
      .doc = "The group ID that owns the root directory when EFS creates it."},
     {.name = "permissions",
      .type = VT_OCTAL_MODE,
+     .member = "Permissions",
      .flags = ATTR_REQUIRED,
      .doc = "The mode of the root directory when EFS creates it, for example 755."},
     {0},
@@ -47,11 +53,13 @@ static const struct attr creation_info_fields[] = {
 static const struct attr root_directory_fields[] = {
     {.name = "path",
      .type = VT_STRING,
+     .member = "Path",
      .def = "/",
      .doc = "The directory clients see as /, for example /prometheus (up to 4 levels, 100 "
             "characters)."},
     {.name = "creation_info",
      .type = VT_OBJECT,
+     .member = "CreationInfo",
      .fields = creation_info_fields,
      .doc = "Owner and mode EFS creates path with when it does not exist; without it a missing "
             "path fails the mount."},
@@ -62,45 +70,36 @@ static const struct attr root_directory_fields[] = {
 static const struct attr attrs[] = {
     {.name = "file_system_id",
      .type = VT_STRING,
+     .member = "FileSystemId",
      .flags = ATTR_REQUIRED | ATTR_REPLACE,
      .ref_type = "efs.file_system",
      .doc = "The file system the access point opens."},
     {.name = "posix_user",
      .type = VT_OBJECT,
+     .member = "PosixUser",
      .flags = ATTR_REPLACE,
      .fields = posix_user_fields,
      .doc = "The POSIX identity forced on every request through the access point."},
     {.name = "root_directory",
      .type = VT_OBJECT,
+     .member = "RootDirectory",
      .flags = ATTR_REPLACE,
      .fields = root_directory_fields,
      .doc = "The directory exposed as the root of the file system."},
     RESTYPE_TAGS,
     {.name = "id",
      .type = VT_STRING,
+     .member = "AccessPointId",
      .flags = ATTR_COMPUTED,
      .doc = "The access point's ID (fsap-...), which a task volume's authorization_config "
             "takes."},
-    {.name = "arn", .type = VT_ARN, .flags = ATTR_COMPUTED, .doc = "The access point's ARN."},
+    {.name = "arn",
+     .type = VT_ARN,
+     .flags = ATTR_COMPUTED,
+     .member = "AccessPointArn",
+     .doc = "The access point's ARN."},
     {0},
 };
-
-static const char *const ap_not_found[] = {"AccessPointNotFound", NULL};
-
-/* A POSIX ID as the API's number: JSON integers, or text (a resolved ${param.uid}). */
-static json_t *posix_id(const json_t *v)
-{
-    const char *s = json_string_value(v);
-    char *end;
-    long long n;
-
-    if (json_is_integer(v))
-        return json_integer(json_integer_value(v));
-    if (!s || !*s)
-        return NULL;
-    n = strtoll(s, &end, 10);
-    return *end ? NULL : json_integer(n);
-}
 
 /*
  * A mode as AWS keeps it and cairn compares it: octal text without the leading zeros of a
@@ -120,124 +119,51 @@ static json_t *mode_text(const json_t *v)
     return json_string(s);
 }
 
-/* Set member k of o to v (taken over) unless v is NULL. */
-static void set_opt(json_t *o, const char *k, json_t *v)
+/* The root directory's mode as octal text without a leading zero ("0755", 755 and "755" are
+ * one mode); the IDs compare by value already. */
+static json_t *ap_normalize(const char *attr, const json_t *v)
 {
-    if (v)
-        json_object_set_new(o, k, v);
-}
+    json_t *out, *ci, *mode;
 
-/* posix_user and root_directory in the API's shape (CreateAccessPoint). */
-static json_t *api_posix_user(const json_t *u)
-{
-    json_t *out = json_object(), *gids = json_object_get(u, "secondary_gids"), *g;
-    size_t i;
-
-    set_opt(out, "Uid", posix_id(json_object_get(u, "uid")));
-    set_opt(out, "Gid", posix_id(json_object_get(u, "gid")));
-    if (json_array_size(gids)) {
-        json_t *list = json_array();
-        json_array_foreach(gids, i, g)
-        {
-            json_t *n = posix_id(g);
-            if (n)
-                json_array_append_new(list, n);
-        }
-        json_object_set_new(out, "SecondaryGids", list);
-    }
+    if (strcmp(attr, "root_directory") != 0 || !json_is_object(v))
+        return NULL;
+    out = json_deep_copy(v);
+    ci = json_object_get(out, "creation_info");
+    if (json_is_object(ci) && (mode = mode_text(json_object_get(ci, "permissions"))))
+        json_object_set_new(ci, "permissions", mode);
     return out;
 }
 
-static json_t *api_root_directory(const json_t *r)
+/* Attributes (desired, or read by the table's members) with the mode in its one form. */
+static json_t *with_mode(json_t *a)
 {
-    json_t *out = json_object(), *ci = json_object_get(r, "creation_info");
-    const char *path = efsutil_str(r, "path");
+    json_t *root = ap_normalize("root_directory", json_object_get(a, "root_directory"));
 
-    json_object_set_new(out, "Path", json_string(path ? path : "/"));
-    if (json_is_object(ci)) {
-        json_t *info = json_object();
-        set_opt(info, "OwnerUid", posix_id(json_object_get(ci, "owner_uid")));
-        set_opt(info, "OwnerGid", posix_id(json_object_get(ci, "owner_gid")));
-        set_opt(info, "Permissions", mode_text(json_object_get(ci, "permissions")));
-        json_object_set_new(out, "CreationInfo", info);
-    }
-    return out;
+    if (root)
+        json_object_set_new(a, "root_directory", root);
+    return a;
 }
 
 /* The attributes of an AccessPointDescription. */
 static json_t *ap_attrs(const json_t *ap)
 {
-    json_t *a = json_object(), *u = json_object_get(ap, "PosixUser");
-    json_t *r = json_object_get(ap, "RootDirectory"), *ci = json_object_get(r, "CreationInfo");
+    json_t *a = with_mode(resutil_read_nested(attrs, ap));
 
-    set_opt(a, "id", json_incref(json_object_get(ap, "AccessPointId")));
-    set_opt(a, "arn", json_incref(json_object_get(ap, "AccessPointArn")));
-    set_opt(a, "file_system_id", json_incref(json_object_get(ap, "FileSystemId")));
-    if (json_is_object(u)) {
-        json_t *user = json_object(), *gids = json_object_get(u, "SecondaryGids");
-        set_opt(user, "uid", json_incref(json_object_get(u, "Uid")));
-        set_opt(user, "gid", json_incref(json_object_get(u, "Gid")));
-        if (json_array_size(gids))
-            json_object_set(user, "secondary_gids", gids);
-        json_object_set_new(a, "posix_user", user);
-    }
-    if (json_is_object(r)) {
-        json_t *root = json_object();
-        set_opt(root, "path", json_incref(json_object_get(r, "Path")));
-        if (json_is_object(ci)) {
-            json_t *info = json_object();
-            set_opt(info, "owner_uid", json_incref(json_object_get(ci, "OwnerUid")));
-            set_opt(info, "owner_gid", json_incref(json_object_get(ci, "OwnerGid")));
-            set_opt(info, "permissions", mode_text(json_object_get(ci, "Permissions")));
-            json_object_set_new(root, "creation_info", info);
-        }
-        json_object_set_new(a, "root_directory", root);
-    }
     json_object_set_new(a, "tags", efsutil_tags(json_object_get(ap, "Tags")));
     return a;
 }
 
 static int is_going(const char *state)
 {
-    return state && (strcmp(state, "deleting") == 0 || strcmp(state, "deleted") == 0 ||
-                     strcmp(state, "error") == 0);
+    return efsutil_going(state) || (state && strcmp(state, "error") == 0);
 }
 
-/* Called for each access point DescribeAccessPoints lists. */
-typedef int (*ap_fn)(const json_t *ap, void *arg);
-
-/*
- * DescribeAccessPoints, every page (NextToken): of file system fs_id, or of the whole account
- * when fs_id is NULL. 0; 1 when AWS refused the first page with a code in refused (nothing was
- * listed then); -1 with d saying why.
- */
-static int list_aps(struct session *s, const char *fs_id, ap_fn fn, void *arg,
+/* DescribeAccessPoints (paginated) of file system fs_id, or of the account's when NULL. */
+static int list_aps(struct session *s, const char *fs_id, efsutil_fn fn, void *arg,
                     const char *const *refused, struct diag *d)
 {
-    struct apicall c;
-    int ret = -1, r;
-
-    efsutil_init(&c, "DescribeAccessPoints", "GET", "access-points", NULL, NULL);
-    if (fs_id)
-        apicall_param(&c, "FileSystemId", fs_id);
-    do {
-        json_t *ap;
-        size_t i;
-        if ((r = efsutil_send(s, &c, refused, d)) != 0) {
-            ret = r;
-            goto out;
-        }
-        refused = NULL; /* later pages must not fail */
-        json_array_foreach(json_object_get(c.out, "AccessPoints"), i, ap)
-        {
-            if (fn(ap, arg) < 0)
-                goto out;
-        }
-    } while (apicall_next_page(&c, "NextToken", "NextToken"));
-    ret = 0;
-out:
-    apicall_release(&c);
-    return ret;
+    return efsutil_list(s, &efsutil_access_point, fs_id ? "FileSystemId" : NULL, fs_id, fn, arg,
+                        refused, d);
 }
 
 struct read_arg {
@@ -256,26 +182,24 @@ static void add_untagged(struct live_set *set, const json_t *ap)
     live_set_add(set, &efs_access_point_type, efsutil_str(got, "id"), NULL, got);
 }
 
-static int add_ap(const json_t *ap, void *arg)
+static int add_ap(struct session *s, const json_t *ap, void *arg, struct diag *d)
 {
     struct read_arg *r = arg;
-    json_t *got, *tags;
-    int untagged;
+    json_t *got;
 
+    (void)s, (void)d;
     if (is_going(efsutil_str(ap, "LifeCycleState")) || !efsutil_str(ap, "AccessPointId"))
         return 0;
-    tags = efsutil_tags(json_object_get(ap, "Tags"));
-    untagged = !json_object_get(tags, RESUTIL_TAG_STACK);
-    json_decref(tags);
-    if (untagged && r->fs_id)
-        add_untagged(r->set, ap);
-    else if (untagged)
-        json_array_append(r->untagged, (json_t *)ap);
-    if (untagged)
-        return 0;
     got = ap_attrs(ap);
-    resutil_add_read(r->set, &efs_access_point_type, r->stack, efsutil_str(got, "id"),
-                     json_object_get(got, "tags"), got);
+    /* Untagged and listed account-wide: the stack's file systems say later whether it is on
+     * one of them. */
+    if (!r->fs_id && !resutil_stack_of(got)) {
+        json_array_append(r->untagged, (json_t *)ap);
+        json_decref(got);
+        return 0;
+    }
+    resutil_add_child(r->set, &efs_access_point_type, r->stack, efsutil_str(got, "id"),
+                      json_object_get(got, "tags"), got);
     return 0;
 }
 
@@ -331,23 +255,6 @@ static int ap_read(struct session *s, const char *stack, struct live_set *set, s
     return got;
 }
 
-/* The access point made with a client token, found after AccessPointAlreadyExists. */
-struct by_token {
-    const char *token;
-    json_t *found;
-};
-
-static int find_token(const json_t *ap, void *arg)
-{
-    struct by_token *f = arg;
-    const char *token = efsutil_str(ap, "ClientToken");
-
-    if (!f->found && token && strcmp(token, f->token) == 0 &&
-        !is_going(efsutil_str(ap, "LifeCycleState")))
-        f->found = json_incref((json_t *)ap);
-    return 0;
-}
-
 /*
  * CreateAccessPoint with its tags and ClientToken c->token: sent again (a retry after a lost
  * response, a run after a crash) AWS answers AccessPointAlreadyExists, and the file system's
@@ -356,14 +263,11 @@ static int find_token(const json_t *ap, void *arg)
 static int ap_create(struct session *s, const struct restype_call *c, const json_t *desired,
                      struct live_set *set, struct live_obj **out, struct diag *d)
 {
-    static const char *const exists[] = {"AccessPointAlreadyExists", NULL};
     const struct restype *t = &efs_access_point_type;
     const char *fs_id = resutil_want_str(t, desired, "file_system_id");
-    json_t *tags = NULL, *body, *user = json_object_get(desired, "posix_user");
-    json_t *root = json_object_get(desired, "root_directory"), *got = NULL;
-    struct by_token f = {c->token, NULL};
-    struct apicall call;
-    int r, ret = -1;
+    const struct efsutil_adopt by_token = {"AccessPointAlreadyExists", "FileSystemId", fs_id,
+                                           "ClientToken", c->token};
+    json_t *want, *tags, *body, *ap;
 
     *out = NULL;
     if (resutil_check_required(t, c->cairn_id, desired, d) < 0)
@@ -372,53 +276,18 @@ static int ap_create(struct session *s, const struct restype_call *c, const json
         diag_error(d, NULL, "efs.access_point %s: no idempotency token", c->cairn_id);
         return -1;
     }
+    body = resutil_api_object(attrs, want = with_mode(json_deep_copy(desired)));
     tags = resutil_tags_want(c, desired);
-    body = json_pack("{s:s, s:s, s:o}", "ClientToken", c->token, "FileSystemId", fs_id, "Tags",
-                     resutil_tags_to_list(tags, "Key", "Value"));
-    if (json_is_object(user))
-        json_object_set_new(body, "PosixUser", api_posix_user(user));
-    if (json_is_object(root))
-        json_object_set_new(body, "RootDirectory", api_root_directory(root));
-    efsutil_init(&call, "CreateAccessPoint", "POST", "access-points", NULL, NULL);
-    apicall_json(&call, body);
-    if ((r = efsutil_send(s, &call, exists, d)) < 0)
-        goto out;
-    if (r == 0) {
-        got = ap_attrs(call.out);
-    } else {
-        if (list_aps(s, fs_id, find_token, &f, NULL, d) < 0)
-            goto out;
-        if (!f.found) {
-            diag_error(d, NULL, "efs CreateAccessPoint: %s (%s): %s", call.err.code, c->cairn_id,
-                       call.err.message);
-            goto out;
-        }
-        got = ap_attrs(f.found);
-    }
-    *out = resutil_add_created(set, t, c, got, d);
-    ret = *out ? 0 : -1;
-out:
-    json_decref(f.found);
+    json_object_set_new(body, "ClientToken", json_string(c->token));
+    json_object_set_new(body, "Tags", resutil_tags_to_list(tags, "Key", "Value"));
     json_decref(tags);
-    apicall_release(&call);
-    return ret;
-}
-
-/* Access points cannot change; only their tags do (TagResource/UntagResource). */
-static int ap_update(struct session *s, const struct restype_call *c, const json_t *desired,
-                     struct live_obj *live, const char *const *changed, size_t nchanged,
-                     struct diag *d)
-{
-    for (size_t i = 0; i < nchanged; i++) {
-        if (strcmp(changed[i], "tags") != 0) {
-            diag_error(d, NULL, "efs.access_point %s: %s cannot change in place", live->id,
-                       changed[i]);
-            return -1;
-        }
-        if (efsutil_update_tags(s, c, desired, live, d) < 0)
-            return -1;
-    }
-    return 0;
+    json_decref(want);
+    if (efsutil_create(s, &efsutil_access_point, "CreateAccessPoint", c->cairn_id, body, &by_token,
+                       &ap, d) < 0)
+        return -1;
+    *out = resutil_add_created(set, t, c, ap_attrs(ap), d);
+    json_decref(ap);
+    return *out ? 0 : -1;
 }
 
 /*
@@ -427,49 +296,7 @@ static int ap_update(struct session *s, const struct restype_call *c, const json
  */
 static int ap_ready(struct session *s, struct live_obj *live, struct diag *d)
 {
-    struct apicall c;
-    json_t *ap, *now;
-    const char *state;
-    int r;
-
-    efsutil_init(&c, "DescribeAccessPoints", "GET", "access-points", NULL, NULL);
-    apicall_param(&c, "AccessPointId", live->id);
-    if ((r = efsutil_send(s, &c, ap_not_found, d)) != 0 ||
-        !(ap = json_array_get(json_object_get(c.out, "AccessPoints"), 0))) {
-        r = r < 0 ? -1 : 0;
-        goto out;
-    }
-    state = efsutil_str(ap, "LifeCycleState");
-    if (state && strcmp(state, "available") == 0) {
-        now = ap_attrs(ap);
-        json_object_del(now, "tags");
-        json_object_update(live->attrs, now);
-        json_decref(now);
-        r = 1;
-    } else if (!state || strcmp(state, "creating") == 0) {
-        r = 0;
-    } else {
-        diag_error(d, NULL, "efs.access_point %s: state %s", live->id, state);
-        r = -1;
-    }
-out:
-    apicall_release(&c);
-    return r;
-}
-
-/* The root directory's mode as octal text without a leading zero ("0755", 755 and "755" are
- * one mode); the IDs compare by value already. */
-static json_t *ap_normalize(const char *attr, const json_t *v)
-{
-    json_t *out, *ci, *mode;
-
-    if (strcmp(attr, "root_directory") != 0 || !json_is_object(v))
-        return NULL;
-    out = json_deep_copy(v);
-    ci = json_object_get(out, "creation_info");
-    if (json_is_object(ci) && (mode = mode_text(json_object_get(ci, "permissions"))))
-        json_object_set_new(ci, "permissions", mode);
-    return out;
+    return efsutil_ready(s, &efsutil_access_point, live, ap_attrs, d);
 }
 
 /*
@@ -518,7 +345,7 @@ static const struct restype_restore restore_hooks = {
 static const struct restype_ops ops = {
     .read = ap_read,
     .create = ap_create,
-    .update = ap_update,
+    .update = efsutil_update_tags_only,
     /* DeleteAccessPoint; already gone counts as done. */
     .remove = resutil_remove,
     .del = {.op = "DeleteAccessPoint", .path = "/2015-02-01/access-points/%s"},

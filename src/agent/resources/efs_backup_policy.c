@@ -59,20 +59,22 @@ static int bp_read(struct session *s, const char *stack, struct live_set *set, s
     return efsutil_file_systems(s, stack, read_fs, set, d);
 }
 
-/* PutBackupPolicy: 0 (*answer, when not NULL, gets the status AWS answers), or -1 with d
- * saying why; a file system already gone is 1 when gone_ok. */
-static int put(struct session *s, const char *fs_id, const char *want, json_t **answer, int gone_ok,
+/* PutBackupPolicy: 0, and *status (when not NULL) the status AWS answers (or want when it
+ * answers none; new), or -1 with d saying why; a file system already gone is 1 when gone_ok. */
+static int put(struct session *s, const char *fs_id, const char *want, json_t **status, int gone_ok,
                struct diag *d)
 {
     static const char *const gone[] = {"FileSystemNotFound", NULL};
     struct apicall c;
+    const char *now;
     int r;
 
     efsutil_init(&c, "PutBackupPolicy", "PUT", "file-systems", fs_id, "backup-policy");
     apicall_json(&c, json_pack("{s:{s:s}}", "BackupPolicy", "Status", want));
     r = efsutil_send(s, &c, gone_ok ? gone : NULL, d);
-    if (r == 0 && answer)
-        *answer = json_incref(json_object_get(json_object_get(c.out, "BackupPolicy"), "Status"));
+    now = efsutil_str(json_object_get(c.out, "BackupPolicy"), "Status");
+    if (r == 0 && status)
+        *status = json_string(now ? now : want);
     apicall_release(&c);
     return r;
 }
@@ -84,16 +86,14 @@ static int bp_create(struct session *s, const struct restype_call *c, const json
 {
     const struct restype *t = &efs_backup_policy_type;
     const char *fs_id = resutil_want_str(t, desired, "file_system_id");
-    const char *want = resutil_want_str(t, desired, "status");
-    json_t *answer = NULL;
+    json_t *status;
 
     *out = NULL;
     if (resutil_check_required(t, c->cairn_id, desired, d) < 0 ||
-        put(s, fs_id, want, &answer, 0, d) < 0)
+        put(s, fs_id, resutil_want_str(t, desired, "status"), &status, 0, d) < 0)
         return -1;
-    *out = resutil_add_created(
-        set, t, c, bp_attrs(fs_id, json_is_string(answer) ? json_string_value(answer) : want), d);
-    json_decref(answer);
+    *out = resutil_add_created(set, t, c, bp_attrs(fs_id, json_string_value(status)), d);
+    json_decref(status);
     return *out ? 0 : -1;
 }
 
@@ -102,21 +102,15 @@ static int bp_update(struct session *s, const struct restype_call *c, const json
                      struct live_obj *live, const char *const *changed, size_t nchanged,
                      struct diag *d)
 {
-    const char *want = resutil_want_str(&efs_backup_policy_type, desired, "status");
-    json_t *answer = NULL;
+    static const char *const settable[] = {"status", NULL};
+    json_t *status;
 
     (void)c;
-    for (size_t i = 0; i < nchanged; i++)
-        if (strcmp(changed[i], "status") != 0) {
-            diag_error(d, NULL, "efs.backup_policy %s: %s cannot change in place", live->id,
-                       changed[i]);
-            return -1;
-        }
-    if (put(s, live->id, want, &answer, 0, d) < 0)
+    if (resutil_changeable(live, changed, nchanged, settable, d) < 0 ||
+        put(s, live->id, resutil_want_str(&efs_backup_policy_type, desired, "status"), &status, 0,
+            d) < 0)
         return -1;
-    json_object_set_new(live->attrs, "status",
-                        json_string(json_is_string(answer) ? json_string_value(answer) : want));
-    json_decref(answer);
+    json_object_set_new(live->attrs, "status", status);
     return 0;
 }
 

@@ -17,14 +17,17 @@ static const char *const to_primary_values[] = {"AFTER_1_ACCESS", NULL};
 static const struct attr lifecycle_fields[] = {
     {.name = "transition_to_ia",
      .type = VT_STRING,
+     .member = "TransitionToIA",
      .values = to_ia_values,
      .doc = "When files not accessed move to Infrequent Access."},
     {.name = "transition_to_primary_storage_class",
      .type = VT_STRING,
+     .member = "TransitionToPrimaryStorageClass",
      .values = to_primary_values,
      .doc = "When files move back to Standard storage."},
     {.name = "transition_to_archive",
      .type = VT_STRING,
+     .member = "TransitionToArchive",
      .values = to_ia_values,
      .doc = "When files not accessed move to Archive."},
     {0},
@@ -33,23 +36,27 @@ static const struct attr lifecycle_fields[] = {
 static const struct attr attrs[] = {
     {.name = "encrypted",
      .type = VT_BOOL,
+     .member = "Encrypted",
      .flags = ATTR_REPLACE,
      .def = "true",
      .doc = "Whether data is encrypted at rest; cairn's default is true where the API's is "
             "false."},
     {.name = "kms_key_id",
      .type = VT_STRING,
+     .member = "KmsKeyId",
      .flags = ATTR_REPLACE,
      .doc = "The KMS key (its ID or ARN) that encrypts the data; AWS's aws/elasticfilesystem "
             "key when omitted. AWS answers the key's ARN, so an alias shows as a difference."},
     {.name = "performance_mode",
      .type = VT_STRING,
+     .member = "PerformanceMode",
      .flags = ATTR_REPLACE,
      .def = "generalPurpose",
      .values = performance_values,
      .doc = "The performance mode; AWS recommends generalPurpose for all file systems."},
     {.name = "throughput_mode",
      .type = VT_STRING,
+     .member = "ThroughputMode",
      .def = "bursting",
      .values = throughput_values,
      .doc = "How throughput is provided: bursting scales with the size stored."},
@@ -61,6 +68,7 @@ static const struct attr attrs[] = {
             "depends on the Region)."},
     {.name = "availability_zone_name",
      .type = VT_AZ,
+     .member = "AvailabilityZoneName",
      .flags = ATTR_REPLACE,
      .doc = "For One Zone storage, the Availability Zone; omitted, the file system is Regional."},
     {.name = "lifecycle_policies",
@@ -74,33 +82,26 @@ static const struct attr attrs[] = {
     RESTYPE_TAGS,
     {.name = "id",
      .type = VT_STRING,
+     .member = "FileSystemId",
      .flags = ATTR_COMPUTED,
      .doc = "The file system's ID (fs-...)."},
     {.name = "arn",
      .type = VT_ARN,
+     .member = "FileSystemArn",
      .flags = ATTR_COMPUTED,
      .doc = "The file system's ARN, which a backup selection takes."},
     /* Derived from the stack and logical name: an interrupted create is adopted, not repeated. */
     {.name = "creation_token",
      .type = VT_STRING,
+     .member = "CreationToken",
      .flags = ATTR_COMPUTED | ATTR_REPLACE,
      .doc = "The idempotency token cairn creates the file system with (CreationToken)."},
     {0},
 };
 
-/* Lifecycle transitions: the table's names and the API's. */
-static const struct transition {
-    const char *attr, *api;
-} transitions[] = {
-    {"transition_to_ia", "TransitionToIA"},
-    {"transition_to_primary_storage_class", "TransitionToPrimaryStorageClass"},
-    {"transition_to_archive", "TransitionToArchive"},
-};
-#define NTRANSITIONS (sizeof(transitions) / sizeof(transitions[0]))
-
 /*
  * Policies as a list of one-transition objects, names taken from the from side
- * of transitions (0: the table's, 1: the API's) to the other (or the same).
+ * (0: the table's, 1: the API's members) to the other (or the same).
  * AWS takes and answers one transition per policy object, while a stack may
  * write several in one: both are read into this form. New array.
  */
@@ -111,11 +112,10 @@ static json_t *split_policies(const json_t *policies, int from_api, int to_api)
 
     json_array_foreach(policies, i, p)
     {
-        for (size_t k = 0; k < NTRANSITIONS; k++) {
-            const char *v = efsutil_str(p, from_api ? transitions[k].api : transitions[k].attr);
+        for (const struct attr *a = lifecycle_fields; a->name; a++) {
+            const char *v = efsutil_str(p, from_api ? a->member : a->name);
             if (v)
-                json_array_append_new(
-                    out, json_pack("{s:s}", to_api ? transitions[k].api : transitions[k].attr, v));
+                json_array_append_new(out, json_pack("{s:s}", to_api ? a->member : a->name, v));
         }
     }
     return out;
@@ -124,26 +124,9 @@ static json_t *split_policies(const json_t *policies, int from_api, int to_api)
 /* The attributes of a FileSystemDescription (lifecycle policies are read apart). */
 static json_t *fs_attrs(const json_t *fs)
 {
-    json_t *a = json_object(), *mibps = json_object_get(fs, "ProvisionedThroughputInMibps");
-    static const struct {
-        const char *attr, *api;
-    } strs[] = {
-        {"id", "FileSystemId"},
-        {"arn", "FileSystemArn"},
-        {"creation_token", "CreationToken"},
-        {"kms_key_id", "KmsKeyId"},
-        {"performance_mode", "PerformanceMode"},
-        {"throughput_mode", "ThroughputMode"},
-        {"availability_zone_name", "AvailabilityZoneName"},
-    };
+    json_t *a = resutil_read(attrs, fs),
+           *mibps = json_object_get(fs, "ProvisionedThroughputInMibps");
 
-    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
-        const char *v = efsutil_str(fs, strs[i].api);
-        if (v && *v)
-            json_object_set_new(a, strs[i].attr, json_string(v));
-    }
-    json_object_set_new(a, "encrypted",
-                        json_boolean(json_is_true(json_object_get(fs, "Encrypted"))));
     /* A double in the API, whole MiB/s in the table: 128.0 reads as 128. */
     if (json_is_number(mibps) && json_number_value(mibps) >= 1 &&
         json_number_value(mibps) == (double)(json_int_t)json_number_value(mibps))
@@ -203,53 +186,19 @@ static int fs_read(struct session *s, const char *stack, struct live_set *set, s
 }
 
 /*
- * DescribeFileSystems of one file system, by id (or by creation token when id is NULL):
- * 1 and *fs (a new reference) when it is listed, 0 when AWS says FileSystemNotFound or lists
- * nothing, -1 on other errors.
+ * One DescribeFileSystems of the file system: "available" is ready (and live's attributes are
+ * refreshed, but for the lifecycle policies and tags it does not say), "creating" or
+ * "updating" (or not listed yet) is not, anything else failed.
  */
-static int describe_one(struct session *s, const char *id, const char *token, json_t **fs,
-                        struct diag *d)
+static int fs_ready(struct session *s, struct live_obj *live, struct diag *d)
 {
-    static const char *const not_found[] = {"FileSystemNotFound", NULL};
-    struct apicall c;
-    json_t *got;
-    int r;
-
-    *fs = NULL;
-    efsutil_init(&c, "DescribeFileSystems", "GET", "file-systems", NULL, NULL);
-    apicall_param(&c, id ? "FileSystemId" : "CreationToken", id ? id : token);
-    r = efsutil_send(s, &c, not_found, d);
-    if (r == 0 && (got = json_array_get(json_object_get(c.out, "FileSystems"), 0))) {
-        *fs = json_incref(got);
-        r = 1;
-    } else if (r == 1) {
-        r = 0;
-    }
-    apicall_release(&c);
-    return r;
+    return efsutil_ready(s, &efsutil_file_system, live, fs_attrs, d);
 }
 
-/* Whether a file system in this state is ready (1), on its way (0), or failed for good (-1). */
-static int state_ready(const char *id, const char *state, struct diag *d)
-{
-    if (state && strcmp(state, "available") == 0)
-        return 1;
-    if (!state || strcmp(state, "creating") == 0 || strcmp(state, "updating") == 0)
-        return 0;
-    diag_error(d, NULL, "efs.file_system %s: state %s", id, state);
-    return -1;
-}
-
+/* fs_ready as a probe of efsutil_wait, arg the live object. */
 static int available(struct session *s, void *arg, struct diag *d)
 {
-    const char *id = arg;
-    json_t *fs;
-    int r = describe_one(s, id, NULL, &fs, d);
-
-    if (r > 0)
-        r = state_ready(id, efsutil_str(fs, "LifeCycleState"), d);
-    json_decref(fs);
-    return r;
+    return fs_ready(s, arg, d);
 }
 
 /* PutLifecycleConfiguration with policies in the API's form ([] removes them all). */
@@ -266,6 +215,33 @@ static int put_policies(struct session *s, const char *id, const json_t *policie
     return ret < 0 ? -1 : 0;
 }
 
+/* PutLifecycleConfiguration of desired's policies on live; its attributes follow. */
+static int set_policies(struct session *s, const json_t *desired, struct live_obj *live,
+                        struct diag *d)
+{
+    json_t *want = resutil_want_json(&efs_file_system_type, desired, "lifecycle_policies");
+    json_t *policies = split_policies(want, 0, 1);
+    int r = put_policies(s, live->id, policies, d);
+
+    if (r == 0)
+        json_object_set_new(live->attrs, "lifecycle_policies", split_policies(policies, 1, 0));
+    json_decref(want);
+    json_decref(policies);
+    return r;
+}
+
+/* The throughput members of CreateFileSystem and UpdateFileSystem: the MiB/s only with
+ * provisioned throughput, where AWS takes them. */
+static void put_mibps(const json_t *desired, json_t *body)
+{
+    const char *mode = resutil_want_str(&efs_file_system_type, desired, "throughput_mode");
+    long long mibps =
+        resutil_want_int(&efs_file_system_type, desired, "provisioned_throughput_in_mibps", 0);
+
+    if (mibps > 0 && mode && strcmp(mode, "provisioned") == 0)
+        json_object_set_new(body, "ProvisionedThroughputInMibps", json_integer(mibps));
+}
+
 /*
  * CreateFileSystem with its tags and CreationToken c->token: sent again (a retry after a lost
  * response, a run after a crash) it answers FileSystemAlreadyExists, and the file system made
@@ -276,15 +252,12 @@ static int put_policies(struct session *s, const char *id, const json_t *policie
 static int fs_create(struct session *s, const struct restype_call *c, const json_t *desired,
                      struct live_set *set, struct live_obj **out, struct diag *d)
 {
-    static const char *const exists[] = {"FileSystemAlreadyExists", NULL};
     const struct restype *t = &efs_file_system_type;
-    const char *kms = resutil_want_str(t, desired, "kms_key_id");
-    const char *az = resutil_want_str(t, desired, "availability_zone_name");
-    const char *mode = resutil_want_str(t, desired, "throughput_mode");
-    long long mibps = resutil_want_int(t, desired, "provisioned_throughput_in_mibps", 0);
-    json_t *tags = NULL, *want = NULL, *policies = NULL, *got = NULL, *fs = NULL, *body;
-    struct apicall call;
-    int r, ret = -1;
+    const struct efsutil_adopt by_token = {"FileSystemAlreadyExists", "CreationToken", c->token,
+                                           "CreationToken", c->token};
+    json_t *tags, *want = NULL, *policies = NULL, *body, *fs = NULL, *got;
+    char what[160];
+    int ret = -1;
 
     *out = NULL;
     if (resutil_check_required(t, c->cairn_id, desired, d) < 0)
@@ -294,55 +267,57 @@ static int fs_create(struct session *s, const struct restype_call *c, const json
         return -1;
     }
     tags = resutil_tags_want(c, desired);
-    body = json_pack("{s:s, s:s?, s:b, s:s?, s:o}", "CreationToken", c->token, "PerformanceMode",
-                     resutil_want_str(t, desired, "performance_mode"), "Encrypted",
-                     resutil_want_bool(t, desired, "encrypted"), "ThroughputMode", mode, "Tags",
+    body = json_pack("{s:s, s:o}", "CreationToken", c->token, "Tags",
                      resutil_tags_to_list(tags, "Key", "Value"));
-    if (kms)
-        json_object_set_new(body, "KmsKeyId", json_string(kms));
-    if (az)
-        json_object_set_new(body, "AvailabilityZoneName", json_string(az));
-    if (mibps > 0 && mode && strcmp(mode, "provisioned") == 0)
-        json_object_set_new(body, "ProvisionedThroughputInMibps", json_integer(mibps));
-    efsutil_init(&call, "CreateFileSystem", "POST", "file-systems", NULL, NULL);
-    apicall_json(&call, body);
-    if ((r = efsutil_send(s, &call, exists, d)) < 0)
-        goto out;
-    if (r == 0) {
-        got = fs_attrs(call.out);
-    } else if ((r = describe_one(s, NULL, c->token, &fs, d)) > 0) {
-        got = fs_attrs(fs);
-    } else {
-        if (r == 0)
-            diag_error(d, NULL,
-                       "efs.file_system %s: FileSystemAlreadyExists, but no file system has its "
-                       "creation token %s",
-                       c->cairn_id, c->token);
-        goto out;
-    }
+    resutil_create_body(t, c, desired, NULL, body);
+    put_mibps(desired, body);
+    json_decref(tags);
+    if (efsutil_create(s, &efsutil_file_system, "CreateFileSystem", c->cairn_id, body, &by_token,
+                       &fs, d) < 0)
+        return -1;
+    got = fs_attrs(fs);
     /* A new file system has no policies until they are put. */
     json_object_set_new(got, "lifecycle_policies", json_array());
     if (!(*out = resutil_add_created(set, t, c, got, d)))
         goto out;
     want = resutil_want_json(t, desired, "lifecycle_policies");
     policies = split_policies(want, 0, 1);
-    if (json_array_size(policies)) {
-        char what[160];
-        snprintf(what, sizeof(what), "efs.file_system %s: not available for its lifecycle policies",
-                 (*out)->id);
-        if (efsutil_wait(s, available, (*out)->id, EFSUTIL_WAIT, what, d) < 0 ||
-            put_policies(s, (*out)->id, policies, d) < 0)
-            goto out;
-        json_object_set_new((*out)->attrs, "lifecycle_policies", split_policies(policies, 1, 0));
-    }
+    snprintf(what, sizeof(what), "efs.file_system %s: not available for its lifecycle policies",
+             (*out)->id);
+    if (json_array_size(policies) && (efsutil_wait(s, available, *out, EFSUTIL_WAIT, what, d) < 0 ||
+                                      set_policies(s, desired, *out, d) < 0))
+        goto out;
     ret = 0;
 out:
-    apicall_release(&call);
-    json_decref(tags);
     json_decref(want);
     json_decref(policies);
     json_decref(fs);
     return ret;
+}
+
+/* UpdateFileSystem of the throughput mode (when changed) and MiB/s; live's attributes
+ * follow the answer, its tags aside. */
+static int update_throughput(struct session *s, const json_t *desired, struct live_obj *live,
+                             int mode_changed, struct diag *d)
+{
+    const char *mode = resutil_want_str(&efs_file_system_type, desired, "throughput_mode");
+    json_t *body = json_object();
+    struct apicall call;
+    int r;
+
+    if (mode_changed)
+        json_object_set_new(body, "ThroughputMode", json_string(mode));
+    put_mibps(desired, body);
+    efsutil_init(&call, "UpdateFileSystem", "PUT", "file-systems", live->id, NULL);
+    apicall_json(&call, body);
+    if ((r = efsutil_send(s, &call, NULL, d)) == 0) {
+        json_t *now = fs_attrs(call.out);
+        json_object_del(now, "tags"); /* the answer's tags are not newer than ours */
+        json_object_update(live->attrs, now);
+        json_decref(now);
+    }
+    apicall_release(&call);
+    return r < 0 ? -1 : 0;
 }
 
 /*
@@ -354,56 +329,24 @@ static int fs_update(struct session *s, const struct restype_call *c, const json
                      struct live_obj *live, const char *const *changed, size_t nchanged,
                      struct diag *d)
 {
-    const struct restype *t = &efs_file_system_type;
+    static const char *const settable[] = {"tags", "lifecycle_policies", "throughput_mode",
+                                           "provisioned_throughput_in_mibps", NULL};
     int throughput = 0;
 
+    if (resutil_changeable(live, changed, nchanged, settable, d) < 0)
+        return -1;
     for (size_t i = 0; i < nchanged; i++) {
         if (strcmp(changed[i], "tags") == 0) {
             if (efsutil_update_tags(s, c, desired, live, d) < 0)
                 return -1;
         } else if (strcmp(changed[i], "lifecycle_policies") == 0) {
-            json_t *want = resutil_want_json(t, desired, "lifecycle_policies");
-            json_t *policies = split_policies(want, 0, 1);
-            int r = put_policies(s, live->id, policies, d);
-            if (r == 0)
-                json_object_set_new(live->attrs, "lifecycle_policies",
-                                    split_policies(policies, 1, 0));
-            json_decref(want);
-            json_decref(policies);
-            if (r < 0)
+            if (set_policies(s, desired, live, d) < 0)
                 return -1;
-        } else if (strcmp(changed[i], "throughput_mode") == 0 ||
-                   strcmp(changed[i], "provisioned_throughput_in_mibps") == 0) {
-            throughput |= strcmp(changed[i], "throughput_mode") == 0 ? 1 : 2;
         } else {
-            diag_error(d, NULL, "efs.file_system %s: %s cannot change in place", live->id,
-                       changed[i]);
-            return -1;
+            throughput |= strcmp(changed[i], "throughput_mode") == 0 ? 1 : 2;
         }
     }
-    if (throughput) {
-        const char *mode = resutil_want_str(t, desired, "throughput_mode");
-        long long mibps = resutil_want_int(t, desired, "provisioned_throughput_in_mibps", 0);
-        struct apicall call;
-        json_t *body = json_object();
-        int r;
-        if (throughput & 1)
-            json_object_set_new(body, "ThroughputMode", json_string(mode));
-        if (mibps > 0 && mode && strcmp(mode, "provisioned") == 0)
-            json_object_set_new(body, "ProvisionedThroughputInMibps", json_integer(mibps));
-        efsutil_init(&call, "UpdateFileSystem", "PUT", "file-systems", live->id, NULL);
-        apicall_json(&call, body);
-        if ((r = efsutil_send(s, &call, NULL, d)) == 0) {
-            json_t *now = fs_attrs(call.out);
-            json_object_del(now, "tags"); /* the answer's tags are not newer than ours */
-            json_object_update(live->attrs, now);
-            json_decref(now);
-        }
-        apicall_release(&call);
-        if (r < 0)
-            return -1;
-    }
-    return 0;
+    return throughput ? update_throughput(s, desired, live, throughput & 1, d) : 0;
 }
 
 static int try_delete(struct session *s, void *arg, struct diag *d)
@@ -422,17 +365,6 @@ static int try_delete(struct session *s, void *arg, struct diag *d)
     return r;
 }
 
-static int is_gone(struct session *s, void *arg, struct diag *d)
-{
-    json_t *fs;
-    int r = describe_one(s, arg, NULL, &fs, d), ret;
-    const char *state = efsutil_str(fs, "LifeCycleState");
-
-    ret = r < 0 ? -1 : r == 0 || (state && strcmp(state, "deleted") == 0);
-    json_decref(fs);
-    return ret;
-}
-
 /*
  * DeleteFileSystem, retried while AWS answers FileSystemInUse: its mount targets are removed
  * first, but may still be deleting. Then wait until DescribeFileSystems says
@@ -448,30 +380,7 @@ static int fs_remove(struct session *s, const struct live_obj *live, unsigned ho
              "efs.file_system %s: still in use (FileSystemInUse: mount targets left)", live->id);
     if (efsutil_wait(s, try_delete, live->id, EFSUTIL_WAIT, what, d) < 0)
         return -1;
-    snprintf(what, sizeof(what), "efs.file_system %s: still deleting", live->id);
-    return efsutil_wait(s, is_gone, live->id, EFSUTIL_WAIT, what, d);
-}
-
-/*
- * One DescribeFileSystems of the file system: "available" is ready (and live's attributes are
- * refreshed, but for the lifecycle policies and tags it does not say), "creating" or
- * "updating" (or not listed yet) is not, anything else failed.
- */
-static int fs_ready(struct session *s, struct live_obj *live, struct diag *d)
-{
-    json_t *fs, *now;
-    int r = describe_one(s, live->id, NULL, &fs, d);
-
-    if (r <= 0)
-        return r;
-    if ((r = state_ready(live->id, efsutil_str(fs, "LifeCycleState"), d)) == 1) {
-        now = fs_attrs(fs);
-        json_object_del(now, "tags");
-        json_object_update(live->attrs, now);
-        json_decref(now);
-    }
-    json_decref(fs);
-    return r;
+    return efsutil_wait_gone(s, &efsutil_file_system, live->id, d);
 }
 
 /* Lifecycle policies one transition per object, as AWS answers them; a KMS key ARN as the key
@@ -490,64 +399,56 @@ static json_t *fs_normalize(const char *attr, const json_t *v)
 
 /* ------------------------------------------------------------ cairn restore's hooks */
 
-/* A description in the table's form, with the state and creation time restore reads. */
-static json_t *fs_volume(const json_t *fs)
+/* What the restore hooks hand on: the each hook's function, or where describe puts its one. */
+struct volumes {
+    restype_each_fn fn;
+    void *arg;
+    json_t **first;
+};
+
+/* A description in the table's form, with the state and creation time restore reads, to the
+ * restore's function (or kept, the first one, for describe). */
+static int to_volume(struct session *s, const json_t *fs, void *arg, struct diag *d)
 {
+    struct volumes *v = arg;
     json_t *a = fs_attrs(fs);
     const char *state = efsutil_str(fs, "LifeCycleState");
+    int r = 0;
 
+    (void)s;
     if (state)
         json_object_set_new(a, "state", json_string(state));
     json_object_set_new(a, "created",
                         json_real(json_number_value(json_object_get(fs, "CreationTime"))));
-    return a;
+    if (v->first && !*v->first)
+        *v->first = json_incref(a);
+    else if (v->fn)
+        r = v->fn(a, v->arg, d);
+    json_decref(a);
+    return r;
 }
 
 /* DescribeFileSystems by FileSystemId or CreationToken (restype_restore.describe). */
 static int fs_describe(struct session *s, const char *member, const char *value, json_t **out,
                        struct diag *d)
 {
-    struct apicall c;
-    json_t *fs;
-    int ret = -1;
+    struct volumes v = {NULL, NULL, out};
+    int r;
 
     *out = NULL;
-    efsutil_init(&c, "DescribeFileSystems", "GET", "file-systems", NULL, NULL);
-    apicall_param(&c, member, value);
-    if (efsutil_send(s, &c, NULL, d) == 0) {
-        if ((fs = json_array_get(json_object_get(c.out, "FileSystems"), 0)))
-            *out = fs_volume(fs);
-        ret = 0;
+    if ((r = efsutil_list(s, &efsutil_file_system, member, value, to_volume, &v, NULL, d)) < 0) {
+        json_decref(*out);
+        *out = NULL;
     }
-    apicall_release(&c);
-    return ret;
+    return r;
 }
 
 /* Every file system of the region, paginated (restype_restore.each). */
 static int fs_each(struct session *s, restype_each_fn fn, void *arg, struct diag *d)
 {
-    struct apicall c;
-    int ret = -1;
+    struct volumes v = {fn, arg, NULL};
 
-    efsutil_init(&c, "DescribeFileSystems", "GET", "file-systems", NULL, NULL);
-    do {
-        json_t *fs;
-        size_t i;
-        if (efsutil_send(s, &c, NULL, d) < 0)
-            goto out;
-        json_array_foreach(json_object_get(c.out, "FileSystems"), i, fs)
-        {
-            json_t *a = fs_volume(fs);
-            int r = fn(a, arg, d);
-            json_decref(a);
-            if (r < 0)
-                goto out;
-        }
-    } while (apicall_next_page(&c, "Marker", "NextMarker"));
-    ret = 0;
-out:
-    apicall_release(&c);
-    return ret;
+    return efsutil_list(s, &efsutil_file_system, NULL, NULL, to_volume, &v, NULL, d);
 }
 
 /* What cairn restore calls beyond the types' own actions (restore.c, cmd_restore.c): the

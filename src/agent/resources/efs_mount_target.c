@@ -49,48 +49,20 @@ static const struct attr attrs[] = {
     {0},
 };
 
-static const char *const mt_not_found[] = {"MountTargetNotFound", NULL};
-
-static int is_going(const char *state)
+/* A mount target's attributes: the table's, by member. */
+static json_t *mt_attrs(const json_t *mt)
 {
-    return state && (strcmp(state, "deleting") == 0 || strcmp(state, "deleted") == 0);
+    return resutil_read(attrs, mt);
 }
 
-/* Called for each mount target DescribeMountTargets lists. */
-typedef int (*mt_fn)(const json_t *mt, void *arg);
-
-/* DescribeMountTargets of one file system, every page (Marker). */
-static int list_mts(struct session *s, const char *fs_id, mt_fn fn, void *arg, struct diag *d)
-{
-    struct apicall c;
-    int ret = -1;
-
-    efsutil_init(&c, "DescribeMountTargets", "GET", "mount-targets", NULL, NULL);
-    apicall_param(&c, "FileSystemId", fs_id);
-    do {
-        json_t *mt;
-        size_t i;
-        if (efsutil_send(s, &c, NULL, d) < 0)
-            goto out;
-        json_array_foreach(json_object_get(c.out, "MountTargets"), i, mt)
-        {
-            if (fn(mt, arg) < 0)
-                goto out;
-        }
-    } while (apicall_next_page(&c, "Marker", "NextMarker"));
-    ret = 0;
-out:
-    apicall_release(&c);
-    return ret;
-}
-
-static int add_mt(const json_t *mt, void *arg)
+static int add_mt(struct session *s, const json_t *mt, void *arg, struct diag *d)
 {
     json_t *got;
 
-    if (is_going(efsutil_str(mt, "LifeCycleState")))
+    (void)s, (void)d;
+    if (efsutil_going(efsutil_str(mt, "LifeCycleState")))
         return 0;
-    got = resutil_read(attrs, mt);
+    got = mt_attrs(mt);
     /* Untagged: the planner matches it by file system and subnet. */
     live_set_add(arg, &efs_mount_target_type, efsutil_str(got, "id"), NULL, got);
     return 0;
@@ -98,7 +70,8 @@ static int add_mt(const json_t *mt, void *arg)
 
 static int read_fs(struct session *s, const json_t *fs, void *arg, struct diag *d)
 {
-    return list_mts(s, efsutil_str(fs, "FileSystemId"), add_mt, arg, d);
+    return efsutil_list(s, &efsutil_mount_target, "FileSystemId", efsutil_str(fs, "FileSystemId"),
+                        add_mt, arg, NULL, d);
 }
 
 /* EC2 takes at most 200 values per filter. */
@@ -188,23 +161,6 @@ static int mt_read(struct session *s, const char *stack, struct live_set *set, s
     return 0;
 }
 
-/* The mount target of a file system in a subnet, found after MountTargetConflict. */
-struct in_subnet {
-    const char *subnet;
-    json_t *found;
-};
-
-static int find_in_subnet(const json_t *mt, void *arg)
-{
-    struct in_subnet *f = arg;
-    const char *subnet = efsutil_str(mt, "SubnetId");
-
-    if (!f->found && subnet && strcmp(subnet, f->subnet) == 0 &&
-        !is_going(efsutil_str(mt, "LifeCycleState")))
-        f->found = json_incref((json_t *)mt);
-    return 0;
-}
-
 /*
  * CreateMountTarget. It has no idempotency token: sent again after a crash it answers
  * MountTargetConflict (one mount target per zone), and the file system's mount target in the
@@ -214,45 +170,27 @@ static int find_in_subnet(const json_t *mt, void *arg)
 static int mt_create(struct session *s, const struct restype_call *c, const json_t *desired,
                      struct live_set *set, struct live_obj **out, struct diag *d)
 {
-    static const char *const conflict[] = {"MountTargetConflict", NULL};
     const struct restype *t = &efs_mount_target_type;
-    const char *fs_id = resutil_want_str(t, desired, "file_system_id");
-    const char *subnet = resutil_want_str(t, desired, "subnet_id");
-    json_t *groups = json_object_get(desired, "security_groups"), *got = NULL;
-    struct in_subnet f = {subnet, NULL};
-    struct apicall call;
-    int r, ret = -1;
+    const struct efsutil_adopt in_subnet = {"MountTargetConflict", "FileSystemId",
+                                            resutil_want_str(t, desired, "file_system_id"),
+                                            "SubnetId", resutil_want_str(t, desired, "subnet_id")};
+    json_t *groups = json_object_get(desired, "security_groups"), *body, *mt, *got;
 
     *out = NULL;
     if (resutil_check_required(t, c->cairn_id, desired, d) < 0)
         return -1;
-    efsutil_init(&call, "CreateMountTarget", "POST", "mount-targets", NULL, NULL);
-    apicall_json(&call, json_object());
-    resutil_create_body(t, c, desired, NULL, call.body);
+    resutil_create_body(t, c, desired, NULL, body = json_object());
     if (json_array_size(groups)) /* read apart, from the network interface */
-        json_object_set(call.body, "SecurityGroups", groups);
-    if ((r = efsutil_send(s, &call, conflict, d)) < 0)
-        goto out;
-    if (r == 0) {
-        got = resutil_read(attrs, call.out);
-    } else {
-        if (list_mts(s, fs_id, find_in_subnet, &f, d) < 0)
-            goto out;
-        if (!f.found) {
-            diag_error(d, NULL, "efs CreateMountTarget: %s (%s): %s", call.err.code, c->cairn_id,
-                       call.err.message);
-            goto out;
-        }
-        got = resutil_read(attrs, f.found);
-    }
+        json_object_set(body, "SecurityGroups", groups);
+    if (efsutil_create(s, &efsutil_mount_target, "CreateMountTarget", c->cairn_id, body, &in_subnet,
+                       &mt, d) < 0)
+        return -1;
+    got = mt_attrs(mt);
+    json_decref(mt);
     if (json_array_size(groups))
         json_object_set(got, "security_groups", groups);
     *out = resutil_add_created(set, t, c, got, d);
-    ret = *out ? 0 : -1;
-out:
-    json_decref(f.found);
-    apicall_release(&call);
-    return ret;
+    return *out ? 0 : -1;
 }
 
 /* Only the security groups change in place (ModifyMountTargetSecurityGroups). */
@@ -260,61 +198,25 @@ static int mt_update(struct session *s, const struct restype_call *c, const json
                      struct live_obj *live, const char *const *changed, size_t nchanged,
                      struct diag *d)
 {
-    (void)c;
-    for (size_t i = 0; i < nchanged; i++) {
-        json_t *groups = json_object_get(desired, "security_groups");
-        struct apicall call;
-        int r;
-        if (strcmp(changed[i], "security_groups") != 0) {
-            diag_error(d, NULL, "efs.mount_target %s: %s cannot change in place", live->id,
-                       changed[i]);
-            return -1;
-        }
-        efsutil_init(&call, "ModifyMountTargetSecurityGroups", "PUT", "mount-targets", live->id,
-                     "security-groups");
-        apicall_json(&call, json_pack("{s:O}", "SecurityGroups",
-                                      json_is_array(groups) ? groups : json_array()));
-        if ((r = efsutil_send(s, &call, NULL, d)) == 0)
-            json_object_set(live->attrs, "security_groups",
-                            json_object_get(call.body, "SecurityGroups"));
-        apicall_release(&call);
-        if (r < 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* DescribeMountTargets of one mount target: 1 and *mt (new) when listed, 0 when
- * MountTargetNotFound, -1 on other errors. */
-static int describe_one(struct session *s, const char *id, json_t **mt, struct diag *d)
-{
-    struct apicall c;
-    json_t *got;
+    static const char *const settable[] = {"security_groups", NULL};
+    json_t *groups = json_object_get(desired, "security_groups");
+    struct apicall call;
     int r;
 
-    *mt = NULL;
-    efsutil_init(&c, "DescribeMountTargets", "GET", "mount-targets", NULL, NULL);
-    apicall_param(&c, "MountTargetId", id);
-    r = efsutil_send(s, &c, mt_not_found, d);
-    if (r == 0 && (got = json_array_get(json_object_get(c.out, "MountTargets"), 0))) {
-        *mt = json_incref(got);
-        r = 1;
-    } else if (r >= 0) {
-        r = 0;
-    }
-    apicall_release(&c);
-    return r;
-}
-
-static int is_gone(struct session *s, void *arg, struct diag *d)
-{
-    json_t *mt;
-    int r = describe_one(s, arg, &mt, d), ret;
-    const char *state = efsutil_str(mt, "LifeCycleState");
-
-    ret = r < 0 ? -1 : r == 0 || (state && strcmp(state, "deleted") == 0);
-    json_decref(mt);
-    return ret;
+    (void)c;
+    if (resutil_changeable(live, changed, nchanged, settable, d) < 0)
+        return -1;
+    if (!nchanged)
+        return 0;
+    efsutil_init(&call, "ModifyMountTargetSecurityGroups", "PUT", "mount-targets", live->id,
+                 "security-groups");
+    apicall_json(&call, json_pack("{s:o}", "SecurityGroups",
+                                  json_is_array(groups) ? json_incref(groups) : json_array()));
+    if ((r = efsutil_send(s, &call, NULL, d)) == 0)
+        json_object_set(live->attrs, "security_groups",
+                        json_object_get(call.body, "SecurityGroups"));
+    apicall_release(&call);
+    return r < 0 ? -1 : 0;
 }
 
 /*
@@ -324,12 +226,9 @@ static int is_gone(struct session *s, void *arg, struct diag *d)
  */
 static int mt_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d)
 {
-    char what[128];
-
     if (resutil_remove(s, live, how, d) < 0)
         return -1;
-    snprintf(what, sizeof(what), "efs.mount_target %s: still deleting", live->id);
-    return efsutil_wait(s, is_gone, live->id, EFSUTIL_WAIT, what, d);
+    return efsutil_wait_gone(s, &efsutil_mount_target, live->id, d);
 }
 
 /*
@@ -339,26 +238,7 @@ static int mt_remove(struct session *s, const struct live_obj *live, unsigned ho
  */
 static int mt_ready(struct session *s, struct live_obj *live, struct diag *d)
 {
-    json_t *mt, *now;
-    const char *state;
-    int r = describe_one(s, live->id, &mt, d);
-
-    if (r <= 0)
-        return r;
-    state = efsutil_str(mt, "LifeCycleState");
-    if (state && strcmp(state, "available") == 0) {
-        now = resutil_read(attrs, mt);
-        json_object_update(live->attrs, now);
-        json_decref(now);
-        r = 1;
-    } else if (!state || strcmp(state, "creating") == 0) {
-        r = 0;
-    } else {
-        diag_error(d, NULL, "efs.mount_target %s: state %s", live->id, state);
-        r = -1;
-    }
-    json_decref(mt);
-    return r;
+    return efsutil_ready(s, &efsutil_mount_target, live, mt_attrs, d);
 }
 
 static const struct restype_ops ops = {

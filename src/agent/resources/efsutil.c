@@ -49,39 +49,191 @@ json_t *efsutil_tags(const json_t *list)
     return resutil_tags_from_list(list, "Key", "Value");
 }
 
-/* A file system on its way out is not the stack's any more: the stack's is still to be made. */
-static int is_going(const char *state)
+const struct efsutil_kind efsutil_file_system = {
+    "efs.file_system", "DescribeFileSystems", "file-systems", "FileSystems",
+    "FileSystemId",    "FileSystemNotFound",  "Marker",       "NextMarker"};
+const struct efsutil_kind efsutil_mount_target = {
+    "efs.mount_target", "DescribeMountTargets", "mount-targets", "MountTargets",
+    "MountTargetId",    "MountTargetNotFound",  "Marker",        "NextMarker"};
+const struct efsutil_kind efsutil_access_point = {
+    "efs.access_point", "DescribeAccessPoints", "access-points", "AccessPoints",
+    "AccessPointId",    "AccessPointNotFound",  "NextToken",     "NextToken"};
+
+int efsutil_going(const char *state)
 {
     return state && (strcmp(state, "deleting") == 0 || strcmp(state, "deleted") == 0);
 }
 
-int efsutil_file_systems(struct session *s, const char *stack, efsutil_fs_fn fn, void *arg,
-                         struct diag *d)
+int efsutil_list(struct session *s, const struct efsutil_kind *k, const char *member,
+                 const char *value, efsutil_fn fn, void *arg, const char *const *refused,
+                 struct diag *d)
 {
     struct apicall c;
-    int ret = -1;
+    int ret = -1, r;
 
-    efsutil_init(&c, "DescribeFileSystems", "GET", "file-systems", NULL, NULL);
+    efsutil_init(&c, k->op, "GET", k->what, NULL, NULL);
+    if (member)
+        apicall_param(&c, member, value);
     do {
-        json_t *fs;
+        json_t *item;
         size_t i;
-        if (efsutil_send(s, &c, NULL, d) < 0)
+        if ((r = efsutil_send(s, &c, refused, d)) != 0) {
+            ret = r;
             goto out;
-        json_array_foreach(json_object_get(c.out, "FileSystems"), i, fs)
+        }
+        refused = NULL; /* later pages must not fail */
+        json_array_foreach(json_object_get(c.out, k->list), i, item)
         {
-            json_t *tags = efsutil_tags(json_object_get(fs, "Tags"));
-            const char *owner = efsutil_str(tags, RESUTIL_TAG_STACK);
-            int mine =
-                owner && strcmp(owner, stack) == 0 && !is_going(efsutil_str(fs, "LifeCycleState"));
-            json_decref(tags);
-            if (mine && fn(s, fs, arg, d) < 0)
+            if (fn(s, item, arg, d) < 0)
                 goto out;
         }
-    } while (apicall_next_page(&c, "Marker", "NextMarker"));
+    } while (apicall_next_page(&c, k->page_in, k->page_out));
     ret = 0;
 out:
     apicall_release(&c);
     return ret;
+}
+
+/* What efsutil_file_systems() hands on: the stack's file systems. */
+struct mine {
+    const char *stack;
+    efsutil_fn fn;
+    void *arg;
+};
+
+/* A file system on its way out is not the stack's any more: the stack's is still to be made. */
+static int if_mine(struct session *s, const json_t *fs, void *arg, struct diag *d)
+{
+    const struct mine *m = arg;
+    json_t *tags = efsutil_tags(json_object_get(fs, "Tags"));
+    const char *owner = efsutil_str(tags, RESUTIL_TAG_STACK);
+    int yes =
+        owner && strcmp(owner, m->stack) == 0 && !efsutil_going(efsutil_str(fs, "LifeCycleState"));
+
+    json_decref(tags);
+    return yes ? m->fn(s, fs, m->arg, d) : 0;
+}
+
+int efsutil_file_systems(struct session *s, const char *stack, efsutil_fn fn, void *arg,
+                         struct diag *d)
+{
+    struct mine m = {stack, fn, arg};
+
+    return efsutil_list(s, &efsutil_file_system, NULL, NULL, if_mine, &m, NULL, d);
+}
+
+int efsutil_describe(struct session *s, const struct efsutil_kind *k, const char *id, json_t **out,
+                     struct diag *d)
+{
+    const char *const not_found[] = {k->not_found, NULL};
+    struct apicall c;
+    json_t *got;
+    int r;
+
+    *out = NULL;
+    efsutil_init(&c, k->op, "GET", k->what, NULL, NULL);
+    apicall_param(&c, k->id_member, id);
+    r = efsutil_send(s, &c, not_found, d);
+    if (r == 0 && (got = json_array_get(json_object_get(c.out, k->list), 0))) {
+        *out = json_incref(got);
+        r = 1;
+    } else if (r > 0) {
+        r = 0;
+    }
+    apicall_release(&c);
+    return r;
+}
+
+/* The object a create sent again made, as efsutil_create() looks for it in a listing. */
+struct made {
+    const char *member, *value;
+    json_t *item;
+};
+
+static int find_made(struct session *s, const json_t *item, void *arg, struct diag *d)
+{
+    struct made *f = arg;
+    const char *v = efsutil_str(item, f->member);
+
+    (void)s, (void)d;
+    if (!f->item && v && f->value && strcmp(v, f->value) == 0 &&
+        !efsutil_going(efsutil_str(item, "LifeCycleState")))
+        f->item = json_incref((json_t *)item);
+    return 0;
+}
+
+int efsutil_create(struct session *s, const struct efsutil_kind *k, const char *op,
+                   const char *cairn_id, json_t *body, const struct efsutil_adopt *a, json_t **item,
+                   struct diag *d)
+{
+    const char *const exists[] = {a->exists, NULL};
+    struct made f = {a->match, a->match_value, NULL};
+    struct apicall c;
+    int r;
+
+    efsutil_init(&c, op, "POST", k->what, NULL, NULL);
+    apicall_json(&c, body);
+    if ((r = efsutil_send(s, &c, exists, d)) == 0)
+        f.item = json_incref(c.out);
+    else if (r > 0 && efsutil_list(s, k, a->filter, a->value, find_made, &f, NULL, d) == 0 &&
+             !f.item)
+        diag_error(d, NULL, "efs %s: %s (%s): %s", op, c.err.code, cairn_id, c.err.message);
+    *item = f.item;
+    apicall_release(&c);
+    return f.item ? 0 : -1;
+}
+
+int efsutil_ready(struct session *s, const struct efsutil_kind *k, struct live_obj *live,
+                  json_t *(*attrs)(const json_t *item), struct diag *d)
+{
+    json_t *item, *now;
+    const char *state;
+    int r = efsutil_describe(s, k, live->id, &item, d);
+
+    if (r <= 0)
+        return r;
+    state = efsutil_str(item, "LifeCycleState");
+    if (state && strcmp(state, "available") == 0) {
+        now = attrs(item);
+        json_object_del(now, "tags");
+        json_object_update(live->attrs, now);
+        json_decref(now);
+    } else if (!state || strcmp(state, "creating") == 0 || strcmp(state, "updating") == 0) {
+        r = 0;
+    } else {
+        diag_error(d, NULL, "%s %s: state %s", k->type, live->id, state);
+        r = -1;
+    }
+    json_decref(item);
+    return r;
+}
+
+/* Which object efsutil_wait_gone() waits for. */
+struct gone {
+    const struct efsutil_kind *k;
+    const char *id;
+};
+
+static int is_gone(struct session *s, void *arg, struct diag *d)
+{
+    const struct gone *g = arg;
+    json_t *item;
+    int r = efsutil_describe(s, g->k, g->id, &item, d);
+    const char *state = efsutil_str(item, "LifeCycleState");
+
+    r = r < 0 ? -1 : r == 0 || (state && strcmp(state, "deleted") == 0);
+    json_decref(item);
+    return r;
+}
+
+int efsutil_wait_gone(struct session *s, const struct efsutil_kind *k, const char *id,
+                      struct diag *d)
+{
+    struct gone g = {k, id};
+    char what[160];
+
+    snprintf(what, sizeof(what), "%s %s: still deleting", k->type, id);
+    return efsutil_wait(s, is_gone, &g, EFSUTIL_WAIT, what, d);
 }
 
 /* UntagResource takes at most 50 keys per call. */
@@ -135,6 +287,17 @@ int efsutil_update_tags(struct session *s, const struct restype_call *c, const j
 out:
     json_decref(want);
     return ret;
+}
+
+int efsutil_update_tags_only(struct session *s, const struct restype_call *c, const json_t *desired,
+                             struct live_obj *live, const char *const *changed, size_t nchanged,
+                             struct diag *d)
+{
+    static const char *const tags[] = {"tags", NULL};
+
+    if (resutil_changeable(live, changed, nchanged, tags, d) < 0)
+        return -1;
+    return nchanged ? efsutil_update_tags(s, c, desired, live, d) : 0;
 }
 
 int efsutil_wait(struct session *s, resutil_probe_fn probe, void *arg, unsigned seconds,

@@ -44,15 +44,74 @@ const char *efsutil_str(const json_t *o, const char *k);
 /* An API tag list [{Key, Value}] as an object of strings (new; {} for NULL). */
 json_t *efsutil_tags(const json_t *list);
 
-/* Called for each file system of the stack: fs is the API's FileSystemDescription. */
-typedef int (*efsutil_fs_fn)(struct session *s, const json_t *fs, void *arg, struct diag *d);
+/*
+ * One kind of EFS object as its Describe operation lists it, for the generic list, describe,
+ * create, ready and wait below.
+ */
+struct efsutil_kind {
+    const char *type;               /* "efs.file_system", for messages */
+    const char *op;                 /* "DescribeFileSystems" */
+    const char *what;               /* "file-systems": the path under /2015-02-01 */
+    const char *list;               /* "FileSystems": the answer's array */
+    const char *id_member;          /* "FileSystemId": the member of its id */
+    const char *not_found;          /* "FileSystemNotFound" */
+    const char *page_in, *page_out; /* "Marker", "NextMarker"; access points page by NextToken */
+};
+extern const struct efsutil_kind efsutil_file_system, efsutil_mount_target, efsutil_access_point;
+
+/* Called for each object a listing finds; -1 stops it (d says why). */
+typedef int (*efsutil_fn)(struct session *s, const json_t *item, void *arg, struct diag *d);
+
+/*
+ * k's Describe, every page, filtered by member=value (member NULL: every object of the
+ * account), fn for each object. 0; 1 when AWS refused the first page with a code in refused
+ * (nothing was listed then); -1 with d saying why.
+ */
+int efsutil_list(struct session *s, const struct efsutil_kind *k, const char *member,
+                 const char *value, efsutil_fn fn, void *arg, const char *const *refused,
+                 struct diag *d);
 
 /*
  * DescribeFileSystems, every page (Marker), fn called for each file system whose
  * inline tags say cairn:stack=stack and that is not being deleted.
  */
-int efsutil_file_systems(struct session *s, const char *stack, efsutil_fs_fn fn, void *arg,
+int efsutil_file_systems(struct session *s, const char *stack, efsutil_fn fn, void *arg,
                          struct diag *d);
+
+/* Whether a lifecycle state says the object is on its way out ("deleting", "deleted"). */
+int efsutil_going(const char *state);
+
+/* The object of kind k whose id is id: 1 and *out (new) when listed, 0 when AWS says k's
+ * not-found code or lists nothing, -1 on other errors. */
+int efsutil_describe(struct session *s, const struct efsutil_kind *k, const char *id, json_t **out,
+                     struct diag *d);
+
+/*
+ * A create (POST op of k's path with body, taken over) that a retry must not repeat: 0 and
+ * *item (new) the object made. Sent again (a lost answer, a run after a crash), AWS answers
+ * exists, and the object that k lists with filter=value whose member match is match_value (not
+ * being deleted) is adopted instead; -1 with d saying why.
+ */
+struct efsutil_adopt {
+    const char *exists;              /* "FileSystemAlreadyExists" */
+    const char *filter, *value;      /* the listing to look in: "FileSystemId", its id */
+    const char *match, *match_value; /* what names the one made: "ClientToken", c->token */
+};
+int efsutil_create(struct session *s, const struct efsutil_kind *k, const char *op,
+                   const char *cairn_id, json_t *body, const struct efsutil_adopt *a, json_t **item,
+                   struct diag *d);
+
+/*
+ * A type's ready hook: one Describe of live. "available" is ready (live's attributes are
+ * refreshed with attrs of the answer, tags aside: they are not newer than live's),
+ * "creating" or "updating" (or not listed yet) is not, anything else failed for good.
+ */
+int efsutil_ready(struct session *s, const struct efsutil_kind *k, struct live_obj *live,
+                  json_t *(*attrs)(const json_t *item), struct diag *d);
+
+/* Wait until k's object id is no longer listed (or "deleted"): AWS deletes asynchronously. */
+int efsutil_wait_gone(struct session *s, const struct efsutil_kind *k, const char *id,
+                      struct diag *d);
 
 /*
  * Bring the tags of resource id (a file system or an access point) from have to
@@ -67,6 +126,11 @@ int efsutil_retag(struct session *s, const char *id, const json_t *have, const j
  * cairn:id included); live's attributes follow. */
 int efsutil_update_tags(struct session *s, const struct restype_call *c, const json_t *desired,
                         struct live_obj *live, struct diag *d);
+
+/* The update of a type whose tags alone change in place (struct restype_ops update). */
+int efsutil_update_tags_only(struct session *s, const struct restype_call *c, const json_t *desired,
+                             struct live_obj *live, const char *const *changed, size_t nchanged,
+                             struct diag *d);
 
 /*
  * resutil_poll of probe, pausing 0.25 s doubling to 5 s in between, for at most seconds; then

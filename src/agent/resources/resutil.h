@@ -168,4 +168,27 @@ int resutil_adopt_check(const struct restype *t, const struct restype_call *c, c
 int resutil_retag(struct session *s, struct live_obj *live, const char *arn, json_t *want,
                   struct diag *d);
 
+/*
+ * Whether an update knows every attribute in changed: each must be one of settable
+ * (NULL-terminated; NULL: none). Checked before anything is sent. 0, or -1 with d saying
+ * "<type> <id>: <attr> cannot change in place" for the first that is not.
+ */
+int resutil_changeable(const struct live_obj *live, const char *const *changed, size_t nchanged,
+                       const char *const *settable, struct diag *d);
+
+/*
+ * resutil_read, and then each object attribute (VT_OBJECT, or a list of them) whose fields have
+ * members is read by those in turn (PosixUser/Uid into posix_user.uid). Lists that come out
+ * empty are left out, as diff_normalize leaves them. New object.
+ */
+json_t *resutil_read_nested(const struct attr *table, const json_t *api);
+
+/*
+ * The inverse for a create or update: the attributes of table with a member (not computed or
+ * ATTR_LATER) from v, or the table's default, in the API's shape: integers from JSON or decimal
+ * text, objects whose fields have members in turn, lists element by element (left out when
+ * empty), a member path (Lifecycle/DeleteAfterDays) as nested objects. New object.
+ */
+json_t *resutil_api_object(const struct attr *table, const json_t *v);
+
 #endif
