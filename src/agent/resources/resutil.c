@@ -509,3 +509,46 @@ out:
     json_decref(want);
     return ret;
 }
+
+int resutil_update_each(const struct resutil_setter *table, struct session *s,
+                        const struct restype_call *c, const json_t *desired, struct live_obj *live,
+                        const char *const *changed, size_t nchanged, struct diag *d)
+{
+    resutil_set_fn seen[16], after[16];
+    size_t nseen = 0, nafter = 0;
+
+    for (size_t i = 0; i < nchanged; i++) {
+        const struct resutil_setter *r = table;
+        size_t k = 0;
+        while (r->attr && strcmp(r->attr, changed[i]) != 0)
+            r++;
+        if (!r->attr) {
+            diag_error(d, NULL, "%s %s: %s cannot change in place", live->type->name, live->id,
+                       changed[i]);
+            return -1;
+        }
+        while (k < nseen && seen[k] != r->set)
+            k++;
+        if (r->when == RESUTIL_EACH || (k == nseen && r->when == RESUTIL_FIRST)) {
+            if (r->set(s, c, desired, live, d) < 0)
+                return -1;
+        } else if (k == nseen && r->when == RESUTIL_AFTER && nafter < 16) {
+            after[nafter++] = r->set;
+        }
+        if (k == nseen && nseen < 16)
+            seen[nseen++] = r->set;
+    }
+    for (size_t k = 0; k < nafter; k++)
+        if (after[k](s, c, desired, live, d) < 0)
+            return -1;
+    return 0;
+}
+
+int resutil_owned(const json_t *tags, const struct restype_call *c)
+{
+    const char *st = json_string_value(json_object_get(tags, RESUTIL_TAG_STACK));
+    const char *id = json_string_value(json_object_get(tags, RESUTIL_TAG_ID));
+
+    return st && id && c->stack && c->cairn_id && strcmp(st, c->stack) == 0 &&
+           strcmp(id, c->cairn_id) == 0;
+}
