@@ -252,22 +252,14 @@ out:
     return ret;
 }
 
-/* ModifyListener with everything desired says; live's attributes become AWS's answer. */
-static int modify(struct session *s, const struct restype_call *c, const json_t *desired,
-                  struct live_obj *live, struct diag *d)
-{
-    (void)c;
-    return elbv2util_modify_child(s, &child, desired, live, d);
-}
-
 static const struct resutil_setter setters[] = {
-    {"tags", elbv2util_update_tags, RESUTIL_EACH},
-    {"port", modify, RESUTIL_AFTER},
-    {"protocol", modify, RESUTIL_AFTER},
-    {"certificate_arn", modify, RESUTIL_AFTER},
-    {"ssl_policy", modify, RESUTIL_AFTER},
-    {"default_action", modify, RESUTIL_AFTER},
-    {NULL, NULL, RESUTIL_EACH},
+    {"tags", elbv2util_update_tags, RESUTIL_EACH, NULL},
+    {"port", elbv2util_modify_child, RESUTIL_AFTER, &child},
+    {"protocol", elbv2util_modify_child, RESUTIL_AFTER, &child},
+    {"certificate_arn", elbv2util_modify_child, RESUTIL_AFTER, &child},
+    {"ssl_policy", elbv2util_modify_child, RESUTIL_AFTER, &child},
+    {"default_action", elbv2util_modify_child, RESUTIL_AFTER, &child},
+    {NULL, NULL, RESUTIL_EACH, NULL},
 };
 
 static int listener_update(struct session *s, const struct restype_call *c, const json_t *desired,

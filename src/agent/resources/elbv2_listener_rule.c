@@ -423,7 +423,7 @@ out:
 
 /* Move live to its desired priority, making room first (make_room). */
 static int move(struct session *s, const struct restype_call *c, const json_t *desired,
-                struct live_obj *live, struct diag *d)
+                struct live_obj *live, const struct resutil_setter *row, struct diag *d)
 {
     struct snapshot snap = {0};
     const char *listener = json_string_value(json_object_get(live->attrs, "listener_arn"));
@@ -449,20 +449,12 @@ out:
     return ret;
 }
 
-/* ModifyRule with desired's conditions and action; live's follow AWS's answer. */
-static int modify(struct session *s, const struct restype_call *c, const json_t *desired,
-                  struct live_obj *live, struct diag *d)
-{
-    (void)c;
-    return elbv2util_modify_child(s, &child, desired, live, d);
-}
-
 static const struct resutil_setter setters[] = {
-    {"tags", elbv2util_update_tags, RESUTIL_EACH},
-    {"priority", move, RESUTIL_EACH},
-    {"conditions", modify, RESUTIL_AFTER},
-    {"action", modify, RESUTIL_AFTER},
-    {NULL, NULL, RESUTIL_EACH},
+    {"tags", elbv2util_update_tags, RESUTIL_EACH, NULL},
+    {"priority", move, RESUTIL_EACH, NULL},
+    {"conditions", elbv2util_modify_child, RESUTIL_AFTER, &child},
+    {"action", elbv2util_modify_child, RESUTIL_AFTER, &child},
+    {NULL, NULL, RESUTIL_EACH, NULL},
 };
 
 static int rule_update(struct session *s, const struct restype_call *c, const json_t *desired,

@@ -142,12 +142,14 @@ static int lb_create(struct session *s, const struct restype_call *c, const json
     return elbv2util_create(s, &kind, c, desired, set, out, d);
 }
 
-/* Set<member> (SetSubnets, SetSecurityGroups, SetIpAddressType) with attr's desired value,
- * a list or a string; live's follows. */
-static int set_one(struct session *s, struct live_obj *live, const json_t *desired,
-                   const char *member, const char *attr, struct diag *d)
+/* The setter of subnets, security_groups and ip_address_type: Set<member> (arg: SetSubnets,
+ * SetSecurityGroups, SetIpAddressType) with the desired value, a list or a string; live's
+ * follows. */
+static int set_one(struct session *s, const struct restype_call *rc, const json_t *desired,
+                   struct live_obj *live, const struct resutil_setter *row, struct diag *d)
 {
     struct apicall c;
+    const char *member = row->arg, *attr = row->attr;
     const char *text = resutil_want_str(T, desired, attr); /* NULL: a list */
     const json_t *list = json_object_get(desired, attr);
     char op[64];
@@ -172,43 +174,15 @@ out:
     return ret;
 }
 
-static int set_subnets(struct session *s, const struct restype_call *c, const json_t *desired,
-                       struct live_obj *live, struct diag *d)
-{
-    (void)c;
-    return set_one(s, live, desired, "Subnets", "subnets", d);
-}
-
-static int set_security_groups(struct session *s, const struct restype_call *c,
-                               const json_t *desired, struct live_obj *live, struct diag *d)
-{
-    (void)c;
-    return set_one(s, live, desired, "SecurityGroups", "security_groups", d);
-}
-
-static int set_ip_address_type(struct session *s, const struct restype_call *c,
-                               const json_t *desired, struct live_obj *live, struct diag *d)
-{
-    (void)c;
-    return set_one(s, live, desired, "IpAddressType", "ip_address_type", d);
-}
-
-/* Idle timeout and deletion protection, in one call. */
-static int set_attributes(struct session *s, const struct restype_call *c, const json_t *desired,
-                          struct live_obj *live, struct diag *d)
-{
-    (void)c;
-    return elbv2util_set_attributes(s, &kind, live->id, desired, NULL, live->attrs, d);
-}
-
+/* Idle timeout and deletion protection go in one call, after the others. */
 static const struct resutil_setter setters[] = {
-    {"tags", elbv2util_update_tags, RESUTIL_EACH},
-    {"subnets", set_subnets, RESUTIL_EACH},
-    {"security_groups", set_security_groups, RESUTIL_EACH},
-    {"ip_address_type", set_ip_address_type, RESUTIL_EACH},
-    {"idle_timeout_seconds", set_attributes, RESUTIL_AFTER},
-    {"deletion_protection", set_attributes, RESUTIL_AFTER},
-    {NULL, NULL, RESUTIL_EACH},
+    {"tags", elbv2util_update_tags, RESUTIL_EACH, NULL},
+    {"subnets", set_one, RESUTIL_EACH, "Subnets"},
+    {"security_groups", set_one, RESUTIL_EACH, "SecurityGroups"},
+    {"ip_address_type", set_one, RESUTIL_EACH, "IpAddressType"},
+    {"idle_timeout_seconds", elbv2util_update_attributes, RESUTIL_AFTER, &kind},
+    {"deletion_protection", elbv2util_update_attributes, RESUTIL_AFTER, &kind},
+    {NULL, NULL, RESUTIL_EACH, NULL},
 };
 
 static int lb_update(struct session *s, const struct restype_call *c, const json_t *desired,

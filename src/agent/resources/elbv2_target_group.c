@@ -214,13 +214,12 @@ static int tg_create(struct session *s, const struct restype_call *c, const json
 /* ModifyTargetGroup with every health-check field (omitted ones at their defaults); live's
  * health_check becomes what AWS answers. */
 static int set_health_check(struct session *s, const struct restype_call *rc, const json_t *desired,
-                            struct live_obj *live, struct diag *d)
+                            struct live_obj *live, const struct resutil_setter *row, struct diag *d)
 {
     struct apicall c;
     const struct xnode *m;
     int ret = -1;
 
-    (void)rc;
     elbv2util_init(&c, "ModifyTargetGroup");
     apicall_param(&c, "TargetGroupArn", live->id);
     hc_params(&c, json_object_get(desired, "health_check"), 1);
@@ -234,18 +233,11 @@ out:
     return ret;
 }
 
-static int set_attributes(struct session *s, const struct restype_call *c, const json_t *desired,
-                          struct live_obj *live, struct diag *d)
-{
-    (void)c;
-    return elbv2util_set_attributes(s, &kind, live->id, desired, NULL, live->attrs, d);
-}
-
 static const struct resutil_setter setters[] = {
-    {"tags", elbv2util_update_tags, RESUTIL_EACH},
-    {"health_check", set_health_check, RESUTIL_EACH},
-    {"deregistration_delay_seconds", set_attributes, RESUTIL_EACH},
-    {NULL, NULL, RESUTIL_EACH},
+    {"tags", elbv2util_update_tags, RESUTIL_EACH, NULL},
+    {"health_check", set_health_check, RESUTIL_EACH, NULL},
+    {"deregistration_delay_seconds", elbv2util_update_attributes, RESUTIL_EACH, &kind},
+    {NULL, NULL, RESUTIL_EACH, NULL},
 };
 
 static int tg_update(struct session *s, const struct restype_call *c, const json_t *desired,

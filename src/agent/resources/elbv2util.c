@@ -21,7 +21,9 @@ int elbv2util_not_found(const struct apicall *c)
     return dialect_not_found(dialect_of("elbv2"), c->err.code);
 }
 
-void elbv2util_tag_params(struct apicall *c, const json_t *tags)
+/* Tags.member.<i>.Key/Value for every tag of tags (an object of strings) in key order,
+ * aws:* keys left out. */
+static void tag_params(struct apicall *c, const json_t *tags)
 {
     json_t *list = resutil_tags_to_list(tags, "Key", "Value"), *t;
     size_t i;
@@ -263,7 +265,7 @@ static int retag(struct session *s, const char *arn, const json_t *have, const j
     }
     if (json_object_size(plus)) {
         apicall_param(&add, "ResourceArns.member.1", arn);
-        elbv2util_tag_params(&add, plus);
+        tag_params(&add, plus);
         if (session_call(s, &add, d) != CALL_OK)
             goto out;
     }
@@ -277,7 +279,7 @@ out:
 }
 
 int elbv2util_update_tags(struct session *s, const struct restype_call *c, const json_t *desired,
-                          struct live_obj *live, struct diag *d)
+                          struct live_obj *live, const struct resutil_setter *row, struct diag *d)
 {
     json_t *want = resutil_tags_want(c, desired);
     int ret = -1;
@@ -581,6 +583,13 @@ out:
     return ret;
 }
 
+int elbv2util_update_attributes(struct session *s, const struct restype_call *c,
+                                const json_t *desired, struct live_obj *live,
+                                const struct resutil_setter *row, struct diag *d)
+{
+    return elbv2util_set_attributes(s, row->arg, live->id, desired, NULL, live->attrs, d);
+}
+
 /* The object of kind k called name, if there is one (names are unique in an account and
  * region): 1 with *got (its attributes and tags), 0 when there is none, -1 on another error. */
 static int find_named(struct session *s, const struct elbv2util_kind *k, const char *name,
@@ -648,7 +657,7 @@ int elbv2util_create(struct session *s, const struct elbv2util_kind *k,
     if (!found) {
         create_params(&call, t, c, desired);
         k->params(&call, desired);
-        elbv2util_tag_params(&call, tags);
+        tag_params(&call, tags);
         if (session_call(s, &call, d) != CALL_OK)
             goto out;
         if (!(m = elbv2util_first(&call, k->list)) || !xdoc_text(m, k->arn)) {
@@ -722,7 +731,7 @@ int elbv2util_create_child(struct session *s, const struct elbv2util_child *k,
     elbv2util_init(&call, k->create);
     apicall_param(&call, k->parent_member, parent);
     k->params(&call, desired, 1);
-    elbv2util_tag_params(&call, tags);
+    tag_params(&call, tags);
     if (session_call(s, &call, d) != CALL_OK)
         goto out;
     if (!(m = elbv2util_first(&call, k->list)) || !xdoc_text(m, k->arn)) {
@@ -739,9 +748,10 @@ out:
     return ret;
 }
 
-int elbv2util_modify_child(struct session *s, const struct elbv2util_child *k,
-                           const json_t *desired, struct live_obj *live, struct diag *d)
+int elbv2util_modify_child(struct session *s, const struct restype_call *rc, const json_t *desired,
+                           struct live_obj *live, const struct resutil_setter *row, struct diag *d)
 {
+    const struct elbv2util_child *k = row->arg;
     struct apicall c;
     const struct xnode *m;
     int ret = -1;

@@ -29,10 +29,6 @@ void elbv2util_init(struct apicall *c, const char *op);
  * TargetGroupNotFound, ListenerNotFound, RuleNotFound), as the dialect table says. */
 int elbv2util_not_found(const struct apicall *c);
 
-/* Tags.member.<i>.Key/Value for every tag of tags (an object of strings) in key order,
- * aws:* keys left out. */
-void elbv2util_tag_params(struct apicall *c, const json_t *tags);
-
 /* Called for each object a listing finds, with its tags. */
 typedef int (*elbv2util_item_fn)(struct session *s, const struct xnode *item, const json_t *tags,
                                  void *arg, struct diag *d);
@@ -45,10 +41,10 @@ typedef int (*elbv2util_item_fn)(struct session *s, const struct xnode *item, co
 int elbv2util_stack_load_balancers(struct session *s, const char *stack, json_t **arns,
                                    struct diag *d);
 
-/* Update for the changed attribute "tags": live's tags to c's (plus cairn:stack and cairn:id,
+/* The setter (resutil_setter) of "tags": live's tags to c's (plus cairn:stack and cairn:id,
  * never dropped); live's attributes follow. */
 int elbv2util_update_tags(struct session *s, const struct restype_call *c, const json_t *desired,
-                          struct live_obj *live, struct diag *d);
+                          struct live_obj *live, const struct resutil_setter *row, struct diag *d);
 
 /* The texts of the members of the list at path under n ("SecurityGroups"), or of their
  * element field ("AvailabilityZones", "SubnetId"; NULL: the member's own text), as an
@@ -107,6 +103,12 @@ int elbv2util_read_kind(struct session *s, const struct elbv2util_kind *k, const
 int elbv2util_set_attributes(struct session *s, const struct elbv2util_kind *k, const char *arn,
                              const json_t *desired, const char *only, json_t *got, struct diag *d);
 
+/* The setter (resutil_setter; arg: the struct elbv2util_kind) of the ATTR_LATER attributes:
+ * elbv2util_set_attributes of every one, into live's. */
+int elbv2util_update_attributes(struct session *s, const struct restype_call *c,
+                                const json_t *desired, struct live_obj *live,
+                                const struct resutil_setter *row, struct diag *d);
+
 /*
  * Create<k> with the table's parameters, k's own and the tags, then Modify<attributes>. AWS
  * answers a create repeated with the same settings with the same object, but moto makes a
@@ -150,9 +152,10 @@ int elbv2util_create_child(struct session *s, const struct elbv2util_child *k,
                            const struct restype_call *c, const json_t *desired,
                            struct live_set *set, struct live_obj **out, struct diag *d);
 
-/* Modify<k> of live with k's params from desired; live's attributes follow AWS's answer. */
-int elbv2util_modify_child(struct session *s, const struct elbv2util_child *k,
-                           const json_t *desired, struct live_obj *live, struct diag *d);
+/* The setter (resutil_setter; arg: the struct elbv2util_child) of a child's settings:
+ * Modify<child> of live with its params from desired; live's attributes follow AWS's answer. */
+int elbv2util_modify_child(struct session *s, const struct restype_call *c, const json_t *desired,
+                           struct live_obj *live, const struct resutil_setter *row, struct diag *d);
 
 /*
  * An action in the table's shape (elbv2_listener_action_fields) as

@@ -514,7 +514,7 @@ int resutil_update_each(const struct resutil_setter *table, struct session *s,
                         const struct restype_call *c, const json_t *desired, struct live_obj *live,
                         const char *const *changed, size_t nchanged, struct diag *d)
 {
-    resutil_set_fn seen[16], after[16];
+    const struct resutil_setter *seen[16], *after[16];
     size_t nseen = 0, nafter = 0;
 
     for (size_t i = 0; i < nchanged; i++) {
@@ -527,19 +527,19 @@ int resutil_update_each(const struct resutil_setter *table, struct session *s,
                        changed[i]);
             return -1;
         }
-        while (k < nseen && seen[k] != r->set)
+        while (k < nseen && !(seen[k]->set == r->set && seen[k]->arg == r->arg))
             k++;
         if (r->when == RESUTIL_EACH || (k == nseen && r->when == RESUTIL_FIRST)) {
-            if (r->set(s, c, desired, live, d) < 0)
+            if (r->set(s, c, desired, live, r, d) < 0)
                 return -1;
         } else if (k == nseen && r->when == RESUTIL_AFTER && nafter < 16) {
-            after[nafter++] = r->set;
+            after[nafter++] = r;
         }
         if (k == nseen && nseen < 16)
-            seen[nseen++] = r->set;
+            seen[nseen++] = r;
     }
     for (size_t k = 0; k < nafter; k++)
-        if (after[k](s, c, desired, live, d) < 0)
+        if (after[k]->set(s, c, desired, live, after[k], d) < 0)
             return -1;
     return 0;
 }

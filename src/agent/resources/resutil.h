@@ -168,10 +168,13 @@ int resutil_adopt_check(const struct restype *t, const struct restype_call *c, c
 int resutil_retag(struct session *s, struct live_obj *live, const char *arn, json_t *want,
                   struct diag *d);
 
-/* One in-place change of an update (resutil_update_each): brings the attribute(s) it is for
+struct resutil_setter;
+
+/* One in-place change of an update (resutil_update_each): brings the attribute(s) of its row
  * to desired, and live's attributes with them. */
 typedef int (*resutil_set_fn)(struct session *s, const struct restype_call *c,
-                              const json_t *desired, struct live_obj *live, struct diag *d);
+                              const json_t *desired, struct live_obj *live,
+                              const struct resutil_setter *row, struct diag *d);
 
 /* When a setter runs: for each attribute changed, as it comes; once, at the first of its
  * attributes (one call sets several); once, after every other change. */
@@ -181,12 +184,13 @@ struct resutil_setter {
     const char *attr; /* the attribute it sets; NULL ends the table */
     resutil_set_fn set;
     enum resutil_when when;
+    const void *arg; /* the setter's own: what it sets (an API member, a type's calls) */
 };
 
 /*
- * A type's update from a table of setters (rows with the same set are one call): each changed
- * attribute goes to its row's setter as the row's when says; an attribute without a row is an
- * error naming it ("cannot change in place"), as is the first setter that fails.
+ * A type's update from a table of setters (rows with the same set and arg are one call): each
+ * changed attribute goes to its row's setter as the row's when says; an attribute without a row is
+ * an error naming it ("cannot change in place"), as is the first setter that fails.
  */
 int resutil_update_each(const struct resutil_setter *table, struct session *s,
                         const struct restype_call *c, const json_t *desired, struct live_obj *live,

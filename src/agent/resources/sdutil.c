@@ -31,7 +31,7 @@ static int tags_of(struct session *s, const char *arn, json_t **tags, struct dia
 }
 
 int sdutil_update_tags(struct session *s, const struct restype_call *c, const json_t *desired,
-                       struct live_obj *live, struct diag *d)
+                       struct live_obj *live, const struct resutil_setter *row, struct diag *d)
 {
     json_t *want = resutil_tags_want(c, desired);
 

@@ -16,6 +16,7 @@
 
 struct session;
 struct apicall;
+struct resutil_setter;
 
 /*
  * The tag that records a namespace's VPC. Cloud Map never says which VPC a private namespace
@@ -30,7 +31,7 @@ int sdutil_call(struct session *s, struct apicall *c, const char *op, json_t *bo
 /* Bring live's tags (found by its "arn") to those c and desired want, with TagResource and
  * UntagResource; cairn:stack, cairn:id and the VPC tag are always kept. live's "tags" follow. */
 int sdutil_update_tags(struct session *s, const struct restype_call *c, const json_t *desired,
-                       struct live_obj *live, struct diag *d);
+                       struct live_obj *live, const struct resutil_setter *row, struct diag *d);
 
 /* Called for each item a listing finds, with its tags. Return -1 to stop (d says why). */
 typedef int (*sdutil_item_fn)(struct session *s, const json_t *item, const json_t *tags, void *arg,

@@ -171,11 +171,10 @@ out:
 /* UpdatePrivateDnsNamespace with desired's description ("" when it has none), and the wait
  * for its operation. */
 static int set_description(struct session *s, const struct restype_call *c, const json_t *desired,
-                           struct live_obj *live, struct diag *d)
+                           struct live_obj *live, const struct resutil_setter *row, struct diag *d)
 {
     const char *desc = resutil_want_str(T, desired, "description");
 
-    (void)c;
     if (sdutil_update(s, live, "UpdatePrivateDnsNamespace",
                       json_pack("{s:s, s:{s:s}}", "Id", live->id, "Namespace", "Description",
                                 desc ? desc : ""),
@@ -186,9 +185,9 @@ static int set_description(struct session *s, const struct restype_call *c, cons
 }
 
 static const struct resutil_setter setters[] = {
-    {"tags", sdutil_update_tags, RESUTIL_EACH},
-    {"description", set_description, RESUTIL_EACH},
-    {NULL, NULL, RESUTIL_EACH},
+    {"tags", sdutil_update_tags, RESUTIL_EACH, NULL},
+    {"description", set_description, RESUTIL_EACH, NULL},
+    {NULL, NULL, RESUTIL_EACH, NULL},
 };
 
 static int ns_update(struct session *s, const struct restype_call *c, const json_t *desired,

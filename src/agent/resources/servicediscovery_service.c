@@ -300,13 +300,12 @@ static int types_in(const json_t *a, const json_t *b)
  * Cloud Map refuses another set of record types, which takes a new service (another name).
  */
 static int update_service(struct session *s, const struct restype_call *rc, const json_t *desired,
-                          struct live_obj *live, struct diag *d)
+                          struct live_obj *live, const struct resutil_setter *row, struct diag *d)
 {
     const char *desc = resutil_want_str(T, desired, "description");
     const json_t *want = json_object_get(desired, "dns_records");
     const json_t *have = json_object_get(live->attrs, "dns_records");
 
-    (void)rc;
     if (json_array_size(have) != json_array_size(want) || !types_in(have, want) ||
         !types_in(want, have)) {
         diag_error(d, NULL,
@@ -327,10 +326,10 @@ static int update_service(struct session *s, const struct restype_call *rc, cons
 }
 
 static const struct resutil_setter setters[] = {
-    {"tags", sdutil_update_tags, RESUTIL_EACH},
-    {"description", update_service, RESUTIL_FIRST},
-    {"dns_records", update_service, RESUTIL_FIRST},
-    {NULL, NULL, RESUTIL_EACH},
+    {"tags", sdutil_update_tags, RESUTIL_EACH, NULL},
+    {"description", update_service, RESUTIL_FIRST, NULL},
+    {"dns_records", update_service, RESUTIL_FIRST, NULL},
+    {NULL, NULL, RESUTIL_EACH, NULL},
 };
 
 static int svc_update(struct session *s, const struct restype_call *c, const json_t *desired,
