@@ -99,30 +99,48 @@ int sdutil_namespaces(struct session *s, const char *stack, sdutil_item_fn fn, v
                        &f, d);
 }
 
-int sdutil_create(struct session *s, const struct restype_call *c, struct apicall *call,
-                  const char *op, json_t *body, sdutil_item_fn find, struct sdutil_wanted *w,
-                  struct diag *d)
+/* Whether a create's refusal says it exists (or the same request is still under way). */
+static int exists(const char *code)
 {
-    struct diag why;
-    const char *code;
-    int ret = -1;
+    return dialect_exists(dialect_of("servicediscovery"), code) ||
+           strcmp(code, "DuplicateRequest") == 0 || strcmp(code, "ConflictingDomainExists") == 0;
+}
 
+int sdutil_create(struct session *s, const struct sdutil_kind *k, const struct restype_call *c,
+                  const json_t *desired, json_t *body, const json_t *tags, struct live_set *set,
+                  struct live_obj **out, struct diag *d)
+{
+    const struct restype *t = k->type;
+    struct sdutil_wanted w = {c->cairn_id, c->physical_name,
+                              resutil_want_str(t, desired, "namespace_id"), NULL};
+    struct apicall call = {0};
+    struct diag why;
+
+    *out = NULL;
     diag_init(&why);
+    if (!w.name)
+        w.name = resutil_want_str(t, desired, "name");
+    if (resutil_check_required(t, c->cairn_id, desired, d) < 0)
+        goto out;
+    if (!w.name) {
+        diag_error(d, NULL, "%s %s: no name to give it", t->name, c->cairn_id);
+        goto out;
+    }
     if (c->token)
         json_object_set_new(body, "CreatorRequestId", json_string(c->token));
-    if (sdutil_call(s, call, op, body, &why) == 0) {
-        ret = 1;
-    } else if ((dialect_exists(dialect_of("servicediscovery"), code = call->err.code) ||
-                strcmp(code, "DuplicateRequest") == 0 ||
-                strcmp(code, "ConflictingDomainExists") == 0) &&
-               c->stack && c->cairn_id && sdutil_namespaces(s, c->stack, find, w, d) == 0 &&
-               w->got) {
-        ret = 0;
-    } else {
+    if (sdutil_call(s, &call, k->create, body, &why) == 0)
+        w.got = k->made(s, c, &call, desired, tags, d);
+    else if (!exists(call.err.code) || !c->stack || !c->cairn_id ||
+             sdutil_namespaces(s, c->stack, k->find, &w, d) < 0 || !w.got)
         diag_error(d, NULL, "%s", diag_last(&why));
-    }
+    body = NULL;
+    if (w.got)
+        *out = resutil_add_created(set, t, c, w.got, d);
+out:
+    json_decref(body);
     diag_release(&why);
-    return ret;
+    apicall_release(&call);
+    return *out ? 0 : -1;
 }
 
 int sdutil_update(struct session *s, const struct live_obj *live, const char *op, json_t *body,

@@ -59,15 +59,28 @@ struct sdutil_wanted {
     json_t *got;
 };
 
+/* How a type's create goes (sdutil_create). */
+struct sdutil_kind {
+    const struct restype *type;
+    const char *create; /* "CreateService" */
+    /* Called for each namespace of the stack with a struct sdutil_wanted: sets its got. */
+    sdutil_item_fn find;
+    /* The new object's attributes (tags: the tags it was given) from the create's answer,
+     * with the calls that takes; NULL with d saying why. */
+    json_t *(*made)(struct session *s, const struct restype_call *c, const struct apicall *call,
+                    const json_t *desired, const json_t *tags, struct diag *d);
+};
+
 /*
- * Send create op (body taken over, with c's token as CreatorRequestId): 1 when made (call has
- * the answer; the caller releases it), 0 when Cloud Map refuses because it exists (or the same
- * request is still under way) and find, over the stack's namespaces, sets w->got: a create sent
- * again adopts it; -1 otherwise, with the refusal in d.
+ * k's create of type, after the checks every create makes (required attributes, a name): body
+ * (taken over) with c's token as CreatorRequestId, and k's made of the answer. When Cloud Map
+ * refuses because it exists (or the same request is still under way: a create sent again),
+ * k's find looks for it among the stack's namespaces (this resource, by the name the create
+ * gave and the desired namespace_id) and it is adopted. *out: the object, added to set.
  */
-int sdutil_create(struct session *s, const struct restype_call *c, struct apicall *call,
-                  const char *op, json_t *body, sdutil_item_fn find, struct sdutil_wanted *w,
-                  struct diag *d);
+int sdutil_create(struct session *s, const struct sdutil_kind *k, const struct restype_call *c,
+                  const json_t *desired, json_t *body, const json_t *tags, struct live_set *set,
+                  struct live_obj **out, struct diag *d);
 
 /* Send update op with body (taken over) for live, and wait for its operation (sdutil_wait) at
  * most limit seconds. 0, or -1 with d. */

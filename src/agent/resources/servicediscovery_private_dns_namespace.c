@@ -107,7 +107,7 @@ static int find_ns(struct session *s, const json_t *item, const json_t *tags, vo
 /* GetOperation until Cloud Map has made the namespace of a create's answer (call), then
  * GetNamespace: its attributes, with tags. NULL with d saying why. */
 static json_t *made(struct session *s, const struct restype_call *c, const struct apicall *call,
-                    const json_t *tags, struct diag *d)
+                    const json_t *desired, const json_t *tags, struct diag *d)
 {
     const char *op = json_string_value(json_object_get(call->out, "OperationId")), *id;
     json_t *targets = NULL, *got = NULL;
@@ -129,6 +129,8 @@ out:
     return got;
 }
 
+static const struct sdutil_kind kind = {T, "CreatePrivateDnsNamespace", find_ns, made};
+
 /*
  * CreatePrivateDnsNamespace with its tags, the VPC tag and CreatorRequestId, then GetOperation
  * until Cloud Map has made it (and its Route 53 hosted zone), and GetNamespace for its ARN and
@@ -139,33 +141,16 @@ out:
 static int ns_create(struct session *s, const struct restype_call *c, const json_t *desired,
                      struct live_set *set, struct live_obj **out, struct diag *d)
 {
-    struct apicall call = {0};
-    struct sdutil_wanted w = {c->cairn_id, c->physical_name, NULL, NULL};
     json_t *tags = resutil_tags_want(c, desired), *body = json_object();
-    int rc = -1;
+    const char *vpc = resutil_want_str(T, desired, "vpc");
+    int ret;
 
-    *out = NULL;
-    if (!w.name)
-        w.name = resutil_want_str(T, desired, "name");
-    if (resutil_check_required(T, c->cairn_id, desired, d) < 0)
-        goto out;
-    if (!w.name) {
-        diag_error(d, NULL, "%s %s: no name to give it", T->name, c->cairn_id);
-        goto out;
-    }
-    json_object_set_new(tags, SDUTIL_TAG_VPC, json_string(resutil_want_str(T, desired, "vpc")));
+    if (vpc)
+        json_object_set_new(tags, SDUTIL_TAG_VPC, json_string(vpc));
     resutil_create_body(T, c, desired, tags, body);
-    rc = sdutil_create(s, c, &call, "CreatePrivateDnsNamespace", body, find_ns, &w, d);
-    body = NULL;
-    if (rc == 1)
-        w.got = made(s, c, &call, tags, d);
-    if (rc >= 0 && w.got)
-        *out = resutil_add_created(set, T, c, w.got, d);
-out:
-    json_decref(body);
+    ret = sdutil_create(s, &kind, c, desired, body, tags, set, out, d);
     json_decref(tags);
-    apicall_release(&call);
-    return *out ? 0 : -1;
+    return ret;
 }
 
 /* UpdatePrivateDnsNamespace with desired's description ("" when it has none), and the wait

@@ -221,35 +221,38 @@ static int find_svc(struct session *s, const json_t *item, const json_t *tags, v
     return ret;
 }
 
+/* The service CreateService's answer (call) describes, and one GetNamespace for the
+ * namespace's name (dns_name): known even when that cannot be had. */
+static json_t *made(struct session *s, const struct restype_call *c, const struct apicall *call,
+                    const json_t *desired, const json_t *tags, struct diag *d)
+{
+    const char *ns = resutil_want_str(T, desired, "namespace_id");
+    char *ns_name = namespace_name(s, ns, d);
+    json_t *got = parse(json_object_get(call->out, "Service"), ns, ns_name);
+
+    json_object_set_new(got, "tags", json_deep_copy(tags));
+    free(ns_name);
+    return got;
+}
+
+static const struct sdutil_kind kind = {T, "CreateService", find_svc, made};
+
 /*
  * CreateService with its tags and CreatorRequestId, DNS records, routing policy and custom
- * health check, and one GetNamespace for the namespace's name (dns_name). A create sent
- * again that Cloud Map refuses (ServiceAlreadyExists) adopts the service of that name in the
- * namespace tagged as this resource.
+ * health check. A create sent again that Cloud Map refuses (ServiceAlreadyExists) adopts the
+ * service of that name in the namespace tagged as this resource. Made without a dns_name (its
+ * namespace's name could not be had) is an error, the service known all the same.
  */
 static int svc_create(struct session *s, const struct restype_call *c, const json_t *desired,
                       struct live_set *set, struct live_obj **out, struct diag *d)
 {
-    const char *ns = resutil_want_str(T, desired, "namespace_id");
     const json_t *health = json_object_get(desired, "health_check_custom_config");
-    struct sdutil_wanted w = {c->cairn_id, c->physical_name, ns, NULL};
-    struct apicall call = {0};
     json_t *body = json_object(), *tags = resutil_tags_want(c, desired);
-    char *ns_name = NULL;
-    int rc;
+    int ret;
 
-    *out = NULL;
-    if (!w.name)
-        w.name = resutil_want_str(T, desired, "name");
-    if (resutil_check_required(T, c->cairn_id, desired, d) < 0)
-        goto out;
-    if (!w.name) {
-        diag_error(d, NULL, "%s %s: no name to give it", T->name, c->cairn_id);
-        goto out;
-    }
     resutil_create_body(T, c, desired, tags, body);
     json_object_set_new(body, "DnsConfig",
-                        json_pack("{s:s, s:o}", "RoutingPolicy",
+                        json_pack("{s:s?, s:o}", "RoutingPolicy",
                                   resutil_want_str(T, desired, "routing_policy"), "DnsRecords",
                                   records_to_api(desired)));
     /* Sent even as {}: that asks for a custom health check. */
@@ -257,22 +260,9 @@ static int svc_create(struct session *s, const struct restype_call *c, const jso
         json_object_set_new(
             body, "HealthCheckCustomConfig",
             resutil_api_value(restype_attr(T->attrs, "health_check_custom_config"), health));
-    rc = sdutil_create(s, c, &call, "CreateService", body, find_svc, &w, d);
-    body = NULL;
-    if (rc == 1) {
-        /* Made: known even when its namespace's name (for dns_name) cannot be had. */
-        ns_name = namespace_name(s, ns, d);
-        w.got = parse(json_object_get(call.out, "Service"), ns, ns_name);
-        json_object_set(w.got, "tags", tags);
-    }
-    if (rc >= 0)
-        *out = resutil_add_created(set, T, c, w.got, d);
-out:
-    free(ns_name);
-    json_decref(body);
+    ret = sdutil_create(s, &kind, c, desired, body, tags, set, out, d);
     json_decref(tags);
-    apicall_release(&call);
-    return *out && json_object_get((*out)->attrs, "dns_name") ? 0 : -1;
+    return ret == 0 && json_object_get((*out)->attrs, "dns_name") ? 0 : -1;
 }
 
 /* Whether every record of a (the table's shape) has a type that one of b has. */
