@@ -177,37 +177,6 @@ static const struct elbv2util_child child = {
     "RuleArn", "DescribeRules", "CreateRule",  "ModifyRule",
     parse,     params};
 
-/* The ARNs of the listeners of load balancer lb (DescribeListeners, every page) onto out. */
-static int listeners_of(struct session *s, const char *lb, json_t *out, struct diag *d)
-{
-    struct apicall c;
-    struct diag quiet;
-    int ret = -1;
-
-    diag_init(&quiet);
-    elbv2util_init(&c, "DescribeListeners");
-    apicall_param(&c, "LoadBalancerArn", lb);
-    do {
-        if (session_call(s, &c, &quiet) != CALL_OK) {
-            if (elbv2util_not_found(&c))
-                ret = 0; /* deleted since it was listed */
-            else
-                diag_error(d, NULL, "%s", diag_last(&quiet));
-            goto out;
-        }
-        for (const struct xnode *m =
-                 xdoc_path(c.xml->root, "DescribeListenersResult/Listeners/member");
-             m; m = xdoc_next(m))
-            if (xdoc_text(m, "ListenerArn"))
-                json_array_append_new(out, json_string(xdoc_text(m, "ListenerArn")));
-    } while (apicall_next_page(&c, "Marker", "DescribeListenersResult/NextMarker"));
-    ret = 0;
-out:
-    apicall_release(&c);
-    diag_release(&quiet);
-    return ret;
-}
-
 /*
  * The rules on the listeners of the stack's load balancers: DescribeLoadBalancers and
  * DescribeTags per 20 to find those, DescribeListeners per load balancer of the stack,
@@ -225,7 +194,7 @@ static int rule_read(struct session *s, const char *stack, struct live_set *set,
         goto out;
     json_array_foreach(lbs, i, v)
     {
-        if (listeners_of(s, json_string_value(v), listeners, d) < 0)
+        if (elbv2util_listeners(s, json_string_value(v), listeners, d) < 0)
             goto out;
     }
     if (elbv2util_read_children(s, &child, stack, listeners, set, d) < 0)

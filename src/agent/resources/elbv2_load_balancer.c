@@ -92,22 +92,6 @@ static const struct attr attrs[] = {
 
 #define T (&elbv2_load_balancer_type)
 
-/* A list of strings as <name>.member.<i>; an empty list as <name> alone (the query protocol's
- * spelling of []). */
-static void list_params(struct apicall *c, const char *name, const json_t *list)
-{
-    json_t *v;
-    size_t i;
-
-    if (json_array_size(list) == 0)
-        apicall_param(c, name, "");
-    json_array_foreach(list, i, v)
-    {
-        apicall_paramf(c, json_string_value(v) ? json_string_value(v) : "", "%s.member.%zu", name,
-                       i + 1);
-    }
-}
-
 /* The subnets: asked for as Subnets, answered as AvailabilityZones. */
 static void parse(const struct xnode *m, json_t *got)
 {
@@ -116,7 +100,7 @@ static void parse(const struct xnode *m, json_t *got)
 
 static void params(struct apicall *c, const json_t *desired)
 {
-    list_params(c, "Subnets", json_object_get(desired, "subnets"));
+    elbv2util_list_params(c, "Subnets", json_object_get(desired, "subnets"));
 }
 
 static const struct elbv2util_kind kind = {T,
@@ -161,7 +145,7 @@ static int set_one(struct session *s, const struct restype_call *rc, const json_
     if (text)
         apicall_param(&c, member, text);
     else
-        list_params(&c, member, list);
+        elbv2util_list_params(&c, member, list);
     if (session_call(s, &c, d) != CALL_OK)
         goto out;
     json_object_set_new(live->attrs, attr,

@@ -147,8 +147,9 @@ static int page_tags(struct session *s, const struct apicall *c, const char *sta
  * element arn_elem): fn is called for each one whose tags say cairn:stack=stack
  * (every one when stack is NULL). DescribeTags is sent only for pages with
  * members. A listener's default rule (IsDefault true) is left out: it belongs
- * to the listener and is not tagged. 0, or -1 with d saying why; c keeps the
- * last answer (or error).
+ * to the listener and is not tagged. With fn NULL, no tags are read: the ARNs
+ * go onto arg (an array). 0, or -1 with d saying why; c keeps the last answer
+ * (or error).
  */
 static int list_pages(struct session *s, struct apicall *c, const char *list, const char *arn_elem,
                       const char *stack, elbv2util_item_fn fn, void *arg, struct diag *d)
@@ -170,9 +171,11 @@ static int list_pages(struct session *s, struct apicall *c, const char *list, co
         for (m = xdoc_path(c->xml->root, members); m; m = xdoc_next(m))
             if (xdoc_text(m, arn_elem) && !is_default(m))
                 json_array_append_new(arns, json_string(xdoc_text(m, arn_elem)));
-        if (json_array_size(arns) && page_tags(s, c, stack, arns, &index, &tags, d) < 0)
+        if (!fn)
+            json_array_extend(arg, arns);
+        else if (json_array_size(arns) && page_tags(s, c, stack, arns, &index, &tags, d) < 0)
             rc = -1;
-        for (m = xdoc_path(c->xml->root, members); rc == 0 && m; m = xdoc_next(m)) {
+        for (m = xdoc_path(c->xml->root, members); fn && rc == 0 && m; m = xdoc_next(m)) {
             const char *arn = is_default(m) ? NULL : xdoc_text(m, arn_elem);
             const json_t *t = arn ? json_object_get(tags, arn) : NULL;
             if (t && owned_by(t, stack))
@@ -217,6 +220,12 @@ static int list_under(struct session *s, const char *op, const char *member, con
     return ret;
 }
 
+int elbv2util_listeners(struct session *s, const char *lb, json_t *out, struct diag *d)
+{
+    return list_under(s, "DescribeListeners", "LoadBalancerArn", lb, "Listeners", "ListenerArn",
+                      NULL, out, d);
+}
+
 static int add_arn(struct session *s, const struct xnode *item, const json_t *tags, void *arg,
                    struct diag *d)
 {
@@ -238,58 +247,36 @@ int elbv2util_stack_load_balancers(struct session *s, const char *stack, json_t 
     return ret;
 }
 
-/*
- * Bring the tags of arn from have to want: RemoveTags for the keys want lacks,
- * AddTags for those new or changed; aws:* keys untouched; no call when nothing
- * differs.
- */
-static int retag(struct session *s, const char *arn, const json_t *have, const json_t *want,
-                 struct diag *d)
+int elbv2util_update_tags(struct session *s, const struct restype_call *c, const json_t *desired,
+                          struct live_obj *live, const struct resutil_setter *row, struct diag *d)
 {
     struct apicall del, add;
-    json_t *plus, *minus, *k;
+    json_t *want = resutil_tags_want(c, desired), *plus, *minus, *k;
     size_t i;
     int ret = -1;
 
     elbv2util_init(&del, "RemoveTags");
     elbv2util_init(&add, "AddTags");
-    resutil_tags_delta(have, want, &plus, &minus);
-    if (json_array_size(minus)) {
-        apicall_param(&del, "ResourceArns.member.1", arn);
-        json_array_foreach(minus, i, k)
-        {
-            apicall_paramf(&del, json_string_value(k), "TagKeys.member.%zu", i + 1);
-        }
-        if (session_call(s, &del, d) != CALL_OK)
-            goto out;
+    resutil_tags_delta(json_object_get(live->attrs, "tags"), want, &plus, &minus);
+    apicall_param(&del, "ResourceArns.member.1", live->id);
+    json_array_foreach(minus, i, k)
+    {
+        apicall_paramf(&del, json_string_value(k), "TagKeys.member.%zu", i + 1);
     }
-    if (json_object_size(plus)) {
-        apicall_param(&add, "ResourceArns.member.1", arn);
-        tag_params(&add, plus);
-        if (session_call(s, &add, d) != CALL_OK)
-            goto out;
-    }
+    if (json_array_size(minus) && session_call(s, &del, d) != CALL_OK)
+        goto out;
+    apicall_param(&add, "ResourceArns.member.1", live->id);
+    tag_params(&add, plus);
+    if (json_object_size(plus) && session_call(s, &add, d) != CALL_OK)
+        goto out;
+    json_object_set(live->attrs, "tags", want);
     ret = 0;
 out:
+    json_decref(want);
     json_decref(plus);
     json_decref(minus);
     apicall_release(&del);
     apicall_release(&add);
-    return ret;
-}
-
-int elbv2util_update_tags(struct session *s, const struct restype_call *c, const json_t *desired,
-                          struct live_obj *live, const struct resutil_setter *row, struct diag *d)
-{
-    json_t *want = resutil_tags_want(c, desired);
-    int ret = -1;
-
-    if (retag(s, live->id, json_object_get(live->attrs, "tags"), want, d) < 0)
-        goto out;
-    json_object_set_new(live->attrs, "tags", json_incref(want));
-    ret = 0;
-out:
-    json_decref(want);
     return ret;
 }
 
@@ -425,6 +412,20 @@ static json_t *typed(const struct attr *a, const char *text)
     return *end ? NULL : json_integer(n);
 }
 
+void elbv2util_list_params(struct apicall *c, const char *name, const json_t *list)
+{
+    json_t *v;
+    size_t i;
+
+    if (json_array_size(list) == 0)
+        apicall_param(c, name, "");
+    json_array_foreach(list, i, v)
+    {
+        apicall_paramf(c, json_string_value(v) ? json_string_value(v) : "", "%s.member.%zu", name,
+                       i + 1);
+    }
+}
+
 json_t *elbv2util_read(const struct attr *table, const struct xnode *item)
 {
     json_t *out = json_object(), *v;
@@ -449,17 +450,13 @@ static void create_params(struct apicall *c, const struct restype *t, const stru
 {
     for (const struct attr *a = t->attrs; a->name; a++) {
         const char *member = (a->flags & ATTR_NAME) ? "Name" : a->member, *text;
-        json_t *v, *e;
+        json_t *v;
         char buf[32];
-        size_t i;
         if (!resutil_create_value(t, a, rc, desired, &v) || !v)
             continue;
-        json_array_foreach(v, i, e)
-        {
-            if ((text = elbv2util_text(e, buf, sizeof(buf))))
-                apicall_paramf(c, text, "%s.member.%zu", member, i + 1);
-        }
-        if ((text = elbv2util_text(v, buf, sizeof(buf))))
+        if (json_is_array(v))
+            elbv2util_list_params(c, member, v);
+        else if ((text = elbv2util_text(v, buf, sizeof(buf))))
             apicall_param(c, member, text);
         json_decref(v);
     }

@@ -41,8 +41,13 @@ typedef int (*elbv2util_item_fn)(struct session *s, const struct xnode *item, co
 int elbv2util_stack_load_balancers(struct session *s, const char *stack, json_t **arns,
                                    struct diag *d);
 
+/* The ARNs of the listeners of load balancer lb (DescribeListeners, every page; no tags) onto
+ * out. A load balancer deleted since it was listed has none. */
+int elbv2util_listeners(struct session *s, const char *lb, json_t *out, struct diag *d);
+
 /* The setter (resutil_setter) of "tags": live's tags to c's (plus cairn:stack and cairn:id,
- * never dropped); live's attributes follow. */
+ * never dropped): RemoveTags for the keys they lack, AddTags for those new or changed, aws:*
+ * keys untouched, no call when nothing differs; live's attributes follow. */
 int elbv2util_update_tags(struct session *s, const struct restype_call *c, const json_t *desired,
                           struct live_obj *live, const struct resutil_setter *row, struct diag *d);
 
@@ -53,6 +58,10 @@ json_t *elbv2util_strings(const struct xnode *n, const char *path, const char *f
 
 /* The object a Describe or Create answer lists first: <Op>Result/<list>/member. */
 const struct xnode *elbv2util_first(const struct apicall *c, const char *list);
+
+/* A list of strings as <name>.member.<i>; an empty list as <name> alone (the query protocol's
+ * spelling of []). */
+void elbv2util_list_params(struct apicall *c, const char *name, const json_t *list);
 
 /*
  * The attributes of a Describe or Create answer's member by the table's members (struct attr
