@@ -19,12 +19,17 @@ static const struct attr fixed_response_fields[] = {
     {.name = "status_code",
      .type = VT_STRING,
      .flags = ATTR_REQUIRED,
+     .member = "StatusCode",
      .doc = "The HTTP status code, 2XX, 4XX or 5XX."},
     {.name = "content_type",
      .type = VT_STRING,
      .values = content_type_values,
+     .member = "ContentType",
      .doc = "The content type of the body."},
-    {.name = "message_body", .type = VT_STRING, .doc = "The body, up to 1024 characters."},
+    {.name = "message_body",
+     .type = VT_STRING,
+     .member = "MessageBody",
+     .doc = "The body, up to 1024 characters."},
     {0},
 };
 
@@ -33,15 +38,33 @@ static const struct attr redirect_fields[] = {
     {.name = "protocol",
      .type = VT_STRING,
      .def = "#{protocol}",
+     .member = "Protocol",
      .doc = "HTTP, HTTPS or #{protocol}."},
-    {.name = "port", .type = VT_STRING, .def = "#{port}", .doc = "A port number or #{port}."},
-    {.name = "host", .type = VT_STRING, .def = "#{host}", .doc = "The host name."},
-    {.name = "path", .type = VT_STRING, .def = "/#{path}", .doc = "The path, starting with /."},
-    {.name = "query", .type = VT_STRING, .def = "#{query}", .doc = "The query, without the ?."},
+    {.name = "port",
+     .type = VT_STRING,
+     .def = "#{port}",
+     .member = "Port",
+     .doc = "A port number or #{port}."},
+    {.name = "host",
+     .type = VT_STRING,
+     .def = "#{host}",
+     .member = "Host",
+     .doc = "The host name."},
+    {.name = "path",
+     .type = VT_STRING,
+     .def = "/#{path}",
+     .member = "Path",
+     .doc = "The path, starting with /."},
+    {.name = "query",
+     .type = VT_STRING,
+     .def = "#{query}",
+     .member = "Query",
+     .doc = "The query, without the ?."},
     {.name = "status_code",
      .type = VT_STRING,
      .flags = ATTR_REQUIRED,
      .values = redirect_code_values,
+     .member = "StatusCode",
      .doc = "Permanent (HTTP_301) or temporary (HTTP_302)."},
     {0},
 };
@@ -59,10 +82,12 @@ const struct attr elbv2_listener_action_fields[] = {
     {.name = "fixed_response",
      .type = VT_OBJECT,
      .fields = fixed_response_fields,
+     .member = "FixedResponseConfig",
      .doc = "With fixed-response: the response the load balancer sends itself."},
     {.name = "redirect",
      .type = VT_OBJECT,
      .fields = redirect_fields,
+     .member = "RedirectConfig",
      .doc = "With redirect: where to send the client, for example from HTTP to HTTPS."},
     {0},
 };
@@ -72,21 +97,26 @@ static const struct attr attrs[] = {
      .type = VT_ARN,
      .flags = ATTR_REQUIRED | ATTR_REPLACE,
      .ref_type = "elbv2.load_balancer",
+     .member = "LoadBalancerArn",
      .doc = "The load balancer the listener belongs to."},
     {.name = "port",
      .type = VT_PORT,
      .flags = ATTR_REQUIRED,
+     .member = "Port",
      .doc = "The port the listener accepts connections on."},
     {.name = "protocol",
      .type = VT_STRING,
      .flags = ATTR_REQUIRED,
      .values = protocol_values,
+     .member = "Protocol",
      .doc = "The protocol clients speak to the listener."},
     {.name = "certificate_arn",
      .type = VT_ARN,
+     .member = "Certificates/member/CertificateArn",
      .doc = "With HTTPS: the ARN of the server certificate (ACM)."},
     {.name = "ssl_policy",
      .type = VT_STRING,
+     .member = "SslPolicy",
      .doc = "With HTTPS: the security policy (TLS versions and ciphers); AWS's default when "
             "omitted."},
     {.name = "default_action",
@@ -98,102 +128,65 @@ static const struct attr attrs[] = {
     {.name = "arn",
      .type = VT_ARN,
      .flags = ATTR_COMPUTED,
+     .member = "ListenerArn",
      .doc = "The listener's ARN (also its ID), which a listener rule's listener_arn takes."},
     {0},
 };
 
 #define T (&elbv2_listener_type)
 
-/* The table's attributes of a Listeners member. */
-static json_t *parse(const struct xnode *m)
+/* The table's attributes of a Listeners member (lb: its load balancer, which it names too). */
+static json_t *parse(const struct xnode *m, const char *lb)
 {
-    static const struct {
-        const char *attr, *api;
-    } texts[] = {{"arn", "ListenerArn"},
-                 {"load_balancer_arn", "LoadBalancerArn"},
-                 {"protocol", "Protocol"},
-                 {"ssl_policy", "SslPolicy"},
-                 {"certificate_arn", "Certificates/member/CertificateArn"}};
-    json_t *got = json_object(), *action;
-    const char *port = xdoc_text(m, "Port");
+    json_t *got = elbv2util_read(T->attrs, m), *action;
 
-    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
-        const char *v = xdoc_text(m, texts[i].api);
-        if (v && *v)
-            json_object_set_new(got, texts[i].attr, json_string(v));
-    }
-    if (port && *port)
-        json_object_set_new(got, "port", json_integer(strtoll(port, NULL, 10)));
+    (void)lb;
     if ((action = elbv2util_action_read(xdoc_child(m, "DefaultActions"))))
         json_object_set_new(got, "default_action", action);
     return got;
 }
 
-struct reading {
-    struct live_set *set;
-    const char *stack;
-};
-
-/* A listener of one of the stack's load balancers: the stack's when tagged with it, an extra
- * (added by hand, untagged: the load balancer owns its listeners) when it carries no
- * cairn:stack tag, another stack's otherwise (left alone). */
-static int read_item(struct session *s, const struct xnode *m, const json_t *tags, void *arg,
-                     struct diag *d)
+/* Port, Protocol, SslPolicy, Certificates and DefaultActions from desired, as CreateListener
+ * and ModifyListener both take them. */
+static void params(struct apicall *c, const json_t *desired, int create)
 {
-    struct reading *r = arg;
-    json_t *got = parse(m);
+    const char *cert = json_string_value(json_object_get(desired, "certificate_arn"));
+    const char *policy = json_string_value(json_object_get(desired, "ssl_policy"));
+    char port[32];
 
-    (void)s, (void)d;
-    resutil_add_child(r->set, T, r->stack, json_string_value(json_object_get(got, "arn")), tags,
-                      got);
-    return 0;
+    (void)create;
+    snprintf(port, sizeof(port), "%lld", resutil_want_int(T, desired, "port", 0));
+    apicall_param(c, "Port", port);
+    apicall_param(c, "Protocol", resutil_want_str(T, desired, "protocol"));
+    if (policy)
+        apicall_param(c, "SslPolicy", policy);
+    if (cert)
+        apicall_param(c, "Certificates.member.1.CertificateArn", cert);
+    elbv2util_action_params(c, "DefaultActions.member.1",
+                            json_object_get(desired, "default_action"));
 }
 
-/*
- * Every listener of load balancer lb (DescribeListeners, every page, and DescribeTags per 20),
- * fn called for those tagged cairn:stack=stack (all when stack is NULL). A load balancer
- * deleted since it was listed has none.
- */
-static int each_listener(struct session *s, const char *lb, const char *stack, elbv2util_item_fn fn,
-                         void *arg, struct diag *d)
-{
-    struct apicall c;
-    struct diag quiet;
-    int ret = 0;
-
-    diag_init(&quiet);
-    elbv2util_init(&c, "DescribeListeners");
-    apicall_param(&c, "LoadBalancerArn", lb);
-    if (elbv2util_list(s, &c, "Listeners", "ListenerArn", stack, fn, arg, &quiet) < 0 &&
-        !(c.err.code[0] && elbv2util_not_found(&c))) {
-        for (size_t i = 0; i < quiet.n; i++)
-            diag_error(d, NULL, "%s", quiet.v[i].msg);
-        ret = -1;
-    }
-    apicall_release(&c);
-    diag_release(&quiet);
-    return ret;
-}
+static const struct elbv2util_child child = {T,
+                                             "load_balancer_arn",
+                                             "LoadBalancerArn",
+                                             "Listeners",
+                                             "ListenerArn",
+                                             "DescribeListeners",
+                                             "CreateListener",
+                                             "ModifyListener",
+                                             parse,
+                                             params};
 
 /* The stack's load balancers (DescribeLoadBalancers, DescribeTags per 20), then
  * DescribeListeners and DescribeTags per load balancer of the stack; untagged listeners there
- * are read too, as extras. */
+ * are read too, as extras (the load balancer owns its listeners). */
 static int listener_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
 {
-    json_t *lbs, *lb;
-    size_t i;
+    json_t *lbs;
     int ret = -1;
 
-    if (elbv2util_stack_load_balancers(s, stack, &lbs, d) < 0)
-        goto out;
-    json_array_foreach(lbs, i, lb)
-    {
-        struct reading r = {set, stack};
-        if (each_listener(s, json_string_value(lb), NULL, read_item, &r, d) < 0)
-            goto out;
-    }
-    ret = 0;
-out:
+    if (elbv2util_stack_load_balancers(s, stack, &lbs, d) == 0)
+        ret = elbv2util_read_children(s, &child, stack, lbs, set, d);
     json_decref(lbs);
     return ret;
 }
@@ -210,37 +203,16 @@ static int lookup_item(struct session *s, const struct xnode *m, const json_t *t
                        struct diag *d)
 {
     struct lookup *l = arg;
-    const char *st = json_string_value(json_object_get(tags, RESUTIL_TAG_STACK));
-    const char *id = json_string_value(json_object_get(tags, RESUTIL_TAG_ID));
     const char *port = xdoc_text(m, "Port"), *arn = xdoc_text(m, "ListenerArn");
 
     (void)s, (void)d;
-    if (!l->mine && st && id && strcmp(st, l->c->stack) == 0 && strcmp(id, l->c->cairn_id) == 0) {
-        l->mine = parse(m);
+    if (!l->mine && resutil_owned(tags, l->c)) {
+        l->mine = parse(m, NULL);
         json_object_set_new(l->mine, "tags", json_deep_copy(tags));
     } else if (port && strtoll(port, NULL, 10) == l->port && arn) {
         snprintf(l->other, sizeof(l->other), "%s", arn);
     }
     return 0;
-}
-
-/* Port, Protocol, SslPolicy, Certificates and DefaultActions from desired, as CreateListener
- * and ModifyListener both take them. */
-static void listener_params(struct apicall *c, const json_t *desired)
-{
-    const char *cert = json_string_value(json_object_get(desired, "certificate_arn"));
-    const char *policy = json_string_value(json_object_get(desired, "ssl_policy"));
-    char port[32];
-
-    snprintf(port, sizeof(port), "%lld", resutil_want_int(T, desired, "port", 0));
-    apicall_param(c, "Port", port);
-    apicall_param(c, "Protocol", resutil_want_str(T, desired, "protocol"));
-    if (policy)
-        apicall_param(c, "SslPolicy", policy);
-    if (cert)
-        apicall_param(c, "Certificates.member.1.CertificateArn", cert);
-    elbv2util_action_params(c, "DefaultActions.member.1",
-                            json_object_get(desired, "default_action"));
 }
 
 /*
@@ -252,102 +224,49 @@ static void listener_params(struct apicall *c, const json_t *desired)
 static int listener_create(struct session *s, const struct restype_call *c, const json_t *desired,
                            struct live_set *set, struct live_obj **out, struct diag *d)
 {
-    struct apicall call;
     struct lookup l = {.c = c};
-    const char *lb = json_string_value(json_object_get(desired, "load_balancer_arn")), *arn;
-    json_t *tags = resutil_tags_want(c, desired), *got;
-    const struct xnode *m;
+    const char *lb = json_string_value(json_object_get(desired, "load_balancer_arn"));
     int ret = -1;
 
     *out = NULL;
-    elbv2util_init(&call, "CreateListener");
     if (resutil_check_required(T, c->cairn_id, desired, d) < 0)
         goto out;
     l.port = resutil_want_int(T, desired, "port", 0);
-    if (each_listener(s, lb, NULL, lookup_item, &l, d) < 0)
+    if (elbv2util_each_child(s, &child, lb, lookup_item, &l, d) < 0)
         goto out;
     if (l.mine) {
         *out = live_set_add(set, T, json_string_value(json_object_get(l.mine, "arn")), c->cairn_id,
                             l.mine);
         l.mine = NULL;
         ret = 0;
-        goto out;
-    }
-    if (l.other[0]) {
+    } else if (l.other[0]) {
         diag_error(d, NULL,
                    "elbv2.listener %s: port %lld of load balancer %s already has a listener "
                    "that is not this one: %s",
                    c->cairn_id, l.port, lb, l.other);
-        goto out;
+    } else {
+        ret = elbv2util_create_child(s, &child, c, desired, set, out, d);
     }
-    apicall_param(&call, "LoadBalancerArn", lb);
-    listener_params(&call, desired);
-    elbv2util_tag_params(&call, tags);
-    if (session_call(s, &call, d) != CALL_OK)
-        goto out;
-    if (!(m = elbv2util_first(&call, "Listeners")) || !(arn = xdoc_text(m, "ListenerArn"))) {
-        diag_error(d, NULL, "elbv2.listener %s: the response names no listener", c->cairn_id);
-        goto out;
-    }
-    got = parse(m);
-    json_object_set(got, "tags", tags);
-    *out = live_set_add(set, T, arn, c->cairn_id, got);
-    ret = 0;
 out:
     json_decref(l.mine);
-    json_decref(tags);
-    apicall_release(&call);
     return ret;
 }
 
-/* ModifyListener with everything desired says; live's attributes become AWS's answer. */
-static int modify(struct session *s, struct live_obj *live, const json_t *desired, struct diag *d)
-{
-    struct apicall c;
-    const struct xnode *m;
-    int ret = -1;
-
-    elbv2util_init(&c, "ModifyListener");
-    apicall_param(&c, "ListenerArn", live->id);
-    listener_params(&c, desired);
-    if (session_call(s, &c, d) != CALL_OK)
-        goto out;
-    if ((m = elbv2util_first(&c, "Listeners"))) {
-        json_t *now = parse(m);
-        json_object_update(live->attrs, now);
-        json_decref(now);
-    }
-    ret = 0;
-out:
-    apicall_release(&c);
-    return ret;
-}
+static const struct resutil_setter setters[] = {
+    {"tags", elbv2util_update_tags, RESUTIL_EACH, NULL},
+    {"port", elbv2util_modify_child, RESUTIL_AFTER, &child},
+    {"protocol", elbv2util_modify_child, RESUTIL_AFTER, &child},
+    {"certificate_arn", elbv2util_modify_child, RESUTIL_AFTER, &child},
+    {"ssl_policy", elbv2util_modify_child, RESUTIL_AFTER, &child},
+    {"default_action", elbv2util_modify_child, RESUTIL_AFTER, &child},
+    {NULL, NULL, RESUTIL_EACH, NULL},
+};
 
 static int listener_update(struct session *s, const struct restype_call *c, const json_t *desired,
                            struct live_obj *live, const char *const *changed, size_t nchanged,
                            struct diag *d)
 {
-    static const char *const in_place[] = {"port",       "protocol",       "certificate_arn",
-                                           "ssl_policy", "default_action", NULL};
-    int settings = 0;
-
-    for (size_t i = 0; i < nchanged; i++) {
-        size_t k;
-        if (strcmp(changed[i], "tags") == 0) {
-            if (elbv2util_update_tags(s, c, desired, live, d) < 0)
-                return -1;
-            continue;
-        }
-        for (k = 0; in_place[k] && strcmp(changed[i], in_place[k]) != 0; k++)
-            ;
-        if (!in_place[k]) {
-            diag_error(d, NULL, "elbv2.listener %s: %s cannot change in place", live->id,
-                       changed[i]);
-            return -1;
-        }
-        settings = 1;
-    }
-    return settings ? modify(s, live, desired, d) : 0;
+    return resutil_update_each(setters, s, c, desired, live, changed, nchanged, d);
 }
 
 static json_t *listener_normalize(const char *attr, const json_t *v)

@@ -34,6 +34,7 @@ static const struct attr attrs[] = {
      .doc = "The listener the rule belongs to."},
     {.name = "priority",
      .type = VT_INT,
+     .member = "Priority",
      .min = 1,
      .max = 50000,
      .doc = "The order rules are evaluated in, lowest first, unique on the listener. When "
@@ -50,7 +51,11 @@ static const struct attr attrs[] = {
      .fields = elbv2_listener_action_fields,
      .doc = "What the rule does with a matching request."},
     RESTYPE_TAGS,
-    {.name = "arn", .type = VT_ARN, .flags = ATTR_COMPUTED, .doc = "The rule's ARN (also its ID)."},
+    {.name = "arn",
+     .type = VT_ARN,
+     .flags = ATTR_COMPUTED,
+     .member = "RuleArn",
+     .doc = "The rule's ARN (also its ID)."},
     {0},
 };
 
@@ -144,99 +149,33 @@ static void conditions_params(struct apicall *c, const json_t *conds)
 /* The table's attributes of a Rules member of listener. */
 static json_t *parse(const struct xnode *m, const char *listener)
 {
-    json_t *got = json_object(), *action;
-    const char *arn = xdoc_text(m, "RuleArn"), *prio = xdoc_text(m, "Priority");
-    char *end;
-    long long p = prio ? strtoll(prio, &end, 10) : 0;
+    json_t *got = elbv2util_read(T->attrs, m), *action;
 
-    if (arn)
-        json_object_set_new(got, "arn", json_string(arn));
     json_object_set_new(got, "listener_arn", json_string(listener));
-    if (prio && *prio && !*end)
-        json_object_set_new(got, "priority", json_integer(p));
     json_object_set_new(got, "conditions", conditions_read(xdoc_child(m, "Conditions")));
     if ((action = elbv2util_action_read(xdoc_child(m, "Actions"))))
         json_object_set_new(got, "action", action);
     return got;
 }
 
-struct reading {
-    struct live_set *set;
-    const char *listener;
-    const char *stack;
-};
-
-/* A rule of one of the stack's load balancers' listeners: the stack's when tagged with it, an
- * extra (added by hand, untagged: the listener owns its rules) when it carries no cairn:stack
- * tag, another stack's otherwise (left alone). */
-static int read_item(struct session *s, const struct xnode *m, const json_t *tags, void *arg,
-                     struct diag *d)
+/* Actions.member.1 and the conditions of desired (with create, its priority too), as
+ * CreateRule and ModifyRule take them. */
+static void params(struct apicall *c, const json_t *desired, int create)
 {
-    struct reading *r = arg;
-    json_t *got = parse(m, r->listener);
+    char text[32];
 
-    (void)s, (void)d;
-    resutil_add_child(r->set, T, r->stack, json_string_value(json_object_get(got, "arn")), tags,
-                      got);
-    return 0;
-}
-
-/*
- * DescribeRules of listener (every page) and DescribeTags per 20 rules, fn called for the
- * rules tagged cairn:stack=stack (all when stack is NULL), the default rule left out. A
- * listener deleted meanwhile has none.
- */
-static int each_rule(struct session *s, const char *listener, const char *stack,
-                     elbv2util_item_fn fn, void *arg, struct diag *d)
-{
-    struct apicall c;
-    struct diag quiet;
-    int ret = 0;
-
-    diag_init(&quiet);
-    elbv2util_init(&c, "DescribeRules");
-    apicall_param(&c, "ListenerArn", listener);
-    if (elbv2util_list(s, &c, "Rules", "RuleArn", stack, fn, arg, &quiet) < 0 &&
-        !(c.err.code[0] && elbv2util_not_found(&c))) {
-        for (size_t i = 0; i < quiet.n; i++)
-            diag_error(d, NULL, "%s", quiet.v[i].msg);
-        ret = -1;
+    if (create) {
+        snprintf(text, sizeof(text), "%lld", resutil_want_int(T, desired, "priority", 0));
+        apicall_param(c, "Priority", text);
     }
-    apicall_release(&c);
-    diag_release(&quiet);
-    return ret;
+    conditions_params(c, json_object_get(desired, "conditions"));
+    elbv2util_action_params(c, "Actions.member.1", json_object_get(desired, "action"));
 }
 
-/* The ARNs of the listeners of load balancer lb (DescribeListeners, every page) onto out. */
-static int listeners_of(struct session *s, const char *lb, json_t *out, struct diag *d)
-{
-    struct apicall c;
-    struct diag quiet;
-    int ret = -1;
-
-    diag_init(&quiet);
-    elbv2util_init(&c, "DescribeListeners");
-    apicall_param(&c, "LoadBalancerArn", lb);
-    do {
-        if (session_call(s, &c, &quiet) != CALL_OK) {
-            if (elbv2util_not_found(&c))
-                ret = 0; /* deleted since it was listed */
-            else
-                diag_error(d, NULL, "%s", diag_last(&quiet));
-            goto out;
-        }
-        for (const struct xnode *m =
-                 xdoc_path(c.xml->root, "DescribeListenersResult/Listeners/member");
-             m; m = xdoc_next(m))
-            if (xdoc_text(m, "ListenerArn"))
-                json_array_append_new(out, json_string(xdoc_text(m, "ListenerArn")));
-    } while (apicall_next_page(&c, "Marker", "DescribeListenersResult/NextMarker"));
-    ret = 0;
-out:
-    apicall_release(&c);
-    diag_release(&quiet);
-    return ret;
-}
+static const struct elbv2util_child child = {
+    T,         "listener_arn",  "ListenerArn", "Rules",
+    "RuleArn", "DescribeRules", "CreateRule",  "ModifyRule",
+    parse,     params};
 
 /*
  * The rules on the listeners of the stack's load balancers: DescribeLoadBalancers and
@@ -255,15 +194,11 @@ static int rule_read(struct session *s, const char *stack, struct live_set *set,
         goto out;
     json_array_foreach(lbs, i, v)
     {
-        if (listeners_of(s, json_string_value(v), listeners, d) < 0)
+        if (elbv2util_listeners(s, json_string_value(v), listeners, d) < 0)
             goto out;
     }
-    json_array_foreach(listeners, i, v)
-    {
-        struct reading r = {set, json_string_value(v), stack};
-        if (each_rule(s, r.listener, NULL, read_item, &r, d) < 0)
-            goto out;
-    }
+    if (elbv2util_read_children(s, &child, stack, listeners, set, d) < 0)
+        goto out;
     ret = 0;
 out:
     json_decref(lbs);
@@ -300,7 +235,7 @@ static int snapshot_take(struct session *s, struct snapshot *snap, const char *l
 {
     snap->listener = listener;
     snap->rules = json_array();
-    return each_rule(s, listener, NULL, snap_item, snap, d);
+    return elbv2util_each_child(s, &child, listener, snap_item, snap, d);
 }
 
 /* The rule of snap at priority p other than arn (NULL: any), or NULL. */
@@ -345,11 +280,17 @@ static long long auto_priority(const struct snapshot *snap, const char *cairn_id
 /* SetRulePriorities for one rule. */
 static int set_priority(struct session *s, const char *arn, long long p, struct diag *d)
 {
+    struct apicall c;
     char text[32];
+    int ret;
 
     snprintf(text, sizeof(text), "%lld", p);
-    return elbv2util_call(s, d, "SetRulePriorities", "RulePriorities.member.1.RuleArn", arn,
-                          "RulePriorities.member.1.Priority", text, NULL);
+    elbv2util_init(&c, "SetRulePriorities");
+    apicall_param(&c, "RulePriorities.member.1.RuleArn", arn);
+    apicall_param(&c, "RulePriorities.member.1.Priority", text);
+    ret = session_call(s, &c, d) == CALL_OK ? 0 : -1;
+    apicall_release(&c);
+    return ret;
 }
 
 /*
@@ -397,20 +338,10 @@ static json_t *mine(const struct snapshot *snap, const struct restype_call *c)
 
     json_array_foreach(snap->rules, i, r)
     {
-        const json_t *tags = json_object_get(r, "tags");
-        const char *st = json_string_value(json_object_get(tags, RESUTIL_TAG_STACK));
-        const char *id = json_string_value(json_object_get(tags, RESUTIL_TAG_ID));
-        if (st && id && c->stack && strcmp(st, c->stack) == 0 && strcmp(id, c->cairn_id) == 0)
+        if (resutil_owned(json_object_get(r, "tags"), c))
             return r;
     }
     return NULL;
-}
-
-/* Actions.member.1 and the conditions of desired. */
-static void rule_params(struct apicall *c, const json_t *desired)
-{
-    conditions_params(c, json_object_get(desired, "conditions"));
-    elbv2util_action_params(c, "Actions.member.1", json_object_get(desired, "action"));
 }
 
 /*
@@ -422,17 +353,13 @@ static void rule_params(struct apicall *c, const json_t *desired)
 static int rule_create(struct session *s, const struct restype_call *c, const json_t *desired,
                        struct live_set *set, struct live_obj **out, struct diag *d)
 {
-    struct apicall call;
     struct snapshot snap = {0};
-    const char *listener = json_string_value(json_object_get(desired, "listener_arn")), *arn;
-    json_t *tags = resutil_tags_want(c, desired), *got, *r;
-    const struct xnode *m;
+    const char *listener = json_string_value(json_object_get(desired, "listener_arn"));
+    json_t *want = json_deep_copy(desired), *r;
     long long p;
-    char text[32];
     int locked = 0, ret = -1;
 
     *out = NULL;
-    elbv2util_init(&call, "CreateRule");
     if (resutil_check_required(T, c->cairn_id, desired, d) < 0)
         goto out;
     pthread_mutex_lock(&priorities);
@@ -440,8 +367,8 @@ static int rule_create(struct session *s, const struct restype_call *c, const js
     if (snapshot_take(s, &snap, listener, d) < 0)
         goto out;
     if ((r = mine(&snap, c))) {
-        got = json_deep_copy(json_object_get(r, "attrs"));
-        *out = live_set_add(set, T, json_string_value(json_object_get(r, "arn")), c->cairn_id, got);
+        *out = live_set_add(set, T, json_string_value(json_object_get(r, "arn")), c->cairn_id,
+                            json_deep_copy(json_object_get(r, "attrs")));
         ret = 0;
         goto out;
     }
@@ -452,35 +379,20 @@ static int rule_create(struct session *s, const struct restype_call *c, const js
                    c->cairn_id, listener);
         goto out;
     }
-    if (make_room(s, c, &snap, p, NULL, d) < 0)
-        goto out;
-    snprintf(text, sizeof(text), "%lld", p);
-    apicall_param(&call, "ListenerArn", listener);
-    apicall_param(&call, "Priority", text);
-    rule_params(&call, desired);
-    elbv2util_tag_params(&call, tags);
-    if (session_call(s, &call, d) != CALL_OK)
-        goto out;
-    if (!(m = elbv2util_first(&call, "Rules")) || !(arn = xdoc_text(m, "RuleArn"))) {
-        diag_error(d, NULL, "elbv2.listener_rule %s: the response names no rule", c->cairn_id);
-        goto out;
-    }
-    got = parse(m, listener);
-    json_object_set(got, "tags", tags);
-    *out = live_set_add(set, T, arn, c->cairn_id, got);
-    ret = 0;
+    json_object_set_new(want, "priority", json_integer(p));
+    if (make_room(s, c, &snap, p, NULL, d) == 0)
+        ret = elbv2util_create_child(s, &child, c, want, set, out, d);
 out:
     if (locked)
         pthread_mutex_unlock(&priorities);
     json_decref(snap.rules);
-    json_decref(tags);
-    apicall_release(&call);
+    json_decref(want);
     return ret;
 }
 
 /* Move live to its desired priority, making room first (make_room). */
 static int move(struct session *s, const struct restype_call *c, const json_t *desired,
-                struct live_obj *live, struct diag *d)
+                struct live_obj *live, const struct resutil_setter *row, struct diag *d)
 {
     struct snapshot snap = {0};
     const char *listener = json_string_value(json_object_get(live->attrs, "listener_arn"));
@@ -506,53 +418,19 @@ out:
     return ret;
 }
 
-/* ModifyRule with desired's conditions and action; live's follow AWS's answer. */
-static int modify(struct session *s, struct live_obj *live, const json_t *desired, struct diag *d)
-{
-    struct apicall c;
-    const struct xnode *m;
-    int ret = -1;
-
-    elbv2util_init(&c, "ModifyRule");
-    apicall_param(&c, "RuleArn", live->id);
-    rule_params(&c, desired);
-    if (session_call(s, &c, d) != CALL_OK)
-        goto out;
-    if ((m = elbv2util_first(&c, "Rules"))) {
-        json_t *now = parse(m, json_string_value(json_object_get(live->attrs, "listener_arn")));
-        json_object_set(live->attrs, "conditions", json_object_get(now, "conditions"));
-        json_object_set(live->attrs, "action", json_object_get(now, "action"));
-        json_decref(now);
-    }
-    ret = 0;
-out:
-    apicall_release(&c);
-    return ret;
-}
+static const struct resutil_setter setters[] = {
+    {"tags", elbv2util_update_tags, RESUTIL_EACH, NULL},
+    {"priority", move, RESUTIL_EACH, NULL},
+    {"conditions", elbv2util_modify_child, RESUTIL_AFTER, &child},
+    {"action", elbv2util_modify_child, RESUTIL_AFTER, &child},
+    {NULL, NULL, RESUTIL_EACH, NULL},
+};
 
 static int rule_update(struct session *s, const struct restype_call *c, const json_t *desired,
                        struct live_obj *live, const char *const *changed, size_t nchanged,
                        struct diag *d)
 {
-    int rule = 0;
-
-    for (size_t i = 0; i < nchanged; i++) {
-        const char *a = changed[i];
-        int rc = 0;
-        if (strcmp(a, "tags") == 0) {
-            rc = elbv2util_update_tags(s, c, desired, live, d);
-        } else if (strcmp(a, "priority") == 0) {
-            rc = move(s, c, desired, live, d);
-        } else if (strcmp(a, "conditions") == 0 || strcmp(a, "action") == 0) {
-            rule = 1;
-        } else {
-            diag_error(d, NULL, "elbv2.listener_rule %s: %s cannot change in place", live->id, a);
-            rc = -1;
-        }
-        if (rc < 0)
-            return -1;
-    }
-    return rule ? modify(s, live, desired, d) : 0;
+    return resutil_update_each(setters, s, c, desired, live, changed, nchanged, d);
 }
 
 /* Conditions: each list without repeats (the generic form then sorts it); the action: as

@@ -1,9 +1,10 @@
 #include "agent/resources/elbv2util.h"
+#include "agent/resources/dialect.h"
 #include "agent/resources/tagindex.h"
+#include "agent/resources/types.h"
 #include "aws/session.h"
 #include "core/xmalloc.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,43 +16,14 @@ void elbv2util_init(struct apicall *c, const char *op)
     apicall_init(c, service_lookup("elbv2"), op);
 }
 
-int elbv2util_call(struct session *s, struct diag *d, const char *op, ...)
-{
-    struct apicall c;
-    const char *name;
-    va_list ap;
-    int ret;
-
-    elbv2util_init(&c, op);
-    va_start(ap, op);
-    while ((name = va_arg(ap, const char *)) != NULL) {
-        const char *value = va_arg(ap, const char *);
-        if (!value) {
-            diag_error(d, NULL, "elbv2 %s: no value for %s", op, name);
-            ret = -1;
-            goto out;
-        }
-        apicall_param(&c, name, value);
-    }
-    ret = session_call(s, &c, d) == CALL_OK ? 0 : -1;
-out:
-    va_end(ap);
-    apicall_release(&c);
-    return ret;
-}
-
 int elbv2util_not_found(const struct apicall *c)
 {
-    static const char *const codes[] = {"LoadBalancerNotFound", "TargetGroupNotFound",
-                                        "ListenerNotFound", "RuleNotFound", NULL};
-
-    for (size_t i = 0; codes[i]; i++)
-        if (strcmp(c->err.code, codes[i]) == 0)
-            return 1;
-    return 0;
+    return dialect_not_found(dialect_of("elbv2"), c->err.code);
 }
 
-void elbv2util_tag_params(struct apicall *c, const json_t *tags)
+/* Tags.member.<i>.Key/Value for every tag of tags (an object of strings) in key order,
+ * aws:* keys left out. */
+static void tag_params(struct apicall *c, const json_t *tags)
 {
     json_t *list = resutil_tags_to_list(tags, "Key", "Value"), *t;
     size_t i;
@@ -100,7 +72,11 @@ out:
     return ret;
 }
 
-int elbv2util_tags(struct session *s, const json_t *arns, json_t **out, struct diag *d)
+/*
+ * The tags of every ARN of arns (an array of strings): DescribeTags, 20 ARNs a
+ * call. *out gets an object ARN -> {key: value}. 0, or -1 with d saying why.
+ */
+static int describe_tags(struct session *s, const json_t *arns, json_t **out, struct diag *d)
 {
     size_t n = json_array_size(arns);
 
@@ -143,7 +119,7 @@ static int page_tags(struct session *s, const struct apicall *c, const char *sta
     int ret = 0;
 
     if (!stack || !indexed(c->op))
-        return elbv2util_tags(s, arns, tags, d);
+        return describe_tags(s, arns, tags, d);
     *tags = json_object();
     if (!*index && tagindex_read(s, stack, index, d) < 0)
         return -1;
@@ -157,7 +133,7 @@ static int page_tags(struct session *s, const struct apicall *c, const char *sta
             json_array_append(missing, arn);
     }
     if (json_array_size(missing)) {
-        if ((ret = elbv2util_tags(s, missing, &more, d)) == 0)
+        if ((ret = describe_tags(s, missing, &more, d)) == 0)
             json_object_update(*tags, more);
         json_decref(more);
     }
@@ -165,8 +141,18 @@ static int page_tags(struct session *s, const struct apicall *c, const char *sta
     return ret;
 }
 
-int elbv2util_list(struct session *s, struct apicall *c, const char *list, const char *arn_elem,
-                   const char *stack, elbv2util_item_fn fn, void *arg, struct diag *d)
+/*
+ * Every page of c (an elbv2 Describe call with its members set: DescribeRules'
+ * ListenerArn...), with the tags of each page's <list>/member (ARN in the
+ * element arn_elem): fn is called for each one whose tags say cairn:stack=stack
+ * (every one when stack is NULL). DescribeTags is sent only for pages with
+ * members. A listener's default rule (IsDefault true) is left out: it belongs
+ * to the listener and is not tagged. With fn NULL, no tags are read: the ARNs
+ * go onto arg (an array). 0, or -1 with d saying why; c keeps the last answer
+ * (or error).
+ */
+static int list_pages(struct session *s, struct apicall *c, const char *list, const char *arn_elem,
+                      const char *stack, elbv2util_item_fn fn, void *arg, struct diag *d)
 {
     char members[128], marker[128];
     json_t *index = NULL;
@@ -185,9 +171,11 @@ int elbv2util_list(struct session *s, struct apicall *c, const char *list, const
         for (m = xdoc_path(c->xml->root, members); m; m = xdoc_next(m))
             if (xdoc_text(m, arn_elem) && !is_default(m))
                 json_array_append_new(arns, json_string(xdoc_text(m, arn_elem)));
-        if (json_array_size(arns) && page_tags(s, c, stack, arns, &index, &tags, d) < 0)
+        if (!fn)
+            json_array_extend(arg, arns);
+        else if (json_array_size(arns) && page_tags(s, c, stack, arns, &index, &tags, d) < 0)
             rc = -1;
-        for (m = xdoc_path(c->xml->root, members); rc == 0 && m; m = xdoc_next(m)) {
+        for (m = xdoc_path(c->xml->root, members); fn && rc == 0 && m; m = xdoc_next(m)) {
             const char *arn = is_default(m) ? NULL : xdoc_text(m, arn_elem);
             const json_t *t = arn ? json_object_get(tags, arn) : NULL;
             if (t && owned_by(t, stack))
@@ -202,6 +190,40 @@ int elbv2util_list(struct session *s, struct apicall *c, const char *list, const
 out:
     json_decref(index);
     return ret;
+}
+
+/*
+ * list_pages (every one, whatever its tags) of what op with member = parent lists: the children
+ * of a parent (DescribeListeners with LoadBalancerArn, DescribeRules with ListenerArn), or the
+ * object of a name (Names.member.1). A parent deleted since it was listed has none; a name
+ * nobody has, nothing.
+ */
+static int list_under(struct session *s, const char *op, const char *member, const char *parent,
+                      const char *list, const char *arn_elem, elbv2util_item_fn fn, void *arg,
+                      struct diag *d)
+{
+    struct apicall c;
+    struct diag quiet;
+    int ret = 0;
+
+    diag_init(&quiet);
+    elbv2util_init(&c, op);
+    apicall_param(&c, member, parent);
+    if (list_pages(s, &c, list, arn_elem, NULL, fn, arg, &quiet) < 0 &&
+        !(c.err.code[0] && elbv2util_not_found(&c))) {
+        for (size_t i = 0; i < quiet.n; i++)
+            diag_error(d, NULL, "%s", quiet.v[i].msg);
+        ret = -1;
+    }
+    apicall_release(&c);
+    diag_release(&quiet);
+    return ret;
+}
+
+int elbv2util_listeners(struct session *s, const char *lb, json_t *out, struct diag *d)
+{
+    return list_under(s, "DescribeListeners", "LoadBalancerArn", lb, "Listeners", "ListenerArn",
+                      NULL, out, d);
 }
 
 static int add_arn(struct session *s, const struct xnode *item, const json_t *tags, void *arg,
@@ -220,58 +242,41 @@ int elbv2util_stack_load_balancers(struct session *s, const char *stack, json_t 
 
     *arns = json_array();
     elbv2util_init(&c, "DescribeLoadBalancers");
-    ret = elbv2util_list(s, &c, "LoadBalancers", "LoadBalancerArn", stack, add_arn, *arns, d);
+    ret = list_pages(s, &c, "LoadBalancers", "LoadBalancerArn", stack, add_arn, *arns, d);
     apicall_release(&c);
     return ret;
 }
 
-int elbv2util_retag(struct session *s, const char *arn, const json_t *have, const json_t *want,
-                    struct diag *d)
+int elbv2util_update_tags(struct session *s, const struct restype_call *c, const json_t *desired,
+                          struct live_obj *live, const struct resutil_setter *row, struct diag *d)
 {
     struct apicall del, add;
-    json_t *plus, *minus, *k;
+    json_t *want = resutil_tags_want(c, desired), *plus, *minus, *k;
     size_t i;
     int ret = -1;
 
     elbv2util_init(&del, "RemoveTags");
     elbv2util_init(&add, "AddTags");
-    resutil_tags_delta(have, want, &plus, &minus);
-    if (json_array_size(minus)) {
-        apicall_param(&del, "ResourceArns.member.1", arn);
-        json_array_foreach(minus, i, k)
-        {
-            apicall_paramf(&del, json_string_value(k), "TagKeys.member.%zu", i + 1);
-        }
-        if (session_call(s, &del, d) != CALL_OK)
-            goto out;
+    resutil_tags_delta(json_object_get(live->attrs, "tags"), want, &plus, &minus);
+    apicall_param(&del, "ResourceArns.member.1", live->id);
+    json_array_foreach(minus, i, k)
+    {
+        apicall_paramf(&del, json_string_value(k), "TagKeys.member.%zu", i + 1);
     }
-    if (json_object_size(plus)) {
-        apicall_param(&add, "ResourceArns.member.1", arn);
-        elbv2util_tag_params(&add, plus);
-        if (session_call(s, &add, d) != CALL_OK)
-            goto out;
-    }
+    if (json_array_size(minus) && session_call(s, &del, d) != CALL_OK)
+        goto out;
+    apicall_param(&add, "ResourceArns.member.1", live->id);
+    tag_params(&add, plus);
+    if (json_object_size(plus) && session_call(s, &add, d) != CALL_OK)
+        goto out;
+    json_object_set(live->attrs, "tags", want);
     ret = 0;
 out:
+    json_decref(want);
     json_decref(plus);
     json_decref(minus);
     apicall_release(&del);
     apicall_release(&add);
-    return ret;
-}
-
-int elbv2util_update_tags(struct session *s, const struct restype_call *c, const json_t *desired,
-                          struct live_obj *live, struct diag *d)
-{
-    json_t *want = resutil_tags_want(c, desired);
-    int ret = -1;
-
-    if (elbv2util_retag(s, live->id, json_object_get(live->attrs, "tags"), want, d) < 0)
-        goto out;
-    json_object_set_new(live->attrs, "tags", json_incref(want));
-    ret = 0;
-out:
-    json_decref(want);
     return ret;
 }
 
@@ -288,39 +293,6 @@ json_t *elbv2util_strings(const struct xnode *n, const char *path, const char *f
     return out;
 }
 
-json_t *elbv2util_attributes(const struct xnode *attributes)
-{
-    json_t *out = json_object();
-
-    for (const struct xnode *m = attributes ? xdoc_path(attributes, "member") : NULL; m;
-         m = xdoc_next(m)) {
-        const char *k = xdoc_text(m, "Key"), *v = xdoc_text(m, "Value");
-        if (k)
-            json_object_set_new(out, k, json_string(v ? v : ""));
-    }
-    return out;
-}
-
-int elbv2util_read_attributes(struct session *s, const char *op, const char *member,
-                              const char *arn, json_t **kv, struct diag *d)
-{
-    struct apicall c;
-    char path[128];
-    int ret = -1;
-
-    *kv = NULL;
-    elbv2util_init(&c, op);
-    apicall_param(&c, member, arn);
-    if (session_call(s, &c, d) != CALL_OK)
-        goto out;
-    snprintf(path, sizeof(path), "%sResult/Attributes", op);
-    *kv = elbv2util_attributes(xdoc_path(c.xml->root, path));
-    ret = 0;
-out:
-    apicall_release(&c);
-    return ret;
-}
-
 const struct xnode *elbv2util_first(const struct apicall *c, const char *list)
 {
     char path[128];
@@ -333,44 +305,17 @@ const struct xnode *elbv2util_first(const struct apicall *c, const char *list)
 
 /* ---- actions ---- */
 
-/* A field of an action's part, as the text the API takes (numbers written as JSON too). */
-static const char *text_of(const json_t *obj, const char *name, char *buf, size_t n)
+/* A part of an action (fixed_response, redirect: attribute part of the action's table) as
+ * <prefix>.<part's member>.<field's member>. */
+static void part_params(struct apicall *c, const char *prefix, const char *part, const json_t *obj)
 {
-    const json_t *v = json_object_get(obj, name);
-
-    if (json_is_integer(v)) {
-        snprintf(buf, n, "%lld", (long long)json_integer_value(v));
-        return buf;
-    }
-    return json_string_value(v);
-}
-
-/* The members of a part: the table's field and the API's name for it. */
-struct member {
-    const char *attr, *api;
-};
-
-static const struct member fixed_members[] = {{"status_code", "StatusCode"},
-                                              {"content_type", "ContentType"},
-                                              {"message_body", "MessageBody"},
-                                              {NULL, NULL}};
-static const struct member redirect_members[] = {{"protocol", "Protocol"},
-                                                 {"port", "Port"},
-                                                 {"host", "Host"},
-                                                 {"path", "Path"},
-                                                 {"query", "Query"},
-                                                 {"status_code", "StatusCode"},
-                                                 {NULL, NULL}};
-
-static void part_params(struct apicall *c, const char *prefix, const char *part, const json_t *obj,
-                        const struct member *members)
-{
+    const struct attr *p = restype_attr(elbv2_listener_action_fields, part);
     char buf[32];
 
-    for (const struct member *m = members; m->attr; m++) {
-        const char *v = text_of(obj, m->attr, buf, sizeof(buf));
+    for (const struct attr *f = p->fields; f->name; f++) {
+        const char *v = elbv2util_text(json_object_get(obj, f->name), buf, sizeof(buf));
         if (v)
-            apicall_paramf(c, v, "%s.%s.%s", prefix, part, m->api);
+            apicall_paramf(c, v, "%s.%s.%s", prefix, p->member, f->member);
     }
 }
 
@@ -385,21 +330,9 @@ void elbv2util_action_params(struct apicall *c, const char *prefix, const json_t
     if (type && strcmp(type, "forward") == 0 && tg)
         apicall_paramf(c, tg, "%s.TargetGroupArn", prefix);
     if (type && strcmp(type, "fixed-response") == 0 && json_is_object(fixed))
-        part_params(c, prefix, "FixedResponseConfig", fixed, fixed_members);
+        part_params(c, prefix, "fixed_response", fixed);
     if (type && strcmp(type, "redirect") == 0 && json_is_object(redirect))
-        part_params(c, prefix, "RedirectConfig", redirect, redirect_members);
-}
-
-static json_t *part_read(const struct xnode *n, const struct member *members)
-{
-    json_t *out = json_object();
-
-    for (const struct member *m = members; m->attr; m++) {
-        const char *v = xdoc_text(n, m->api);
-        if (v && *v)
-            json_object_set_new(out, m->attr, json_string(v));
-    }
-    return out;
+        part_params(c, prefix, "redirect", redirect);
 }
 
 json_t *elbv2util_action_read(const struct xnode *actions)
@@ -420,10 +353,9 @@ json_t *elbv2util_action_read(const struct xnode *actions)
     }
     if (tg && *tg)
         json_object_set_new(out, "target_group_arn", json_string(tg));
-    if ((n = xdoc_child(last, "FixedResponseConfig")))
-        json_object_set_new(out, "fixed_response", part_read(n, fixed_members));
-    if ((n = xdoc_child(last, "RedirectConfig")))
-        json_object_set_new(out, "redirect", part_read(n, redirect_members));
+    for (const struct attr *a = elbv2_listener_action_fields; a->name; a++)
+        if (a->fields && (n = xdoc_child(last, a->member)))
+            json_object_set_new(out, a->name, elbv2util_read(a->fields, n));
     return out;
 }
 
@@ -433,7 +365,8 @@ static void textify(json_t *obj, const char *name)
     char buf[32];
     const char *v;
 
-    if (json_is_integer(json_object_get(obj, name)) && (v = text_of(obj, name, buf, sizeof(buf))))
+    if (json_is_integer(json_object_get(obj, name)) &&
+        (v = elbv2util_text(json_object_get(obj, name), buf, sizeof(buf))))
         json_object_set_new(obj, name, json_string(v));
 }
 
@@ -450,47 +383,388 @@ json_t *elbv2util_action_normalize(const json_t *action)
     return out;
 }
 
-int elbv2util_find_named(struct session *s, const struct elbv2util_named *k, const char *name,
-                         json_t **got, struct diag *d)
+/* ---- the tables ---- */
+
+const char *elbv2util_text(const json_t *v, char *buf, size_t n)
+{
+    if (json_is_integer(v)) {
+        snprintf(buf, n, "%lld", (long long)json_integer_value(v));
+        return buf;
+    }
+    if (json_is_boolean(v))
+        return json_is_true(v) ? "true" : "false";
+    return json_string_value(v);
+}
+
+/* The value of attribute a that text spells (NULL: empty, or no number where one belongs). */
+static json_t *typed(const struct attr *a, const char *text)
+{
+    char *end;
+    long long n;
+
+    if (!text || !*text)
+        return NULL;
+    if (a->type == VT_BOOL)
+        return json_boolean(strcmp(text, "true") == 0);
+    if (a->type != VT_INT && a->type != VT_PORT)
+        return json_string(text);
+    n = strtoll(text, &end, 10);
+    return *end ? NULL : json_integer(n);
+}
+
+void elbv2util_list_params(struct apicall *c, const char *name, const json_t *list)
+{
+    json_t *v;
+    size_t i;
+
+    if (json_array_size(list) == 0)
+        apicall_param(c, name, "");
+    json_array_foreach(list, i, v)
+    {
+        apicall_paramf(c, json_string_value(v) ? json_string_value(v) : "", "%s.member.%zu", name,
+                       i + 1);
+    }
+}
+
+json_t *elbv2util_read(const struct attr *table, const struct xnode *item)
+{
+    json_t *out = json_object(), *v;
+
+    for (const struct attr *a = table; a->name; a++) {
+        if (!a->member || (a->flags & ATTR_LATER))
+            continue;
+        if (a->type == VT_LIST)
+            json_object_set_new(out, a->name, elbv2util_strings(item, a->member, NULL));
+        else if ((v = typed(a, xdoc_text(item, a->member))))
+            json_object_set_new(out, a->name, v);
+    }
+    return out;
+}
+
+/*
+ * The create parameters of type t (resutil_create_value) as query members: the name
+ * attribute as Name (every ELBv2 create calls it so), a list as <member>.member.<i>.
+ */
+static void create_params(struct apicall *c, const struct restype *t, const struct restype_call *rc,
+                          const json_t *desired)
+{
+    for (const struct attr *a = t->attrs; a->name; a++) {
+        const char *member = (a->flags & ATTR_NAME) ? "Name" : a->member, *text;
+        json_t *v;
+        char buf[32];
+        if (!resutil_create_value(t, a, rc, desired, &v) || !v)
+            continue;
+        if (json_is_array(v))
+            elbv2util_list_params(c, member, v);
+        else if ((text = elbv2util_text(v, buf, sizeof(buf))))
+            apicall_param(c, member, text);
+        json_decref(v);
+    }
+}
+
+json_t *elbv2util_parse(const struct elbv2util_kind *k, const struct xnode *m)
+{
+    json_t *got = elbv2util_read(k->type->attrs, m);
+
+    if (k->parse)
+        k->parse(m, got);
+    return got;
+}
+
+/* The ATTR_LATER attributes of an <Attributes> list of Key/Value pairs into got; a key AWS
+ * leaves out (moto has no idle timeout until one is set) stays out: the default. */
+static void take_attributes(const struct attr *table, const struct xnode *list, json_t *got)
+{
+    for (const struct xnode *m = list ? xdoc_path(list, "member") : NULL; m; m = xdoc_next(m)) {
+        const char *k = xdoc_text(m, "Key");
+        json_t *v;
+        for (const struct attr *a = table; k && a->name; a++)
+            if ((a->flags & ATTR_LATER) && strcmp(a->member, k) == 0 &&
+                (v = typed(a, xdoc_text(m, "Value"))))
+                json_object_set_new(got, a->name, v);
+    }
+}
+
+/* One Describe<attributes> for arn, into got. */
+static int read_attributes(struct session *s, const struct elbv2util_kind *k, const char *arn,
+                           json_t *got, struct diag *d)
 {
     struct apicall c;
-    struct diag quiet;
-    json_t *arns = NULL, *tags = NULL;
-    const struct xnode *m;
-    const char *arn;
+    char op[64], path[128];
     int ret = -1;
 
-    *got = NULL;
-    diag_init(&quiet);
-    elbv2util_init(&c, k->describe);
-    apicall_param(&c, "Names.member.1", name);
-    if (session_call(s, &c, &quiet) != CALL_OK) {
-        if (elbv2util_not_found(&c))
-            ret = 0;
-        else
-            diag_error(d, NULL, "%s", diag_last(&quiet));
+    snprintf(op, sizeof(op), "Describe%s", k->attributes);
+    elbv2util_init(&c, op);
+    apicall_param(&c, k->arn, arn);
+    if (session_call(s, &c, d) != CALL_OK)
         goto out;
-    }
-    if (!(m = elbv2util_first(&c, k->list)) || !(arn = xdoc_text(m, k->arn))) {
-        ret = 0;
-        goto out;
-    }
-    *got = k->parse(m);
-    arns = json_pack("[s]", arn);
-    if (elbv2util_tags(s, arns, &tags, d) < 0 || k->attributes(s, arn, *got, d) < 0)
-        goto out;
-    json_object_set_new(*got, "tags",
-                        json_object_get(tags, arn) ? json_deep_copy(json_object_get(tags, arn))
-                                                   : json_object());
-    ret = 1;
+    snprintf(path, sizeof(path), "%sResult/Attributes", op);
+    take_attributes(k->type->attrs, xdoc_path(c.xml->root, path), got);
+    ret = 0;
 out:
-    if (ret < 0) {
-        json_decref(*got);
-        *got = NULL;
-    }
-    json_decref(arns);
-    json_decref(tags);
     apicall_release(&c);
-    diag_release(&quiet);
+    return ret;
+}
+
+/* What read_item adds to. */
+struct reading {
+    struct live_set *set;
+    const struct elbv2util_kind *k;
+};
+
+static int read_item(struct session *s, const struct xnode *m, const json_t *tags, void *arg,
+                     struct diag *d)
+{
+    const struct reading *r = arg;
+    const struct elbv2util_kind *k = r->k;
+    json_t *got = elbv2util_parse(k, m);
+    const char *arn = json_string_value(json_object_get(got, "arn"));
+
+    if (read_attributes(s, k, arn, got, d) < 0) {
+        json_decref(got);
+        return -1;
+    }
+    json_object_set_new(got, "tags", json_deep_copy(tags));
+    live_set_add(r->set, k->type, arn, json_string_value(json_object_get(tags, RESUTIL_TAG_ID)),
+                 got);
+    return 0;
+}
+
+int elbv2util_read_kind(struct session *s, const struct elbv2util_kind *k, const char *stack,
+                        struct live_set *set, struct diag *d)
+{
+    struct apicall c;
+    struct reading r = {set, k};
+    int ret;
+
+    elbv2util_init(&c, k->describe);
+    ret = list_pages(s, &c, k->list, k->arn, stack, read_item, &r, d);
+    apicall_release(&c);
+    return ret;
+}
+
+int elbv2util_set_attributes(struct session *s, const struct elbv2util_kind *k, const char *arn,
+                             const json_t *desired, const char *only, json_t *got, struct diag *d)
+{
+    const struct restype *t = k->type;
+    json_t *sent = json_object(), *v;
+    struct apicall c;
+    char op[64], buf[32];
+    int n = 0, ret = -1;
+
+    snprintf(op, sizeof(op), "Modify%s", k->attributes);
+    elbv2util_init(&c, op);
+    apicall_param(&c, k->arn, arn);
+    for (const struct attr *a = t->attrs; a->name; a++) {
+        if (!(a->flags & ATTR_LATER) || (only && strcmp(a->name, only) != 0))
+            continue;
+        if (a->type == VT_BOOL)
+            v = json_boolean(resutil_want_bool(t, desired, a->name));
+        else if (a->type == VT_INT)
+            v = json_integer(resutil_want_int(t, desired, a->name, 0));
+        else
+            v = json_string(resutil_want_str(t, desired, a->name));
+        n++;
+        apicall_paramf(&c, a->member, "Attributes.member.%d.Key", n);
+        apicall_paramf(&c, elbv2util_text(v, buf, sizeof(buf)), "Attributes.member.%d.Value", n);
+        json_object_set_new(sent, a->name, v);
+    }
+    if (session_call(s, &c, d) != CALL_OK)
+        goto out;
+    if (got)
+        json_object_update(got, sent);
+    ret = 0;
+out:
+    json_decref(sent);
+    apicall_release(&c);
+    return ret;
+}
+
+int elbv2util_update_attributes(struct session *s, const struct restype_call *c,
+                                const json_t *desired, struct live_obj *live,
+                                const struct resutil_setter *row, struct diag *d)
+{
+    return elbv2util_set_attributes(s, row->arg, live->id, desired, NULL, live->attrs, d);
+}
+
+/* The object of kind k called name, if there is one (names are unique in an account and
+ * region): 1 with *got (its attributes and tags), 0 when there is none, -1 on another error. */
+static int find_named(struct session *s, const struct elbv2util_kind *k, const char *name,
+                      json_t **got, struct diag *d)
+{
+    struct live_set found;
+    struct reading r = {&found, k};
+    int ret;
+
+    *got = NULL;
+    live_set_init(&found);
+    ret = list_under(s, k->describe, "Names.member.1", name, k->list, k->arn, read_item, &r, d);
+    if (ret == 0 && found.n) {
+        *got = json_incref(found.v[0].attrs);
+        ret = 1;
+    }
+    live_set_release(&found);
+    return ret;
+}
+
+/* Whether got, found by the name a create was to give, is this resource of this stack; an
+ * error naming its owner if not. */
+static int adoptable(const struct restype *t, const struct restype_call *c, const char *name,
+                     const json_t *got, struct diag *d)
+{
+    const json_t *have = json_object_get(got, "tags");
+    const char *st = json_string_value(json_object_get(have, RESUTIL_TAG_STACK));
+    const char *id = json_string_value(json_object_get(have, RESUTIL_TAG_ID));
+    char noun[64];
+
+    if (resutil_owned(have, c))
+        return 1;
+    /* The type's name says what it is: elbv2.load_balancer a load balancer. */
+    snprintf(noun, sizeof(noun), "%s", strchr(t->name, '.') + 1);
+    for (char *p = noun; *p; p++)
+        *p = *p == '_' ? ' ' : *p;
+    diag_error(d, NULL,
+               "%s %s: a %s named %s already exists and is not this one (its tags say "
+               "cairn:stack=%s, cairn:id=%s)",
+               t->name, c->cairn_id, noun, name, st ? st : "(none)", id ? id : "(none)");
+    return 0;
+}
+
+int elbv2util_create(struct session *s, const struct elbv2util_kind *k,
+                     const struct restype_call *c, const json_t *desired, struct live_set *set,
+                     struct live_obj **out, struct diag *d)
+{
+    const struct restype *t = k->type;
+    const char *name = c->physical_name ? c->physical_name : resutil_want_str(t, desired, "name");
+    json_t *tags = resutil_tags_want(c, desired), *got = NULL;
+    const struct xnode *m;
+    struct apicall call;
+    int found, ret = -1;
+
+    *out = NULL;
+    elbv2util_init(&call, k->create);
+    if (resutil_check_required(t, c->cairn_id, desired, d) < 0)
+        goto out;
+    if (!name) {
+        diag_error(d, NULL, "%s %s: no name to give it", t->name, c->cairn_id);
+        goto out;
+    }
+    if ((found = find_named(s, k, name, &got, d)) < 0 || (found && !adoptable(t, c, name, got, d)))
+        goto out;
+    if (!found) {
+        create_params(&call, t, c, desired);
+        k->params(&call, desired);
+        tag_params(&call, tags);
+        if (session_call(s, &call, d) != CALL_OK)
+            goto out;
+        if (!(m = elbv2util_first(&call, k->list)) || !xdoc_text(m, k->arn)) {
+            diag_error(d, NULL, "%s %s: the response names no new object", t->name, c->cairn_id);
+            goto out;
+        }
+        got = elbv2util_parse(k, m);
+        json_object_set(got, "tags", tags);
+    }
+    /* Known from here on, even if setting its attributes fails. */
+    *out = live_set_add(set, t, json_string_value(json_object_get(got, "arn")), c->cairn_id, got);
+    got = NULL;
+    ret = found ? 0 : elbv2util_set_attributes(s, k, (*out)->id, desired, NULL, (*out)->attrs, d);
+out:
+    json_decref(tags);
+    json_decref(got);
+    apicall_release(&call);
+    return ret;
+}
+
+int elbv2util_each_child(struct session *s, const struct elbv2util_child *k, const char *parent,
+                         elbv2util_item_fn fn, void *arg, struct diag *d)
+{
+    return list_under(s, k->describe, k->parent_member, parent, k->list, k->arn, fn, arg, d);
+}
+
+/* What child_item adds to. */
+struct family {
+    const struct elbv2util_child *k;
+    struct live_set *set;
+    const char *stack, *parent;
+};
+
+static int child_item(struct session *s, const struct xnode *m, const json_t *tags, void *arg,
+                      struct diag *d)
+{
+    const struct family *f = arg;
+    json_t *got = f->k->parse(m, f->parent);
+
+    (void)s, (void)d;
+    resutil_add_child(f->set, f->k->type, f->stack, json_string_value(json_object_get(got, "arn")),
+                      tags, got);
+    return 0;
+}
+
+int elbv2util_read_children(struct session *s, const struct elbv2util_child *k, const char *stack,
+                            const json_t *parents, struct live_set *set, struct diag *d)
+{
+    json_t *v;
+    size_t i;
+
+    json_array_foreach(parents, i, v)
+    {
+        struct family f = {k, set, stack, json_string_value(v)};
+        if (elbv2util_each_child(s, k, f.parent, child_item, &f, d) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int elbv2util_create_child(struct session *s, const struct elbv2util_child *k,
+                           const struct restype_call *c, const json_t *desired,
+                           struct live_set *set, struct live_obj **out, struct diag *d)
+{
+    const char *parent = json_string_value(json_object_get(desired, k->parent_attr));
+    json_t *tags = resutil_tags_want(c, desired), *got;
+    const struct xnode *m;
+    struct apicall call;
+    int ret = -1;
+
+    elbv2util_init(&call, k->create);
+    apicall_param(&call, k->parent_member, parent);
+    k->params(&call, desired, 1);
+    tag_params(&call, tags);
+    if (session_call(s, &call, d) != CALL_OK)
+        goto out;
+    if (!(m = elbv2util_first(&call, k->list)) || !xdoc_text(m, k->arn)) {
+        diag_error(d, NULL, "%s %s: the response names no new object", k->type->name, c->cairn_id);
+        goto out;
+    }
+    got = k->parse(m, parent);
+    json_object_set(got, "tags", tags);
+    *out = live_set_add(set, k->type, xdoc_text(m, k->arn), c->cairn_id, got);
+    ret = 0;
+out:
+    json_decref(tags);
+    apicall_release(&call);
+    return ret;
+}
+
+int elbv2util_modify_child(struct session *s, const struct restype_call *rc, const json_t *desired,
+                           struct live_obj *live, const struct resutil_setter *row, struct diag *d)
+{
+    const struct elbv2util_child *k = row->arg;
+    struct apicall c;
+    const struct xnode *m;
+    int ret = -1;
+
+    elbv2util_init(&c, k->modify);
+    apicall_param(&c, k->arn, live->id);
+    k->params(&c, desired, 0);
+    if (session_call(s, &c, d) != CALL_OK)
+        goto out;
+    if ((m = elbv2util_first(&c, k->list))) {
+        json_t *now = k->parse(m, json_string_value(json_object_get(live->attrs, k->parent_attr)));
+        json_object_update(live->attrs, now);
+        json_decref(now);
+    }
+    ret = 0;
+out:
+    apicall_release(&c);
     return ret;
 }

@@ -25,42 +25,13 @@ struct session;
 /* An apicall of the elbv2 service. */
 void elbv2util_init(struct apicall *c, const char *op);
 
-/*
- * Send op with the name/value pairs that follow, up to a NULL name, and drop
- * the response. 0, or -1 with the AWS error in d.
- */
-int elbv2util_call(struct session *s, struct diag *d, const char *op, ...)
-    __attribute__((sentinel));
-
 /* Whether a failed call's error says the object does not exist (LoadBalancerNotFound,
- * TargetGroupNotFound, ListenerNotFound, RuleNotFound). */
+ * TargetGroupNotFound, ListenerNotFound, RuleNotFound), as the dialect table says. */
 int elbv2util_not_found(const struct apicall *c);
-
-/* Tags.member.<i>.Key/Value for every tag of tags (an object of strings) in key order,
- * aws:* keys left out. */
-void elbv2util_tag_params(struct apicall *c, const json_t *tags);
-
-/*
- * The tags of every ARN of arns (an array of strings): DescribeTags, 20 ARNs a
- * call. *out gets an object ARN -> {key: value}. 0, or -1 with d saying why.
- */
-int elbv2util_tags(struct session *s, const json_t *arns, json_t **out, struct diag *d);
 
 /* Called for each object a listing finds, with its tags. */
 typedef int (*elbv2util_item_fn)(struct session *s, const struct xnode *item, const json_t *tags,
                                  void *arg, struct diag *d);
-
-/*
- * Every page of c (an elbv2 Describe call with its members set: DescribeRules'
- * ListenerArn...), with the tags of each page's <list>/member (ARN in the
- * element arn_elem): fn is called for each one whose tags say cairn:stack=stack
- * (every one when stack is NULL). DescribeTags is sent only for pages with
- * members. A listener's default rule (IsDefault true) is left out: it belongs
- * to the listener and is not tagged. 0, or -1 with d saying why; c keeps the
- * last answer (or error).
- */
-int elbv2util_list(struct session *s, struct apicall *c, const char *list, const char *arn_elem,
-                   const char *stack, elbv2util_item_fn fn, void *arg, struct diag *d);
 
 /*
  * The ARNs of the stack's load balancers (a new array): every page of
@@ -70,53 +41,130 @@ int elbv2util_list(struct session *s, struct apicall *c, const char *list, const
 int elbv2util_stack_load_balancers(struct session *s, const char *stack, json_t **arns,
                                    struct diag *d);
 
-/*
- * Bring the tags of arn from have to want: RemoveTags for the keys want lacks,
- * AddTags for those new or changed; aws:* keys untouched; no call when nothing
- * differs.
- */
-int elbv2util_retag(struct session *s, const char *arn, const json_t *have, const json_t *want,
-                    struct diag *d);
-/* Update for the changed attribute "tags": live's tags to c's (plus cairn:stack and cairn:id,
- * never dropped); live's attributes follow. */
+/* The ARNs of the listeners of load balancer lb (DescribeListeners, every page; no tags) onto
+ * out. A load balancer deleted since it was listed has none. */
+int elbv2util_listeners(struct session *s, const char *lb, json_t *out, struct diag *d);
+
+/* The setter (resutil_setter) of "tags": live's tags to c's (plus cairn:stack and cairn:id,
+ * never dropped): RemoveTags for the keys they lack, AddTags for those new or changed, aws:*
+ * keys untouched, no call when nothing differs; live's attributes follow. */
 int elbv2util_update_tags(struct session *s, const struct restype_call *c, const json_t *desired,
-                          struct live_obj *live, struct diag *d);
+                          struct live_obj *live, const struct resutil_setter *row, struct diag *d);
 
 /* The texts of the members of the list at path under n ("SecurityGroups"), or of their
  * element field ("AvailabilityZones", "SubnetId"; NULL: the member's own text), as an
  * array. */
 json_t *elbv2util_strings(const struct xnode *n, const char *path, const char *field);
 
-/* The Key/Value pairs of an <Attributes> list as an object of strings (new; {} for NULL). */
-json_t *elbv2util_attributes(const struct xnode *attributes);
-/*
- * One Describe...Attributes call (op, with the object's ARN as member: "LoadBalancerArn"):
- * its Key/Value pairs in *kv (new), as elbv2util_attributes gives them. 0, or -1 with d.
- */
-int elbv2util_read_attributes(struct session *s, const char *op, const char *member,
-                              const char *arn, json_t **kv, struct diag *d);
-
 /* The object a Describe or Create answer lists first: <Op>Result/<list>/member. */
 const struct xnode *elbv2util_first(const struct apicall *c, const char *list);
 
-/* How to find a load balancer or target group by name, to adopt it after a create that
- * says it exists (or repeats it). */
-struct elbv2util_named {
-    const char *describe; /* "DescribeLoadBalancers" */
-    const char *list;     /* "LoadBalancers" */
-    const char *arn;      /* "LoadBalancerArn" */
-    json_t *(*parse)(const struct xnode *m);
-    /* Adds what the Describe leaves out (the attributes call) to got. */
-    int (*attributes)(struct session *s, const char *arn, json_t *got, struct diag *d);
-};
+/* A list of strings as <name>.member.<i>; an empty list as <name> alone (the query protocol's
+ * spelling of []). */
+void elbv2util_list_params(struct apicall *c, const char *name, const json_t *list);
 
 /*
- * The object of that kind called name, if there is one (names are unique in an account and
- * region): 1 with *got (its attributes, tags and the attributes call's), 0 when there is
- * none, -1 on another error.
+ * The attributes of a Describe or Create answer's member by the table's members (struct attr
+ * member: an element or path under it, "Matcher/HttpCode"): scalars whose element is there and
+ * not empty, typed as the table says; a list of strings (its <member> texts) always, [] when
+ * absent. ATTR_LATER attributes are left out: their members are keys of the object's
+ * attributes call (elbv2util_kind). A new object.
  */
-int elbv2util_find_named(struct session *s, const struct elbv2util_named *k, const char *name,
-                         json_t **got, struct diag *d);
+json_t *elbv2util_read(const struct attr *table, const struct xnode *item);
+
+/* A scalar as the text a query parameter takes (numbers and booleans spelled out); NULL for
+ * anything else. buf holds what needs it. */
+const char *elbv2util_text(const json_t *v, char *buf, size_t n);
+
+/*
+ * A named object with attributes of its own (a load balancer, a target group): found by
+ * listing, by name when a create looks for one it made before, and with settings that are no
+ * Describe's but its Describe<attributes> and Modify<attributes> calls' (the table's
+ * ATTR_LATER attributes, whose members are those calls' keys).
+ */
+struct elbv2util_kind {
+    const struct restype *type;
+    const char *describe;   /* "DescribeLoadBalancers" */
+    const char *list;       /* "LoadBalancers" */
+    const char *arn;        /* "LoadBalancerArn": the answer's element and the requests' member */
+    const char *create;     /* "CreateLoadBalancer" */
+    const char *attributes; /* "LoadBalancerAttributes" */
+    /* What the table's members do not map, from a member of list into got. */
+    void (*parse)(const struct xnode *m, json_t *got);
+    /* The create's parameters the table's members do not give. */
+    void (*params)(struct apicall *c, const json_t *desired);
+};
+
+/* The attributes of a member of k's list (no ATTR_LATER ones yet). A new object. */
+json_t *elbv2util_parse(const struct elbv2util_kind *k, const struct xnode *m);
+
+/* Every object of kind k of the stack (listed and tagged as the load balancers are: every
+ * page, DescribeTags per 20 or the tag index), with one Describe<attributes> each,
+ * into set. */
+int elbv2util_read_kind(struct session *s, const struct elbv2util_kind *k, const char *stack,
+                        struct live_set *set, struct diag *d);
+
+/*
+ * One Modify<attributes> call for arn with the ATTR_LATER attributes of desired (or their
+ * defaults): every one, or only the attribute only names. got (when not NULL) takes the values
+ * sent.
+ */
+int elbv2util_set_attributes(struct session *s, const struct elbv2util_kind *k, const char *arn,
+                             const json_t *desired, const char *only, json_t *got, struct diag *d);
+
+/* The setter (resutil_setter; arg: the struct elbv2util_kind) of the ATTR_LATER attributes:
+ * elbv2util_set_attributes of every one, into live's. */
+int elbv2util_update_attributes(struct session *s, const struct restype_call *c,
+                                const json_t *desired, struct live_obj *live,
+                                const struct resutil_setter *row, struct diag *d);
+
+/*
+ * Create<k> with the table's parameters, k's own and the tags, then Modify<attributes>. AWS
+ * answers a create repeated with the same settings with the same object, but moto makes a
+ * second one (or refuses the name), so the name is looked up first (one Describe by name, and
+ * DescribeTags when it exists): an object of that name tagged as this resource of this stack
+ * is adopted as it is; one that is not is an error.
+ */
+int elbv2util_create(struct session *s, const struct elbv2util_kind *k,
+                     const struct restype_call *c, const json_t *desired, struct live_set *set,
+                     struct live_obj **out, struct diag *d);
+
+/*
+ * A child of a load balancer (a listener) or of a listener (a rule): listed per parent (every
+ * one: the parent owns them whole), made under it, and modified by one call that takes every
+ * setting.
+ */
+struct elbv2util_child {
+    const struct restype *type;
+    const char *parent_attr;                /* "load_balancer_arn" */
+    const char *parent_member;              /* "LoadBalancerArn": what Describe and Create take */
+    const char *list, *arn;                 /* "Listeners", "ListenerArn" */
+    const char *describe, *create, *modify; /* "DescribeListeners", ... */
+    /* The attributes of a member of list under parent (no tags). */
+    json_t *(*parse)(const struct xnode *m, const char *parent);
+    /* The settings Create and Modify both take; with create, those only Create takes too. */
+    void (*params)(struct apicall *c, const json_t *desired, int create);
+};
+
+/* Every child of parent (every page, DescribeTags per 20); a parent deleted since it was
+ * listed has none. */
+int elbv2util_each_child(struct session *s, const struct elbv2util_child *k, const char *parent,
+                         elbv2util_item_fn fn, void *arg, struct diag *d);
+
+/* The children of every parent of parents (an array of ARNs) into set: the stack's, and as
+ * extras the untagged (resutil_add_child). */
+int elbv2util_read_children(struct session *s, const struct elbv2util_child *k, const char *stack,
+                            const json_t *parents, struct live_set *set, struct diag *d);
+
+/* Create<k> under desired's parent with k's params and the tags, and add it to set. */
+int elbv2util_create_child(struct session *s, const struct elbv2util_child *k,
+                           const struct restype_call *c, const json_t *desired,
+                           struct live_set *set, struct live_obj **out, struct diag *d);
+
+/* The setter (resutil_setter; arg: the struct elbv2util_child) of a child's settings:
+ * Modify<child> of live with its params from desired; live's attributes follow AWS's answer. */
+int elbv2util_modify_child(struct session *s, const struct restype_call *c, const json_t *desired,
+                           struct live_obj *live, const struct resutil_setter *row, struct diag *d);
 
 /*
  * An action in the table's shape (elbv2_listener_action_fields) as

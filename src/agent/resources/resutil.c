@@ -648,3 +648,93 @@ json_t *resutil_api_object(const struct attr *table, const json_t *v)
     }
     return out;
 }
+
+int resutil_update_each(const struct resutil_setter *table, struct session *s,
+                        const struct restype_call *c, const json_t *desired, struct live_obj *live,
+                        const char *const *changed, size_t nchanged, struct diag *d)
+{
+    const struct resutil_setter *seen[16], *after[16];
+    size_t nseen = 0, nafter = 0;
+
+    for (size_t i = 0; i < nchanged; i++) {
+        const struct resutil_setter *r = table;
+        size_t k = 0;
+        while (r->attr && strcmp(r->attr, changed[i]) != 0)
+            r++;
+        if (!r->attr) {
+            diag_error(d, NULL, "%s %s: %s cannot change in place", live->type->name, live->id,
+                       changed[i]);
+            return -1;
+        }
+        while (k < nseen && !(seen[k]->set == r->set && seen[k]->arg == r->arg))
+            k++;
+        if (r->when == RESUTIL_EACH || (k == nseen && r->when == RESUTIL_FIRST)) {
+            if (r->set(s, c, desired, live, r, d) < 0)
+                return -1;
+        } else if (k == nseen && r->when == RESUTIL_AFTER && nafter < 16) {
+            after[nafter++] = r;
+        }
+        if (k == nseen && nseen < 16)
+            seen[nseen++] = r;
+    }
+    for (size_t k = 0; k < nafter; k++)
+        if (after[k]->set(s, c, desired, live, after[k], d) < 0)
+            return -1;
+    return 0;
+}
+
+json_t *resutil_read_fields(const struct attr *table, const json_t *api)
+{
+    json_t *out = resutil_read(table, api), *v, *e, *list;
+    size_t i;
+
+    for (const struct attr *a = table; a->name; a++) {
+        if (!a->fields || !(v = json_object_get(out, a->name)))
+            continue;
+        if (json_is_object(v)) {
+            json_object_set_new(out, a->name, resutil_read_fields(a->fields, v));
+            continue;
+        }
+        list = json_array();
+        json_array_foreach(v, i, e)
+        {
+            json_array_append_new(list, resutil_read_fields(a->fields, e));
+        }
+        json_object_set_new(out, a->name, list);
+    }
+    return out;
+}
+
+json_t *resutil_api_value(const struct attr *a, const json_t *v)
+{
+    json_t *out, *e;
+    size_t i;
+
+    if (a->fields && json_is_array(v)) {
+        out = json_array();
+        json_array_foreach(v, i, e)
+        {
+            json_array_append_new(out, resutil_api_value(a, e));
+        }
+        return out;
+    }
+    if (a->fields && json_is_object(v)) {
+        out = json_object();
+        for (const struct attr *f = a->fields; f->name; f++)
+            if (f->member && (e = json_object_get(v, f->name)) && !json_is_null(e))
+                json_object_set_new(out, f->member, resutil_api_value(f, e));
+        return out;
+    }
+    if (is_int(a->type) && json_is_string(v))
+        return json_integer(strtoll(json_string_value(v), NULL, 10));
+    return v ? json_incref((json_t *)v) : NULL;
+}
+
+int resutil_owned(const json_t *tags, const struct restype_call *c)
+{
+    const char *st = json_string_value(json_object_get(tags, RESUTIL_TAG_STACK));
+    const char *id = json_string_value(json_object_get(tags, RESUTIL_TAG_ID));
+
+    return st && id && c->stack && c->cairn_id && strcmp(st, c->stack) == 0 &&
+           strcmp(id, c->cairn_id) == 0;
+}

@@ -191,4 +191,50 @@ json_t *resutil_read_nested(const struct attr *table, const json_t *api);
  */
 json_t *resutil_api_object(const struct attr *table, const json_t *v);
 
+struct resutil_setter;
+
+/* One in-place change of an update (resutil_update_each): brings the attribute(s) of its row
+ * to desired, and live's attributes with them. */
+typedef int (*resutil_set_fn)(struct session *s, const struct restype_call *c,
+                              const json_t *desired, struct live_obj *live,
+                              const struct resutil_setter *row, struct diag *d);
+
+/* When a setter runs: for each attribute changed, as it comes; once, at the first of its
+ * attributes (one call sets several); once, after every other change. */
+enum resutil_when { RESUTIL_EACH, RESUTIL_FIRST, RESUTIL_AFTER };
+
+struct resutil_setter {
+    const char *attr; /* the attribute it sets; NULL ends the table */
+    resutil_set_fn set;
+    enum resutil_when when;
+    const void *arg; /* the setter's own: what it sets (an API member, a type's calls) */
+};
+
+/*
+ * A type's update from a table of setters (rows with the same set and arg are one call): each
+ * changed attribute goes to its row's setter as the row's when says; an attribute without a row is
+ * an error naming it ("cannot change in place"), as is the first setter that fails.
+ */
+int resutil_update_each(const struct resutil_setter *table, struct session *s,
+                        const struct restype_call *c, const json_t *desired, struct live_obj *live,
+                        const char *const *changed, size_t nchanged, struct diag *d);
+
+/*
+ * resutil_read, with each attribute that has fields (an object, or a list of objects) read by
+ * the fields' members too: a Cloud Map service's DnsConfig/DnsRecords [{Type, TTL}] as
+ * dns_records [{type, ttl}]. New object.
+ */
+json_t *resutil_read_fields(const struct attr *table, const json_t *api);
+
+/*
+ * A desired value of attribute a as the API takes it: an object of a's fields (or each of a
+ * list of them) with each field under its member (fields without one left out), integers
+ * given as text as numbers; anything else as it is. New reference; NULL for NULL.
+ */
+json_t *resutil_api_value(const struct attr *a, const json_t *v);
+
+/* Whether tags (an object of strings) say cairn:stack=c->stack and cairn:id=c->cairn_id: the
+ * object is this resource of this stack. */
+int resutil_owned(const json_t *tags, const struct restype_call *c);
+
 #endif

@@ -1,7 +1,9 @@
 #include "agent/resources/sdutil.h"
+#include "agent/resources/dialect.h"
 #include "agent/resources/resutil.h"
 #include "aws/session.h"
 
+#include <stdio.h>
 #include <string.h>
 
 int sdutil_call(struct session *s, struct apicall *c, const char *op, json_t *body, struct diag *d)
@@ -11,7 +13,8 @@ int sdutil_call(struct session *s, struct apicall *c, const char *op, json_t *bo
     return session_call(s, c, d) == CALL_OK ? 0 : -1;
 }
 
-int sdutil_tags(struct session *s, const char *arn, json_t **tags, struct diag *d)
+/* The tags of the resource arn (ListTagsForResource) as a new object of strings. */
+static int tags_of(struct session *s, const char *arn, json_t **tags, struct diag *d)
 {
     struct apicall c;
     int ret = -1;
@@ -28,7 +31,7 @@ int sdutil_tags(struct session *s, const char *arn, json_t **tags, struct diag *
 }
 
 int sdutil_update_tags(struct session *s, const struct restype_call *c, const json_t *desired,
-                       struct live_obj *live, struct diag *d)
+                       struct live_obj *live, const struct resutil_setter *row, struct diag *d)
 {
     json_t *want = resutil_tags_want(c, desired);
 
@@ -37,37 +40,29 @@ int sdutil_update_tags(struct session *s, const struct restype_call *c, const js
     return resutil_retag(s, live, json_string_value(json_object_get(live->attrs, "arn")), want, d);
 }
 
-int sdutil_namespaces(struct session *s, const char *stack, sdutil_namespace_fn fn, void *arg,
-                      struct diag *d)
+int sdutil_list(struct session *s, const char *op, const char *filter, const char *value,
+                const char *items, const char *check, sdutil_item_fn fn, void *arg, struct diag *d)
 {
     struct apicall c;
     int ret = -1;
 
-    apicall_init(&c, service_lookup("servicediscovery"), "ListNamespaces");
-    apicall_json(&c, json_pack("{s:[{s:s, s:[s], s:s}]}", "Filters", "Name", "TYPE", "Values",
-                               "DNS_PRIVATE", "Condition", "EQ"));
+    apicall_init(&c, service_lookup("servicediscovery"), op);
+    apicall_json(&c, json_pack("{s:[{s:s, s:[s], s:s}]}", "Filters", "Name", filter, "Values",
+                               value, "Condition", "EQ"));
     do {
         size_t i;
         json_t *item;
         if (session_call(s, &c, d) != CALL_OK)
             goto out;
-        json_array_foreach(json_object_get(c.out, "Namespaces"), i, item)
+        json_array_foreach(json_object_get(c.out, items), i, item)
         {
             const char *arn = json_string_value(json_object_get(item, "Arn"));
-            const char *type = json_string_value(json_object_get(item, "Type"));
-            const char *owner;
+            const char *is = json_string_value(json_object_get(item, check));
             json_t *tags;
-            int rc = 0;
-            /* The filter already says DNS_PRIVATE; checked again in case it was not applied. */
-            if (!arn || (type && strcmp(type, "DNS_PRIVATE") != 0))
+            int rc;
+            if (!arn || (is && strcmp(is, value) != 0))
                 continue;
-            if (sdutil_tags(s, arn, &tags, d) < 0) {
-                json_decref(tags);
-                goto out;
-            }
-            owner = json_string_value(json_object_get(tags, RESUTIL_TAG_STACK));
-            if (owner && strcmp(owner, stack) == 0)
-                rc = fn(s, item, tags, arg, d);
+            rc = tags_of(s, arn, &tags, d) < 0 ? -1 : fn(s, item, tags, arg, d);
             json_decref(tags);
             if (rc < 0)
                 goto out;
@@ -77,6 +72,100 @@ int sdutil_namespaces(struct session *s, const char *stack, sdutil_namespace_fn 
 out:
     apicall_release(&c);
     return ret;
+}
+
+/* What sdutil_namespaces hands on, and to whom. */
+struct stack_fn {
+    const char *stack;
+    sdutil_item_fn fn;
+    void *arg;
+};
+
+static int if_stack(struct session *s, const json_t *item, const json_t *tags, void *arg,
+                    struct diag *d)
+{
+    const struct stack_fn *f = arg;
+    const char *owner = json_string_value(json_object_get(tags, RESUTIL_TAG_STACK));
+
+    return owner && strcmp(owner, f->stack) == 0 ? f->fn(s, item, tags, f->arg, d) : 0;
+}
+
+int sdutil_namespaces(struct session *s, const char *stack, sdutil_item_fn fn, void *arg,
+                      struct diag *d)
+{
+    struct stack_fn f = {stack, fn, arg};
+
+    return sdutil_list(s, "ListNamespaces", "TYPE", "DNS_PRIVATE", "Namespaces", "Type", if_stack,
+                       &f, d);
+}
+
+/* Whether a create's refusal says it exists (or the same request is still under way). */
+static int exists(const char *code)
+{
+    return dialect_exists(dialect_of("servicediscovery"), code) ||
+           strcmp(code, "DuplicateRequest") == 0 || strcmp(code, "ConflictingDomainExists") == 0;
+}
+
+int sdutil_create(struct session *s, const struct sdutil_kind *k, const struct restype_call *c,
+                  const json_t *desired, json_t *body, const json_t *tags, struct live_set *set,
+                  struct live_obj **out, struct diag *d)
+{
+    const struct restype *t = k->type;
+    struct sdutil_wanted w = {c->cairn_id, c->physical_name,
+                              resutil_want_str(t, desired, "namespace_id"), NULL};
+    struct apicall call = {0};
+    struct diag why;
+
+    *out = NULL;
+    diag_init(&why);
+    if (!w.name)
+        w.name = resutil_want_str(t, desired, "name");
+    if (resutil_check_required(t, c->cairn_id, desired, d) < 0)
+        goto out;
+    if (!w.name) {
+        diag_error(d, NULL, "%s %s: no name to give it", t->name, c->cairn_id);
+        goto out;
+    }
+    if (c->token)
+        json_object_set_new(body, "CreatorRequestId", json_string(c->token));
+    if (sdutil_call(s, &call, k->create, body, &why) == 0)
+        w.got = k->made(s, c, &call, desired, tags, d);
+    else if (!exists(call.err.code) || !c->stack || !c->cairn_id ||
+             sdutil_namespaces(s, c->stack, k->find, &w, d) < 0 || !w.got)
+        diag_error(d, NULL, "%s", diag_last(&why));
+    body = NULL;
+    if (w.got)
+        *out = resutil_add_created(set, t, c, w.got, d);
+out:
+    json_decref(body);
+    diag_release(&why);
+    apicall_release(&call);
+    return *out ? 0 : -1;
+}
+
+int sdutil_update(struct session *s, const struct live_obj *live, const char *op, json_t *body,
+                  unsigned limit, struct diag *d)
+{
+    struct apicall c;
+    char what[512];
+    int ret = -1;
+
+    snprintf(what, sizeof(what), "%s %s", live->type->name, live->id);
+    if (sdutil_call(s, &c, op, body, d) == 0)
+        ret = sdutil_wait(s, what, json_string_value(json_object_get(c.out, "OperationId")), limit,
+                          NULL, d);
+    apicall_release(&c);
+    return ret;
+}
+
+void sdutil_set_description(struct live_obj *live, const json_t *desired)
+{
+    const char *desc = resutil_want_str(live->type, desired, "description");
+
+    if (desc && *desc)
+        json_object_set_new(live->attrs, "description", json_string(desc));
+    else
+        json_object_del(live->attrs, "description");
 }
 
 /* A Cloud Map operation, as a probe of resutil_poll. */

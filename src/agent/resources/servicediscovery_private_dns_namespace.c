@@ -49,6 +49,8 @@ static const struct attr attrs[] = {
     {0},
 };
 
+#define T (&servicediscovery_private_dns_namespace_type)
+
 /* Creating or deleting a namespace takes Cloud Map a minute or so (a Route 53 hosted zone). */
 #define WAIT_SECONDS 600
 /* How long a removal retries while AWS still counts services just deleted. */
@@ -58,7 +60,7 @@ static const struct attr attrs[] = {
  * tags (the VPC tag becomes vpc). */
 static json_t *parse(const json_t *ns, const json_t *tags)
 {
-    json_t *got = resutil_read(servicediscovery_private_dns_namespace_type.attrs, ns);
+    json_t *got = resutil_read(T->attrs, ns);
     json_t *own = json_deep_copy(tags);
     const char *vpc = json_string_value(json_object_get(tags, SDUTIL_TAG_VPC));
 
@@ -75,8 +77,7 @@ static int read_item(struct session *s, const json_t *item, const json_t *tags, 
     json_t *got = parse(item, tags);
 
     (void)s, (void)d;
-    resutil_add_read(arg, &servicediscovery_private_dns_namespace_type,
-                     json_string_value(json_object_get(tags, RESUTIL_TAG_STACK)),
+    resutil_add_read(arg, T, json_string_value(json_object_get(tags, RESUTIL_TAG_STACK)),
                      json_string_value(json_object_get(got, "id")), json_object_get(got, "tags"),
                      got);
     return 0;
@@ -89,16 +90,11 @@ static int ns_read(struct session *s, const char *stack, struct live_set *set, s
     return sdutil_namespaces(s, stack, read_item, set, d);
 }
 
-/* What find_ns() looks for among the stack's namespaces: this resource's, by name. */
-struct wanted {
-    const char *cairn_id, *name;
-    json_t *got;
-};
-
+/* The namespace of the stack w wants (sdutil_create). */
 static int find_ns(struct session *s, const json_t *item, const json_t *tags, void *arg,
                    struct diag *d)
 {
-    struct wanted *w = arg;
+    struct sdutil_wanted *w = arg;
     const char *cid = json_string_value(json_object_get(tags, RESUTIL_TAG_ID));
     const char *name = json_string_value(json_object_get(item, "Name"));
 
@@ -108,17 +104,32 @@ static int find_ns(struct session *s, const json_t *item, const json_t *tags, vo
     return 0;
 }
 
-/* GetNamespace: the attributes of namespace id, with tags (c's, plus the VPC tag). */
-static json_t *get_ns(struct session *s, const char *id, const json_t *tags, struct diag *d)
+/* GetOperation until Cloud Map has made the namespace of a create's answer (call), then
+ * GetNamespace: its attributes, with tags. NULL with d saying why. */
+static json_t *made(struct session *s, const struct restype_call *c, const struct apicall *call,
+                    const json_t *desired, const json_t *tags, struct diag *d)
 {
-    struct apicall c;
-    json_t *got = NULL;
+    const char *op = json_string_value(json_object_get(call->out, "OperationId")), *id;
+    json_t *targets = NULL, *got = NULL;
+    struct apicall get;
+    char what[512];
 
-    if (sdutil_call(s, &c, "GetNamespace", json_pack("{s:s}", "Id", id), d) == 0)
-        got = parse(json_object_get(c.out, "Namespace"), tags);
-    apicall_release(&c);
+    snprintf(what, sizeof(what), "%s %s", T->name, c->cairn_id);
+    if (sdutil_wait(s, what, op, WAIT_SECONDS, &targets, d) < 0)
+        goto out;
+    if (!(id = json_string_value(json_object_get(targets, "NAMESPACE")))) {
+        diag_error(d, NULL, "%s: operation %s names no namespace", what, op);
+        goto out;
+    }
+    if (sdutil_call(s, &get, "GetNamespace", json_pack("{s:s}", "Id", id), d) == 0)
+        got = parse(json_object_get(get.out, "Namespace"), tags);
+    apicall_release(&get);
+out:
+    json_decref(targets);
     return got;
 }
+
+static const struct sdutil_kind kind = {T, "CreatePrivateDnsNamespace", find_ns, made};
 
 /*
  * CreatePrivateDnsNamespace with its tags, the VPC tag and CreatorRequestId, then GetOperation
@@ -130,118 +141,45 @@ static json_t *get_ns(struct session *s, const char *id, const json_t *tags, str
 static int ns_create(struct session *s, const struct restype_call *c, const json_t *desired,
                      struct live_set *set, struct live_obj **out, struct diag *d)
 {
-    const struct restype *t = &servicediscovery_private_dns_namespace_type;
-    struct apicall call;
-    struct diag why;
-    const char *name = c->physical_name, *id;
-    json_t *tags = resutil_tags_want(c, desired), *body, *targets = NULL, *got = NULL;
-    int ret = -1;
+    json_t *tags = resutil_tags_want(c, desired), *body = json_object();
+    const char *vpc = resutil_want_str(T, desired, "vpc");
+    int ret;
 
-    *out = NULL;
-    diag_init(&why);
-    apicall_init(&call, service_lookup("servicediscovery"), "CreatePrivateDnsNamespace");
-    if (resutil_check_required(t, c->cairn_id, desired, d) < 0)
-        goto out;
-    if (!name)
-        name = resutil_want_str(t, desired, "name");
-    if (!name) {
-        diag_error(d, NULL, "%s %s: no name to give it", t->name, c->cairn_id);
-        goto out;
-    }
-    json_object_set_new(tags, SDUTIL_TAG_VPC, json_string(resutil_want_str(t, desired, "vpc")));
-    resutil_create_body(t, c, desired, tags, body = json_object());
-    if (c->token)
-        json_object_set_new(body, "CreatorRequestId", json_string(c->token));
-    apicall_release(&call);
-    if (sdutil_call(s, &call, "CreatePrivateDnsNamespace", body, &why) < 0) {
-        struct wanted w = {.cairn_id = c->cairn_id, .name = name};
-        const char *code = call.err.code;
-        if ((strcmp(code, "NamespaceAlreadyExists") != 0 && strcmp(code, "DuplicateRequest") != 0 &&
-             strcmp(code, "ConflictingDomainExists") != 0) ||
-            !c->stack || !c->cairn_id || sdutil_namespaces(s, c->stack, find_ns, &w, d) < 0 ||
-            !w.got) {
-            diag_error(d, NULL, "%s", diag_last(&why));
-            goto out;
-        }
-        got = w.got;
-    } else {
-        const char *op = json_string_value(json_object_get(call.out, "OperationId"));
-        char what[512];
-        snprintf(what, sizeof(what), "%s %s", t->name, c->cairn_id);
-        if (!op) {
-            diag_error(d, NULL, "%s: the response names no operation", what);
-            goto out;
-        }
-        if (sdutil_wait(s, what, op, WAIT_SECONDS, &targets, d) < 0)
-            goto out;
-        if (!(id = json_string_value(json_object_get(targets, "NAMESPACE")))) {
-            diag_error(d, NULL, "%s: operation %s names no namespace", what, op);
-            goto out;
-        }
-        if (!(got = get_ns(s, id, tags, d)))
-            goto out;
-    }
-    if ((*out = resutil_add_created(set, t, c, got, d)))
-        ret = 0;
-out:
+    if (vpc)
+        json_object_set_new(tags, SDUTIL_TAG_VPC, json_string(vpc));
+    resutil_create_body(T, c, desired, tags, body);
+    ret = sdutil_create(s, &kind, c, desired, body, tags, set, out, d);
     json_decref(tags);
-    json_decref(targets);
-    diag_release(&why);
-    apicall_release(&call);
     return ret;
 }
 
 /* UpdatePrivateDnsNamespace with desired's description ("" when it has none), and the wait
  * for its operation. */
-static int set_description(struct session *s, const json_t *desired, struct live_obj *live,
-                           struct diag *d)
+static int set_description(struct session *s, const struct restype_call *c, const json_t *desired,
+                           struct live_obj *live, const struct resutil_setter *row, struct diag *d)
 {
-    const char *desc =
-        resutil_want_str(&servicediscovery_private_dns_namespace_type, desired, "description");
-    struct apicall c;
-    char what[512];
-    int ret = -1;
+    const char *desc = resutil_want_str(T, desired, "description");
 
-    snprintf(what, sizeof(what), "servicediscovery.private_dns_namespace %s", live->id);
-    if (sdutil_call(s, &c, "UpdatePrivateDnsNamespace",
-                    json_pack("{s:s, s:{s:s}}", "Id", live->id, "Namespace", "Description",
-                              desc ? desc : ""),
-                    d) < 0)
-        goto out;
-    if (sdutil_wait(s, what, json_string_value(json_object_get(c.out, "OperationId")), WAIT_SECONDS,
-                    NULL, d) < 0)
-        goto out;
-    if (desc && *desc)
-        json_object_set_new(live->attrs, "description", json_string(desc));
-    else
-        json_object_del(live->attrs, "description");
-    ret = 0;
-out:
-    apicall_release(&c);
-    return ret;
+    if (sdutil_update(s, live, "UpdatePrivateDnsNamespace",
+                      json_pack("{s:s, s:{s:s}}", "Id", live->id, "Namespace", "Description",
+                                desc ? desc : ""),
+                      WAIT_SECONDS, d) < 0)
+        return -1;
+    sdutil_set_description(live, desired);
+    return 0;
 }
+
+static const struct resutil_setter setters[] = {
+    {"tags", sdutil_update_tags, RESUTIL_EACH, NULL},
+    {"description", set_description, RESUTIL_EACH, NULL},
+    {NULL, NULL, RESUTIL_EACH, NULL},
+};
 
 static int ns_update(struct session *s, const struct restype_call *c, const json_t *desired,
                      struct live_obj *live, const char *const *changed, size_t nchanged,
                      struct diag *d)
 {
-    for (size_t i = 0; i < nchanged; i++) {
-        int rc;
-        if (strcmp(changed[i], "tags") == 0) {
-            rc = sdutil_update_tags(s, c, desired, live, d);
-        } else if (strcmp(changed[i], "description") == 0) {
-            rc = set_description(s, desired, live, d);
-        } else {
-            diag_error(d, NULL,
-                       "servicediscovery.private_dns_namespace %s: %s cannot change in "
-                       "place",
-                       live->id, changed[i]);
-            rc = -1;
-        }
-        if (rc < 0)
-            return -1;
-    }
-    return 0;
+    return resutil_update_each(setters, s, c, desired, live, changed, nchanged, d);
 }
 
 /* One DeleteNamespace, as a probe of resutil_poll: 1 sent (sent set, op its operation) or

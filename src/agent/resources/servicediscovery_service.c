@@ -19,6 +19,7 @@ static const struct attr dns_record_fields[] = {
      .type = VT_STRING,
      .flags = ATTR_REQUIRED,
      .values = record_type_values,
+     .member = "Type",
      .doc = "The record type; tasks with awsvpc networking register A records. AWS cannot "
             "change it in place: a service with another record type needs another name."},
     {.name = "ttl",
@@ -26,6 +27,7 @@ static const struct attr dns_record_fields[] = {
      .flags = ATTR_REQUIRED,
      .min = 0,
      .max = 2147483647,
+     .member = "TTL",
      .doc = "Seconds resolvers may cache the record."},
     {0},
 };
@@ -35,6 +37,7 @@ static const struct attr custom_health_fields[] = {
      .type = VT_INT,
      .min = 1,
      .max = 10,
+     .member = "FailureThreshold",
      .doc = "Kept for the API's sake: Cloud Map now always uses 1, whatever is set."},
     {0},
 };
@@ -43,36 +46,49 @@ static const struct attr attrs[] = {
     {.name = "name",
      .type = VT_STRING,
      .flags = ATTR_NAME | ATTR_REPLACE,
+     .member = "Name",
      .doc = "The service's name, the first label of its DNS name <name>.<namespace>."},
     {.name = "namespace_id",
      .type = VT_STRING,
      .flags = ATTR_REQUIRED | ATTR_REPLACE,
      .ref_type = "servicediscovery.private_dns_namespace",
+     .member = "NamespaceId",
      .doc = "The namespace the service is in."},
-    {.name = "description", .type = VT_STRING, .doc = "What the service is for."},
+    {.name = "description",
+     .type = VT_STRING,
+     .member = "Description",
+     .doc = "What the service is for."},
     {.name = "dns_records",
      .type = VT_LIST,
      .elem = VT_OBJECT,
      .fields = dns_record_fields,
      .flags = ATTR_REQUIRED,
+     .member = "DnsConfig/DnsRecords",
      .doc = "The records Cloud Map creates for each registered instance (DnsConfig.DnsRecords)."},
     {.name = "routing_policy",
      .type = VT_STRING,
      .flags = ATTR_REPLACE,
      .def = "MULTIVALUE",
      .values = routing_values,
+     .member = "DnsConfig/RoutingPolicy",
      .doc = "How answers are chosen: MULTIVALUE returns up to eight healthy instances."},
     {.name = "health_check_custom_config",
      .type = VT_OBJECT,
      .flags = ATTR_REPLACE,
      .fields = custom_health_fields,
+     .member = "HealthCheckCustomConfig",
      .doc = "Lets ECS report task health to Cloud Map, so only healthy tasks resolve; set it "
             "(even as {}) for services ECS registers."},
     RESTYPE_TAGS,
-    {.name = "id", .type = VT_STRING, .flags = ATTR_COMPUTED, .doc = "The service's ID (srv-...)."},
+    {.name = "id",
+     .type = VT_STRING,
+     .flags = ATTR_COMPUTED,
+     .member = "Id",
+     .doc = "The service's ID (srv-...)."},
     {.name = "arn",
      .type = VT_ARN,
      .flags = ATTR_COMPUTED,
+     .member = "Arn",
      .doc = "The service's ARN, which an ECS service's service_registries take."},
     {.name = "dns_name",
      .type = VT_DNS_NAME,
@@ -80,6 +96,8 @@ static const struct attr attrs[] = {
      .doc = "The name the tasks resolve as inside the VPC: <name>.<namespace name>."},
     {0},
 };
+
+#define T (&servicediscovery_service_type)
 
 /* How long an update waits for Cloud Map's operation, and a removal retries while instances
  * are still registered (ECS deregisters a deleted service's tasks as they drain). */
@@ -90,35 +108,13 @@ static const struct attr attrs[] = {
  * and dns_name come from the namespace it was listed in. */
 static json_t *parse(const json_t *svc, const char *namespace_id, const char *namespace_name)
 {
-    json_t *got = json_object(), *records = json_array(), *r;
-    const json_t *dns = json_object_get(svc, "DnsConfig");
-    const json_t *health = json_object_get(svc, "HealthCheckCustomConfig");
-    static const char *const names[][2] = {
-        {"id", "Id"}, {"arn", "Arn"}, {"name", "Name"}, {"description", "Description"}};
-    const char *name = json_string_value(json_object_get(svc, "Name"));
-    size_t i;
+    json_t *got = resutil_read_fields(T->attrs, svc);
+    const char *name = json_string_value(json_object_get(got, "name"));
 
-    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        const char *v = json_string_value(json_object_get(svc, names[i][1]));
-        if (v && *v)
-            json_object_set_new(got, names[i][0], json_string(v));
-    }
+    if (!json_object_get(got, "dns_records"))
+        json_object_set_new(got, "dns_records", json_array());
     if (namespace_id)
         json_object_set_new(got, "namespace_id", json_string(namespace_id));
-    json_array_foreach(json_object_get(dns, "DnsRecords"), i, r)
-    {
-        json_array_append_new(records, json_pack("{s:O?, s:O?}", "type", json_object_get(r, "Type"),
-                                                 "ttl", json_object_get(r, "TTL")));
-    }
-    json_object_set_new(got, "dns_records", records);
-    if (json_is_string(json_object_get(dns, "RoutingPolicy")))
-        json_object_set(got, "routing_policy", json_object_get(dns, "RoutingPolicy"));
-    if (json_is_object(health)) {
-        json_t *h = json_object();
-        if (json_is_integer(json_object_get(health, "FailureThreshold")))
-            json_object_set(h, "failure_threshold", json_object_get(health, "FailureThreshold"));
-        json_object_set_new(got, "health_check_custom_config", h);
-    }
     if (name && namespace_name) {
         size_t n = strlen(name) + strlen(namespace_name) + 2;
         char *full = xmalloc(n);
@@ -129,20 +125,24 @@ static json_t *parse(const json_t *svc, const char *namespace_id, const char *na
     return got;
 }
 
-/* The namespace a service was listed under, as ListServices' filter named it. */
-static const char *namespace_of(const json_t *svc)
-{
-    const char *ns = json_string_value(json_object_get(svc, "NamespaceId"));
-    return ns ? ns
-              : json_string_value(
-                    json_object_get(json_object_get(svc, "DnsConfig"), "NamespaceId"));
-}
-
-/* What read_namespace() adds to. */
+/* What read_namespace() adds to, and the namespace it reads. */
 struct reading {
     const char *stack;
     struct live_set *set;
+    const char *ns, *ns_name;
 };
+
+static int add_service(struct session *s, const json_t *svc, const json_t *tags, void *arg,
+                       struct diag *d)
+{
+    struct reading *rd = arg;
+    json_t *got = parse(svc, rd->ns, rd->ns_name);
+
+    (void)s, (void)d;
+    resutil_add_read(rd->set, T, rd->stack, json_string_value(json_object_get(got, "id")), tags,
+                     got);
+    return 0;
+}
 
 /* ListServices in one namespace of the stack (paginated), and ListTagsForResource for each:
  * the list carries no tags. */
@@ -150,45 +150,13 @@ static int read_namespace(struct session *s, const json_t *item, const json_t *t
                           struct diag *d)
 {
     struct reading *rd = arg;
-    const char *ns = json_string_value(json_object_get(item, "Id"));
-    const char *ns_name = json_string_value(json_object_get(item, "Name"));
-    struct apicall c;
-    int ret = -1;
 
     (void)tags;
-    if (!ns)
-        return 0;
-    apicall_init(&c, service_lookup("servicediscovery"), "ListServices");
-    apicall_json(&c, json_pack("{s:[{s:s, s:[s], s:s}]}", "Filters", "Name", "NAMESPACE_ID",
-                               "Values", ns, "Condition", "EQ"));
-    do {
-        size_t i;
-        json_t *svc;
-        if (session_call(s, &c, d) != CALL_OK)
-            goto out;
-        json_array_foreach(json_object_get(c.out, "Services"), i, svc)
-        {
-            const char *arn = json_string_value(json_object_get(svc, "Arn"));
-            const char *in = namespace_of(svc);
-            json_t *own, *got;
-            /* The filter already says which namespace; checked again in case it was not
-             * applied. */
-            if (!arn || (in && strcmp(in, ns) != 0))
-                continue;
-            if (sdutil_tags(s, arn, &own, d) < 0) {
-                json_decref(own);
-                goto out;
-            }
-            got = parse(svc, ns, ns_name);
-            resutil_add_read(rd->set, &servicediscovery_service_type, rd->stack,
-                             json_string_value(json_object_get(got, "id")), own, got);
-            json_decref(own);
-        }
-    } while (apicall_next_page(&c, "NextToken", "NextToken"));
-    ret = 0;
-out:
-    apicall_release(&c);
-    return ret;
+    rd->ns = json_string_value(json_object_get(item, "Id"));
+    rd->ns_name = json_string_value(json_object_get(item, "Name"));
+    return rd->ns ? sdutil_list(s, "ListServices", "NAMESPACE_ID", rd->ns, "Services",
+                                "NamespaceId", add_service, rd, d)
+                  : 0;
 }
 
 /*
@@ -199,27 +167,17 @@ out:
  */
 static int svc_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
 {
-    struct reading rd = {stack, set};
+    struct reading rd = {stack, set, NULL, NULL};
     return sdutil_namespaces(s, stack, read_namespace, &rd, d);
 }
 
 /* The DnsRecords desired asks for: [{Type, TTL}]. */
 static json_t *records_to_api(const json_t *desired)
 {
-    json_t *out = json_array(), *r;
-    size_t i;
+    json_t *v = resutil_api_value(restype_attr(T->attrs, "dns_records"),
+                                  json_object_get(desired, "dns_records"));
 
-    json_array_foreach(json_object_get(desired, "dns_records"), i, r)
-    {
-        const json_t *ttl = json_object_get(r, "ttl");
-        long long n =
-            json_is_integer(ttl)
-                ? json_integer_value(ttl)
-                : strtoll(json_string_value(ttl) ? json_string_value(ttl) : "0", NULL, 10);
-        json_array_append_new(out, json_pack("{s:O?, s:I}", "Type", json_object_get(r, "type"),
-                                             "TTL", (json_int_t)n));
-    }
-    return out;
+    return v ? v : json_array();
 }
 
 /* GetNamespace: the name of namespace id, for dns_name (NULL when it cannot be had). */
@@ -238,20 +196,15 @@ static char *namespace_name(struct session *s, const char *id, struct diag *d)
     return name;
 }
 
-/* What find_svc() looks for in a namespace of the stack: this resource's, by name. */
-struct wanted {
-    const char *cairn_id, *name, *namespace_id;
-    json_t *got;
-};
-
+/* The service w wants (sdutil_create), read from its namespace when the stack has it. */
 static int find_svc(struct session *s, const json_t *item, const json_t *tags, void *arg,
                     struct diag *d)
 {
-    struct wanted *w = arg;
+    struct sdutil_wanted *w = arg;
     struct live_set found;
-    struct reading rd = {json_string_value(json_object_get(tags, RESUTIL_TAG_STACK)), &found};
+    struct reading rd = {json_string_value(json_object_get(tags, RESUTIL_TAG_STACK)), &found, NULL,
+                         NULL};
     const char *id = json_string_value(json_object_get(item, "Id"));
-
     int ret;
 
     if (w->got || !id || strcmp(id, w->namespace_id) != 0)
@@ -268,101 +221,67 @@ static int find_svc(struct session *s, const json_t *item, const json_t *tags, v
     return ret;
 }
 
+/* The service CreateService's answer (call) describes, and one GetNamespace for the
+ * namespace's name (dns_name): known even when that cannot be had. */
+static json_t *made(struct session *s, const struct restype_call *c, const struct apicall *call,
+                    const json_t *desired, const json_t *tags, struct diag *d)
+{
+    const char *ns = resutil_want_str(T, desired, "namespace_id");
+    char *ns_name = namespace_name(s, ns, d);
+    json_t *got = parse(json_object_get(call->out, "Service"), ns, ns_name);
+
+    json_object_set_new(got, "tags", json_deep_copy(tags));
+    free(ns_name);
+    return got;
+}
+
+static const struct sdutil_kind kind = {T, "CreateService", find_svc, made};
+
 /*
  * CreateService with its tags and CreatorRequestId, DNS records, routing policy and custom
- * health check, and one GetNamespace for the namespace's name (dns_name). A create sent
- * again that Cloud Map refuses (ServiceAlreadyExists) adopts the service of that name in the
- * namespace tagged as this resource.
+ * health check. A create sent again that Cloud Map refuses (ServiceAlreadyExists) adopts the
+ * service of that name in the namespace tagged as this resource. Made without a dns_name (its
+ * namespace's name could not be had) is an error, the service known all the same.
  */
 static int svc_create(struct session *s, const struct restype_call *c, const json_t *desired,
                       struct live_set *set, struct live_obj **out, struct diag *d)
 {
-    const struct restype *t = &servicediscovery_service_type;
-    struct apicall call;
-    struct diag why;
-    const char *name = c->physical_name, *desc = resutil_want_str(t, desired, "description");
-    const char *ns = resutil_want_str(t, desired, "namespace_id");
     const json_t *health = json_object_get(desired, "health_check_custom_config");
-    json_t *body, *got = NULL, *tags = resutil_tags_want(c, desired);
-    char *ns_name = NULL;
-    int ret = -1;
+    json_t *body = json_object(), *tags = resutil_tags_want(c, desired);
+    int ret;
 
-    *out = NULL;
-    diag_init(&why);
-    apicall_init(&call, service_lookup("servicediscovery"), "CreateService");
-    if (resutil_check_required(t, c->cairn_id, desired, d) < 0)
-        goto out;
-    if (!name)
-        name = resutil_want_str(t, desired, "name");
-    if (!name) {
-        diag_error(d, NULL, "%s %s: no name to give it", t->name, c->cairn_id);
-        goto out;
-    }
-    body = json_pack("{s:s, s:s, s:{s:s, s:o}, s:o}", "Name", name, "NamespaceId", ns, "DnsConfig",
-                     "RoutingPolicy", resutil_want_str(t, desired, "routing_policy"), "DnsRecords",
-                     records_to_api(desired), "Tags", resutil_tags_to_list(tags, "Key", "Value"));
-    if (desc)
-        json_object_set_new(body, "Description", json_string(desc));
-    if (json_is_object(health)) {
-        const json_t *n = json_object_get(health, "failure_threshold");
-        json_t *h = json_object();
-        if (json_is_integer(n))
-            json_object_set(h, "FailureThreshold", (json_t *)n);
-        else if (json_is_string(n))
-            json_object_set_new(h, "FailureThreshold",
-                                json_integer(strtoll(json_string_value(n), NULL, 10)));
-        json_object_set_new(body, "HealthCheckCustomConfig", h);
-    }
-    if (c->token)
-        json_object_set_new(body, "CreatorRequestId", json_string(c->token));
-    apicall_release(&call);
-    if (sdutil_call(s, &call, "CreateService", body, &why) == 0) {
-        /* Made: known even when its namespace's name (for dns_name) cannot be had. */
-        ns_name = namespace_name(s, ns, d);
-        got = parse(json_object_get(call.out, "Service"), ns, ns_name);
-        json_object_set(got, "tags", tags);
-    } else {
-        struct wanted w = {.cairn_id = c->cairn_id, .name = name, .namespace_id = ns};
-        if (strcmp(call.err.code, "ServiceAlreadyExists") != 0 || !c->stack || !c->cairn_id ||
-            sdutil_namespaces(s, c->stack, find_svc, &w, d) < 0 || !w.got) {
-            diag_error(d, NULL, "%s", diag_last(&why));
-            goto out;
-        }
-        got = w.got;
-    }
-    if ((*out = resutil_add_created(set, t, c, got, d)) && json_object_get(got, "dns_name"))
-        ret = 0;
-out:
-    free(ns_name);
+    resutil_create_body(T, c, desired, tags, body);
+    json_object_set_new(body, "DnsConfig",
+                        json_pack("{s:s?, s:o}", "RoutingPolicy",
+                                  resutil_want_str(T, desired, "routing_policy"), "DnsRecords",
+                                  records_to_api(desired)));
+    /* Sent even as {}: that asks for a custom health check. */
+    if (json_is_object(health))
+        json_object_set_new(
+            body, "HealthCheckCustomConfig",
+            resutil_api_value(restype_attr(T->attrs, "health_check_custom_config"), health));
+    ret = sdutil_create(s, &kind, c, desired, body, tags, set, out, d);
     json_decref(tags);
-    diag_release(&why);
-    apicall_release(&call);
-    return ret;
+    return ret == 0 && json_object_get((*out)->attrs, "dns_name") ? 0 : -1;
 }
 
-static int cmp_str(const void *a, const void *b)
+/* Whether every record of a (the table's shape) has a type that one of b has. */
+static int types_in(const json_t *a, const json_t *b)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
+    const json_t *r, *q;
+    size_t i, j;
 
-/* The DNS record types of a list of records (the table's shape), sorted: a new array. */
-static json_t *record_types(const json_t *records)
-{
-    size_t i, n = 0;
-    const char **v = xcalloc(json_array_size(records) + 1, sizeof(*v));
-    json_t *r, *out = json_array();
-
-    json_array_foreach(records, i, r)
+    json_array_foreach(a, i, r)
     {
-        const char *type = json_string_value(json_object_get(r, "type"));
-        if (type)
-            v[n++] = type;
+        int found = 0;
+        json_array_foreach(b, j, q)
+        {
+            found |= json_equal(json_object_get(r, "type"), json_object_get(q, "type"));
+        }
+        if (!found)
+            return 0;
     }
-    qsort(v, n, sizeof(*v), cmp_str);
-    for (i = 0; i < n; i++)
-        json_array_append_new(out, json_string(v[i]));
-    free(v);
-    return out;
+    return 1;
 }
 
 /*
@@ -370,74 +289,44 @@ static json_t *record_types(const json_t *records)
  * the records an update leaves out), and the wait for its operation. Only the TTLs can change:
  * Cloud Map refuses another set of record types, which takes a new service (another name).
  */
-static int update_service(struct session *s, const json_t *desired, struct live_obj *live,
-                          struct diag *d)
+static int update_service(struct session *s, const struct restype_call *rc, const json_t *desired,
+                          struct live_obj *live, const struct resutil_setter *row, struct diag *d)
 {
-    const struct restype *t = &servicediscovery_service_type;
-    const char *desc = resutil_want_str(t, desired, "description");
-    json_t *have = record_types(json_object_get(live->attrs, "dns_records"));
-    json_t *want = record_types(json_object_get(desired, "dns_records")), *records = NULL;
-    struct apicall c;
-    char what[512];
-    int ret = -1;
+    const char *desc = resutil_want_str(T, desired, "description");
+    const json_t *want = json_object_get(desired, "dns_records");
+    const json_t *have = json_object_get(live->attrs, "dns_records");
 
-    apicall_init(&c, service_lookup("servicediscovery"), "UpdateService");
-    snprintf(what, sizeof(what), "%s %s", t->name, live->id);
-    if (!json_equal(have, want)) {
+    if (json_array_size(have) != json_array_size(want) || !types_in(have, want) ||
+        !types_in(want, have)) {
         diag_error(d, NULL,
-                   "%s: Cloud Map cannot change a service's DNS record types in place; give the "
-                   "service another name to replace it",
-                   what);
-        goto out;
+                   "%s %s: Cloud Map cannot change a service's DNS record types in place; give "
+                   "the service another name to replace it",
+                   T->name, live->id);
+        return -1;
     }
-    records = records_to_api(desired);
-    apicall_release(&c);
-    if (sdutil_call(s, &c, "UpdateService",
-                    json_pack("{s:s, s:{s:s, s:{s:O}}}", "Id", live->id, "Service", "Description",
-                              desc ? desc : "", "DnsConfig", "DnsRecords", records),
-                    d) < 0)
-        goto out;
-    if (sdutil_wait(s, what, json_string_value(json_object_get(c.out, "OperationId")), WAIT_SECONDS,
-                    NULL, d) < 0)
-        goto out;
-    if (desc && *desc)
-        json_object_set_new(live->attrs, "description", json_string(desc));
-    else
-        json_object_del(live->attrs, "description");
-    json_object_set_new(live->attrs, "dns_records",
-                        json_deep_copy(json_object_get(desired, "dns_records")));
-    ret = 0;
-out:
-    json_decref(have);
-    json_decref(want);
-    json_decref(records);
-    apicall_release(&c);
-    return ret;
+    if (sdutil_update(s, live, "UpdateService",
+                      json_pack("{s:s, s:{s:s, s:{s:o}}}", "Id", live->id, "Service", "Description",
+                                desc ? desc : "", "DnsConfig", "DnsRecords",
+                                records_to_api(desired)),
+                      WAIT_SECONDS, d) < 0)
+        return -1;
+    sdutil_set_description(live, desired);
+    json_object_set_new(live->attrs, "dns_records", json_deep_copy(want));
+    return 0;
 }
+
+static const struct resutil_setter setters[] = {
+    {"tags", sdutil_update_tags, RESUTIL_EACH, NULL},
+    {"description", update_service, RESUTIL_FIRST, NULL},
+    {"dns_records", update_service, RESUTIL_FIRST, NULL},
+    {NULL, NULL, RESUTIL_EACH, NULL},
+};
 
 static int svc_update(struct session *s, const struct restype_call *c, const json_t *desired,
                       struct live_obj *live, const char *const *changed, size_t nchanged,
                       struct diag *d)
 {
-    int service_done = 0;
-
-    for (size_t i = 0; i < nchanged; i++) {
-        int rc = 0;
-        if (strcmp(changed[i], "tags") == 0) {
-            rc = sdutil_update_tags(s, c, desired, live, d);
-        } else if (strcmp(changed[i], "description") == 0 ||
-                   strcmp(changed[i], "dns_records") == 0) {
-            if (!service_done++)
-                rc = update_service(s, desired, live, d);
-        } else {
-            diag_error(d, NULL, "servicediscovery.service %s: %s cannot change in place", live->id,
-                       changed[i]);
-            rc = -1;
-        }
-        if (rc < 0)
-            return -1;
-    }
-    return 0;
+    return resutil_update_each(setters, s, c, desired, live, changed, nchanged, d);
 }
 
 /* Cloud Map keeps a custom health check's failure threshold at 1 whatever is asked: any custom
