@@ -16,7 +16,6 @@
 #include "core/hash.h"
 #include "core/xmalloc.h"
 #include "promql/eval.h"
-#include "promql/rangepar.h"
 
 void pq_opts_default(struct pq_opts *o)
 {
@@ -532,7 +531,7 @@ static void eval_matrix_result(struct pq_eval *ev, const struct pq_node *n, stru
 
 /* ---- functions of range vectors: each series once, a sliding window ---- */
 
-/* The values of every series of rs for a pure function, on two threads (rangepar.h), into
+/* The values of every series of rs for a pure function, on two threads (rangepar in eval.h), into
  * arrays that become the output series' own. */
 static void range_par(struct pq_eval *ev, const struct range_src *rs, const struct pq_call *c,
                       int resets, struct rangepar *p)

@@ -1,5 +1,5 @@
-/* A pure range function over many series on two threads: see rangepar.h. */
-#include "promql/rangepar.h"
+/* A pure range function over many series on two threads: see struct rangepar in eval.h. */
+#include "promql/eval.h"
 #include "core/xmalloc.h"
 
 #include <pthread.h>
