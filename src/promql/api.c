@@ -6,13 +6,13 @@
 #include "promql/api.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "core/arena.h"
+#include "core/par.h"
 #include "core/xmalloc.h"
 #include "promql/ast.h"
 
@@ -267,8 +267,9 @@ struct matrix_part {
     size_t from, to;
 };
 
-static void json_matrix_part(const struct matrix_part *m)
+static void json_matrix_part(void *arg)
 {
+    const struct matrix_part *m = arg;
     struct point_ctx pc;
     const struct pq_result *r = m->r;
     point_ctx_init(&pc, r);
@@ -288,12 +289,6 @@ static void json_matrix_part(const struct matrix_part *m)
     point_ctx_release(&pc);
 }
 
-static void *json_matrix_helper(void *arg)
-{
-    json_matrix_part(arg);
-    return NULL;
-}
-
 /* Below this many points one thread writes the whole body. */
 #define JSON_PAR_POINTS 200000
 
@@ -305,7 +300,6 @@ static void *json_matrix_helper(void *arg)
 static void json_matrix(struct strbuf *sb, const struct pq_result *r)
 {
     size_t points = 0, acc = 0, mid = 0;
-    pthread_t th;
 
     for (size_t i = 0; i < r->n; i++)
         points += r->s[i].n;
@@ -315,14 +309,12 @@ static void json_matrix(struct strbuf *sb, const struct pq_result *r)
     struct strbuf tail;
     strbuf_init(&tail, sb->cap);
     struct matrix_part first = {sb, r, 0, mid}, second = {&tail, r, mid, r->n};
-    if (points < JSON_PAR_POINTS || mid == r->n ||
-        pthread_create(&th, NULL, json_matrix_helper, &second) != 0) {
+    if (points < JSON_PAR_POINTS || mid == r->n) {
         first.to = r->n;
         json_matrix_part(&first);
     } else {
         strbuf_reserve(&tail, (points - acc) * 24 + (r->n - mid) * 128);
-        json_matrix_part(&first);
-        pthread_join(th, NULL);
+        par_pair(json_matrix_part, &first, &second);
         strbuf_add(sb, tail.buf, tail.len);
     }
     strbuf_release(&tail);

@@ -1,8 +1,8 @@
 /* A pure range function over many series on two threads: see struct rangepar in eval.h. */
 #include "promql/eval.h"
+#include "core/par.h"
 #include "core/xmalloc.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -19,8 +19,9 @@ static int past(const struct timespec *d)
     return now.tv_sec > d->tv_sec || (now.tv_sec == d->tv_sec && now.tv_nsec > d->tv_nsec);
 }
 
-static void run_half(const struct half *h)
+static void run_half(void *arg)
 {
+    const struct half *h = arg;
     const struct rangepar *p = h->p;
     struct pq_call c = p->proto;
     uint32_t *resets = NULL;
@@ -65,17 +66,10 @@ static void run_half(const struct half *h)
     free(resets);
 }
 
-static void *helper(void *arg)
-{
-    run_half(arg);
-    return NULL;
-}
-
 int rangepar_run(const struct rangepar *p)
 {
     atomic_int late = 0;
     size_t total = 0, acc = 0, mid = 0;
-    pthread_t th;
 
     /* Split by samples, not series: the work of a window grows with its samples. */
     for (size_t i = 0; i < p->n; i++)
@@ -83,12 +77,6 @@ int rangepar_run(const struct rangepar *p)
     while (mid < p->n && acc < total / 2)
         acc += p->s[mid++].n;
     struct half first = {p, 0, mid, &late}, second = {p, mid, p->n, &late};
-    if (pthread_create(&th, NULL, helper, &second) != 0) {
-        run_half(&first); /* no thread to be had: both halves here */
-        run_half(&second);
-    } else {
-        run_half(&first);
-        pthread_join(th, NULL);
-    }
+    par_pair(run_half, &first, &second);
     return atomic_load(&late) ? -1 : 0;
 }
