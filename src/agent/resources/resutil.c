@@ -683,51 +683,9 @@ int resutil_update_each(const struct resutil_setter *table, struct session *s,
     return 0;
 }
 
-json_t *resutil_read_fields(const struct attr *table, const json_t *api)
-{
-    json_t *out = resutil_read(table, api), *v, *e, *list;
-    size_t i;
-
-    for (const struct attr *a = table; a->name; a++) {
-        if (!a->fields || !(v = json_object_get(out, a->name)))
-            continue;
-        if (json_is_object(v)) {
-            json_object_set_new(out, a->name, resutil_read_fields(a->fields, v));
-            continue;
-        }
-        list = json_array();
-        json_array_foreach(v, i, e)
-        {
-            json_array_append_new(list, resutil_read_fields(a->fields, e));
-        }
-        json_object_set_new(out, a->name, list);
-    }
-    return out;
-}
-
 json_t *resutil_api_value(const struct attr *a, const json_t *v)
 {
-    json_t *out, *e;
-    size_t i;
-
-    if (a->fields && json_is_array(v)) {
-        out = json_array();
-        json_array_foreach(v, i, e)
-        {
-            json_array_append_new(out, resutil_api_value(a, e));
-        }
-        return out;
-    }
-    if (a->fields && json_is_object(v)) {
-        out = json_object();
-        for (const struct attr *f = a->fields; f->name; f++)
-            if (f->member && (e = json_object_get(v, f->name)) && !json_is_null(e))
-                json_object_set_new(out, f->member, resutil_api_value(f, e));
-        return out;
-    }
-    if (is_int(a->type) && json_is_string(v))
-        return json_integer(strtoll(json_string_value(v), NULL, 10));
-    return v ? json_incref((json_t *)v) : NULL;
+    return api_value(a, a->type, v);
 }
 
 int resutil_owned(const json_t *tags, const struct restype_call *c)

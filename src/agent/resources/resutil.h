@@ -220,16 +220,9 @@ int resutil_update_each(const struct resutil_setter *table, struct session *s,
                         const char *const *changed, size_t nchanged, struct diag *d);
 
 /*
- * resutil_read, with each attribute that has fields (an object, or a list of objects) read by
- * the fields' members too: a Cloud Map service's DnsConfig/DnsRecords [{Type, TTL}] as
- * dns_records [{type, ttl}]. New object.
- */
-json_t *resutil_read_fields(const struct attr *table, const json_t *api);
-
-/*
- * A desired value of attribute a as the API takes it: an object of a's fields (or each of a
- * list of them) with each field under its member (fields without one left out), integers
- * given as text as numbers; anything else as it is. New reference; NULL for NULL.
+ * One desired value of attribute a as the API takes it, as resutil_api_object sends each
+ * attribute: an object of a's fields under their members (or a list of them), integers given as
+ * text as numbers. New reference; NULL for NULL, null or an empty list.
  */
 json_t *resutil_api_value(const struct attr *a, const json_t *v);
 

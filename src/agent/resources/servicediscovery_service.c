@@ -108,7 +108,7 @@ static const struct attr attrs[] = {
  * and dns_name come from the namespace it was listed in. */
 static json_t *parse(const json_t *svc, const char *namespace_id, const char *namespace_name)
 {
-    json_t *got = resutil_read_fields(T->attrs, svc);
+    json_t *got = resutil_read_nested(T->attrs, svc);
     const char *name = json_string_value(json_object_get(got, "name"));
 
     if (!json_object_get(got, "dns_records"))
