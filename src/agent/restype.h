@@ -77,6 +77,7 @@ enum restype_remove_flag {
 };
 
 struct session;
+struct resutil_setter;
 struct live_set;
 struct live_obj;
 struct diag;
@@ -174,6 +175,9 @@ struct restype_ops {
     int (*update)(struct session *s, const struct restype_call *c, const json_t *desired,
                   struct live_obj *live, const char *const *changed, size_t nchanged,
                   struct diag *d);
+    /* The update's table when it is resutil_update: which call sets each attribute that can
+     * change in place (struct resutil_setter, resources/resutil.h). */
+    const struct resutil_setter *setters;
     /* Delete live; how is a set of RESTYPE_REMOVE_* flags the operator asked for.
      * resutil_remove when the removal is the one call del says. */
     int (*remove)(struct session *s, const struct live_obj *live, unsigned how, struct diag *d);

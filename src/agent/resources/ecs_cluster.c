@@ -51,7 +51,7 @@ static json_t *parse(const json_t *cl)
 
 static struct live_obj *add_cluster(struct live_set *set, const char *stack, const json_t *cl)
 {
-    json_t *tags = ecsutil_tags_from(json_object_get(cl, "tags"));
+    json_t *tags = resutil_tags_from_list(json_object_get(cl, "tags"), "key", "value");
     struct live_obj *o =
         resutil_add_read(set, &ecs_cluster_type, stack,
                          json_string_value(json_object_get(cl, "clusterArn")), tags, parse(cl));
@@ -89,9 +89,12 @@ static json_t *settings(const json_t *desired)
                      resutil_want_str(&ecs_cluster_type, desired, "container_insights"));
 }
 
-static int set_insights(struct session *s, struct live_obj *o, const json_t *desired,
-                        struct diag *d)
+/* The setter of container_insights: UpdateCluster with the settings list. */
+static int set_insights(struct session *s, const struct restype_call *c, const json_t *desired,
+                        struct live_obj *o, const struct resutil_setter *row, struct diag *d)
 {
+    (void)c;
+    (void)row;
     if (ecsutil_call(s, "UpdateCluster",
                      json_pack("{s:s, s:o}", "cluster", o->id, "settings", settings(desired)), NULL,
                      NULL, d) != 0)
@@ -102,48 +105,40 @@ static int set_insights(struct session *s, struct live_obj *o, const json_t *des
     return 0;
 }
 
+struct adopting {
+    const struct restype_call *c;
+    const char *name;
+    struct live_set *set;
+    struct live_obj **out;
+};
+
+/* An ACTIVE cluster of the name: adopted (1) when it is this resource's, -1 otherwise. */
+static int adopt_one(const json_t *cl, void *arg, struct diag *d)
+{
+    struct adopting *a = arg;
+    json_t *tags = resutil_tags_from_list(json_object_get(cl, "tags"), "key", "value");
+    int ok = resutil_adopt_check(&ecs_cluster_type, a->c, a->name, tags, d) == 0;
+
+    json_decref(tags);
+    return ok && (*a->out = add_cluster(a->set, a->c->stack, cl)) ? 1 : -1;
+}
+
 /*
  * Adopt the cluster named name when it is the stack's (CreateCluster would answer with it
- * anyway, whoever made it): 1 adopted (*out set, brought to desired), 0 no such ACTIVE
+ * anyway, whoever made it), brought to desired: 1 adopted (*out set), 0 no such ACTIVE
  * cluster, -1 one that is not this resource's, or an error.
  */
 static int adopt(struct session *s, const struct restype_call *c, const json_t *desired,
                  const char *name, struct live_set *set, struct live_obj **out, struct diag *d)
 {
-    json_t *got, *cl;
-    size_t i;
-    int ret = 0;
+    struct adopting a = {c, name, set, out};
+    json_t *names = json_pack("[s]", name);
+    int rc = ecsutil_describe_clusters(s, NULL, names, adopt_one, &a, d);
 
-    if (ecsutil_call(s, "DescribeClusters",
-                     json_pack("{s:[s], s:[s,s]}", "clusters", name, "include", "TAGS", "SETTINGS"),
-                     &got, NULL, d) != 0)
-        return -1;
-    json_array_foreach(json_object_get(got, "clusters"), i, cl)
-    {
-        const char *status = json_string_value(json_object_get(cl, "status"));
-        json_t *tags;
-        if (!status || strcmp(status, "ACTIVE") != 0)
-            continue;
-        tags = ecsutil_tags_from(json_object_get(cl, "tags"));
-        if (resutil_adopt_check(&ecs_cluster_type, c, name, tags, d) < 0) {
-            ret = -1;
-        } else if (!(*out = add_cluster(set, c->stack, cl))) {
-            ret = -1;
-        } else {
-            const char *have =
-                json_string_value(json_object_get((*out)->attrs, "container_insights"));
-            const char *want = resutil_want_str(&ecs_cluster_type, desired, "container_insights");
-            ret = 1;
-            if ((!have || strcmp(have, want) != 0) && set_insights(s, *out, desired, d) < 0)
-                ret = -1;
-            else if (ecsutil_update_tags(s, (*out)->id, c, desired, *out, d) < 0)
-                ret = -1;
-        }
-        json_decref(tags);
-        break;
-    }
-    json_decref(got);
-    return ret;
+    json_decref(names);
+    if (rc == 1 && resutil_converge(s, &ecs_cluster_type, c, desired, *out, resutil_update, d) < 0)
+        rc = -1;
+    return rc;
 }
 
 /*
@@ -188,30 +183,17 @@ out:
     return ret;
 }
 
-static int cluster_update(struct session *s, const struct restype_call *c, const json_t *desired,
-                          struct live_obj *live, const char *const *changed, size_t nchanged,
-                          struct diag *d)
-{
-    for (size_t i = 0; i < nchanged; i++) {
-        int rc;
-        if (strcmp(changed[i], "tags") == 0)
-            rc = ecsutil_update_tags(s, live->id, c, desired, live, d);
-        else if (strcmp(changed[i], "container_insights") == 0)
-            rc = set_insights(s, live, desired, d);
-        else {
-            diag_error(d, NULL, "ecs.cluster %s: %s cannot change in place", live->id, changed[i]);
-            rc = -1;
-        }
-        if (rc < 0)
-            return -1;
-    }
-    return 0;
-}
+static const struct resutil_setter setters[] = {
+    {"container_insights", set_insights, RESUTIL_EACH, NULL},
+    {"tags", resutil_set_tags, RESUTIL_EACH, NULL},
+    {NULL, NULL, RESUTIL_EACH, NULL},
+};
 
 static const struct restype_ops ops = {
     .read = cluster_read,
     .create = cluster_create,
-    .update = cluster_update,
+    .update = resutil_update,
+    .setters = setters,
     /* DeleteCluster; one already gone is success. AWS refuses while services are in it, which the
      * services' removals (they go first, and wait until their services are INACTIVE) prevent. */
     .remove = resutil_remove,

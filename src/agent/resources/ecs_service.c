@@ -263,7 +263,7 @@ static int read_cluster(const json_t *cl, void *arg, struct diag *d)
         }
         json_array_foreach(svcs, i, svc)
         {
-            json_t *tags = ecsutil_tags_from(json_object_get(svc, "tags"));
+            json_t *tags = resutil_tags_from_list(json_object_get(svc, "tags"), "key", "value");
             if (is_active(svc))
                 resutil_add_read(r->set, &ecs_service_type, r->stack,
                                  json_string_value(json_object_get(svc, "serviceArn")), tags,
@@ -341,7 +341,7 @@ static int adopt(struct session *s, const struct restype_call *c, const char *cl
     json_array_foreach(svcs, i, svc)
     {
         const char *status = json_string_value(json_object_get(svc, "status"));
-        json_t *tags = ecsutil_tags_from(json_object_get(svc, "tags"));
+        json_t *tags = resutil_tags_from_list(json_object_get(svc, "tags"), "key", "value");
         if (status && strcmp(status, "INACTIVE") == 0) {
             json_decref(tags);
             continue;
@@ -350,7 +350,8 @@ static int adopt(struct session *s, const struct restype_call *c, const char *cl
             diag_error(d, NULL, "ecs.service %s: service %s is %s: run again once it is gone",
                        c->cairn_id, name, status ? status : "in an unknown state");
             ret = -1;
-        } else if (!c->stack || !ecsutil_owned(tags, c->stack, c->cairn_id)) {
+        } else if (!resutil_owned(tags, c)) {
+            /* Services are named per cluster: the message says which. */
             diag_error(d, NULL,
                        "ecs.service %s: a service named %s exists in %s and is not "
                        "this stack's",
@@ -493,7 +494,7 @@ static int svc_update(struct session *s, const struct restype_call *c, const jso
                 json_object_del(live->attrs, changed[i]);
         }
     }
-    if (tags && ecsutil_update_tags(s, live->id, c, desired, live, d) < 0)
+    if (tags && resutil_retag(s, live, live->id, resutil_tags_want(c, desired), d) < 0)
         goto out;
     ret = 0;
 out:

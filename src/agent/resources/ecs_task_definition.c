@@ -396,7 +396,7 @@ static int describe(struct session *s, const char *arn, json_t **got_attrs, json
                      NULL, d) != 0)
         return -1;
     *got_attrs = parse(json_object_get(got, "taskDefinition"));
-    *tags = ecsutil_tags_from(json_object_get(got, "tags"));
+    *tags = resutil_tags_from_list(json_object_get(got, "tags"), "key", "value");
     json_object_del(*tags, TAG_DIGEST);
     json_decref(got);
     return 0;
@@ -611,22 +611,6 @@ out:
 }
 
 /* Only the tags change in place: everything else registers a new revision. */
-static int td_update(struct session *s, const struct restype_call *c, const json_t *desired,
-                     struct live_obj *live, const char *const *changed, size_t nchanged,
-                     struct diag *d)
-{
-    for (size_t i = 0; i < nchanged; i++) {
-        if (strcmp(changed[i], "tags") != 0) {
-            diag_error(d, NULL, "ecs.task_definition %s: %s cannot change in place", live->id,
-                       changed[i]);
-            return -1;
-        }
-        if (ecsutil_update_tags(s, live->id, c, desired, live, d) < 0)
-            return -1;
-    }
-    return 0;
-}
-
 /*
  * DeregisterTaskDefinition: the revision becomes INACTIVE, which services still running it
  * may go on using. When AWS refuses, a DescribeTaskDefinition tells whether it is INACTIVE or
@@ -727,7 +711,8 @@ static json_t *td_normalize(const char *attr, const json_t *v)
 static const struct restype_ops ops = {
     .read = td_read,
     .create = td_create,
-    .update = td_update,
+    .update = resutil_update,
+    .setters = resutil_tags_only,
     .remove = td_remove,
     .normalize = td_normalize,
     .detail = td_detail,

@@ -282,43 +282,25 @@ json_t *ecsutil_from_api(const struct attr *table, const json_t *api)
     return out;
 }
 
-json_t *ecsutil_tags_from(const json_t *list)
-{
-    return resutil_tags_from_list(list, "key", "value");
-}
-
-int ecsutil_owned(const json_t *tags, const char *stack, const char *cairn_id)
-{
-    const char *st = json_string_value(json_object_get(tags, RESUTIL_TAG_STACK));
-    const char *id = json_string_value(json_object_get(tags, RESUTIL_TAG_ID));
-
-    return st && strcmp(st, stack) == 0 && (!cairn_id || (id && strcmp(id, cairn_id) == 0));
-}
-
-int ecsutil_update_tags(struct session *s, const char *arn, const struct restype_call *c,
-                        const json_t *desired, struct live_obj *live, struct diag *d)
-{
-    return resutil_retag(s, live, arn, resutil_tags_want(c, desired), d);
-}
-
-/* DescribeClusters for the ARNs in arns (at most 100), fn on each ACTIVE one of the stack. */
-static int describe_clusters(struct session *s, const char *stack, json_t *arns,
-                             int (*fn)(const json_t *, void *, struct diag *), void *arg,
-                             struct diag *d)
+int ecsutil_describe_clusters(struct session *s, const char *stack, json_t *names,
+                              int (*fn)(const json_t *, void *, struct diag *), void *arg,
+                              struct diag *d)
 {
     json_t *out, *cl;
     size_t i;
     int ret = 0;
 
     if (ecsutil_call(s, "DescribeClusters",
-                     json_pack("{s:O, s:[s,s]}", "clusters", arns, "include", "TAGS", "SETTINGS"),
+                     json_pack("{s:O, s:[s,s]}", "clusters", names, "include", "TAGS", "SETTINGS"),
                      &out, NULL, d) != 0)
         return -1;
     json_array_foreach(json_object_get(out, "clusters"), i, cl)
     {
         const char *status = json_string_value(json_object_get(cl, "status"));
-        json_t *tags = ecsutil_tags_from(json_object_get(cl, "tags"));
-        int mine = status && strcmp(status, "ACTIVE") == 0 && ecsutil_owned(tags, stack, NULL);
+        json_t *tags = resutil_tags_from_list(json_object_get(cl, "tags"), "key", "value");
+        const char *st = json_string_value(json_object_get(tags, RESUTIL_TAG_STACK));
+        int mine =
+            status && strcmp(status, "ACTIVE") == 0 && (!stack || (st && strcmp(st, stack) == 0));
         json_decref(tags);
         if (mine && (ret = fn(cl, arg, d)) != 0)
             break;
@@ -371,7 +353,7 @@ int ecsutil_clusters(struct session *s, const char *stack,
         json_t *chunk = json_array();
         for (size_t k = at; k < at + 100 && k < json_array_size(arns); k++)
             json_array_append(chunk, json_array_get(arns, k));
-        ret = describe_clusters(s, stack, chunk, fn, arg, d);
+        ret = ecsutil_describe_clusters(s, stack, chunk, fn, arg, d);
         json_decref(chunk);
     }
     json_decref(arns);

@@ -48,16 +48,14 @@ json_t *ecsutil_from_api(const struct attr *table, const json_t *api);
 /* A value as text: strings as they are, numbers and booleans spelled out; NULL otherwise. New. */
 json_t *ecsutil_text(const json_t *v);
 
-/* ECS tags [{key, value}] as an object of strings (new; {} for NULL). */
-json_t *ecsutil_tags_from(const json_t *list);
-
-/* Bring the tags of the object at arn from live's to c's (TagResource, UntagResource; no call
- * when they agree), and live's "tags" with them. */
-int ecsutil_update_tags(struct session *s, const char *arn, const struct restype_call *c,
-                        const json_t *desired, struct live_obj *live, struct diag *d);
-
-/* Whether tags (an object) say cairn:stack=stack and, when cairn_id is not NULL, cairn:id. */
-int ecsutil_owned(const json_t *tags, const char *stack, const char *cairn_id);
+/*
+ * DescribeClusters with TAGS and SETTINGS for names (names or ARNs, at most 100): fn on each
+ * ACTIVE one tagged cairn:stack=stack (any ACTIVE one when stack is NULL). A non-zero return of
+ * fn stops the walk with that value.
+ */
+int ecsutil_describe_clusters(struct session *s, const char *stack, json_t *names,
+                              int (*fn)(const json_t *cluster, void *arg, struct diag *d),
+                              void *arg, struct diag *d);
 
 /*
  * Every ACTIVE cluster tagged cairn:stack=stack: ListClusters (paginated, 100 a page) and

@@ -262,13 +262,6 @@ static const struct resutil_setter setters[] = {
     {NULL, NULL, RESUTIL_EACH, NULL},
 };
 
-static int listener_update(struct session *s, const struct restype_call *c, const json_t *desired,
-                           struct live_obj *live, const char *const *changed, size_t nchanged,
-                           struct diag *d)
-{
-    return resutil_update_each(setters, s, c, desired, live, changed, nchanged, d);
-}
-
 static json_t *listener_normalize(const char *attr, const json_t *v)
 {
     return strcmp(attr, "default_action") == 0 ? elbv2util_action_normalize(v) : NULL;
@@ -277,7 +270,8 @@ static json_t *listener_normalize(const char *attr, const json_t *v)
 static const struct restype_ops ops = {
     .read = listener_read,
     .create = listener_create,
-    .update = listener_update,
+    .update = resutil_update,
+    .setters = setters,
     /* DeleteListener (its rules go with it); already gone is success. */
     .remove = resutil_remove,
     .del = {.op = "DeleteListener", .member = "ListenerArn"},

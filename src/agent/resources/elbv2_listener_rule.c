@@ -426,13 +426,6 @@ static const struct resutil_setter setters[] = {
     {NULL, NULL, RESUTIL_EACH, NULL},
 };
 
-static int rule_update(struct session *s, const struct restype_call *c, const json_t *desired,
-                       struct live_obj *live, const char *const *changed, size_t nchanged,
-                       struct diag *d)
-{
-    return resutil_update_each(setters, s, c, desired, live, changed, nchanged, d);
-}
-
 /* Conditions: each list without repeats (the generic form then sorts it); the action: as
  * elbv2util_action_normalize. */
 static json_t *rule_normalize(const char *attr, const json_t *v)
@@ -503,7 +496,8 @@ static void rule_output(const struct live_obj *rule, const struct restype_refs *
 static const struct restype_ops ops = {
     .read = rule_read,
     .create = rule_create,
-    .update = rule_update,
+    .update = resutil_update,
+    .setters = setters,
     /* DeleteRule; already gone is success. */
     .remove = resutil_remove,
     .del = {.op = "DeleteRule", .member = "RuleArn"},

@@ -169,13 +169,6 @@ static const struct resutil_setter setters[] = {
     {NULL, NULL, RESUTIL_EACH, NULL},
 };
 
-static int lb_update(struct session *s, const struct restype_call *c, const json_t *desired,
-                     struct live_obj *live, const char *const *changed, size_t nchanged,
-                     struct diag *d)
-{
-    return resutil_update_each(setters, s, c, desired, live, changed, nchanged, d);
-}
-
 /* How long a removal waits for the load balancer and its network interfaces to go. */
 #define GONE_SECONDS 600
 
@@ -368,7 +361,8 @@ static int lb_ready(struct session *s, struct live_obj *live, struct diag *d)
 static const struct restype_ops ops = {
     .read = lb_read,
     .create = lb_create,
-    .update = lb_update,
+    .update = resutil_update,
+    .setters = setters,
     .remove = lb_remove,
     .ready = lb_ready,
     .wait_seconds = 600, /* a few minutes on AWS */

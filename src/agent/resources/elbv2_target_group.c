@@ -240,13 +240,6 @@ static const struct resutil_setter setters[] = {
     {NULL, NULL, RESUTIL_EACH, NULL},
 };
 
-static int tg_update(struct session *s, const struct restype_call *c, const json_t *desired,
-                     struct live_obj *live, const char *const *changed, size_t nchanged,
-                     struct diag *d)
-{
-    return resutil_update_each(setters, s, c, desired, live, changed, nchanged, d);
-}
-
 /* A health-check port written as a number is the text AWS answers with. */
 static json_t *tg_normalize(const char *attr, const json_t *v)
 {
@@ -314,7 +307,8 @@ static const struct restype_ops ops = {
     .normalize = tg_normalize,
     .read = tg_read,
     .create = tg_create,
-    .update = tg_update,
+    .update = resutil_update,
+    .setters = setters,
     /* DeleteTargetGroup; already gone is success. AWS refuses (ResourceInUse) while a listener or
      * rule forwards to it: those go first, as they depend on it. */
     .remove = resutil_remove,

@@ -659,9 +659,9 @@ int resutil_update_each(const struct resutil_setter *table, struct session *s,
     for (size_t i = 0; i < nchanged; i++) {
         const struct resutil_setter *r = table;
         size_t k = 0;
-        while (r->attr && strcmp(r->attr, changed[i]) != 0)
+        while (r && r->attr && strcmp(r->attr, changed[i]) != 0)
             r++;
-        if (!r->attr) {
+        if (!r || !r->attr) {
             diag_error(d, NULL, "%s %s: %s cannot change in place", live->type->name, live->id,
                        changed[i]);
             return -1;
@@ -682,6 +682,27 @@ int resutil_update_each(const struct resutil_setter *table, struct session *s,
             return -1;
     return 0;
 }
+
+int resutil_update(struct session *s, const struct restype_call *c, const json_t *desired,
+                   struct live_obj *live, const char *const *changed, size_t nchanged,
+                   struct diag *d)
+{
+    return resutil_update_each(live->type->ops->setters, s, c, desired, live, changed, nchanged, d);
+}
+
+int resutil_set_tags(struct session *s, const struct restype_call *c, const json_t *desired,
+                     struct live_obj *live, const struct resutil_setter *row, struct diag *d)
+{
+    const char *arn =
+        row->arg ? json_string_value(json_object_get(live->attrs, row->arg)) : live->id;
+
+    return resutil_retag(s, live, arn, resutil_tags_want(c, desired), d);
+}
+
+const struct resutil_setter resutil_tags_only[] = {
+    {"tags", resutil_set_tags, RESUTIL_EACH, NULL},
+    {NULL, NULL, RESUTIL_EACH, NULL},
+};
 
 json_t *resutil_api_value(const struct attr *a, const json_t *v)
 {

@@ -219,6 +219,18 @@ int resutil_update_each(const struct resutil_setter *table, struct session *s,
                         const struct restype_call *c, const json_t *desired, struct live_obj *live,
                         const char *const *changed, size_t nchanged, struct diag *d);
 
+/* A type's update (struct restype_ops update) from its ops' setters (resutil_update_each). */
+int resutil_update(struct session *s, const struct restype_call *c, const json_t *desired,
+                   struct live_obj *live, const char *const *changed, size_t nchanged,
+                   struct diag *d);
+
+/* The setter of "tags" for the JSON APIs' TagResource and UntagResource (resutil_retag): the
+ * object is named by its attribute row->arg ("arn"), or by its id when arg is NULL. */
+int resutil_set_tags(struct session *s, const struct restype_call *c, const json_t *desired,
+                     struct live_obj *live, const struct resutil_setter *row, struct diag *d);
+/* The setters of a type whose tags alone change in place, named by its id. */
+extern const struct resutil_setter resutil_tags_only[];
+
 /*
  * One desired value of attribute a as the API takes it, as resutil_api_object sends each
  * attribute: an object of a's fields under their members (or a list of them), integers given as

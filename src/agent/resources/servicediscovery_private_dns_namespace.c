@@ -175,13 +175,6 @@ static const struct resutil_setter setters[] = {
     {NULL, NULL, RESUTIL_EACH, NULL},
 };
 
-static int ns_update(struct session *s, const struct restype_call *c, const json_t *desired,
-                     struct live_obj *live, const char *const *changed, size_t nchanged,
-                     struct diag *d)
-{
-    return resutil_update_each(setters, s, c, desired, live, changed, nchanged, d);
-}
-
 /* One DeleteNamespace, as a probe of resutil_poll: 1 sent (sent set, op its operation) or
  * already gone, 0 refused while in use, -1 refused otherwise. */
 struct ns_delete {
@@ -263,7 +256,8 @@ static json_t *ns_normalize(const char *attr, const json_t *v)
 static const struct restype_ops ops = {
     .read = ns_read,
     .create = ns_create,
-    .update = ns_update,
+    .update = resutil_update,
+    .setters = setters,
     .remove = ns_remove,
     .normalize = ns_normalize,
 };

@@ -322,13 +322,6 @@ static const struct resutil_setter setters[] = {
     {NULL, NULL, RESUTIL_EACH, NULL},
 };
 
-static int svc_update(struct session *s, const struct restype_call *c, const json_t *desired,
-                      struct live_obj *live, const char *const *changed, size_t nchanged,
-                      struct diag *d)
-{
-    return resutil_update_each(setters, s, c, desired, live, changed, nchanged, d);
-}
-
 /* Cloud Map keeps a custom health check's failure threshold at 1 whatever is asked: any custom
  * health check is the same one. */
 static json_t *svc_normalize(const char *attr, const json_t *v)
@@ -355,7 +348,8 @@ static void svc_output(const struct live_obj *o, const struct restype_refs *refs
 static const struct restype_ops ops = {
     .read = svc_read,
     .create = svc_create,
-    .update = svc_update,
+    .update = resutil_update,
+    .setters = setters,
     /* DeleteService; a service already gone counts as deleted. Cloud Map refuses (ResourceInUse)
      * while instances are registered: cairn deletes the ECS service first, whose tasks ECS
      * deregisters as they stop, so the delete is sent again for IN_USE_SECONDS before the
