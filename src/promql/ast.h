@@ -160,6 +160,14 @@ void promql_pretty(const struct pq_node *n, int level, struct strbuf *out);
 
 /* Go's model.Duration String(): 1h30m, 5m, 1d, 0s, 500ms. */
 void pq_fmt_duration(struct strbuf *sb, int64_t ms);
+
+/* A duration's units (y w d h m s ms) and their milliseconds, largest first. */
+#define PQ_DURATION_UNITS 7
+struct pq_duration_unit {
+    const char *u;
+    int64_t mul;
+};
+extern const struct pq_duration_unit pq_duration_units[PQ_DURATION_UNITS];
 /*
  * Go's float formatting: 'v' as fmt.Sprint (%v: shortest, exponent past 1e21),
  * 'f' as strconv.FormatFloat(v, 'f', -1, 64), both with +Inf, -Inf, NaN.

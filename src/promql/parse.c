@@ -158,14 +158,13 @@ enum pq_type pq_node_type(const struct pq_node *n)
 
 /* ---- literals ---- */
 
+/* Go's model.Duration units, largest first: both the parser and the printer walk them. */
+const struct pq_duration_unit pq_duration_units[PQ_DURATION_UNITS] = {
+    {"y", 365LL * 86400000}, {"w", 7LL * 86400000}, {"d", 86400000LL}, {"h", 3600000LL},
+    {"m", 60000LL},          {"s", 1000LL},         {"ms", 1LL}};
+
 int pq_parse_duration(const char *s, size_t n, int64_t *ms)
 {
-    static const struct {
-        const char *u;
-        int64_t mul;
-    } units[] = {
-        {"y", 365LL * 86400000}, {"w", 7LL * 86400000}, {"d", 86400000LL}, {"h", 3600000LL},
-        {"m", 60000LL},          {"s", 1000LL},         {"ms", 1LL}};
     size_t i = 0, last = 0;
     int64_t total = 0;
     if (n == 0)
@@ -185,15 +184,16 @@ int pq_parse_duration(const char *s, size_t n, int64_t *ms)
         while (i < n && s[i] >= 'a' && s[i] <= 'z' && !(s[i] >= '0' && s[i] <= '9'))
             i++;
         size_t k;
-        for (k = 0; k < 7; k++)
-            if (strlen(units[k].u) == i - u && !memcmp(units[k].u, s + u, i - u))
+        for (k = 0; k < PQ_DURATION_UNITS; k++)
+            if (strlen(pq_duration_units[k].u) == i - u &&
+                !memcmp(pq_duration_units[k].u, s + u, i - u))
                 break;
-        if (k == 7 || k + 1 <= last)
+        if (k == PQ_DURATION_UNITS || k + 1 <= last)
             return -1;
         last = k + 1;
-        if (v > (INT64_MAX - total) / units[k].mul)
+        if (v > (INT64_MAX - total) / pq_duration_units[k].mul)
             return -1;
-        total += v * units[k].mul;
+        total += v * pq_duration_units[k].mul;
     }
     *ms = total;
     return 0;

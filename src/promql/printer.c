@@ -16,12 +16,6 @@
 
 void pq_fmt_duration(struct strbuf *sb, int64_t ms)
 {
-    static const struct {
-        const char *u;
-        int64_t mul;
-    } units[] = {
-        {"y", 365LL * 86400000}, {"w", 7LL * 86400000}, {"d", 86400000LL}, {"h", 3600000LL},
-        {"m", 60000LL},          {"s", 1000LL},         {"ms", 1LL}};
     if (ms == 0) {
         strbuf_adds(sb, "0s");
         return;
@@ -30,14 +24,14 @@ void pq_fmt_duration(struct strbuf *sb, int64_t ms)
         strbuf_addc(sb, '-');
         ms = -ms;
     }
-    for (size_t i = 0; i < 7; i++) {
+    for (size_t i = 0; i < PQ_DURATION_UNITS; i++) {
         /* Years and weeks only when exact, as model.Duration: 8d, not 1w1d. */
-        if (i < 2 && ms % units[i].mul)
+        if (i < 2 && ms % pq_duration_units[i].mul)
             continue;
-        int64_t v = ms / units[i].mul;
+        int64_t v = ms / pq_duration_units[i].mul;
         if (v) {
-            strbuf_addf(sb, "%lld%s", (long long)v, units[i].u);
-            ms -= v * units[i].mul;
+            strbuf_addf(sb, "%lld%s", (long long)v, pq_duration_units[i].u);
+            ms -= v * pq_duration_units[i].mul;
         }
     }
 }
