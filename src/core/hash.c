@@ -32,3 +32,8 @@ uint64_t hash_bytes(const void *p, size_t n, uint64_t seed)
     h ^= fmix(k ^ ((uint64_t)n << 56));
     return fmix(h);
 }
+
+uint64_t hash_str(const char *s, uint64_t seed)
+{
+    return hash_bytes(s, strlen(s), seed);
+}

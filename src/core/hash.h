@@ -11,6 +11,9 @@
 
 uint64_t hash_bytes(const void *p, size_t n, uint64_t seed);
 
+/* A string's length and hash_bytes, for the tables keyed by C strings. */
+uint64_t hash_str(const char *s, uint64_t seed);
+
 /* Fold another 64-bit value into h (order matters). */
 static inline uint64_t hash_mix(uint64_t h, uint64_t v)
 {

@@ -4,17 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hash.h"
 #include "core/xmalloc.h"
 
 static uint64_t pair_hash(const char *name, const char *value)
 {
-    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a, with a separator between the two */
-    for (const char *c = name; *c; c++)
-        h = (h ^ (uint8_t)*c) * 0x100000001b3ull;
-    h = (h ^ 0xff) * 0x100000001b3ull;
-    for (const char *c = value; *c; c++)
-        h = (h ^ (uint8_t)*c) * 0x100000001b3ull;
-    return h;
+    return hash_mix(hash_str(name, 0), hash_str(value, 0));
 }
 
 void headpost_init(struct headpost *p)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hash.h"
 #include "core/xmalloc.h"
 
 struct headsyms_entry {
@@ -11,14 +12,6 @@ struct headsyms_entry {
     uint32_t hash, refs;
     char s[];
 };
-
-static uint32_t hash_str(const char *s)
-{
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 16777619u;
-    return h;
-}
 
 void headsyms_init(struct headsyms *t)
 {
@@ -55,7 +48,7 @@ static void grow(struct headsyms *t)
 
 const char *headsyms_ref(struct headsyms *t, const char *s)
 {
-    uint32_t h = hash_str(s);
+    uint32_t h = (uint32_t)hash_str(s, 0);
     for (struct headsyms_entry *e = t->b[h & (t->nbuckets - 1)]; e; e = e->next)
         if (e->hash == h && strcmp(e->s, s) == 0) {
             e->refs++;

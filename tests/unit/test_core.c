@@ -13,6 +13,7 @@
 
 #include "core/arena.h"
 #include "core/diag.h"
+#include "core/hash.h"
 #include "core/hex.h"
 #include "core/strbuf.h"
 
@@ -229,10 +230,19 @@ static void hex_digits_both_ways(void **state)
     assert_int_equal(hex_digit(0x80 | 'a'), -1);
 }
 
+/* hash_str is hash_bytes over the string's length, so either may key the same table. */
+static void hash_str_is_hash_bytes(void **state)
+{
+    (void)state;
+    assert_true(hash_str("foobar", 0) == hash_bytes("foobar", 6, 0));
+    assert_true(hash_str("", 7) == hash_bytes("", 0, 7));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(arena_allocates_aligned_zeroed_memory),
+        cmocka_unit_test(hash_str_is_hash_bytes),
         cmocka_unit_test(strbuf_grows_and_respects_cap),
         cmocka_unit_test(strbuf_read_file_caps),
         cmocka_unit_test(diag_prints_gcc_style_with_caret),

@@ -254,6 +254,8 @@ static json_t *holder(const struct snapshot *snap, long long p, const char *arn)
     return NULL;
 }
 
+/* FNV-1a's step and prime, from an offset of 1469598103934665603: a digit short of the published
+ * basis (14695981039346656037). Kept as it is: the priorities already given depend on it. */
 static uint64_t fnv1a(const char *text)
 {
     uint64_t h = 1469598103934665603ULL;
