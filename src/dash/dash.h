@@ -120,6 +120,13 @@ extern const size_t dash_nroutes;
 void dash_not_found(struct httpd_req *req, struct httpd_resp *resp, void *ctx);
 /* {"message": msg} with status, Grafana's error envelope. */
 void dash_error(struct httpd_resp *resp, int status, const char *msg);
+/*
+ * A request's JSON body, unpacked with fmt and what follows (json_unpack's format; NULL: any
+ * JSON): NULL, with 400 and msg ("bad request data" when NULL) answered, when it is not.
+ * New reference.
+ */
+json_t *dash_body(struct httpd_req *req, struct httpd_resp *resp, const char *msg, const char *fmt,
+                  ...);
 /* Authenticate and check the role; on failure answers 401/403 and returns -1. */
 int dash_require(struct dash *g, struct httpd_req *req, struct httpd_resp *resp,
                  enum dash_role role, struct dash_user *u);

@@ -7,6 +7,7 @@
 #include "dash/dash.h"
 
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,24 @@
 void dash_error(struct httpd_resp *resp, int status, const char *msg)
 {
     httpd_resp_json(resp, status, json_pack("{s:s}", "message", msg));
+}
+
+json_t *dash_body(struct httpd_req *req, struct httpd_resp *resp, const char *msg, const char *fmt,
+                  ...)
+{
+    json_error_t je;
+    json_t *b = httpd_req_json(req, &je);
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (b && fmt && json_vunpack_ex(b, &je, 0, fmt, ap) < 0) {
+        json_decref(b);
+        b = NULL;
+    }
+    va_end(ap);
+    if (!b)
+        dash_error(resp, 400, msg ? msg : "bad request data");
+    return b;
 }
 
 static void h_health(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
@@ -128,7 +147,6 @@ static void h_folder_create(struct httpd_req *req, struct httpd_resp *resp, void
 {
     struct dash *g = ctx;
     struct dash_user u;
-    json_error_t je;
     json_t *b;
     const char *title = NULL, *uid = NULL;
     int64_t id;
@@ -136,8 +154,10 @@ static void h_folder_create(struct httpd_req *req, struct httpd_resp *resp, void
     int exists;
     if (dash_require(g, req, resp, DASH_EDITOR, &u) < 0)
         return;
-    b = httpd_req_json(req, &je);
-    if (!b || json_unpack(b, "{s:s, s?s}", "title", &title, "uid", &uid) < 0 || !*title) {
+    if (!(b = dash_body(req, resp, "folder title cannot be empty", "{s:s, s?s}", "title", &title,
+                        "uid", &uid)))
+        return;
+    if (!*title) {
         dash_error(resp, 400, "folder title cannot be empty");
         json_decref(b);
         return;

@@ -71,16 +71,11 @@ void dash_api_save(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
     struct dash *g = ctx;
     struct dash_user u;
     struct dash_save s = {0};
-    json_error_t je;
     json_t *b;
     if (dash_require(g, req, resp, DASH_EDITOR, &u) < 0)
         return;
-    b = httpd_req_json(req, &je);
-    if (!b || !json_is_object(json_object_get(b, "dashboard"))) {
-        dash_error(resp, 400, "bad request data");
-        json_decref(b);
+    if (!(b = dash_body(req, resp, NULL, "{s:{}}", "dashboard")))
         return;
-    }
     s.dashboard = json_object_get(b, "dashboard");
     s.folder_id = json_integer_value(json_object_get(b, "folderId"));
     s.folder_uid = json_string_value(json_object_get(b, "folderUid"));
@@ -304,17 +299,12 @@ void dash_api_import(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
     struct dash *g = ctx;
     struct dash_user u;
     struct dash_save s = {0};
-    json_error_t je;
     json_t *b, *model;
     enum dash_save_result r;
     if (dash_require(g, req, resp, DASH_EDITOR, &u) < 0)
         return;
-    b = httpd_req_json(req, &je);
-    if (!b || !json_is_object(json_object_get(b, "dashboard"))) {
-        dash_error(resp, 400, "bad request data");
-        json_decref(b);
+    if (!(b = dash_body(req, resp, NULL, "{s:{}}", "dashboard")))
         return;
-    }
     model = subst_inputs(json_object_get(b, "dashboard"), json_object_get(b, "inputs"));
     /* As Grafana's template evaluator: the inputs go, __requires stays. */
     json_object_del(model, "__inputs");

@@ -176,17 +176,13 @@ void dash_api_ds_create(struct httpd_req *req, struct httpd_resp *resp, void *ct
 {
     struct dash *g = ctx;
     struct dash_user u;
-    json_error_t je;
     json_t *b, *ds;
     const char *msg = NULL;
     int rc;
     if (dash_require(g, req, resp, DASH_ADMIN, &u) < 0)
         return;
-    b = httpd_req_json(req, &je);
-    if (!b) {
-        dash_error(resp, 400, "bad request data");
+    if (!(b = dash_body(req, resp, NULL, NULL)))
         return;
-    }
     rc = dash_ds_upsert(g, b, 0, 0, &msg);
     if (rc) {
         dash_error(resp, rc, msg);
@@ -205,7 +201,6 @@ void dash_api_ds_update(struct httpd_req *req, struct httpd_resp *resp, void *ct
 {
     struct dash *g = ctx;
     struct dash_user u;
-    json_error_t je;
     json_t *b = NULL, *ds;
     const char *msg = NULL;
     int rc;
@@ -220,11 +215,8 @@ void dash_api_ds_update(struct httpd_req *req, struct httpd_resp *resp, void *ct
         dash_error(resp, 403, "Cannot update read-only data source");
         goto out;
     }
-    b = httpd_req_json(req, &je);
-    if (!b) {
-        dash_error(resp, 400, "bad request data");
+    if (!(b = dash_body(req, resp, NULL, NULL)))
         goto out;
-    }
     if (!json_object_get(b, "uid"))
         json_object_set(b, "uid", json_object_get(ds, "uid"));
     rc = dash_ds_upsert(g, b, json_integer_value(json_object_get(ds, "id")), 0, &msg);

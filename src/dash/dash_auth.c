@@ -437,7 +437,6 @@ void dash_auth_create_user(struct httpd_req *req, struct httpd_resp *resp, void 
 {
     struct dash *g = ctx;
     struct dash_user u;
-    json_error_t je;
     json_t *b;
     const char *login = NULL, *email = "", *name = "", *password = NULL;
     char salt[21], hash[101];
@@ -445,11 +444,10 @@ void dash_auth_create_user(struct httpd_req *req, struct httpd_resp *resp, void 
     int64_t now = dash_now_ms() / 1000;
     if (dash_require(g, req, resp, DASH_ADMIN, &u) < 0)
         return;
-    b = httpd_req_json(req, &je);
-    if (!b ||
-        json_unpack(b, "{s?s, s?s, s?s, s:s}", "login", &login, "email", &email, "name", &name,
-                    "password", &password) < 0 ||
-        !(login || *email)) {
+    if (!(b = dash_body(req, resp, NULL, "{s?s, s?s, s?s, s:s}", "login", &login, "email", &email,
+                        "name", &name, "password", &password)))
+        return;
+    if (!(login || *email)) {
         dash_error(resp, 400, "bad request data");
         goto out;
     }
@@ -484,15 +482,14 @@ void dash_auth_set_role(struct httpd_req *req, struct httpd_resp *resp, void *ct
 {
     struct dash *g = ctx;
     struct dash_user u;
-    json_error_t je;
     json_t *b;
     const char *role = NULL;
     sqlite3_stmt *st = NULL;
     if (dash_require(g, req, resp, DASH_ADMIN, &u) < 0)
         return;
-    b = httpd_req_json(req, &je);
-    if (!b || json_unpack(b, "{s:s}", "role", &role) < 0 ||
-        (strcmp(role, "Viewer") && strcmp(role, "Editor") && strcmp(role, "Admin"))) {
+    if (!(b = dash_body(req, resp, NULL, "{s:s}", "role", &role)))
+        return;
+    if (strcmp(role, "Viewer") && strcmp(role, "Editor") && strcmp(role, "Admin")) {
         dash_error(resp, 400, "bad request data");
         goto out;
     }
@@ -512,7 +509,6 @@ void dash_auth_create_key(struct httpd_req *req, struct httpd_resp *resp, void *
 {
     struct dash *g = ctx;
     struct dash_user u;
-    json_error_t je;
     json_t *b, *kj;
     const char *name = NULL, *role = "Viewer";
     json_int_t ttl = 0;
@@ -522,12 +518,9 @@ void dash_auth_create_key(struct httpd_req *req, struct httpd_resp *resp, void *
     sqlite3_stmt *st = NULL;
     if (dash_require(g, req, resp, DASH_ADMIN, &u) < 0)
         return;
-    b = httpd_req_json(req, &je);
-    if (!b || json_unpack(b, "{s:s, s?s, s?I}", "name", &name, "role", &role, "secondsToLive",
-                          &ttl) < 0) {
-        dash_error(resp, 400, "bad request data");
-        goto out;
-    }
+    if (!(b = dash_body(req, resp, NULL, "{s:s, s?s, s?I}", "name", &name, "role", &role,
+                        "secondsToLive", &ttl)))
+        return;
     dash_auth_random_hex(secret, 16);
     sha256_hex(secret, kh);
     sqlite3_prepare_v2(g->db,

@@ -412,16 +412,12 @@ json_t *dash_query_run(struct dash *g, json_t *body, int *status)
 void dash_api_ds_query(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
 {
     struct dash_user u;
-    json_error_t je;
     json_t *b, *r;
     int status;
     if (dash_require(ctx, req, resp, DASH_VIEWER, &u) < 0)
         return;
-    b = httpd_req_json(req, &je);
-    if (!b) {
-        dash_error(resp, 400, "bad request data");
+    if (!(b = dash_body(req, resp, NULL, NULL)))
         return;
-    }
     r = dash_query_run(ctx, b, &status);
     httpd_resp_json(resp, status, r);
     json_decref(b);
