@@ -38,7 +38,7 @@ static const struct attr attrs[] = {
      .min = 1,
      .max = 50000,
      .doc = "The order rules are evaluated in, lowest first, unique on the listener. When "
-            "omitted, cairn gives the rule the first free priority from 10000 + (FNV-1a hash of "
+            "omitted, cairn gives the rule the first free priority from 10000 + (a fixed hash of "
             "its logical name mod 40000) upwards (wrapping within 10000-49999), and keeps it."},
     {.name = "conditions",
      .type = VT_OBJECT,
