@@ -122,17 +122,6 @@ void ec2util_create_params(struct apicall *c, const struct restype *t,
     }
 }
 
-void ec2util_add_read(struct live_set *set, const struct restype *t, const struct xnode *item,
-                      json_t *attrs)
-{
-    const char *id = json_string_value(json_object_get(attrs, "id"));
-
-    if (id)
-        live_set_add(set, t, id, ec2util_tag(item, RESUTIL_TAG_ID), attrs);
-    else
-        json_decref(attrs);
-}
-
 int ec2util_describe(struct session *s, const char *op, const char *stack, const char *set,
                      ec2util_item_fn fn, void *arg, struct diag *d)
 {
@@ -156,6 +145,74 @@ int ec2util_describe(struct session *s, const char *op, const char *stack, const
     ret = 0;
 out:
     apicall_release(&c);
+    return ret;
+}
+
+/* One item of ec2util_read_kind: arg is a struct read_kind. */
+struct read_kind {
+    const struct ec2util_kind *k;
+    struct live_set *set;
+};
+
+static int read_kind_item(struct session *s, const struct xnode *item, void *arg, struct diag *d)
+{
+    const struct read_kind *r = arg;
+    const struct ec2util_kind *k = r->k;
+    json_t *got = ec2util_read(k->type->attrs, item);
+    const char *id = json_string_value(json_object_get(got, "id"));
+    const char *state = xdoc_text(item, "state");
+    struct live_obj *o;
+    int keep = id ? 1 : 0;
+
+    if (keep && k->item)
+        keep = k->item(s, item, got, d);
+    if (keep <= 0) {
+        json_decref(got);
+        return keep;
+    }
+    o = live_set_add(r->set, k->type, id, ec2util_tag(item, RESUTIL_TAG_ID), got);
+    /* Made by a run cut short before it was ready: what depends on it waits. */
+    if (o && k->pending && state && strcmp(state, k->pending) == 0)
+        o->pending = 1;
+    return 0;
+}
+
+int ec2util_read_kind(struct session *s, const struct ec2util_kind *k, const char *stack,
+                      struct live_set *set, struct diag *d)
+{
+    struct read_kind r = {k, set};
+
+    return ec2util_describe(s, k->describe, stack, k->set, read_kind_item, &r, d);
+}
+
+int ec2util_create(struct session *s, const struct ec2util_kind *k, const struct restype_call *c,
+                   const json_t *desired, struct live_set *set, struct live_obj **out,
+                   struct diag *d)
+{
+    struct apicall call;
+    const struct xnode *made;
+    int ret = -1;
+
+    *out = NULL;
+    if (resutil_check_required(k->type, c->cairn_id, desired, d) < 0)
+        return -1;
+    apicall_init(&call, service_lookup("ec2"), k->create);
+    ec2util_create_params(&call, k->type, c, desired);
+    if (k->params && k->params(s, &call, c, desired, d) < 0)
+        goto out;
+    if (k->token && c->token)
+        apicall_param(&call, "ClientToken", c->token);
+    ec2util_tag_spec(&call, k->tag_type, c->tags);
+    if (session_call(s, &call, d) != CALL_OK)
+        goto out;
+    made = k->created ? xdoc_child(call.xml->root, k->created) : call.xml->root;
+    if (!(*out = resutil_add_created(set, k->type, c, ec2util_read(k->type->attrs, made), d)))
+        goto out;
+    if (k->made && k->made(s, c, desired, *out, NULL, d) < 0)
+        goto out;
+    ret = 0;
+out:
+    apicall_release(&call);
     return ret;
 }
 
@@ -238,24 +295,19 @@ int ec2util_update_tags_only(struct session *s, const struct restype_call *c, co
                              struct live_obj *live, const char *const *changed, size_t nchanged,
                              struct diag *d)
 {
-    for (size_t i = 0; i < nchanged; i++) {
-        if (strcmp(changed[i], "tags") != 0) {
-            diag_error(d, NULL, "%s %s: %s cannot change in place", live->type->name, live->id,
-                       changed[i]);
-            return -1;
-        }
-        if (ec2util_update_tags(s, c, desired, live, d) < 0)
-            return -1;
-    }
-    return 0;
+    static const struct resutil_setter tags_only[] = {
+        {"tags", ec2util_update_tags, RESUTIL_EACH, NULL}, {0}};
+
+    return resutil_update_each(tags_only, s, c, desired, live, changed, nchanged, d);
 }
 
 int ec2util_update_tags(struct session *s, const struct restype_call *c, const json_t *desired,
-                        struct live_obj *live, struct diag *d)
+                        struct live_obj *live, const struct resutil_setter *row, struct diag *d)
 {
     json_t *want = resutil_tags_want(c, desired);
     int ret = -1;
 
+    (void)row;
     if (ec2util_retag(s, live->id, json_object_get(live->attrs, "tags"), want, d) < 0)
         goto out;
     json_object_set_new(live->attrs, "tags", json_incref(want));
