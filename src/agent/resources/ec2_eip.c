@@ -2,9 +2,6 @@
 #include "agent/live.h"
 #include "agent/resources/ec2util.h"
 #include "agent/resources/types.h"
-#include "aws/session.h"
-
-#include <string.h>
 
 /* botocore also lists standard, which was EC2-Classic's. */
 static const char *const domain_values[] = {"vpc", NULL};

@@ -2,9 +2,6 @@
 #include "agent/live.h"
 #include "agent/resources/ec2util.h"
 #include "agent/resources/types.h"
-#include "aws/session.h"
-
-#include <string.h>
 
 static const struct attr attrs[] = {
     {.name = "vpc_id",

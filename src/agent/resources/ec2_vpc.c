@@ -68,6 +68,7 @@ static int read_flags(struct session *s, const struct xnode *item, json_t *got, 
 {
     const char *id = json_string_value(json_object_get(got, "id"));
 
+    (void)item;
     for (size_t i = 0; i < NFLAGS; i++) {
         struct apicall c;
         enum call_result rc;
@@ -83,7 +84,6 @@ static int read_flags(struct session *s, const struct xnode *item, json_t *got, 
         if (rc != CALL_OK)
             return -1;
     }
-    (void)item;
     return 1;
 }
 
