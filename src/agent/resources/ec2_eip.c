@@ -2,9 +2,6 @@
 #include "agent/live.h"
 #include "agent/resources/ec2util.h"
 #include "agent/resources/types.h"
-#include "aws/session.h"
-
-#include <string.h>
 
 /* botocore also lists standard, which was EC2-Classic's. */
 static const char *const domain_values[] = {"vpc", NULL};
@@ -31,39 +28,25 @@ static const struct attr attrs[] = {
     {0},
 };
 
-static int read_item(struct session *s, const struct xnode *item, void *arg, struct diag *d)
-{
-    (void)s, (void)d;
-    ec2util_add_read(arg, &ec2_eip_type, item, ec2util_read(attrs, item));
-    return 0;
-}
+/* One DescribeAddresses (the API does not paginate it). AllocateAddress with its tags; ready at
+ * once. The response lists no tags: they are c's. */
+static const struct ec2util_kind kind = {
+    .type = &ec2_eip_type,
+    .describe = "DescribeAddresses",
+    .set = "addressesSet",
+    .create = "AllocateAddress",
+    .tag_type = "elastic-ip",
+};
 
-/* One DescribeAddresses (the API does not paginate it). */
 static int eip_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
 {
-    return ec2util_describe(s, "DescribeAddresses", stack, "addressesSet", read_item, set, d);
+    return ec2util_read_kind(s, &kind, stack, set, d);
 }
 
-/* AllocateAddress with its tags; ready at once. The response lists no tags: they are c's. */
 static int eip_create(struct session *s, const struct restype_call *c, const json_t *desired,
                       struct live_set *set, struct live_obj **out, struct diag *d)
 {
-    struct apicall call;
-    int ret = -1;
-
-    *out = NULL;
-    apicall_init(&call, service_lookup("ec2"), "AllocateAddress");
-    ec2util_create_params(&call, &ec2_eip_type, c, desired);
-    ec2util_tag_spec(&call, "elastic-ip", c->tags);
-    if (session_call(s, &call, d) != CALL_OK)
-        goto out;
-    if (!(*out =
-              resutil_add_created(set, &ec2_eip_type, c, ec2util_read(attrs, call.xml->root), d)))
-        goto out;
-    ret = 0;
-out:
-    apicall_release(&call);
-    return ret;
+    return ec2util_create(s, &kind, c, desired, set, out, d);
 }
 
 static const struct restype_ops ops = {

@@ -21,11 +21,11 @@ static const struct attr attrs[] = {
     {0},
 };
 
-/* The attachment, when it is one: AWS lists detaching and detached ones for a while. */
-static json_t *parse(const struct xnode *item)
+/* The read's item hook: the attachment, when it is one (AWS lists detaching and detached ones
+ * for a while). */
+static int attachment(struct session *s, const struct xnode *item, json_t *got, struct diag *d)
 {
-    json_t *got = ec2util_read(attrs, item);
-
+    (void)s, (void)d;
     for (const struct xnode *a = xdoc_path(item, "attachmentSet/item"); a; a = xdoc_next(a)) {
         const char *state = xdoc_text(a, "state"), *vpc = xdoc_text(a, "vpcId");
         if (vpc && *vpc && state &&
@@ -35,30 +35,7 @@ static json_t *parse(const struct xnode *item)
             break;
         }
     }
-    return got;
-}
-
-static int read_item(struct session *s, const struct xnode *item, void *arg, struct diag *d)
-{
-    (void)s, (void)d;
-    ec2util_add_read(arg, &ec2_internet_gateway_type, item, parse(item));
-    return 0;
-}
-
-/* One DescribeInternetGateways (paginated); the attachment comes with it. */
-static int igw_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
-{
-    return ec2util_describe(s, "DescribeInternetGateways", stack, "internetGatewaySet", read_item,
-                            set, d);
-}
-
-static int attach(struct session *s, struct live_obj *o, const char *vpc, struct diag *d)
-{
-    if (ec2util_call(s, d, "AttachInternetGateway", "InternetGatewayId", o->id, "VpcId", vpc,
-                     NULL) < 0)
-        return -1;
-    json_object_set_new(o->attrs, "vpc_id", json_string(vpc));
-    return 0;
+    return 1;
 }
 
 static int detach(struct session *s, const char *id, const char *vpc, struct diag *d)
@@ -66,59 +43,66 @@ static int detach(struct session *s, const char *id, const char *vpc, struct dia
     return ec2util_call(s, d, "DetachInternetGateway", "InternetGatewayId", id, "VpcId", vpc, NULL);
 }
 
-/* CreateInternetGateway with its tags, then AttachInternetGateway when vpc_id is set. Ready at
- * once; the attachment is ready when its state is "available". */
+/* The setter of vpc_id, which is also what a create does after: the attachment moves, detached
+ * from the old VPC and attached to the new one. */
+static int set_vpc(struct session *s, const struct restype_call *c, const json_t *desired,
+                   struct live_obj *live, const struct resutil_setter *row, struct diag *d)
+{
+    const char *want = json_string_value(json_object_get(desired, "vpc_id"));
+    const char *have = json_string_value(json_object_get(live->attrs, "vpc_id"));
+
+    (void)c, (void)row;
+    if (have && want && strcmp(have, want) == 0)
+        return 0;
+    if (have) {
+        if (detach(s, live->id, have, d) < 0)
+            return -1;
+        json_object_del(live->attrs, "vpc_id");
+    }
+    if (want && ec2util_call(s, d, "AttachInternetGateway", "InternetGatewayId", live->id, "VpcId",
+                             want, NULL) < 0)
+        return -1;
+    if (want)
+        json_object_set_new(live->attrs, "vpc_id", json_string(want));
+    return 0;
+}
+
+/* One DescribeInternetGateways (paginated); the attachment comes with it. CreateInternetGateway
+ * with its tags, then AttachInternetGateway when vpc_id is set. Ready at once; the attachment
+ * is ready when its state is "available". */
+static const struct ec2util_kind kind = {
+    .type = &ec2_internet_gateway_type,
+    .describe = "DescribeInternetGateways",
+    .set = "internetGatewaySet",
+    .create = "CreateInternetGateway",
+    .created = "internetGateway",
+    .tag_type = "internet-gateway",
+    .item = attachment,
+    .made = set_vpc,
+};
+
+static int igw_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+{
+    return ec2util_read_kind(s, &kind, stack, set, d);
+}
+
 static int igw_create(struct session *s, const struct restype_call *c, const json_t *desired,
                       struct live_set *set, struct live_obj **out, struct diag *d)
 {
-    struct apicall call;
-    const char *vpc = json_string_value(json_object_get(desired, "vpc_id"));
-    int ret = -1;
-
-    *out = NULL;
-    apicall_init(&call, service_lookup("ec2"), "CreateInternetGateway");
-    ec2util_tag_spec(&call, "internet-gateway", c->tags);
-    if (session_call(s, &call, d) != CALL_OK)
-        goto out;
-    if (!(*out = resutil_add_created(set, &ec2_internet_gateway_type, c,
-                                     parse(xdoc_child(call.xml->root, "internetGateway")), d)))
-        goto out;
-    if (vpc && attach(s, *out, vpc, d) < 0)
-        goto out;
-    ret = 0;
-out:
-    apicall_release(&call);
-    return ret;
+    return ec2util_create(s, &kind, c, desired, set, out, d);
 }
 
-/* The attachment moves: detach from the old VPC, attach to the new one. */
+static const struct resutil_setter setters[] = {
+    {"tags", ec2util_update_tags, RESUTIL_EACH, NULL},
+    {"vpc_id", set_vpc, RESUTIL_EACH, NULL},
+    {0},
+};
+
 static int igw_update(struct session *s, const struct restype_call *c, const json_t *desired,
                       struct live_obj *live, const char *const *changed, size_t nchanged,
                       struct diag *d)
 {
-    for (size_t i = 0; i < nchanged; i++) {
-        if (strcmp(changed[i], "tags") == 0) {
-            if (ec2util_update_tags(s, c, desired, live, d) < 0)
-                return -1;
-        } else if (strcmp(changed[i], "vpc_id") == 0) {
-            const char *want = json_string_value(json_object_get(desired, "vpc_id"));
-            const char *have = json_string_value(json_object_get(live->attrs, "vpc_id"));
-            if (have && want && strcmp(have, want) == 0)
-                continue;
-            if (have) {
-                if (detach(s, live->id, have, d) < 0)
-                    return -1;
-                json_object_del(live->attrs, "vpc_id");
-            }
-            if (want && attach(s, live, want, d) < 0)
-                return -1;
-        } else {
-            diag_error(d, NULL, "ec2.internet_gateway %s: %s cannot change in place", live->id,
-                       changed[i]);
-            return -1;
-        }
-    }
-    return 0;
+    return resutil_update_each(setters, s, c, desired, live, changed, nchanged, d);
 }
 
 /* DetachInternetGateway first: AWS refuses to delete an attached gateway. */

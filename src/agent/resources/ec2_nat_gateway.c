@@ -45,27 +45,12 @@ static int is_gone(const char *state)
                      strcmp(state, "failed") == 0);
 }
 
-static int read_item(struct session *s, const struct xnode *item, void *arg, struct diag *d)
+/* The read's item hook: deleted, deleting and failed gateways are left out (a failed one cannot
+ * carry traffic, so the stack's gateway is still to be made). */
+static int read_item(struct session *s, const struct xnode *item, json_t *got, struct diag *d)
 {
-    struct live_set *set = arg;
-    const char *state = xdoc_text(item, "state");
-    size_t had = set->n;
-
-    (void)s, (void)d;
-    if (is_gone(state))
-        return 0;
-    ec2util_add_read(set, &ec2_nat_gateway_type, item, ec2util_read(attrs, item));
-    /* Made by a run cut short before it became available: what routes through it waits. */
-    if (set->n > had && state && strcmp(state, "pending") == 0)
-        set->v[set->n - 1].pending = 1;
-    return 0;
-}
-
-/* One DescribeNatGateways (paginated), leaving out deleted, deleting and failed gateways: a
- * failed one cannot carry traffic, so the stack's gateway is still to be made. */
-static int nat_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
-{
-    return ec2util_describe(s, "DescribeNatGateways", stack, "natGatewaySet", read_item, set, d);
+    (void)s, (void)got, (void)d;
+    return !is_gone(xdoc_text(item, "state"));
 }
 
 /* The newest failed gateway of the stack named cairn_id, while DescribeNatGateways lists it. */
@@ -102,41 +87,49 @@ static int failed_item(struct session *s, const struct xnode *item, void *arg, s
  * DescribeNatGateways' state goes from "pending" to "available" (or "failed", with failureCode
  * and failureMessage saying why).
  */
+static int params(struct session *s, struct apicall *call, const struct restype_call *c,
+                  const json_t *desired, struct diag *d)
+{
+    const char *alloc = json_string_value(json_object_get(desired, "allocation_id"));
+    struct last_failed f = {.cairn_id = c->cairn_id};
+    char token[65]; /* AWS takes at most 64 characters */
+
+    if (alloc) /* read from natGatewayAddressSet, sent as AllocationId */
+        apicall_param(call, "AllocationId", alloc);
+    if (!c->token)
+        return 0;
+    if (c->stack && c->cairn_id &&
+        ec2util_describe(s, "DescribeNatGateways", c->stack, "natGatewaySet", failed_item, &f, d) <
+            0)
+        return -1;
+    snprintf(token, sizeof(token), "%.31s%s%.32s", c->token, f.id[0] ? "-" : "", f.id);
+    apicall_param(call, "ClientToken", f.id[0] ? token : c->token);
+    return 0;
+}
+
+/* One DescribeNatGateways (paginated); a gateway read while "pending" was made by a run cut
+ * short before it became available: what routes through it waits. */
+static const struct ec2util_kind kind = {
+    .type = &ec2_nat_gateway_type,
+    .describe = "DescribeNatGateways",
+    .set = "natGatewaySet",
+    .create = "CreateNatGateway",
+    .created = "natGateway",
+    .tag_type = "natgateway",
+    .pending = "pending",
+    .item = read_item,
+    .params = params,
+};
+
+static int nat_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+{
+    return ec2util_read_kind(s, &kind, stack, set, d);
+}
+
 static int nat_create(struct session *s, const struct restype_call *c, const json_t *desired,
                       struct live_set *set, struct live_obj **out, struct diag *d)
 {
-    struct apicall call;
-    const char *alloc = json_string_value(json_object_get(desired, "allocation_id"));
-    int ret = -1;
-
-    *out = NULL;
-    if (resutil_check_required(&ec2_nat_gateway_type, c->cairn_id, desired, d) < 0)
-        return -1;
-    apicall_init(&call, service_lookup("ec2"), "CreateNatGateway");
-    ec2util_create_params(&call, &ec2_nat_gateway_type, c, desired);
-    if (alloc) /* read from natGatewayAddressSet, sent as AllocationId */
-        apicall_param(&call, "AllocationId", alloc);
-    if (c->token) {
-        struct last_failed f = {.cairn_id = c->cairn_id};
-        char token[65]; /* AWS takes at most 64 characters */
-        if (c->stack && c->cairn_id &&
-            ec2util_describe(s, "DescribeNatGateways", c->stack, "natGatewaySet", failed_item, &f,
-                             d) < 0)
-            goto out;
-        snprintf(token, sizeof(token), "%.31s%s%.32s", c->token, f.id[0] ? "-" : "", f.id);
-        apicall_param(&call, "ClientToken", f.id[0] ? token : c->token);
-    }
-    ec2util_tag_spec(&call, "natgateway", c->tags);
-    if (session_call(s, &call, d) != CALL_OK)
-        goto out;
-    if (!(*out = resutil_add_created(set, &ec2_nat_gateway_type, c,
-                                     ec2util_read(attrs, xdoc_child(call.xml->root, "natGateway")),
-                                     d)))
-        goto out;
-    ret = 0;
-out:
-    apicall_release(&call);
-    return ret;
+    return ec2util_create(s, &kind, c, desired, set, out, d);
 }
 
 /*

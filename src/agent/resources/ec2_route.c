@@ -14,42 +14,41 @@ static const struct attr attrs[] = {
      .type = VT_STRING,
      .flags = ATTR_REQUIRED | ATTR_REPLACE,
      .ref_type = "ec2.route_table",
+     .member = "routeTableId",
      .doc = "The route table the route is in."},
     {.name = "destination_cidr_block",
      .type = VT_CIDR,
      .flags = ATTR_REQUIRED | ATTR_REPLACE,
+     .member = "destinationCidrBlock",
      .doc = "The destination range the route matches, for example 0.0.0.0/0."},
     /* Targets change in place (ReplaceRoute); exactly one is set. */
     {.name = "gateway_id",
      .type = VT_STRING,
      .ref_type = "ec2.internet_gateway",
+     .member = "gatewayId",
      .doc = "The internet gateway matching traffic goes to; set this or nat_gateway_id."},
     {.name = "nat_gateway_id",
      .type = VT_STRING,
      .ref_type = "ec2.nat_gateway",
+     .member = "natGatewayId",
      .doc = "The NAT gateway matching traffic goes to; set this or gateway_id."},
     {0},
 };
 
-/* The targets a route can have in the table, and where DescribeRouteTables and the API put
- * them. */
-static const struct target {
-    const char *attr, *xml, *param;
-} targets[] = {
-    {"gateway_id", "gatewayId", "GatewayId"},
-    {"nat_gateway_id", "natGatewayId", "NatGatewayId"},
-};
+/* The targets a route can have in the table (their members say where DescribeRouteTables and
+ * the API put them). */
+static const char *const targets[] = {"gateway_id", "nat_gateway_id"};
 #define NTARGETS (sizeof(targets) / sizeof(targets[0]))
 
-/* A route's id: "<route table id>|<destination>", the pair that names it in the API. */
-static json_t *route_attrs(const char *rtb, const char *dest)
+/* A route's attributes: got (taken over) with its table, and its id "<route table
+ * id>|<destination>", the pair that names it in the API. */
+static json_t *route_attrs(json_t *got, const char *rtb)
 {
-    json_t *got = json_object();
+    const char *dest = json_string_value(json_object_get(got, "destination_cidr_block"));
     char *id = xmalloc(strlen(rtb) + strlen(dest) + 2);
 
     sprintf(id, "%s|%s", rtb, dest);
     json_object_set_new(got, "route_table_id", json_string(rtb));
-    json_object_set_new(got, "destination_cidr_block", json_string(dest));
     json_object_set_new(got, "id", json_string(id));
     free(id);
     return got;
@@ -73,12 +72,7 @@ static int read_table(struct session *s, const struct xnode *item, void *arg, st
         json_t *got;
         if (!dest || !*dest || !origin || strcmp(origin, "CreateRoute") != 0)
             continue;
-        got = route_attrs(rtb, dest);
-        for (size_t i = 0; i < NTARGETS; i++) {
-            const char *t = xdoc_text(r, targets[i].xml);
-            if (t && *t)
-                json_object_set_new(got, targets[i].attr, json_string(t));
-        }
+        got = route_attrs(ec2util_read(attrs, r), rtb);
         live_set_add(arg, &ec2_route_type, json_string_value(json_object_get(got, "id")), NULL,
                      got);
     }
@@ -101,7 +95,7 @@ static int target_of(const json_t *desired, const char *what, struct diag *d)
     int found = -1;
 
     for (size_t i = 0; i < NTARGETS; i++) {
-        if (!json_string_value(json_object_get(desired, targets[i].attr)))
+        if (!json_string_value(json_object_get(desired, targets[i])))
             continue;
         if (found >= 0) {
             diag_error(d, NULL, "ec2.route %s: set gateway_id or nat_gateway_id, not both", what);
@@ -114,75 +108,82 @@ static int target_of(const json_t *desired, const char *what, struct diag *d)
     return found;
 }
 
-/* CreateRoute, or ReplaceRoute (op) to move an existing route to desired's target. */
-static int send_route(struct session *s, const char *op, const json_t *desired, const char *what,
-                      struct diag *d)
+/*
+ * CreateRoute, or ReplaceRoute (op) to move an existing route to want's target: the route's
+ * attributes after it (a new object), or NULL with d saying why. The response says only "true",
+ * so they are want's.
+ */
+static json_t *put_route(struct session *s, const char *op, const json_t *want, const char *what,
+                         struct diag *d)
 {
-    int t = target_of(desired, what, d);
+    struct apicall c;
+    json_t *got = NULL;
+    int t = target_of(want, what, d);
 
     if (t < 0)
-        return -1;
-    return ec2util_call(
-        s, d, op, "RouteTableId", resutil_want_str(&ec2_route_type, desired, "route_table_id"),
-        "DestinationCidrBlock",
-        resutil_want_str(&ec2_route_type, desired, "destination_cidr_block"), targets[t].param,
-        json_string_value(json_object_get(desired, targets[t].attr)), NULL);
+        return NULL;
+    apicall_init(&c, service_lookup("ec2"), op);
+    ec2util_create_params(&c, &ec2_route_type, NULL, want);
+    if (session_call(s, &c, d) == CALL_OK) {
+        got = json_pack("{s:O}", "destination_cidr_block",
+                        json_object_get(want, "destination_cidr_block"));
+        json_object_set(got, targets[t], json_object_get(want, targets[t]));
+        route_attrs(got, json_string_value(json_object_get(want, "route_table_id")));
+    }
+    apicall_release(&c);
+    return got;
 }
 
-/* CreateRoute; its response says only "true", so the new route's attributes are desired's.
- * Active at once (DescribeRouteTables' route state "active"; "blackhole" when its target is
- * gone). */
+/* CreateRoute. Active at once (DescribeRouteTables' route state "active"; "blackhole" when its
+ * target is gone). */
 static int route_create(struct session *s, const struct restype_call *c, const json_t *desired,
                         struct live_set *set, struct live_obj **out, struct diag *d)
 {
-    const char *rtb = json_string_value(json_object_get(desired, "route_table_id"));
-    const char *dest = json_string_value(json_object_get(desired, "destination_cidr_block"));
     json_t *got;
-    int t;
 
     *out = NULL;
-    if (resutil_check_required(&ec2_route_type, c->cairn_id, desired, d) < 0)
+    if (resutil_check_required(&ec2_route_type, c->cairn_id, desired, d) < 0 ||
+        !(got = put_route(s, "CreateRoute", desired, c->cairn_id, d)))
         return -1;
-    if ((t = target_of(desired, c->cairn_id, d)) < 0 ||
-        send_route(s, "CreateRoute", desired, c->cairn_id, d) < 0)
-        return -1;
-    got = route_attrs(rtb, dest);
-    json_object_set(got, targets[t].attr, json_object_get(desired, targets[t].attr));
     *out = live_set_add(set, &ec2_route_type, json_string_value(json_object_get(got, "id")),
                         c->cairn_id, got);
     return 0;
 }
 
-/* A new target is one ReplaceRoute. */
+/* The setter of the targets: a new target is one ReplaceRoute, after every attribute is known
+ * to change in place. The route keeps its table and destination, whatever desired says of
+ * them. */
+static int set_target(struct session *s, const struct restype_call *c, const json_t *desired,
+                      struct live_obj *live, const struct resutil_setter *row, struct diag *d)
+{
+    json_t *want = json_deep_copy(desired), *got;
+
+    (void)c, (void)row;
+    json_object_set(want, "route_table_id", json_object_get(live->attrs, "route_table_id"));
+    json_object_set(want, "destination_cidr_block",
+                    json_object_get(live->attrs, "destination_cidr_block"));
+    got = put_route(s, "ReplaceRoute", want, live->id, d);
+    json_decref(want);
+    if (!got)
+        return -1;
+    for (size_t i = 0; i < NTARGETS; i++)
+        json_object_del(live->attrs, targets[i]);
+    json_object_update(live->attrs, got);
+    json_decref(got);
+    return 0;
+}
+
+static const struct resutil_setter setters[] = {
+    {"gateway_id", set_target, RESUTIL_AFTER, NULL},
+    {"nat_gateway_id", set_target, RESUTIL_AFTER, NULL},
+    {0},
+};
+
 static int route_update(struct session *s, const struct restype_call *c, const json_t *desired,
                         struct live_obj *live, const char *const *changed, size_t nchanged,
                         struct diag *d)
 {
-    json_t *want;
-    int t;
-
-    (void)c;
-    for (size_t i = 0; i < nchanged; i++) {
-        if (strcmp(changed[i], "gateway_id") != 0 && strcmp(changed[i], "nat_gateway_id") != 0) {
-            diag_error(d, NULL, "ec2.route %s: %s cannot change in place", live->id, changed[i]);
-            return -1;
-        }
-    }
-    /* The route keeps its table and destination, whatever desired says of them. */
-    want = json_deep_copy(desired);
-    json_object_set(want, "route_table_id", json_object_get(live->attrs, "route_table_id"));
-    json_object_set(want, "destination_cidr_block",
-                    json_object_get(live->attrs, "destination_cidr_block"));
-    if ((t = target_of(want, live->id, d)) < 0 ||
-        send_route(s, "ReplaceRoute", want, live->id, d) < 0) {
-        json_decref(want);
-        return -1;
-    }
-    for (size_t i = 0; i < NTARGETS; i++)
-        json_object_del(live->attrs, targets[i].attr);
-    json_object_set(live->attrs, targets[t].attr, json_object_get(want, targets[t].attr));
-    json_decref(want);
-    return 0;
+    return resutil_update_each(setters, s, c, desired, live, changed, nchanged, d);
 }
 
 static int route_remove(struct session *s, const struct live_obj *live, unsigned how,

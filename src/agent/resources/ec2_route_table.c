@@ -2,9 +2,6 @@
 #include "agent/live.h"
 #include "agent/resources/ec2util.h"
 #include "agent/resources/types.h"
-#include "aws/session.h"
-
-#include <string.h>
 
 static const struct attr attrs[] = {
     {.name = "vpc_id",
@@ -22,48 +19,31 @@ static const struct attr attrs[] = {
     {0},
 };
 
-static int read_item(struct session *s, const struct xnode *item, void *arg, struct diag *d)
-{
-    (void)s, (void)d;
-    ec2util_add_read(arg, &ec2_route_table_type, item, ec2util_read(attrs, item));
-    return 0;
-}
-
 /*
  * One DescribeRouteTables (paginated). Its response also holds the tables' routes and
  * associations; ec2.route and ec2.route_table_association make their own filtered call so that
  * each type reads on its own (three calls in all, whatever the number of tables).
+ * CreateRouteTable with its tags and ClientToken c->token; ready at once.
  */
+static const struct ec2util_kind kind = {
+    .type = &ec2_route_table_type,
+    .describe = "DescribeRouteTables",
+    .set = "routeTableSet",
+    .create = "CreateRouteTable",
+    .created = "routeTable",
+    .tag_type = "route-table",
+    .token = 1,
+};
+
 static int rtb_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
 {
-    return ec2util_describe(s, "DescribeRouteTables", stack, "routeTableSet", read_item, set, d);
+    return ec2util_read_kind(s, &kind, stack, set, d);
 }
 
-/* CreateRouteTable with its tags and ClientToken c->token; ready at once. */
 static int rtb_create(struct session *s, const struct restype_call *c, const json_t *desired,
                       struct live_set *set, struct live_obj **out, struct diag *d)
 {
-    struct apicall call;
-    int ret = -1;
-
-    *out = NULL;
-    if (resutil_check_required(&ec2_route_table_type, c->cairn_id, desired, d) < 0)
-        return -1;
-    apicall_init(&call, service_lookup("ec2"), "CreateRouteTable");
-    ec2util_create_params(&call, &ec2_route_table_type, c, desired);
-    if (c->token)
-        apicall_param(&call, "ClientToken", c->token);
-    ec2util_tag_spec(&call, "route-table", c->tags);
-    if (session_call(s, &call, d) != CALL_OK)
-        goto out;
-    if (!(*out = resutil_add_created(set, &ec2_route_table_type, c,
-                                     ec2util_read(attrs, xdoc_child(call.xml->root, "routeTable")),
-                                     d)))
-        goto out;
-    ret = 0;
-out:
-    apicall_release(&call);
-    return ret;
+    return ec2util_create(s, &kind, c, desired, set, out, d);
 }
 
 static const struct restype_ops ops = {

@@ -87,29 +87,18 @@ out:
     return ret;
 }
 
-/* Another route table: ReplaceRouteTableAssociation, which gives the association a new id. */
-static int assoc_update(struct session *s, const struct restype_call *c, const json_t *desired,
-                        struct live_obj *live, const char *const *changed, size_t nchanged,
-                        struct diag *d)
+/* The setter of route_table_id, once every attribute is known to change in place: another route
+ * table is ReplaceRouteTableAssociation, which gives the association a new id. */
+static int set_table(struct session *s, const struct restype_call *c, const json_t *desired,
+                     struct live_obj *live, const struct resutil_setter *row, struct diag *d)
 {
     struct apicall call;
     const char *rtb = json_string_value(json_object_get(desired, "route_table_id"));
     const char *id;
     int ret = -1;
 
-    (void)c;
+    (void)c, (void)row;
     apicall_init(&call, service_lookup("ec2"), "ReplaceRouteTableAssociation");
-    for (size_t i = 0; i < nchanged; i++) {
-        if (strcmp(changed[i], "route_table_id") != 0) {
-            diag_error(d, NULL, "ec2.route_table_association %s: %s cannot change in place",
-                       live->id, changed[i]);
-            goto out;
-        }
-    }
-    if (!nchanged) {
-        ret = 0;
-        goto out;
-    }
     if (!rtb) {
         diag_error(d, NULL, "ec2.route_table_association %s: route_table_id is required", live->id);
         goto out;
@@ -132,6 +121,16 @@ static int assoc_update(struct session *s, const struct restype_call *c, const j
 out:
     apicall_release(&call);
     return ret;
+}
+
+static const struct resutil_setter setters[] = {{"route_table_id", set_table, RESUTIL_AFTER, NULL},
+                                                {0}};
+
+static int assoc_update(struct session *s, const struct restype_call *c, const json_t *desired,
+                        struct live_obj *live, const char *const *changed, size_t nchanged,
+                        struct diag *d)
+{
+    return resutil_update_each(setters, s, c, desired, live, changed, nchanged, d);
 }
 
 static const struct restype_ops ops = {

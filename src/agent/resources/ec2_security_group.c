@@ -106,28 +106,14 @@ static json_t *want_rules(const json_t *desired, const struct direction *dir)
     return out;
 }
 
-/* Attributes of a DescribeSecurityGroups item: rules in canonical form (ec2util.h). */
-static json_t *parse(const struct xnode *item)
-{
-    json_t *got = ec2util_read(attrs, item);
-
-    for (size_t i = 0; i < NDIRS; i++)
-        json_object_set_new(got, dirs[i].attr, ec2util_rules_read(xdoc_child(item, dirs[i].xml)));
-    return got;
-}
-
-static int read_item(struct session *s, const struct xnode *item, void *arg, struct diag *d)
+/* The read's item hook: the rules of a DescribeSecurityGroups item, in canonical form
+ * (ec2util.h). */
+static int read_rules(struct session *s, const struct xnode *item, json_t *got, struct diag *d)
 {
     (void)s, (void)d;
-    ec2util_add_read(arg, &ec2_security_group_type, item, parse(item));
-    return 0;
-}
-
-/* One DescribeSecurityGroups (paginated): the rules come with the groups. */
-static int sg_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
-{
-    return ec2util_describe(s, "DescribeSecurityGroups", stack, "securityGroupInfo", read_item, set,
-                            d);
+    for (size_t i = 0; i < NDIRS; i++)
+        json_object_set_new(got, dirs[i].attr, ec2util_rules_read(xdoc_child(item, dirs[i].xml)));
+    return 1;
 }
 
 /* Authorize or revoke (op) rules on group id; no call when there are none. */
@@ -192,83 +178,90 @@ out:
     return ret;
 }
 
-static int set_direction(struct session *s, struct live_obj *o, const json_t *desired,
-                         const struct direction *dir, struct diag *d)
+/* The setter of one direction (row->arg: its struct direction). */
+static int set_direction(struct session *s, const struct restype_call *c, const json_t *desired,
+                         struct live_obj *o, const struct resutil_setter *row, struct diag *d)
 {
-    json_t *want = want_rules(desired, dir);
-    int ret = set_rules(s, o, dir, want, d);
+    json_t *want = want_rules(desired, row->arg);
+    int ret = set_rules(s, o, row->arg, want, d);
 
+    (void)c;
     json_decref(want);
     return ret;
 }
 
-/*
- * CreateSecurityGroup with its tags (GroupName the physical name), then the rules: ingress
- * authorized, egress brought from AWS's default allow-all rule to the desired rules (the
- * default rule revoked unless desired keeps it). Ready at once.
- */
+static const struct resutil_setter setters[] = {
+    {"tags", ec2util_update_tags, RESUTIL_EACH, NULL},
+    {"ingress", set_direction, RESUTIL_EACH, &dirs[0]},
+    {"egress", set_direction, RESUTIL_EACH, &dirs[1]},
+    {0},
+};
+
+/* The name CreateSecurityGroup gives: the physical name, or the stack file's. */
+static const char *name_of(const struct restype_call *c, const json_t *desired)
+{
+    return c->physical_name ? c->physical_name
+                            : resutil_want_str(&ec2_security_group_type, desired, "name");
+}
+
+/* Before CreateSecurityGroup (GroupName is the table's name attribute): a name to give. */
+static int params(struct session *s, struct apicall *call, const struct restype_call *c,
+                  const json_t *desired, struct diag *d)
+{
+    (void)s, (void)call;
+    if (name_of(c, desired))
+        return 0;
+    diag_error(d, NULL, "ec2.security_group %s: no name to give it", c->cairn_id);
+    return -1;
+}
+
+/* After CreateSecurityGroup, whose response has the id, the ARN and (in AWS, not moto) the tags:
+ * the rules, ingress authorized, egress brought from AWS's default allow-all rule to the desired
+ * rules (the default rule revoked unless desired keeps it). */
+static int made(struct session *s, const struct restype_call *c, const json_t *desired,
+                struct live_obj *o, const struct resutil_setter *row, struct diag *d)
+{
+    (void)row;
+    json_object_set_new(o->attrs, "name", json_string(name_of(c, desired)));
+    json_object_set(o->attrs, "description", json_object_get(desired, "description"));
+    json_object_set(o->attrs, "vpc_id", json_object_get(desired, "vpc_id"));
+    json_object_set_new(o->attrs, "ingress", json_array());
+    json_object_set_new(o->attrs, "egress", want_rules(NULL, &dirs[1]));
+    for (size_t i = 0; i < NDIRS; i++)
+        if (set_direction(s, c, desired, o, &setters[1 + i], d) < 0)
+            return -1;
+    return 0;
+}
+
+/* One DescribeSecurityGroups (paginated): the rules come with the groups. CreateSecurityGroup
+ * with its tags, then made(). Ready at once. */
+static const struct ec2util_kind kind = {
+    .type = &ec2_security_group_type,
+    .describe = "DescribeSecurityGroups",
+    .set = "securityGroupInfo",
+    .create = "CreateSecurityGroup",
+    .tag_type = "security-group",
+    .item = read_rules,
+    .params = params,
+    .made = made,
+};
+
+static int sg_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+{
+    return ec2util_read_kind(s, &kind, stack, set, d);
+}
+
 static int sg_create(struct session *s, const struct restype_call *c, const json_t *desired,
                      struct live_set *set, struct live_obj **out, struct diag *d)
 {
-    struct apicall call;
-    const char *name = c->physical_name;
-    json_t *got;
-    int ret = -1;
-
-    *out = NULL;
-    if (resutil_check_required(&ec2_security_group_type, c->cairn_id, desired, d) < 0)
-        return -1;
-    if (!name)
-        name = resutil_want_str(&ec2_security_group_type, desired, "name");
-    apicall_init(&call, service_lookup("ec2"), "CreateSecurityGroup");
-    if (!name) {
-        diag_error(d, NULL, "ec2.security_group %s: no name to give it", c->cairn_id);
-        goto out;
-    }
-    ec2util_create_params(&call, &ec2_security_group_type, c, desired);
-    ec2util_tag_spec(&call, "security-group", c->tags);
-    if (session_call(s, &call, d) != CALL_OK)
-        goto out;
-    /* The response has the id, the ARN and (in AWS, not moto) the tags. */
-    got = ec2util_read(attrs, call.xml->root);
-    json_object_set_new(got, "name", json_string(name));
-    json_object_set(got, "description", json_object_get(desired, "description"));
-    json_object_set(got, "vpc_id", json_object_get(desired, "vpc_id"));
-    json_object_set_new(got, "ingress", json_array());
-    json_object_set_new(got, "egress", want_rules(NULL, &dirs[1]));
-    if (!(*out = resutil_add_created(set, &ec2_security_group_type, c, got, d)))
-        goto out;
-    for (size_t i = 0; i < NDIRS; i++)
-        if (set_direction(s, *out, desired, &dirs[i], d) < 0)
-            goto out;
-    ret = 0;
-out:
-    apicall_release(&call);
-    return ret;
+    return ec2util_create(s, &kind, c, desired, set, out, d);
 }
 
 static int sg_update(struct session *s, const struct restype_call *c, const json_t *desired,
                      struct live_obj *live, const char *const *changed, size_t nchanged,
                      struct diag *d)
 {
-    for (size_t i = 0; i < nchanged; i++) {
-        size_t k;
-        if (strcmp(changed[i], "tags") == 0) {
-            if (ec2util_update_tags(s, c, desired, live, d) < 0)
-                return -1;
-            continue;
-        }
-        for (k = 0; k < NDIRS && strcmp(changed[i], dirs[k].attr) != 0; k++)
-            ;
-        if (k == NDIRS) {
-            diag_error(d, NULL, "ec2.security_group %s: %s cannot change in place", live->id,
-                       changed[i]);
-            return -1;
-        }
-        if (set_direction(s, live, desired, &dirs[k], d) < 0)
-            return -1;
-    }
-    return 0;
+    return resutil_update_each(setters, s, c, desired, live, changed, nchanged, d);
 }
 
 /* What unreference_item() looks for. */

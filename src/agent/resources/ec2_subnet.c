@@ -2,9 +2,6 @@
 #include "agent/live.h"
 #include "agent/resources/ec2util.h"
 #include "agent/resources/types.h"
-#include "aws/session.h"
-
-#include <string.h>
 
 static const struct attr attrs[] = {
     {.name = "vpc_id",
@@ -44,21 +41,13 @@ static const struct attr attrs[] = {
     {0},
 };
 
-static int read_item(struct session *s, const struct xnode *item, void *arg, struct diag *d)
+/* The setter of map_public_ip_on_launch (ModifySubnetAttribute). */
+static int set_public_ip(struct session *s, const struct restype_call *c, const json_t *desired,
+                         struct live_obj *o, const struct resutil_setter *row, struct diag *d)
 {
-    (void)s, (void)d;
-    ec2util_add_read(arg, &ec2_subnet_type, item, ec2util_read(attrs, item));
-    return 0;
-}
+    int want = resutil_want_bool(&ec2_subnet_type, desired, "map_public_ip_on_launch");
 
-/* One DescribeSubnets (paginated) for all of the stack's subnets. */
-static int subnet_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
-{
-    return ec2util_describe(s, "DescribeSubnets", stack, "subnetSet", read_item, set, d);
-}
-
-static int set_public_ip(struct session *s, struct live_obj *o, int want, struct diag *d)
-{
+    (void)c, (void)row;
     if (ec2util_call(s, d, "ModifySubnetAttribute", "SubnetId", o->id, "MapPublicIpOnLaunch.Value",
                      want ? "true" : "false", NULL) < 0)
         return -1;
@@ -66,53 +55,51 @@ static int set_public_ip(struct session *s, struct live_obj *o, int want, struct
     return 0;
 }
 
-/* CreateSubnet with its tags, then ModifySubnetAttribute when it maps public IPs. Ready when
- * DescribeSubnets says state "available". */
+/* After CreateSubnet: ModifySubnetAttribute when it maps public IPs. */
+static int made(struct session *s, const struct restype_call *c, const json_t *desired,
+                struct live_obj *o, const struct resutil_setter *row, struct diag *d)
+{
+    int want = resutil_want_bool(&ec2_subnet_type, desired, "map_public_ip_on_launch");
+
+    if (want == resutil_want_bool(&ec2_subnet_type, o->attrs, "map_public_ip_on_launch"))
+        return 0;
+    return set_public_ip(s, c, desired, o, row, d);
+}
+
+/* One DescribeSubnets (paginated) for all of the stack's subnets. CreateSubnet with its tags,
+ * then made(). Ready when DescribeSubnets says state "available". */
+static const struct ec2util_kind kind = {
+    .type = &ec2_subnet_type,
+    .describe = "DescribeSubnets",
+    .set = "subnetSet",
+    .create = "CreateSubnet",
+    .created = "subnet",
+    .tag_type = "subnet",
+    .made = made,
+};
+
+static int subnet_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+{
+    return ec2util_read_kind(s, &kind, stack, set, d);
+}
+
 static int subnet_create(struct session *s, const struct restype_call *c, const json_t *desired,
                          struct live_set *set, struct live_obj **out, struct diag *d)
 {
-    struct apicall call;
-    int want = resutil_want_bool(&ec2_subnet_type, desired, "map_public_ip_on_launch");
-    int ret = -1;
-
-    *out = NULL;
-    if (resutil_check_required(&ec2_subnet_type, c->cairn_id, desired, d) < 0)
-        return -1;
-    apicall_init(&call, service_lookup("ec2"), "CreateSubnet");
-    ec2util_create_params(&call, &ec2_subnet_type, c, desired);
-    ec2util_tag_spec(&call, "subnet", c->tags);
-    if (session_call(s, &call, d) != CALL_OK)
-        goto out;
-    if (!(*out = resutil_add_created(set, &ec2_subnet_type, c,
-                                     ec2util_read(attrs, xdoc_child(call.xml->root, "subnet")), d)))
-        goto out;
-    if (want != resutil_want_bool(&ec2_subnet_type, (*out)->attrs, "map_public_ip_on_launch") &&
-        set_public_ip(s, *out, want, d) < 0)
-        goto out;
-    ret = 0;
-out:
-    apicall_release(&call);
-    return ret;
+    return ec2util_create(s, &kind, c, desired, set, out, d);
 }
+
+static const struct resutil_setter setters[] = {
+    {"tags", ec2util_update_tags, RESUTIL_EACH, NULL},
+    {"map_public_ip_on_launch", set_public_ip, RESUTIL_EACH, NULL},
+    {0},
+};
 
 static int subnet_update(struct session *s, const struct restype_call *c, const json_t *desired,
                          struct live_obj *live, const char *const *changed, size_t nchanged,
                          struct diag *d)
 {
-    for (size_t i = 0; i < nchanged; i++) {
-        if (strcmp(changed[i], "tags") == 0) {
-            if (ec2util_update_tags(s, c, desired, live, d) < 0)
-                return -1;
-        } else if (strcmp(changed[i], "map_public_ip_on_launch") == 0) {
-            if (set_public_ip(s, live, resutil_want_bool(&ec2_subnet_type, desired, changed[i]),
-                              d) < 0)
-                return -1;
-        } else {
-            diag_error(d, NULL, "ec2.subnet %s: %s cannot change in place", live->id, changed[i]);
-            return -1;
-        }
-    }
-    return 0;
+    return resutil_update_each(setters, s, c, desired, live, changed, nchanged, d);
 }
 
 static const struct restype_ops ops = {

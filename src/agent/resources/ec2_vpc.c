@@ -63,16 +63,12 @@ static const struct vpc_flag {
 };
 #define NFLAGS (sizeof(flags) / sizeof(flags[0]))
 
-static int is_flag(const char *attr)
+/* The read's item hook: the settings DescribeVpcs leaves out, one DescribeVpcAttribute each. */
+static int read_flags(struct session *s, const struct xnode *item, json_t *got, struct diag *d)
 {
-    for (size_t i = 0; i < NFLAGS; i++)
-        if (strcmp(flags[i].attr, attr) == 0)
-            return 1;
-    return 0;
-}
+    const char *id = json_string_value(json_object_get(got, "id"));
 
-static int read_flags(struct session *s, const char *id, json_t *got, struct diag *d)
-{
+    (void)item;
     for (size_t i = 0; i < NFLAGS; i++) {
         struct apicall c;
         enum call_result rc;
@@ -88,104 +84,83 @@ static int read_flags(struct session *s, const char *id, json_t *got, struct dia
         if (rc != CALL_OK)
             return -1;
     }
-    return 0;
+    return 1;
 }
 
-/* ModifyVpcAttribute, one setting per call (the API takes one), for the settings that differ
- * between the live attributes and desired; those follow each success. */
-static int set_flags(struct session *s, const char *id, const json_t *desired, json_t *live,
-                     struct diag *d)
+/* The setter of the settings: ModifyVpcAttribute, one setting per call (the API takes one), for
+ * the settings that differ between live's attributes and desired; those follow each success. */
+static int set_flags(struct session *s, const struct restype_call *c, const json_t *desired,
+                     struct live_obj *live, const struct resutil_setter *row, struct diag *d)
 {
+    (void)c, (void)row;
     for (int pass = 0; pass < 2; pass++) {
         for (size_t j = 0; j < NFLAGS; j++) {
             const struct vpc_flag *f = &flags[pass == 0 ? j : NFLAGS - 1 - j];
             int want = resutil_want_bool(&ec2_vpc_type, desired, f->attr);
-            int have = resutil_want_bool(&ec2_vpc_type, live, f->attr);
+            int have = resutil_want_bool(&ec2_vpc_type, live->attrs, f->attr);
             if (want == have || want != (pass == 0))
                 continue;
-            if (ec2util_call(s, d, "ModifyVpcAttribute", "VpcId", id, f->modify,
+            if (ec2util_call(s, d, "ModifyVpcAttribute", "VpcId", live->id, f->modify,
                              want ? "true" : "false", NULL) < 0)
                 return -1;
-            json_object_set_new(live, f->attr, json_boolean(want));
+            json_object_set_new(live->attrs, f->attr, json_boolean(want));
         }
     }
     return 0;
 }
 
-static int read_item(struct session *s, const struct xnode *item, void *arg, struct diag *d)
+/* After CreateVpc: a new VPC has AWS's settings, which are the table's defaults. */
+static int made(struct session *s, const struct restype_call *c, const json_t *desired,
+                struct live_obj *o, const struct resutil_setter *row, struct diag *d)
 {
-    json_t *got = ec2util_read(attrs, item);
-    const char *id = json_string_value(json_object_get(got, "id"));
-    int ret = 0;
-
-    if (!id || (ret = read_flags(s, id, got, d)) < 0)
-        json_decref(got);
-    else
-        live_set_add(arg, &ec2_vpc_type, id, ec2util_tag(item, RESUTIL_TAG_ID), got);
-    return ret;
-}
-
-/* One DescribeVpcs, plus three DescribeVpcAttribute per VPC. */
-static int vpc_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
-{
-    return ec2util_describe(s, "DescribeVpcs", stack, "vpcSet", read_item, set, d);
+    for (size_t i = 0; i < NFLAGS; i++)
+        json_object_set_new(o->attrs, flags[i].attr,
+                            json_boolean(resutil_want_bool(&ec2_vpc_type, NULL, flags[i].attr)));
+    return set_flags(s, c, desired, o, row, d);
 }
 
 /*
- * CreateVpc with its tags, then ModifyVpcAttribute for each setting that is not AWS's default.
- * Ready when DescribeVpcs says state "available". The settings are sent without waiting for
- * it; should AWS refuse them on a pending VPC, the VPC is in set with the settings it has, and
- * the next plan updates them.
+ * One DescribeVpcs, plus three DescribeVpcAttribute per VPC. CreateVpc with its tags, then
+ * ModifyVpcAttribute for each setting that is not AWS's default. Ready when DescribeVpcs says
+ * state "available". The settings are sent without waiting for it; should AWS refuse them on a
+ * pending VPC, the VPC is in set with the settings it has, and the next plan updates them.
  */
+static const struct ec2util_kind kind = {
+    .type = &ec2_vpc_type,
+    .describe = "DescribeVpcs",
+    .set = "vpcSet",
+    .create = "CreateVpc",
+    .created = "vpc",
+    .tag_type = "vpc",
+    .item = read_flags,
+    .made = made,
+};
+
+static int vpc_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+{
+    return ec2util_read_kind(s, &kind, stack, set, d);
+}
+
 static int vpc_create(struct session *s, const struct restype_call *c, const json_t *desired,
                       struct live_set *set, struct live_obj **out, struct diag *d)
 {
-    struct apicall call;
-    struct live_obj *o;
-    json_t *got;
-    int ret = -1;
-
-    *out = NULL;
-    if (resutil_check_required(&ec2_vpc_type, c->cairn_id, desired, d) < 0)
-        return -1;
-    apicall_init(&call, service_lookup("ec2"), "CreateVpc");
-    ec2util_create_params(&call, &ec2_vpc_type, c, desired);
-    ec2util_tag_spec(&call, "vpc", c->tags);
-    if (session_call(s, &call, d) != CALL_OK)
-        goto out;
-    got = ec2util_read(attrs, xdoc_child(call.xml->root, "vpc"));
-    /* A new VPC has AWS's settings, which are the table's defaults. */
-    for (size_t i = 0; i < NFLAGS; i++)
-        json_object_set_new(got, flags[i].attr,
-                            json_boolean(resutil_want_bool(&ec2_vpc_type, NULL, flags[i].attr)));
-    if (!(o = *out = resutil_add_created(set, &ec2_vpc_type, c, got, d)))
-        goto out;
-    if (set_flags(s, o->id, desired, o->attrs, d) < 0)
-        goto out;
-    ret = 0;
-out:
-    apicall_release(&call);
-    return ret;
+    return ec2util_create(s, &kind, c, desired, set, out, d);
 }
+
+/* The settings are set once, after the tags, whichever of them changed. */
+static const struct resutil_setter setters[] = {
+    {"tags", ec2util_update_tags, RESUTIL_EACH, NULL},
+    {"enable_dns_support", set_flags, RESUTIL_AFTER, NULL},
+    {"enable_dns_hostnames", set_flags, RESUTIL_AFTER, NULL},
+    {"enable_network_address_usage_metrics", set_flags, RESUTIL_AFTER, NULL},
+    {0},
+};
 
 static int vpc_update(struct session *s, const struct restype_call *c, const json_t *desired,
                       struct live_obj *live, const char *const *changed, size_t nchanged,
                       struct diag *d)
 {
-    int flags_changed = 0;
-
-    for (size_t i = 0; i < nchanged; i++) {
-        if (strcmp(changed[i], "tags") == 0) {
-            if (ec2util_update_tags(s, c, desired, live, d) < 0)
-                return -1;
-        } else if (is_flag(changed[i])) {
-            flags_changed = 1;
-        } else {
-            diag_error(d, NULL, "ec2.vpc %s: %s cannot change in place", live->id, changed[i]);
-            return -1;
-        }
-    }
-    return flags_changed ? set_flags(s, live->id, desired, live->attrs, d) : 0;
+    return resutil_update_each(setters, s, c, desired, live, changed, nchanged, d);
 }
 
 static const struct restype_ops ops = {

@@ -37,21 +37,27 @@ static const char **sorted_keys(const json_t *obj, size_t *n)
     return keys;
 }
 
-void ec2util_tag_spec(struct apicall *c, const char *rtype, const json_t *tags)
+/* Tags (an object) as <prefix>.<i>.Key, and .Value unless values is 0, in key order. */
+static void tag_params(struct apicall *c, const char *prefix, const json_t *tags, int values)
 {
-    const char **keys;
     size_t n;
+    const char **keys = sorted_keys(tags, &n);
 
-    if (!json_is_object(tags) || json_object_size(tags) == 0)
-        return;
-    keys = sorted_keys(tags, &n);
-    apicall_param(c, "TagSpecification.1.ResourceType", rtype);
     for (size_t i = 0; i < n; i++) {
         const char *v = json_string_value(json_object_get(tags, keys[i]));
-        apicall_paramf(c, keys[i], "TagSpecification.1.Tag.%zu.Key", i + 1);
-        apicall_paramf(c, v ? v : "", "TagSpecification.1.Tag.%zu.Value", i + 1);
+        apicall_paramf(c, keys[i], "%s.%zu.Key", prefix, i + 1);
+        if (values)
+            apicall_paramf(c, v ? v : "", "%s.%zu.Value", prefix, i + 1);
     }
     free(keys);
+}
+
+void ec2util_tag_spec(struct apicall *c, const char *rtype, const json_t *tags)
+{
+    if (!json_is_object(tags) || json_object_size(tags) == 0)
+        return;
+    apicall_param(c, "TagSpecification.1.ResourceType", rtype);
+    tag_params(c, "TagSpecification.1.Tag", tags, 1);
 }
 
 json_t *ec2util_tags(const struct xnode *item)
@@ -104,12 +110,9 @@ void ec2util_create_params(struct apicall *c, const struct restype *t,
     for (const struct attr *a = t->attrs; a->name; a++) {
         json_t *v;
         const char *text;
-        char member[128], buf[32];
+        char buf[32];
         if (!resutil_create_value(t, a, rc, desired, &v) || !v)
             continue;
-        /* EC2 answers cidrBlock and is asked CidrBlock. */
-        snprintf(member, sizeof(member), "%c%s", toupper((unsigned char)a->member[0]),
-                 a->member + 1);
         if (!(text = json_string_value(v))) {
             if (json_is_integer(v))
                 snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
@@ -117,20 +120,10 @@ void ec2util_create_params(struct apicall *c, const struct restype *t,
                 snprintf(buf, sizeof(buf), "%s", json_is_true(v) ? "true" : "false");
             text = buf;
         }
-        apicall_param(c, member, text);
+        /* EC2 answers cidrBlock and is asked CidrBlock. */
+        apicall_paramf(c, text, "%c%s", toupper((unsigned char)a->member[0]), a->member + 1);
         json_decref(v);
     }
-}
-
-void ec2util_add_read(struct live_set *set, const struct restype *t, const struct xnode *item,
-                      json_t *attrs)
-{
-    const char *id = json_string_value(json_object_get(attrs, "id"));
-
-    if (id)
-        live_set_add(set, t, id, ec2util_tag(item, RESUTIL_TAG_ID), attrs);
-    else
-        json_decref(attrs);
 }
 
 int ec2util_describe(struct session *s, const char *op, const char *stack, const char *set,
@@ -159,6 +152,74 @@ out:
     return ret;
 }
 
+/* One item of ec2util_read_kind: arg is a struct read_kind. */
+struct read_kind {
+    const struct ec2util_kind *k;
+    struct live_set *set;
+};
+
+static int read_kind_item(struct session *s, const struct xnode *item, void *arg, struct diag *d)
+{
+    const struct read_kind *r = arg;
+    const struct ec2util_kind *k = r->k;
+    json_t *got = ec2util_read(k->type->attrs, item);
+    const char *id = json_string_value(json_object_get(got, "id"));
+    const char *state = xdoc_text(item, "state");
+    struct live_obj *o;
+    int keep = id ? 1 : 0;
+
+    if (keep && k->item)
+        keep = k->item(s, item, got, d);
+    if (keep <= 0) {
+        json_decref(got);
+        return keep;
+    }
+    o = live_set_add(r->set, k->type, id, ec2util_tag(item, RESUTIL_TAG_ID), got);
+    /* Made by a run cut short before it was ready: what depends on it waits. */
+    if (o && k->pending && state && strcmp(state, k->pending) == 0)
+        o->pending = 1;
+    return 0;
+}
+
+int ec2util_read_kind(struct session *s, const struct ec2util_kind *k, const char *stack,
+                      struct live_set *set, struct diag *d)
+{
+    struct read_kind r = {k, set};
+
+    return ec2util_describe(s, k->describe, stack, k->set, read_kind_item, &r, d);
+}
+
+int ec2util_create(struct session *s, const struct ec2util_kind *k, const struct restype_call *c,
+                   const json_t *desired, struct live_set *set, struct live_obj **out,
+                   struct diag *d)
+{
+    struct apicall call;
+    const struct xnode *made;
+    int ret = -1;
+
+    *out = NULL;
+    if (resutil_check_required(k->type, c->cairn_id, desired, d) < 0)
+        return -1;
+    apicall_init(&call, service_lookup("ec2"), k->create);
+    ec2util_create_params(&call, k->type, c, desired);
+    if (k->params && k->params(s, &call, c, desired, d) < 0)
+        goto out;
+    if (k->token && c->token)
+        apicall_param(&call, "ClientToken", c->token);
+    ec2util_tag_spec(&call, k->tag_type, c->tags);
+    if (session_call(s, &call, d) != CALL_OK)
+        goto out;
+    made = k->created ? xdoc_child(call.xml->root, k->created) : call.xml->root;
+    if (!(*out = resutil_add_created(set, k->type, c, ec2util_read(k->type->attrs, made), d)))
+        goto out;
+    if (k->made && k->made(s, c, desired, *out, NULL, d) < 0)
+        goto out;
+    ret = 0;
+out:
+    apicall_release(&call);
+    return ret;
+}
+
 int ec2util_call(struct session *s, struct diag *d, const char *op, ...)
 {
     struct apicall c;
@@ -184,53 +245,40 @@ out:
     return ret;
 }
 
-static int is_aws_key(const char *k)
+/* CreateTags or DeleteTags (op) of tags (an object; values: with their values) on id. */
+static int send_tags(struct session *s, const char *op, const char *id, const json_t *tags,
+                     int values, struct diag *d)
 {
-    return strncmp(k, "aws:", 4) == 0;
+    struct apicall c;
+    int ret;
+
+    apicall_init(&c, service_lookup("ec2"), op);
+    tag_params(&c, "Tag", tags, values);
+    apicall_param(&c, "ResourceId.1", id);
+    ret = session_call(s, &c, d) == CALL_OK ? 0 : -1;
+    apicall_release(&c);
+    return ret;
 }
 
 int ec2util_retag(struct session *s, const char *id, const json_t *have, const json_t *want,
                   struct diag *d)
 {
-    struct apicall del, add;
-    const char **keys;
-    size_t n, ndel = 0, nadd = 0;
-    int ret = -1;
+    json_t *add, *del, *gone = json_object(), *k;
+    size_t i;
+    int ret = 0;
 
-    apicall_init(&del, service_lookup("ec2"), "DeleteTags");
-    apicall_init(&add, service_lookup("ec2"), "CreateTags");
-    keys = sorted_keys(have, &n);
-    for (size_t i = 0; i < n; i++) {
-        if (is_aws_key(keys[i]) || json_object_get(want, keys[i]))
-            continue;
-        apicall_paramf(&del, keys[i], "Tag.%zu.Key", ++ndel);
+    resutil_tags_delta(have, want, &add, &del);
+    json_array_foreach(del, i, k)
+    {
+        json_object_set_new(gone, json_string_value(k), json_null());
     }
-    free(keys);
-    keys = sorted_keys(want, &n);
-    for (size_t i = 0; i < n; i++) {
-        const char *v = json_string_value(json_object_get(want, keys[i]));
-        const char *old = json_string_value(json_object_get(have, keys[i]));
-        if (is_aws_key(keys[i]) || (old && v && strcmp(old, v) == 0))
-            continue;
-        nadd++;
-        apicall_paramf(&add, keys[i], "Tag.%zu.Key", nadd);
-        apicall_paramf(&add, v ? v : "", "Tag.%zu.Value", nadd);
-    }
-    free(keys);
-    if (ndel) {
-        apicall_param(&del, "ResourceId.1", id);
-        if (session_call(s, &del, d) != CALL_OK)
-            goto out;
-    }
-    if (nadd) {
-        apicall_param(&add, "ResourceId.1", id);
-        if (session_call(s, &add, d) != CALL_OK)
-            goto out;
-    }
-    ret = 0;
-out:
-    apicall_release(&del);
-    apicall_release(&add);
+    if (json_object_size(gone))
+        ret = send_tags(s, "DeleteTags", id, gone, 0, d);
+    if (ret == 0 && json_object_size(add))
+        ret = send_tags(s, "CreateTags", id, add, 1, d);
+    json_decref(add);
+    json_decref(del);
+    json_decref(gone);
     return ret;
 }
 
@@ -238,24 +286,19 @@ int ec2util_update_tags_only(struct session *s, const struct restype_call *c, co
                              struct live_obj *live, const char *const *changed, size_t nchanged,
                              struct diag *d)
 {
-    for (size_t i = 0; i < nchanged; i++) {
-        if (strcmp(changed[i], "tags") != 0) {
-            diag_error(d, NULL, "%s %s: %s cannot change in place", live->type->name, live->id,
-                       changed[i]);
-            return -1;
-        }
-        if (ec2util_update_tags(s, c, desired, live, d) < 0)
-            return -1;
-    }
-    return 0;
+    static const struct resutil_setter tags_only[] = {
+        {"tags", ec2util_update_tags, RESUTIL_EACH, NULL}, {0}};
+
+    return resutil_update_each(tags_only, s, c, desired, live, changed, nchanged, d);
 }
 
 int ec2util_update_tags(struct session *s, const struct restype_call *c, const json_t *desired,
-                        struct live_obj *live, struct diag *d)
+                        struct live_obj *live, const struct resutil_setter *row, struct diag *d)
 {
     json_t *want = resutil_tags_want(c, desired);
     int ret = -1;
 
+    (void)row;
     if (ec2util_retag(s, live->id, json_object_get(live->attrs, "tags"), want, d) < 0)
         goto out;
     json_object_set_new(live->attrs, "tags", json_incref(want));
@@ -267,10 +310,19 @@ out:
 
 /* ---- security-group rules ---- */
 
-/* The keys a rule's sources are in, in the order canonical rules sort by. */
-static const char *const source_keys[] = {"cidr_blocks", "ipv6_cidr_blocks", "prefix_list_ids",
-                                          "source_security_group", NULL};
-#define SOURCE_GROUP 3 /* source_keys[] index of the one that is a string, not a list */
+/* The kinds of source, in the order canonical rules sort by: the rule's key, and the list and
+ * member of an IpPermission as DescribeSecurityGroups names them (requests capitalize them:
+ * IpRanges.<j>.CidrIp). */
+static const struct source {
+    const char *key, *list, *member;
+} sources[] = {
+    {"cidr_blocks", "ipRanges", "cidrIp"},
+    {"ipv6_cidr_blocks", "ipv6Ranges", "cidrIpv6"},
+    {"prefix_list_ids", "prefixListIds", "prefixListId"},
+    {"source_security_group", "groups", "groupId"},
+};
+#define NSOURCES     4
+#define SOURCE_GROUP 3 /* sources[] index of the one that is a string, not a list */
 
 /* An integer written as JSON or as text; 0 when v is neither. */
 static int int_of(const json_t *v, long long *out)
@@ -344,10 +396,23 @@ static void add_atom(json_t *atoms, const json_t *base, size_t kind, const char 
     json_t *a = json_deep_copy(base);
 
     if (kind == SOURCE_GROUP)
-        json_object_set_new(a, source_keys[kind], json_string(source));
+        json_object_set_new(a, sources[kind].key, json_string(source));
     else
-        json_object_set_new(a, source_keys[kind], json_pack("[s]", source));
+        json_object_set_new(a, sources[kind].key, json_pack("[s]", source));
     json_array_append_new(atoms, a);
+}
+
+/* How many sources of kind k rule r has, and the j-th. */
+static size_t source_count(const json_t *r, size_t k)
+{
+    return k == SOURCE_GROUP ? 1 : json_array_size(json_object_get(r, sources[k].key));
+}
+
+static const char *source_at(const json_t *r, size_t k, size_t j)
+{
+    const json_t *v = json_object_get(r, sources[k].key);
+
+    return json_string_value(k == SOURCE_GROUP ? v : json_array_get(v, j));
 }
 
 /* Every rule split into atoms: base plus exactly one source (or none, if a rule has none). */
@@ -363,20 +428,11 @@ static json_t *explode(const json_t *rules)
         if (!json_is_object(r))
             continue;
         base = rule_base(r);
-        for (size_t k = 0; source_keys[k]; k++) {
-            const json_t *v = json_object_get(r, source_keys[k]), *e;
-            size_t j;
-            if (k == SOURCE_GROUP) {
-                if (json_string_value(v) && *json_string_value(v)) {
-                    add_atom(atoms, base, k, json_string_value(v));
-                    any = 1;
-                }
-                continue;
-            }
-            json_array_foreach((json_t *)v, j, e)
-            {
-                if (json_string_value(e)) {
-                    add_atom(atoms, base, k, json_string_value(e));
+        for (size_t k = 0; k < NSOURCES; k++) {
+            for (size_t j = 0; j < source_count(r, k); j++) {
+                const char *src = source_at(r, k, j);
+                if (src && (*src || k != SOURCE_GROUP)) {
+                    add_atom(atoms, base, k, src);
                     any = 1;
                 }
             }
@@ -388,13 +444,13 @@ static json_t *explode(const json_t *rules)
     return atoms;
 }
 
-/* Which source_keys[] entry a canonical rule or atom has; SOURCE_GROUP + 1 for none. */
+/* Which sources[] entry a canonical rule or atom has; NSOURCES for none. */
 static size_t kind_of(const json_t *r)
 {
     size_t k;
 
-    for (k = 0; source_keys[k]; k++)
-        if (json_object_get(r, source_keys[k]))
+    for (k = 0; k < NSOURCES; k++)
+        if (json_object_get(r, sources[k].key))
             break;
     return k;
 }
@@ -437,20 +493,20 @@ static int cmp_rule(const void *pa, const void *pb)
     return c;
 }
 
-static int has_string(const json_t *arr, const char *s)
+/* Add s to a sorted list of strings, where it goes, unless it is there. */
+static void add_sorted(json_t *list, const char *s)
 {
-    size_t i;
-    json_t *e;
+    size_t j = 0, n = json_array_size(list);
+    int c = 1;
 
-    json_array_foreach((json_t *)arr, i, e)
-    {
-        if (strcmp(json_string_value(e), s) == 0)
-            return 1;
-    }
-    return 0;
+    while (j < n && (c = strcmp(json_string_value(json_array_get(list, j)), s)) < 0)
+        j++;
+    if (j == n || c != 0)
+        json_array_insert_new(list, j, json_string(s));
 }
 
-/* Atoms grouped into canonical rules: list sources merged when everything else is equal. */
+/* Atoms grouped into canonical rules: list sources merged (sorted, without duplicates) when
+ * everything else is equal. */
 static json_t *group(const json_t *atoms)
 {
     size_t n = json_array_size(atoms), nout = 0;
@@ -469,16 +525,16 @@ static json_t *group(const json_t *atoms)
                 out[nout++] = json_deep_copy(a);
             continue;
         }
-        src = json_string_value(json_array_get(json_object_get(a, source_keys[k]), 0));
+        src = json_string_value(json_array_get(json_object_get(a, sources[k].key), 0));
         base = json_deep_copy(a);
-        json_object_del(base, source_keys[k]);
+        json_object_del(base, sources[k].key);
         for (j = 0; j < nout; j++) {
             json_t *cand;
             int same;
             if (kind_of(out[j]) != k)
                 continue;
             cand = json_deep_copy(out[j]);
-            json_object_del(cand, source_keys[k]);
+            json_object_del(cand, sources[k].key);
             same = json_equal(cand, base);
             json_decref(cand);
             if (same)
@@ -487,29 +543,9 @@ static json_t *group(const json_t *atoms)
         if (j == nout) {
             out[nout++] = json_deep_copy(a);
         } else {
-            list = json_object_get(out[j], source_keys[k]);
-            if (!has_string(list, src))
-                json_array_append_new(list, json_string(src));
+            add_sorted(json_object_get(out[j], sources[k].key), src);
         }
         json_decref(base);
-    }
-    for (i = 0; i < nout; i++) {
-        size_t k = kind_of(out[i]), m;
-        const char **v;
-        json_t *sorted_list;
-        if (k >= SOURCE_GROUP)
-            continue;
-        list = json_object_get(out[i], source_keys[k]);
-        m = json_array_size(list);
-        v = xcalloc(m + 1, sizeof(*v));
-        for (size_t j = 0; j < m; j++)
-            v[j] = json_string_value(json_array_get(list, j));
-        qsort(v, m, sizeof(*v), cmp_str);
-        sorted_list = json_array();
-        for (size_t j = 0; j < m; j++)
-            json_array_append_new(sorted_list, json_string(v[j]));
-        free(v);
-        json_object_set_new(out[i], source_keys[k], sorted_list);
     }
     qsort(out, nout, sizeof(*out), cmp_rule);
     list = json_array();
@@ -535,16 +571,6 @@ static void set_xml_int(json_t *r, const char *name, const struct xnode *perm, c
         json_object_set_new(r, name, json_integer(strtoll(s, NULL, 10)));
 }
 
-/* Where each kind of source is in an IpPermission, as the response names it. */
-static const struct {
-    const char *list, *member;
-} xml_sources[] = {
-    {"ipRanges", "cidrIp"},
-    {"ipv6Ranges", "cidrIpv6"},
-    {"prefixListIds", "prefixListId"},
-    {"groups", "groupId"},
-};
-
 json_t *ec2util_rules_read(const struct xnode *perms)
 {
     json_t *rules = json_array(), *out;
@@ -555,10 +581,10 @@ json_t *ec2util_rules_read(const struct xnode *perms)
         json_object_set_new(base, "protocol", json_string(proto ? proto : "-1"));
         set_xml_int(base, "from_port", p, "fromPort");
         set_xml_int(base, "to_port", p, "toPort");
-        for (size_t k = 0; k < sizeof(xml_sources) / sizeof(xml_sources[0]); k++) {
-            const struct xnode *e = xdoc_path(xdoc_child(p, xml_sources[k].list), "item");
+        for (size_t k = 0; k < NSOURCES; k++) {
+            const struct xnode *e = xdoc_path(xdoc_child(p, sources[k].list), "item");
             for (; e; e = xdoc_next(e)) {
-                const char *src = xdoc_text(e, xml_sources[k].member);
+                const char *src = xdoc_text(e, sources[k].member);
                 const char *desc = xdoc_text(e, "description");
                 json_t *r;
                 if (!src || !*src)
@@ -566,11 +592,8 @@ json_t *ec2util_rules_read(const struct xnode *perms)
                 r = json_deep_copy(base);
                 if (desc && *desc)
                     json_object_set_new(r, "description", json_string(desc));
-                if (k == SOURCE_GROUP)
-                    json_object_set_new(r, source_keys[k], json_string(src));
-                else
-                    json_object_set_new(r, source_keys[k], json_pack("[s]", src));
-                json_array_append_new(rules, r);
+                add_atom(rules, r, k, src);
+                json_decref(r);
             }
         }
         json_decref(base);
@@ -615,31 +638,9 @@ int ec2util_rules_equal(const json_t *a, const json_t *b)
     return eq;
 }
 
-/* Where each kind of source goes in a request's IpPermission. */
-static const struct {
-    const char *list, *member;
-} wire_sources[] = {
-    {"IpRanges", "CidrIp"},
-    {"Ipv6Ranges", "CidrIpv6"},
-    {"PrefixListIds", "PrefixListId"},
-    {"Groups", "GroupId"},
-};
-
-/* How many sources of kind k rule r has, and the j-th. */
-static size_t source_count(const json_t *r, size_t k)
-{
-    return k == SOURCE_GROUP ? 1 : json_array_size(json_object_get(r, source_keys[k]));
-}
-
-static const char *source_at(const json_t *r, size_t k, size_t j)
-{
-    const json_t *v = json_object_get(r, source_keys[k]);
-
-    return json_string_value(k == SOURCE_GROUP ? v : json_array_get(v, j));
-}
-
 int ec2util_ip_permissions(struct apicall *c, const char *prefix, const json_t *rules)
 {
+    static const char *const ports[][2] = {{"from_port", "FromPort"}, {"to_port", "ToPort"}};
     json_t *canon = ec2util_rules_normalize(rules), *r;
     size_t i;
     char num[32];
@@ -648,23 +649,23 @@ int ec2util_ip_permissions(struct apicall *c, const char *prefix, const json_t *
     {
         size_t k = kind_of(r);
         const char *desc = json_string_value(json_object_get(r, "description"));
-        long long v;
         apicall_paramf(c, json_string_value(json_object_get(r, "protocol")), "%s.%zu.IpProtocol",
                        prefix, i + 1);
-        if (int_of(json_object_get(r, "port"), &v) || int_of(json_object_get(r, "from_port"), &v)) {
+        for (size_t p = 0; p < 2; p++) {
+            long long v = port_key(r, ports[p][0]);
             snprintf(num, sizeof(num), "%lld", v);
-            apicall_paramf(c, num, "%s.%zu.FromPort", prefix, i + 1);
+            if (v != -2)
+                apicall_paramf(c, num, "%s.%zu.%s", prefix, i + 1, ports[p][1]);
         }
-        if (int_of(json_object_get(r, "port"), &v) || int_of(json_object_get(r, "to_port"), &v)) {
-            snprintf(num, sizeof(num), "%lld", v);
-            apicall_paramf(c, num, "%s.%zu.ToPort", prefix, i + 1);
-        }
-        for (size_t j = 0; k <= SOURCE_GROUP && j < source_count(r, k); j++) {
-            apicall_paramf(c, source_at(r, k, j), "%s.%zu.%s.%zu.%s", prefix, i + 1,
-                           wire_sources[k].list, j + 1, wire_sources[k].member);
+        for (size_t j = 0; k < NSOURCES && j < source_count(r, k); j++) {
+            /* The request's names are the answer's capitalized. */
+            const char *list = sources[k].list, *member = sources[k].member;
+            int l = toupper((unsigned char)list[0]), m = toupper((unsigned char)member[0]);
+            apicall_paramf(c, source_at(r, k, j), "%s.%zu.%c%s.%zu.%c%s", prefix, i + 1, l,
+                           list + 1, j + 1, m, member + 1);
             if (desc)
-                apicall_paramf(c, desc, "%s.%zu.%s.%zu.Description", prefix, i + 1,
-                               wire_sources[k].list, j + 1);
+                apicall_paramf(c, desc, "%s.%zu.%c%s.%zu.Description", prefix, i + 1, l, list + 1,
+                               j + 1);
         }
     }
     i = json_array_size(canon);

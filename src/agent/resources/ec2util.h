@@ -61,14 +61,6 @@ json_t *ec2util_read(const struct attr *table, const struct xnode *item);
 void ec2util_create_params(struct apicall *c, const struct restype *t,
                            const struct restype_call *rc, const json_t *desired);
 
-/*
- * Add an object a Describe returned to set: attrs (taken over) hold its "id",
- * its cairn_id is the item's cairn:id tag. Nothing is added when attrs have
- * no id.
- */
-void ec2util_add_read(struct live_set *set, const struct restype *t, const struct xnode *item,
-                      json_t *attrs);
-
 /* Called for each object a Describe returns. */
 typedef int (*ec2util_item_fn)(struct session *s, const struct xnode *item, void *arg,
                                struct diag *d);
@@ -81,6 +73,47 @@ typedef int (*ec2util_item_fn)(struct session *s, const struct xnode *item, void
  */
 int ec2util_describe(struct session *s, const char *op, const char *stack, const char *set,
                      ec2util_item_fn fn, void *arg, struct diag *d);
+
+/*
+ * A tagged EC2 type as data, for the generic read and create (ec2util_read_kind,
+ * ec2util_create): its Describe and the answer's list, its Create and where the answer puts the
+ * new object, and hooks for what the table's members do not say.
+ */
+struct ec2util_kind {
+    const struct restype *type;
+    const char *describe, *set;   /* "DescribeVpcs", "vpcSet" */
+    const char *create, *created; /* "CreateVpc", "vpc": the answer's element (NULL: its root) */
+    const char *tag_type;         /* TagSpecification's ResourceType: "vpc" */
+    int token;                    /* the create takes ClientToken: c->token */
+    /* An item's <state> while the object is still being made (a NAT gateway's "pending"): an
+     * object read in it is pending, and what depends on it waits. NULL: none. */
+    const char *pending;
+    /* A read's item beyond the table's members, into got: 1 keep it, 0 leave it out, -1
+     * failed (d says why). NULL: the table's members are all. */
+    int (*item)(struct session *s, const struct xnode *item, json_t *got, struct diag *d);
+    /* Create parameters beyond the table's (sent before the token and tags): 0, or -1 with d
+     * saying why and nothing sent. */
+    int (*params)(struct session *s, struct apicall *call, const struct restype_call *c,
+                  const json_t *desired, struct diag *d);
+    /* After the create, on the new object in the set: what the create does not take (often
+     * the setter an update uses for it; called with no row). */
+    resutil_set_fn made;
+};
+
+/* Every object of kind k of the stack (ec2util_describe), read by the table's members and k's
+ * item hook, into set with its cairn:id tag as cairn_id. */
+int ec2util_read_kind(struct session *s, const struct ec2util_kind *k, const char *stack,
+                      struct live_set *set, struct diag *d);
+
+/*
+ * Create<k>: the required attributes checked, then the table's parameters
+ * (ec2util_create_params), k's own, ClientToken when k takes one and the tags
+ * (TagSpecification); the answer's object, read by the table's members, is added to set (*out)
+ * and k's made hook finishes it.
+ */
+int ec2util_create(struct session *s, const struct ec2util_kind *k, const struct restype_call *c,
+                   const json_t *desired, struct live_set *set, struct live_obj **out,
+                   struct diag *d);
 
 /*
  * Send op with the name/value pairs that follow, up to a NULL name, and drop
@@ -98,12 +131,12 @@ int ec2util_retag(struct session *s, const char *id, const json_t *have, const j
                   struct diag *d);
 
 /*
- * Update for the changed attribute "tags": ec2util_retag from live's tags to
- * c->tags (or desired's tags when c has none) plus cairn:stack and cairn:id
- * from c, which are never dropped; live's attributes follow.
+ * The setter (resutil_setter) of "tags": ec2util_retag from live's tags to c->tags (or
+ * desired's tags when c has none) plus cairn:stack and cairn:id from c, which are never
+ * dropped; live's attributes follow.
  */
 int ec2util_update_tags(struct session *s, const struct restype_call *c, const json_t *desired,
-                        struct live_obj *live, struct diag *d);
+                        struct live_obj *live, const struct resutil_setter *row, struct diag *d);
 
 /* The update of a type whose only attribute that changes in place is tags (an EIP, a route
  * table): ec2util_update_tags, and an error naming any other attribute. */
