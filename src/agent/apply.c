@@ -172,7 +172,8 @@ static int look_again(struct session *s, struct stack *st, struct plan_action *a
 
     live_set_init(&got);
     /* In full: what it holds is compared with desired next (live_obj digest). */
-    if (a->res->type->ops->read(s, st->name, &got, d) < 0 || live_detail(s, &got, d) < 0)
+    if (a->res->type->ops->read(s, a->res->type, st->name, &got, d) < 0 ||
+        live_detail(s, &got, d) < 0)
         goto out;
     a->live = NULL;
     if ((o = plan_find_live(&got, a->res, desired))) {
@@ -261,8 +262,9 @@ static int make_one(struct session *s, struct stack *st, struct plan *p, struct 
 {
     const struct restype_ops *ops = a->res->type->ops;
     json_t *desired = plan_resolve(p, st, a->desired);
-    struct restype_call call = {st->name, a->res->name, a->res->physical_name,
-                                json_object_get(desired, "tags"), NULL};
+    struct restype_call call = {
+        st->name, a->res->name, a->res->physical_name, json_object_get(desired, "tags"),
+        NULL,     a->res->type};
     char token[33];
     double t0 = now_s();
     int ret = -1, found = 0;

@@ -267,7 +267,7 @@ static void *reader_main(void *arg)
 
     if (s)
         s->cache = r->cache;
-    r->ok = s && r->type->ops->read(s, r->stack, &r->got, &r->d) == 0;
+    r->ok = s && r->type->ops->read(s, r->type, r->stack, &r->got, &r->d) == 0;
     if (s)
         r->stats = s->stats;
     session_free(s);
@@ -297,7 +297,7 @@ int live_read_all(struct session *s, const struct session_options *so, const cha
         /* Without options, or when no thread can be had, read here, on s. */
         rd[n].started = so && pthread_create(&rd[n].tid, NULL, reader_main, &rd[n]) == 0;
         if (!rd[n].started)
-            rd[n].ok = (*t)->ops->read(s, stack, &rd[n].got, &rd[n].d) == 0;
+            rd[n].ok = (*t)->ops->read(s, *t, stack, &rd[n].got, &rd[n].d) == 0;
         n++;
     }
     for (size_t i = 0; i < n; i++) {

@@ -85,13 +85,14 @@ struct restype;
 
 /* What a write call needs besides the desired attributes. */
 struct restype_call {
-    const char *stack;         /* the stack's name: the cairn:stack tag */
-    const char *cairn_id;      /* the resource's logical name: the cairn:id tag */
-    const char *physical_name; /* the name to give it, for types that have one */
-    const json_t *tags;        /* every tag to put on it: the stack's, its own, cairn:stack and
-                                * cairn:id (an object of strings) */
-    const char *token;         /* idempotency token, the same for every run of the same stack
-                                * and resource, so a create retried after a crash adopts */
+    const char *stack;          /* the stack's name: the cairn:stack tag */
+    const char *cairn_id;       /* the resource's logical name: the cairn:id tag */
+    const char *physical_name;  /* the name to give it, for types that have one */
+    const json_t *tags;         /* every tag to put on it: the stack's, its own, cairn:stack and
+                                 * cairn:id (an object of strings) */
+    const char *token;          /* idempotency token, the same for every run of the same stack
+                                 * and resource, so a create retried after a crash adopts */
+    const struct restype *type; /* what is created */
 };
 
 /*
@@ -167,7 +168,8 @@ struct restype_ops {
      * (one filtered, paginated Describe). Untaggable children are found through their parents,
      * which the child's read looks up itself: each type's read starts with an empty set of its
      * own and runs in parallel with the others. */
-    int (*read)(struct session *s, const char *stack, struct live_set *set, struct diag *d);
+    int (*read)(struct session *s, const struct restype *t, const char *stack, struct live_set *set,
+                struct diag *d);
     /* Create, tag, and add the new object to set (*out points at it). */
     int (*create)(struct session *s, const struct restype_call *c, const json_t *desired,
                   struct live_set *set, struct live_obj **out, struct diag *d);
@@ -178,6 +180,9 @@ struct restype_ops {
     /* The update's table when it is resutil_update: which call sets each attribute that can
      * change in place (struct resutil_setter, resources/resutil.h). */
     const struct resutil_setter *setters;
+    /* The service helper's row for a type its generic read and create serve whole
+     * (struct ec2util_kind, struct elbv2util_kind): they find it here. */
+    const void *kind;
     /* Delete live; how is a set of RESTYPE_REMOVE_* flags the operator asked for.
      * resutil_remove when the removal is the one call del says. */
     int (*remove)(struct session *s, const struct live_obj *live, unsigned how, struct diag *d);

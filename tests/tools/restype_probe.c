@@ -130,7 +130,7 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < set.n; i++)
             print_obj(&set.v[i]);
     } else if (strcmp(cmd, "create") == 0) {
-        struct restype_call c = {.stack = stack, .cairn_id = argv[4]};
+        struct restype_call c = {.stack = stack, .cairn_id = argv[4], .type = t};
         struct live_obj *o = NULL;
         const char *n = json_string_value(json_object_get(desired, "name"));
         if (restype_name_attr(t)) {
@@ -154,7 +154,7 @@ int main(int argc, char **argv)
         print_obj(o);
     } else {
         struct live_obj *o;
-        if (t->ops->read(s, stack, &set, &d) < 0)
+        if (t->ops->read(s, t, stack, &set, &d) < 0)
             goto out;
         if (!(o = live_find_id(&set, t, argv[4]))) {
             diag_error(&d, NULL, "%s %s: not found in stack %s", t->name, argv[4], stack);
@@ -175,7 +175,7 @@ int main(int argc, char **argv)
             if (t->ops->remove(s, o, how, &d) < 0)
                 goto out;
         } else {
-            struct restype_call c = {.stack = stack, .cairn_id = o->cairn_id};
+            struct restype_call c = {.stack = stack, .cairn_id = o->cairn_id, .type = o->type};
             if (t->taggable)
                 c.tags = tags = make_tags(desired, stack, o->cairn_id);
             if (t->ops->update(s, &c, desired, o, (const char *const *)argv + 6, (size_t)(argc - 6),

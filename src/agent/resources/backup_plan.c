@@ -156,7 +156,8 @@ static int read_plan(struct session *s, const json_t *item, const json_t *tags, 
 
 /* ListBackupPlans and ListTags per plan that may be cairn's, then GetBackupPlan per plan of the
  * stack: the list carries neither tags nor rules. */
-static int plan_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+static int plan_read(struct session *s, const struct restype *t, const char *stack,
+                     struct live_set *set, struct diag *d)
 {
     struct reading r = {stack, set};
     return backuputil_stack_plans(s, stack, read_plan, &r, d);

@@ -113,8 +113,8 @@ static int read_plan(struct session *s, const json_t *item, const json_t *tags, 
  * role and resources, and one in a plan of the stack that the file does not describe is
  * deleted.
  */
-static int selection_read(struct session *s, const char *stack, struct live_set *set,
-                          struct diag *d)
+static int selection_read(struct session *s, const struct restype *t, const char *stack,
+                          struct live_set *set, struct diag *d)
 {
     return backuputil_stack_plans(s, stack, read_plan, set, d);
 }

@@ -87,7 +87,8 @@ static int read_vault(struct session *s, const json_t *item, void *arg, struct d
 
 /* One ListBackupVaults (paginated); the list carries no tags, which come from the stack's tag
  * index (one GetResources pass shared by every type's read, resources/tagindex.h). */
-static int vault_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+static int vault_read(struct session *s, const struct restype *t, const char *stack,
+                      struct live_set *set, struct diag *d)
 {
     struct reading r = {stack, set, NULL};
     struct apicall c;

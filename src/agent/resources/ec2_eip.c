@@ -38,21 +38,12 @@ static const struct ec2util_kind kind = {
     .tag_type = "elastic-ip",
 };
 
-static int eip_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
-{
-    return ec2util_read_kind(s, &kind, stack, set, d);
-}
-
-static int eip_create(struct session *s, const struct restype_call *c, const json_t *desired,
-                      struct live_set *set, struct live_obj **out, struct diag *d)
-{
-    return ec2util_create(s, &kind, c, desired, set, out, d);
-}
-
 static const struct restype_ops ops = {
-    .read = eip_read,
-    .create = eip_create,
-    .update = ec2util_update_tags_only,
+    .read = ec2util_read_kind,
+    .kind = &kind,
+    .create = ec2util_create,
+    .update = resutil_update,
+    .setters = ec2util_tags_only,
     /* ReleaseAddress. AWS refuses while a NAT gateway still holds the address: the executor waits
      * for the NAT gateway to be "deleted" first. */
     .remove = resutil_remove,

@@ -81,29 +81,11 @@ static const struct ec2util_kind kind = {
     .made = set_vpc,
 };
 
-static int igw_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
-{
-    return ec2util_read_kind(s, &kind, stack, set, d);
-}
-
-static int igw_create(struct session *s, const struct restype_call *c, const json_t *desired,
-                      struct live_set *set, struct live_obj **out, struct diag *d)
-{
-    return ec2util_create(s, &kind, c, desired, set, out, d);
-}
-
 static const struct resutil_setter setters[] = {
     {"tags", ec2util_update_tags, RESUTIL_EACH, NULL},
     {"vpc_id", set_vpc, RESUTIL_EACH, NULL},
     {0},
 };
-
-static int igw_update(struct session *s, const struct restype_call *c, const json_t *desired,
-                      struct live_obj *live, const char *const *changed, size_t nchanged,
-                      struct diag *d)
-{
-    return resutil_update_each(setters, s, c, desired, live, changed, nchanged, d);
-}
 
 /* DetachInternetGateway first: AWS refuses to delete an attached gateway. */
 static int igw_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d)
@@ -116,9 +98,11 @@ static int igw_remove(struct session *s, const struct live_obj *live, unsigned h
 }
 
 static const struct restype_ops ops = {
-    .read = igw_read,
-    .create = igw_create,
-    .update = igw_update,
+    .read = ec2util_read_kind,
+    .kind = &kind,
+    .create = ec2util_create,
+    .update = resutil_update,
+    .setters = setters,
     .remove = igw_remove,
     .del = {.op = "DeleteInternetGateway", .member = "InternetGatewayId"},
 };

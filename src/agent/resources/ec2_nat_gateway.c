@@ -121,17 +121,6 @@ static const struct ec2util_kind kind = {
     .params = params,
 };
 
-static int nat_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
-{
-    return ec2util_read_kind(s, &kind, stack, set, d);
-}
-
-static int nat_create(struct session *s, const struct restype_call *c, const json_t *desired,
-                      struct live_set *set, struct live_obj **out, struct diag *d)
-{
-    return ec2util_create(s, &kind, c, desired, set, out, d);
-}
-
 /*
  * Whether a gateway just created is ready: one DescribeNatGateways for its id. "available":
  * ready, and live's attributes are refreshed from the answer; "pending" (or not listed yet:
@@ -188,9 +177,11 @@ out:
 }
 
 static const struct restype_ops ops = {
-    .read = nat_read,
-    .create = nat_create,
-    .update = ec2util_update_tags_only,
+    .read = ec2util_read_kind,
+    .kind = &kind,
+    .create = ec2util_create,
+    .update = resutil_update,
+    .setters = ec2util_tags_only,
     /* DeleteNatGateway. Gone when DescribeNatGateways says state "deleted"; until then its
      * Elastic IP cannot be released nor its subnet deleted. */
     .remove = resutil_remove,

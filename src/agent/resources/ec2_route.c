@@ -84,7 +84,8 @@ static int read_table(struct session *s, const struct xnode *item, void *arg, st
  * one DescribeRouteTables of their own (paginated). Their cairn_id is NULL: the planner
  * matches them by route_table_id and destination_cidr_block.
  */
-static int route_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+static int route_read(struct session *s, const struct restype *t, const char *stack,
+                      struct live_set *set, struct diag *d)
 {
     return ec2util_describe(s, "DescribeRouteTables", stack, "routeTableSet", read_table, set, d);
 }
@@ -179,13 +180,6 @@ static const struct resutil_setter setters[] = {
     {0},
 };
 
-static int route_update(struct session *s, const struct restype_call *c, const json_t *desired,
-                        struct live_obj *live, const char *const *changed, size_t nchanged,
-                        struct diag *d)
-{
-    return resutil_update_each(setters, s, c, desired, live, changed, nchanged, d);
-}
-
 static int route_remove(struct session *s, const struct live_obj *live, unsigned how,
                         struct diag *d)
 {
@@ -199,7 +193,8 @@ static int route_remove(struct session *s, const struct live_obj *live, unsigned
 static const struct restype_ops ops = {
     .read = route_read,
     .create = route_create,
-    .update = route_update,
+    .update = resutil_update,
+    .setters = setters,
     .remove = route_remove,
 };
 

@@ -35,21 +35,12 @@ static const struct ec2util_kind kind = {
     .token = 1,
 };
 
-static int rtb_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
-{
-    return ec2util_read_kind(s, &kind, stack, set, d);
-}
-
-static int rtb_create(struct session *s, const struct restype_call *c, const json_t *desired,
-                      struct live_set *set, struct live_obj **out, struct diag *d)
-{
-    return ec2util_create(s, &kind, c, desired, set, out, d);
-}
-
 static const struct restype_ops ops = {
-    .read = rtb_read,
-    .create = rtb_create,
-    .update = ec2util_update_tags_only,
+    .read = ec2util_read_kind,
+    .kind = &kind,
+    .create = ec2util_create,
+    .update = resutil_update,
+    .setters = ec2util_tags_only,
     /* DeleteRouteTable: AWS refuses while subnets are associated with it (the associations are
      * removed first, as they depend on the table). */
     .remove = resutil_remove,

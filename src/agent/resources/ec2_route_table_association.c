@@ -52,7 +52,8 @@ static int read_table(struct session *s, const struct xnode *item, void *arg, st
  * with one DescribeRouteTables of their own (paginated). Their cairn_id is NULL: the planner
  * matches them by subnet_id (a subnet has one association).
  */
-static int assoc_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+static int assoc_read(struct session *s, const struct restype *t, const char *stack,
+                      struct live_set *set, struct diag *d)
 {
     return ec2util_describe(s, "DescribeRouteTables", stack, "routeTableSet", read_table, set, d);
 }
@@ -126,17 +127,11 @@ out:
 static const struct resutil_setter setters[] = {{"route_table_id", set_table, RESUTIL_AFTER, NULL},
                                                 {0}};
 
-static int assoc_update(struct session *s, const struct restype_call *c, const json_t *desired,
-                        struct live_obj *live, const char *const *changed, size_t nchanged,
-                        struct diag *d)
-{
-    return resutil_update_each(setters, s, c, desired, live, changed, nchanged, d);
-}
-
 static const struct restype_ops ops = {
     .read = assoc_read,
     .create = assoc_create,
-    .update = assoc_update,
+    .update = resutil_update,
+    .setters = setters,
     .remove = resutil_remove,
     .del = {.op = "DisassociateRouteTable", .member = "AssociationId"},
 };

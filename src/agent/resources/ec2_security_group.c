@@ -246,24 +246,6 @@ static const struct ec2util_kind kind = {
     .made = made,
 };
 
-static int sg_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
-{
-    return ec2util_read_kind(s, &kind, stack, set, d);
-}
-
-static int sg_create(struct session *s, const struct restype_call *c, const json_t *desired,
-                     struct live_set *set, struct live_obj **out, struct diag *d)
-{
-    return ec2util_create(s, &kind, c, desired, set, out, d);
-}
-
-static int sg_update(struct session *s, const struct restype_call *c, const json_t *desired,
-                     struct live_obj *live, const char *const *changed, size_t nchanged,
-                     struct diag *d)
-{
-    return resutil_update_each(setters, s, c, desired, live, changed, nchanged, d);
-}
-
 /* What unreference_item() looks for. */
 struct unref {
     const char *group; /* the group being deleted */
@@ -343,9 +325,11 @@ static json_t *sg_normalize(const char *attr, const json_t *v)
 }
 
 static const struct restype_ops ops = {
-    .read = sg_read,
-    .create = sg_create,
-    .update = sg_update,
+    .read = ec2util_read_kind,
+    .kind = &kind,
+    .create = ec2util_create,
+    .update = resutil_update,
+    .setters = setters,
     .remove = sg_remove,
     .normalize = sg_normalize,
 };

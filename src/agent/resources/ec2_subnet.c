@@ -78,34 +78,18 @@ static const struct ec2util_kind kind = {
     .made = made,
 };
 
-static int subnet_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
-{
-    return ec2util_read_kind(s, &kind, stack, set, d);
-}
-
-static int subnet_create(struct session *s, const struct restype_call *c, const json_t *desired,
-                         struct live_set *set, struct live_obj **out, struct diag *d)
-{
-    return ec2util_create(s, &kind, c, desired, set, out, d);
-}
-
 static const struct resutil_setter setters[] = {
     {"tags", ec2util_update_tags, RESUTIL_EACH, NULL},
     {"map_public_ip_on_launch", set_public_ip, RESUTIL_EACH, NULL},
     {0},
 };
 
-static int subnet_update(struct session *s, const struct restype_call *c, const json_t *desired,
-                         struct live_obj *live, const char *const *changed, size_t nchanged,
-                         struct diag *d)
-{
-    return resutil_update_each(setters, s, c, desired, live, changed, nchanged, d);
-}
-
 static const struct restype_ops ops = {
-    .read = subnet_read,
-    .create = subnet_create,
-    .update = subnet_update,
+    .read = ec2util_read_kind,
+    .kind = &kind,
+    .create = ec2util_create,
+    .update = resutil_update,
+    .setters = setters,
     .remove = resutil_remove,
     .del = {.op = "DeleteSubnet", .member = "SubnetId"},
 };

@@ -136,17 +136,6 @@ static const struct ec2util_kind kind = {
     .made = made,
 };
 
-static int vpc_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
-{
-    return ec2util_read_kind(s, &kind, stack, set, d);
-}
-
-static int vpc_create(struct session *s, const struct restype_call *c, const json_t *desired,
-                      struct live_set *set, struct live_obj **out, struct diag *d)
-{
-    return ec2util_create(s, &kind, c, desired, set, out, d);
-}
-
 /* The settings are set once, after the tags, whichever of them changed. */
 static const struct resutil_setter setters[] = {
     {"tags", ec2util_update_tags, RESUTIL_EACH, NULL},
@@ -156,17 +145,12 @@ static const struct resutil_setter setters[] = {
     {0},
 };
 
-static int vpc_update(struct session *s, const struct restype_call *c, const json_t *desired,
-                      struct live_obj *live, const char *const *changed, size_t nchanged,
-                      struct diag *d)
-{
-    return resutil_update_each(setters, s, c, desired, live, changed, nchanged, d);
-}
-
 static const struct restype_ops ops = {
-    .read = vpc_read,
-    .create = vpc_create,
-    .update = vpc_update,
+    .read = ec2util_read_kind,
+    .kind = &kind,
+    .create = ec2util_create,
+    .update = resutil_update,
+    .setters = setters,
     .remove = resutil_remove,
     .del = {.op = "DeleteVpc", .member = "VpcId"},
 };

@@ -181,18 +181,19 @@ static int read_kind_item(struct session *s, const struct xnode *item, void *arg
     return 0;
 }
 
-int ec2util_read_kind(struct session *s, const struct ec2util_kind *k, const char *stack,
+int ec2util_read_kind(struct session *s, const struct restype *t, const char *stack,
                       struct live_set *set, struct diag *d)
 {
+    const struct ec2util_kind *k = t->ops->kind;
     struct read_kind r = {k, set};
 
     return ec2util_describe(s, k->describe, stack, k->set, read_kind_item, &r, d);
 }
 
-int ec2util_create(struct session *s, const struct ec2util_kind *k, const struct restype_call *c,
-                   const json_t *desired, struct live_set *set, struct live_obj **out,
-                   struct diag *d)
+int ec2util_create(struct session *s, const struct restype_call *c, const json_t *desired,
+                   struct live_set *set, struct live_obj **out, struct diag *d)
 {
+    const struct ec2util_kind *k = c->type->ops->kind;
     struct apicall call;
     const struct xnode *made;
     int ret = -1;
@@ -282,15 +283,10 @@ int ec2util_retag(struct session *s, const char *id, const json_t *have, const j
     return ret;
 }
 
-int ec2util_update_tags_only(struct session *s, const struct restype_call *c, const json_t *desired,
-                             struct live_obj *live, const char *const *changed, size_t nchanged,
-                             struct diag *d)
-{
-    static const struct resutil_setter tags_only[] = {
-        {"tags", ec2util_update_tags, RESUTIL_EACH, NULL}, {0}};
-
-    return resutil_update_each(tags_only, s, c, desired, live, changed, nchanged, d);
-}
+const struct resutil_setter ec2util_tags_only[] = {
+    {"tags", ec2util_update_tags, RESUTIL_EACH, NULL},
+    {NULL, NULL, RESUTIL_EACH, NULL},
+};
 
 int ec2util_update_tags(struct session *s, const struct restype_call *c, const json_t *desired,
                         struct live_obj *live, const struct resutil_setter *row, struct diag *d)

@@ -102,7 +102,7 @@ struct ec2util_kind {
 
 /* Every object of kind k of the stack (ec2util_describe), read by the table's members and k's
  * item hook, into set with its cairn:id tag as cairn_id. */
-int ec2util_read_kind(struct session *s, const struct ec2util_kind *k, const char *stack,
+int ec2util_read_kind(struct session *s, const struct restype *t, const char *stack,
                       struct live_set *set, struct diag *d);
 
 /*
@@ -111,9 +111,8 @@ int ec2util_read_kind(struct session *s, const struct ec2util_kind *k, const cha
  * (TagSpecification); the answer's object, read by the table's members, is added to set (*out)
  * and k's made hook finishes it.
  */
-int ec2util_create(struct session *s, const struct ec2util_kind *k, const struct restype_call *c,
-                   const json_t *desired, struct live_set *set, struct live_obj **out,
-                   struct diag *d);
+int ec2util_create(struct session *s, const struct restype_call *c, const json_t *desired,
+                   struct live_set *set, struct live_obj **out, struct diag *d);
 
 /*
  * Send op with the name/value pairs that follow, up to a NULL name, and drop
@@ -138,11 +137,9 @@ int ec2util_retag(struct session *s, const char *id, const json_t *have, const j
 int ec2util_update_tags(struct session *s, const struct restype_call *c, const json_t *desired,
                         struct live_obj *live, const struct resutil_setter *row, struct diag *d);
 
-/* The update of a type whose only attribute that changes in place is tags (an EIP, a route
- * table): ec2util_update_tags, and an error naming any other attribute. */
-int ec2util_update_tags_only(struct session *s, const struct restype_call *c, const json_t *desired,
-                             struct live_obj *live, const char *const *changed, size_t nchanged,
-                             struct diag *d);
+/* The setters (struct restype_ops setters, with resutil_update) of a type whose only attribute
+ * that changes in place is tags (an EIP, a route table): ec2util_update_tags. */
+extern const struct resutil_setter ec2util_tags_only[];
 
 /* Canonical form of a list of rules in the table's shape (new reference; [] for NULL). */
 json_t *ec2util_rules_normalize(const json_t *rules);

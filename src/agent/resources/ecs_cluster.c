@@ -76,7 +76,8 @@ static int read_one(const json_t *cl, void *arg, struct diag *d)
 
 /* ListClusters (paginated) and DescribeClusters with tags and settings per 100: the ACTIVE
  * clusters tagged with the stack. */
-static int cluster_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+static int cluster_read(struct session *s, const struct restype *t, const char *stack,
+                        struct live_set *set, struct diag *d)
 {
     struct reading r = {set, stack};
 

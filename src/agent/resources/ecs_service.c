@@ -282,7 +282,8 @@ static int read_cluster(const json_t *cl, void *arg, struct diag *d)
  * then read_cluster() for each. A service of the stack in a cluster that is not the stack's is
  * not found.
  */
-static int svc_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+static int svc_read(struct session *s, const struct restype *t, const char *stack,
+                    struct live_set *set, struct diag *d)
 {
     struct reading r = {s, set, stack};
 

@@ -487,7 +487,8 @@ static void claims_of(const json_t *arns, const json_t *index, const char *stack
     }
 }
 
-static int td_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+static int td_read(struct session *s, const struct restype *t, const char *stack,
+                   struct live_set *set, struct diag *d)
 {
     struct describe_job j = {stack, json_array(), NULL};
     json_t *listed = NULL, *arns = NULL, *index = NULL, *arn;

@@ -241,7 +241,8 @@ static int untagged_on(struct session *s, const json_t *fs, void *arg, struct di
  * without a cairn:stack tag on the stack's file systems are read too, untagged (extras):
  * when the account has any, DescribeFileSystems says which file systems are the stack's.
  */
-static int ap_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+static int ap_read(struct session *s, const struct restype *t, const char *stack,
+                   struct live_set *set, struct diag *d)
 {
     static const char *const refused[] = {"BadRequest", "ValidationException", NULL};
     struct read_arg r = {stack, set, NULL, json_array()};

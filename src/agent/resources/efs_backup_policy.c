@@ -54,7 +54,8 @@ static int read_fs(struct session *s, const json_t *fs, void *arg, struct diag *
  * Every file system of the stack has a backup policy: one DescribeFileSystems (paginated) and
  * one DescribeBackupPolicy per file system.
  */
-static int bp_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+static int bp_read(struct session *s, const struct restype *t, const char *stack,
+                   struct live_set *set, struct diag *d)
 {
     return efsutil_file_systems(s, stack, read_fs, set, d);
 }

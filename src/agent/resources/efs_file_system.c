@@ -178,7 +178,8 @@ static int read_fs(struct session *s, const json_t *fs, void *arg, struct diag *
  * DescribeFileSystems (paginated; the tags come inline) for the stack's file systems, and one
  * DescribeLifecycleConfiguration each: DescribeFileSystems does not say the policies.
  */
-static int fs_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+static int fs_read(struct session *s, const struct restype *t, const char *stack,
+                   struct live_set *set, struct diag *d)
 {
     struct read_arg r = {stack, set};
 

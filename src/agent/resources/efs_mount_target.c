@@ -148,7 +148,8 @@ static int read_groups(struct session *s, struct live_obj *o, struct diag *d)
  * interface's); DescribeMountTargetSecurityGroups only for one whose interface EC2 did not
  * list. Mount targets being deleted are left out.
  */
-static int mt_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+static int mt_read(struct session *s, const struct restype *t, const char *stack,
+                   struct live_set *set, struct diag *d)
 {
     size_t from = set->n;
 

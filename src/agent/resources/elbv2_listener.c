@@ -180,7 +180,8 @@ static const struct elbv2util_child child = {T,
 /* The stack's load balancers (DescribeLoadBalancers, DescribeTags per 20), then
  * DescribeListeners and DescribeTags per load balancer of the stack; untagged listeners there
  * are read too, as extras (the load balancer owns its listeners). */
-static int listener_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+static int listener_read(struct session *s, const struct restype *t, const char *stack,
+                         struct live_set *set, struct diag *d)
 {
     json_t *lbs;
     int ret = -1;

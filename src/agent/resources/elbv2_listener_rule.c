@@ -184,7 +184,8 @@ static const struct elbv2util_child child = {
  * are read too, as extras. (A rule of the stack on a listener of another stack's load balancer
  * is not read; its create finds it instead, by its tags.)
  */
-static int rule_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+static int rule_read(struct session *s, const struct restype *t, const char *stack,
+                     struct live_set *set, struct diag *d)
 {
     json_t *lbs = NULL, *listeners = json_array(), *v;
     size_t i;

@@ -112,20 +112,6 @@ static const struct elbv2util_kind kind = {T,
                                            parse,
                                            params};
 
-/* DescribeLoadBalancers (every page), DescribeTags per 20 of them, and
- * DescribeLoadBalancerAttributes per load balancer of the stack. */
-static int lb_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
-{
-    return elbv2util_read_kind(s, &kind, stack, set, d);
-}
-
-/* Not ready at once: "provisioning" until "active" (lb_ready). */
-static int lb_create(struct session *s, const struct restype_call *c, const json_t *desired,
-                     struct live_set *set, struct live_obj **out, struct diag *d)
-{
-    return elbv2util_create(s, &kind, c, desired, set, out, d);
-}
-
 /* The setter of subnets, security_groups and ip_address_type: Set<member> (arg: SetSubnets,
  * SetSecurityGroups, SetIpAddressType) with the desired value, a list or a string; live's
  * follows. */
@@ -359,8 +345,9 @@ static int lb_ready(struct session *s, struct live_obj *live, struct diag *d)
 }
 
 static const struct restype_ops ops = {
-    .read = lb_read,
-    .create = lb_create,
+    .read = elbv2util_read_kind,
+    .kind = &kind,
+    .create = elbv2util_create,
     .update = resutil_update,
     .setters = setters,
     .remove = lb_remove,

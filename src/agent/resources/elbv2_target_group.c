@@ -198,19 +198,6 @@ static const struct elbv2util_kind kind = {T,
                                            parse,
                                            params};
 
-/* DescribeTargetGroups (every page), DescribeTags per 20 of them, and
- * DescribeTargetGroupAttributes per target group of the stack. */
-static int tg_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
-{
-    return elbv2util_read_kind(s, &kind, stack, set, d);
-}
-
-static int tg_create(struct session *s, const struct restype_call *c, const json_t *desired,
-                     struct live_set *set, struct live_obj **out, struct diag *d)
-{
-    return elbv2util_create(s, &kind, c, desired, set, out, d);
-}
-
 /* ModifyTargetGroup with every health-check field (omitted ones at their defaults); live's
  * health_check becomes what AWS answers. */
 static int set_health_check(struct session *s, const struct restype_call *rc, const json_t *desired,
@@ -305,8 +292,9 @@ out:
 
 static const struct restype_ops ops = {
     .normalize = tg_normalize,
-    .read = tg_read,
-    .create = tg_create,
+    .read = elbv2util_read_kind,
+    .kind = &kind,
+    .create = elbv2util_create,
     .update = resutil_update,
     .setters = setters,
     /* DeleteTargetGroup; already gone is success. AWS refuses (ResourceInUse) while a listener or

@@ -530,9 +530,10 @@ static int read_item(struct session *s, const struct xnode *m, const json_t *tag
     return 0;
 }
 
-int elbv2util_read_kind(struct session *s, const struct elbv2util_kind *k, const char *stack,
+int elbv2util_read_kind(struct session *s, const struct restype *t, const char *stack,
                         struct live_set *set, struct diag *d)
 {
+    const struct elbv2util_kind *k = t->ops->kind;
     struct apicall c;
     struct reading r = {set, k};
     int ret;
@@ -630,10 +631,10 @@ static int adoptable(const struct restype *t, const struct restype_call *c, cons
     return 0;
 }
 
-int elbv2util_create(struct session *s, const struct elbv2util_kind *k,
-                     const struct restype_call *c, const json_t *desired, struct live_set *set,
-                     struct live_obj **out, struct diag *d)
+int elbv2util_create(struct session *s, const struct restype_call *c, const json_t *desired,
+                     struct live_set *set, struct live_obj **out, struct diag *d)
 {
+    const struct elbv2util_kind *k = c->type->ops->kind;
     const struct restype *t = k->type;
     const char *name = c->physical_name ? c->physical_name : resutil_want_str(t, desired, "name");
     json_t *tags = resutil_tags_want(c, desired), *got = NULL;

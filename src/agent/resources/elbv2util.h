@@ -101,7 +101,7 @@ json_t *elbv2util_parse(const struct elbv2util_kind *k, const struct xnode *m);
 /* Every object of kind k of the stack (listed and tagged as the load balancers are: every
  * page, DescribeTags per 20 or the tag index), with one Describe<attributes> each,
  * into set. */
-int elbv2util_read_kind(struct session *s, const struct elbv2util_kind *k, const char *stack,
+int elbv2util_read_kind(struct session *s, const struct restype *t, const char *stack,
                         struct live_set *set, struct diag *d);
 
 /*
@@ -125,9 +125,8 @@ int elbv2util_update_attributes(struct session *s, const struct restype_call *c,
  * DescribeTags when it exists): an object of that name tagged as this resource of this stack
  * is adopted as it is; one that is not is an error.
  */
-int elbv2util_create(struct session *s, const struct elbv2util_kind *k,
-                     const struct restype_call *c, const json_t *desired, struct live_set *set,
-                     struct live_obj **out, struct diag *d);
+int elbv2util_create(struct session *s, const struct restype_call *c, const json_t *desired,
+                     struct live_set *set, struct live_obj **out, struct diag *d);
 
 /*
  * A child of a load balancer (a listener) or of a listener (a rule): listed per parent (every

@@ -395,7 +395,8 @@ out:
  * the account holds; then add_details() once for all of them. A role listed but not detailed
  * was deleted meanwhile; one whose tags name another stack is not the stack's after all.
  */
-static int role_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+static int role_read(struct session *s, const struct restype *t, const char *stack,
+                     struct live_set *set, struct diag *d)
 {
     json_t *roles = json_array(), *r;
     char path[600];

@@ -146,7 +146,8 @@ static int get_tags(struct session *s, json_t *group, struct diag *d)
  * name by construction, see the name's doc), their tags from the stack's tag index (one
  * GetResources pass shared by every type's read, resources/tagindex.h).
  */
-static int group_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+static int group_read(struct session *s, const struct restype *t, const char *stack,
+                      struct live_set *set, struct diag *d)
 {
     json_t *found = json_array(), *index = NULL, *a;
     size_t i;

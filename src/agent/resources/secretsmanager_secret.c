@@ -185,7 +185,8 @@ static json_t *parse_secret(const json_t *sec)
  * tags are checked exactly here. Secrets scheduled for deletion are not listed: they count as
  * gone, and creating one again restores it.
  */
-static int secret_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+static int secret_read(struct session *s, const struct restype *t, const char *stack,
+                       struct live_set *set, struct diag *d)
 {
     struct apicall c;
     json_t *body, *sec;

@@ -85,7 +85,8 @@ static int read_item(struct session *s, const json_t *item, const json_t *tags, 
 
 /* ListNamespaces (private DNS ones, paginated) and ListTagsForResource per namespace: the list
  * has the hosted zone but no tags. */
-static int ns_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+static int ns_read(struct session *s, const struct restype *t, const char *stack,
+                   struct live_set *set, struct diag *d)
 {
     return sdutil_namespaces(s, stack, read_item, set, d);
 }

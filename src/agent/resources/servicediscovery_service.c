@@ -165,7 +165,8 @@ static int read_namespace(struct session *s, const json_t *item, const json_t *t
  * ListTagsForResource per service. A service of the stack in a namespace the stack does not
  * own is not found.
  */
-static int svc_read(struct session *s, const char *stack, struct live_set *set, struct diag *d)
+static int svc_read(struct session *s, const struct restype *t, const char *stack,
+                    struct live_set *set, struct diag *d)
 {
     struct reading rd = {stack, set, NULL, NULL};
     return sdutil_namespaces(s, stack, read_namespace, &rd, d);
