@@ -174,9 +174,9 @@ out:
 }
 
 static const struct resutil_put retention = {
-    "PutRetentionPolicy", "DeleteRetentionPolicy", "logGroupName", "name", "retentionInDays", 0};
+    "PutRetentionPolicy", "DeleteRetentionPolicy", "logGroupName", "name", "retentionInDays", 0, 0};
 static const struct resutil_put kms_key = {
-    "AssociateKmsKey", "DisassociateKmsKey", "logGroupName", "name", "kmsKeyId", 0};
+    "AssociateKmsKey", "DisassociateKmsKey", "logGroupName", "name", "kmsKeyId", 0, 0};
 
 static const struct resutil_setter setters[] = {
     {"retention_in_days", resutil_set_member, RESUTIL_EACH, &retention},

@@ -803,6 +803,11 @@ static void flatten(struct apicall *c, const char *name, const json_t *v)
     }
 }
 
+void resutil_params(struct apicall *c, const json_t *body)
+{
+    flatten(c, "", body);
+}
+
 int resutil_call(struct session *s, const char *service, const char *op, json_t *body, unsigned how,
                  json_t **out, struct diag *d)
 {
@@ -813,7 +818,7 @@ int resutil_call(struct session *s, const char *service, const char *op, json_t 
     if (c.svc->proto == PROTO_JSON) {
         apicall_json(&c, body);
     } else {
-        flatten(&c, "", body);
+        resutil_params(&c, body);
         json_decref(body);
     }
     ret = resutil_send(s, &c, how, d);
@@ -893,7 +898,7 @@ int resutil_set_member(struct session *s, const struct restype_call *c, const js
     if (val)
         json_object_set_new(body, p->member, text ? json_string(text) : json_incref(val));
     ret = resutil_call(s, live->type->service, val || !p->clear_op ? p->op : p->clear_op, body,
-                       val ? 0 : p->clear_how, NULL, d);
+                       val ? p->how : p->clear_how, NULL, d);
     if (ret == 0 && val)
         json_object_set(live->attrs, row->attr, val);
     else if (ret == 0)

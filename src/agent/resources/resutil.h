@@ -264,6 +264,10 @@ int resutil_send(struct session *s, struct apicall *c, unsigned how, struct diag
 int resutil_call(struct session *s, const char *service, const char *op, json_t *body, unsigned how,
                  json_t **out, struct diag *d);
 
+/* The members of body (a JSON object) as a query request's (c started): a list's elements as
+ * Name.member.N, an object's members as Name.Key, numbers and booleans as text. */
+void resutil_params(struct apicall *c, const json_t *body);
+
 /* After a page of c: whether there is another, the token moved from the answer to the request
  * by the members c's service's dialect names (under <Op>Result for query APIs). */
 int resutil_next_page(struct apicall *c);
@@ -286,13 +290,13 @@ int resutil_set_none(struct session *s, const struct restype_call *c, const json
                      struct live_obj *live, const struct resutil_setter *row, struct diag *d);
 
 /* What resutil_set_member sends (a setter's arg): op with the object (target, its value live's
- * attribute target_attr) and the desired value as member; clear_op (NULL: none) with the object
- * alone when desired has none, sent as clear_how says (RESUTIL_GONE_OK: gone is cleared). */
+ * attribute target_attr) and the desired value as member, as how says (resutil_send); clear_op
+ * (NULL: none) with the object alone when desired has none, as clear_how says. */
 struct resutil_put {
     const char *op, *clear_op;
     const char *target, *target_attr;
     const char *member;
-    unsigned clear_how;
+    unsigned how, clear_how;
 };
 
 /* A setter of one attribute through a struct resutil_put (row->arg): a document travels as
