@@ -11,6 +11,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,17 +141,13 @@ static int random_uuid(char out[37], struct diag *d)
  * carries (and cairn never asks for). */
 static json_t *parse_secret(const json_t *sec)
 {
-    json_t *a = resutil_read(T->attrs, sec), *tags, *w;
+    json_t *a = resutil_read(T->attrs, sec);
+    json_t *tags = resutil_tags_from_list(json_object_get(sec, "Tags"), "Key", "Value");
+    long long days = resutil_want_int(T, tags, TAG_WINDOW, LLONG_MIN);
 
-    tags = resutil_tags_from_list(json_object_get(sec, "Tags"), "Key", "Value");
-    if ((w = json_object_get(tags, TAG_WINDOW))) {
-        const char *days = json_string_value(w);
-        char *end;
-        long long n = days ? strtoll(days, &end, 10) : 0;
-        if (days && *days && !*end)
-            json_object_set_new(a, "recovery_window_in_days", json_integer(n));
-        json_object_del(tags, TAG_WINDOW);
-    }
+    if (days != LLONG_MIN)
+        json_object_set_new(a, "recovery_window_in_days", json_integer(days));
+    json_object_del(tags, TAG_WINDOW);
     json_object_set_new(a, "tags", tags);
     return a;
 }
@@ -343,22 +340,24 @@ out:
     return ret;
 }
 
-/* CreateSecret with body (taken over): *got the answer, *code the AWS error code. The value in
- * the body is wiped before jansson frees it. */
-static enum call_result send_create(struct session *s, json_t *body, json_t **got, char *code,
-                                    size_t ncode, struct diag *why)
+/* CreateSecret with body (taken over): 0 and *got the answer; 1 when the name is taken (by a
+ * secret, or one scheduled for deletion: InvalidRequestException); -1. why says the error. The
+ * value in the body is wiped before jansson frees it. */
+static int send_create(struct session *s, json_t *body, json_t **got, struct diag *why)
 {
     struct apicall call;
-    enum call_result rc;
     json_t *sv;
+    int rc;
 
     apicall_init(&call, service_lookup("secretsmanager"), "CreateSecret");
     apicall_json(&call, body);
-    rc = session_call(s, &call, why);
+    if ((rc = resutil_send(s, &call, 0, why)) < 0 &&
+        (strcmp(call.err.code, "ResourceExistsException") == 0 ||
+         strcmp(call.err.code, "InvalidRequestException") == 0))
+        rc = 1;
     if ((sv = json_object_get(call.body, "SecretString")))
         OPENSSL_cleanse((char *)json_string_value(sv), json_string_length(sv));
-    snprintf(code, ncode, "%s", rc == CALL_ERR_API ? call.err.code : "");
-    *got = rc == CALL_OK && call.out ? json_incref(call.out) : NULL;
+    *got = rc == 0 && call.out ? json_incref(call.out) : NULL;
     apicall_release(&call);
     return rc;
 }
@@ -374,11 +373,11 @@ static int secret_create(struct session *s, const struct restype_call *c, const 
                          struct live_set *set, struct live_obj **out, struct diag *d)
 {
     const char *name = c->physical_name ? c->physical_name : resutil_want_str(T, desired, "name");
-    char token[37], code[128];
+    char token[37];
     json_t *body = NULL, *got = NULL, *a = NULL, *tags = NULL;
     struct diag why;
     char *value = NULL;
-    int failed, ret = -1, adopted = 0;
+    int failed, ret = -1, adopted;
 
     *out = NULL;
     diag_init(&why);
@@ -413,17 +412,14 @@ static int secret_create(struct session *s, const struct restype_call *c, const 
         value = NULL;
         json_object_set_new(body, "SecretString", sv);
     }
-    if (send_create(s, body, &got, code, sizeof(code), &why) != CALL_OK &&
-        strcmp(code, "ResourceExistsException") != 0 &&
-        strcmp(code, "InvalidRequestException") != 0) {
+    if ((adopted = send_create(s, body, &got, &why)) < 0) {
         diag_error(d, NULL, "%s", diag_last(&why));
         goto out;
     }
-    if (!got) {
+    if (adopted) {
         json_decref(a);
         if (adopt(s, c, name, diag_last(&why), &a, d) < 0)
             goto out;
-        adopted = 1;
     } else if (json_object_get(got, "ARN")) {
         json_object_set(a, "arn", json_object_get(got, "ARN"));
     }
