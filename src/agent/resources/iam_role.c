@@ -78,35 +78,6 @@ static void role_path(char *out, size_t n, const char *stack)
     snprintf(out, n, "/cairn/%s/", stack);
 }
 
-/* Called for each <member> of a listing; -1 stops it (d says why). */
-typedef int (*member_fn)(const struct xnode *m, void *arg, struct diag *d);
-
-/* op with the members of body (taken over), every page: fn for each <member> of list (a path
- * under <op>Result). */
-static int each_member(struct session *s, const char *op, json_t *body, const char *list,
-                       member_fn fn, void *arg, struct diag *d)
-{
-    struct apicall c;
-    char path[160];
-    int ret = -1;
-
-    snprintf(path, sizeof(path), "%sResult/%s/member", op, list);
-    apicall_init(&c, service_lookup("iam"), op);
-    resutil_params(&c, body);
-    do {
-        if (session_call(s, &c, d) != CALL_OK)
-            goto out;
-        for (const struct xnode *m = xdoc_path(c.xml->root, path); m; m = xdoc_next(m))
-            if (fn(m, arg, d) < 0)
-                goto out;
-    } while (resutil_next_page(&c));
-    ret = 0;
-out:
-    json_decref(body);
-    apicall_release(&c);
-    return ret;
-}
-
 /* A listing's <member> as a string (arg: the child field that holds it, or NULL), into out. */
 struct strings {
     const char *field;
@@ -131,12 +102,12 @@ static int list_policies(struct session *s, const char *role, json_t *inl, json_
 {
     struct strings names = {NULL, inl}, arns = {"PolicyArn", managed};
 
-    return each_member(s, "ListRolePolicies", json_pack("{s:s}", "RoleName", role), "PolicyNames",
-                       add_string, &names, d) < 0 ||
-                   each_member(s, "ListAttachedRolePolicies", json_pack("{s:s}", "RoleName", role),
-                               "AttachedPolicies", add_string, &arns, d) < 0
-               ? -1
-               : 0;
+    if (resutil_query_list(s, "iam", "ListRolePolicies", json_pack("{s:s}", "RoleName", role),
+                           "PolicyNames", add_string, &names, d) < 0)
+        return -1;
+    return resutil_query_list(s, "iam", "ListAttachedRolePolicies",
+                              json_pack("{s:s}", "RoleName", role), "AttachedPolicies", add_string,
+                              &arns, d);
 }
 
 /* The attributes a Role element (GetRole, CreateRole) gives; tags only when it lists them. */
@@ -213,20 +184,17 @@ static int get_policies(struct session *s, const char *name, json_t *role, struc
     {
         struct apicall c;
         json_t *doc = NULL;
-        int ok;
         apicall_init(&c, service_lookup("iam"), "GetRolePolicy");
         apicall_param(&c, "RoleName", name);
         apicall_param(&c, "PolicyName", json_string_value(n));
-        if ((ok = session_call(s, &c, d) == CALL_OK))
-            doc =
-                iamutil_policy_parse(xdoc_text(c.xml->root, "GetRolePolicyResult/PolicyDocument"));
+        if (session_call(s, &c, d) == CALL_OK &&
+            !(doc = iamutil_policy_parse(
+                  xdoc_text(c.xml->root, "GetRolePolicyResult/PolicyDocument"))))
+            diag_error(d, NULL, "iam GetRolePolicy %s %s: the document is not JSON", name,
+                       json_string_value(n));
         apicall_release(&c);
-        if (!doc) {
-            if (ok)
-                diag_error(d, NULL, "iam GetRolePolicy %s %s: the document is not JSON", name,
-                           json_string_value(n));
+        if (!doc)
             goto out;
-        }
         json_array_append_new(inl, json_pack("{s:O, s:o}", "name", n, "document", doc));
     }
     json_object_set(role, "inline_policies", inl);
@@ -316,12 +284,12 @@ static int role_read(struct session *s, const char *stack, struct live_set *set,
     int ret = -1;
 
     role_path(path, sizeof(path), stack);
-    if (each_member(s, "ListRoles", json_pack("{s:s}", "PathPrefix", path), "Roles", add_role,
-                    roles, d) < 0 ||
+    if (resutil_query_list(s, "iam", "ListRoles", json_pack("{s:s}", "PathPrefix", path), "Roles",
+                           add_role, roles, d) < 0 ||
         (json_array_size(roles) &&
-         each_member(s, "GetAccountAuthorizationDetails",
-                     json_pack("{s:[s], s:s}", "Filter", "Role", "MaxItems", "1000"),
-                     "RoleDetailList", merge_detail, roles, d) < 0))
+         resutil_query_list(s, "iam", "GetAccountAuthorizationDetails",
+                            json_pack("{s:[s], s:s}", "Filter", "Role", "MaxItems", "1000"),
+                            "RoleDetailList", merge_detail, roles, d) < 0))
         goto out;
     json_array_foreach(roles, i, r)
     {
@@ -342,41 +310,6 @@ out:
 /* How the setters of a role call IAM (a setter's arg): a role just made may not be known
  * everywhere yet (RESUTIL_JUST_MADE). */
 static const unsigned role_how[] = {0, RESUTIL_JUST_MADE};
-
-/* Tags through TagRole and UntagRole, which name the role; what AWS added (aws:*) stays. */
-static int set_tags(struct session *s, const struct restype_call *c, const json_t *desired,
-                    struct live_obj *o, const struct resutil_setter *row, struct diag *d)
-{
-    const json_t *name = json_object_get(o->attrs, "name");
-    json_t *have = json_object_get(o->attrs, "tags"), *want = resutil_tags_want(c, desired);
-    json_t *add, *del, *k;
-    size_t i;
-    int ret = -1;
-
-    (void)row;
-    resutil_tags_delta(have, want, &add, &del);
-    if (json_object_size(add) && resutil_call(s, "iam", "TagRole",
-                                              json_pack("{s:O, s:o}", "RoleName", name, "Tags",
-                                                        resutil_tags_to_list(add, "Key", "Value")),
-                                              0, NULL, d) < 0)
-        goto out;
-    if (json_array_size(del) &&
-        resutil_call(s, "iam", "UntagRole",
-                     json_pack("{s:O, s:O}", "RoleName", name, "TagKeys", del), 0, NULL, d) < 0)
-        goto out;
-    json_object_update_missing(want, have);
-    json_array_foreach(del, i, k)
-    {
-        json_object_del(want, json_string_value(k));
-    }
-    json_object_set(o->attrs, "tags", want);
-    ret = 0;
-out:
-    json_decref(add);
-    json_decref(del);
-    json_decref(want);
-    return ret;
-}
 
 /* An inline policy's name: the policy is {name, document}, or its name alone (a listing's). */
 static const char *policy_name(const json_t *p)
@@ -543,15 +476,15 @@ static const struct resutil_put boundary_puts[] = {
 
 /* The setters of a role IAM knows (0) or just made (1): one UpdateRole for both of its
  * attributes, a call per other attribute. */
-#define ROLE_SETTERS(k)                                                                    \
-    {                                                                                      \
-        {"description", update_role, RESUTIL_FIRST, &role_how[k]},                         \
-            {"max_session_duration", update_role, RESUTIL_FIRST, &role_how[k]},            \
-            {"assume_role_policy", resutil_set_member, RESUTIL_EACH, &trust_puts[k]},      \
-            {"permissions_boundary", resutil_set_member, RESUTIL_EACH, &boundary_puts[k]}, \
-            {"inline_policies", set_policies, RESUTIL_EACH, &role_how[k]},                 \
-            {"managed_policy_arns", set_policies, RESUTIL_EACH, &role_how[k]},             \
-            {"tags", set_tags, RESUTIL_EACH, NULL}, {NULL, NULL, RESUTIL_EACH, NULL},      \
+#define ROLE_SETTERS(k)                                                                         \
+    {                                                                                           \
+        {"description", update_role, RESUTIL_FIRST, &role_how[k]},                              \
+            {"max_session_duration", update_role, RESUTIL_FIRST, &role_how[k]},                 \
+            {"assume_role_policy", resutil_set_member, RESUTIL_EACH, &trust_puts[k]},           \
+            {"permissions_boundary", resutil_set_member, RESUTIL_EACH, &boundary_puts[k]},      \
+            {"inline_policies", set_policies, RESUTIL_EACH, &role_how[k]},                      \
+            {"managed_policy_arns", set_policies, RESUTIL_EACH, &role_how[k]},                  \
+            {"tags", resutil_set_tags, RESUTIL_EACH, "name"}, {NULL, NULL, RESUTIL_EACH, NULL}, \
     }
 static const struct resutil_setter setters[] = ROLE_SETTERS(0),
                                    new_role_setters[] = ROLE_SETTERS(1);
@@ -691,11 +624,10 @@ static int remove_policies(struct session *s, const char *name, const json_t *in
                            const json_t *managed, struct diag *d)
 {
     json_t *none = json_array();
-    int rc =
-        put_managed(s, name, managed, none, 0, d) < 0 || put_inline(s, name, inl, none, 0, d) < 0
-            ? -1
-            : 0;
+    int rc = put_managed(s, name, managed, none, 0, d);
 
+    if (rc == 0)
+        rc = put_inline(s, name, inl, none, 0, d);
     json_decref(none);
     return rc;
 }
@@ -730,11 +662,11 @@ static int role_remove(struct session *s, const struct live_obj *live, unsigned 
         diag_error(d, NULL, "%s", diag_last(&why));
         goto out;
     }
-    ret =
-        list_policies(s, name, inl, managed, d) < 0 || remove_policies(s, name, inl, managed, d) < 0
-            ? -1
-            : resutil_call(s, "iam", "DeleteRole", json_pack("{s:s}", "RoleName", name),
-                           RESUTIL_GONE_OK, NULL, d);
+    if (list_policies(s, name, inl, managed, d) < 0 ||
+        remove_policies(s, name, inl, managed, d) < 0)
+        goto out;
+    ret = resutil_call(s, "iam", "DeleteRole", json_pack("{s:s}", "RoleName", name),
+                       RESUTIL_GONE_OK, NULL, d);
 out:
     json_decref(inl);
     json_decref(managed);

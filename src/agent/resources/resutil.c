@@ -867,13 +867,70 @@ out:
     return ret;
 }
 
+int resutil_query_list(struct session *s, const char *service, const char *op, json_t *body,
+                       const char *list, resutil_node_fn fn, void *arg, struct diag *d)
+{
+    struct apicall c;
+    char path[160];
+    int ret = -1;
+
+    snprintf(path, sizeof(path), "%sResult/%s/member", op, list);
+    apicall_init(&c, service_lookup(service), op);
+    resutil_params(&c, body);
+    do {
+        if (session_call(s, &c, d) != CALL_OK)
+            goto out;
+        for (const struct xnode *m = xdoc_path(c.xml->root, path); m; m = xdoc_next(m))
+            if (fn(m, arg, d) < 0)
+                goto out;
+    } while (resutil_next_page(&c));
+    ret = 0;
+out:
+    json_decref(body);
+    apicall_release(&c);
+    return ret;
+}
+
 int resutil_set_tags(struct session *s, const struct restype_call *c, const json_t *desired,
                      struct live_obj *live, const struct resutil_setter *row, struct diag *d)
 {
-    const char *by = row->arg ? row->arg : "arn";
+    const struct dialect *dl = dialect_of(live->type->service);
+    const json_t *id = json_object_get(live->attrs, row->arg ? row->arg : "arn");
+    json_t *have = json_object_get(live->attrs, "tags"), *want = resutil_tags_want(c, desired);
+    json_t *add, *del, *v;
+    const char *k;
+    int rc = -1;
 
-    return resutil_retag(s, live, json_string_value(json_object_get(live->attrs, by)),
-                         resutil_tags_want(c, desired), d);
+    if (!dl || !dl->tag_target || !json_is_string(id)) {
+        diag_error(d, NULL, "%s %s: no %s to tag", live->type->name, live->id,
+                   json_is_string(id) ? "tagging API" : "ARN");
+        json_decref(want);
+        return -1;
+    }
+    resutil_tags_delta(have, want, &add, &del);
+    if ((!json_object_size(add) ||
+         resutil_call(s, live->type->service, dl->tag_op,
+                      json_pack("{s:O, s:o}", dl->tag_target, id, dl->tags_member,
+                                dl->tag_key ? resutil_tags_to_list(add, dl->tag_key, dl->tag_value)
+                                            : json_incref(add)),
+                      0, NULL, d) == 0) &&
+        (!json_array_size(del) ||
+         resutil_call(s, live->type->service, dl->untag_op,
+                      json_pack("{s:O, s:O}", dl->tag_target, id, dl->untag_keys, del), 0, NULL,
+                      d) == 0))
+        rc = 0;
+    /* live's tags follow: want's, and the aws:* ones, which AWS keeps. */
+    json_object_foreach(have, k, v)
+    {
+        if (is_aws_key(k) && !json_object_get(want, k))
+            json_object_set(want, k, v);
+    }
+    if (rc == 0)
+        json_object_set(live->attrs, "tags", want);
+    json_decref(add);
+    json_decref(del);
+    json_decref(want);
+    return rc;
 }
 
 int resutil_set_none(struct session *s, const struct restype_call *c, const json_t *desired,

@@ -280,8 +280,19 @@ typedef int (*resutil_item_fn)(struct session *s, const json_t *item, void *arg,
 int resutil_list(struct session *s, const char *service, const char *op, json_t *body,
                  const char *items, resutil_item_fn fn, void *arg, struct diag *d);
 
-/* A setter (resutil_update_each) of tags: resutil_retag of live, named by its attribute
- * row->arg (NULL: "arn"), to every tag c and desired want. */
+struct xnode;
+
+/* Called for each item of a query API's listing (an XML element); -1 stops it (d says why). */
+typedef int (*resutil_node_fn)(const struct xnode *item, void *arg, struct diag *d);
+
+/* op of service (a query API) with the members of body (taken over; resutil_params), every
+ * page: fn for each <member> of list (a path under <op>Result). 0, or -1 with d saying why. */
+int resutil_query_list(struct session *s, const char *service, const char *op, json_t *body,
+                       const char *list, resutil_node_fn fn, void *arg, struct diag *d);
+
+/* A setter (resutil_update_each) of tags: live's tags to every tag c and desired want, as
+ * resutil_retag does, the object named by its attribute row->arg (NULL: "arn"); through
+ * resutil_call, so for query APIs (IAM's TagRole) as well as JSON ones. */
 int resutil_set_tags(struct session *s, const struct restype_call *c, const json_t *desired,
                      struct live_obj *live, const struct resutil_setter *row, struct diag *d);
 
