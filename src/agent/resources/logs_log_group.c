@@ -66,9 +66,11 @@ static json_t *parse_group(const json_t *g)
     return a;
 }
 
-/* What describe() keeps: the groups whose names contain want (NULL: all), parsed, in out. */
+/* What describe() keeps: the groups whose names contain want, or are want (exact), parsed, in
+ * out. */
 struct wanted {
     const char *want;
+    int exact;
     json_t *out;
 };
 
@@ -78,24 +80,20 @@ static int keep_group(struct session *s, const json_t *g, void *arg, struct diag
     const char *name = json_string_value(json_object_get(g, "logGroupName"));
 
     (void)s, (void)d;
-    if (name && (!w->want || strstr(name, w->want)))
+    if (name && (w->exact ? strcmp(name, w->want) == 0 : strstr(name, w->want) != NULL))
         json_array_append_new(w->out, parse_group(g));
     return 0;
 }
 
-/*
- * DescribeLogGroups, every page (with prefix, only the groups whose names start with it); the
- * groups whose names contain want (NULL: all) go into out, parsed.
- */
-static int describe(struct session *s, const char *prefix, const char *want, json_t *out,
-                    struct diag *d)
+/* DescribeLogGroups, every page (exact: only the groups whose names start with want, which the
+ * API filters), for the groups that describe() keeps. */
+static int describe(struct session *s, const char *want, int exact, json_t *out, struct diag *d)
 {
-    struct wanted w = {want, out};
-    json_t *body = json_object();
+    struct wanted w = {want, exact, out};
 
-    if (prefix)
-        json_object_set_new(body, "logGroupNamePrefix", json_string(prefix));
-    return resutil_list(s, "logs", "DescribeLogGroups", body, "logGroups", keep_group, &w, d);
+    return resutil_list(s, "logs", "DescribeLogGroups",
+                        exact ? json_pack("{s:s}", "logGroupNamePrefix", want) : json_object(),
+                        "logGroups", keep_group, &w, d);
 }
 
 /* ListTagsForResource of a group (its attributes), into its "tags". */
@@ -125,7 +123,7 @@ static int group_read(struct session *s, const char *stack, struct live_set *set
     size_t i;
     int ret = -1;
 
-    if (describe(s, NULL, stack, found, d) < 0)
+    if (describe(s, stack, 0, found, d) < 0)
         goto out;
     if (json_array_size(found) && tagindex_read(s, stack, &index, d) < 0)
         goto out;
@@ -151,26 +149,12 @@ out:
 /* The one group named name (DescribeLogGroups by prefix): 1 with *out, 0 when none. */
 static int describe_one(struct session *s, const char *name, json_t **out, struct diag *d)
 {
-    json_t *found = json_array(), *a;
-    size_t i;
-    int ret = 0;
+    json_t *found = json_array();
+    int rc = describe(s, name, 1, found, d);
 
-    *out = NULL;
-    if (describe(s, name, NULL, found, d) < 0) {
-        ret = -1;
-        goto out;
-    }
-    json_array_foreach(found, i, a)
-    {
-        if (strcmp(json_string_value(json_object_get(a, "name")), name) == 0) {
-            *out = json_incref(a);
-            ret = 1;
-            break;
-        }
-    }
-out:
+    *out = json_array_size(found) ? json_incref(json_array_get(found, 0)) : NULL;
     json_decref(found);
-    return ret;
+    return rc < 0 ? -1 : *out != NULL;
 }
 
 static const struct resutil_put retention = {

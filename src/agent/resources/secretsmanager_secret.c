@@ -5,6 +5,7 @@
 #include "agent/resources/secretsutil.h"
 #include "agent/resources/types.h"
 #include "aws/session.h"
+#include "core/hex.h"
 #include "core/xmalloc.h"
 
 #include <openssl/crypto.h>
@@ -100,16 +101,10 @@ static const struct attr attrs[] = {
 /* 16 bytes as a UUID's 8-4-4-4-12 hex digits. */
 static void uuid_format(const unsigned char b[16], char out[37])
 {
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0;
+    char hex[33];
 
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            out[o++] = '-';
-        out[o++] = hex[b[i] >> 4];
-        out[o++] = hex[b[i] & 15];
-    }
-    out[o] = '\0';
+    hex_encode(b, 16, hex);
+    snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
 }
 
 /* The ClientRequestToken of a create: the same for every run of the resource (AWS wants 32
