@@ -15,7 +15,7 @@ static const struct dialect dialects[] = {
     {"efs", "NotFound", "AlreadyExists", "Marker", "NextMarker", "TagResource", "UntagResource",
      "CreationToken", NULL, NULL, NULL, NULL, NULL},
     {"iam", "NoSuchEntity", "EntityAlreadyExists", "Marker", "Marker", "TagRole", "UntagRole", NULL,
-     NULL, NULL, NULL, NULL, NULL},
+     "RoleName", "Tags", "Key", "Value", "TagKeys"},
     {"logs", "ResourceNotFoundException", "ResourceAlreadyExistsException", "nextToken",
      "nextToken", "TagResource", "UntagResource", NULL, "resourceArn", "tags", NULL, NULL,
      "tagKeys"},

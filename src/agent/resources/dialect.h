@@ -24,10 +24,11 @@ struct dialect {
     const char *page_in, *page_out;
     const char *tag_op, *untag_op; /* "CreateTags"/"DeleteTags", "TagResource"/"UntagResource" */
     const char *token_member;      /* creates' idempotency token: "ClientToken"; NULL: none */
-    /* JSON APIs' TagResource and UntagResource (resutil_retag): the member naming the object,
-     * the tags member and the names of a tag's key and value in it (NULL: the tags are a map),
-     * and the member listing the keys to take off. NULL tag_target: the service's types tag
-     * with their own helpers (query and REST APIs). */
+    /* TagResource and UntagResource (resutil_retag for JSON APIs, resutil_set_tags for JSON
+     * and query APIs: IAM's TagRole): the member naming the object, the tags member and the
+     * names of a tag's key and value in it (NULL: the tags are a map), and the member listing
+     * the keys to take off. NULL tag_target: the service's types tag with their own helpers
+     * (EC2, ELBv2 and REST APIs). */
     const char *tag_target, *tags_member, *tag_key, *tag_value, *untag_keys;
 };
 

@@ -7,12 +7,9 @@
 #include "aws/session.h"
 #include "core/xmalloc.h"
 
-#include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static const struct attr policy_fields[] = {
     {.name = "name",
@@ -75,107 +72,42 @@ static const struct attr attrs[] = {
 
 #define T (&iam_role_type)
 
-static const struct service *iam(void)
-{
-    return service_lookup("iam");
-}
-
 /* The path every role of stack lives under. */
 static void role_path(char *out, size_t n, const char *stack)
 {
     snprintf(out, n, "/cairn/%s/", stack);
 }
 
-/* How iam_call() takes NoSuchEntity. */
-enum {
-    IAM_GONE_OK = 1 << 0, /* the role or policy is already gone: done */
-    IAM_NEW_ROLE = 1 << 1 /* the role was just created: IAM, eventually consistent, may not
-                           * know it yet everywhere; ask again after a pause */
+/* A listing's <member> as a string (arg: the child field that holds it, or NULL), into out. */
+struct strings {
+    const char *field;
+    json_t *out;
 };
 
-/* Pauses before each new attempt of a call on a role just created: 15 s in all. */
-static const long new_role_pauses_ms[] = {500, 1000, 2000, 4000, 8000};
-
-/* One IAM call with NULL-terminated name/value pairs: 0, or -1 with the error in d. */
-static __attribute__((sentinel)) int iam_call(struct session *s, struct diag *d, unsigned how,
-                                              const char *op, ...)
+static int add_string(const struct xnode *m, void *arg, struct diag *d)
 {
-    struct apicall c;
-    struct diag why;
-    const char *name;
-    enum call_result rc;
-    size_t tries = 0;
-    va_list ap;
+    const struct strings *l = arg;
+    const char *t = l->field ? xdoc_text(m, l->field) : m->text;
 
-    apicall_init(&c, iam(), op);
-    va_start(ap, op);
-    while ((name = va_arg(ap, const char *)) != NULL) {
-        const char *value = va_arg(ap, const char *);
-        apicall_param(&c, name, value ? value : "");
-    }
-    va_end(ap);
-    diag_init(&why);
-    for (;;) {
-        int missing;
-        rc = session_call(s, &c, &why);
-        missing = rc == CALL_ERR_API && strcmp(c.err.code, "NoSuchEntity") == 0;
-        if (!missing || !(how & IAM_NEW_ROLE) ||
-            tries == sizeof(new_role_pauses_ms) / sizeof(new_role_pauses_ms[0]))
-            break;
-        resutil_pause(new_role_pauses_ms[tries++]);
-        diag_clear(&why);
-    }
-    if (rc == CALL_ERR_API && (how & IAM_GONE_OK) && strcmp(c.err.code, "NoSuchEntity") == 0)
-        rc = CALL_OK;
-    else if (rc != CALL_OK)
-        diag_error(d, NULL, "%s", diag_last(&why));
-    diag_release(&why);
-    apicall_release(&c);
-    return rc == CALL_OK ? 0 : -1;
+    (void)d;
+    if (t)
+        json_array_append_new(l->out, json_string(t));
+    return 0;
 }
 
-/* After a page of an IAM list: whether there is another, its Marker set on c. */
-static int more(struct apicall *c, const char *result)
+/* The names of role's inline policies and the ARNs of its attached managed ones, appended to
+ * inl and managed (ListRolePolicies, ListAttachedRolePolicies: every page). */
+static int list_policies(struct session *s, const char *role, json_t *inl, json_t *managed,
+                         struct diag *d)
 {
-    char path[128];
-    const char *truncated;
+    struct strings names = {NULL, inl}, arns = {"PolicyArn", managed};
 
-    snprintf(path, sizeof(path), "%s/IsTruncated", result);
-    truncated = xdoc_text(c->xml->root, path);
-    if (!truncated || strcmp(truncated, "true") != 0)
-        return 0;
-    snprintf(path, sizeof(path), "%s/Marker", result);
-    return apicall_next_page(c, "Marker", path);
-}
-
-/*
- * Every page of an IAM list call (op with param=value): the text of each <member> of list in
- * the result, or of its child field, appended to out as strings.
- */
-static int list_all(struct session *s, const char *op, const char *param, const char *value,
-                    const char *list, const char *field, json_t *out, struct diag *d)
-{
-    struct apicall c;
-    char result[64], path[160];
-    int ret = -1;
-
-    snprintf(result, sizeof(result), "%sResult", op);
-    snprintf(path, sizeof(path), "%s/%s/member", result, list);
-    apicall_init(&c, iam(), op);
-    apicall_param(&c, param, value);
-    do {
-        if (session_call(s, &c, d) != CALL_OK)
-            goto out;
-        for (const struct xnode *m = xdoc_path(c.xml->root, path); m; m = xdoc_next(m)) {
-            const char *t = field ? xdoc_text(m, field) : m->text;
-            if (t)
-                json_array_append_new(out, json_string(t));
-        }
-    } while (more(&c, result));
-    ret = 0;
-out:
-    apicall_release(&c);
-    return ret;
+    if (resutil_query_list(s, "iam", "ListRolePolicies", json_pack("{s:s}", "RoleName", role),
+                           "PolicyNames", add_string, &names, d) < 0)
+        return -1;
+    return resutil_query_list(s, "iam", "ListAttachedRolePolicies",
+                              json_pack("{s:s}", "RoleName", role), "AttachedPolicies", add_string,
+                              &arns, d);
 }
 
 /* The attributes a Role element (GetRole, CreateRole) gives; tags only when it lists them. */
@@ -215,20 +147,14 @@ static json_t *parse_role(const struct xnode *role)
 static int get_role(struct session *s, const char *name, json_t **out, struct diag *d)
 {
     struct apicall c;
-    struct diag why;
-    enum call_result rc;
     const struct xnode *role;
-    int ret = -1;
+    int ret = -1, rc;
 
     *out = NULL;
-    apicall_init(&c, iam(), "GetRole");
+    apicall_init(&c, service_lookup("iam"), "GetRole");
     apicall_param(&c, "RoleName", name);
-    diag_init(&why);
-    if ((rc = session_call(s, &c, &why)) != CALL_OK) {
-        if (rc == CALL_ERR_API && strcmp(c.err.code, "NoSuchEntity") == 0)
-            ret = 0;
-        else
-            diag_error(d, NULL, "%s", diag_last(&why));
+    if ((rc = resutil_send(s, &c, RESUTIL_TELL_GONE, d)) != 0) {
+        ret = rc == RESUTIL_GONE ? 0 : -1;
         goto out;
     }
     if (!(role = xdoc_path(c.xml->root, "GetRoleResult/Role"))) {
@@ -240,7 +166,6 @@ static int get_role(struct session *s, const char *name, json_t **out, struct di
         json_object_set_new(*out, "tags", json_object());
     ret = 1;
 out:
-    diag_release(&why);
     apicall_release(&c);
     return ret;
 }
@@ -253,28 +178,23 @@ static int get_policies(struct session *s, const char *name, json_t *role, struc
     size_t i;
     int ret = -1;
 
-    if (list_all(s, "ListRolePolicies", "RoleName", name, "PolicyNames", NULL, names, d) < 0 ||
-        list_all(s, "ListAttachedRolePolicies", "RoleName", name, "AttachedPolicies", "PolicyArn",
-                 managed, d) < 0)
+    if (list_policies(s, name, names, managed, d) < 0)
         goto out;
     json_array_foreach(names, i, n)
     {
         struct apicall c;
         json_t *doc = NULL;
-        int ok;
-        apicall_init(&c, iam(), "GetRolePolicy");
+        apicall_init(&c, service_lookup("iam"), "GetRolePolicy");
         apicall_param(&c, "RoleName", name);
         apicall_param(&c, "PolicyName", json_string_value(n));
-        if ((ok = session_call(s, &c, d) == CALL_OK))
-            doc =
-                iamutil_policy_parse(xdoc_text(c.xml->root, "GetRolePolicyResult/PolicyDocument"));
+        if (session_call(s, &c, d) == CALL_OK &&
+            !(doc = iamutil_policy_parse(
+                  xdoc_text(c.xml->root, "GetRolePolicyResult/PolicyDocument"))))
+            diag_error(d, NULL, "iam GetRolePolicy %s %s: the document is not JSON", name,
+                       json_string_value(n));
         apicall_release(&c);
-        if (!doc) {
-            if (ok)
-                diag_error(d, NULL, "iam GetRolePolicy %s %s: the document is not JSON", name,
-                           json_string_value(n));
+        if (!doc)
             goto out;
-        }
         json_array_append_new(inl, json_pack("{s:O, s:o}", "name", n, "document", doc));
     }
     json_object_set(role, "inline_policies", inl);
@@ -287,26 +207,11 @@ out:
     return ret;
 }
 
-/* ListRoles under path (paginated): each role's attributes as a Role element gives them (no
- * tags nor boundary: ListRoles leaves them out), in list order, appended to out. */
-static int list_roles(struct session *s, const char *path, json_t *out, struct diag *d)
+static int add_role(const struct xnode *m, void *roles, struct diag *d)
 {
-    struct apicall c;
-    int ret = -1;
-
-    apicall_init(&c, iam(), "ListRoles");
-    apicall_param(&c, "PathPrefix", path);
-    do {
-        if (session_call(s, &c, d) != CALL_OK)
-            goto out;
-        for (const struct xnode *m = xdoc_path(c.xml->root, "ListRolesResult/Roles/member"); m;
-             m = xdoc_next(m))
-            json_array_append_new(out, parse_role(m));
-    } while (more(&c, "ListRolesResult"));
-    ret = 0;
-out:
-    apicall_release(&c);
-    return ret;
+    (void)d;
+    json_array_append_new(roles, parse_role(m));
+    return 0;
 }
 
 /* The role named name in roles (an array of attributes), or NULL. */
@@ -323,13 +228,17 @@ static json_t *role_named(const json_t *roles, const char *name)
     return NULL;
 }
 
-/* What a RoleDetail element adds to a role ListRoles gave: tags, boundary, inline policies
- * (RolePolicyList) and attached managed ones. -1 when a policy document is not JSON. */
-static int merge_detail(const struct xnode *m, json_t *role, struct diag *d)
+/* What a RoleDetail element adds to the role of roles ListRoles gave of that name: tags,
+ * boundary, inline policies (RolePolicyList) and attached managed ones. -1 when a policy
+ * document is not JSON. */
+static int merge_detail(const struct xnode *m, void *roles, struct diag *d)
 {
-    json_t *parsed = parse_role(m), *inl = json_array(), *managed = json_array();
+    json_t *role = role_named(roles, xdoc_text(m, "RoleName")), *parsed, *inl, *managed;
     const struct xnode *p;
 
+    if (!role)
+        return 0;
+    parsed = parse_role(m);
     json_object_set(role, "tags",
                     json_object_get(parsed, "tags") ? json_object_get(parsed, "tags")
                                                     : json_object());
@@ -337,14 +246,14 @@ static int merge_detail(const struct xnode *m, json_t *role, struct diag *d)
         json_object_set(role, "permissions_boundary",
                         json_object_get(parsed, "permissions_boundary"));
     json_decref(parsed);
+    json_object_set_new(role, "inline_policies", inl = json_array());
+    json_object_set_new(role, "managed_policy_arns", managed = json_array());
     for (p = xdoc_path(m, "RolePolicyList/member"); p; p = xdoc_next(p)) {
         json_t *doc = iamutil_policy_parse(xdoc_text(p, "PolicyDocument"));
         if (!doc) {
             diag_error(d, NULL,
                        "iam GetAccountAuthorizationDetails %s %s: the document is not JSON",
                        xdoc_text(m, "RoleName"), xdoc_text(p, "PolicyName"));
-            json_decref(inl);
-            json_decref(managed);
             return -1;
         }
         json_array_append_new(
@@ -353,47 +262,19 @@ static int merge_detail(const struct xnode *m, json_t *role, struct diag *d)
     for (p = xdoc_path(m, "AttachedManagedPolicies/member"); p; p = xdoc_next(p))
         if (xdoc_text(p, "PolicyArn"))
             json_array_append_new(managed, json_string(xdoc_text(p, "PolicyArn")));
-    json_object_set_new(role, "inline_policies", inl);
-    json_object_set_new(role, "managed_policy_arns", managed);
     json_object_set_new(role, "detailed", json_true());
     return 0;
 }
 
 /*
- * What ListRoles leaves out of the stack's roles, for all of them at once: one
- * GetAccountAuthorizationDetails of the account's roles (paginated, 1000 a page) gives each
- * role's tags, boundary, inline policies with their documents and attached managed policies,
- * where per role it would take GetRole, ListRolePolicies, GetRolePolicy per inline policy and
- * ListAttachedRolePolicies.
- */
-static int add_details(struct session *s, json_t *roles, struct diag *d)
-{
-    struct apicall c;
-    int ret = -1;
-
-    apicall_init(&c, iam(), "GetAccountAuthorizationDetails");
-    apicall_param(&c, "Filter.member.1", "Role");
-    apicall_param(&c, "MaxItems", "1000");
-    do {
-        const char *list = "GetAccountAuthorizationDetailsResult/RoleDetailList/member";
-        if (session_call(s, &c, d) != CALL_OK)
-            goto out;
-        for (const struct xnode *m = xdoc_path(c.xml->root, list); m; m = xdoc_next(m)) {
-            json_t *role = role_named(roles, xdoc_text(m, "RoleName"));
-            if (role && merge_detail(m, role, d) < 0)
-                goto out;
-        }
-    } while (more(&c, "GetAccountAuthorizationDetailsResult"));
-    ret = 0;
-out:
-    apicall_release(&c);
-    return ret;
-}
-
-/*
  * ListRoles under the stack's path (paginated): one call for the stack's roles, whatever else
- * the account holds; then add_details() once for all of them. A role listed but not detailed
- * was deleted meanwhile; one whose tags name another stack is not the stack's after all.
+ * the account holds (each role's attributes as a Role element gives them: no tags nor
+ * boundary). Then, for all of them at once, one GetAccountAuthorizationDetails of the
+ * account's roles (paginated, 1000 a page) gives each role's tags, boundary, inline policies
+ * with their documents and attached managed policies, where per role it would take GetRole,
+ * ListRolePolicies, GetRolePolicy per inline policy and ListAttachedRolePolicies. A role
+ * listed but not detailed was deleted meanwhile; one whose tags name another stack is not the
+ * stack's after all.
  */
 static int role_read(struct session *s, const struct restype *t, const char *stack,
                      struct live_set *set, struct diag *d)
@@ -404,8 +285,12 @@ static int role_read(struct session *s, const struct restype *t, const char *sta
     int ret = -1;
 
     role_path(path, sizeof(path), stack);
-    if (list_roles(s, path, roles, d) < 0 ||
-        (json_array_size(roles) && add_details(s, roles, d) < 0))
+    if (resutil_query_list(s, "iam", "ListRoles", json_pack("{s:s}", "PathPrefix", path), "Roles",
+                           add_role, roles, d) < 0 ||
+        (json_array_size(roles) &&
+         resutil_query_list(s, "iam", "GetAccountAuthorizationDetails",
+                            json_pack("{s:[s], s:s}", "Filter", "Role", "MaxItems", "1000"),
+                            "RoleDetailList", merge_detail, roles, d) < 0))
         goto out;
     json_array_foreach(roles, i, r)
     {
@@ -423,70 +308,17 @@ out:
 
 /* ---- changes ---- */
 
-/* Tags.member.N.Key/Value of a CreateRole or TagRole. */
-static void tag_params(struct apicall *c, const json_t *tags)
-{
-    json_t *list = resutil_tags_to_list(tags, "Key", "Value"), *e;
-    size_t i;
+/* How the setters of a role call IAM (a setter's arg): a role just made may not be known
+ * everywhere yet (RESUTIL_JUST_MADE). */
+static const unsigned role_how[] = {0, RESUTIL_JUST_MADE};
 
-    json_array_foreach(list, i, e)
-    {
-        apicall_paramf(c, json_string_value(json_object_get(e, "Key")), "Tags.member.%zu.Key",
-                       i + 1);
-        apicall_paramf(c, json_string_value(json_object_get(e, "Value")), "Tags.member.%zu.Value",
-                       i + 1);
-    }
-    json_decref(list);
+/* An inline policy's name: the policy is {name, document}, or its name alone (a listing's). */
+static const char *policy_name(const json_t *p)
+{
+    return json_string_value(json_is_object(p) ? json_object_get(p, "name") : p);
 }
 
-static int retag(struct session *s, const struct restype_call *c, const json_t *desired,
-                 struct live_obj *o, struct diag *d)
-{
-    const char *name = json_string_value(json_object_get(o->attrs, "name"));
-    json_t *have = json_object_get(o->attrs, "tags"), *want = resutil_tags_want(c, desired);
-    json_t *add, *del, *k;
-    struct apicall call;
-    size_t i;
-    int ret = -1;
-
-    resutil_tags_delta(have, want, &add, &del);
-    if (json_object_size(add)) {
-        apicall_init(&call, iam(), "TagRole");
-        apicall_param(&call, "RoleName", name);
-        tag_params(&call, add);
-        ret = session_call(s, &call, d) == CALL_OK ? 0 : -1;
-        apicall_release(&call);
-        if (ret < 0)
-            goto out;
-    }
-    if (json_array_size(del)) {
-        apicall_init(&call, iam(), "UntagRole");
-        apicall_param(&call, "RoleName", name);
-        json_array_foreach(del, i, k)
-        {
-            apicall_paramf(&call, json_string_value(k), "TagKeys.member.%zu", i + 1);
-        }
-        ret = session_call(s, &call, d) == CALL_OK ? 0 : -1;
-        apicall_release(&call);
-        if (ret < 0)
-            goto out;
-    }
-    /* What AWS added (aws:*) stays. */
-    json_object_update_missing(want, have);
-    json_array_foreach(del, i, k)
-    {
-        json_object_del(want, json_string_value(k));
-    }
-    json_object_set(o->attrs, "tags", want);
-    ret = 0;
-out:
-    json_decref(add);
-    json_decref(del);
-    json_decref(want);
-    return ret;
-}
-
-/* The policy named name in a list of {name, document}, or NULL. */
+/* The policy named name in a list of policies, or NULL. */
 static const json_t *find_policy(const json_t *list, const char *name)
 {
     const json_t *p;
@@ -494,7 +326,7 @@ static const json_t *find_policy(const json_t *list, const char *name)
 
     json_array_foreach(list, i, p)
     {
-        const char *n = json_string_value(json_object_get(p, "name"));
+        const char *n = policy_name(p);
         if (n && strcmp(n, name) == 0)
             return p;
     }
@@ -511,39 +343,40 @@ static int same_document(const json_t *a, const json_t *b)
     return same;
 }
 
-/* Inline policies to exactly want: new and changed ones put first, so that no permission the
- * role keeps lapses; then the others deleted. */
-static int set_inline(struct session *s, struct live_obj *o, const json_t *want, unsigned fresh,
-                      struct diag *d)
+/* role's inline policies from have to exactly want: new and changed ones put first (as how
+ * says), so that no permission the role keeps lapses; then the others deleted. */
+static int put_inline(struct session *s, const char *role, const json_t *have, const json_t *want,
+                      unsigned how, struct diag *d)
 {
-    const char *role = json_string_value(json_object_get(o->attrs, "name"));
-    const json_t *have = json_object_get(o->attrs, "inline_policies"), *p;
+    const json_t *p;
     size_t i;
 
     json_array_foreach(want, i, p)
     {
-        const char *n = json_string_value(json_object_get(p, "name"));
+        const char *n = policy_name(p);
         const json_t *doc = json_object_get(p, "document"), *old = find_policy(have, n);
         char *text;
         int rc;
         if (old && same_document(json_object_get(old, "document"), doc))
             continue;
         text = iamutil_policy_text(doc);
-        rc = iam_call(s, d, fresh, "PutRolePolicy", "RoleName", role, "PolicyName", n,
-                      "PolicyDocument", text, NULL);
+        rc = resutil_call(
+            s, "iam", "PutRolePolicy",
+            json_pack("{s:s, s:s, s:s}", "RoleName", role, "PolicyName", n, "PolicyDocument", text),
+            how, NULL, d);
         free(text);
         if (rc < 0)
             return -1;
     }
     json_array_foreach(have, i, p)
     {
-        const char *n = json_string_value(json_object_get(p, "name"));
+        const char *n = policy_name(p);
         if (n && !find_policy(want, n) &&
-            iam_call(s, d, IAM_GONE_OK, "DeleteRolePolicy", "RoleName", role, "PolicyName", n,
-                     NULL) < 0)
+            resutil_call(s, "iam", "DeleteRolePolicy",
+                         json_pack("{s:s, s:s}", "RoleName", role, "PolicyName", n),
+                         RESUTIL_GONE_OK, NULL, d) < 0)
             return -1;
     }
-    json_object_set_new(o->attrs, "inline_policies", json_deep_copy(want));
     return 0;
 }
 
@@ -560,47 +393,69 @@ static int has_str(const json_t *list, const char *s)
     return 0;
 }
 
-/* Managed policies to exactly want: attach the missing, then detach the others. */
-static int set_managed(struct session *s, struct live_obj *o, const json_t *want, unsigned fresh,
-                       struct diag *d)
+/* role's managed policies from have to exactly want: attach the missing (as how says), then
+ * detach the others. */
+static int put_managed(struct session *s, const char *role, const json_t *have, const json_t *want,
+                       unsigned how, struct diag *d)
 {
-    const char *role = json_string_value(json_object_get(o->attrs, "name"));
-    const json_t *have = json_object_get(o->attrs, "managed_policy_arns"), *e;
+    const json_t *e;
     size_t i;
 
     json_array_foreach(want, i, e)
     {
         const char *arn = json_string_value(e);
         if (arn && !has_str(have, arn) &&
-            iam_call(s, d, fresh, "AttachRolePolicy", "RoleName", role, "PolicyArn", arn, NULL) < 0)
+            resutil_call(s, "iam", "AttachRolePolicy",
+                         json_pack("{s:s, s:s}", "RoleName", role, "PolicyArn", arn), how, NULL,
+                         d) < 0)
             return -1;
     }
     json_array_foreach(have, i, e)
     {
         const char *arn = json_string_value(e);
         if (arn && !has_str(want, arn) &&
-            iam_call(s, d, IAM_GONE_OK, "DetachRolePolicy", "RoleName", role, "PolicyArn", arn,
-                     NULL) < 0)
+            resutil_call(s, "iam", "DetachRolePolicy",
+                         json_pack("{s:s, s:s}", "RoleName", role, "PolicyArn", arn),
+                         RESUTIL_GONE_OK, NULL, d) < 0)
             return -1;
     }
-    json_object_set_new(o->attrs, "managed_policy_arns", json_deep_copy(want));
     return 0;
 }
 
+/* The inline or managed policies (row->attr) to exactly what desired lists. */
+static int set_policies(struct session *s, const struct restype_call *c, const json_t *desired,
+                        struct live_obj *o, const struct resutil_setter *row, struct diag *d)
+{
+    const char *role = json_string_value(json_object_get(o->attrs, "name"));
+    const json_t *have = json_object_get(o->attrs, row->attr),
+                 *v = json_object_get(desired, row->attr);
+    json_t *want = json_is_array(v) ? json_deep_copy(v) : json_array();
+    unsigned how = *(const unsigned *)row->arg;
+    int rc = strcmp(row->attr, "inline_policies") == 0 ? put_inline(s, role, have, want, how, d)
+                                                       : put_managed(s, role, have, want, how, d);
+
+    (void)c;
+    if (rc == 0)
+        json_object_set(o->attrs, row->attr, want);
+    json_decref(want);
+    return rc;
+}
+
 /* UpdateRole takes both; AWS keeps what is left out, moto clears it: send both. */
-static int update_role(struct session *s, const json_t *desired, struct live_obj *o, unsigned fresh,
-                       struct diag *d)
+static int update_role(struct session *s, const struct restype_call *c, const json_t *desired,
+                       struct live_obj *o, const struct resutil_setter *row, struct diag *d)
 {
     const char *desc = json_string_value(json_object_get(desired, "description"));
     long long max = resutil_want_int(T, desired, "max_session_duration", 3600);
-    char maxs[32];
 
+    (void)c;
     if (!desc)
         desc = json_string_value(json_object_get(o->attrs, "description"));
-    snprintf(maxs, sizeof(maxs), "%lld", max);
-    if (iam_call(s, d, fresh, "UpdateRole", "RoleName",
-                 json_string_value(json_object_get(o->attrs, "name")), "Description",
-                 desc ? desc : "", "MaxSessionDuration", maxs, NULL) < 0)
+    if (resutil_call(s, "iam", "UpdateRole",
+                     json_pack("{s:O, s:s, s:I}", "RoleName", json_object_get(o->attrs, "name"),
+                               "Description", desc ? desc : "", "MaxSessionDuration",
+                               (json_int_t)max),
+                     *(const unsigned *)row->arg, NULL, d) < 0)
         return -1;
     if (desc && *desc)
         json_object_set_new(o->attrs, "description", json_string(desc));
@@ -608,74 +463,38 @@ static int update_role(struct session *s, const json_t *desired, struct live_obj
     return 0;
 }
 
-/* One changed attribute; fresh is IAM_NEW_ROLE for a role just created, else 0. */
-static int update_one(struct session *s, const struct restype_call *c, const json_t *desired,
-                      struct live_obj *o, const char *attr, int *role_done, unsigned fresh,
-                      struct diag *d)
-{
-    const char *name = json_string_value(json_object_get(o->attrs, "name"));
-    const json_t *v = json_object_get(desired, attr);
-    json_t *empty;
-    int rc;
+/* The trust policy and the boundary, for a role that IAM knows (0) and one just made (1). */
+static const struct resutil_put trust_puts[] = {
+    {"UpdateAssumeRolePolicy", NULL, "RoleName", "name", "PolicyDocument", 0, 0},
+    {"UpdateAssumeRolePolicy", NULL, "RoleName", "name", "PolicyDocument", RESUTIL_JUST_MADE, 0},
+};
+static const struct resutil_put boundary_puts[] = {
+    {"PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary", "RoleName", "name",
+     "PermissionsBoundary", 0, RESUTIL_GONE_OK},
+    {"PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary", "RoleName", "name",
+     "PermissionsBoundary", RESUTIL_JUST_MADE, RESUTIL_GONE_OK},
+};
 
-    if (strcmp(attr, "description") == 0 || strcmp(attr, "max_session_duration") == 0) {
-        if (*role_done)
-            return 0;
-        *role_done = 1;
-        return update_role(s, desired, o, fresh, d);
+/* The setters of a role IAM knows (0) or just made (1): one UpdateRole for both of its
+ * attributes, a call per other attribute. */
+#define ROLE_SETTERS(k)                                                                         \
+    {                                                                                           \
+        {"description", update_role, RESUTIL_FIRST, &role_how[k]},                              \
+            {"max_session_duration", update_role, RESUTIL_FIRST, &role_how[k]},                 \
+            {"assume_role_policy", resutil_set_member, RESUTIL_EACH, &trust_puts[k]},           \
+            {"permissions_boundary", resutil_set_member, RESUTIL_EACH, &boundary_puts[k]},      \
+            {"inline_policies", set_policies, RESUTIL_EACH, &role_how[k]},                      \
+            {"managed_policy_arns", set_policies, RESUTIL_EACH, &role_how[k]},                  \
+            {"tags", resutil_set_tags, RESUTIL_EACH, "name"}, {NULL, NULL, RESUTIL_EACH, NULL}, \
     }
-    if (strcmp(attr, "assume_role_policy") == 0) {
-        char *text = iamutil_policy_text(v);
-        rc = iam_call(s, d, fresh, "UpdateAssumeRolePolicy", "RoleName", name, "PolicyDocument",
-                      text, NULL);
-        free(text);
-        if (rc == 0)
-            json_object_set(o->attrs, attr, (json_t *)v);
-        return rc;
-    }
-    if (strcmp(attr, "permissions_boundary") == 0) {
-        if (json_string_value(v))
-            rc = iam_call(s, d, fresh, "PutRolePermissionsBoundary", "RoleName", name,
-                          "PermissionsBoundary", json_string_value(v), NULL);
-        else
-            rc = iam_call(s, d, IAM_GONE_OK, "DeleteRolePermissionsBoundary", "RoleName", name,
-                          NULL);
-        if (rc == 0 && json_string_value(v))
-            json_object_set(o->attrs, attr, (json_t *)v);
-        else if (rc == 0)
-            json_object_del(o->attrs, attr);
-        return rc;
-    }
-    if (strcmp(attr, "inline_policies") == 0 || strcmp(attr, "managed_policy_arns") == 0) {
-        empty = json_is_array(v) ? json_incref((json_t *)v) : json_array();
-        rc = strcmp(attr, "inline_policies") == 0 ? set_inline(s, o, empty, fresh, d)
-                                                  : set_managed(s, o, empty, fresh, d);
-        json_decref(empty);
-        return rc;
-    }
-    if (strcmp(attr, "tags") == 0)
-        return retag(s, c, desired, o, d);
-    diag_error(d, NULL, "iam.role %s: %s cannot change in place", name, attr);
-    return -1;
-}
-
-static int apply_changes(struct session *s, const struct restype_call *c, const json_t *desired,
-                         struct live_obj *live, const char *const *changed, size_t nchanged,
-                         unsigned fresh, struct diag *d)
-{
-    int role_done = 0;
-
-    for (size_t i = 0; i < nchanged; i++)
-        if (update_one(s, c, desired, live, changed[i], &role_done, fresh, d) < 0)
-            return -1;
-    return 0;
-}
+static const struct resutil_setter setters[] = ROLE_SETTERS(0),
+                                   new_role_setters[] = ROLE_SETTERS(1);
 
 static int role_update(struct session *s, const struct restype_call *c, const json_t *desired,
                        struct live_obj *live, const char *const *changed, size_t nchanged,
                        struct diag *d)
 {
-    return apply_changes(s, c, desired, live, changed, nchanged, 0, d);
+    return resutil_update_each(setters, s, c, desired, live, changed, nchanged, d);
 }
 
 /* The update of a role just made: IAM, eventually consistent, may not know it everywhere yet
@@ -684,7 +503,7 @@ static int new_role_update(struct session *s, const struct restype_call *c, cons
                            struct live_obj *live, const char *const *changed, size_t nchanged,
                            struct diag *d)
 {
-    return apply_changes(s, c, desired, live, changed, nchanged, IAM_NEW_ROLE, d);
+    return resutil_update_each(new_role_setters, s, c, desired, live, changed, nchanged, d);
 }
 
 /*
@@ -724,25 +543,44 @@ out:
     return ret;
 }
 
+/* CreateRole's members: the role under the stack's path with its tags, trust policy,
+ * description, session length and boundary. */
+static json_t *create_body(const struct restype_call *c, const json_t *desired, const char *name,
+                           const char *path)
+{
+    const char *desc = json_string_value(json_object_get(desired, "description"));
+    const json_t *pb = json_object_get(desired, "permissions_boundary");
+    char *trust = iamutil_policy_text(json_object_get(desired, "assume_role_policy"));
+    json_t *tags = resutil_tags_want(c, desired);
+    json_t *body = json_pack("{s:s, s:s, s:s}", "RoleName", name, "Path", path,
+                             "AssumeRolePolicyDocument", trust);
+
+    if (desc && *desc)
+        json_object_set_new(body, "Description", json_string(desc));
+    json_object_set_new(body, "MaxSessionDuration",
+                        json_integer(resutil_want_int(T, desired, "max_session_duration", 3600)));
+    if (json_is_string(pb))
+        json_object_set(body, "PermissionsBoundary", (json_t *)pb);
+    json_object_set_new(body, "Tags", resutil_tags_to_list(tags, "Key", "Value"));
+    json_decref(tags);
+    free(trust);
+    return body;
+}
+
 /*
- * CreateRole under the stack's path with its tags, trust policy, description, session length
- * and boundary; then its inline and managed policies. IAM has no idempotency token: when the
- * name is taken by this resource's role (a create retried after a crash) it is adopted and
- * brought to desired.
+ * CreateRole (create_body), then its inline and managed policies. IAM has no idempotency
+ * token: when the name is taken by this resource's role (a create retried after a crash) it is
+ * adopted and brought to desired.
  */
 static int role_create(struct session *s, const struct restype_call *c, const json_t *desired,
                        struct live_set *set, struct live_obj **out, struct diag *d)
 {
     struct apicall call;
-    struct diag why;
     const char *name = c->physical_name ? c->physical_name : resutil_want_str(T, desired, "name");
-    const char *desc = json_string_value(json_object_get(desired, "description"));
-    const char *pb = json_string_value(json_object_get(desired, "permissions_boundary"));
-    char path[600], maxs[32], *trust = NULL;
-    json_t *tags = NULL, *got = NULL;
+    char path[600];
+    json_t *body, *got = NULL;
     const struct xnode *role;
-    enum call_result rc;
-    int ret = -1, adopted = 0;
+    int ret = -1, made;
 
     *out = NULL;
     if (resutil_check_required(T, c->cairn_id, desired, d) < 0)
@@ -752,36 +590,20 @@ static int role_create(struct session *s, const struct restype_call *c, const js
         return -1;
     }
     role_path(path, sizeof(path), c->stack);
-    snprintf(maxs, sizeof(maxs), "%lld",
-             resutil_want_int(T, desired, "max_session_duration", 3600));
-    trust = iamutil_policy_text(json_object_get(desired, "assume_role_policy"));
-    tags = resutil_tags_want(c, desired);
-    diag_init(&why);
-    apicall_init(&call, iam(), "CreateRole");
-    apicall_param(&call, "RoleName", name);
-    apicall_param(&call, "Path", path);
-    apicall_param(&call, "AssumeRolePolicyDocument", trust);
-    if (desc && *desc)
-        apicall_param(&call, "Description", desc);
-    apicall_param(&call, "MaxSessionDuration", maxs);
-    if (pb)
-        apicall_param(&call, "PermissionsBoundary", pb);
-    tag_params(&call, tags);
-    rc = session_call(s, &call, &why);
-    if (rc == CALL_ERR_API && strcmp(call.err.code, "EntityAlreadyExists") == 0) {
+    apicall_init(&call, service_lookup("iam"), "CreateRole");
+    resutil_params(&call, body = create_body(c, desired, name, path));
+    if ((made = resutil_send(s, &call, RESUTIL_TELL_EXISTS, d)) < 0)
+        goto out;
+    if (made == RESUTIL_EXISTS) {
         if (adopt(s, c, name, path, &got, d) < 0)
             goto out;
-        adopted = 1;
-    } else if (rc != CALL_OK) {
-        diag_error(d, NULL, "%s", diag_last(&why));
-        goto out;
     } else if (!(role = xdoc_path(call.xml->root, "CreateRoleResult/Role"))) {
         diag_error(d, NULL, "iam.role %s: CreateRole answered without the role", c->cairn_id);
         goto out;
     } else {
         got = parse_role(role);
         if (!json_object_get(got, "tags"))
-            json_object_set(got, "tags", tags);
+            json_object_set_new(got, "tags", resutil_tags_want(c, desired));
         json_object_set_new(got, "inline_policies", json_array());
         json_object_set_new(got, "managed_policy_arns", json_array());
     }
@@ -789,36 +611,26 @@ static int role_create(struct session *s, const struct restype_call *c, const js
                               got)))
         goto out;
     got = NULL;
-    ret = resutil_converge(s, T, c, desired, *out, adopted ? role_update : new_role_update, d);
+    ret = resutil_converge(s, T, c, desired, *out,
+                           made == RESUTIL_EXISTS ? role_update : new_role_update, d);
 out:
     json_decref(got);
-    json_decref(tags);
-    free(trust);
-    diag_release(&why);
+    json_decref(body);
     apicall_release(&call);
     return ret;
 }
 
+/* Detach the managed policies and delete the inline ones; gone counts as done. */
 static int remove_policies(struct session *s, const char *name, const json_t *inl,
                            const json_t *managed, struct diag *d)
 {
-    const json_t *e;
-    size_t i;
+    json_t *none = json_array();
+    int rc = put_managed(s, name, managed, none, 0, d);
 
-    json_array_foreach(managed, i, e)
-    {
-        if (json_string_value(e) && iam_call(s, d, IAM_GONE_OK, "DetachRolePolicy", "RoleName",
-                                             name, "PolicyArn", json_string_value(e), NULL) < 0)
-            return -1;
-    }
-    json_array_foreach(inl, i, e)
-    {
-        const json_t *n = json_is_object(e) ? json_object_get(e, "name") : e;
-        if (json_string_value(n) && iam_call(s, d, IAM_GONE_OK, "DeleteRolePolicy", "RoleName",
-                                             name, "PolicyName", json_string_value(n), NULL) < 0)
-            return -1;
-    }
-    return 0;
+    if (rc == 0)
+        rc = put_inline(s, name, inl, none, 0, d);
+    json_decref(none);
+    return rc;
 }
 
 /*
@@ -832,12 +644,11 @@ static int role_remove(struct session *s, const struct live_obj *live, unsigned 
     json_t *inl = json_array(), *managed = json_array();
     struct apicall c;
     struct diag why;
-    enum call_result rc;
     int ret = -1;
 
     (void)how;
     diag_init(&why);
-    apicall_init(&c, iam(), "DeleteRole");
+    apicall_init(&c, service_lookup("iam"), "DeleteRole");
     if (!name) {
         diag_error(d, NULL, "iam.role %s: no name to delete it by", live->id);
         goto out;
@@ -846,21 +657,17 @@ static int role_remove(struct session *s, const struct live_obj *live, unsigned 
                         json_object_get(live->attrs, "managed_policy_arns"), d) < 0)
         goto out;
     apicall_param(&c, "RoleName", name);
-    rc = session_call(s, &c, &why);
-    if (rc == CALL_OK || (rc == CALL_ERR_API && strcmp(c.err.code, "NoSuchEntity") == 0)) {
-        ret = 0;
+    if ((ret = resutil_send(s, &c, RESUTIL_GONE_OK, &why)) == 0)
         goto out;
-    }
-    if (rc != CALL_ERR_API || strcmp(c.err.code, "DeleteConflict") != 0) {
+    if (strcmp(c.err.code, "DeleteConflict") != 0) {
         diag_error(d, NULL, "%s", diag_last(&why));
         goto out;
     }
-    if (list_all(s, "ListRolePolicies", "RoleName", name, "PolicyNames", NULL, inl, d) < 0 ||
-        list_all(s, "ListAttachedRolePolicies", "RoleName", name, "AttachedPolicies", "PolicyArn",
-                 managed, d) < 0 ||
+    if (list_policies(s, name, inl, managed, d) < 0 ||
         remove_policies(s, name, inl, managed, d) < 0)
         goto out;
-    ret = iam_call(s, d, IAM_GONE_OK, "DeleteRole", "RoleName", name, NULL);
+    ret = resutil_call(s, "iam", "DeleteRole", json_pack("{s:s}", "RoleName", name),
+                       RESUTIL_GONE_OK, NULL, d);
 out:
     json_decref(inl);
     json_decref(managed);

@@ -1,18 +1,11 @@
 #include "agent/resources/iamutil.h"
+#include "core/hex.h"
 #include "core/xmalloc.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tolower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
 
 json_t *iamutil_policy_parse(const char *text)
 {
@@ -31,8 +24,8 @@ json_t *iamutil_policy_parse(const char *text)
         plain = o = xmalloc(strlen(p) + 1);
         for (; *p; p++) {
             int hi, lo;
-            if (*p == '%' && (hi = hexval((unsigned char)p[1])) >= 0 &&
-                (lo = hexval((unsigned char)p[2])) >= 0) {
+            if (*p == '%' && (hi = hex_digit((unsigned char)p[1])) >= 0 &&
+                (lo = hex_digit((unsigned char)p[2])) >= 0) {
                 *o++ = (char)(hi * 16 + lo);
                 p += 2;
             } else {

@@ -4,9 +4,7 @@
 #include "agent/resources/resutil.h"
 #include "agent/resources/tagindex.h"
 #include "agent/resources/types.h"
-#include "aws/session.h"
 
-#include <stdio.h>
 #include <string.h>
 
 /* The only values PutRetentionPolicy accepts (botocore's Days shape). */
@@ -50,32 +48,6 @@ static const struct attr attrs[] = {
 
 #define T (&logs_log_group_type)
 
-/*
- * op with body (taken over): 0, or -1 with the error in d. With gone_ok, ResourceNotFound
- * counts as done. *out, when given, gets the response (a new reference).
- */
-static int logs_call(struct session *s, const char *op, json_t *body, int gone_ok, json_t **out,
-                     struct diag *d)
-{
-    struct apicall c;
-    struct diag why;
-    enum call_result rc;
-
-    apicall_init(&c, service_lookup("logs"), op);
-    apicall_json(&c, body);
-    diag_init(&why);
-    rc = session_call(s, &c, &why);
-    if (rc == CALL_ERR_API && gone_ok && strcmp(c.err.code, "ResourceNotFoundException") == 0)
-        rc = CALL_OK;
-    else if (rc != CALL_OK)
-        diag_error(d, NULL, "%s", diag_last(&why));
-    if (out)
-        *out = rc == CALL_OK && c.out ? json_incref(c.out) : NULL;
-    diag_release(&why);
-    apicall_release(&c);
-    return rc == CALL_OK ? 0 : -1;
-}
-
 /* The attributes of a DescribeLogGroups item (tags aside). */
 static json_t *parse_group(const json_t *g)
 {
@@ -94,36 +66,34 @@ static json_t *parse_group(const json_t *g)
     return a;
 }
 
-/*
- * DescribeLogGroups, every page (with prefix, only the groups whose names start with it); the
- * groups whose names contain want (NULL: all) go into out, parsed.
- */
-static int describe(struct session *s, const char *prefix, const char *want, json_t *out,
-                    struct diag *d)
-{
-    struct apicall c;
-    json_t *body = json_object(), *g;
-    size_t i;
-    int ret = -1;
+/* What describe() keeps: the groups whose names contain want, or are want (exact), parsed, in
+ * out. */
+struct wanted {
+    const char *want;
+    int exact;
+    json_t *out;
+};
 
-    if (prefix)
-        json_object_set_new(body, "logGroupNamePrefix", json_string(prefix));
-    apicall_init(&c, service_lookup("logs"), "DescribeLogGroups");
-    apicall_json(&c, body);
-    do {
-        if (session_call(s, &c, d) != CALL_OK)
-            goto out;
-        json_array_foreach(json_object_get(c.out, "logGroups"), i, g)
-        {
-            const char *name = json_string_value(json_object_get(g, "logGroupName"));
-            if (name && (!want || strstr(name, want)))
-                json_array_append_new(out, parse_group(g));
-        }
-    } while (apicall_next_page(&c, "nextToken", "nextToken"));
-    ret = 0;
-out:
-    apicall_release(&c);
-    return ret;
+static int keep_group(struct session *s, const json_t *g, void *arg, struct diag *d)
+{
+    const struct wanted *w = arg;
+    const char *name = json_string_value(json_object_get(g, "logGroupName"));
+
+    (void)s, (void)d;
+    if (name && (w->exact ? strcmp(name, w->want) == 0 : strstr(name, w->want) != NULL))
+        json_array_append_new(w->out, parse_group(g));
+    return 0;
+}
+
+/* DescribeLogGroups, every page (exact: only the groups whose names start with want, which the
+ * API filters), for the groups that describe() keeps. */
+static int describe(struct session *s, const char *want, int exact, json_t *out, struct diag *d)
+{
+    struct wanted w = {want, exact, out};
+
+    return resutil_list(s, "logs", "DescribeLogGroups",
+                        exact ? json_pack("{s:s}", "logGroupNamePrefix", want) : json_object(),
+                        "logGroups", keep_group, &w, d);
 }
 
 /* ListTagsForResource of a group (its attributes), into its "tags". */
@@ -131,8 +101,9 @@ static int get_tags(struct session *s, json_t *group, struct diag *d)
 {
     json_t *got, *tags;
 
-    if (logs_call(s, "ListTagsForResource",
-                  json_pack("{s:O}", "resourceArn", json_object_get(group, "arn")), 0, &got, d) < 0)
+    if (resutil_call(s, "logs", "ListTagsForResource",
+                     json_pack("{s:O}", "resourceArn", json_object_get(group, "arn")), 0, &got,
+                     d) < 0)
         return -1;
     tags = json_object_get(got, "tags");
     json_object_set_new(group, "tags", json_is_object(tags) ? json_deep_copy(tags) : json_object());
@@ -153,7 +124,7 @@ static int group_read(struct session *s, const struct restype *t, const char *st
     size_t i;
     int ret = -1;
 
-    if (describe(s, NULL, stack, found, d) < 0)
+    if (describe(s, stack, 0, found, d) < 0)
         goto out;
     if (json_array_size(found) && tagindex_read(s, stack, &index, d) < 0)
         goto out;
@@ -179,88 +150,31 @@ out:
 /* The one group named name (DescribeLogGroups by prefix): 1 with *out, 0 when none. */
 static int describe_one(struct session *s, const char *name, json_t **out, struct diag *d)
 {
-    json_t *found = json_array(), *a;
-    size_t i;
-    int ret = 0;
+    json_t *found = json_array();
+    int rc = describe(s, name, 1, found, d);
 
-    *out = NULL;
-    if (describe(s, name, NULL, found, d) < 0) {
-        ret = -1;
-        goto out;
-    }
-    json_array_foreach(found, i, a)
-    {
-        if (strcmp(json_string_value(json_object_get(a, "name")), name) == 0) {
-            *out = json_incref(a);
-            ret = 1;
-            break;
-        }
-    }
-out:
+    *out = json_array_size(found) ? json_incref(json_array_get(found, 0)) : NULL;
     json_decref(found);
-    return ret;
+    return rc < 0 ? -1 : *out != NULL;
 }
 
-/* Tags as the API's map, without the aws:* keys it refuses. */
-static json_t *tag_map(const json_t *tags)
-{
-    json_t *out = json_object(), *v;
-    const char *k;
+static const struct resutil_put retention = {
+    "PutRetentionPolicy", "DeleteRetentionPolicy", "logGroupName", "name", "retentionInDays", 0, 0};
+static const struct resutil_put kms_key = {
+    "AssociateKmsKey", "DisassociateKmsKey", "logGroupName", "name", "kmsKeyId", 0, 0};
 
-    json_object_foreach((json_t *)tags, k, v)
-    {
-        if (strncmp(k, "aws:", 4) != 0)
-            json_object_set(out, k, v);
-    }
-    return out;
-}
+static const struct resutil_setter setters[] = {
+    {"retention_in_days", resutil_set_member, RESUTIL_EACH, &retention},
+    {"kms_key_id", resutil_set_member, RESUTIL_EACH, &kms_key},
+    {"tags", resutil_set_tags, RESUTIL_EACH, "arn"},
+    {NULL, NULL, RESUTIL_EACH, NULL},
+};
 
 static int group_update(struct session *s, const struct restype_call *c, const json_t *desired,
                         struct live_obj *live, const char *const *changed, size_t nchanged,
                         struct diag *d)
 {
-    const json_t *name = json_object_get(live->attrs, "name");
-
-    for (size_t i = 0; i < nchanged; i++) {
-        const char *attr = changed[i];
-        if (strcmp(attr, "retention_in_days") == 0) {
-            long long days = resutil_want_int(T, desired, attr, 0);
-            int rc = days > 0 ? logs_call(s, "PutRetentionPolicy",
-                                          json_pack("{s:O, s:I}", "logGroupName", name,
-                                                    "retentionInDays", (json_int_t)days),
-                                          0, NULL, d)
-                              : logs_call(s, "DeleteRetentionPolicy",
-                                          json_pack("{s:O}", "logGroupName", name), 0, NULL, d);
-            if (rc < 0)
-                return -1;
-            if (days > 0)
-                json_object_set_new(live->attrs, attr, json_integer(days));
-            else
-                json_object_del(live->attrs, attr);
-        } else if (strcmp(attr, "kms_key_id") == 0) {
-            const json_t *key = json_object_get(desired, attr);
-            int rc = json_is_string(key)
-                         ? logs_call(s, "AssociateKmsKey",
-                                     json_pack("{s:O, s:O}", "logGroupName", name, "kmsKeyId", key),
-                                     0, NULL, d)
-                         : logs_call(s, "DisassociateKmsKey",
-                                     json_pack("{s:O}", "logGroupName", name), 0, NULL, d);
-            if (rc < 0)
-                return -1;
-            if (json_is_string(key))
-                json_object_set(live->attrs, attr, (json_t *)key);
-            else
-                json_object_del(live->attrs, attr);
-        } else if (strcmp(attr, "tags") == 0) {
-            if (resutil_retag(s, live, json_string_value(json_object_get(live->attrs, "arn")),
-                              resutil_tags_want(c, desired), d) < 0)
-                return -1;
-        } else {
-            diag_error(d, NULL, "logs.log_group %s: %s cannot change in place", live->id, attr);
-            return -1;
-        }
-    }
-    return 0;
+    return resutil_update_each(setters, s, c, desired, live, changed, nchanged, d);
 }
 
 /*
@@ -274,15 +188,10 @@ static int group_create(struct session *s, const struct restype_call *c, const j
     const char *name = c->physical_name ? c->physical_name : resutil_want_str(T, desired, "name");
     const char *cls = json_string_value(json_object_get(desired, "log_group_class"));
     const json_t *kms = json_object_get(desired, "kms_key_id");
-    json_t *tags = resutil_tags_want(c, desired), *body, *got = NULL;
-    struct apicall call;
-    struct diag why;
-    enum call_result rc;
-    int ret = -1, adopted = 0;
+    json_t *tags = resutil_tags_want(c, desired), *body, *map = NULL, *none = NULL, *got = NULL;
+    int ret = -1, made, listed;
 
     *out = NULL;
-    diag_init(&why);
-    apicall_init(&call, service_lookup("logs"), "CreateLogGroup");
     if (resutil_check_required(T, c->cairn_id, desired, d) < 0)
         goto out;
     if (!name || !c->stack || !strstr(name, c->stack)) {
@@ -292,26 +201,21 @@ static int group_create(struct session *s, const struct restype_call *c, const j
                    c->cairn_id, name ? name : "(none)", c->stack ? c->stack : "(none)");
         goto out;
     }
-    body = json_pack("{s:s, s:o}", "logGroupName", name, "tags", tag_map(tags));
+    resutil_tags_delta(NULL, tags, &map, &none); /* a map, without the aws:* keys AWS refuses */
+    body = json_pack("{s:s, s:O}", "logGroupName", name, "tags", map);
     if (json_is_string(kms))
         json_object_set(body, "kmsKeyId", (json_t *)kms);
     if (cls && strcmp(cls, "STANDARD") != 0) /* moto takes no class: send it only when needed */
         json_object_set_new(body, "logGroupClass", json_string(cls));
-    apicall_json(&call, body);
-    rc = session_call(s, &call, &why);
-    if (rc == CALL_ERR_API && strcmp(call.err.code, "ResourceAlreadyExistsException") == 0) {
-        adopted = 1;
-    } else if (rc != CALL_OK) {
-        diag_error(d, NULL, "%s", diag_last(&why));
+    if ((made = resutil_call(s, "logs", "CreateLogGroup", body, RESUTIL_TELL_EXISTS, NULL, d)) < 0)
         goto out;
-    }
-    if ((rc = describe_one(s, name, &got, d)) <= 0) {
-        if (rc == 0)
+    if ((listed = describe_one(s, name, &got, d)) <= 0) {
+        if (listed == 0)
             diag_error(d, NULL, "logs.log_group %s: %s is not listed after its creation",
                        c->cairn_id, name);
         goto out;
     }
-    if (adopted) {
+    if (made == RESUTIL_EXISTS) {
         if (get_tags(s, got, d) < 0 ||
             resutil_adopt_check(T, c, name, json_object_get(got, "tags"), d) < 0)
             goto out;
@@ -323,9 +227,9 @@ static int group_create(struct session *s, const struct restype_call *c, const j
     ret = resutil_converge(s, T, c, desired, *out, group_update, d);
 out:
     json_decref(got);
+    json_decref(map);
+    json_decref(none);
     json_decref(tags);
-    diag_release(&why);
-    apicall_release(&call);
     return ret;
 }
 

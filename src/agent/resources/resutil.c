@@ -717,3 +717,229 @@ int resutil_owned(const json_t *tags, const struct restype_call *c)
     return st && id && c->stack && c->cairn_id && strcmp(st, c->stack) == 0 &&
            strcmp(id, c->cairn_id) == 0;
 }
+
+/* Pauses before each new attempt of a call on an object just made (RESUTIL_JUST_MADE). */
+static const long just_made_pauses_ms[] = {500, 1000, 2000, 4000, 8000};
+
+int resutil_send(struct session *s, struct apicall *c, unsigned how, struct diag *d)
+{
+    const struct dialect *dl = dialect_of(c->svc->id);
+    const size_t npauses = sizeof(just_made_pauses_ms) / sizeof(just_made_pauses_ms[0]);
+    struct diag why;
+    enum call_result rc;
+    size_t tries = 0;
+    int ret = -1, gone;
+
+    diag_init(&why);
+    for (;;) {
+        rc = session_call(s, c, &why);
+        gone = rc == CALL_ERR_API && dialect_not_found(dl, c->err.code);
+        if (!gone || !(how & RESUTIL_JUST_MADE) || tries == npauses)
+            break;
+        resutil_pause(just_made_pauses_ms[tries++]);
+        diag_clear(&why);
+    }
+    if (rc == CALL_OK || (gone && (how & RESUTIL_GONE_OK)))
+        ret = 0;
+    else if (gone && (how & RESUTIL_TELL_GONE))
+        ret = RESUTIL_GONE;
+    else if (rc == CALL_ERR_API && (how & RESUTIL_TELL_EXISTS) && dialect_exists(dl, c->err.code))
+        ret = RESUTIL_EXISTS;
+    for (size_t i = 0; ret < 0 && i < why.n; i++)
+        diag_error(d, NULL, "%s", why.v[i].msg);
+    diag_release(&why);
+    return ret;
+}
+
+/* v as the members of a query request under name: a list's elements as name.member.N, an
+ * object's members as name.Key, numbers and booleans as text. */
+static void flatten(struct apicall *c, const char *name, const json_t *v)
+{
+    char sub[256];
+    const char *k;
+    json_t *e;
+    size_t i;
+
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, e)
+        {
+            snprintf(sub, sizeof(sub), "%s.member.%zu", name, i + 1);
+            flatten(c, sub, e);
+        }
+    } else if (json_is_object(v)) {
+        json_object_foreach((json_t *)v, k, e)
+        {
+            snprintf(sub, sizeof(sub), "%s%s%s", name, *name ? "." : "", k);
+            flatten(c, sub, e);
+        }
+    } else if (json_is_integer(v)) {
+        snprintf(sub, sizeof(sub), "%lld", (long long)json_integer_value(v));
+        apicall_param(c, name, sub);
+    } else if (json_is_boolean(v)) {
+        apicall_param(c, name, json_is_true(v) ? "true" : "false");
+    } else if (json_is_string(v)) {
+        apicall_param(c, name, json_string_value(v));
+    }
+}
+
+void resutil_params(struct apicall *c, const json_t *body)
+{
+    flatten(c, "", body);
+}
+
+int resutil_call(struct session *s, const char *service, const char *op, json_t *body, unsigned how,
+                 json_t **out, struct diag *d)
+{
+    struct apicall c;
+    int ret;
+
+    apicall_init(&c, service_lookup(service), op);
+    if (c.svc->proto == PROTO_JSON) {
+        apicall_json(&c, body);
+    } else {
+        resutil_params(&c, body);
+        json_decref(body);
+    }
+    ret = resutil_send(s, &c, how, d);
+    if (out)
+        *out = ret == 0 && c.out ? json_incref(c.out) : NULL;
+    apicall_release(&c);
+    return ret;
+}
+
+int resutil_next_page(struct apicall *c)
+{
+    const struct dialect *dl = dialect_of(c->svc->id);
+    char path[160];
+
+    if (!dl)
+        return 0;
+    if (c->svc->proto == PROTO_QUERY)
+        snprintf(path, sizeof(path), "%sResult/%s", c->op, dl->page_out);
+    else
+        snprintf(path, sizeof(path), "%s", dl->page_out);
+    return apicall_next_page(c, dl->page_in, path);
+}
+
+int resutil_list(struct session *s, const char *service, const char *op, json_t *body,
+                 const char *items, resutil_item_fn fn, void *arg, struct diag *d)
+{
+    struct apicall c;
+    json_t *item;
+    size_t i;
+    int ret = -1;
+
+    apicall_init(&c, service_lookup(service), op);
+    apicall_json(&c, body);
+    do {
+        if (session_call(s, &c, d) != CALL_OK)
+            goto out;
+        json_array_foreach(json_object_get(c.out, items), i, item)
+        {
+            if (fn(s, item, arg, d) < 0)
+                goto out;
+        }
+    } while (resutil_next_page(&c));
+    ret = 0;
+out:
+    apicall_release(&c);
+    return ret;
+}
+
+int resutil_query_list(struct session *s, const char *service, const char *op, json_t *body,
+                       const char *list, resutil_node_fn fn, void *arg, struct diag *d)
+{
+    struct apicall c;
+    char path[160];
+    int ret = -1;
+
+    snprintf(path, sizeof(path), "%sResult/%s/member", op, list);
+    apicall_init(&c, service_lookup(service), op);
+    resutil_params(&c, body);
+    do {
+        if (session_call(s, &c, d) != CALL_OK)
+            goto out;
+        for (const struct xnode *m = xdoc_path(c.xml->root, path); m; m = xdoc_next(m))
+            if (fn(m, arg, d) < 0)
+                goto out;
+    } while (resutil_next_page(&c));
+    ret = 0;
+out:
+    json_decref(body);
+    apicall_release(&c);
+    return ret;
+}
+
+int resutil_set_tags(struct session *s, const struct restype_call *c, const json_t *desired,
+                     struct live_obj *live, const struct resutil_setter *row, struct diag *d)
+{
+    const struct dialect *dl = dialect_of(live->type->service);
+    const json_t *id = json_object_get(live->attrs, row->arg ? row->arg : "arn");
+    json_t *have = json_object_get(live->attrs, "tags"), *want = resutil_tags_want(c, desired);
+    json_t *add, *del, *v;
+    const char *k;
+    int rc = -1;
+
+    if (!dl || !dl->tag_target || !json_is_string(id)) {
+        diag_error(d, NULL, "%s %s: no %s to tag", live->type->name, live->id,
+                   json_is_string(id) ? "tagging API" : "ARN");
+        json_decref(want);
+        return -1;
+    }
+    resutil_tags_delta(have, want, &add, &del);
+    if ((!json_object_size(add) ||
+         resutil_call(s, live->type->service, dl->tag_op,
+                      json_pack("{s:O, s:o}", dl->tag_target, id, dl->tags_member,
+                                dl->tag_key ? resutil_tags_to_list(add, dl->tag_key, dl->tag_value)
+                                            : json_incref(add)),
+                      0, NULL, d) == 0) &&
+        (!json_array_size(del) ||
+         resutil_call(s, live->type->service, dl->untag_op,
+                      json_pack("{s:O, s:O}", dl->tag_target, id, dl->untag_keys, del), 0, NULL,
+                      d) == 0))
+        rc = 0;
+    /* live's tags follow: want's, and the aws:* ones, which AWS keeps. */
+    json_object_foreach(have, k, v)
+    {
+        if (is_aws_key(k) && !json_object_get(want, k))
+            json_object_set(want, k, v);
+    }
+    if (rc == 0)
+        json_object_set(live->attrs, "tags", want);
+    json_decref(add);
+    json_decref(del);
+    json_decref(want);
+    return rc;
+}
+
+int resutil_set_none(struct session *s, const struct restype_call *c, const json_t *desired,
+                     struct live_obj *live, const struct resutil_setter *row, struct diag *d)
+{
+    (void)s, (void)c, (void)desired, (void)live, (void)row, (void)d;
+    return 0;
+}
+
+int resutil_set_member(struct session *s, const struct restype_call *c, const json_t *desired,
+                       struct live_obj *live, const struct resutil_setter *row, struct diag *d)
+{
+    const struct resutil_put *p = row->arg;
+    const struct attr *a = restype_attr(live->type->attrs, row->attr);
+    const json_t *v = json_object_get(desired, row->attr);
+    json_t *val = v && !json_is_null(v) ? resutil_api_value(a, v) : NULL;
+    json_t *body = json_pack("{s:O}", p->target, json_object_get(live->attrs, p->target_attr));
+    char *text = val && a->type == VT_DOCUMENT ? json_dumps(val, JSON_COMPACT) : NULL;
+    int ret;
+
+    (void)c;
+    if (val)
+        json_object_set_new(body, p->member, text ? json_string(text) : json_incref(val));
+    ret = resutil_call(s, live->type->service, val || !p->clear_op ? p->op : p->clear_op, body,
+                       val ? p->how : p->clear_how, NULL, d);
+    if (ret == 0 && val)
+        json_object_set(live->attrs, row->attr, val);
+    else if (ret == 0)
+        json_object_del(live->attrs, row->attr);
+    free(text);
+    json_decref(val);
+    return ret;
+}

@@ -242,4 +242,82 @@ json_t *resutil_api_value(const struct attr *a, const json_t *v);
  * object is this resource of this stack. */
 int resutil_owned(const json_t *tags, const struct restype_call *c);
 
+struct apicall;
+
+/* How resutil_send takes an error the service's dialect names (resources/dialect.h). */
+enum resutil_how {
+    RESUTIL_GONE_OK = 1 << 0,     /* "does not exist" means done: a delete, a detach */
+    RESUTIL_TELL_GONE = 1 << 1,   /* "does not exist" is an answer: RESUTIL_GONE, d untouched
+                                   * (the call's err says more) */
+    RESUTIL_TELL_EXISTS = 1 << 2, /* "already exists" likewise: RESUTIL_EXISTS */
+    RESUTIL_JUST_MADE = 1 << 3    /* the object was just made, and the service (IAM) is eventually
+                                   * consistent: "does not exist" is asked again after pauses,
+                                   * 15 s in all */
+};
+enum { RESUTIL_GONE = 1, RESUTIL_EXISTS = 2 };
+
+/* Send c (started, its input given) as how says: 0 done, RESUTIL_GONE or RESUTIL_EXISTS (with
+ * RESUTIL_TELL_*), or -1 with the AWS error in d. c keeps the answer, or the error. */
+int resutil_send(struct session *s, struct apicall *c, unsigned how, struct diag *d);
+
+/*
+ * resutil_send of op of service with body (taken over; NULL: none): a JSON API's request, or
+ * for a query API (IAM) its members flattened as the query protocol does (Tags.member.1.Key,
+ * numbers and booleans as text). *out, when given, gets a JSON API's answer (a new reference;
+ * NULL unless 0).
+ */
+int resutil_call(struct session *s, const char *service, const char *op, json_t *body, unsigned how,
+                 json_t **out, struct diag *d);
+
+/* The members of body (a JSON object) as a query request's (c started): a list's elements as
+ * Name.member.N, an object's members as Name.Key, numbers and booleans as text. */
+void resutil_params(struct apicall *c, const json_t *body);
+
+/* After a page of c: whether there is another, the token moved from the answer to the request
+ * by the members c's service's dialect names (under <Op>Result for query APIs). */
+int resutil_next_page(struct apicall *c);
+
+/* Called for each item of a listing; -1 stops it (d says why). */
+typedef int (*resutil_item_fn)(struct session *s, const json_t *item, void *arg, struct diag *d);
+
+/* op of service (a JSON API) with body (taken over; NULL: {}), every page, fn for each item of
+ * the answers' array items. 0, or -1 with d saying why. */
+int resutil_list(struct session *s, const char *service, const char *op, json_t *body,
+                 const char *items, resutil_item_fn fn, void *arg, struct diag *d);
+
+struct xnode;
+
+/* Called for each item of a query API's listing (an XML element); -1 stops it (d says why). */
+typedef int (*resutil_node_fn)(const struct xnode *item, void *arg, struct diag *d);
+
+/* op of service (a query API) with the members of body (taken over; resutil_params), every
+ * page: fn for each <member> of list (a path under <op>Result). 0, or -1 with d saying why. */
+int resutil_query_list(struct session *s, const char *service, const char *op, json_t *body,
+                       const char *list, resutil_node_fn fn, void *arg, struct diag *d);
+
+/* A setter (resutil_update_each) of tags: live's tags to every tag c and desired want, as
+ * resutil_retag does, the object named by its attribute row->arg (NULL: "arn"); through
+ * resutil_call, so for query APIs (IAM's TagRole) as well as JSON ones. */
+int resutil_set_tags(struct session *s, const struct restype_call *c, const json_t *desired,
+                     struct live_obj *live, const struct resutil_setter *row, struct diag *d);
+
+/* A setter of an attribute that only a create uses (a secret's value): nothing to send. */
+int resutil_set_none(struct session *s, const struct restype_call *c, const json_t *desired,
+                     struct live_obj *live, const struct resutil_setter *row, struct diag *d);
+
+/* What resutil_set_member sends (a setter's arg): op with the object (target, its value live's
+ * attribute target_attr) and the desired value as member, as how says (resutil_send); clear_op
+ * (NULL: none) with the object alone when desired has none, as clear_how says. */
+struct resutil_put {
+    const char *op, *clear_op;
+    const char *target, *target_attr;
+    const char *member;
+    unsigned how, clear_how;
+};
+
+/* A setter of one attribute through a struct resutil_put (row->arg): a document travels as
+ * its JSON text, an integer given as text as a number. live's attribute follows. */
+int resutil_set_member(struct session *s, const struct restype_call *c, const json_t *desired,
+                       struct live_obj *live, const struct resutil_setter *row, struct diag *d);
+
 #endif

@@ -5,12 +5,14 @@
 #include "agent/resources/secretsutil.h"
 #include "agent/resources/types.h"
 #include "aws/session.h"
-#include "aws/sigv4.h"
+#include "core/hex.h"
 #include "core/xmalloc.h"
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,53 +98,23 @@ static const struct attr attrs[] = {
  * found. The read moves it from the tags to its attribute. */
 #define TAG_WINDOW "cairn:recovery-window-days"
 
-/* op with body (taken over): 0, or -1 with the error in d. *out, when given, gets the
- * response (a new reference); *code, when given, the AWS error code ("" on success). */
-static int sm_call(struct session *s, const char *op, json_t *body, json_t **out, char *code,
-                   size_t ncode, struct diag *d)
-{
-    struct apicall c;
-    enum call_result rc;
-
-    apicall_init(&c, service_lookup("secretsmanager"), op);
-    apicall_json(&c, body);
-    rc = session_call(s, &c, d);
-    if (out)
-        *out = rc == CALL_OK && c.out ? json_incref(c.out) : NULL;
-    if (code)
-        snprintf(code, ncode, "%s", rc == CALL_ERR_API ? c.err.code : rc == CALL_OK ? "" : "?");
-    apicall_release(&c);
-    return rc == CALL_OK ? 0 : -1;
-}
-
 /* 16 bytes as a UUID's 8-4-4-4-12 hex digits. */
 static void uuid_format(const unsigned char b[16], char out[37])
 {
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0;
+    char hex[33];
 
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            out[o++] = '-';
-        out[o++] = hex[b[i] >> 4];
-        out[o++] = hex[b[i] & 15];
-    }
-    out[o] = '\0';
+    hex_encode(b, 16, hex);
+    snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
 }
 
 /* The ClientRequestToken of a create: the same for every run of the resource (AWS wants 32
  * to 64 characters, as the SDKs' UUIDs have). */
 static void create_token(const char *token, char out[37])
 {
-    char hex[SIGV4_HEX_LEN + 1];
-    unsigned char b[16];
+    unsigned char md[SHA256_DIGEST_LENGTH];
 
-    sigv4_sha256_hex(token, strlen(token), hex);
-    for (int i = 0; i < 16; i++)
-        b[i] = (unsigned char)((hex[2 * i] <= '9' ? hex[2 * i] - '0' : hex[2 * i] - 'a' + 10) * 16 +
-                               (hex[2 * i + 1] <= '9' ? hex[2 * i + 1] - '0'
-                                                      : hex[2 * i + 1] - 'a' + 10));
-    uuid_format(b, out);
+    SHA256((const unsigned char *)token, strlen(token), md);
+    uuid_format(md, out);
 }
 
 /* A random (version 4) UUID, as the SDKs send where the caller gives no token. */
@@ -164,19 +136,35 @@ static int random_uuid(char out[37], struct diag *d)
  * carries (and cairn never asks for). */
 static json_t *parse_secret(const json_t *sec)
 {
-    json_t *a = resutil_read(T->attrs, sec), *tags, *w;
+    json_t *a = resutil_read(T->attrs, sec);
+    json_t *tags = resutil_tags_from_list(json_object_get(sec, "Tags"), "Key", "Value");
+    long long days = resutil_want_int(T, tags, TAG_WINDOW, LLONG_MIN);
 
-    tags = resutil_tags_from_list(json_object_get(sec, "Tags"), "Key", "Value");
-    if ((w = json_object_get(tags, TAG_WINDOW))) {
-        const char *days = json_string_value(w);
-        char *end;
-        long long n = days ? strtoll(days, &end, 10) : 0;
-        if (days && *days && !*end)
-            json_object_set_new(a, "recovery_window_in_days", json_integer(n));
-        json_object_del(tags, TAG_WINDOW);
-    }
+    if (days != LLONG_MIN)
+        json_object_set_new(a, "recovery_window_in_days", json_integer(days));
+    json_object_del(tags, TAG_WINDOW);
     json_object_set_new(a, "tags", tags);
     return a;
+}
+
+/* What secret_read adds each secret to. */
+struct reading {
+    const char *stack;
+    struct live_set *set;
+};
+
+static int read_secret(struct session *s, const json_t *sec, void *arg, struct diag *d)
+{
+    const struct reading *r = arg;
+    json_t *a;
+
+    (void)s, (void)d;
+    if (json_object_get(sec, "DeletedDate") && !json_is_null(json_object_get(sec, "DeletedDate")))
+        return 0;
+    a = parse_secret(sec);
+    resutil_add_read(r->set, T, r->stack, json_string_value(json_object_get(a, "arn")),
+                     json_object_get(a, "tags"), a);
+    return 0;
 }
 
 /*
@@ -188,58 +176,37 @@ static json_t *parse_secret(const json_t *sec)
 static int secret_read(struct session *s, const struct restype *t, const char *stack,
                        struct live_set *set, struct diag *d)
 {
-    struct apicall c;
-    json_t *body, *sec;
-    size_t i;
-    int ret = -1;
+    struct reading r = {stack, set};
 
-    body = json_pack("{s:[{s:s, s:[s]}, {s:s, s:[s]}], s:i}", "Filters", "Key", "tag-key", "Values",
-                     RESUTIL_TAG_STACK, "Key", "tag-value", "Values", stack, "MaxResults", 100);
-    apicall_init(&c, service_lookup("secretsmanager"), "ListSecrets");
-    apicall_json(&c, body);
-    do {
-        if (session_call(s, &c, d) != CALL_OK)
-            goto out;
-        json_array_foreach(json_object_get(c.out, "SecretList"), i, sec)
-        {
-            json_t *a;
-            if (json_object_get(sec, "DeletedDate") &&
-                !json_is_null(json_object_get(sec, "DeletedDate")))
-                continue;
-            a = parse_secret(sec);
-            resutil_add_read(set, T, stack, json_string_value(json_object_get(a, "arn")),
-                             json_object_get(a, "tags"), a);
-        }
-    } while (apicall_next_page(&c, "NextToken", "NextToken"));
-    ret = 0;
-out:
-    apicall_release(&c);
-    return ret;
+    return resutil_list(s, "secretsmanager", "ListSecrets",
+                        json_pack("{s:[{s:s, s:[s]}, {s:s, s:[s]}], s:i}", "Filters", "Key",
+                                  "tag-key", "Values", RESUTIL_TAG_STACK, "Key", "tag-value",
+                                  "Values", stack, "MaxResults", 100),
+                        "SecretList", read_secret, &r, d);
 }
 
-/* The tags to put on the secret: c's and the recovery window (an API list). */
-static json_t *tag_list(const struct restype_call *c, const json_t *desired)
+/* The tags to put on the secret: c's and the recovery window. */
+static json_t *window_tags(const struct restype_call *c, const json_t *desired)
 {
-    json_t *tags = resutil_tags_want(c, desired), *list;
+    json_t *tags = resutil_tags_want(c, desired);
     char days[32];
 
     snprintf(days, sizeof(days), "%lld",
              resutil_want_int(T, desired, "recovery_window_in_days", 30));
     json_object_set_new(tags, TAG_WINDOW, json_string(days));
-    list = resutil_tags_to_list(tags, "Key", "Value");
-    json_decref(tags);
-    return list;
+    return tags;
 }
 
 /* UpdateSecret of the description and KMS key, without a value: no new version. */
-static int update_secret(struct session *s, const json_t *desired, struct live_obj *o,
-                         struct diag *d)
+static int update_secret(struct session *s, const struct restype_call *c, const json_t *desired,
+                         struct live_obj *o, const struct resutil_setter *row, struct diag *d)
 {
     const json_t *desc = json_object_get(desired, "description");
     const json_t *kms = json_object_get(desired, "kms_key_id");
     char token[37];
     json_t *body;
 
+    (void)c, (void)row;
     /* The SDKs always send a token; moto refuses an UpdateSecret without one. */
     if (random_uuid(token, d) < 0)
         return -1;
@@ -249,7 +216,7 @@ static int update_secret(struct session *s, const json_t *desired, struct live_o
         json_object_set(body, "Description", (json_t *)desc);
     if (json_is_string(kms))
         json_object_set(body, "KmsKeyId", (json_t *)kms);
-    if (sm_call(s, "UpdateSecret", body, NULL, NULL, 0, d) < 0)
+    if (resutil_call(s, "secretsmanager", "UpdateSecret", body, 0, NULL, d) < 0)
         return -1;
     if (json_is_string(desc))
         json_object_set(o->attrs, "description", (json_t *)desc);
@@ -258,40 +225,41 @@ static int update_secret(struct session *s, const json_t *desired, struct live_o
     return 0;
 }
 
+/* The recovery window, which lives in its tag (TAG_WINDOW). */
+static int set_window(struct session *s, const struct restype_call *c, const json_t *desired,
+                      struct live_obj *live, const struct resutil_setter *row, struct diag *d)
+{
+    long long days = resutil_want_int(T, desired, row->attr, 30);
+    char text[32];
+
+    (void)c;
+    snprintf(text, sizeof(text), "%lld", days);
+    if (resutil_call(s, "secretsmanager", "TagResource",
+                     json_pack("{s:O, s:[{s:s, s:s}]}", "SecretId",
+                               json_object_get(live->attrs, "arn"), "Tags", "Key", TAG_WINDOW,
+                               "Value", text),
+                     0, NULL, d) < 0)
+        return -1;
+    json_object_set_new(live->attrs, row->attr, json_integer(days));
+    return 0;
+}
+
+/* generate and value only ever apply to a create (see their docs). */
+static const struct resutil_setter setters[] = {
+    {"description", update_secret, RESUTIL_FIRST, NULL},
+    {"kms_key_id", update_secret, RESUTIL_FIRST, NULL},
+    {"tags", resutil_set_tags, RESUTIL_EACH, "arn"},
+    {"recovery_window_in_days", set_window, RESUTIL_EACH, NULL},
+    {"generate", resutil_set_none, RESUTIL_EACH, NULL},
+    {"value", resutil_set_none, RESUTIL_EACH, NULL},
+    {NULL, NULL, RESUTIL_EACH, NULL},
+};
+
 static int secret_update(struct session *s, const struct restype_call *c, const json_t *desired,
                          struct live_obj *live, const char *const *changed, size_t nchanged,
                          struct diag *d)
 {
-    int updated = 0;
-
-    for (size_t i = 0; i < nchanged; i++) {
-        const char *attr = changed[i];
-        if (strcmp(attr, "description") == 0 || strcmp(attr, "kms_key_id") == 0) {
-            if (!updated++ && update_secret(s, desired, live, d) < 0)
-                return -1;
-        } else if (strcmp(attr, "tags") == 0) {
-            if (resutil_retag(s, live, json_string_value(json_object_get(live->attrs, "arn")),
-                              resutil_tags_want(c, desired), d) < 0)
-                return -1;
-        } else if (strcmp(attr, "recovery_window_in_days") == 0) {
-            long long days = resutil_want_int(T, desired, attr, 30);
-            char text[32];
-            snprintf(text, sizeof(text), "%lld", days);
-            if (sm_call(s, "TagResource",
-                        json_pack("{s:O, s:[{s:s, s:s}]}", "SecretId",
-                                  json_object_get(live->attrs, "arn"), "Tags", "Key", TAG_WINDOW,
-                                  "Value", text),
-                        NULL, NULL, 0, d) < 0)
-                return -1;
-            json_object_set_new(live->attrs, attr, json_integer(days));
-        } else if (strcmp(attr, "generate") != 0 && strcmp(attr, "value") != 0) {
-            /* generate and value only ever apply to a create (see their docs). */
-            diag_error(d, NULL, "secretsmanager.secret %s: %s cannot change in place", live->id,
-                       attr);
-            return -1;
-        }
-    }
-    return 0;
+    return resutil_update_each(setters, s, c, desired, live, changed, nchanged, d);
 }
 
 /* The value to create the secret with: desired's, else one generated as desired says, else
@@ -344,8 +312,8 @@ static int adopt(struct session *s, const struct restype_call *c, const char *na
 
     *out = NULL;
     diag_init(&why);
-    if (sm_call(s, "DescribeSecret", json_pack("{s:s}", "SecretId", name), &got, NULL, 0, &why) <
-        0) {
+    if (resutil_call(s, "secretsmanager", "DescribeSecret", json_pack("{s:s}", "SecretId", name), 0,
+                     &got, &why) < 0) {
         diag_error(d, NULL, "%s", first);
         goto out;
     }
@@ -355,8 +323,8 @@ static int adopt(struct session *s, const struct restype_call *c, const char *na
         goto out;
     deleted = json_object_get(got, "DeletedDate");
     if (deleted && !json_is_null(deleted) &&
-        sm_call(s, "RestoreSecret", json_pack("{s:O}", "SecretId", json_object_get(a, "arn")), NULL,
-                NULL, 0, d) < 0)
+        resutil_call(s, "secretsmanager", "RestoreSecret",
+                     json_pack("{s:O}", "SecretId", json_object_get(a, "arn")), 0, NULL, d) < 0)
         goto out;
     *out = a;
     a = NULL;
@@ -368,22 +336,24 @@ out:
     return ret;
 }
 
-/* CreateSecret with body (taken over): *got the answer, *code the AWS error code. The value in
- * the body is wiped before jansson frees it. */
-static enum call_result send_create(struct session *s, json_t *body, json_t **got, char *code,
-                                    size_t ncode, struct diag *why)
+/* CreateSecret with body (taken over): 0 and *got the answer; 1 when the name is taken (by a
+ * secret, or one scheduled for deletion: InvalidRequestException); -1. why says the error. The
+ * value in the body is wiped before jansson frees it. */
+static int send_create(struct session *s, json_t *body, json_t **got, struct diag *why)
 {
     struct apicall call;
-    enum call_result rc;
     json_t *sv;
+    int rc;
 
     apicall_init(&call, service_lookup("secretsmanager"), "CreateSecret");
     apicall_json(&call, body);
-    rc = session_call(s, &call, why);
+    if ((rc = resutil_send(s, &call, 0, why)) < 0 &&
+        (strcmp(call.err.code, "ResourceExistsException") == 0 ||
+         strcmp(call.err.code, "InvalidRequestException") == 0))
+        rc = 1;
     if ((sv = json_object_get(call.body, "SecretString")))
         OPENSSL_cleanse((char *)json_string_value(sv), json_string_length(sv));
-    snprintf(code, ncode, "%s", rc == CALL_ERR_API ? call.err.code : "");
-    *got = rc == CALL_OK && call.out ? json_incref(call.out) : NULL;
+    *got = rc == 0 && call.out ? json_incref(call.out) : NULL;
     apicall_release(&call);
     return rc;
 }
@@ -399,13 +369,11 @@ static int secret_create(struct session *s, const struct restype_call *c, const 
                          struct live_set *set, struct live_obj **out, struct diag *d)
 {
     const char *name = c->physical_name ? c->physical_name : resutil_want_str(T, desired, "name");
-    const char *desc = json_string_value(json_object_get(desired, "description"));
-    const json_t *kms = json_object_get(desired, "kms_key_id");
-    char token[37], code[128];
-    json_t *body, *got = NULL, *a = NULL, *wanted_tags = NULL;
+    char token[37];
+    json_t *body = NULL, *got = NULL, *a = NULL, *tags = NULL;
     struct diag why;
     char *value = NULL;
-    int failed, ret = -1, adopted = 0;
+    int failed, ret = -1, adopted;
 
     *out = NULL;
     diag_init(&why);
@@ -424,37 +392,32 @@ static int secret_create(struct session *s, const struct restype_call *c, const 
         diag_error(d, NULL, "secretsmanager.secret %s: cannot generate its value", c->cairn_id);
         goto out;
     }
-    body = json_pack("{s:s, s:s, s:o}", "Name", name, "ClientRequestToken", token, "Tags",
-                     tag_list(c, desired));
-    if (desc && *desc)
-        json_object_set_new(body, "Description", json_string(desc));
-    if (json_is_string(kms))
-        json_object_set(body, "KmsKeyId", (json_t *)kms);
+    /* Name, Description, KmsKeyId and Tags (the recovery window's among them); what the
+     * secret will be is read back from them. */
+    body = json_pack("{s:s}", "ClientRequestToken", token);
+    resutil_create_body(T, c, desired, tags = window_tags(c, desired), body);
+    if (!json_string_length(json_object_get(body, "Description")))
+        json_object_del(body, "Description");
+    a = resutil_read(T->attrs, body);
+    json_object_set_new(a, "tags", resutil_tags_want(c, desired));
+    json_object_set_new(a, "recovery_window_in_days",
+                        json_integer(resutil_want_int(T, desired, "recovery_window_in_days", 30)));
     if (value) {
         json_t *sv = json_string(value);
         secretsutil_free(value);
         value = NULL;
         json_object_set_new(body, "SecretString", sv);
     }
-    if (send_create(s, body, &got, code, sizeof(code), &why) != CALL_OK &&
-        strcmp(code, "ResourceExistsException") != 0 &&
-        strcmp(code, "InvalidRequestException") != 0) {
+    if ((adopted = send_create(s, body, &got, &why)) < 0) {
         diag_error(d, NULL, "%s", diag_last(&why));
         goto out;
     }
-    if (!got) {
+    if (adopted) {
+        json_decref(a);
         if (adopt(s, c, name, diag_last(&why), &a, d) < 0)
             goto out;
-        adopted = 1;
-    } else {
-        wanted_tags = resutil_tags_want(c, desired);
-        a = json_pack("{s:s, s:O, s:O, s:I}", "name", name, "arn", json_object_get(got, "ARN"),
-                      "tags", wanted_tags, "recovery_window_in_days",
-                      (json_int_t)resutil_want_int(T, desired, "recovery_window_in_days", 30));
-        if (desc && *desc)
-            json_object_set_new(a, "description", json_string(desc));
-        if (json_is_string(kms))
-            json_object_set(a, "kms_key_id", (json_t *)kms);
+    } else if (json_object_get(got, "ARN")) {
+        json_object_set(a, "arn", json_object_get(got, "ARN"));
     }
     if (!json_string_value(json_object_get(a, "arn"))) {
         diag_error(d, NULL, "secretsmanager.secret %s: no ARN for %s", c->cairn_id, name);
@@ -467,7 +430,7 @@ out:
     secretsutil_free(value);
     json_decref(a);
     json_decref(got);
-    json_decref(wanted_tags);
+    json_decref(tags);
     diag_release(&why);
     return ret;
 }
@@ -482,24 +445,25 @@ static int secret_remove(struct session *s, const struct live_obj *live, unsigne
 {
     const json_t *arn = json_object_get(live->attrs, "arn");
     long long days = resutil_want_int(T, live->attrs, "recovery_window_in_days", 30);
+    struct apicall c;
     struct diag why;
-    char code[128];
-    json_t *body;
     int ret;
 
+    apicall_init(&c, service_lookup("secretsmanager"), "DeleteSecret");
     if (how & RESTYPE_REMOVE_NOW)
-        body = json_pack("{s:O, s:b}", "SecretId", arn, "ForceDeleteWithoutRecovery", 1);
+        apicall_json(&c, json_pack("{s:O, s:b}", "SecretId", arn, "ForceDeleteWithoutRecovery", 1));
     else
-        body = json_pack("{s:O, s:I}", "SecretId", arn, "RecoveryWindowInDays", (json_int_t)days);
+        apicall_json(
+            &c, json_pack("{s:O, s:I}", "SecretId", arn, "RecoveryWindowInDays", (json_int_t)days));
     diag_init(&why);
-    ret = sm_call(s, "DeleteSecret", body, NULL, code, sizeof(code), &why);
-    if (ret < 0 && (strcmp(code, "ResourceNotFoundException") == 0 ||
-                    (strcmp(code, "InvalidRequestException") == 0 &&
-                     (strstr(diag_last(&why), "deleted") || strstr(diag_last(&why), "deletion")))))
+    ret = resutil_send(s, &c, RESUTIL_GONE_OK, &why);
+    if (ret < 0 && strcmp(c.err.code, "InvalidRequestException") == 0 &&
+        (strstr(c.err.message, "deleted") || strstr(c.err.message, "deletion")))
         ret = 0;
     else if (ret < 0)
         diag_error(d, NULL, "%s", diag_last(&why));
     diag_release(&why);
+    apicall_release(&c);
     return ret;
 }
 
