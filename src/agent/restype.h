@@ -61,7 +61,7 @@ struct attr {
     const char *const *values; /* allowed values (NULL-terminated), or NULL */
     const char *ref_type;      /* a reference here must point at this type: "ec2.vpc" */
     /*
-     * The API member that carries it, for the generic read and create (resutil_read,
+     * The API member that carries it, for the generic read and create (resmap_read,
      * resutil_create_body, ec2util_read, ec2util_create_params): in a read's answer, a path
      * ("Properties/DnsProperties/HostedZoneId", EC2's "attachmentSet/item/vpcId"); creates send
      * it under the same name (capitalized for EC2's query requests: CidrBlock) unless it is

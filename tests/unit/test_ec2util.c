@@ -17,6 +17,7 @@
 
 #include "agent/resources/ec2util.h"
 #include "agent/resources/registry.h"
+#include "agent/resources/resmap.h"
 #include "aws/apicall.h"
 #include "aws/service.h"
 #include "core/diag.h"
@@ -525,10 +526,10 @@ static void test_json_read_and_create_body(void **state)
     struct restype_call call = {.physical_name = "dev.local", .token = "tok"};
 
     (void)state;
-    a = resutil_read(ns->attrs, api);
+    a = resmap_read(ns->attrs, api);
     assert_json(a, "{\"name\": \"x.local\", \"id\": \"ns-1\", \"hosted_zone_id\": \"Z1\"}");
     json_decref(a);
-    a = resutil_read(table, kinds);
+    a = resmap_read(table, kinds);
     assert_json(a, "{\"count\": 12, \"on\": true}");
     json_decref(a);
     resutil_create_body(ns, &call, want, tags, body);

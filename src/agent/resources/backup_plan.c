@@ -3,6 +3,7 @@
 #include "agent/resources/backuputil.h"
 #include "agent/resources/resutil.h"
 #include "agent/resources/types.h"
+#include "agent/resources/resmap.h"
 #include "aws/session.h"
 
 #include <stdio.h>
@@ -98,7 +99,7 @@ static json_t *plan_to_api(const json_t *desired, const char *name)
     json_t *want = json_deep_copy(desired), *body;
 
     json_object_set_new(want, "name", json_string(name));
-    body = resutil_api_object(attrs, want);
+    body = resmap_api_object(attrs, want);
     json_decref(want);
     return body;
 }
@@ -111,7 +112,7 @@ static json_t *parse(const json_t *answer, const json_t *body)
 
     if (body)
         json_object_update_missing(all, (json_t *)body);
-    got = resutil_read_nested(attrs, all);
+    got = resmap_read_nested(attrs, all);
     json_decref(all);
     return got;
 }

@@ -3,6 +3,7 @@
 #include "agent/resources/backuputil.h"
 #include "agent/resources/resutil.h"
 #include "agent/resources/types.h"
+#include "agent/resources/resmap.h"
 #include "aws/session.h"
 
 #include <string.h>
@@ -42,7 +43,7 @@ static const struct attr attrs[] = {
 /* A selection's attributes from GetBackupSelection (or what a create sent). */
 static json_t *parse(const char *plan_id, const char *id, const json_t *sel)
 {
-    json_t *got = resutil_read(attrs, sel);
+    json_t *got = resmap_read(attrs, sel);
 
     json_object_set_new(got, "id", json_string(id));
     json_object_set_new(got, "plan_id", json_string(plan_id));

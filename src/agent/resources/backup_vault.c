@@ -4,6 +4,7 @@
 #include "agent/resources/backuputil.h"
 #include "agent/resources/resutil.h"
 #include "agent/resources/types.h"
+#include "agent/resources/resmap.h"
 #include "aws/session.h"
 
 #include <string.h>
@@ -37,7 +38,7 @@ static const struct attr attrs[] = {
  * has no ID: the API names it by its name, which is its id here. */
 static json_t *parse(const json_t *item)
 {
-    json_t *got = resutil_read(attrs, item);
+    json_t *got = resmap_read(attrs, item);
 
     json_object_set(got, "id", json_object_get(got, "name"));
     return got;

@@ -451,16 +451,6 @@ static void add_digested(struct live_set *set, const char *stack, const char *ar
     json_decref(tags);
 }
 
-/*
- * The stack's ACTIVE revisions, newest first (so that when a crash left more than one with the
- * same cairn:id the planner keeps the newest: live_find takes the first, and deletes the
- * others). ECS has no filter by tag, so the read goes by name and by the stack's tag index: one
- * ListTaskDefinitions of the ACTIVE revisions (paginated), those of families starting with the
- * stack's name, their tags from the index (resources/tagindex.h; a revision missing there is
- * described: registered by hand or by another stack, or seconds ago). A revision with a digest tag
- * is added without its attributes (live_obj digest, ops detail); one without (registered by an
- * older cairn) gets a DescribeTaskDefinition, the revisions in parallel.
- */
 /* The stack's revisions in arns (newest first) as [[arn, tags], ...], and how many claim each
  * cairn:id; in unindexed, the revisions of the stack's families the index lacks (another's, or
  * registered seconds ago: the tagging API is eventually consistent), to be described. */
@@ -487,6 +477,16 @@ static void claims_of(const json_t *arns, const json_t *index, const char *stack
     }
 }
 
+/*
+ * The stack's ACTIVE revisions, newest first (so that when a crash left more than one with the
+ * same cairn:id the planner keeps the newest: live_find takes the first, and deletes the
+ * others). ECS has no filter by tag, so the read goes by name and by the stack's tag index: one
+ * ListTaskDefinitions of the ACTIVE revisions (paginated), those of families starting with the
+ * stack's name, their tags from the index (resources/tagindex.h; a revision missing there is
+ * described: registered by hand or by another stack, or seconds ago). A revision with a digest tag
+ * is added without its attributes (live_obj digest, ops detail); one without (registered by an
+ * older cairn) gets a DescribeTaskDefinition, the revisions in parallel.
+ */
 static int td_read(struct session *s, const struct restype *t, const char *stack,
                    struct live_set *set, struct diag *d)
 {
@@ -611,7 +611,6 @@ out:
     return ret;
 }
 
-/* Only the tags change in place: everything else registers a new revision. */
 /*
  * DeregisterTaskDefinition: the revision becomes INACTIVE, which services still running it
  * may go on using. When AWS refuses, a DescribeTaskDefinition tells whether it is INACTIVE or
@@ -713,7 +712,7 @@ static const struct restype_ops ops = {
     .read = td_read,
     .create = td_create,
     .update = resutil_update,
-    .setters = resutil_tags_only,
+    .setters = resutil_tags_only, /* anything else registers a new revision */
     .remove = td_remove,
     .normalize = td_normalize,
     .detail = td_detail,

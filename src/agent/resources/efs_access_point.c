@@ -3,6 +3,7 @@
 #include "agent/plan.h"
 #include "agent/resources/efsutil.h"
 #include "agent/resources/types.h"
+#include "agent/resources/resmap.h"
 #include "aws/session.h"
 #include "core/xmalloc.h"
 
@@ -147,7 +148,7 @@ static json_t *with_mode(json_t *a)
 /* The attributes of an AccessPointDescription. */
 static json_t *ap_attrs(const json_t *ap)
 {
-    json_t *a = with_mode(resutil_read_nested(attrs, ap));
+    json_t *a = with_mode(resmap_read_nested(attrs, ap));
 
     json_object_set_new(a, "tags", efsutil_tags(json_object_get(ap, "Tags")));
     return a;
@@ -277,7 +278,7 @@ static int ap_create(struct session *s, const struct restype_call *c, const json
         diag_error(d, NULL, "efs.access_point %s: no idempotency token", c->cairn_id);
         return -1;
     }
-    body = resutil_api_object(attrs, want = with_mode(json_deep_copy(desired)));
+    body = resmap_api_object(attrs, want = with_mode(json_deep_copy(desired)));
     tags = resutil_tags_want(c, desired);
     json_object_set_new(body, "ClientToken", json_string(c->token));
     json_object_set_new(body, "Tags", resutil_tags_to_list(tags, "Key", "Value"));

@@ -2,6 +2,7 @@
 #include "agent/live.h"
 #include "agent/resources/efsutil.h"
 #include "agent/resources/types.h"
+#include "agent/resources/resmap.h"
 #include "aws/session.h"
 
 #include <stdio.h>
@@ -124,7 +125,7 @@ static json_t *split_policies(const json_t *policies, int from_api, int to_api)
 /* The attributes of a FileSystemDescription (lifecycle policies are read apart). */
 static json_t *fs_attrs(const json_t *fs)
 {
-    json_t *a = resutil_read(attrs, fs),
+    json_t *a = resmap_read(attrs, fs),
            *mibps = json_object_get(fs, "ProvisionedThroughputInMibps");
 
     /* A double in the API, whole MiB/s in the table: 128.0 reads as 128. */

@@ -2,6 +2,7 @@
 #include "agent/live.h"
 #include "agent/resources/efsutil.h"
 #include "agent/resources/types.h"
+#include "agent/resources/resmap.h"
 #include "aws/session.h"
 
 #include <stdio.h>
@@ -52,7 +53,7 @@ static const struct attr attrs[] = {
 /* A mount target's attributes: the table's, by member. */
 static json_t *mt_attrs(const json_t *mt)
 {
-    return resutil_read(attrs, mt);
+    return resmap_read(attrs, mt);
 }
 
 static int add_mt(struct session *s, const json_t *mt, void *arg, struct diag *d)

@@ -490,13 +490,6 @@ static const struct resutil_put boundary_puts[] = {
 static const struct resutil_setter setters[] = ROLE_SETTERS(0),
                                    new_role_setters[] = ROLE_SETTERS(1);
 
-static int role_update(struct session *s, const struct restype_call *c, const json_t *desired,
-                       struct live_obj *live, const char *const *changed, size_t nchanged,
-                       struct diag *d)
-{
-    return resutil_update_each(setters, s, c, desired, live, changed, nchanged, d);
-}
-
 /* The update of a role just made: IAM, eventually consistent, may not know it everywhere yet
  * (the policies of a new role). */
 static int new_role_update(struct session *s, const struct restype_call *c, const json_t *desired,
@@ -612,7 +605,7 @@ static int role_create(struct session *s, const struct restype_call *c, const js
         goto out;
     got = NULL;
     ret = resutil_converge(s, T, c, desired, *out,
-                           made == RESUTIL_EXISTS ? role_update : new_role_update, d);
+                           made == RESUTIL_EXISTS ? resutil_update : new_role_update, d);
 out:
     json_decref(got);
     json_decref(body);
@@ -701,7 +694,8 @@ static json_t *role_normalize(const char *attr, const json_t *v)
 static const struct restype_ops ops = {
     .read = role_read,
     .create = role_create,
-    .update = role_update,
+    .update = resutil_update,
+    .setters = setters,
     .remove = role_remove,
     .normalize = role_normalize,
 };

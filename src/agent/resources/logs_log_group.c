@@ -4,6 +4,7 @@
 #include "agent/resources/resutil.h"
 #include "agent/resources/tagindex.h"
 #include "agent/resources/types.h"
+#include "agent/resources/resmap.h"
 
 #include <string.h>
 
@@ -52,7 +53,7 @@ static const struct attr attrs[] = {
 static json_t *parse_group(const json_t *g)
 {
     const char *arn = json_string_value(json_object_get(g, "logGroupArn"));
-    json_t *a = resutil_read(attrs, g); /* no retentionInDays: never expire */
+    json_t *a = resmap_read(attrs, g); /* no retentionInDays: never expire */
 
     if (arn) {
         json_object_set_new(a, "arn", json_string(arn));
@@ -170,13 +171,6 @@ static const struct resutil_setter setters[] = {
     {NULL, NULL, RESUTIL_EACH, NULL},
 };
 
-static int group_update(struct session *s, const struct restype_call *c, const json_t *desired,
-                        struct live_obj *live, const char *const *changed, size_t nchanged,
-                        struct diag *d)
-{
-    return resutil_update_each(setters, s, c, desired, live, changed, nchanged, d);
-}
-
 /*
  * CreateLogGroup with its tags (and KMS key and class when given), then its retention, then
  * one DescribeLogGroups for its ARN. No idempotency token: a group of that name tagged with
@@ -224,7 +218,7 @@ static int group_create(struct session *s, const struct restype_call *c, const j
     }
     *out = live_set_add(set, T, name, c->cairn_id, got);
     got = NULL;
-    ret = resutil_converge(s, T, c, desired, *out, group_update, d);
+    ret = resutil_converge(s, T, c, desired, *out, resutil_update, d);
 out:
     json_decref(got);
     json_decref(map);
@@ -236,7 +230,8 @@ out:
 static const struct restype_ops ops = {
     .read = group_read,
     .create = group_create,
-    .update = group_update,
+    .update = resutil_update,
+    .setters = setters,
     /* DeleteLogGroup, its streams and events with it; already gone counts as done. */
     .remove = resutil_remove,
     .del = {.op = "DeleteLogGroup", .member = "logGroupName", .attr = "name"},

@@ -1,6 +1,7 @@
 #include "agent/resources/resutil.h"
 #include "agent/diff.h"
 #include "agent/resources/dialect.h"
+#include "agent/resources/resmap.h"
 #include "aws/apicall.h"
 #include "aws/service.h"
 #include "aws/session.h"
@@ -248,41 +249,6 @@ static int is_int(enum vtype t)
     return t == VT_INT || t == VT_PORT || t == VT_POSIX_ID;
 }
 
-/* The member at path (a/b/c) of an API object, or NULL. */
-static const json_t *member_at(const json_t *api, const char *path)
-{
-    char part[128];
-    const char *slash;
-
-    while (api && (slash = strchr(path, '/'))) {
-        snprintf(part, sizeof(part), "%.*s", (int)(slash - path), path);
-        api = json_object_get(api, part);
-        path = slash + 1;
-    }
-    return json_object_get(api, path);
-}
-
-json_t *resutil_read(const struct attr *table, const json_t *api)
-{
-    json_t *out = json_object();
-
-    for (const struct attr *a = table; a && a->name; a++) {
-        const json_t *v = a->member ? member_at(api, a->member) : NULL;
-        const char *text = json_string_value(v);
-        char *end = NULL;
-        long long n = text && is_int(a->type) ? strtoll(text, &end, 10) : 0;
-        if (!v || json_is_null(v) || (text && !*text))
-            continue;
-        if (end && !*end)
-            json_object_set_new(out, a->name, json_integer(n));
-        else if (text && a->type == VT_BOOL)
-            json_object_set_new(out, a->name, json_boolean(strcmp(text, "true") == 0));
-        else
-            json_object_set(out, a->name, (json_t *)v);
-    }
-    return out;
-}
-
 int resutil_create_value(const struct restype *t, const struct attr *a,
                          const struct restype_call *c, const json_t *desired, json_t **value)
 {
@@ -456,25 +422,11 @@ int resutil_remove(struct session *s, const struct live_obj *live, unsigned how,
     return rc == 1 ? 0 : -1;
 }
 
-/* One JSON call of a tagging operation; 0 or -1 with the error in d. */
-static int tag_call(struct session *s, const struct service *svc, const char *op, json_t *body,
-                    struct diag *d)
-{
-    struct apicall c;
-    int ret;
-
-    apicall_init(&c, svc, op);
-    apicall_json(&c, body);
-    ret = session_call(s, &c, d) == CALL_OK ? 0 : -1;
-    apicall_release(&c);
-    return ret;
-}
-
 int resutil_retag(struct session *s, struct live_obj *live, const char *arn, json_t *want,
                   struct diag *d)
 {
     const struct dialect *dl = dialect_of(live->type->service);
-    const struct service *svc = service_lookup(live->type->service);
+    const char *svc = live->type->service;
     json_t *have = json_object_get(live->attrs, "tags"), *add = NULL, *del = NULL, *k;
     size_t i;
     int ret = -1;
@@ -486,15 +438,16 @@ int resutil_retag(struct session *s, struct live_obj *live, const char *arn, jso
     }
     resutil_tags_delta(have, want, &add, &del);
     if (json_object_size(add) &&
-        tag_call(s, svc, dl->tag_op,
-                 json_pack("{s:s, s:o}", dl->tag_target, arn, dl->tags_member,
-                           dl->tag_key ? resutil_tags_to_list(add, dl->tag_key, dl->tag_value)
-                                       : json_incref(add)),
-                 d) < 0)
+        resutil_call(s, svc, dl->tag_op,
+                     json_pack("{s:s, s:o}", dl->tag_target, arn, dl->tags_member,
+                               dl->tag_key ? resutil_tags_to_list(add, dl->tag_key, dl->tag_value)
+                                           : json_incref(add)),
+                     0, NULL, d) < 0)
         goto out;
     if (json_array_size(del) &&
-        tag_call(s, svc, dl->untag_op,
-                 json_pack("{s:s, s:O}", dl->tag_target, arn, dl->untag_keys, del), d) < 0)
+        resutil_call(s, svc, dl->untag_op,
+                     json_pack("{s:s, s:O}", dl->tag_target, arn, dl->untag_keys, del), 0, NULL,
+                     d) < 0)
         goto out;
     json_object_update_missing(want, have); /* aws:* tags stay */
     json_array_foreach(del, i, k)
@@ -524,129 +477,6 @@ int resutil_changeable(const struct live_obj *live, const char *const *changed, 
         }
     }
     return 0;
-}
-
-/* Whether a table of fields maps to API members (any of them has one). */
-static int has_members(const struct attr *fields)
-{
-    for (const struct attr *a = fields; a && a->name; a++)
-        if (a->member)
-            return 1;
-    return 0;
-}
-
-/* Attribute a's value v as resutil_read_nested reads it; NULL for an empty list. */
-static json_t *read_nested(const struct attr *a, json_t *v)
-{
-    json_t *out, *e;
-    size_t i;
-
-    if (json_is_array(v) && !json_array_size(v))
-        return NULL;
-    if (!has_members(a->fields))
-        return json_incref(v);
-    if (json_is_object(v))
-        return resutil_read_nested(a->fields, v);
-    if (!json_is_array(v))
-        return json_incref(v);
-    out = json_array();
-    json_array_foreach(v, i, e)
-    {
-        json_array_append_new(out, resutil_read_nested(a->fields, e));
-    }
-    return out;
-}
-
-json_t *resutil_read_nested(const struct attr *table, const json_t *api)
-{
-    json_t *out = resutil_read(table, api), *v, *n;
-
-    for (const struct attr *a = table; a && a->name; a++) {
-        if (!(v = json_object_get(out, a->name)))
-            continue;
-        if ((n = read_nested(a, v)))
-            json_object_set_new(out, a->name, n);
-        else
-            json_object_del(out, a->name);
-    }
-    return out;
-}
-
-/* An integer given as JSON or decimal text, as JSON; NULL when it is neither. */
-static json_t *api_int(const json_t *v)
-{
-    const char *s = json_string_value(v);
-    char *end;
-    long long n;
-
-    if (json_is_integer(v))
-        return json_incref((json_t *)v);
-    if (!s || !*s)
-        return NULL;
-    errno = 0;
-    n = strtoll(s, &end, 10);
-    return *end || errno ? NULL : json_integer(n);
-}
-
-/* Value v of attribute a (of type type: a list's elements are of a->elem) as the API takes it;
- * NULL for none. */
-static json_t *api_value(const struct attr *a, enum vtype type, const json_t *v)
-{
-    char buf[32];
-    json_t *out, *e, *x;
-    size_t i;
-
-    if (!v || json_is_null(v))
-        return NULL;
-    if (type == VT_LIST && json_is_array(v)) {
-        out = json_array();
-        json_array_foreach(v, i, e)
-        {
-            if ((x = api_value(a, a->elem, e)))
-                json_array_append_new(out, x);
-        }
-        if (json_array_size(out))
-            return out;
-        json_decref(out);
-        return NULL;
-    }
-    if (is_int(type))
-        return api_int(v);
-    if (has_members(a->fields) && json_is_object(v))
-        return resutil_api_object(a->fields, v);
-    if (json_is_integer(v) && vtype_is_scalar(type) && type != VT_BOOL) {
-        snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
-        return json_string(buf);
-    }
-    return json_incref((json_t *)v);
-}
-
-json_t *resutil_api_object(const struct attr *table, const json_t *v)
-{
-    json_t *out = json_object();
-    char part[128];
-
-    for (const struct attr *a = table; a && a->name; a++) {
-        const json_t *x = json_object_get(v, a->name);
-        const char *slash = a->member ? strchr(a->member, '/') : NULL;
-        json_t *given = NULL, *put, *into = out;
-        if (!a->member || (a->flags & (ATTR_COMPUTED | ATTR_LATER)))
-            continue;
-        if ((!x || json_is_null(x)) && a->def)
-            x = given = vtype_is_scalar(a->type) ? json_string(a->def)
-                                                 : json_loads(a->def, JSON_DECODE_ANY, NULL);
-        put = api_value(a, a->type, x);
-        json_decref(given);
-        if (!put)
-            continue;
-        if (slash) {
-            snprintf(part, sizeof(part), "%.*s", (int)(slash - a->member), a->member);
-            if (!(into = json_object_get(out, part)))
-                json_object_set_new(out, part, into = json_object());
-        }
-        json_object_set_new(into, slash ? slash + 1 : a->member, put);
-    }
-    return out;
 }
 
 int resutil_update_each(const struct resutil_setter *table, struct session *s,
@@ -690,24 +520,10 @@ int resutil_update(struct session *s, const struct restype_call *c, const json_t
     return resutil_update_each(live->type->ops->setters, s, c, desired, live, changed, nchanged, d);
 }
 
-int resutil_set_tags(struct session *s, const struct restype_call *c, const json_t *desired,
-                     struct live_obj *live, const struct resutil_setter *row, struct diag *d)
-{
-    const char *arn =
-        row->arg ? json_string_value(json_object_get(live->attrs, row->arg)) : live->id;
-
-    return resutil_retag(s, live, arn, resutil_tags_want(c, desired), d);
-}
-
 const struct resutil_setter resutil_tags_only[] = {
     {"tags", resutil_set_tags, RESUTIL_EACH, NULL},
     {NULL, NULL, RESUTIL_EACH, NULL},
 };
-
-json_t *resutil_api_value(const struct attr *a, const json_t *v)
-{
-    return api_value(a, a->type, v);
-}
 
 int resutil_owned(const json_t *tags, const struct restype_call *c)
 {
@@ -873,43 +689,9 @@ out:
 int resutil_set_tags(struct session *s, const struct restype_call *c, const json_t *desired,
                      struct live_obj *live, const struct resutil_setter *row, struct diag *d)
 {
-    const struct dialect *dl = dialect_of(live->type->service);
-    const json_t *id = json_object_get(live->attrs, row->arg ? row->arg : "arn");
-    json_t *have = json_object_get(live->attrs, "tags"), *want = resutil_tags_want(c, desired);
-    json_t *add, *del, *v;
-    const char *k;
-    int rc = -1;
+    const char *id = json_string_value(json_object_get(live->attrs, row->arg ? row->arg : "arn"));
 
-    if (!dl || !dl->tag_target || !json_is_string(id)) {
-        diag_error(d, NULL, "%s %s: no %s to tag", live->type->name, live->id,
-                   json_is_string(id) ? "tagging API" : "ARN");
-        json_decref(want);
-        return -1;
-    }
-    resutil_tags_delta(have, want, &add, &del);
-    if ((!json_object_size(add) ||
-         resutil_call(s, live->type->service, dl->tag_op,
-                      json_pack("{s:O, s:o}", dl->tag_target, id, dl->tags_member,
-                                dl->tag_key ? resutil_tags_to_list(add, dl->tag_key, dl->tag_value)
-                                            : json_incref(add)),
-                      0, NULL, d) == 0) &&
-        (!json_array_size(del) ||
-         resutil_call(s, live->type->service, dl->untag_op,
-                      json_pack("{s:O, s:O}", dl->tag_target, id, dl->untag_keys, del), 0, NULL,
-                      d) == 0))
-        rc = 0;
-    /* live's tags follow: want's, and the aws:* ones, which AWS keeps. */
-    json_object_foreach(have, k, v)
-    {
-        if (is_aws_key(k) && !json_object_get(want, k))
-            json_object_set(want, k, v);
-    }
-    if (rc == 0)
-        json_object_set(live->attrs, "tags", want);
-    json_decref(add);
-    json_decref(del);
-    json_decref(want);
-    return rc;
+    return resutil_retag(s, live, id, resutil_tags_want(c, desired), d);
 }
 
 int resutil_set_none(struct session *s, const struct restype_call *c, const json_t *desired,
@@ -925,7 +707,7 @@ int resutil_set_member(struct session *s, const struct restype_call *c, const js
     const struct resutil_put *p = row->arg;
     const struct attr *a = restype_attr(live->type->attrs, row->attr);
     const json_t *v = json_object_get(desired, row->attr);
-    json_t *val = v && !json_is_null(v) ? resutil_api_value(a, v) : NULL;
+    json_t *val = v && !json_is_null(v) ? resmap_api_value(a, v) : NULL;
     json_t *body = json_pack("{s:O}", p->target, json_object_get(live->attrs, p->target_attr));
     char *text = val && a->type == VT_DOCUMENT ? json_dumps(val, JSON_COMPACT) : NULL;
     int ret;

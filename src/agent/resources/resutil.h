@@ -116,13 +116,6 @@ int resutil_converge(struct session *s, const struct restype *t, const struct re
 int resutil_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d);
 
 /*
- * The attributes table maps from an API object by their members (struct attr member): every
- * attribute with a member whose value is there and not null or "" (integers given as text
- * become numbers, "true"/"false" booleans). New object.
- */
-json_t *resutil_read(const struct attr *table, const json_t *api);
-
-/*
  * Add to body (a JSON request) the create parameters of type t: each attribute with a member
  * that is not computed, a path or ATTR_LATER, from desired or the table's default, typed as the
  * table says; the name attribute takes c->physical_name when c has one. Attributes with
@@ -162,8 +155,8 @@ int resutil_adopt_check(const struct restype *t, const struct restype_call *c, c
 /*
  * Bring live's tags to want (taken over): the service's TagResource for the keys whose value
  * is new or differs, UntagResource for the keys want lacks, named as the service's dialect
- * says (JSON APIs). aws:* keys are never touched and stay in live's tags, which follow. arn
- * names the object. 0, or -1 with the AWS error in d.
+ * says (through resutil_call: JSON and query APIs). aws:* keys are never touched and stay in
+ * live's tags, which follow. arn names the object. 0, or -1 with the AWS error in d.
  */
 int resutil_retag(struct session *s, struct live_obj *live, const char *arn, json_t *want,
                   struct diag *d);
@@ -175,21 +168,6 @@ int resutil_retag(struct session *s, struct live_obj *live, const char *arn, jso
  */
 int resutil_changeable(const struct live_obj *live, const char *const *changed, size_t nchanged,
                        const char *const *settable, struct diag *d);
-
-/*
- * resutil_read, and then each object attribute (VT_OBJECT, or a list of them) whose fields have
- * members is read by those in turn (PosixUser/Uid into posix_user.uid). Lists that come out
- * empty are left out, as diff_normalize leaves them. New object.
- */
-json_t *resutil_read_nested(const struct attr *table, const json_t *api);
-
-/*
- * The inverse for a create or update: the attributes of table with a member (not computed or
- * ATTR_LATER) from v, or the table's default, in the API's shape: integers from JSON or decimal
- * text, objects whose fields have members in turn, lists element by element (left out when
- * empty), a member path (Lifecycle/DeleteAfterDays) as nested objects. New object.
- */
-json_t *resutil_api_object(const struct attr *table, const json_t *v);
 
 struct resutil_setter;
 
@@ -224,19 +202,8 @@ int resutil_update(struct session *s, const struct restype_call *c, const json_t
                    struct live_obj *live, const char *const *changed, size_t nchanged,
                    struct diag *d);
 
-/* The setter of "tags" for the JSON APIs' TagResource and UntagResource (resutil_retag): the
- * object is named by its attribute row->arg ("arn"), or by its id when arg is NULL. */
-int resutil_set_tags(struct session *s, const struct restype_call *c, const json_t *desired,
-                     struct live_obj *live, const struct resutil_setter *row, struct diag *d);
 /* The setters of a type whose tags alone change in place, named by its id. */
 extern const struct resutil_setter resutil_tags_only[];
-
-/*
- * One desired value of attribute a as the API takes it, as resutil_api_object sends each
- * attribute: an object of a's fields under their members (or a list of them), integers given as
- * text as numbers. New reference; NULL for NULL, null or an empty list.
- */
-json_t *resutil_api_value(const struct attr *a, const json_t *v);
 
 /* Whether tags (an object of strings) say cairn:stack=c->stack and cairn:id=c->cairn_id: the
  * object is this resource of this stack. */
@@ -295,9 +262,8 @@ typedef int (*resutil_node_fn)(const struct xnode *item, void *arg, struct diag 
 int resutil_query_list(struct session *s, const char *service, const char *op, json_t *body,
                        const char *list, resutil_node_fn fn, void *arg, struct diag *d);
 
-/* A setter (resutil_update_each) of tags: live's tags to every tag c and desired want, as
- * resutil_retag does, the object named by its attribute row->arg (NULL: "arn"); through
- * resutil_call, so for query APIs (IAM's TagRole) as well as JSON ones. */
+/* A setter (resutil_update_each) of tags: resutil_retag of live to every tag c and desired
+ * want, the object named by its attribute row->arg (NULL: "arn"). */
 int resutil_set_tags(struct session *s, const struct restype_call *c, const json_t *desired,
                      struct live_obj *live, const struct resutil_setter *row, struct diag *d);
 

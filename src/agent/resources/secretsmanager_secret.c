@@ -4,6 +4,7 @@
 #include "agent/resources/resutil.h"
 #include "agent/resources/secretsutil.h"
 #include "agent/resources/types.h"
+#include "agent/resources/resmap.h"
 #include "aws/session.h"
 #include "core/hex.h"
 #include "core/xmalloc.h"
@@ -136,7 +137,7 @@ static int random_uuid(char out[37], struct diag *d)
  * carries (and cairn never asks for). */
 static json_t *parse_secret(const json_t *sec)
 {
-    json_t *a = resutil_read(T->attrs, sec);
+    json_t *a = resmap_read(T->attrs, sec);
     json_t *tags = resutil_tags_from_list(json_object_get(sec, "Tags"), "Key", "Value");
     long long days = resutil_want_int(T, tags, TAG_WINDOW, LLONG_MIN);
 
@@ -254,13 +255,6 @@ static const struct resutil_setter setters[] = {
     {"value", resutil_set_none, RESUTIL_EACH, NULL},
     {NULL, NULL, RESUTIL_EACH, NULL},
 };
-
-static int secret_update(struct session *s, const struct restype_call *c, const json_t *desired,
-                         struct live_obj *live, const char *const *changed, size_t nchanged,
-                         struct diag *d)
-{
-    return resutil_update_each(setters, s, c, desired, live, changed, nchanged, d);
-}
 
 /* The value to create the secret with: desired's, else one generated as desired says, else
  * NULL (a secret without a value yet). *failed when generating failed. */
@@ -398,7 +392,7 @@ static int secret_create(struct session *s, const struct restype_call *c, const 
     resutil_create_body(T, c, desired, tags = window_tags(c, desired), body);
     if (!json_string_length(json_object_get(body, "Description")))
         json_object_del(body, "Description");
-    a = resutil_read(T->attrs, body);
+    a = resmap_read(T->attrs, body);
     json_object_set_new(a, "tags", resutil_tags_want(c, desired));
     json_object_set_new(a, "recovery_window_in_days",
                         json_integer(resutil_want_int(T, desired, "recovery_window_in_days", 30)));
@@ -425,7 +419,7 @@ static int secret_create(struct session *s, const struct restype_call *c, const 
     }
     *out = live_set_add(set, T, json_string_value(json_object_get(a, "arn")), c->cairn_id, a);
     a = NULL;
-    ret = adopted ? resutil_converge(s, T, c, desired, *out, secret_update, d) : 0;
+    ret = adopted ? resutil_converge(s, T, c, desired, *out, resutil_update, d) : 0;
 out:
     secretsutil_free(value);
     json_decref(a);
@@ -484,7 +478,8 @@ static json_t *secret_normalize(const char *attr, const json_t *v)
 static const struct restype_ops ops = {
     .read = secret_read,
     .create = secret_create,
-    .update = secret_update,
+    .update = resutil_update,
+    .setters = setters,
     .remove = secret_remove,
     .normalize = secret_normalize,
 };

@@ -3,6 +3,7 @@
 #include "agent/resources/resutil.h"
 #include "agent/resources/sdutil.h"
 #include "agent/resources/types.h"
+#include "agent/resources/resmap.h"
 #include "aws/session.h"
 #include "core/xmalloc.h"
 
@@ -60,7 +61,7 @@ static const struct attr attrs[] = {
  * tags (the VPC tag becomes vpc). */
 static json_t *parse(const json_t *ns, const json_t *tags)
 {
-    json_t *got = resutil_read(T->attrs, ns);
+    json_t *got = resmap_read(T->attrs, ns);
     json_t *own = json_deep_copy(tags);
     const char *vpc = json_string_value(json_object_get(tags, SDUTIL_TAG_VPC));
 

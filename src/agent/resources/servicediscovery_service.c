@@ -3,6 +3,7 @@
 #include "agent/resources/resutil.h"
 #include "agent/resources/sdutil.h"
 #include "agent/resources/types.h"
+#include "agent/resources/resmap.h"
 #include "aws/session.h"
 #include "core/printable.h"
 #include "core/xmalloc.h"
@@ -108,7 +109,7 @@ static const struct attr attrs[] = {
  * and dns_name come from the namespace it was listed in. */
 static json_t *parse(const json_t *svc, const char *namespace_id, const char *namespace_name)
 {
-    json_t *got = resutil_read_nested(T->attrs, svc);
+    json_t *got = resmap_read_nested(T->attrs, svc);
     const char *name = json_string_value(json_object_get(got, "name"));
 
     if (!json_object_get(got, "dns_records"))
@@ -175,8 +176,8 @@ static int svc_read(struct session *s, const struct restype *t, const char *stac
 /* The DnsRecords desired asks for: [{Type, TTL}]. */
 static json_t *records_to_api(const json_t *desired)
 {
-    json_t *v = resutil_api_value(restype_attr(T->attrs, "dns_records"),
-                                  json_object_get(desired, "dns_records"));
+    json_t *v = resmap_api_value(restype_attr(T->attrs, "dns_records"),
+                                 json_object_get(desired, "dns_records"));
 
     return v ? v : json_array();
 }
@@ -260,7 +261,7 @@ static int svc_create(struct session *s, const struct restype_call *c, const jso
     if (json_is_object(health))
         json_object_set_new(
             body, "HealthCheckCustomConfig",
-            resutil_api_value(restype_attr(T->attrs, "health_check_custom_config"), health));
+            resmap_api_value(restype_attr(T->attrs, "health_check_custom_config"), health));
     ret = sdutil_create(s, &kind, c, desired, body, tags, set, out, d);
     json_decref(tags);
     return ret == 0 && json_object_get((*out)->attrs, "dns_name") ? 0 : -1;
