@@ -51,8 +51,7 @@ static int cmp_dump(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* A set: the same elements in a canonical order (by their compact JSON text). */
-static json_t *sorted(json_t *arr)
+json_t *diff_set(json_t *arr, int unique)
 {
     size_t n = json_array_size(arr);
     char **dumps = xcalloc(n ? n : 1, sizeof(*dumps));
@@ -62,13 +61,33 @@ static json_t *sorted(json_t *arr)
         dumps[i] =
             json_dumps(json_array_get(arr, i), JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
     qsort(dumps, n, sizeof(*dumps), cmp_dump);
-    for (size_t i = 0; i < n; i++) {
-        json_array_append_new(out, json_loads(dumps[i], JSON_DECODE_ANY, NULL));
+    for (size_t i = 0; i < n; i++)
+        if (dumps[i] && !(unique && i > 0 && dumps[i - 1] && strcmp(dumps[i], dumps[i - 1]) == 0))
+            json_array_append_new(out, json_loads(dumps[i], JSON_DECODE_ANY, NULL));
+    for (size_t i = 0; i < n; i++)
         free(dumps[i]);
-    }
     free(dumps);
     json_decref(arr);
     return out;
+}
+
+json_t *diff_as_text(const json_t *v)
+{
+    char buf[64];
+
+    if (json_is_string(v))
+        return json_incref((json_t *)v);
+    if (json_is_integer(v)) {
+        snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
+        return json_string(buf);
+    }
+    if (json_is_real(v)) {
+        snprintf(buf, sizeof(buf), "%.17g", json_real_value(v));
+        return json_string(buf);
+    }
+    if (json_is_boolean(v))
+        return json_string(json_is_true(v) ? "true" : "false");
+    return NULL;
 }
 
 static json_t *normalize_fields(const struct attr *fields, const json_t *obj)
@@ -127,7 +146,7 @@ json_t *diff_normalize(const struct attr *a, const json_t *v)
             json_t *ne = a->fields ? normalize_fields(a->fields, e) : scalar_of(a->elem, e);
             json_array_append_new(out, ne ? ne : json_object());
         }
-        return (a->flags & ATTR_ORDERED) ? out : sorted(out);
+        return (a->flags & ATTR_ORDERED) ? out : diff_set(out, 0);
     }
     case VT_MAP:
         if (json_is_object(v) && json_object_size(v) == 0)

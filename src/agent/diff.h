@@ -39,6 +39,12 @@ void diff_resource(const struct restype *t, const json_t *desired, const json_t 
                    struct diff *out);
 /* The normalized form of value v of attribute a (new reference, or NULL for "absent"). */
 json_t *diff_normalize(const struct attr *a, const json_t *v);
+/* arr's elements (arr is taken over) as a set: in a canonical order, by their compact JSON text
+ * with sorted keys; duplicates dropped when unique. New array. */
+json_t *diff_set(json_t *arr, int unique);
+/* A scalar as text: a string as it is, a number or boolean spelled out (reals as %.17g); NULL
+ * for anything else. New reference. */
+json_t *diff_as_text(const json_t *v);
 /*
  * The digest of what desired asks of type t (its settable attributes but tags, normalized as
  * above), as lowercase hex SHA-256: what a create of an immutable object (an ECS task definition

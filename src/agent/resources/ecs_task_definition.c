@@ -588,9 +588,9 @@ static int td_create(struct session *s, const struct restype_call *c, const json
     if (!json_object_get(body, "requiresCompatibilities") &&
         (v = resutil_want_json(t, desired, "requires_compatibilities")))
         json_object_set_new(body, "requiresCompatibilities", v);
-    if ((v = ecsutil_text(json_object_get(body, "cpu"))))
+    if ((v = diff_as_text(json_object_get(body, "cpu"))))
         json_object_set_new(body, "cpu", v);
-    if ((v = ecsutil_text(json_object_get(body, "memory"))))
+    if ((v = diff_as_text(json_object_get(body, "memory"))))
         json_object_set_new(body, "memory", v);
     tags = resutil_tags_want(c, desired);
     diff_digest(t, desired, digest);
@@ -700,7 +700,7 @@ static json_t *td_normalize(const char *attr, const json_t *v)
         if (json_is_object(env))
             json_object_foreach(env, k, val)
             {
-                json_t *text = ecsutil_text(val);
+                json_t *text = diff_as_text(val);
                 if (text)
                     json_object_set_new(env, k, text);
             }

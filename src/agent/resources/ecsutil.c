@@ -1,4 +1,5 @@
 #include "agent/resources/ecsutil.h"
+#include "agent/diff.h"
 #include "aws/session.h"
 #include "core/xmalloc.h"
 
@@ -80,25 +81,6 @@ static int is_pairs(const struct attr *a)
     return a->type == VT_MAP && strcmp(a->name, "environment") == 0;
 }
 
-json_t *ecsutil_text(const json_t *v)
-{
-    char buf[64];
-
-    if (json_is_string(v))
-        return json_incref((json_t *)v);
-    if (json_is_integer(v)) {
-        snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
-        return json_string(buf);
-    }
-    if (json_is_real(v)) {
-        snprintf(buf, sizeof(buf), "%.17g", json_real_value(v));
-        return json_string(buf);
-    }
-    if (json_is_boolean(v))
-        return json_string(json_is_true(v) ? "true" : "false");
-    return NULL;
-}
-
 static int is_int_type(enum vtype t)
 {
     return t == VT_INT || t == VT_PORT || t == VT_POSIX_ID;
@@ -122,7 +104,7 @@ static json_t *scalar_to_api(enum vtype t, const json_t *v)
             return json_true();
         if (strcmp(s, "false") == 0)
             return json_false();
-    } else if (!is_int_type(t) && t != VT_BOOL && !s && (text = ecsutil_text(v))) {
+    } else if (!is_int_type(t) && t != VT_BOOL && !s && (text = diff_as_text(v))) {
         return text;
     }
     return json_incref((json_t *)v);
@@ -143,7 +125,7 @@ static json_t *map_to_api(const struct attr *a, const json_t *map)
 
     json_object_foreach((json_t *)map, k, v)
     {
-        json_t *text = ecsutil_text(v);
+        json_t *text = diff_as_text(v);
         json_object_set_new(out, k, text ? text : json_string(""));
     }
     if (!is_pairs(a))

@@ -45,9 +45,6 @@ json_t *ecsutil_to_api(const struct attr *table, const json_t *obj);
  */
 json_t *ecsutil_from_api(const struct attr *table, const json_t *api);
 
-/* A value as text: strings as they are, numbers and booleans spelled out; NULL otherwise. New. */
-json_t *ecsutil_text(const json_t *v);
-
 /*
  * DescribeClusters with TAGS and SETTINGS for names (names or ARNs, at most 100): fn on each
  * ACTIVE one tagged cairn:stack=stack (any ACTIVE one when stack is NULL). A non-zero return of

@@ -1,4 +1,5 @@
 #include "agent/resources/iamutil.h"
+#include "agent/diff.h"
 #include "core/hex.h"
 #include "core/xmalloc.h"
 
@@ -43,50 +44,12 @@ json_t *iamutil_policy_parse(const char *text)
     return doc;
 }
 
-/* A scalar as IAM reads it: the text of a number or boolean. */
+/* A scalar as IAM reads it: the text of a number or boolean; anything else as it is. */
 static json_t *as_text(const json_t *v)
 {
-    char buf[64];
+    json_t *text = diff_as_text(v);
 
-    if (json_is_boolean(v))
-        return json_string(json_is_true(v) ? "true" : "false");
-    if (json_is_integer(v)) {
-        snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
-        return json_string(buf);
-    }
-    if (json_is_real(v)) {
-        snprintf(buf, sizeof(buf), "%.17g", json_real_value(v));
-        return json_string(buf);
-    }
-    return json_incref((json_t *)v);
-}
-
-static int cmp_dump(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* arr's elements in a canonical order, duplicates dropped (arr is taken over). */
-static json_t *as_set(json_t *arr)
-{
-    size_t n = json_array_size(arr);
-    char **dumps = xcalloc(n ? n : 1, sizeof(*dumps));
-    json_t *out = json_array();
-
-    for (size_t i = 0; i < n; i++)
-        dumps[i] =
-            json_dumps(json_array_get(arr, i), JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-    qsort(dumps, n, sizeof(*dumps), cmp_dump);
-    for (size_t i = 0; i < n; i++) {
-        if (!dumps[i] || (i > 0 && dumps[i - 1] && strcmp(dumps[i], dumps[i - 1]) == 0))
-            continue;
-        json_array_append_new(out, json_loads(dumps[i], JSON_DECODE_ANY, NULL));
-    }
-    for (size_t i = 0; i < n; i++)
-        free(dumps[i]);
-    free(dumps);
-    json_decref(arr);
-    return out;
+    return text ? text : json_incref((json_t *)v);
 }
 
 /* "x" or ["x", ...] as a set of strings. */
@@ -103,7 +66,7 @@ static json_t *values(const json_t *v)
     } else {
         json_array_append_new(out, as_text(v));
     }
-    return as_set(out);
+    return diff_set(out, 1);
 }
 
 static int all_digits(const char *s, size_t n)
@@ -139,7 +102,7 @@ static json_t *principal(const json_t *v)
                     json_array_set_new(vals, i, json_string(arn));
                 }
             }
-        json_object_set_new(out, k, as_set(vals));
+        json_object_set_new(out, k, diff_set(vals, 1));
     }
     return out;
 }
@@ -214,7 +177,7 @@ json_t *iamutil_policy_normalize(const json_t *doc)
     } else {
         json_array_append_new(list, statement(st));
     }
-    json_object_set_new(out, "Statement", as_set(list));
+    json_object_set_new(out, "Statement", diff_set(list, 1));
     return out;
 }
 
