@@ -80,6 +80,19 @@ void *arena_memdup(struct arena *a, const void *p, size_t n)
     return q;
 }
 
+void *arena_grow(struct arena *a, void *v, size_t n, size_t *alloc, size_t size, size_t first)
+{
+    void *nv;
+
+    if (n < *alloc)
+        return v;
+    *alloc = *alloc ? *alloc * 2 : first;
+    nv = arena_alloc(a, *alloc * size);
+    if (n)
+        memcpy(nv, v, n * size);
+    return nv;
+}
+
 char *arena_strndup(struct arena *a, const char *s, size_t n)
 {
     char *p = arena_alloc(a, n + 1);

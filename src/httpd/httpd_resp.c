@@ -35,14 +35,8 @@ int httpd_resp_get_status(const struct httpd_resp *resp)
 
 void httpd_resp_header(struct httpd_resp *resp, const char *name, const char *value)
 {
-    if (resp->nheaders == resp->aheaders) {
-        size_t ncap = resp->aheaders ? resp->aheaders * 2 : 8;
-        struct httpd_kv *nv = arena_alloc(resp->arena, ncap * sizeof(*nv));
-        if (resp->nheaders)
-            memcpy(nv, resp->headers, resp->nheaders * sizeof(*nv));
-        resp->headers = nv;
-        resp->aheaders = ncap;
-    }
+    resp->headers = arena_grow(resp->arena, resp->headers, resp->nheaders, &resp->aheaders,
+                               sizeof(*resp->headers), 8);
     resp->headers[resp->nheaders].name = arena_strdup(resp->arena, name);
     resp->headers[resp->nheaders].value = arena_strdup(resp->arena, value);
     resp->nheaders++;

@@ -70,14 +70,8 @@ void pq_vec_push(struct pq_eval *ev, struct pq_vec *out, const struct labels *l,
                  int64_t t)
 {
     /* From the arena: an error's longjmp must not leak a step's vectors. */
-    if (out->n == out->alloc) {
-        size_t na = out->alloc ? out->alloc * 2 : 16;
-        struct pq_sample *nv = arena_alloc(ev->a, na * sizeof(*nv));
-        if (out->n)
-            memcpy(nv, out->v, out->n * sizeof(*nv));
-        out->v = nv;
-        out->alloc = na;
-    }
+    if (out->n == out->alloc) /* a call only when full: this runs for every sample */
+        out->v = arena_grow(ev->a, out->v, out->n, &out->alloc, sizeof(*out->v), 16);
     out->v[out->n].l = l ? *l : (struct labels){0};
     out->v[out->n].v = v;
     out->v[out->n].t = t;
@@ -196,15 +190,11 @@ static struct pq_val *val_new(struct pq_eval *ev, enum pq_type t)
 /* A new, unfilled series at the end of v (the array doubles in the evaluation's arena). */
 static struct pq_ser *val_slot(struct pq_eval *ev, struct pq_val *v, const struct labels *l)
 {
-    if (v->n == v->alloc) {
-        size_t na = v->alloc ? v->alloc * 2 : 8;
-        struct pq_ser *s = arena_alloc(ev->a, na * sizeof(*s));
-        if (v->n)
-            memcpy(s, v->s, v->n * sizeof(*s));
-        v->s = s;
-        v->alloc = na;
-    }
-    struct pq_ser *s = &v->s[v->n++];
+    struct pq_ser *s;
+
+    if (v->n == v->alloc)
+        v->s = arena_grow(ev->a, v->s, v->n, &v->alloc, sizeof(*v->s), 8);
+    s = &v->s[v->n++];
     s->l = *l;
     return s;
 }

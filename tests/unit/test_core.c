@@ -230,6 +230,30 @@ static void hex_digits_both_ways(void **state)
     assert_int_equal(hex_digit(0x80 | 'a'), -1);
 }
 
+/* arena_grow: the same array while there is room, then a copy twice as large with the
+ * elements kept. */
+static void arena_grow_doubles_and_keeps(void **state)
+{
+    struct arena a;
+    int *v = NULL, *first;
+    size_t n = 0, alloc = 0;
+
+    (void)state;
+    arena_init(&a);
+    v = arena_grow(&a, v, n, &alloc, sizeof(*v), 4);
+    assert_int_equal(alloc, 4);
+    first = v;
+    for (n = 0; n < 4; n++)
+        v[n] = (int)n * 10;
+    assert_ptr_equal(arena_grow(&a, v, 3, &alloc, sizeof(*v), 4), first);
+    v = arena_grow(&a, v, n, &alloc, sizeof(*v), 4);
+    assert_int_equal(alloc, 8);
+    assert_ptr_not_equal(v, first);
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(v[i], (int)i * 10);
+    arena_release(&a);
+}
+
 /* hash_str is hash_bytes over the string's length, so either may key the same table. */
 static void hash_str_is_hash_bytes(void **state)
 {
@@ -243,6 +267,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(arena_allocates_aligned_zeroed_memory),
         cmocka_unit_test(hash_str_is_hash_bytes),
+        cmocka_unit_test(arena_grow_doubles_and_keeps),
         cmocka_unit_test(strbuf_grows_and_respects_cap),
         cmocka_unit_test(strbuf_read_file_caps),
         cmocka_unit_test(diag_prints_gcc_style_with_caret),
