@@ -197,6 +197,24 @@ void dash_api_ds_create(struct httpd_req *req, struct httpd_resp *resp, void *ct
     json_decref(b);
 }
 
+/* The data source the request names, when it may be changed: NULL with 404, or 403 for a
+ * provisioned (read-only) one, answered. New reference. */
+static json_t *ds_writable(struct dash *g, struct httpd_req *req, struct httpd_resp *resp,
+                           const char *verb)
+{
+    json_t *ds = ds_find(g, req);
+
+    if (!ds) {
+        dash_error(resp, 404, "Data source not found");
+    } else if (json_is_true(json_object_get(ds, "readOnly"))) {
+        dash_error(resp, 403,
+                   arena_printf(httpd_req_arena(req), "Cannot %s read-only data source", verb));
+        json_decref(ds);
+        ds = NULL;
+    }
+    return ds;
+}
+
 void dash_api_ds_update(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
 {
     struct dash *g = ctx;
@@ -206,15 +224,8 @@ void dash_api_ds_update(struct httpd_req *req, struct httpd_resp *resp, void *ct
     int rc;
     if (dash_require(g, req, resp, DASH_ADMIN, &u) < 0)
         return;
-    ds = ds_find(g, req);
-    if (!ds) {
-        dash_error(resp, 404, "Data source not found");
+    if (!(ds = ds_writable(g, req, resp, "update")))
         return;
-    }
-    if (json_is_true(json_object_get(ds, "readOnly"))) {
-        dash_error(resp, 403, "Cannot update read-only data source");
-        goto out;
-    }
     if (!(b = dash_body(req, resp, NULL, NULL)))
         goto out;
     if (!json_object_get(b, "uid"))
@@ -243,16 +254,8 @@ void dash_api_ds_delete(struct httpd_req *req, struct httpd_resp *resp, void *ct
     json_t *ds;
     if (dash_require(g, req, resp, DASH_ADMIN, &u) < 0)
         return;
-    ds = ds_find(g, req);
-    if (!ds) {
-        dash_error(resp, 404, "Data source not found");
+    if (!(ds = ds_writable(g, req, resp, "delete")))
         return;
-    }
-    if (json_is_true(json_object_get(ds, "readOnly"))) {
-        dash_error(resp, 403, "Cannot delete read-only data source");
-        json_decref(ds);
-        return;
-    }
     sqlite3_prepare_v2(g->db, "DELETE FROM data_source WHERE id = ?", -1, &st, NULL);
     sqlite3_bind_int64(st, 1, json_integer_value(json_object_get(ds, "id")));
     sqlite3_step(st);

@@ -239,7 +239,9 @@ class Datasources(unittest.TestCase):
         self.assertTrue(ds["isDefault"])
         self.assertEqual(ds["url"], PROM.url)
         st, r, _ = DASH.call("DELETE", "/api/datasources/uid/prometheus")
-        self.assertEqual(st, 403)
+        self.assertEqual((st, r), (403, {"message": "Cannot delete read-only data source"}))
+        st, r, _ = DASH.call("PUT", "/api/datasources/uid/prometheus", {"name": "Prometheus"})
+        self.assertEqual((st, r), (403, {"message": "Cannot update read-only data source"}))
 
     def test_frontend_settings(self):
         st, s, _ = DASH.call("GET", "/api/frontend/settings")
