@@ -1,6 +1,7 @@
 #include "core/isotime.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,27 +26,32 @@ static int expect(const char **p, char c)
     return 0;
 }
 
-int isotime_parse(const char *s, time_t *out)
+int isotime_parse_ms(const char *s, unsigned flags, int64_t *ms)
 {
     struct tm tm;
-    int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
+    int strict = flags & ISOTIME_STRICT;
+    int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0, nfrac = 0;
+    int64_t frac = 0, scale = 100;
     const char *p = s;
 
     if (!s || digits(&p, 4, &y) || expect(&p, '-') || digits(&p, 2, &mo) || expect(&p, '-') ||
-        digits(&p, 2, &d) || (*p != 'T' && *p != 't' && *p != ' '))
+        digits(&p, 2, &d) || (*p != 'T' && (strict || (*p != 't' && *p != ' '))))
         return -1;
     p++;
     if (digits(&p, 2, &h) || expect(&p, ':') || digits(&p, 2, &mi) || expect(&p, ':') ||
         digits(&p, 2, &sec))
         return -1;
-    if (*p == '.')
-        for (p++; isdigit((unsigned char)*p); p++)
-            ;
-    if (*p == 'Z' || *p == 'z') {
+    if (*p == '.') {
+        for (p++; isdigit((unsigned char)*p); p++, nfrac++, scale /= 10)
+            frac += nfrac < 3 ? (*p - '0') * scale : 0;
+        if (strict && !nfrac)
+            return -1;
+    }
+    if (*p == 'Z' || (!strict && *p == 'z')) {
         p++;
     } else if (*p == '+' || *p == '-') {
         sign = *p++ == '-' ? -1 : 1;
-        if (digits(&p, 2, &oh))
+        if (digits(&p, 2, &oh) || (strict && *p != ':'))
             return -1;
         if (*p == ':')
             p++;
@@ -54,7 +60,7 @@ int isotime_parse(const char *s, time_t *out)
     } else {
         return -1;
     }
-    if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+    if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > (strict ? 59 : 60))
         return -1;
     memset(&tm, 0, sizeof(tm));
     tm.tm_year = y - 1900;
@@ -63,7 +69,18 @@ int isotime_parse(const char *s, time_t *out)
     tm.tm_hour = h;
     tm.tm_min = mi;
     tm.tm_sec = sec;
-    *out = timegm(&tm) - sign * (oh * 3600 + om * 60);
+    *ms = ((int64_t)timegm(&tm) - sign * (oh * 3600 + om * 60)) * 1000 + frac;
+    return 0;
+}
+
+int isotime_parse(const char *s, time_t *out)
+{
+    int64_t ms;
+
+    if (isotime_parse_ms(s, 0, &ms) < 0)
+        return -1;
+    /* Whole seconds: the fraction is dropped, as before the epoch too. */
+    *out = (time_t)((ms - (ms % 1000 + 1000) % 1000) / 1000);
     return 0;
 }
 

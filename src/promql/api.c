@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/isotime.h"
 #include "core/arena.h"
 #include "core/par.h"
 #include "core/xmalloc.h"
@@ -443,70 +444,6 @@ static int parse_float(const char *s, double *v)
     return *end ? -1 : 0;
 }
 
-static int digits(const char **p, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if ((*p)[i] < '0' || (*p)[i] > '9')
-            return -1;
-        v = v * 10 + ((*p)[i] - '0');
-    }
-    *p += n;
-    *out = v;
-    return 0;
-}
-
-/* RFC 3339 with optional fraction: 2006-01-02T15:04:05.999999999Z07:00. */
-static int parse_rfc3339(const char *s, int64_t *ms)
-{
-    struct tm tm = {0};
-    int y, mo, d, h, mi, se;
-    const char *p = s;
-    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' ||
-        digits(&p, 2, &d) || *p++ != 'T' || digits(&p, 2, &h) || *p++ != ':' ||
-        digits(&p, 2, &mi) || *p++ != ':' || digits(&p, 2, &se))
-        return -1;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 59)
-        return -1;
-    int64_t frac_ms = 0;
-    if (*p == '.') {
-        p++;
-        int n = 0;
-        int64_t scale = 100;
-        while (*p >= '0' && *p <= '9') {
-            if (n < 3)
-                frac_ms += (*p - '0') * scale;
-            scale /= 10;
-            n++;
-            p++;
-        }
-        if (!n)
-            return -1;
-    }
-    int64_t off = 0;
-    if (*p == 'Z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int sign = *p++ == '-' ? -1 : 1, oh, om;
-        if (digits(&p, 2, &oh) || *p++ != ':' || digits(&p, 2, &om))
-            return -1;
-        off = sign * (oh * 3600 + om * 60);
-    } else {
-        return -1;
-    }
-    if (*p)
-        return -1;
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = se;
-    int64_t secs = (int64_t)timegm(&tm) - off;
-    *ms = secs * 1000 + frac_ms;
-    return 0;
-}
-
 int promql_api_parse_time(const char *s, int64_t *ms)
 {
     double f;
@@ -519,7 +456,7 @@ int promql_api_parse_time(const char *s, int64_t *ms)
         *ms = (int64_t)ip * 1000 + (int64_t)llround(frac * 1000);
         return 0;
     }
-    if (parse_rfc3339(s, ms) == 0)
+    if (isotime_parse_ms(s, ISOTIME_STRICT, ms) == 0)
         return 0;
     return -1;
 }

@@ -289,6 +289,32 @@ static void isotime_parses_aws_forms(void **state)
     assert_int_equal(isotime_parse("2026-11-24 03:18:45", &t), -1);
     assert_int_equal(isotime_parse("2026-13-24T03:18:45Z", &t), -1);
     assert_int_equal(isotime_parse("yesterday", &t), -1);
+    /* Lenient for AWS: lower-case z, an offset without its colon, a bare dot. */
+    assert_int_equal(isotime_parse("2026-11-24t03:18:45.z", &t), 0);
+    assert_int_equal(isotime_parse("2026-11-24T04:18:45+0100", &t), 0);
+    isotime_format(t, buf, sizeof(buf));
+    assert_string_equal(buf, "2026-11-24T03:18:45Z");
+    /* Whole seconds before the epoch too: the fraction is dropped, not rounded up. */
+    assert_int_equal(isotime_parse("1969-12-31T23:59:58.700Z", &t), 0);
+    assert_int_equal((long long)t, -2);
+}
+
+/* Prometheus's API form: strict RFC 3339, milliseconds from the fraction's first digits. */
+static void isotime_strict_ms(void **state)
+{
+    int64_t ms;
+
+    (void)state;
+    assert_int_equal(isotime_parse_ms("2015-07-01T20:10:51.781Z", ISOTIME_STRICT, &ms), 0);
+    assert_int_equal(ms, 1435781451781LL);
+    assert_int_equal(isotime_parse_ms("2015-07-01T22:10:51.7819999+02:00", ISOTIME_STRICT, &ms), 0);
+    assert_int_equal(ms, 1435781451781LL);
+    assert_int_equal(isotime_parse_ms("2015-07-01t20:10:51Z", ISOTIME_STRICT, &ms), -1);
+    assert_int_equal(isotime_parse_ms("2015-07-01T20:10:51z", ISOTIME_STRICT, &ms), -1);
+    assert_int_equal(isotime_parse_ms("2015-07-01T20:10:51.Z", ISOTIME_STRICT, &ms), -1);
+    assert_int_equal(isotime_parse_ms("2015-07-01T20:10:51+0200", ISOTIME_STRICT, &ms), -1);
+    assert_int_equal(isotime_parse_ms("2015-07-01T20:10:60Z", ISOTIME_STRICT, &ms), -1);
+    assert_int_equal(isotime_parse_ms("2015-07-01T20:10:60Z", 0, &ms), 0);
 }
 
 static void jpath_reads_nested_values(void **state)
@@ -322,6 +348,7 @@ int main(void)
         cmocka_unit_test(endpoints_follow_sdk_rules),
         cmocka_unit_test(every_service_row_is_complete),
         cmocka_unit_test(isotime_parses_aws_forms),
+        cmocka_unit_test(isotime_strict_ms),
         cmocka_unit_test(jpath_reads_nested_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
