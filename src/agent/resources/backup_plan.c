@@ -258,7 +258,7 @@ static int plan_update(struct session *s, const struct restype_call *c, const js
         return -1;
     for (size_t i = 0; i < nchanged; i++) {
         if (strcmp(changed[i], "tags") == 0) {
-            if (backuputil_update_tags(s, c, desired, live, d) < 0)
+            if (backuputil_update_tags(s, c, desired, live, NULL, d) < 0)
                 return -1;
         } else if (!doc_done++ && update_doc(s, desired, live, d) < 0) {
             return -1;

@@ -36,7 +36,7 @@ out:
 }
 
 int backuputil_update_tags(struct session *s, const struct restype_call *c, const json_t *desired,
-                           struct live_obj *live, struct diag *d)
+                           struct live_obj *live, const struct resutil_setter *row, struct diag *d)
 {
     const char *arn = json_string_value(json_object_get(live->attrs, "arn"));
     json_t *want = resutil_tags_want(c, desired), *add = NULL, *del = NULL;
@@ -185,13 +185,7 @@ int backuputil_delete(struct session *s, struct apicall *c, const char *refused,
     return ret;
 }
 
-int backuputil_update_tags_only(struct session *s, const struct restype_call *c,
-                                const json_t *desired, struct live_obj *live,
-                                const char *const *changed, size_t nchanged, struct diag *d)
-{
-    static const char *const tags[] = {"tags", NULL};
-
-    if (resutil_changeable(live, changed, nchanged, tags, d) < 0)
-        return -1;
-    return nchanged ? backuputil_update_tags(s, c, desired, live, d) : 0;
-}
+const struct resutil_setter backuputil_tags_only[] = {
+    {"tags", backuputil_update_tags, RESUTIL_EACH, NULL},
+    {NULL, NULL, RESUTIL_EACH, NULL},
+};

@@ -11,6 +11,7 @@
 
 #include "agent/live.h"
 #include "agent/restype.h"
+#include "agent/resources/resutil.h"
 #include "core/diag.h"
 
 struct session;
@@ -26,10 +27,11 @@ void backuputil_init(struct apicall *c, const char *op);
 /* The tags of the resource named arn (ListTags, paginated), as a new object of strings. */
 int backuputil_tags(struct session *s, const char *arn, json_t **tags, struct diag *d);
 
-/* Bring live's tags (found by its "arn") to those c and desired want, with TagResource and
- * UntagResource; cairn:stack and cairn:id are always kept. live's "tags" follow. */
+/* The setter of "tags" (row unused, may be NULL): live's tags (found by its "arn") to those c
+ * and desired want, with TagResource and UntagResource; cairn:stack and cairn:id are always
+ * kept. live's "tags" follow. */
 int backuputil_update_tags(struct session *s, const struct restype_call *c, const json_t *desired,
-                           struct live_obj *live, struct diag *d);
+                           struct live_obj *live, const struct resutil_setter *row, struct diag *d);
 
 /*
  * Whether an item of ListBackupVaults or ListBackupPlans can be cairn's: cairn creates every
@@ -73,9 +75,7 @@ int backuputil_create(struct session *s, struct apicall *call, const struct rest
  * (NULL: none), d untouched (c's err says why); -1 with the error in d. c is not released. */
 int backuputil_delete(struct session *s, struct apicall *c, const char *refused, struct diag *d);
 
-/* The update of a type whose tags alone change in place (struct restype_ops update). */
-int backuputil_update_tags_only(struct session *s, const struct restype_call *c,
-                                const json_t *desired, struct live_obj *live,
-                                const char *const *changed, size_t nchanged, struct diag *d);
+/* The setters (with resutil_update) of a type whose tags alone change in place. */
+extern const struct resutil_setter backuputil_tags_only[];
 
 #endif

@@ -347,7 +347,8 @@ static const struct restype_restore restore_hooks = {
 static const struct restype_ops ops = {
     .read = ap_read,
     .create = ap_create,
-    .update = efsutil_update_tags_only,
+    .update = resutil_update,
+    .setters = efsutil_tags_only,
     /* DeleteAccessPoint; already gone counts as done. */
     .remove = resutil_remove,
     .del = {.op = "DeleteAccessPoint", .path = "/2015-02-01/access-points/%s"},

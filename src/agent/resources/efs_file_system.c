@@ -339,7 +339,7 @@ static int fs_update(struct session *s, const struct restype_call *c, const json
         return -1;
     for (size_t i = 0; i < nchanged; i++) {
         if (strcmp(changed[i], "tags") == 0) {
-            if (efsutil_update_tags(s, c, desired, live, d) < 0)
+            if (efsutil_update_tags(s, c, desired, live, NULL, d) < 0)
                 return -1;
         } else if (strcmp(changed[i], "lifecycle_policies") == 0) {
             if (set_policies(s, desired, live, d) < 0)

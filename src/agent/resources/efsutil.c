@@ -275,7 +275,7 @@ done:
 }
 
 int efsutil_update_tags(struct session *s, const struct restype_call *c, const json_t *desired,
-                        struct live_obj *live, struct diag *d)
+                        struct live_obj *live, const struct resutil_setter *row, struct diag *d)
 {
     json_t *want = resutil_tags_want(c, desired);
     int ret = -1;
@@ -289,16 +289,10 @@ out:
     return ret;
 }
 
-int efsutil_update_tags_only(struct session *s, const struct restype_call *c, const json_t *desired,
-                             struct live_obj *live, const char *const *changed, size_t nchanged,
-                             struct diag *d)
-{
-    static const char *const tags[] = {"tags", NULL};
-
-    if (resutil_changeable(live, changed, nchanged, tags, d) < 0)
-        return -1;
-    return nchanged ? efsutil_update_tags(s, c, desired, live, d) : 0;
-}
+const struct resutil_setter efsutil_tags_only[] = {
+    {"tags", efsutil_update_tags, RESUTIL_EACH, NULL},
+    {NULL, NULL, RESUTIL_EACH, NULL},
+};
 
 int efsutil_wait(struct session *s, resutil_probe_fn probe, void *arg, unsigned seconds,
                  const char *what, struct diag *d)

@@ -122,15 +122,13 @@ int efsutil_wait_gone(struct session *s, const struct efsutil_kind *k, const cha
 int efsutil_retag(struct session *s, const char *id, const json_t *have, const json_t *want,
                   struct diag *d);
 
-/* The update of "tags": efsutil_retag from live's tags to every tag c wants (cairn:stack and
- * cairn:id included); live's attributes follow. */
+/* The setter of "tags" (row unused, may be NULL): efsutil_retag from live's tags to every tag c
+ * wants (cairn:stack and cairn:id included); live's attributes follow. */
 int efsutil_update_tags(struct session *s, const struct restype_call *c, const json_t *desired,
-                        struct live_obj *live, struct diag *d);
+                        struct live_obj *live, const struct resutil_setter *row, struct diag *d);
 
-/* The update of a type whose tags alone change in place (struct restype_ops update). */
-int efsutil_update_tags_only(struct session *s, const struct restype_call *c, const json_t *desired,
-                             struct live_obj *live, const char *const *changed, size_t nchanged,
-                             struct diag *d);
+/* The setters (with resutil_update) of a type whose tags alone change in place. */
+extern const struct resutil_setter efsutil_tags_only[];
 
 /*
  * resutil_poll of probe, pausing 0.25 s doubling to 5 s in between, for at most seconds; then
