@@ -262,9 +262,11 @@ static int make_one(struct session *s, struct stack *st, struct plan *p, struct 
 {
     const struct restype_ops *ops = a->res->type->ops;
     json_t *desired = plan_resolve(p, st, a->desired);
-    struct restype_call call = {
-        st->name, a->res->name, a->res->physical_name, json_object_get(desired, "tags"),
-        NULL,     a->res->type};
+    struct restype_call call = {.stack = st->name,
+                                .cairn_id = a->res->name,
+                                .physical_name = a->res->physical_name,
+                                .tags = json_object_get(desired, "tags"),
+                                .type = a->res->type};
     char token[33];
     double t0 = now_s();
     int ret = -1, found = 0;
