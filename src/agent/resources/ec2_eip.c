@@ -31,7 +31,6 @@ static const struct attr attrs[] = {
 /* One DescribeAddresses (the API does not paginate it). AllocateAddress with its tags; ready at
  * once. The response lists no tags: they are c's. */
 static const struct ec2util_kind kind = {
-    .type = &ec2_eip_type,
     .describe = "DescribeAddresses",
     .set = "addressesSet",
     .create = "AllocateAddress",

@@ -71,7 +71,6 @@ static int set_vpc(struct session *s, const struct restype_call *c, const json_t
  * with its tags, then AttachInternetGateway when vpc_id is set. Ready at once; the attachment
  * is ready when its state is "available". */
 static const struct ec2util_kind kind = {
-    .type = &ec2_internet_gateway_type,
     .describe = "DescribeInternetGateways",
     .set = "internetGatewaySet",
     .create = "CreateInternetGateway",

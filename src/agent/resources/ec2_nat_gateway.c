@@ -110,7 +110,6 @@ static int params(struct session *s, struct apicall *call, const struct restype_
 /* One DescribeNatGateways (paginated); a gateway read while "pending" was made by a run cut
  * short before it became available: what routes through it waits. */
 static const struct ec2util_kind kind = {
-    .type = &ec2_nat_gateway_type,
     .describe = "DescribeNatGateways",
     .set = "natGatewaySet",
     .create = "CreateNatGateway",

@@ -26,7 +26,6 @@ static const struct attr attrs[] = {
  * CreateRouteTable with its tags and ClientToken c->token; ready at once.
  */
 static const struct ec2util_kind kind = {
-    .type = &ec2_route_table_type,
     .describe = "DescribeRouteTables",
     .set = "routeTableSet",
     .create = "CreateRouteTable",

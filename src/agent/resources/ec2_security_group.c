@@ -236,7 +236,6 @@ static int made(struct session *s, const struct restype_call *c, const json_t *d
 /* One DescribeSecurityGroups (paginated): the rules come with the groups. CreateSecurityGroup
  * with its tags, then made(). Ready at once. */
 static const struct ec2util_kind kind = {
-    .type = &ec2_security_group_type,
     .describe = "DescribeSecurityGroups",
     .set = "securityGroupInfo",
     .create = "CreateSecurityGroup",

@@ -69,7 +69,6 @@ static int made(struct session *s, const struct restype_call *c, const json_t *d
 /* One DescribeSubnets (paginated) for all of the stack's subnets. CreateSubnet with its tags,
  * then made(). Ready when DescribeSubnets says state "available". */
 static const struct ec2util_kind kind = {
-    .type = &ec2_subnet_type,
     .describe = "DescribeSubnets",
     .set = "subnetSet",
     .create = "CreateSubnet",

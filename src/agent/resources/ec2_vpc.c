@@ -126,7 +126,6 @@ static int made(struct session *s, const struct restype_call *c, const json_t *d
  * pending VPC, the VPC is in set with the settings it has, and the next plan updates them.
  */
 static const struct ec2util_kind kind = {
-    .type = &ec2_vpc_type,
     .describe = "DescribeVpcs",
     .set = "vpcSet",
     .create = "CreateVpc",

@@ -154,15 +154,15 @@ out:
 
 /* One item of ec2util_read_kind: arg is a struct read_kind. */
 struct read_kind {
-    const struct ec2util_kind *k;
+    const struct restype *t;
     struct live_set *set;
 };
 
 static int read_kind_item(struct session *s, const struct xnode *item, void *arg, struct diag *d)
 {
     const struct read_kind *r = arg;
-    const struct ec2util_kind *k = r->k;
-    json_t *got = ec2util_read(k->type->attrs, item);
+    const struct ec2util_kind *k = r->t->ops->kind;
+    json_t *got = ec2util_read(r->t->attrs, item);
     const char *id = json_string_value(json_object_get(got, "id"));
     const char *state = xdoc_text(item, "state");
     struct live_obj *o;
@@ -174,7 +174,7 @@ static int read_kind_item(struct session *s, const struct xnode *item, void *arg
         json_decref(got);
         return keep;
     }
-    o = live_set_add(r->set, k->type, id, ec2util_tag(item, RESUTIL_TAG_ID), got);
+    o = live_set_add(r->set, r->t, id, ec2util_tag(item, RESUTIL_TAG_ID), got);
     /* Made by a run cut short before it was ready: what depends on it waits. */
     if (o && k->pending && state && strcmp(state, k->pending) == 0)
         o->pending = 1;
@@ -185,7 +185,7 @@ int ec2util_read_kind(struct session *s, const struct restype *t, const char *st
                       struct live_set *set, struct diag *d)
 {
     const struct ec2util_kind *k = t->ops->kind;
-    struct read_kind r = {k, set};
+    struct read_kind r = {t, set};
 
     return ec2util_describe(s, k->describe, stack, k->set, read_kind_item, &r, d);
 }
@@ -193,16 +193,17 @@ int ec2util_read_kind(struct session *s, const struct restype *t, const char *st
 int ec2util_create(struct session *s, const struct restype_call *c, const json_t *desired,
                    struct live_set *set, struct live_obj **out, struct diag *d)
 {
-    const struct ec2util_kind *k = c->type->ops->kind;
+    const struct restype *t = c->type;
+    const struct ec2util_kind *k = t->ops->kind;
     struct apicall call;
     const struct xnode *made;
     int ret = -1;
 
     *out = NULL;
-    if (resutil_check_required(k->type, c->cairn_id, desired, d) < 0)
+    if (resutil_check_required(t, c->cairn_id, desired, d) < 0)
         return -1;
     apicall_init(&call, service_lookup("ec2"), k->create);
-    ec2util_create_params(&call, k->type, c, desired);
+    ec2util_create_params(&call, t, c, desired);
     if (k->params && k->params(s, &call, c, desired, d) < 0)
         goto out;
     if (k->token && c->token)
@@ -211,7 +212,7 @@ int ec2util_create(struct session *s, const struct restype_call *c, const json_t
     if (session_call(s, &call, d) != CALL_OK)
         goto out;
     made = k->created ? xdoc_child(call.xml->root, k->created) : call.xml->root;
-    if (!(*out = resutil_add_created(set, k->type, c, ec2util_read(k->type->attrs, made), d)))
+    if (!(*out = resutil_add_created(set, t, c, ec2util_read(t->attrs, made), d)))
         goto out;
     if (k->made && k->made(s, c, desired, *out, NULL, d) < 0)
         goto out;

@@ -80,7 +80,6 @@ int ec2util_describe(struct session *s, const char *op, const char *stack, const
  * new object, and hooks for what the table's members do not say.
  */
 struct ec2util_kind {
-    const struct restype *type;
     const char *describe, *set;   /* "DescribeVpcs", "vpcSet" */
     const char *create, *created; /* "CreateVpc", "vpc": the answer's element (NULL: its root) */
     const char *tag_type;         /* TagSpecification's ResourceType: "vpc" */
