@@ -93,6 +93,9 @@ struct restype_call {
     const char *token;          /* idempotency token, the same for every run of the same stack
                                  * and resource, so a create retried after a crash adopts */
     const struct restype *type; /* what is created */
+    /* Set while a create brings what it just made to desired: setters of an eventually
+     * consistent service (IAM) then ask again when it says "not found" (RESUTIL_JUST_MADE). */
+    int just_made;
 };
 
 /*

@@ -308,9 +308,11 @@ out:
 
 /* ---- changes ---- */
 
-/* How the setters of a role call IAM (a setter's arg): a role just made may not be known
- * everywhere yet (RESUTIL_JUST_MADE). */
-static const unsigned role_how[] = {0, RESUTIL_JUST_MADE};
+/* How the setters of a role call IAM: a role just made may not be known everywhere yet. */
+static unsigned role_how(const struct restype_call *c)
+{
+    return c->just_made ? RESUTIL_JUST_MADE : 0;
+}
 
 /* An inline policy's name: the policy is {name, document}, or its name alone (a listing's). */
 static const char *policy_name(const json_t *p)
@@ -430,11 +432,10 @@ static int set_policies(struct session *s, const struct restype_call *c, const j
     const json_t *have = json_object_get(o->attrs, row->attr),
                  *v = json_object_get(desired, row->attr);
     json_t *want = json_is_array(v) ? json_deep_copy(v) : json_array();
-    unsigned how = *(const unsigned *)row->arg;
+    unsigned how = role_how(c);
     int rc = strcmp(row->attr, "inline_policies") == 0 ? put_inline(s, role, have, want, how, d)
                                                        : put_managed(s, role, have, want, how, d);
 
-    (void)c;
     if (rc == 0)
         json_object_set(o->attrs, row->attr, want);
     json_decref(want);
@@ -448,14 +449,14 @@ static int update_role(struct session *s, const struct restype_call *c, const js
     const char *desc = json_string_value(json_object_get(desired, "description"));
     long long max = resutil_want_int(T, desired, "max_session_duration", 3600);
 
-    (void)c;
+    (void)row;
     if (!desc)
         desc = json_string_value(json_object_get(o->attrs, "description"));
     if (resutil_call(s, "iam", "UpdateRole",
                      json_pack("{s:O, s:s, s:I}", "RoleName", json_object_get(o->attrs, "name"),
                                "Description", desc ? desc : "", "MaxSessionDuration",
                                (json_int_t)max),
-                     *(const unsigned *)row->arg, NULL, d) < 0)
+                     role_how(c), NULL, d) < 0)
         return -1;
     if (desc && *desc)
         json_object_set_new(o->attrs, "description", json_string(desc));
@@ -463,41 +464,33 @@ static int update_role(struct session *s, const struct restype_call *c, const js
     return 0;
 }
 
-/* The trust policy and the boundary, for a role that IAM knows (0) and one just made (1). */
-static const struct resutil_put trust_puts[] = {
-    {"UpdateAssumeRolePolicy", NULL, "RoleName", "name", "PolicyDocument", 0, 0},
-    {"UpdateAssumeRolePolicy", NULL, "RoleName", "name", "PolicyDocument", RESUTIL_JUST_MADE, 0},
+/* The trust policy and the boundary: one call each. */
+static const struct resutil_put trust_put = {
+    .op = "UpdateAssumeRolePolicy",
+    .target = "RoleName",
+    .target_attr = "name",
+    .member = "PolicyDocument",
 };
-static const struct resutil_put boundary_puts[] = {
-    {"PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary", "RoleName", "name",
-     "PermissionsBoundary", 0, RESUTIL_GONE_OK},
-    {"PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary", "RoleName", "name",
-     "PermissionsBoundary", RESUTIL_JUST_MADE, RESUTIL_GONE_OK},
+static const struct resutil_put boundary_put = {
+    .op = "PutRolePermissionsBoundary",
+    .clear_op = "DeleteRolePermissionsBoundary",
+    .target = "RoleName",
+    .target_attr = "name",
+    .member = "PermissionsBoundary",
+    .clear_how = RESUTIL_GONE_OK,
 };
 
-/* The setters of a role IAM knows (0) or just made (1): one UpdateRole for both of its
- * attributes, a call per other attribute. */
-#define ROLE_SETTERS(k)                                                                         \
-    {                                                                                           \
-        {"description", update_role, RESUTIL_FIRST, &role_how[k]},                              \
-            {"max_session_duration", update_role, RESUTIL_FIRST, &role_how[k]},                 \
-            {"assume_role_policy", resutil_set_member, RESUTIL_EACH, &trust_puts[k]},           \
-            {"permissions_boundary", resutil_set_member, RESUTIL_EACH, &boundary_puts[k]},      \
-            {"inline_policies", set_policies, RESUTIL_EACH, &role_how[k]},                      \
-            {"managed_policy_arns", set_policies, RESUTIL_EACH, &role_how[k]},                  \
-            {"tags", resutil_set_tags, RESUTIL_EACH, "name"}, {NULL, NULL, RESUTIL_EACH, NULL}, \
-    }
-static const struct resutil_setter setters[] = ROLE_SETTERS(0),
-                                   new_role_setters[] = ROLE_SETTERS(1);
-
-/* The update of a role just made: IAM, eventually consistent, may not know it everywhere yet
- * (the policies of a new role). */
-static int new_role_update(struct session *s, const struct restype_call *c, const json_t *desired,
-                           struct live_obj *live, const char *const *changed, size_t nchanged,
-                           struct diag *d)
-{
-    return resutil_update_each(new_role_setters, s, c, desired, live, changed, nchanged, d);
-}
+/* One UpdateRole for both of its attributes, a call per other attribute. */
+static const struct resutil_setter setters[] = {
+    {"description", update_role, RESUTIL_FIRST, NULL},
+    {"max_session_duration", update_role, RESUTIL_FIRST, NULL},
+    {"assume_role_policy", resutil_set_member, RESUTIL_EACH, &trust_put},
+    {"permissions_boundary", resutil_set_member, RESUTIL_EACH, &boundary_put},
+    {"inline_policies", set_policies, RESUTIL_EACH, NULL},
+    {"managed_policy_arns", set_policies, RESUTIL_EACH, NULL},
+    {"tags", resutil_set_tags, RESUTIL_EACH, "name"},
+    {0},
+};
 
 /*
  * A create that found the name taken: the role is this resource's when its tags say the same
@@ -573,6 +566,7 @@ static int role_create(struct session *s, const struct restype_call *c, const js
     char path[600];
     json_t *body, *got = NULL;
     const struct xnode *role;
+    struct restype_call fresh = *c;
     int ret = -1, made;
 
     *out = NULL;
@@ -604,8 +598,8 @@ static int role_create(struct session *s, const struct restype_call *c, const js
                               got)))
         goto out;
     got = NULL;
-    ret = resutil_converge(s, T, c, desired, *out,
-                           made == RESUTIL_EXISTS ? resutil_update : new_role_update, d);
+    fresh.just_made = made != RESUTIL_EXISTS;
+    ret = resutil_converge(s, T, &fresh, desired, *out, resutil_update, d);
 out:
     json_decref(got);
     json_decref(body);

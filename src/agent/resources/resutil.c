@@ -710,13 +710,13 @@ int resutil_set_member(struct session *s, const struct restype_call *c, const js
     json_t *val = v && !json_is_null(v) ? resmap_api_value(a, v) : NULL;
     json_t *body = json_pack("{s:O}", p->target, json_object_get(live->attrs, p->target_attr));
     char *text = val && a->type == VT_DOCUMENT ? json_dumps(val, JSON_COMPACT) : NULL;
+    unsigned how = val ? p->how | (c->just_made ? RESUTIL_JUST_MADE : 0) : p->clear_how;
     int ret;
 
-    (void)c;
     if (val)
         json_object_set_new(body, p->member, text ? json_string(text) : json_incref(val));
-    ret = resutil_call(s, live->type->service, val || !p->clear_op ? p->op : p->clear_op, body,
-                       val ? p->how : p->clear_how, NULL, d);
+    ret = resutil_call(s, live->type->service, val || !p->clear_op ? p->op : p->clear_op, body, how,
+                       NULL, d);
     if (ret == 0 && val)
         json_object_set(live->attrs, row->attr, val);
     else if (ret == 0)

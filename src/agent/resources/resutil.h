@@ -281,8 +281,9 @@ struct resutil_put {
     unsigned how, clear_how;
 };
 
-/* A setter of one attribute through a struct resutil_put (row->arg): a document travels as
- * its JSON text, an integer given as text as a number. live's attribute follows. */
+/* A setter of one attribute through a struct resutil_put (row->arg), RESUTIL_JUST_MADE added
+ * to how on an object just made (c->just_made): a document travels as its JSON text, an
+ * integer given as text as a number. live's attribute follows. */
 int resutil_set_member(struct session *s, const struct restype_call *c, const json_t *desired,
                        struct live_obj *live, const struct resutil_setter *row, struct diag *d);
 
