@@ -28,8 +28,9 @@ struct dialect {
      * and query APIs: IAM's TagRole): the member naming the object, the tags member and the
      * names of a tag's key and value in it (NULL: the tags are a map), and the member listing
      * the keys to take off. NULL tag_target: the service's types tag with their own helpers
-     * (EC2, ELBv2 and REST APIs). */
+     * (EC2 and REST APIs). */
     const char *tag_target, *tags_member, *tag_key, *tag_value, *untag_keys;
+    int tag_target_list; /* tag_target takes a list of one: ELBv2's ResourceArns */
 };
 
 /* The row of a service id; NULL for a service without one. */

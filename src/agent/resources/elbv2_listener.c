@@ -254,7 +254,7 @@ out:
 }
 
 static const struct resutil_setter setters[] = {
-    {"tags", elbv2util_update_tags, RESUTIL_EACH, NULL},
+    {"tags", resutil_set_tags, RESUTIL_EACH, NULL},
     {"port", elbv2util_modify_child, RESUTIL_AFTER, &child},
     {"protocol", elbv2util_modify_child, RESUTIL_AFTER, &child},
     {"certificate_arn", elbv2util_modify_child, RESUTIL_AFTER, &child},

@@ -422,7 +422,7 @@ out:
 }
 
 static const struct resutil_setter setters[] = {
-    {"tags", elbv2util_update_tags, RESUTIL_EACH, NULL},
+    {"tags", resutil_set_tags, RESUTIL_EACH, NULL},
     {"priority", move, RESUTIL_EACH, NULL},
     {"conditions", elbv2util_modify_child, RESUTIL_AFTER, &child},
     {"action", elbv2util_modify_child, RESUTIL_AFTER, &child},

@@ -146,7 +146,7 @@ out:
 
 /* Idle timeout and deletion protection go in one call, after the others. */
 static const struct resutil_setter setters[] = {
-    {"tags", elbv2util_update_tags, RESUTIL_EACH, NULL},
+    {"tags", resutil_set_tags, RESUTIL_EACH, NULL},
     {"subnets", set_one, RESUTIL_EACH, "Subnets"},
     {"security_groups", set_one, RESUTIL_EACH, "SecurityGroups"},
     {"ip_address_type", set_one, RESUTIL_EACH, "IpAddressType"},

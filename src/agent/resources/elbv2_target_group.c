@@ -221,7 +221,7 @@ out:
 }
 
 static const struct resutil_setter setters[] = {
-    {"tags", elbv2util_update_tags, RESUTIL_EACH, NULL},
+    {"tags", resutil_set_tags, RESUTIL_EACH, NULL},
     {"health_check", set_health_check, RESUTIL_EACH, NULL},
     {"deregistration_delay_seconds", elbv2util_update_attributes, RESUTIL_EACH, &kind},
     {NULL, NULL, RESUTIL_EACH, NULL},

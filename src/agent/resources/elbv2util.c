@@ -247,39 +247,6 @@ int elbv2util_stack_load_balancers(struct session *s, const char *stack, json_t 
     return ret;
 }
 
-int elbv2util_update_tags(struct session *s, const struct restype_call *c, const json_t *desired,
-                          struct live_obj *live, const struct resutil_setter *row, struct diag *d)
-{
-    struct apicall del, add;
-    json_t *want = resutil_tags_want(c, desired), *plus, *minus, *k;
-    size_t i;
-    int ret = -1;
-
-    elbv2util_init(&del, "RemoveTags");
-    elbv2util_init(&add, "AddTags");
-    resutil_tags_delta(json_object_get(live->attrs, "tags"), want, &plus, &minus);
-    apicall_param(&del, "ResourceArns.member.1", live->id);
-    json_array_foreach(minus, i, k)
-    {
-        apicall_paramf(&del, json_string_value(k), "TagKeys.member.%zu", i + 1);
-    }
-    if (json_array_size(minus) && session_call(s, &del, d) != CALL_OK)
-        goto out;
-    apicall_param(&add, "ResourceArns.member.1", live->id);
-    tag_params(&add, plus);
-    if (json_object_size(plus) && session_call(s, &add, d) != CALL_OK)
-        goto out;
-    json_object_set(live->attrs, "tags", want);
-    ret = 0;
-out:
-    json_decref(want);
-    json_decref(plus);
-    json_decref(minus);
-    apicall_release(&del);
-    apicall_release(&add);
-    return ret;
-}
-
 json_t *elbv2util_strings(const struct xnode *n, const char *path, const char *field)
 {
     const struct xnode *list = n ? xdoc_path(n, path) : NULL;

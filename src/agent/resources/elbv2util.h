@@ -45,12 +45,6 @@ int elbv2util_stack_load_balancers(struct session *s, const char *stack, json_t 
  * out. A load balancer deleted since it was listed has none. */
 int elbv2util_listeners(struct session *s, const char *lb, json_t *out, struct diag *d);
 
-/* The setter (resutil_setter) of "tags": live's tags to c's (plus cairn:stack and cairn:id,
- * never dropped): RemoveTags for the keys they lack, AddTags for those new or changed, aws:*
- * keys untouched, no call when nothing differs; live's attributes follow. */
-int elbv2util_update_tags(struct session *s, const struct restype_call *c, const json_t *desired,
-                          struct live_obj *live, const struct resutil_setter *row, struct diag *d);
-
 /* The texts of the members of the list at path under n ("SecurityGroups"), or of their
  * element field ("AvailabilityZones", "SubnetId"; NULL: the member's own text), as an
  * array. */

@@ -427,26 +427,28 @@ int resutil_retag(struct session *s, struct live_obj *live, const char *arn, jso
 {
     const struct dialect *dl = dialect_of(live->type->service);
     const char *svc = live->type->service;
-    json_t *have = json_object_get(live->attrs, "tags"), *add = NULL, *del = NULL, *k;
+    json_t *have = json_object_get(live->attrs, "tags"), *add = NULL, *del = NULL, *k, *target;
     size_t i;
     int ret = -1;
 
     if (!dl || !dl->tag_target || !arn) {
         diag_error(d, NULL, "%s %s: no %s to tag", live->type->name, live->id,
                    arn ? "tagging API" : "ARN");
-        goto out;
+        json_decref(want);
+        return -1;
     }
+    target = dl->tag_target_list ? json_pack("[s]", arn) : json_string(arn);
     resutil_tags_delta(have, want, &add, &del);
     if (json_object_size(add) &&
         resutil_call(s, svc, dl->tag_op,
-                     json_pack("{s:s, s:o}", dl->tag_target, arn, dl->tags_member,
+                     json_pack("{s:O, s:o}", dl->tag_target, target, dl->tags_member,
                                dl->tag_key ? resutil_tags_to_list(add, dl->tag_key, dl->tag_value)
                                            : json_incref(add)),
                      0, NULL, d) < 0)
         goto out;
     if (json_array_size(del) &&
         resutil_call(s, svc, dl->untag_op,
-                     json_pack("{s:s, s:O}", dl->tag_target, arn, dl->untag_keys, del), 0, NULL,
+                     json_pack("{s:O, s:O}", dl->tag_target, target, dl->untag_keys, del), 0, NULL,
                      d) < 0)
         goto out;
     json_object_update_missing(want, have); /* aws:* tags stay */
@@ -457,6 +459,7 @@ int resutil_retag(struct session *s, struct live_obj *live, const char *arn, jso
     json_object_set(live->attrs, "tags", want);
     ret = 0;
 out:
+    json_decref(target);
     json_decref(add);
     json_decref(del);
     json_decref(want);
