@@ -283,17 +283,10 @@ static long long auto_priority(const struct snapshot *snap, const char *cairn_id
 /* SetRulePriorities for one rule. */
 static int set_priority(struct session *s, const char *arn, long long p, struct diag *d)
 {
-    struct apicall c;
-    char text[32];
-    int ret;
-
-    snprintf(text, sizeof(text), "%lld", p);
-    elbv2util_init(&c, "SetRulePriorities");
-    apicall_param(&c, "RulePriorities.member.1.RuleArn", arn);
-    apicall_param(&c, "RulePriorities.member.1.Priority", text);
-    ret = session_call(s, &c, d) == CALL_OK ? 0 : -1;
-    apicall_release(&c);
-    return ret;
+    return resutil_call(
+        s, "elbv2", "SetRulePriorities",
+        json_pack("{s:[{s:s, s:I}]}", "RulePriorities", "RuleArn", arn, "Priority", (json_int_t)p),
+        0, NULL, d);
 }
 
 /*
