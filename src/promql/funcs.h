@@ -44,8 +44,9 @@ struct pq_func {
 };
 
 const struct pq_func *pq_func_lookup(const char *name, size_t n);
-/* Every function, for documentation and tests. */
-extern const struct pq_func pq_funcs[];
-extern const size_t pq_nfuncs;
+
+/* The rows of the table by the file that implements them (rangefn.c, histfn.c, datefn.c;
+ * funcs.c has the rest), each ended by a row without a name. */
+extern const struct pq_func rangefn_funcs[], histfn_funcs[], datefn_funcs[];
 
 #endif
