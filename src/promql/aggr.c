@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/hash.h"
+#include "core/u64map.h"
 #include "core/xmalloc.h"
 #include "promql/eval.h"
 
@@ -173,11 +174,7 @@ void pq_aggr_step(struct pq_eval *ev, const struct pq_node *n, struct pq_vec *in
     const char *extra = (op == T_COUNT_VALUES && !n->without) ? value_label : NULL;
     struct group *groups = NULL;
     size_t ng = 0, ag = 0;
-    struct kset_ {
-        uint64_t *k;
-        size_t *v;
-        size_t cap, n;
-    } map = {0};
+    struct u64map map = {0};
     struct labels_builder b;
     labels_builder_init(&b);
     for (size_t i = 0; i < in->n; i++) {
@@ -195,35 +192,10 @@ void pq_aggr_step(struct pq_eval *ev, const struct pq_node *n, struct pq_vec *in
         uint64_t key = (op != T_COUNT_VALUES && s.gk)
                            ? s.gk
                            : pq_group_key(&metric, &n->grouping, n->without, extra);
-        if (!key)
-            key = 1;
-        /* find or add the group */
-        if ((map.n + 1) * 2 > map.cap) {
-            size_t nc = map.cap ? map.cap * 2 : 32;
-            uint64_t *nk = xcalloc(nc, sizeof(*nk));
-            size_t *nv = xcalloc(nc, sizeof(*nv));
-            for (size_t j = 0; j < map.cap; j++) {
-                if (!map.k[j])
-                    continue;
-                size_t p = map.k[j] & (nc - 1);
-                while (nk[p])
-                    p = (p + 1) & (nc - 1);
-                nk[p] = map.k[j];
-                nv[p] = map.v[j];
-            }
-            free(map.k);
-            free(map.v);
-            map.k = nk;
-            map.v = nv;
-            map.cap = nc;
-        }
-        size_t p = key & (map.cap - 1);
-        while (map.k[p] && map.k[p] != key)
-            p = (p + 1) & (map.cap - 1);
-        if (!map.k[p]) {
-            map.k[p] = key;
-            map.v[p] = ng;
-            map.n++;
+        int added;
+        size_t *slot = u64map_put(&map, key, &added);
+        if (added) {
+            *slot = ng;
             if (ng == ag) {
                 ag = ag ? ag * 2 : 8;
                 groups = xrealloc(groups, ag * sizeof(*groups));
@@ -242,7 +214,7 @@ void pq_aggr_step(struct pq_eval *ev, const struct pq_node *n, struct pq_vec *in
                 g->value = 1;
             continue;
         }
-        struct group *g = &groups[map.v[p]];
+        struct group *g = &groups[*slot];
         switch (op) {
         case T_SUM:
             g->value += s.v;
@@ -291,8 +263,7 @@ void pq_aggr_step(struct pq_eval *ev, const struct pq_node *n, struct pq_vec *in
         }
     }
     labels_builder_release(&b);
-    free(map.k);
-    free(map.v);
+    u64map_release(&map);
     for (size_t i = 0; i < ng; i++) {
         struct group *g = &groups[i];
         double v = g->value;

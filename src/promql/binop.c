@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/hash.h"
+#include "core/u64map.h"
 #include "core/xmalloc.h"
 #include "promql/eval.h"
 
@@ -55,50 +56,6 @@ double pq_scalar_binop(int op, double l, double r, int *keep)
 static int drops_name(int op)
 {
     return op == T_ADD || op == T_SUB || op == T_MUL || op == T_DIV || op == T_POW || op == T_MOD;
-}
-
-/* A small set of 64-bit keys (open addressing; 0 is mapped to 1). */
-struct kset {
-    uint64_t *k;
-    size_t *v;
-    size_t cap, n;
-};
-
-static void kset_free(struct kset *s)
-{
-    free(s->k);
-    free(s->v);
-    memset(s, 0, sizeof(*s));
-}
-
-static size_t *kset_slot(struct kset *s, uint64_t key, int insert)
-{
-    if (!key)
-        key = 1;
-    if (insert && (s->n + 1) * 2 > s->cap) {
-        struct kset ns = {0};
-        ns.cap = s->cap ? s->cap * 2 : 32;
-        ns.k = xcalloc(ns.cap, sizeof(*ns.k));
-        ns.v = xcalloc(ns.cap, sizeof(*ns.v));
-        for (size_t i = 0; i < s->cap; i++)
-            if (s->k[i])
-                *kset_slot(&ns, s->k[i], 1) = s->v[i];
-        kset_free(s);
-        *s = ns;
-    }
-    if (!s->cap)
-        return NULL;
-    for (size_t i = key & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
-        if (s->k[i] == key)
-            return &s->v[i];
-        if (!s->k[i]) {
-            if (!insert)
-                return NULL;
-            s->k[i] = key;
-            s->n++;
-            return &s->v[i];
-        }
-    }
 }
 
 /* The labels a match group is made of, for the error message. */
@@ -214,10 +171,10 @@ static void vector_binop(struct pq_eval *ev, const struct pq_node *n, struct pq_
         lhs = rhs;
         rhs = t;
     }
-    struct kset right = {0}, matched = {0}, inserted = {0};
+    struct u64map right = {0}, matched = {0}, inserted = {0};
     for (size_t i = 0; i < rhs->n; i++) {
         uint64_t sig = sample_sig(&rhs->v[i], n);
-        size_t *slot = kset_slot(&right, sig, 0);
+        size_t *slot = u64map_find(&right, sig);
         if (slot) {
             struct strbuf sb = STRBUF_INIT;
             match_labels_fmt(ev, &rhs->v[i].l, n, &sb);
@@ -229,17 +186,17 @@ static void vector_binop(struct pq_eval *ev, const struct pq_node *n, struct pq_
             labels_format(&rhs->v[*slot].l, &sb);
             char *msg = arena_strdup(ev->a, sb.buf);
             strbuf_release(&sb);
-            kset_free(&right);
+            u64map_release(&right);
             pq_fail(
                 ev, PQ_ERR_EXECUTION,
                 "found duplicate series for the match group %s];many-to-many matching not allowed: matching labels must be unique on one side",
                 msg);
         }
-        *kset_slot(&right, sig, 1) = i;
+        *u64map_put(&right, sig, NULL) = i;
     }
     for (size_t i = 0; i < lhs->n; i++) {
         uint64_t sig = sample_sig(&lhs->v[i], n);
-        size_t *slot = kset_slot(&right, sig, 0);
+        size_t *slot = u64map_find(&right, sig);
         if (!slot)
             continue;
         struct pq_sample *rs = &rhs->v[*slot];
@@ -258,64 +215,64 @@ static void vector_binop(struct pq_eval *ev, const struct pq_node *n, struct pq_
         const struct pq_bcent *ce = cached_metric(ev, n, cache, &lhs->v[i].l, &rs->l);
         struct labels m = ce->m;
         if (n->card == CARD_ONE_TO_ONE) {
-            if (kset_slot(&matched, sig, 0)) {
-                kset_free(&right);
-                kset_free(&matched);
+            if (u64map_find(&matched, sig)) {
+                u64map_release(&right);
+                u64map_release(&matched);
                 pq_fail(
                     ev, PQ_ERR_EXECUTION,
                     "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)");
             }
-            *kset_slot(&matched, sig, 1) = 1;
+            *u64map_put(&matched, sig, NULL) = 1;
         } else {
             uint64_t ins = hash_mix(sig, ce->mh == 1 ? labels_hash(&m) : ce->mh);
-            if (kset_slot(&inserted, ins, 0)) {
-                kset_free(&right);
-                kset_free(&inserted);
+            if (u64map_find(&inserted, ins)) {
+                u64map_release(&right);
+                u64map_release(&inserted);
                 pq_fail(ev, PQ_ERR_EXECUTION,
                         "multiple matches for labels: grouping labels must ensure unique matches");
             }
-            *kset_slot(&inserted, ins, 1) = 1;
+            *u64map_put(&inserted, ins, NULL) = 1;
         }
         pq_vec_push(ev, out, &m, value, 0);
         out->v[out->n - 1].lh = ce->mh == 1 ? 0 : ce->mh;
     }
-    kset_free(&right);
-    kset_free(&matched);
-    kset_free(&inserted);
+    u64map_release(&right);
+    u64map_release(&matched);
+    u64map_release(&inserted);
 }
 
 static void set_op(struct pq_eval *ev, const struct pq_node *n, struct pq_vec *lhs,
                    struct pq_vec *rhs, struct pq_vec *out)
 {
-    struct kset sigs = {0};
+    struct u64map sigs = {0};
     switch (n->op) {
     case T_LAND:
         if (!lhs->n || !rhs->n)
             break;
         for (size_t i = 0; i < rhs->n; i++)
-            *kset_slot(&sigs, sample_sig(&rhs->v[i], n), 1) = 1;
+            *u64map_put(&sigs, sample_sig(&rhs->v[i], n), NULL) = 1;
         for (size_t i = 0; i < lhs->n; i++)
-            if (kset_slot(&sigs, sample_sig(&lhs->v[i], n), 0))
+            if (u64map_find(&sigs, sample_sig(&lhs->v[i], n)))
                 pq_vec_push(ev, out, &lhs->v[i].l, lhs->v[i].v, 0);
         break;
     case T_LOR:
         for (size_t i = 0; i < lhs->n; i++) {
-            *kset_slot(&sigs, sample_sig(&lhs->v[i], n), 1) = 1;
+            *u64map_put(&sigs, sample_sig(&lhs->v[i], n), NULL) = 1;
             pq_vec_push(ev, out, &lhs->v[i].l, lhs->v[i].v, 0);
         }
         for (size_t i = 0; i < rhs->n; i++)
-            if (!kset_slot(&sigs, sample_sig(&rhs->v[i], n), 0))
+            if (!u64map_find(&sigs, sample_sig(&rhs->v[i], n)))
                 pq_vec_push(ev, out, &rhs->v[i].l, rhs->v[i].v, 0);
         break;
     case T_LUNLESS:
         for (size_t i = 0; i < rhs->n; i++)
-            *kset_slot(&sigs, sample_sig(&rhs->v[i], n), 1) = 1;
+            *u64map_put(&sigs, sample_sig(&rhs->v[i], n), NULL) = 1;
         for (size_t i = 0; i < lhs->n; i++)
-            if (!kset_slot(&sigs, sample_sig(&lhs->v[i], n), 0))
+            if (!u64map_find(&sigs, sample_sig(&lhs->v[i], n)))
                 pq_vec_push(ev, out, &lhs->v[i].l, lhs->v[i].v, 0);
         break;
     }
-    kset_free(&sigs);
+    u64map_release(&sigs);
 }
 
 void pq_binop_step(struct pq_eval *ev, const struct pq_node *n, struct pq_vec *l, struct pq_vec *r,

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/hash.h"
+#include "core/u64map.h"
 #include "core/xmalloc.h"
 #include "promql/eval.h"
 
@@ -130,54 +131,6 @@ uint64_t pq_sig(const struct labels *l, int on, const struct pq_strlist *names)
 
 /* ---- series sets over steps ---- */
 
-struct hmap {
-    uint64_t *k;
-    size_t *v;
-    size_t cap, n;
-    struct arena *a; /* when set, memory comes from it (nothing to free on errors) */
-};
-
-static void hmap_release(struct hmap *m)
-{
-    if (m->a)
-        return;
-    free(m->k);
-    free(m->v);
-}
-
-/* Index for key, or SIZE_MAX; with insert, stores val when absent. */
-static size_t hmap_get(struct hmap *m, uint64_t key, int insert, size_t val)
-{
-    if (insert && (m->n + 1) * 2 > m->cap) {
-        struct hmap nm = {0};
-        nm.a = m->a;
-        nm.cap = m->cap ? m->cap * 2 : 64;
-        nm.k = nm.a ? arena_alloc(nm.a, nm.cap * sizeof(*nm.k)) : xcalloc(nm.cap, sizeof(*nm.k));
-        nm.v = nm.a ? arena_alloc(nm.a, nm.cap * sizeof(*nm.v)) : xmalloc(nm.cap * sizeof(*nm.v));
-        for (size_t i = 0; i < m->cap; i++)
-            if (m->k[i])
-                hmap_get(&nm, m->k[i], 1, m->v[i]);
-        hmap_release(m);
-        *m = nm;
-    }
-    if (!m->cap)
-        return SIZE_MAX;
-    if (!key)
-        key = 1;
-    for (size_t i = key & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-        if (m->k[i] == key)
-            return m->v[i];
-        if (!m->k[i]) {
-            if (!insert)
-                return SIZE_MAX;
-            m->k[i] = key;
-            m->v[i] = val;
-            m->n++;
-            return val;
-        }
-    }
-}
-
 static struct pq_val *val_new(struct pq_eval *ev, enum pq_type t)
 {
     struct pq_val *v = arena_alloc(ev->a, sizeof(*v));
@@ -219,16 +172,14 @@ static struct pq_ser *val_add_shared(struct pq_eval *ev, struct pq_val *v, const
 
 static void check_dup_labelsets(struct pq_eval *ev, struct pq_val *v)
 {
-    struct hmap m = {0};
-    for (size_t i = 0; i < v->n; i++) {
-        uint64_t h = labels_hash(&v->s[i].l);
-        if (hmap_get(&m, h, 0, 0) != SIZE_MAX) {
-            hmap_release(&m);
-            pq_fail(ev, PQ_ERR_EXECUTION, "vector cannot contain metrics with the same labelset");
-        }
-        hmap_get(&m, h, 1, i);
-    }
-    hmap_release(&m);
+    struct u64map m = {0};
+    int added = 1;
+
+    for (size_t i = 0; i < v->n && added; i++)
+        u64map_put(&m, labels_hash(&v->s[i].l), &added);
+    u64map_release(&m);
+    if (!added)
+        pq_fail(ev, PQ_ERR_EXECUTION, "vector cannot contain metrics with the same labelset");
 }
 
 static int builder_has(const struct labels_builder *b, const char *name)
@@ -768,7 +719,8 @@ static struct pq_val *eval_steps(struct pq_eval *ev, const struct pq_node *n, en
     enum pq_type rt = pq_node_type(n);
     struct pq_val *out = val_new(ev, rt);
     struct pq_vec vecs[5] = {{0}}, res = {0};
-    struct hmap map = {.a = ev->a};
+    struct u64map map;
+    u64map_init(&map, ev->a); /* in the arena: pq_fail may leave at any step */
     struct pq_call c = {.ev = ev, .node = n, .nargs = na};
     size_t outn = 0;
     /* Aggregations: each input series' grouping key once, not once per step. */
@@ -856,34 +808,32 @@ static struct pq_val *eval_steps(struct pq_eval *ev, const struct pq_node *n, en
             continue;
         }
         /* Merge the step's vector into the output series. */
-        struct hmap seen = {0};
+        struct u64map seen = {0};
         for (size_t i = 0; i < res.n; i++) {
             uint64_t h = res.v[i].lh ? res.v[i].lh : labels_hash(&res.v[i].l);
-            if (hmap_get(&seen, h, 0, 0) != SIZE_MAX) {
-                hmap_release(&seen);
-                hmap_release(&map);
+            int added;
+            u64map_put(&seen, h, &added);
+            if (!added) {
+                u64map_release(&seen);
                 pq_fail(ev, PQ_ERR_EXECUTION,
                         "vector cannot contain metrics with the same labelset");
             }
-            hmap_get(&seen, h, 1, i);
-            size_t idx = hmap_get(&map, h, 0, 0);
-            if (idx == SIZE_MAX) {
-                idx = out->n;
-                hmap_get(&map, h, 1, idx);
+            size_t *idx = u64map_put(&map, h, &added);
+            if (added) {
+                *idx = out->n;
                 struct labels l = res.v[i].l;
                 pq_val_add(ev, out, &l);
             }
-            struct pq_ser *s = &out->s[idx];
+            struct pq_ser *s = &out->s[*idx];
             s->v[k] = res.v[i].v;
             s->ok[k] = 1;
             s->cnt++;
         }
-        hmap_release(&seen);
+        u64map_release(&seen);
         outn += res.n;
         if (held + outn > ev->o->max_samples)
             pq_add_samples(ev, ev->o->max_samples + 1);
     }
-    hmap_release(&map);
     ev->cur_samples = held + outn;
     pq_peak(ev, 0);
     return out;

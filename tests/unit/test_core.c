@@ -16,6 +16,7 @@
 #include "core/hash.h"
 #include "core/hex.h"
 #include "core/strbuf.h"
+#include "core/u64map.h"
 
 static void arena_allocates_aligned_zeroed_memory(void **state)
 {
@@ -262,11 +263,49 @@ static void hash_str_is_hash_bytes(void **state)
     assert_true(hash_str("", 7) == hash_bytes("", 0, 7));
 }
 
+/* Keys spread over the table and packed into one probe run; growth keeps every value. */
+static void u64map_keeps_every_key(void **state)
+{
+    struct arena a;
+    struct u64map heap = {0}, in_arena;
+    int added;
+
+    (void)state;
+    arena_init(&a);
+    u64map_init(&in_arena, &a);
+    for (int pass = 0; pass < 2; pass++) {
+        struct u64map *m = pass ? &in_arena : &heap;
+        assert_null(u64map_find(m, 7));
+        for (uint64_t i = 1; i <= 5000; i++) {
+            uint64_t key = i % 2 ? i * 0x9e3779b97f4a7c15ull : i << 20; /* low bits alike */
+            *u64map_put(m, key, &added) = (size_t)i;
+            assert_int_equal(added, 1);
+        }
+        assert_int_equal(m->n, 5000);
+        for (uint64_t i = 1; i <= 5000; i++) {
+            uint64_t key = i % 2 ? i * 0x9e3779b97f4a7c15ull : i << 20;
+            assert_non_null(u64map_find(m, key));
+            assert_int_equal(*u64map_find(m, key), i);
+            assert_int_equal(*u64map_put(m, key, &added), i);
+            assert_int_equal(added, 0);
+        }
+        assert_null(u64map_find(m, 3));
+        /* 0 is taken as 1. */
+        *u64map_put(m, 0, &added) = 99;
+        assert_int_equal(*u64map_find(m, 1), 99);
+    }
+    u64map_release(&heap);
+    assert_null(u64map_find(&heap, 2 << 20));
+    u64map_release(&in_arena);
+    arena_release(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(arena_allocates_aligned_zeroed_memory),
         cmocka_unit_test(hash_str_is_hash_bytes),
+        cmocka_unit_test(u64map_keeps_every_key),
         cmocka_unit_test(arena_grow_doubles_and_keeps),
         cmocka_unit_test(strbuf_grows_and_respects_cap),
         cmocka_unit_test(strbuf_read_file_caps),
