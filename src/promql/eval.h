@@ -1,5 +1,5 @@
 /*
- * eval: the evaluator's internal values, shared by engine.c, funcs.c,
+ * eval: the evaluator's internal values, shared by engine.c, eval.c, selector.c, funcs.c,
  * binop.c and aggr.c. A value over the steps of an evaluation is a set of
  * series, each with a value slot per step (present or not), or a scalar
  * per step, or a string. One step's view of a vector is a pq_vec.
@@ -112,8 +112,35 @@ static inline void pq_count(struct pq_eval *ev, size_t k, int64_t n)
         ev->per_step[k] += n;
 }
 
+/* Seconds on the monotonic clock. */
+double pq_now(void);
+/* A new value of type t: for a scalar, a slot per step of ev. */
+struct pq_val *pq_val_new(struct pq_eval *ev, enum pq_type t);
 /* A new series of v with a value slot per step of ev. */
 struct pq_ser *pq_val_add(struct pq_eval *ev, struct pq_val *v, const struct labels *l);
+/* A series of v whose values live in shared arrays (a range function feeding pq_colagg). */
+struct pq_ser *pq_val_add_shared(struct pq_eval *ev, struct pq_val *v, const struct labels *l,
+                                 double *sv, unsigned char *sok);
+/* Fail as Prometheus does when two series of v have the same labels. */
+void pq_check_dup_labelsets(struct pq_eval *ev, struct pq_val *v);
+
+/* The value of node n over the steps of ev (engine.c). */
+struct pq_val *pq_eval_node(struct pq_eval *ev, const struct pq_node *n);
+/* An instant-vector selector over the steps of ev (selector.c). */
+struct pq_val *pq_eval_selector(struct pq_eval *ev, const struct pq_node *vs);
+/* n without the parentheses around it. */
+const struct pq_node *pq_unparen(const struct pq_node *n);
+/* The raw samples of a range selector or subquery asked for at the top (an instant query). */
+void pq_matrix_result(struct pq_eval *ev, const struct pq_node *n, struct pq_result *res);
+/* The index of a call's range-vector argument, or SIZE_MAX. */
+size_t pq_matrix_arg(const struct pq_node *n);
+/*
+ * Call n, whose argument mi is a range vector: each series once, a sliding window. agg: an
+ * aggregation of the call that pq_colagg can do (else NULL), which then takes each series as it
+ * is computed and whose result is returned (held: samples before the call).
+ */
+struct pq_val *pq_eval_range_call(struct pq_eval *ev, const struct pq_node *n, size_t mi,
+                                  const struct pq_node *agg, size_t held);
 /*
  * sum, avg, count, group, min, max, stddev and stdvar over all steps at
  * once (gkeys: each input series' grouping key), with the results, series
