@@ -138,9 +138,12 @@ struct pq_node {
     struct pq_strlist match_labels, include;
 };
 
-/* The static type of an expression. */
+/* The static type of an expression (parse.c). */
 enum pq_type pq_node_type(const struct pq_node *n);
+/* A type as parse errors name it ("instant vector"), and as raw errors do ("vector")
+ * (ast.c). */
 const char *pq_type_name(enum pq_type t);
+const char *pq_type_raw_name(enum pq_type t);
 
 /*
  * Parse query (len bytes). Returns the tree, or NULL with Prometheus's error
@@ -177,7 +180,12 @@ void pq_fmt_float(struct strbuf *sb, double v, char mode);
 #define PQ_FLOAT_MAX 400
 size_t pq_fmt_float_buf(char *buf, double v, char mode);
 
-/* Parse a PromQL duration ("1h30m", "5m"); 0, or -1 when malformed. */
+/* Literals (literal.c). A PromQL duration ("1h30m", "5m"); 0, or -1 when malformed. */
 int pq_parse_duration(const char *s, size_t n, int64_t *ms);
+/* A number token (decimal, hexadecimal, Inf, NaN); 0, or -1 when malformed. */
+int pq_parse_number(const char *s, size_t n, double *out);
+/* A string token of n bytes with its quotes, unquoted as Go's strconv.Unquote does (in a);
+ * NULL when invalid. */
+char *pq_unquote(struct arena *a, const char *s, size_t n);
 
 #endif
