@@ -146,7 +146,7 @@ static int read_policies(struct session *s, const char *id, json_t **out, struct
     *out = NULL;
     efsutil_init(&c, "DescribeLifecycleConfiguration", "GET", "file-systems", id,
                  "lifecycle-configuration");
-    if (efsutil_send(s, &c, NULL, d) < 0)
+    if (resutil_send(s, &c, 0, d) < 0)
         goto out;
     *out = split_policies(json_object_get(c.out, "LifecyclePolicies"), 1, 0);
     ret = 0;
@@ -212,9 +212,9 @@ static int put_policies(struct session *s, const char *id, const json_t *policie
     efsutil_init(&c, "PutLifecycleConfiguration", "PUT", "file-systems", id,
                  "lifecycle-configuration");
     apicall_json(&c, json_pack("{s:O}", "LifecyclePolicies", policies));
-    ret = efsutil_send(s, &c, NULL, d);
+    ret = resutil_send(s, &c, 0, d);
     apicall_release(&c);
-    return ret < 0 ? -1 : 0;
+    return ret;
 }
 
 /* PutLifecycleConfiguration of desired's policies on live; its attributes follow. */
@@ -312,14 +312,14 @@ static int update_throughput(struct session *s, const json_t *desired, struct li
     put_mibps(desired, body);
     efsutil_init(&call, "UpdateFileSystem", "PUT", "file-systems", live->id, NULL);
     apicall_json(&call, body);
-    if ((r = efsutil_send(s, &call, NULL, d)) == 0) {
+    if ((r = resutil_send(s, &call, 0, d)) == 0) {
         json_t *now = fs_attrs(call.out);
         json_object_del(now, "tags"); /* the answer's tags are not newer than ours */
         json_object_update(live->attrs, now);
         json_decref(now);
     }
     apicall_release(&call);
-    return r < 0 ? -1 : 0;
+    return r;
 }
 
 /*
@@ -351,36 +351,15 @@ static int fs_update(struct session *s, const struct restype_call *c, const json
     return throughput ? update_throughput(s, desired, live, throughput & 1, d) : 0;
 }
 
-static int try_delete(struct session *s, void *arg, struct diag *d)
-{
-    static const char *const soft[] = {"FileSystemNotFound", "FileSystemInUse", NULL};
-    struct apicall c;
-    int r;
-
-    efsutil_init(&c, "DeleteFileSystem", "DELETE", "file-systems", arg, NULL);
-    r = efsutil_send(s, &c, soft, d);
-    if (r == 1 && strcmp(c.err.code, "FileSystemInUse") == 0)
-        r = 0; /* mount targets still deleting: again later */
-    else if (r >= 0)
-        r = 1;
-    apicall_release(&c);
-    return r;
-}
-
 /*
- * DeleteFileSystem, retried while AWS answers FileSystemInUse: its mount targets are removed
- * first, but may still be deleting. Then wait until DescribeFileSystems says
- * FileSystemNotFound (or "deleted"): the subnets and security groups of its mount targets can
- * go only then. Already gone counts as done.
+ * DeleteFileSystem (resutil_remove), sent again while AWS answers FileSystemInUse: its mount
+ * targets are removed first, but may still be deleting. Then wait until DescribeFileSystems
+ * says FileSystemNotFound (or "deleted"): the subnets and security groups of its mount targets
+ * can go only then. Already gone counts as done.
  */
 static int fs_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d)
 {
-    char what[160];
-
-    (void)how;
-    snprintf(what, sizeof(what),
-             "efs.file_system %s: still in use (FileSystemInUse: mount targets left)", live->id);
-    if (efsutil_wait(s, try_delete, live->id, EFSUTIL_WAIT, what, d) < 0)
+    if (resutil_remove(s, live, how, d) < 0)
         return -1;
     return efsutil_wait_gone(s, &efsutil_file_system, live->id, d);
 }
@@ -483,6 +462,10 @@ static const struct restype_ops ops = {
     .create = fs_create,
     .update = fs_update,
     .remove = fs_remove,
+    .del = {.op = "DeleteFileSystem",
+            .path = "/2015-02-01/file-systems/%s",
+            .busy = "FileSystemInUse",
+            .busy_seconds = EFSUTIL_WAIT},
     .normalize = fs_normalize,
     .ready = fs_ready,
     .wait_seconds = 600,

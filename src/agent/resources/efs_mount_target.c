@@ -130,13 +130,13 @@ static int read_enis(struct session *s, struct live_set *set, size_t from, struc
 /* DescribeMountTargetSecurityGroups: for a mount target whose interface EC2 did not list. */
 static int read_groups(struct session *s, struct live_obj *o, struct diag *d)
 {
-    static const char *const soft[] = {"MountTargetNotFound", "IncorrectMountTargetState", NULL};
+    static const char *const soft[] = {"IncorrectMountTargetState", NULL};
     struct apicall c;
     int r;
 
     efsutil_init(&c, "DescribeMountTargetSecurityGroups", "GET", "mount-targets", o->id,
                  "security-groups");
-    if ((r = efsutil_send(s, &c, soft, d)) == 0)
+    if ((r = resutil_send_codes(s, &c, RESUTIL_TELL_GONE, soft, d)) == 0)
         json_object_set(o->attrs, "security_groups", json_object_get(c.out, "SecurityGroups"));
     apicall_release(&c);
     return r < 0 ? -1 : 0;
@@ -214,11 +214,11 @@ static int mt_update(struct session *s, const struct restype_call *c, const json
                  "security-groups");
     apicall_json(&call, json_pack("{s:o}", "SecurityGroups",
                                   json_is_array(groups) ? json_incref(groups) : json_array()));
-    if ((r = efsutil_send(s, &call, NULL, d)) == 0)
+    if ((r = resutil_send(s, &call, 0, d)) == 0)
         json_object_set(live->attrs, "security_groups",
                         json_object_get(call.body, "SecurityGroups"));
     apicall_release(&call);
-    return r < 0 ? -1 : 0;
+    return r;
 }
 
 /*

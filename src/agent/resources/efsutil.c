@@ -15,30 +15,6 @@ void efsutil_init(struct apicall *c, const char *op, const char *method, const c
                      sub ? "/" : "", sub ? sub : "");
 }
 
-int efsutil_send(struct session *s, struct apicall *c, const char *const *tolerated, struct diag *d)
-{
-    struct diag why;
-    int ret = -1;
-
-    diag_init(&why);
-    if (session_call(s, c, &why) == CALL_OK) {
-        ret = 0;
-        goto out;
-    }
-    for (size_t i = 0; tolerated && tolerated[i]; i++)
-        if (strcmp(c->err.code, tolerated[i]) == 0) {
-            ret = 1;
-            goto out;
-        }
-    for (size_t i = 0; i < why.n; i++)
-        diag_error(d, NULL, "%s", why.v[i].msg);
-    if (!why.n)
-        diag_error(d, NULL, "efs %s failed", c->op);
-out:
-    diag_release(&why);
-    return ret;
-}
-
 const char *efsutil_str(const json_t *o, const char *k)
 {
     return json_string_value(json_object_get(o, k));
@@ -50,14 +26,16 @@ json_t *efsutil_tags(const json_t *list)
 }
 
 const struct efsutil_kind efsutil_file_system = {
-    "efs.file_system", "DescribeFileSystems", "file-systems", "FileSystems",
-    "FileSystemId",    "FileSystemNotFound",  "Marker",       "NextMarker"};
-const struct efsutil_kind efsutil_mount_target = {
-    "efs.mount_target", "DescribeMountTargets", "mount-targets", "MountTargets",
-    "MountTargetId",    "MountTargetNotFound",  "Marker",        "NextMarker"};
-const struct efsutil_kind efsutil_access_point = {
-    "efs.access_point", "DescribeAccessPoints", "access-points", "AccessPoints",
-    "AccessPointId",    "AccessPointNotFound",  "NextToken",     "NextToken"};
+    "efs.file_system", "DescribeFileSystems", "file-systems", "FileSystems", "FileSystemId",
+    "Marker",          "NextMarker"};
+const struct efsutil_kind efsutil_mount_target = {"efs.mount_target", "DescribeMountTargets",
+                                                  "mount-targets",    "MountTargets",
+                                                  "MountTargetId",    "Marker",
+                                                  "NextMarker"};
+const struct efsutil_kind efsutil_access_point = {"efs.access_point", "DescribeAccessPoints",
+                                                  "access-points",    "AccessPoints",
+                                                  "AccessPointId",    "NextToken",
+                                                  "NextToken"};
 
 int efsutil_going(const char *state)
 {
@@ -77,8 +55,8 @@ int efsutil_list(struct session *s, const struct efsutil_kind *k, const char *me
     do {
         json_t *item;
         size_t i;
-        if ((r = efsutil_send(s, &c, refused, d)) != 0) {
-            ret = r;
+        if ((r = resutil_send_codes(s, &c, 0, refused, d)) != 0) {
+            ret = r < 0 ? -1 : 1;
             goto out;
         }
         refused = NULL; /* later pages must not fail */
@@ -125,7 +103,6 @@ int efsutil_file_systems(struct session *s, const char *stack, efsutil_fn fn, vo
 int efsutil_describe(struct session *s, const struct efsutil_kind *k, const char *id, json_t **out,
                      struct diag *d)
 {
-    const char *const not_found[] = {k->not_found, NULL};
     struct apicall c;
     json_t *got;
     int r;
@@ -133,7 +110,7 @@ int efsutil_describe(struct session *s, const struct efsutil_kind *k, const char
     *out = NULL;
     efsutil_init(&c, k->op, "GET", k->what, NULL, NULL);
     apicall_param(&c, k->id_member, id);
-    r = efsutil_send(s, &c, not_found, d);
+    r = resutil_send(s, &c, RESUTIL_TELL_GONE, d);
     if (r == 0 && (got = json_array_get(json_object_get(c.out, k->list), 0))) {
         *out = json_incref(got);
         r = 1;
@@ -173,7 +150,7 @@ int efsutil_create(struct session *s, const struct efsutil_kind *k, const char *
 
     efsutil_init(&c, op, "POST", k->what, NULL, NULL);
     apicall_json(&c, body);
-    if ((r = efsutil_send(s, &c, exists, d)) == 0)
+    if ((r = resutil_send_codes(s, &c, RESUTIL_TELL_EXISTS, exists, d)) == 0)
         f.item = json_incref(c.out);
     else if (r > 0 && efsutil_list(s, k, a->filter, a->value, find_made, &f, NULL, d) == 0 &&
              !f.item)
@@ -256,7 +233,7 @@ int efsutil_retag(struct session *s, const char *id, const json_t *have, const j
         efsutil_init(&c, "UntagResource", "DELETE", "resource-tags", id, NULL);
         for (size_t k = 0; k < UNTAG_MAX && i < n; k++, i++)
             apicall_param(&c, "tagKeys", json_string_value(json_array_get(del, i)));
-        ret = efsutil_send(s, &c, NULL, d);
+        ret = resutil_send(s, &c, 0, d);
         apicall_release(&c);
         if (ret < 0)
             goto done;
@@ -265,7 +242,7 @@ int efsutil_retag(struct session *s, const char *id, const json_t *have, const j
     if (json_object_size(add)) {
         efsutil_init(&c, "TagResource", "POST", "resource-tags", id, NULL);
         apicall_json(&c, json_pack("{s:o}", "Tags", resutil_tags_to_list(add, "Key", "Value")));
-        ret = efsutil_send(s, &c, NULL, d);
+        ret = resutil_send(s, &c, 0, d);
         apicall_release(&c);
     }
 done:
