@@ -271,13 +271,14 @@ static int plan_update(struct session *s, const struct restype_call *c, const js
  * has selections: cairn deletes the stack's selections first, so one left is someone else's. */
 static int plan_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d)
 {
+    static const char *const refused[] = {"InvalidRequestException", NULL};
     struct apicall c;
     int ret;
 
     (void)how;
     backuputil_init(&c, "DeleteBackupPlan");
     apicall_rest(&c, "DELETE", "/backup/plans/%s", apicall_escape(&c, live->id));
-    if ((ret = backuputil_delete(s, &c, "InvalidRequestException", d)) > 0) {
+    if ((ret = resutil_send_codes(s, &c, RESUTIL_GONE_OK, refused, d)) > 0) {
         diag_error(d, NULL,
                    "backup.plan %s: AWS deletes a plan only once it has no selections, and a "
                    "selection cairn does not manage is left in it: %s",

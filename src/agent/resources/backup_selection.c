@@ -208,7 +208,7 @@ static int selection_remove(struct session *s, const struct live_obj *live, unsi
     backuputil_init(&c, "DeleteBackupSelection");
     apicall_rest(&c, "DELETE", "/backup/plans/%s/selections/%s", apicall_escape(&c, plan_id),
                  apicall_escape(&c, live->id));
-    ret = backuputil_delete(s, &c, NULL, d);
+    ret = resutil_send(s, &c, RESUTIL_GONE_OK, d);
     apicall_release(&c);
     return ret;
 }

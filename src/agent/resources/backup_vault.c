@@ -183,18 +183,19 @@ static int vault_create(struct session *s, const struct restype_call *c, const j
  * -1 any other error (in d). */
 static int delete_vault(struct session *s, const char *name, struct diag *d)
 {
+    static const char *const refused[] = {"InvalidRequestException", NULL};
     struct apicall c;
     int ret;
 
     backuputil_init(&c, "DeleteBackupVault");
     apicall_rest(&c, "DELETE", "/backup-vaults/%s", apicall_escape(&c, name));
-    if ((ret = backuputil_delete(s, &c, "InvalidRequestException", d)) > 0 &&
+    if ((ret = resutil_send_codes(s, &c, RESUTIL_GONE_OK, refused, d)) > 0 &&
         !strstr(c.err.message, "recovery point")) {
         diag_error(d, NULL, "backup.vault %s: %s: %s", name, c.err.code, c.err.message);
         ret = -1;
     }
     apicall_release(&c);
-    return ret;
+    return ret > 0 ? 1 : ret;
 }
 
 /* What each_point() does with the recovery points of vault name: counts them, and deletes them

@@ -119,7 +119,7 @@ static int read_enis(struct session *s, struct live_set *set, size_t from, struc
                 }
                 json_decref(groups);
             }
-        } while (apicall_next_page(&c, "NextToken", "nextToken"));
+        } while (resutil_next_page(&c));
         apicall_release(&c);
         if (!ok)
             return -1;
