@@ -255,27 +255,16 @@ static int fs_create(struct session *s, const struct restype_call *c, const json
                      struct live_set *set, struct live_obj **out, struct diag *d)
 {
     const struct restype *t = &efs_file_system_type;
-    const struct efsutil_adopt by_token = {"FileSystemAlreadyExists", "CreationToken", c->token,
-                                           "CreationToken", c->token};
-    json_t *tags, *want = NULL, *policies = NULL, *body, *fs = NULL, *got;
+    const struct efsutil_adopt by_token = {NULL, "CreationToken", c->token, "CreationToken",
+                                           c->token};
+    json_t *want = NULL, *policies = NULL, *body = json_object(), *fs = NULL, *got;
     char what[160];
     int ret = -1;
 
     *out = NULL;
-    if (resutil_check_required(t, c->cairn_id, desired, d) < 0)
-        return -1;
-    if (!c->token) {
-        diag_error(d, NULL, "efs.file_system %s: no idempotency token", c->cairn_id);
-        return -1;
-    }
-    tags = resutil_tags_want(c, desired);
-    body = json_pack("{s:s, s:o}", "CreationToken", c->token, "Tags",
-                     resutil_tags_to_list(tags, "Key", "Value"));
     resutil_create_body(t, c, desired, NULL, body);
     put_mibps(desired, body);
-    json_decref(tags);
-    if (efsutil_create(s, &efsutil_file_system, "CreateFileSystem", c->cairn_id, body, &by_token,
-                       &fs, d) < 0)
+    if (efsutil_create(s, &efsutil_file_system, c, desired, body, &by_token, &fs, d) < 0)
         return -1;
     got = fs_attrs(fs);
     /* A new file system has no policies until they are put. */

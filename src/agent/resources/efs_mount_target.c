@@ -179,13 +179,10 @@ static int mt_create(struct session *s, const struct restype_call *c, const json
     json_t *groups = json_object_get(desired, "security_groups"), *body, *mt, *got;
 
     *out = NULL;
-    if (resutil_check_required(t, c->cairn_id, desired, d) < 0)
-        return -1;
     resutil_create_body(t, c, desired, NULL, body = json_object());
     if (json_array_size(groups)) /* read apart, from the network interface */
         json_object_set(body, "SecurityGroups", groups);
-    if (efsutil_create(s, &efsutil_mount_target, "CreateMountTarget", c->cairn_id, body, &in_subnet,
-                       &mt, d) < 0)
+    if (efsutil_create(s, &efsutil_mount_target, c, desired, body, &in_subnet, &mt, d) < 0)
         return -1;
     got = mt_attrs(mt);
     json_decref(mt);

@@ -26,16 +26,16 @@ json_t *efsutil_tags(const json_t *list)
 }
 
 const struct efsutil_kind efsutil_file_system = {
-    "efs.file_system", "DescribeFileSystems", "file-systems", "FileSystems", "FileSystemId",
-    "Marker",          "NextMarker"};
-const struct efsutil_kind efsutil_mount_target = {"efs.mount_target", "DescribeMountTargets",
-                                                  "mount-targets",    "MountTargets",
-                                                  "MountTargetId",    "Marker",
-                                                  "NextMarker"};
-const struct efsutil_kind efsutil_access_point = {"efs.access_point", "DescribeAccessPoints",
-                                                  "access-points",    "AccessPoints",
-                                                  "AccessPointId",    "NextToken",
-                                                  "NextToken"};
+    "efs.file_system", "DescribeFileSystems", "file-systems",     "FileSystems",  "FileSystemId",
+    "Marker",          "NextMarker",          "CreateFileSystem", "CreationToken"};
+const struct efsutil_kind efsutil_mount_target = {
+    "efs.mount_target", "DescribeMountTargets", "mount-targets",
+    "MountTargets",     "MountTargetId",        "Marker",
+    "NextMarker",       "CreateMountTarget",    NULL};
+const struct efsutil_kind efsutil_access_point = {
+    "efs.access_point", "DescribeAccessPoints", "access-points",
+    "AccessPoints",     "AccessPointId",        "NextToken",
+    "NextToken",        "CreateAccessPoint",    "ClientToken"};
 
 int efsutil_going(const char *state)
 {
@@ -139,25 +139,44 @@ static int find_made(struct session *s, const json_t *item, void *arg, struct di
     return 0;
 }
 
-int efsutil_create(struct session *s, const struct efsutil_kind *k, const char *op,
-                   const char *cairn_id, json_t *body, const struct efsutil_adopt *a, json_t **item,
-                   struct diag *d)
+int efsutil_create(struct session *s, const struct efsutil_kind *k, const struct restype_call *c,
+                   const json_t *desired, json_t *body, const struct efsutil_adopt *a,
+                   json_t **item, struct diag *d)
 {
     const char *const exists[] = {a->exists, NULL};
     struct made f = {a->match, a->match_value, NULL};
-    struct apicall c;
+    struct apicall call;
+    json_t *tags;
     int r;
 
-    efsutil_init(&c, op, "POST", k->what, NULL, NULL);
-    apicall_json(&c, body);
-    if ((r = resutil_send_codes(s, &c, RESUTIL_TELL_EXISTS, exists, d)) == 0)
-        f.item = json_incref(c.out);
+    *item = NULL;
+    if (resutil_check_required(c->type, c->cairn_id, desired, d) < 0)
+        goto out;
+    if (k->token && !c->token) {
+        diag_error(d, NULL, "%s %s: no idempotency token", k->type, c->cairn_id);
+        goto out;
+    }
+    if (k->token)
+        json_object_set_new(body, k->token, json_string(c->token));
+    if (c->type->taggable) {
+        tags = resutil_tags_want(c, desired);
+        json_object_set_new(body, "Tags", resutil_tags_to_list(tags, "Key", "Value"));
+        json_decref(tags);
+    }
+    efsutil_init(&call, k->create, "POST", k->what, NULL, NULL);
+    apicall_json(&call, body);
+    body = NULL;
+    if ((r = resutil_send_codes(s, &call, RESUTIL_TELL_EXISTS, exists, d)) == 0)
+        f.item = json_incref(call.out);
     else if (r > 0 && efsutil_list(s, k, a->filter, a->value, find_made, &f, NULL, d) == 0 &&
              !f.item)
-        diag_error(d, NULL, "efs %s: %s (%s): %s", op, c.err.code, cairn_id, c.err.message);
+        diag_error(d, NULL, "efs %s: %s (%s): %s", k->create, call.err.code, c->cairn_id,
+                   call.err.message);
     *item = f.item;
-    apicall_release(&c);
-    return f.item ? 0 : -1;
+    apicall_release(&call);
+out:
+    json_decref(body);
+    return *item ? 0 : -1;
 }
 
 int efsutil_ready(struct session *s, const struct efsutil_kind *k, struct live_obj *live,

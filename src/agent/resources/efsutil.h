@@ -47,6 +47,8 @@ struct efsutil_kind {
     const char *list;               /* "FileSystems": the answer's array */
     const char *id_member;          /* "FileSystemId": the member of its id */
     const char *page_in, *page_out; /* "Marker", "NextMarker"; access points page by NextToken */
+    const char *create;             /* "CreateFileSystem" */
+    const char *token; /* the create's idempotency token: "CreationToken"; NULL: none */
 };
 extern const struct efsutil_kind efsutil_file_system, efsutil_mount_target, efsutil_access_point;
 
@@ -78,20 +80,21 @@ int efsutil_describe(struct session *s, const struct efsutil_kind *k, const char
                      struct diag *d);
 
 /*
- * A create (POST op of k's path with body, taken over) that a retry must not repeat: 0 and
- * *item (new) the object made. Sent again (a lost answer, a run after a crash), AWS answers
- * exists (the dialect's AlreadyExists, or the code exists names), and the object that k lists
- * with filter=value whose member match is match_value (not being deleted) is adopted instead;
- * -1 with d saying why.
+ * k's create (POST to k's path) with body (taken over) that a retry must not repeat: c's type's
+ * required attributes checked first, then c->token as k's token member and, for a taggable
+ * type, the tags c and desired want. 0 and *item (new) the object made. Sent again (a lost
+ * answer, a run after a crash), AWS answers exists (the dialect's AlreadyExists, or the code
+ * a->exists names), and the object that k lists with filter=value whose member match is
+ * match_value (not being deleted) is adopted instead; -1 with d saying why.
  */
 struct efsutil_adopt {
     const char *exists;              /* a code besides: "MountTargetConflict"; NULL: none */
     const char *filter, *value;      /* the listing to look in: "FileSystemId", its id */
     const char *match, *match_value; /* what names the one made: "ClientToken", c->token */
 };
-int efsutil_create(struct session *s, const struct efsutil_kind *k, const char *op,
-                   const char *cairn_id, json_t *body, const struct efsutil_adopt *a, json_t **item,
-                   struct diag *d);
+int efsutil_create(struct session *s, const struct efsutil_kind *k, const struct restype_call *c,
+                   const json_t *desired, json_t *body, const struct efsutil_adopt *a,
+                   json_t **item, struct diag *d);
 
 /*
  * A type's ready hook: one Describe of live. "available" is ready (live's attributes are
