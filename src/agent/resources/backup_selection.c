@@ -183,15 +183,6 @@ static int selection_create(struct session *s, const struct restype_call *c, con
     return *out ? 0 : -1;
 }
 
-/* Nothing changes in place: there is no UpdateBackupSelection. */
-static int selection_update(struct session *s, const struct restype_call *c, const json_t *desired,
-                            struct live_obj *live, const char *const *changed, size_t nchanged,
-                            struct diag *d)
-{
-    (void)s, (void)c, (void)desired;
-    return resutil_changeable(live, changed, nchanged, NULL, d);
-}
-
 /* DeleteBackupSelection; a selection (or plan) already gone counts as deleted. */
 static int selection_remove(struct session *s, const struct live_obj *live, unsigned how,
                             struct diag *d)
@@ -216,7 +207,8 @@ static int selection_remove(struct session *s, const struct live_obj *live, unsi
 static const struct restype_ops ops = {
     .read = selection_read,
     .create = selection_create,
-    .update = selection_update,
+    /* No setters: nothing changes in place (there is no UpdateBackupSelection). */
+    .update = resutil_update,
     .remove = selection_remove,
 };
 

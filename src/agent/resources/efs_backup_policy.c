@@ -98,22 +98,24 @@ static int bp_create(struct session *s, const struct restype_call *c, const json
     return *out ? 0 : -1;
 }
 
-/* A new status is one PutBackupPolicy. */
-static int bp_update(struct session *s, const struct restype_call *c, const json_t *desired,
-                     struct live_obj *live, const char *const *changed, size_t nchanged,
-                     struct diag *d)
+/* A new status is one PutBackupPolicy (a setter; c and row unused). */
+static int set_status(struct session *s, const struct restype_call *c, const json_t *desired,
+                      struct live_obj *live, const struct resutil_setter *row, struct diag *d)
 {
-    static const char *const settable[] = {"status", NULL};
     json_t *status;
 
-    (void)c;
-    if (resutil_changeable(live, changed, nchanged, settable, d) < 0 ||
-        put(s, live->id, resutil_want_str(&efs_backup_policy_type, desired, "status"), &status, 0,
+    (void)c, (void)row;
+    if (put(s, live->id, resutil_want_str(&efs_backup_policy_type, desired, "status"), &status, 0,
             d) < 0)
         return -1;
     json_object_set_new(live->attrs, "status", status);
     return 0;
 }
+
+static const struct resutil_setter setters[] = {
+    {"status", set_status, RESUTIL_EACH, NULL},
+    {NULL, NULL, RESUTIL_EACH, NULL},
+};
 
 /*
  * There is nothing to delete: the policy goes with its file system. Removing it from a stack
@@ -145,7 +147,8 @@ static json_t *bp_normalize(const char *attr, const json_t *v)
 static const struct restype_ops ops = {
     .read = bp_read,
     .create = bp_create,
-    .update = bp_update,
+    .update = resutil_update,
+    .setters = setters,
     .remove = bp_remove,
     .normalize = bp_normalize,
 };

@@ -217,14 +217,16 @@ static int put_policies(struct session *s, const char *id, const json_t *policie
     return ret;
 }
 
-/* PutLifecycleConfiguration of desired's policies on live; its attributes follow. */
-static int set_policies(struct session *s, const json_t *desired, struct live_obj *live,
-                        struct diag *d)
+/* PutLifecycleConfiguration of desired's policies on live (a setter; c and row unused); its
+ * attributes follow. */
+static int set_policies(struct session *s, const struct restype_call *c, const json_t *desired,
+                        struct live_obj *live, const struct resutil_setter *row, struct diag *d)
 {
     json_t *want = resutil_want_json(&efs_file_system_type, desired, "lifecycle_policies");
     json_t *policies = split_policies(want, 0, 1);
     int r = put_policies(s, live->id, policies, d);
 
+    (void)c, (void)row;
     if (r == 0)
         json_object_set_new(live->attrs, "lifecycle_policies", split_policies(policies, 1, 0));
     json_decref(want);
@@ -276,7 +278,7 @@ static int fs_create(struct session *s, const struct restype_call *c, const json
     snprintf(what, sizeof(what), "efs.file_system %s: not available for its lifecycle policies",
              (*out)->id);
     if (json_array_size(policies) && (efsutil_wait(s, available, *out, EFSUTIL_WAIT, what, d) < 0 ||
-                                      set_policies(s, desired, *out, d) < 0))
+                                      set_policies(s, c, desired, *out, NULL, d) < 0))
         goto out;
     ret = 0;
 out:
@@ -286,17 +288,19 @@ out:
     return ret;
 }
 
-/* UpdateFileSystem of the throughput mode (when changed) and MiB/s; live's attributes
- * follow the answer, its tags aside. */
-static int update_throughput(struct session *s, const json_t *desired, struct live_obj *live,
-                             int mode_changed, struct diag *d)
+/* UpdateFileSystem of the throughput mode (when it differs from live's) and MiB/s (a setter,
+ * after the others); live's attributes follow the answer, its tags aside. */
+static int set_throughput(struct session *s, const struct restype_call *c, const json_t *desired,
+                          struct live_obj *live, const struct resutil_setter *row, struct diag *d)
 {
     const char *mode = resutil_want_str(&efs_file_system_type, desired, "throughput_mode");
+    const char *now_mode = efsutil_str(live->attrs, "throughput_mode");
     json_t *body = json_object();
     struct apicall call;
     int r;
 
-    if (mode_changed)
+    (void)c, (void)row;
+    if (mode && (!now_mode || strcmp(mode, now_mode) != 0))
         json_object_set_new(body, "ThroughputMode", json_string(mode));
     put_mibps(desired, body);
     efsutil_init(&call, "UpdateFileSystem", "PUT", "file-systems", live->id, NULL);
@@ -312,33 +316,17 @@ static int update_throughput(struct session *s, const json_t *desired, struct li
 }
 
 /*
- * Throughput changes in place (UpdateFileSystem; AWS allows a decrease or a switch from
- * provisioned once a day), lifecycle policies with PutLifecycleConfiguration, tags with
- * TagResource/UntagResource; the rest replaces.
+ * Throughput changes in place (UpdateFileSystem, once for both attributes; AWS allows a decrease
+ * or a switch from provisioned once a day), lifecycle policies with PutLifecycleConfiguration,
+ * tags with TagResource/UntagResource; the rest replaces.
  */
-static int fs_update(struct session *s, const struct restype_call *c, const json_t *desired,
-                     struct live_obj *live, const char *const *changed, size_t nchanged,
-                     struct diag *d)
-{
-    static const char *const settable[] = {"tags", "lifecycle_policies", "throughput_mode",
-                                           "provisioned_throughput_in_mibps", NULL};
-    int throughput = 0;
-
-    if (resutil_changeable(live, changed, nchanged, settable, d) < 0)
-        return -1;
-    for (size_t i = 0; i < nchanged; i++) {
-        if (strcmp(changed[i], "tags") == 0) {
-            if (efsutil_update_tags(s, c, desired, live, NULL, d) < 0)
-                return -1;
-        } else if (strcmp(changed[i], "lifecycle_policies") == 0) {
-            if (set_policies(s, desired, live, d) < 0)
-                return -1;
-        } else {
-            throughput |= strcmp(changed[i], "throughput_mode") == 0 ? 1 : 2;
-        }
-    }
-    return throughput ? update_throughput(s, desired, live, throughput & 1, d) : 0;
-}
+static const struct resutil_setter setters[] = {
+    {"tags", efsutil_update_tags, RESUTIL_EACH, NULL},
+    {"lifecycle_policies", set_policies, RESUTIL_EACH, NULL},
+    {"throughput_mode", set_throughput, RESUTIL_AFTER, NULL},
+    {"provisioned_throughput_in_mibps", set_throughput, RESUTIL_AFTER, NULL},
+    {NULL, NULL, RESUTIL_EACH, NULL},
+};
 
 /*
  * DeleteFileSystem (resutil_remove), sent again while AWS answers FileSystemInUse: its mount
@@ -449,7 +437,8 @@ static const struct restype_restore restore_hooks = {
 static const struct restype_ops ops = {
     .read = fs_read,
     .create = fs_create,
-    .update = fs_update,
+    .update = resutil_update,
+    .setters = setters,
     .remove = fs_remove,
     .del = {.op = "DeleteFileSystem",
             .path = "/2015-02-01/file-systems/%s",

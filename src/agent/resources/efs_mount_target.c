@@ -192,21 +192,15 @@ static int mt_create(struct session *s, const struct restype_call *c, const json
     return *out ? 0 : -1;
 }
 
-/* Only the security groups change in place (ModifyMountTargetSecurityGroups). */
-static int mt_update(struct session *s, const struct restype_call *c, const json_t *desired,
-                     struct live_obj *live, const char *const *changed, size_t nchanged,
-                     struct diag *d)
+/* ModifyMountTargetSecurityGroups (a setter; c and row unused): the only change in place. */
+static int set_groups(struct session *s, const struct restype_call *c, const json_t *desired,
+                      struct live_obj *live, const struct resutil_setter *row, struct diag *d)
 {
-    static const char *const settable[] = {"security_groups", NULL};
     json_t *groups = json_object_get(desired, "security_groups");
     struct apicall call;
     int r;
 
-    (void)c;
-    if (resutil_changeable(live, changed, nchanged, settable, d) < 0)
-        return -1;
-    if (!nchanged)
-        return 0;
+    (void)c, (void)row;
     efsutil_init(&call, "ModifyMountTargetSecurityGroups", "PUT", "mount-targets", live->id,
                  "security-groups");
     apicall_json(&call, json_pack("{s:o}", "SecurityGroups",
@@ -217,6 +211,11 @@ static int mt_update(struct session *s, const struct restype_call *c, const json
     apicall_release(&call);
     return r;
 }
+
+static const struct resutil_setter setters[] = {
+    {"security_groups", set_groups, RESUTIL_EACH, NULL},
+    {NULL, NULL, RESUTIL_EACH, NULL},
+};
 
 /*
  * DeleteMountTarget (already gone counts as done), then wait until DescribeMountTargets no
@@ -243,7 +242,8 @@ static int mt_ready(struct session *s, struct live_obj *live, struct diag *d)
 static const struct restype_ops ops = {
     .read = mt_read,
     .create = mt_create,
-    .update = mt_update,
+    .update = resutil_update,
+    .setters = setters,
     .remove = mt_remove,
     .del = {.op = "DeleteMountTarget", .path = "/2015-02-01/mount-targets/%s"},
     .ready = mt_ready,
