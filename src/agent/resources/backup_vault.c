@@ -112,7 +112,6 @@ static int adopt(struct session *s, const struct restype_call *c, const char *na
 {
     struct apicall call;
     json_t *tags = NULL, *got;
-    const char *stack, *id;
     int ret = -1;
 
     backuputil_init(&call, "DescribeBackupVault");
@@ -124,9 +123,9 @@ static int adopt(struct session *s, const struct restype_call *c, const char *na
         json_decref(got);
         goto out;
     }
-    stack = json_string_value(json_object_get(tags, RESUTIL_TAG_STACK));
-    id = json_string_value(json_object_get(tags, RESUTIL_TAG_ID));
-    if (!stack || !id || strcmp(stack, c->stack) != 0 || strcmp(id, c->cairn_id) != 0) {
+    if (!resutil_owned(tags, c)) {
+        const char *stack = json_string_value(json_object_get(tags, RESUTIL_TAG_STACK));
+        const char *id = json_string_value(json_object_get(tags, RESUTIL_TAG_ID));
         diag_error(d, NULL,
                    "backup.vault %s: a vault named %s already exists and is not this "
                    "resource's (cairn:stack %s, cairn:id %s): choose another name",
