@@ -72,7 +72,7 @@ static int read_one(struct session *s, const char *plan_id, const char *id, stru
 }
 
 /* ListBackupSelections of plan_id (paginated), fn for each. */
-static int each_selection(struct session *s, const char *plan_id, backuputil_item_fn fn, void *arg,
+static int each_selection(struct session *s, const char *plan_id, resutil_item_fn fn, void *arg,
                           struct diag *d)
 {
     struct apicall c;

@@ -115,7 +115,7 @@ int backuputil_stack_plans(struct session *s, const char *stack, backuputil_plan
     return backuputil_each(s, &c, "BackupPlansList", stack_plan, &p, d);
 }
 
-int backuputil_each(struct session *s, struct apicall *c, const char *list, backuputil_item_fn fn,
+int backuputil_each(struct session *s, struct apicall *c, const char *list, resutil_item_fn fn,
                     void *arg, struct diag *d)
 {
     int ret = -1;

@@ -1,8 +1,8 @@
 /*
  * What AWS Backup's types (vault, plan, selection) share: tags by ARN
  * (ListTags, TagResource, UntagResource), the stack's backup plans (which
- * the plan and its untaggable selections are both read through), numbers as
- * the REST-JSON API takes them, and a pause for the few waits removal needs.
+ * the plan and its untaggable selections are both read through), listings
+ * page by page, and creates with their CreatorRequestId.
  */
 #ifndef CAIRN_BACKUPUTIL_H
 #define CAIRN_BACKUPUTIL_H
@@ -47,12 +47,9 @@ typedef int (*backuputil_plan_fn)(struct session *s, const json_t *item, const j
 int backuputil_stack_plans(struct session *s, const char *stack, backuputil_plan_fn fn, void *arg,
                            struct diag *d);
 
-/* Called for each item of a listing; -1 stops it (d says why). */
-typedef int (*backuputil_item_fn)(struct session *s, const json_t *item, void *arg, struct diag *d);
-
 /* Send c (started, its path given) and every next page (resutil_next_page), fn for each item of the
  * answer's array list; c is released. 0, or -1 with d saying why. */
-int backuputil_each(struct session *s, struct apicall *c, const char *list, backuputil_item_fn fn,
+int backuputil_each(struct session *s, struct apicall *c, const char *list, resutil_item_fn fn,
                     void *arg, struct diag *d);
 
 /* What every create checks first: type t's required attributes, and the name to give the object

@@ -43,7 +43,7 @@ int efsutil_going(const char *state)
 }
 
 int efsutil_list(struct session *s, const struct efsutil_kind *k, const char *member,
-                 const char *value, efsutil_fn fn, void *arg, const char *const *refused,
+                 const char *value, resutil_item_fn fn, void *arg, const char *const *refused,
                  struct diag *d)
 {
     struct apicall c;
@@ -75,7 +75,7 @@ out:
 /* What efsutil_file_systems() hands on: the stack's file systems. */
 struct mine {
     const char *stack;
-    efsutil_fn fn;
+    resutil_item_fn fn;
     void *arg;
 };
 
@@ -92,7 +92,7 @@ static int if_mine(struct session *s, const json_t *fs, void *arg, struct diag *
     return yes ? m->fn(s, fs, m->arg, d) : 0;
 }
 
-int efsutil_file_systems(struct session *s, const char *stack, efsutil_fn fn, void *arg,
+int efsutil_file_systems(struct session *s, const char *stack, resutil_item_fn fn, void *arg,
                          struct diag *d)
 {
     struct mine m = {stack, fn, arg};

@@ -52,23 +52,20 @@ struct efsutil_kind {
 };
 extern const struct efsutil_kind efsutil_file_system, efsutil_mount_target, efsutil_access_point;
 
-/* Called for each object a listing finds; -1 stops it (d says why). */
-typedef int (*efsutil_fn)(struct session *s, const json_t *item, void *arg, struct diag *d);
-
 /*
  * k's Describe, every page, filtered by member=value (member NULL: every object of the
  * account), fn for each object. 0; 1 when AWS refused the first page with a code in refused
  * (NULL-terminated; nothing was listed then, d untouched); -1 with d saying why.
  */
 int efsutil_list(struct session *s, const struct efsutil_kind *k, const char *member,
-                 const char *value, efsutil_fn fn, void *arg, const char *const *refused,
+                 const char *value, resutil_item_fn fn, void *arg, const char *const *refused,
                  struct diag *d);
 
 /*
  * DescribeFileSystems, every page (Marker), fn called for each file system whose
  * inline tags say cairn:stack=stack and that is not being deleted.
  */
-int efsutil_file_systems(struct session *s, const char *stack, efsutil_fn fn, void *arg,
+int efsutil_file_systems(struct session *s, const char *stack, resutil_item_fn fn, void *arg,
                          struct diag *d);
 
 /* Whether a lifecycle state says the object is on its way out ("deleting", "deleted"). */
