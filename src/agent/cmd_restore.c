@@ -193,7 +193,7 @@ static int remove_children(struct session *s, const char *fs, const char *op, co
     efsutil_init(&c, op, "GET", what, NULL, NULL);
     apicall_param(&c, "FileSystemId", fs);
     do {
-        if (efsutil_send(s, &c, NULL, d) < 0)
+        if (resutil_send(s, &c, 0, d) < 0)
             goto out;
         json_array_foreach(json_object_get(c.out, list), i, e)
         {

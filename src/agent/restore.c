@@ -391,7 +391,7 @@ static int same_vpc(struct restore *rs, const char *id, struct diag *d)
 
     efsutil_init(&c, "DescribeMountTargets", "GET", "mount-targets", NULL, NULL);
     apicall_param(&c, "FileSystemId", id);
-    if (efsutil_send(rs->e.session, &c, NULL, d) < 0)
+    if (resutil_send(rs->e.session, &c, 0, d) < 0)
         goto out;
     ret = 0;
     json_array_foreach(json_object_get(c.out, "MountTargets"), i, mt)

@@ -221,16 +221,17 @@ static int plan_create(struct session *s, const struct restype_call *c, const js
     return *out ? 0 : -1;
 }
 
-/* UpdateBackupPlan with desired's name and rules: AWS makes a new version of the plan, whose
- * id goes to live's version_id. */
-static int update_doc(struct session *s, const json_t *desired, struct live_obj *live,
-                      struct diag *d)
+/* UpdateBackupPlan with desired's name and rules (a setter; c and row unused): AWS makes a new
+ * version of the plan, whose id goes to live's version_id. */
+static int update_doc(struct session *s, const struct restype_call *rc, const json_t *desired,
+                      struct live_obj *live, const struct resutil_setter *row, struct diag *d)
 {
     struct apicall c;
     const char *name = resutil_want_str(&backup_plan_type, desired, "name");
     json_t *now;
     int ret = -1;
 
+    (void)rc, (void)row;
     if (!name)
         name = json_string_value(json_object_get(live->attrs, "name"));
     backuputil_init(&c, "UpdateBackupPlan");
@@ -247,37 +248,25 @@ static int update_doc(struct session *s, const json_t *desired, struct live_obj 
 
 /* Name and rules change together, in one new version; tags through TagResource and
  * UntagResource. */
-static int plan_update(struct session *s, const struct restype_call *c, const json_t *desired,
-                       struct live_obj *live, const char *const *changed, size_t nchanged,
-                       struct diag *d)
-{
-    static const char *const settable[] = {"tags", "name", "rules", NULL};
-    int doc_done = 0;
-
-    if (resutil_changeable(live, changed, nchanged, settable, d) < 0)
-        return -1;
-    for (size_t i = 0; i < nchanged; i++) {
-        if (strcmp(changed[i], "tags") == 0) {
-            if (backuputil_update_tags(s, c, desired, live, NULL, d) < 0)
-                return -1;
-        } else if (!doc_done++ && update_doc(s, desired, live, d) < 0) {
-            return -1;
-        }
-    }
-    return 0;
-}
+static const struct resutil_setter setters[] = {
+    {"tags", backuputil_update_tags, RESUTIL_EACH, NULL},
+    {"name", update_doc, RESUTIL_FIRST, NULL},
+    {"rules", update_doc, RESUTIL_FIRST, NULL},
+    {NULL, NULL, RESUTIL_EACH, NULL},
+};
 
 /* DeleteBackupPlan; a plan already gone counts as deleted. AWS refuses while the plan still
  * has selections: cairn deletes the stack's selections first, so one left is someone else's. */
 static int plan_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d)
 {
+    static const char *const refused[] = {"InvalidRequestException", NULL};
     struct apicall c;
     int ret;
 
     (void)how;
     backuputil_init(&c, "DeleteBackupPlan");
     apicall_rest(&c, "DELETE", "/backup/plans/%s", apicall_escape(&c, live->id));
-    if ((ret = backuputil_delete(s, &c, "InvalidRequestException", d)) > 0) {
+    if ((ret = resutil_send_codes(s, &c, RESUTIL_GONE_OK, refused, d)) > 0) {
         diag_error(d, NULL,
                    "backup.plan %s: AWS deletes a plan only once it has no selections, and a "
                    "selection cairn does not manage is left in it: %s",
@@ -291,7 +280,8 @@ static int plan_remove(struct session *s, const struct live_obj *live, unsigned 
 static const struct restype_ops ops = {
     .read = plan_read,
     .create = plan_create,
-    .update = plan_update,
+    .update = resutil_update,
+    .setters = setters,
     .remove = plan_remove,
 };
 

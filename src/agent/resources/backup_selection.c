@@ -72,7 +72,7 @@ static int read_one(struct session *s, const char *plan_id, const char *id, stru
 }
 
 /* ListBackupSelections of plan_id (paginated), fn for each. */
-static int each_selection(struct session *s, const char *plan_id, backuputil_item_fn fn, void *arg,
+static int each_selection(struct session *s, const char *plan_id, resutil_item_fn fn, void *arg,
                           struct diag *d)
 {
     struct apicall c;
@@ -183,15 +183,6 @@ static int selection_create(struct session *s, const struct restype_call *c, con
     return *out ? 0 : -1;
 }
 
-/* Nothing changes in place: there is no UpdateBackupSelection. */
-static int selection_update(struct session *s, const struct restype_call *c, const json_t *desired,
-                            struct live_obj *live, const char *const *changed, size_t nchanged,
-                            struct diag *d)
-{
-    (void)s, (void)c, (void)desired;
-    return resutil_changeable(live, changed, nchanged, NULL, d);
-}
-
 /* DeleteBackupSelection; a selection (or plan) already gone counts as deleted. */
 static int selection_remove(struct session *s, const struct live_obj *live, unsigned how,
                             struct diag *d)
@@ -208,7 +199,7 @@ static int selection_remove(struct session *s, const struct live_obj *live, unsi
     backuputil_init(&c, "DeleteBackupSelection");
     apicall_rest(&c, "DELETE", "/backup/plans/%s/selections/%s", apicall_escape(&c, plan_id),
                  apicall_escape(&c, live->id));
-    ret = backuputil_delete(s, &c, NULL, d);
+    ret = resutil_send(s, &c, RESUTIL_GONE_OK, d);
     apicall_release(&c);
     return ret;
 }
@@ -216,7 +207,8 @@ static int selection_remove(struct session *s, const struct live_obj *live, unsi
 static const struct restype_ops ops = {
     .read = selection_read,
     .create = selection_create,
-    .update = selection_update,
+    /* No setters: nothing changes in place (there is no UpdateBackupSelection). */
+    .update = resutil_update,
     .remove = selection_remove,
 };
 

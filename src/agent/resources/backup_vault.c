@@ -112,7 +112,6 @@ static int adopt(struct session *s, const struct restype_call *c, const char *na
 {
     struct apicall call;
     json_t *tags = NULL, *got;
-    const char *stack, *id;
     int ret = -1;
 
     backuputil_init(&call, "DescribeBackupVault");
@@ -124,9 +123,9 @@ static int adopt(struct session *s, const struct restype_call *c, const char *na
         json_decref(got);
         goto out;
     }
-    stack = json_string_value(json_object_get(tags, RESUTIL_TAG_STACK));
-    id = json_string_value(json_object_get(tags, RESUTIL_TAG_ID));
-    if (!stack || !id || strcmp(stack, c->stack) != 0 || strcmp(id, c->cairn_id) != 0) {
+    if (!resutil_owned(tags, c)) {
+        const char *stack = json_string_value(json_object_get(tags, RESUTIL_TAG_STACK));
+        const char *id = json_string_value(json_object_get(tags, RESUTIL_TAG_ID));
         diag_error(d, NULL,
                    "backup.vault %s: a vault named %s already exists and is not this "
                    "resource's (cairn:stack %s, cairn:id %s): choose another name",
@@ -183,18 +182,19 @@ static int vault_create(struct session *s, const struct restype_call *c, const j
  * -1 any other error (in d). */
 static int delete_vault(struct session *s, const char *name, struct diag *d)
 {
+    static const char *const refused[] = {"InvalidRequestException", NULL};
     struct apicall c;
     int ret;
 
     backuputil_init(&c, "DeleteBackupVault");
     apicall_rest(&c, "DELETE", "/backup-vaults/%s", apicall_escape(&c, name));
-    if ((ret = backuputil_delete(s, &c, "InvalidRequestException", d)) > 0 &&
+    if ((ret = resutil_send_codes(s, &c, RESUTIL_GONE_OK, refused, d)) > 0 &&
         !strstr(c.err.message, "recovery point")) {
         diag_error(d, NULL, "backup.vault %s: %s: %s", name, c.err.code, c.err.message);
         ret = -1;
     }
     apicall_release(&c);
-    return ret;
+    return ret > 0 ? 1 : ret;
 }
 
 /* What each_point() does with the recovery points of vault name: counts them, and deletes them

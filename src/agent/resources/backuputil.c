@@ -21,14 +21,14 @@ int backuputil_tags(struct session *s, const char *arn, json_t **tags, struct di
     do {
         const char *k;
         json_t *v;
-        if (session_call(s, &c, d) != CALL_OK)
+        if (resutil_send(s, &c, 0, d) < 0)
             goto out;
         json_object_foreach(json_object_get(c.out, "Tags"), k, v)
         {
             if (json_is_string(v))
                 json_object_set(*tags, k, v);
         }
-    } while (apicall_next_page(&c, "nextToken", "NextToken"));
+    } while (resutil_next_page(&c));
     ret = 0;
 out:
     apicall_release(&c);
@@ -115,7 +115,7 @@ int backuputil_stack_plans(struct session *s, const char *stack, backuputil_plan
     return backuputil_each(s, &c, "BackupPlansList", stack_plan, &p, d);
 }
 
-int backuputil_each(struct session *s, struct apicall *c, const char *list, backuputil_item_fn fn,
+int backuputil_each(struct session *s, struct apicall *c, const char *list, resutil_item_fn fn,
                     void *arg, struct diag *d)
 {
     int ret = -1;
@@ -123,14 +123,14 @@ int backuputil_each(struct session *s, struct apicall *c, const char *list, back
     do {
         size_t i;
         json_t *item;
-        if (session_call(s, c, d) != CALL_OK)
+        if (resutil_send(s, c, 0, d) < 0)
             goto out;
         json_array_foreach(json_object_get(c->out, list), i, item)
         {
             if (fn(s, item, arg, d) < 0)
                 goto out;
         }
-    } while (apicall_next_page(c, "nextToken", "NextToken"));
+    } while (resutil_next_page(c));
     ret = 0;
 out:
     apicall_release(c);
@@ -152,37 +152,14 @@ const char *backuputil_create_name(const struct restype *t, const struct restype
 int backuputil_create(struct session *s, struct apicall *call, const struct restype_call *c,
                       json_t *body, struct diag *d)
 {
-    struct diag why;
-    int ret = 0;
+    int r;
 
     if (c->token)
-        json_object_set_new(body, "CreatorRequestId", json_string(c->token));
+        json_object_set_new(body, dialect_of("backup")->token_member, json_string(c->token));
     apicall_json(call, body);
-    diag_init(&why);
-    if (session_call(s, call, &why) != CALL_OK) {
-        ret = dialect_exists(dialect_of("backup"), call->err.code) && c->stack && c->cairn_id ? 1
-                                                                                              : -1;
-        if (ret < 0)
-            diag_error(d, NULL, "%s", diag_last(&why));
-    }
-    diag_release(&why);
-    return ret;
-}
-
-int backuputil_delete(struct session *s, struct apicall *c, const char *refused, struct diag *d)
-{
-    struct diag why;
-    int ret = 0;
-
-    diag_init(&why);
-    if (session_call(s, c, &why) != CALL_OK &&
-        !dialect_not_found(dialect_of("backup"), c->err.code)) {
-        ret = refused && strcmp(c->err.code, refused) == 0 ? 1 : -1;
-        if (ret < 0)
-            diag_error(d, NULL, "%s", diag_last(&why));
-    }
-    diag_release(&why);
-    return ret;
+    /* Whose an existing object would be is known only with c's stack and id. */
+    r = resutil_send(s, call, c->stack && c->cairn_id ? RESUTIL_TELL_EXISTS : 0, d);
+    return r == RESUTIL_EXISTS ? 1 : r;
 }
 
 const struct resutil_setter backuputil_tags_only[] = {

@@ -1,8 +1,8 @@
 /*
  * What AWS Backup's types (vault, plan, selection) share: tags by ARN
  * (ListTags, TagResource, UntagResource), the stack's backup plans (which
- * the plan and its untaggable selections are both read through), numbers as
- * the REST-JSON API takes them, and a pause for the few waits removal needs.
+ * the plan and its untaggable selections are both read through), listings
+ * page by page, and creates with their CreatorRequestId.
  */
 #ifndef CAIRN_BACKUPUTIL_H
 #define CAIRN_BACKUPUTIL_H
@@ -16,9 +16,6 @@
 
 struct session;
 struct apicall;
-
-/* The error code AWS Backup answers for a vault, plan or selection that does not exist. */
-#define BACKUPUTIL_NOT_FOUND "ResourceNotFoundException"
 
 /* Start a call of operation op; apicall_rest() then gives its method and path (labels escaped
  * with apicall_escape(), which needs the call started). */
@@ -50,12 +47,9 @@ typedef int (*backuputil_plan_fn)(struct session *s, const json_t *item, const j
 int backuputil_stack_plans(struct session *s, const char *stack, backuputil_plan_fn fn, void *arg,
                            struct diag *d);
 
-/* Called for each item of a listing; -1 stops it (d says why). */
-typedef int (*backuputil_item_fn)(struct session *s, const json_t *item, void *arg, struct diag *d);
-
-/* Send c (started, its path given) and every next page (nextToken), fn for each item of the
+/* Send c (started, its path given) and every next page (resutil_next_page), fn for each item of the
  * answer's array list; c is released. 0, or -1 with d saying why. */
-int backuputil_each(struct session *s, struct apicall *c, const char *list, backuputil_item_fn fn,
+int backuputil_each(struct session *s, struct apicall *c, const char *list, resutil_item_fn fn,
                     void *arg, struct diag *d);
 
 /* What every create checks first: type t's required attributes, and the name to give the object
@@ -70,10 +64,6 @@ const char *backuputil_create_name(const struct restype *t, const struct restype
  */
 int backuputil_create(struct session *s, struct apicall *call, const struct restype_call *c,
                       json_t *body, struct diag *d);
-
-/* Send c, a delete: 0 done, or the object already gone; 1 AWS refused it with the code refused
- * (NULL: none), d untouched (c's err says why); -1 with the error in d. c is not released. */
-int backuputil_delete(struct session *s, struct apicall *c, const char *refused, struct diag *d);
 
 /* The setters (with resutil_update) of a type whose tags alone change in place. */
 extern const struct resutil_setter backuputil_tags_only[];

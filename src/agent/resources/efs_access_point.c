@@ -160,7 +160,7 @@ static int is_going(const char *state)
 }
 
 /* DescribeAccessPoints (paginated) of file system fs_id, or of the account's when NULL. */
-static int list_aps(struct session *s, const char *fs_id, efsutil_fn fn, void *arg,
+static int list_aps(struct session *s, const char *fs_id, resutil_item_fn fn, void *arg,
                     const char *const *refused, struct diag *d)
 {
     return efsutil_list(s, &efsutil_access_point, fs_id ? "FileSystemId" : NULL, fs_id, fn, arg,
@@ -267,25 +267,12 @@ static int ap_create(struct session *s, const struct restype_call *c, const json
 {
     const struct restype *t = &efs_access_point_type;
     const char *fs_id = resutil_want_str(t, desired, "file_system_id");
-    const struct efsutil_adopt by_token = {"AccessPointAlreadyExists", "FileSystemId", fs_id,
-                                           "ClientToken", c->token};
-    json_t *want, *tags, *body, *ap;
+    const struct efsutil_adopt by_token = {NULL, "FileSystemId", fs_id, "ClientToken", c->token};
+    json_t *want = with_mode(json_deep_copy(desired)), *body = resmap_api_object(attrs, want), *ap;
 
     *out = NULL;
-    if (resutil_check_required(t, c->cairn_id, desired, d) < 0)
-        return -1;
-    if (!c->token) {
-        diag_error(d, NULL, "efs.access_point %s: no idempotency token", c->cairn_id);
-        return -1;
-    }
-    body = resmap_api_object(attrs, want = with_mode(json_deep_copy(desired)));
-    tags = resutil_tags_want(c, desired);
-    json_object_set_new(body, "ClientToken", json_string(c->token));
-    json_object_set_new(body, "Tags", resutil_tags_to_list(tags, "Key", "Value"));
-    json_decref(tags);
     json_decref(want);
-    if (efsutil_create(s, &efsutil_access_point, "CreateAccessPoint", c->cairn_id, body, &by_token,
-                       &ap, d) < 0)
+    if (efsutil_create(s, &efsutil_access_point, c, desired, body, &by_token, &ap, d) < 0)
         return -1;
     *out = resutil_add_created(set, t, c, ap_attrs(ap), d);
     json_decref(ap);

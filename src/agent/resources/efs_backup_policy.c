@@ -40,7 +40,7 @@ static int read_fs(struct session *s, const json_t *fs, void *arg, struct diag *
     int r;
 
     efsutil_init(&c, "DescribeBackupPolicy", "GET", "file-systems", id, "backup-policy");
-    if ((r = efsutil_send(s, &c, none, d)) >= 0) {
+    if ((r = resutil_send_codes(s, &c, 0, none, d)) >= 0) {
         const char *status = efsutil_str(json_object_get(c.out, "BackupPolicy"), "Status");
         /* Untagged: the planner matches it by file system (and status). */
         live_set_add(arg, &efs_backup_policy_type, id, NULL,
@@ -61,18 +61,18 @@ static int bp_read(struct session *s, const struct restype *t, const char *stack
 }
 
 /* PutBackupPolicy: 0, and *status (when not NULL) the status AWS answers (or want when it
- * answers none; new), or -1 with d saying why; a file system already gone is 1 when gone_ok. */
-static int put(struct session *s, const char *fs_id, const char *want, json_t **status, int gone_ok,
-               struct diag *d)
+ * answers none; new), or -1 with d saying why; a file system already gone is 0 when how is
+ * RESUTIL_GONE_OK. */
+static int put(struct session *s, const char *fs_id, const char *want, json_t **status,
+               unsigned how, struct diag *d)
 {
-    static const char *const gone[] = {"FileSystemNotFound", NULL};
     struct apicall c;
     const char *now;
     int r;
 
     efsutil_init(&c, "PutBackupPolicy", "PUT", "file-systems", fs_id, "backup-policy");
     apicall_json(&c, json_pack("{s:{s:s}}", "BackupPolicy", "Status", want));
-    r = efsutil_send(s, &c, gone_ok ? gone : NULL, d);
+    r = resutil_send(s, &c, how, d);
     now = efsutil_str(json_object_get(c.out, "BackupPolicy"), "Status");
     if (r == 0 && status)
         *status = json_string(now ? now : want);
@@ -98,22 +98,24 @@ static int bp_create(struct session *s, const struct restype_call *c, const json
     return *out ? 0 : -1;
 }
 
-/* A new status is one PutBackupPolicy. */
-static int bp_update(struct session *s, const struct restype_call *c, const json_t *desired,
-                     struct live_obj *live, const char *const *changed, size_t nchanged,
-                     struct diag *d)
+/* A new status is one PutBackupPolicy (a setter; c and row unused). */
+static int set_status(struct session *s, const struct restype_call *c, const json_t *desired,
+                      struct live_obj *live, const struct resutil_setter *row, struct diag *d)
 {
-    static const char *const settable[] = {"status", NULL};
     json_t *status;
 
-    (void)c;
-    if (resutil_changeable(live, changed, nchanged, settable, d) < 0 ||
-        put(s, live->id, resutil_want_str(&efs_backup_policy_type, desired, "status"), &status, 0,
+    (void)c, (void)row;
+    if (put(s, live->id, resutil_want_str(&efs_backup_policy_type, desired, "status"), &status, 0,
             d) < 0)
         return -1;
     json_object_set_new(live->attrs, "status", status);
     return 0;
 }
+
+static const struct resutil_setter setters[] = {
+    {"status", set_status, RESUTIL_EACH, NULL},
+    {NULL, NULL, RESUTIL_EACH, NULL},
+};
 
 /*
  * There is nothing to delete: the policy goes with its file system. Removing it from a stack
@@ -125,7 +127,7 @@ static int bp_update(struct session *s, const struct restype_call *c, const json
 static int bp_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d)
 {
     (void)how;
-    return put(s, live->id, "DISABLED", NULL, 1, d) < 0 ? -1 : 0;
+    return put(s, live->id, "DISABLED", NULL, RESUTIL_GONE_OK, d);
 }
 
 /* ENABLING and DISABLING are on their way to ENABLED and DISABLED. */
@@ -145,7 +147,8 @@ static json_t *bp_normalize(const char *attr, const json_t *v)
 static const struct restype_ops ops = {
     .read = bp_read,
     .create = bp_create,
-    .update = bp_update,
+    .update = resutil_update,
+    .setters = setters,
     .remove = bp_remove,
     .normalize = bp_normalize,
 };

@@ -146,7 +146,7 @@ static int read_policies(struct session *s, const char *id, json_t **out, struct
     *out = NULL;
     efsutil_init(&c, "DescribeLifecycleConfiguration", "GET", "file-systems", id,
                  "lifecycle-configuration");
-    if (efsutil_send(s, &c, NULL, d) < 0)
+    if (resutil_send(s, &c, 0, d) < 0)
         goto out;
     *out = split_policies(json_object_get(c.out, "LifecyclePolicies"), 1, 0);
     ret = 0;
@@ -212,19 +212,21 @@ static int put_policies(struct session *s, const char *id, const json_t *policie
     efsutil_init(&c, "PutLifecycleConfiguration", "PUT", "file-systems", id,
                  "lifecycle-configuration");
     apicall_json(&c, json_pack("{s:O}", "LifecyclePolicies", policies));
-    ret = efsutil_send(s, &c, NULL, d);
+    ret = resutil_send(s, &c, 0, d);
     apicall_release(&c);
-    return ret < 0 ? -1 : 0;
+    return ret;
 }
 
-/* PutLifecycleConfiguration of desired's policies on live; its attributes follow. */
-static int set_policies(struct session *s, const json_t *desired, struct live_obj *live,
-                        struct diag *d)
+/* PutLifecycleConfiguration of desired's policies on live (a setter; c and row unused); its
+ * attributes follow. */
+static int set_policies(struct session *s, const struct restype_call *c, const json_t *desired,
+                        struct live_obj *live, const struct resutil_setter *row, struct diag *d)
 {
     json_t *want = resutil_want_json(&efs_file_system_type, desired, "lifecycle_policies");
     json_t *policies = split_policies(want, 0, 1);
     int r = put_policies(s, live->id, policies, d);
 
+    (void)c, (void)row;
     if (r == 0)
         json_object_set_new(live->attrs, "lifecycle_policies", split_policies(policies, 1, 0));
     json_decref(want);
@@ -255,27 +257,16 @@ static int fs_create(struct session *s, const struct restype_call *c, const json
                      struct live_set *set, struct live_obj **out, struct diag *d)
 {
     const struct restype *t = &efs_file_system_type;
-    const struct efsutil_adopt by_token = {"FileSystemAlreadyExists", "CreationToken", c->token,
-                                           "CreationToken", c->token};
-    json_t *tags, *want = NULL, *policies = NULL, *body, *fs = NULL, *got;
+    const struct efsutil_adopt by_token = {NULL, "CreationToken", c->token, "CreationToken",
+                                           c->token};
+    json_t *want = NULL, *policies = NULL, *body = json_object(), *fs = NULL, *got;
     char what[160];
     int ret = -1;
 
     *out = NULL;
-    if (resutil_check_required(t, c->cairn_id, desired, d) < 0)
-        return -1;
-    if (!c->token) {
-        diag_error(d, NULL, "efs.file_system %s: no idempotency token", c->cairn_id);
-        return -1;
-    }
-    tags = resutil_tags_want(c, desired);
-    body = json_pack("{s:s, s:o}", "CreationToken", c->token, "Tags",
-                     resutil_tags_to_list(tags, "Key", "Value"));
     resutil_create_body(t, c, desired, NULL, body);
     put_mibps(desired, body);
-    json_decref(tags);
-    if (efsutil_create(s, &efsutil_file_system, "CreateFileSystem", c->cairn_id, body, &by_token,
-                       &fs, d) < 0)
+    if (efsutil_create(s, &efsutil_file_system, c, desired, body, &by_token, &fs, d) < 0)
         return -1;
     got = fs_attrs(fs);
     /* A new file system has no policies until they are put. */
@@ -287,7 +278,7 @@ static int fs_create(struct session *s, const struct restype_call *c, const json
     snprintf(what, sizeof(what), "efs.file_system %s: not available for its lifecycle policies",
              (*out)->id);
     if (json_array_size(policies) && (efsutil_wait(s, available, *out, EFSUTIL_WAIT, what, d) < 0 ||
-                                      set_policies(s, desired, *out, d) < 0))
+                                      set_policies(s, c, desired, *out, NULL, d) < 0))
         goto out;
     ret = 0;
 out:
@@ -297,90 +288,55 @@ out:
     return ret;
 }
 
-/* UpdateFileSystem of the throughput mode (when changed) and MiB/s; live's attributes
- * follow the answer, its tags aside. */
-static int update_throughput(struct session *s, const json_t *desired, struct live_obj *live,
-                             int mode_changed, struct diag *d)
+/* UpdateFileSystem of the throughput mode (when it differs from live's) and MiB/s (a setter,
+ * after the others); live's attributes follow the answer, its tags aside. */
+static int set_throughput(struct session *s, const struct restype_call *c, const json_t *desired,
+                          struct live_obj *live, const struct resutil_setter *row, struct diag *d)
 {
     const char *mode = resutil_want_str(&efs_file_system_type, desired, "throughput_mode");
+    const char *now_mode = efsutil_str(live->attrs, "throughput_mode");
     json_t *body = json_object();
     struct apicall call;
     int r;
 
-    if (mode_changed)
+    (void)c, (void)row;
+    if (mode && (!now_mode || strcmp(mode, now_mode) != 0))
         json_object_set_new(body, "ThroughputMode", json_string(mode));
     put_mibps(desired, body);
     efsutil_init(&call, "UpdateFileSystem", "PUT", "file-systems", live->id, NULL);
     apicall_json(&call, body);
-    if ((r = efsutil_send(s, &call, NULL, d)) == 0) {
+    if ((r = resutil_send(s, &call, 0, d)) == 0) {
         json_t *now = fs_attrs(call.out);
         json_object_del(now, "tags"); /* the answer's tags are not newer than ours */
         json_object_update(live->attrs, now);
         json_decref(now);
     }
     apicall_release(&call);
-    return r < 0 ? -1 : 0;
-}
-
-/*
- * Throughput changes in place (UpdateFileSystem; AWS allows a decrease or a switch from
- * provisioned once a day), lifecycle policies with PutLifecycleConfiguration, tags with
- * TagResource/UntagResource; the rest replaces.
- */
-static int fs_update(struct session *s, const struct restype_call *c, const json_t *desired,
-                     struct live_obj *live, const char *const *changed, size_t nchanged,
-                     struct diag *d)
-{
-    static const char *const settable[] = {"tags", "lifecycle_policies", "throughput_mode",
-                                           "provisioned_throughput_in_mibps", NULL};
-    int throughput = 0;
-
-    if (resutil_changeable(live, changed, nchanged, settable, d) < 0)
-        return -1;
-    for (size_t i = 0; i < nchanged; i++) {
-        if (strcmp(changed[i], "tags") == 0) {
-            if (efsutil_update_tags(s, c, desired, live, NULL, d) < 0)
-                return -1;
-        } else if (strcmp(changed[i], "lifecycle_policies") == 0) {
-            if (set_policies(s, desired, live, d) < 0)
-                return -1;
-        } else {
-            throughput |= strcmp(changed[i], "throughput_mode") == 0 ? 1 : 2;
-        }
-    }
-    return throughput ? update_throughput(s, desired, live, throughput & 1, d) : 0;
-}
-
-static int try_delete(struct session *s, void *arg, struct diag *d)
-{
-    static const char *const soft[] = {"FileSystemNotFound", "FileSystemInUse", NULL};
-    struct apicall c;
-    int r;
-
-    efsutil_init(&c, "DeleteFileSystem", "DELETE", "file-systems", arg, NULL);
-    r = efsutil_send(s, &c, soft, d);
-    if (r == 1 && strcmp(c.err.code, "FileSystemInUse") == 0)
-        r = 0; /* mount targets still deleting: again later */
-    else if (r >= 0)
-        r = 1;
-    apicall_release(&c);
     return r;
 }
 
 /*
- * DeleteFileSystem, retried while AWS answers FileSystemInUse: its mount targets are removed
- * first, but may still be deleting. Then wait until DescribeFileSystems says
- * FileSystemNotFound (or "deleted"): the subnets and security groups of its mount targets can
- * go only then. Already gone counts as done.
+ * Throughput changes in place (UpdateFileSystem, once for both attributes; AWS allows a decrease
+ * or a switch from provisioned once a day), lifecycle policies with PutLifecycleConfiguration,
+ * tags with TagResource/UntagResource; the rest replaces.
+ */
+static const struct resutil_setter setters[] = {
+    {"tags", efsutil_update_tags, RESUTIL_EACH, NULL},
+    {"lifecycle_policies", set_policies, RESUTIL_EACH, NULL},
+    {"throughput_mode", set_throughput, RESUTIL_AFTER, NULL},
+    {"provisioned_throughput_in_mibps", set_throughput, RESUTIL_AFTER, NULL},
+    {NULL, NULL, RESUTIL_EACH, NULL},
+};
+
+/*
+ * DeleteFileSystem (resutil_remove), sent again while AWS answers FileSystemInUse: its mount
+ * targets are removed first, but may still be deleting. Then wait until DescribeFileSystems
+ * says FileSystemNotFound (or "deleted"): the subnets and security groups of its mount targets
+ * can go only then. Already gone counts as done.
  */
 static int fs_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d)
 {
-    char what[160];
-
-    (void)how;
-    snprintf(what, sizeof(what),
-             "efs.file_system %s: still in use (FileSystemInUse: mount targets left)", live->id);
-    if (efsutil_wait(s, try_delete, live->id, EFSUTIL_WAIT, what, d) < 0)
+    if (resutil_remove(s, live, how, d) < 0)
         return -1;
     return efsutil_wait_gone(s, &efsutil_file_system, live->id, d);
 }
@@ -481,8 +437,13 @@ static const struct restype_restore restore_hooks = {
 static const struct restype_ops ops = {
     .read = fs_read,
     .create = fs_create,
-    .update = fs_update,
+    .update = resutil_update,
+    .setters = setters,
     .remove = fs_remove,
+    .del = {.op = "DeleteFileSystem",
+            .path = "/2015-02-01/file-systems/%s",
+            .busy = "FileSystemInUse",
+            .busy_seconds = EFSUTIL_WAIT},
     .normalize = fs_normalize,
     .ready = fs_ready,
     .wait_seconds = 600,

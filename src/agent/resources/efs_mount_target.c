@@ -119,7 +119,7 @@ static int read_enis(struct session *s, struct live_set *set, size_t from, struc
                 }
                 json_decref(groups);
             }
-        } while (apicall_next_page(&c, "NextToken", "nextToken"));
+        } while (resutil_next_page(&c));
         apicall_release(&c);
         if (!ok)
             return -1;
@@ -130,13 +130,13 @@ static int read_enis(struct session *s, struct live_set *set, size_t from, struc
 /* DescribeMountTargetSecurityGroups: for a mount target whose interface EC2 did not list. */
 static int read_groups(struct session *s, struct live_obj *o, struct diag *d)
 {
-    static const char *const soft[] = {"MountTargetNotFound", "IncorrectMountTargetState", NULL};
+    static const char *const soft[] = {"IncorrectMountTargetState", NULL};
     struct apicall c;
     int r;
 
     efsutil_init(&c, "DescribeMountTargetSecurityGroups", "GET", "mount-targets", o->id,
                  "security-groups");
-    if ((r = efsutil_send(s, &c, soft, d)) == 0)
+    if ((r = resutil_send_codes(s, &c, RESUTIL_TELL_GONE, soft, d)) == 0)
         json_object_set(o->attrs, "security_groups", json_object_get(c.out, "SecurityGroups"));
     apicall_release(&c);
     return r < 0 ? -1 : 0;
@@ -179,13 +179,10 @@ static int mt_create(struct session *s, const struct restype_call *c, const json
     json_t *groups = json_object_get(desired, "security_groups"), *body, *mt, *got;
 
     *out = NULL;
-    if (resutil_check_required(t, c->cairn_id, desired, d) < 0)
-        return -1;
     resutil_create_body(t, c, desired, NULL, body = json_object());
     if (json_array_size(groups)) /* read apart, from the network interface */
         json_object_set(body, "SecurityGroups", groups);
-    if (efsutil_create(s, &efsutil_mount_target, "CreateMountTarget", c->cairn_id, body, &in_subnet,
-                       &mt, d) < 0)
+    if (efsutil_create(s, &efsutil_mount_target, c, desired, body, &in_subnet, &mt, d) < 0)
         return -1;
     got = mt_attrs(mt);
     json_decref(mt);
@@ -195,31 +192,30 @@ static int mt_create(struct session *s, const struct restype_call *c, const json
     return *out ? 0 : -1;
 }
 
-/* Only the security groups change in place (ModifyMountTargetSecurityGroups). */
-static int mt_update(struct session *s, const struct restype_call *c, const json_t *desired,
-                     struct live_obj *live, const char *const *changed, size_t nchanged,
-                     struct diag *d)
+/* ModifyMountTargetSecurityGroups (a setter; c and row unused): the only change in place. */
+static int set_groups(struct session *s, const struct restype_call *c, const json_t *desired,
+                      struct live_obj *live, const struct resutil_setter *row, struct diag *d)
 {
-    static const char *const settable[] = {"security_groups", NULL};
     json_t *groups = json_object_get(desired, "security_groups");
     struct apicall call;
     int r;
 
-    (void)c;
-    if (resutil_changeable(live, changed, nchanged, settable, d) < 0)
-        return -1;
-    if (!nchanged)
-        return 0;
+    (void)c, (void)row;
     efsutil_init(&call, "ModifyMountTargetSecurityGroups", "PUT", "mount-targets", live->id,
                  "security-groups");
     apicall_json(&call, json_pack("{s:o}", "SecurityGroups",
                                   json_is_array(groups) ? json_incref(groups) : json_array()));
-    if ((r = efsutil_send(s, &call, NULL, d)) == 0)
+    if ((r = resutil_send(s, &call, 0, d)) == 0)
         json_object_set(live->attrs, "security_groups",
                         json_object_get(call.body, "SecurityGroups"));
     apicall_release(&call);
-    return r < 0 ? -1 : 0;
+    return r;
 }
+
+static const struct resutil_setter setters[] = {
+    {"security_groups", set_groups, RESUTIL_EACH, NULL},
+    {NULL, NULL, RESUTIL_EACH, NULL},
+};
 
 /*
  * DeleteMountTarget (already gone counts as done), then wait until DescribeMountTargets no
@@ -246,7 +242,8 @@ static int mt_ready(struct session *s, struct live_obj *live, struct diag *d)
 static const struct restype_ops ops = {
     .read = mt_read,
     .create = mt_create,
-    .update = mt_update,
+    .update = resutil_update,
+    .setters = setters,
     .remove = mt_remove,
     .del = {.op = "DeleteMountTarget", .path = "/2015-02-01/mount-targets/%s"},
     .ready = mt_ready,

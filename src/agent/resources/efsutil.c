@@ -15,30 +15,6 @@ void efsutil_init(struct apicall *c, const char *op, const char *method, const c
                      sub ? "/" : "", sub ? sub : "");
 }
 
-int efsutil_send(struct session *s, struct apicall *c, const char *const *tolerated, struct diag *d)
-{
-    struct diag why;
-    int ret = -1;
-
-    diag_init(&why);
-    if (session_call(s, c, &why) == CALL_OK) {
-        ret = 0;
-        goto out;
-    }
-    for (size_t i = 0; tolerated && tolerated[i]; i++)
-        if (strcmp(c->err.code, tolerated[i]) == 0) {
-            ret = 1;
-            goto out;
-        }
-    for (size_t i = 0; i < why.n; i++)
-        diag_error(d, NULL, "%s", why.v[i].msg);
-    if (!why.n)
-        diag_error(d, NULL, "efs %s failed", c->op);
-out:
-    diag_release(&why);
-    return ret;
-}
-
 const char *efsutil_str(const json_t *o, const char *k)
 {
     return json_string_value(json_object_get(o, k));
@@ -50,14 +26,16 @@ json_t *efsutil_tags(const json_t *list)
 }
 
 const struct efsutil_kind efsutil_file_system = {
-    "efs.file_system", "DescribeFileSystems", "file-systems", "FileSystems",
-    "FileSystemId",    "FileSystemNotFound",  "Marker",       "NextMarker"};
+    "efs.file_system", "DescribeFileSystems", "file-systems",     "FileSystems",  "FileSystemId",
+    "Marker",          "NextMarker",          "CreateFileSystem", "CreationToken"};
 const struct efsutil_kind efsutil_mount_target = {
-    "efs.mount_target", "DescribeMountTargets", "mount-targets", "MountTargets",
-    "MountTargetId",    "MountTargetNotFound",  "Marker",        "NextMarker"};
+    "efs.mount_target", "DescribeMountTargets", "mount-targets",
+    "MountTargets",     "MountTargetId",        "Marker",
+    "NextMarker",       "CreateMountTarget",    NULL};
 const struct efsutil_kind efsutil_access_point = {
-    "efs.access_point", "DescribeAccessPoints", "access-points", "AccessPoints",
-    "AccessPointId",    "AccessPointNotFound",  "NextToken",     "NextToken"};
+    "efs.access_point", "DescribeAccessPoints", "access-points",
+    "AccessPoints",     "AccessPointId",        "NextToken",
+    "NextToken",        "CreateAccessPoint",    "ClientToken"};
 
 int efsutil_going(const char *state)
 {
@@ -65,7 +43,7 @@ int efsutil_going(const char *state)
 }
 
 int efsutil_list(struct session *s, const struct efsutil_kind *k, const char *member,
-                 const char *value, efsutil_fn fn, void *arg, const char *const *refused,
+                 const char *value, resutil_item_fn fn, void *arg, const char *const *refused,
                  struct diag *d)
 {
     struct apicall c;
@@ -77,8 +55,8 @@ int efsutil_list(struct session *s, const struct efsutil_kind *k, const char *me
     do {
         json_t *item;
         size_t i;
-        if ((r = efsutil_send(s, &c, refused, d)) != 0) {
-            ret = r;
+        if ((r = resutil_send_codes(s, &c, 0, refused, d)) != 0) {
+            ret = r < 0 ? -1 : 1;
             goto out;
         }
         refused = NULL; /* later pages must not fail */
@@ -97,7 +75,7 @@ out:
 /* What efsutil_file_systems() hands on: the stack's file systems. */
 struct mine {
     const char *stack;
-    efsutil_fn fn;
+    resutil_item_fn fn;
     void *arg;
 };
 
@@ -114,7 +92,7 @@ static int if_mine(struct session *s, const json_t *fs, void *arg, struct diag *
     return yes ? m->fn(s, fs, m->arg, d) : 0;
 }
 
-int efsutil_file_systems(struct session *s, const char *stack, efsutil_fn fn, void *arg,
+int efsutil_file_systems(struct session *s, const char *stack, resutil_item_fn fn, void *arg,
                          struct diag *d)
 {
     struct mine m = {stack, fn, arg};
@@ -125,7 +103,6 @@ int efsutil_file_systems(struct session *s, const char *stack, efsutil_fn fn, vo
 int efsutil_describe(struct session *s, const struct efsutil_kind *k, const char *id, json_t **out,
                      struct diag *d)
 {
-    const char *const not_found[] = {k->not_found, NULL};
     struct apicall c;
     json_t *got;
     int r;
@@ -133,7 +110,7 @@ int efsutil_describe(struct session *s, const struct efsutil_kind *k, const char
     *out = NULL;
     efsutil_init(&c, k->op, "GET", k->what, NULL, NULL);
     apicall_param(&c, k->id_member, id);
-    r = efsutil_send(s, &c, not_found, d);
+    r = resutil_send(s, &c, RESUTIL_TELL_GONE, d);
     if (r == 0 && (got = json_array_get(json_object_get(c.out, k->list), 0))) {
         *out = json_incref(got);
         r = 1;
@@ -162,25 +139,44 @@ static int find_made(struct session *s, const json_t *item, void *arg, struct di
     return 0;
 }
 
-int efsutil_create(struct session *s, const struct efsutil_kind *k, const char *op,
-                   const char *cairn_id, json_t *body, const struct efsutil_adopt *a, json_t **item,
-                   struct diag *d)
+int efsutil_create(struct session *s, const struct efsutil_kind *k, const struct restype_call *c,
+                   const json_t *desired, json_t *body, const struct efsutil_adopt *a,
+                   json_t **item, struct diag *d)
 {
     const char *const exists[] = {a->exists, NULL};
     struct made f = {a->match, a->match_value, NULL};
-    struct apicall c;
+    struct apicall call;
+    json_t *tags;
     int r;
 
-    efsutil_init(&c, op, "POST", k->what, NULL, NULL);
-    apicall_json(&c, body);
-    if ((r = efsutil_send(s, &c, exists, d)) == 0)
-        f.item = json_incref(c.out);
+    *item = NULL;
+    if (resutil_check_required(c->type, c->cairn_id, desired, d) < 0)
+        goto out;
+    if (k->token && !c->token) {
+        diag_error(d, NULL, "%s %s: no idempotency token", k->type, c->cairn_id);
+        goto out;
+    }
+    if (k->token)
+        json_object_set_new(body, k->token, json_string(c->token));
+    if (c->type->taggable) {
+        tags = resutil_tags_want(c, desired);
+        json_object_set_new(body, "Tags", resutil_tags_to_list(tags, "Key", "Value"));
+        json_decref(tags);
+    }
+    efsutil_init(&call, k->create, "POST", k->what, NULL, NULL);
+    apicall_json(&call, body);
+    body = NULL;
+    if ((r = resutil_send_codes(s, &call, RESUTIL_TELL_EXISTS, exists, d)) == 0)
+        f.item = json_incref(call.out);
     else if (r > 0 && efsutil_list(s, k, a->filter, a->value, find_made, &f, NULL, d) == 0 &&
              !f.item)
-        diag_error(d, NULL, "efs %s: %s (%s): %s", op, c.err.code, cairn_id, c.err.message);
+        diag_error(d, NULL, "efs %s: %s (%s): %s", k->create, call.err.code, c->cairn_id,
+                   call.err.message);
     *item = f.item;
-    apicall_release(&c);
-    return f.item ? 0 : -1;
+    apicall_release(&call);
+out:
+    json_decref(body);
+    return *item ? 0 : -1;
 }
 
 int efsutil_ready(struct session *s, const struct efsutil_kind *k, struct live_obj *live,
@@ -256,7 +252,7 @@ int efsutil_retag(struct session *s, const char *id, const json_t *have, const j
         efsutil_init(&c, "UntagResource", "DELETE", "resource-tags", id, NULL);
         for (size_t k = 0; k < UNTAG_MAX && i < n; k++, i++)
             apicall_param(&c, "tagKeys", json_string_value(json_array_get(del, i)));
-        ret = efsutil_send(s, &c, NULL, d);
+        ret = resutil_send(s, &c, 0, d);
         apicall_release(&c);
         if (ret < 0)
             goto done;
@@ -265,7 +261,7 @@ int efsutil_retag(struct session *s, const char *id, const json_t *have, const j
     if (json_object_size(add)) {
         efsutil_init(&c, "TagResource", "POST", "resource-tags", id, NULL);
         apicall_json(&c, json_pack("{s:o}", "Tags", resutil_tags_to_list(add, "Key", "Value")));
-        ret = efsutil_send(s, &c, NULL, d);
+        ret = resutil_send(s, &c, 0, d);
         apicall_release(&c);
     }
 done:

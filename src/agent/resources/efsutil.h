@@ -30,14 +30,6 @@ struct session;
 void efsutil_init(struct apicall *c, const char *op, const char *method, const char *what,
                   const char *id, const char *sub);
 
-/*
- * Send c. 0 when it succeeded; 1 when AWS answered with an error whose code is
- * in tolerated (NULL-terminated, or NULL for none), which stays out of d (a
- * NotFound where gone is what the caller wants); -1 with the error in d.
- */
-int efsutil_send(struct session *s, struct apicall *c, const char *const *tolerated,
-                 struct diag *d);
-
 /* The string member k of the JSON object o, or NULL. */
 const char *efsutil_str(const json_t *o, const char *k);
 
@@ -54,52 +46,52 @@ struct efsutil_kind {
     const char *what;               /* "file-systems": the path under /2015-02-01 */
     const char *list;               /* "FileSystems": the answer's array */
     const char *id_member;          /* "FileSystemId": the member of its id */
-    const char *not_found;          /* "FileSystemNotFound" */
     const char *page_in, *page_out; /* "Marker", "NextMarker"; access points page by NextToken */
+    const char *create;             /* "CreateFileSystem" */
+    const char *token; /* the create's idempotency token: "CreationToken"; NULL: none */
 };
 extern const struct efsutil_kind efsutil_file_system, efsutil_mount_target, efsutil_access_point;
-
-/* Called for each object a listing finds; -1 stops it (d says why). */
-typedef int (*efsutil_fn)(struct session *s, const json_t *item, void *arg, struct diag *d);
 
 /*
  * k's Describe, every page, filtered by member=value (member NULL: every object of the
  * account), fn for each object. 0; 1 when AWS refused the first page with a code in refused
- * (nothing was listed then); -1 with d saying why.
+ * (NULL-terminated; nothing was listed then, d untouched); -1 with d saying why.
  */
 int efsutil_list(struct session *s, const struct efsutil_kind *k, const char *member,
-                 const char *value, efsutil_fn fn, void *arg, const char *const *refused,
+                 const char *value, resutil_item_fn fn, void *arg, const char *const *refused,
                  struct diag *d);
 
 /*
  * DescribeFileSystems, every page (Marker), fn called for each file system whose
  * inline tags say cairn:stack=stack and that is not being deleted.
  */
-int efsutil_file_systems(struct session *s, const char *stack, efsutil_fn fn, void *arg,
+int efsutil_file_systems(struct session *s, const char *stack, resutil_item_fn fn, void *arg,
                          struct diag *d);
 
 /* Whether a lifecycle state says the object is on its way out ("deleting", "deleted"). */
 int efsutil_going(const char *state);
 
-/* The object of kind k whose id is id: 1 and *out (new) when listed, 0 when AWS says k's
- * not-found code or lists nothing, -1 on other errors. */
+/* The object of kind k whose id is id: 1 and *out (new) when listed, 0 when AWS says it does
+ * not exist (the dialect's not-found) or lists nothing, -1 on other errors. */
 int efsutil_describe(struct session *s, const struct efsutil_kind *k, const char *id, json_t **out,
                      struct diag *d);
 
 /*
- * A create (POST op of k's path with body, taken over) that a retry must not repeat: 0 and
- * *item (new) the object made. Sent again (a lost answer, a run after a crash), AWS answers
- * exists, and the object that k lists with filter=value whose member match is match_value (not
- * being deleted) is adopted instead; -1 with d saying why.
+ * k's create (POST to k's path) with body (taken over) that a retry must not repeat: c's type's
+ * required attributes checked first, then c->token as k's token member and, for a taggable
+ * type, the tags c and desired want. 0 and *item (new) the object made. Sent again (a lost
+ * answer, a run after a crash), AWS answers exists (the dialect's AlreadyExists, or the code
+ * a->exists names), and the object that k lists with filter=value whose member match is
+ * match_value (not being deleted) is adopted instead; -1 with d saying why.
  */
 struct efsutil_adopt {
-    const char *exists;              /* "FileSystemAlreadyExists" */
+    const char *exists;              /* a code besides: "MountTargetConflict"; NULL: none */
     const char *filter, *value;      /* the listing to look in: "FileSystemId", its id */
     const char *match, *match_value; /* what names the one made: "ClientToken", c->token */
 };
-int efsutil_create(struct session *s, const struct efsutil_kind *k, const char *op,
-                   const char *cairn_id, json_t *body, const struct efsutil_adopt *a, json_t **item,
-                   struct diag *d);
+int efsutil_create(struct session *s, const struct efsutil_kind *k, const struct restype_call *c,
+                   const json_t *desired, json_t *body, const struct efsutil_adopt *a,
+                   json_t **item, struct diag *d);
 
 /*
  * A type's ready hook: one Describe of live. "available" is ready (live's attributes are

@@ -728,3 +728,20 @@ int resutil_set_member(struct session *s, const struct restype_call *c, const js
     json_decref(val);
     return ret;
 }
+
+int resutil_send_codes(struct session *s, struct apicall *c, unsigned how, const char *const *codes,
+                       struct diag *d)
+{
+    struct diag why;
+    int ret;
+
+    diag_init(&why);
+    ret = resutil_send(s, c, how, &why);
+    for (size_t i = 0; ret < 0 && codes && codes[i]; i++)
+        if (strcmp(c->err.code, codes[i]) == 0)
+            ret = RESUTIL_CODE;
+    for (size_t i = 0; ret < 0 && i < why.n; i++)
+        diag_error(d, NULL, "%s", why.v[i].msg);
+    diag_release(&why);
+    return ret;
+}

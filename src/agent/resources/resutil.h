@@ -287,4 +287,16 @@ struct resutil_put {
 int resutil_set_member(struct session *s, const struct restype_call *c, const json_t *desired,
                        struct live_obj *live, const struct resutil_setter *row, struct diag *d);
 
+/* resutil_send_codes' answer for an error it was told to expect. */
+enum { RESUTIL_CODE = 3 };
+
+/*
+ * resutil_send, and besides: an API error whose code is one of codes (NULL-terminated; NULL:
+ * none) is RESUTIL_CODE, d untouched (c's err says which). For a refusal the caller expects of
+ * one call, which no code of the dialect names: EFS's MountTargetConflict of a create sent
+ * again, a Backup plan that still has selections.
+ */
+int resutil_send_codes(struct session *s, struct apicall *c, unsigned how, const char *const *codes,
+                       struct diag *d);
+
 #endif
