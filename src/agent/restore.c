@@ -185,7 +185,7 @@ static int latest_point(struct restore *rs, struct diag *d)
             rs->rp_arn = xstrdup(json_string_value(json_object_get(rp, "RecoveryPointArn")));
             rs->rp_time = t;
         }
-    } while (apicall_next_page(&c, "nextToken", "NextToken"));
+    } while (resutil_next_page(&c));
     ret = 0;
 out:
     apicall_release(&c);
@@ -312,7 +312,7 @@ static int find_job(struct restore *rs, const char *ctoken, struct diag *d)
                 ret = 1;
             }
         }
-    } while (ret == 0 && apicall_next_page(&c, "nextToken", "NextToken"));
+    } while (ret == 0 && resutil_next_page(&c));
 out:
     apicall_release(&c);
     free(arn);
@@ -440,7 +440,7 @@ static char *dir_of_restored(struct restore *rs, const char *arn, struct diag *d
                 }
             }
         }
-    } while (!dir && apicall_next_page(&c, "nextToken", "NextToken"));
+    } while (!dir && resutil_next_page(&c));
     apicall_release(&c);
     return dir;
 }

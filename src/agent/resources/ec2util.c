@@ -145,7 +145,7 @@ int ec2util_describe(struct session *s, const char *op, const char *stack, const
             if (fn(s, item, arg, d) < 0)
                 goto out;
         }
-    } while (apicall_next_page(&c, "NextToken", "nextToken"));
+    } while (resutil_next_page(&c));
     ret = 0;
 out:
     apicall_release(&c);
