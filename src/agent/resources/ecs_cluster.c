@@ -96,8 +96,8 @@ static int set_insights(struct session *s, const struct restype_call *c, const j
 {
     (void)c;
     (void)row;
-    if (ecsutil_call(s, "UpdateCluster",
-                     json_pack("{s:s, s:o}", "cluster", o->id, "settings", settings(desired)), NULL,
+    if (resutil_call(s, "ecs", "UpdateCluster",
+                     json_pack("{s:s, s:o}", "cluster", o->id, "settings", settings(desired)), 0,
                      NULL, d) != 0)
         return -1;
     json_object_set_new(
@@ -167,11 +167,11 @@ static int cluster_create(struct session *s, const struct restype_call *c, const
     if ((rc = adopt(s, c, desired, name, set, out, d)) != 0)
         return rc < 0 ? -1 : 0;
     tags = resutil_tags_want(c, desired);
-    if (ecsutil_call(s, "CreateCluster",
+    if (resutil_call(s, "ecs", "CreateCluster",
                      json_pack("{s:s, s:o, s:o}", "clusterName", name, "tags",
                                resutil_tags_to_list(tags, "key", "value"), "settings",
                                settings(desired)),
-                     &got, NULL, d) != 0)
+                     0, &got, d) != 0)
         goto out;
     parsed = parse(json_object_get(got, "cluster"));
     json_object_set(parsed, "tags", tags);

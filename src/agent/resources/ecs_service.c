@@ -218,10 +218,10 @@ static json_t *describe(struct session *s, const char *cluster, json_t *names, s
 {
     json_t *got, *out;
 
-    if (ecsutil_call(s, "DescribeServices",
+    if (resutil_call(s, "ecs", "DescribeServices",
                      json_pack("{s:s, s:O, s:[s]}", "cluster", cluster, "services", names,
                                "include", "TAGS"),
-                     &got, NULL, d) != 0)
+                     0, &got, d) != 0)
         return NULL;
     out = json_incref(json_object_get(got, "services"));
     json_decref(got);
@@ -242,14 +242,14 @@ static int read_cluster(const json_t *cl, void *arg, struct diag *d)
     struct reading *r = arg;
     const char *cluster = json_string_value(json_object_get(cl, "clusterArn"));
     json_t *arns;
-    int ret = 0;
+    int ret;
 
     if (!cluster)
         return 0;
-    if (ecsutil_list(r->s, "ListServices",
-                     json_pack("{s:s, s:i}", "cluster", cluster, "maxResults", 100), "serviceArns",
-                     &arns, d) < 0)
-        return -1;
+    arns = json_array();
+    ret = resutil_list(r->s, "ecs", "ListServices",
+                       json_pack("{s:s, s:i}", "cluster", cluster, "maxResults", 100),
+                       "serviceArns", resutil_collect, arns, d);
     for (size_t at = 0; at < json_array_size(arns) && !ret; at += 10) {
         json_t *chunk = json_array(), *svcs, *svc;
         size_t i;
@@ -414,7 +414,7 @@ static int svc_create(struct session *s, const struct restype_call *c, const jso
         json_object_set_new(body, "clientToken", json_string(c->token));
     tags = resutil_tags_want(c, desired);
     json_object_set_new(body, "tags", resutil_tags_to_list(tags, "key", "value"));
-    if (ecsutil_call(s, "CreateService", body, &got, NULL, d) != 0)
+    if (resutil_call(s, "ecs", "CreateService", body, 0, &got, d) != 0)
         goto out;
     parsed = parse(json_object_get(got, "service"));
     json_object_set(parsed, "tags", tags);
@@ -481,7 +481,7 @@ static int svc_update(struct session *s, const struct restype_call *c, const jso
         json_object_set_new(body, member, v);
     }
     if (json_object_size(body) > 2) {
-        int rc = ecsutil_call(s, "UpdateService", body, NULL, NULL, d);
+        int rc = resutil_call(s, "ecs", "UpdateService", body, 0, NULL, d);
         body = NULL; /* taken by the call */
         if (rc != 0)
             goto out;
@@ -592,8 +592,6 @@ static int svc_gone(struct session *s, void *arg, struct diag *d)
  */
 static int svc_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d)
 {
-    static const char *const gone[] = {"ServiceNotFoundException", "ClusterNotFoundException",
-                                       "ServiceNotActiveException", NULL};
     const char *cluster = json_string_value(json_object_get(live->attrs, "cluster"));
     const char *name = live->cairn_id ? live->cairn_id : "service";
     json_t *body;
@@ -602,12 +600,12 @@ static int svc_remove(struct session *s, const struct live_obj *live, unsigned h
     (void)how;
     body = json_pack("{s:s, s:s, s:i}", "cluster", cluster ? cluster : "default", "service",
                      live->id, "desiredCount", 0);
-    if ((rc = ecsutil_call(s, "UpdateService", body, NULL, gone, d)) < 0)
+    if ((rc = resutil_call(s, "ecs", "UpdateService", body, RESUTIL_TELL_GONE, NULL, d)) < 0)
         return -1;
     if (rc == 0) {
         body = json_pack("{s:s, s:s, s:b}", "cluster", cluster ? cluster : "default", "service",
                          live->id, "force", 1);
-        if (ecsutil_call(s, "DeleteService", body, NULL, gone, d) < 0)
+        if (resutil_call(s, "ecs", "DeleteService", body, RESUTIL_GONE_OK, NULL, d) < 0)
             return -1;
     }
     if ((rc = resutil_poll(s, svc_gone, (void *)live, 1000, 5000, SVC_REMOVE_WAIT_MS / 1000, d)) ==

@@ -8,45 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int in_list(const char *const *list, const char *s)
-{
-    for (; list && *list; list++)
-        if (strcmp(*list, s) == 0)
-            return 1;
-    return 0;
-}
-
-int ecsutil_call(struct session *s, const char *op, json_t *body, json_t **out,
-                 const char *const *gone, struct diag *d)
-{
-    struct apicall c;
-    struct diag why;
-    enum call_result rc;
-    int ret = -1;
-
-    if (out)
-        *out = NULL;
-    apicall_init(&c, service_lookup("ecs"), op);
-    apicall_json(&c, body ? body : json_object());
-    diag_init(&why);
-    rc = session_call(s, &c, &why);
-    if (rc == CALL_OK) {
-        if (out)
-            *out = c.out ? json_incref(c.out) : json_object();
-        ret = 0;
-    } else if (rc == CALL_ERR_API && in_list(gone, c.err.code)) {
-        ret = 1;
-    } else {
-        for (size_t i = 0; i < why.n; i++)
-            diag_error(d, NULL, "%s", why.v[i].msg);
-        if (!why.n)
-            diag_error(d, NULL, "ecs %s failed", op);
-    }
-    diag_release(&why);
-    apicall_release(&c);
-    return ret;
-}
-
 /* ECS's spellings that are not the plain camelCase of the attribute. */
 static const struct {
     const char *attr, *member;
@@ -272,9 +233,9 @@ int ecsutil_describe_clusters(struct session *s, const char *stack, json_t *name
     size_t i;
     int ret = 0;
 
-    if (ecsutil_call(s, "DescribeClusters",
+    if (resutil_call(s, "ecs", "DescribeClusters",
                      json_pack("{s:O, s:[s,s]}", "clusters", names, "include", "TAGS", "SETTINGS"),
-                     &out, NULL, d) != 0)
+                     0, &out, d) != 0)
         return -1;
     json_array_foreach(json_object_get(out, "clusters"), i, cl)
     {
@@ -291,45 +252,15 @@ int ecsutil_describe_clusters(struct session *s, const char *stack, json_t *name
     return ret;
 }
 
-int ecsutil_list(struct session *s, const char *op, json_t *body, const char *key, json_t **items,
-                 struct diag *d)
-{
-    json_t *out = NULL;
-    const char *next;
-    int ret = 0;
-
-    *items = json_array();
-    for (;;) {
-        if (ecsutil_call(s, op, json_deep_copy(body), &out, NULL, d) != 0) {
-            ret = -1;
-            break;
-        }
-        json_array_extend(*items, json_object_get(out, key));
-        if (!(next = json_string_value(json_object_get(out, "nextToken"))) || !*next)
-            break;
-        json_object_set_new(body, "nextToken", json_string(next));
-        json_decref(out);
-        out = NULL;
-    }
-    json_decref(out);
-    json_decref(body);
-    if (ret < 0) {
-        json_decref(*items);
-        *items = NULL;
-    }
-    return ret;
-}
-
 int ecsutil_clusters(struct session *s, const char *stack,
                      int (*fn)(const json_t *cluster, void *arg, struct diag *d), void *arg,
                      struct diag *d)
 {
-    json_t *arns;
-    int ret = 0;
+    json_t *arns = json_array();
+    int ret;
 
-    if (ecsutil_list(s, "ListClusters", json_pack("{s:i}", "maxResults", 100), "clusterArns", &arns,
-                     d) < 0)
-        return -1;
+    ret = resutil_list(s, "ecs", "ListClusters", json_pack("{s:i}", "maxResults", 100),
+                       "clusterArns", resutil_collect, arns, d);
     /* DescribeClusters takes 100 at a time. */
     for (size_t at = 0; at < json_array_size(arns) && !ret; at += 100) {
         json_t *chunk = json_array();

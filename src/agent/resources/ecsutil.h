@@ -1,9 +1,9 @@
 /*
  * What the ECS types (ecs.cluster, ecs.task_definition, ecs.service) share:
- * one JSON 1.1 call, the conversion between cairn's snake_case attributes and
- * ECS's camelCase members driven by the attribute tables, tags ([{key, value}]
- * in ECS) on objects named by ARN, and the stack's clusters, which both the
- * cluster read and the service read (services are listed per cluster) need.
+ * the conversion between cairn's snake_case attributes and ECS's camelCase
+ * members driven by the attribute tables, and the stack's clusters, which both
+ * the cluster read and the service read (services are listed per cluster) need.
+ * Calls go through resutil_call, tags through resutil_retag ([{key, value}]).
  */
 #ifndef CAIRN_ECSUTIL_H
 #define CAIRN_ECSUTIL_H
@@ -16,14 +16,6 @@
 #include "core/diag.h"
 
 struct session;
-
-/*
- * One ECS call with body (taken over; NULL: {}). 0 with *out the response (a new
- * reference; out may be NULL), 1 when AWS answered with one of the error codes in
- * gone (NULL-terminated, may be NULL) and d untouched, -1 with the error in d.
- */
-int ecsutil_call(struct session *s, const char *op, json_t *body, json_t **out,
-                 const char *const *gone, struct diag *d);
 
 /* The API member of an attribute: its name in camelCase (memory_reservation ->
  * memoryReservation), but for the few ECS spells otherwise (enableECSManagedTags). */
@@ -62,13 +54,5 @@ int ecsutil_describe_clusters(struct session *s, const char *stack, json_t *name
 int ecsutil_clusters(struct session *s, const char *stack,
                      int (*fn)(const json_t *cluster, void *arg, struct diag *d), void *arg,
                      struct diag *d);
-
-/*
- * Every item of a List call's key (clusterArns, serviceArns, families...) over all its
- * pages: body (taken over) is sent with nextToken added for each page after the first.
- * 0 with *items a new array, -1 with the error in d.
- */
-int ecsutil_list(struct session *s, const char *op, json_t *body, const char *key, json_t **items,
-                 struct diag *d);
 
 #endif

@@ -387,7 +387,7 @@ static int remove_once(struct session *s, void *arg, struct diag *d)
         apicall_param(&c, del->member, r->id);
     diag_init(&why);
     if (session_call(s, &c, &why) == CALL_OK ||
-        dialect_not_found(dialect_of(t->service), c.err.code))
+        dialect_op_not_found(dialect_of(t->service), del->op, c.err.code))
         ret = 1;
     else if (del->busy && strstr(c.err.code, del->busy))
         ret = 0;
@@ -549,7 +549,7 @@ int resutil_send(struct session *s, struct apicall *c, unsigned how, struct diag
     diag_init(&why);
     for (;;) {
         rc = session_call(s, c, &why);
-        gone = rc == CALL_ERR_API && dialect_not_found(dl, c->err.code);
+        gone = rc == CALL_ERR_API && dialect_op_not_found(dl, c->op, c->err.code);
         if (!gone || !(how & RESUTIL_JUST_MADE) || tries == npauses)
             break;
         resutil_pause(just_made_pauses_ms[tries++]);
@@ -559,7 +559,8 @@ int resutil_send(struct session *s, struct apicall *c, unsigned how, struct diag
         ret = 0;
     else if (gone && (how & RESUTIL_TELL_GONE))
         ret = RESUTIL_GONE;
-    else if (rc == CALL_ERR_API && (how & RESUTIL_TELL_EXISTS) && dialect_exists(dl, c->err.code))
+    else if (rc == CALL_ERR_API && (how & RESUTIL_TELL_EXISTS) &&
+             dialect_op_exists(dl, c->op, c->err.code))
         ret = RESUTIL_EXISTS;
     for (size_t i = 0; ret < 0 && i < why.n; i++)
         diag_error(d, NULL, "%s", why.v[i].msg);
@@ -724,4 +725,10 @@ int resutil_set_member(struct session *s, const struct restype_call *c, const js
     free(text);
     json_decref(val);
     return ret;
+}
+
+int resutil_collect(struct session *s, const json_t *item, void *arg, struct diag *d)
+{
+    (void)s, (void)d;
+    return json_array_append((json_t *)arg, (json_t *)item);
 }

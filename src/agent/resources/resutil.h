@@ -286,4 +286,8 @@ struct resutil_put {
 int resutil_set_member(struct session *s, const struct restype_call *c, const json_t *desired,
                        struct live_obj *live, const struct resutil_setter *row, struct diag *d);
 
+/* A resutil_item_fn that appends each item to arg, a JSON array: a listing's items gathered
+ * for calls that take them in batches. */
+int resutil_collect(struct session *s, const json_t *item, void *arg, struct diag *d);
+
 #endif
