@@ -151,19 +151,13 @@ static int adopt(struct session *s, const struct restype_call *c, const json_t *
 static int cluster_create(struct session *s, const struct restype_call *c, const json_t *desired,
                           struct live_set *set, struct live_obj **out, struct diag *d)
 {
-    const char *name = resutil_want_str(&ecs_cluster_type, desired, "name");
+    const char *name = resutil_create_name(&ecs_cluster_type, c, desired, d);
     json_t *got = NULL, *tags, *parsed;
     int ret = -1, rc;
 
     *out = NULL;
-    if (resutil_check_required(&ecs_cluster_type, c->cairn_id, desired, d) < 0)
-        return -1;
     if (!name)
-        name = c->physical_name;
-    if (!name) {
-        diag_error(d, NULL, "ecs.cluster %s: no name to give it", c->cairn_id);
         return -1;
-    }
     if ((rc = adopt(s, c, desired, name, set, out, d)) != 0)
         return rc < 0 ? -1 : 0;
     tags = resutil_tags_want(c, desired);

@@ -382,21 +382,15 @@ static int svc_create(struct session *s, const struct restype_call *c, const jso
                       struct live_set *set, struct live_obj **out, struct diag *d)
 {
     const struct restype *t = &ecs_service_type;
-    const char *name = resutil_want_str(t, desired, "name");
+    const char *name = resutil_create_name(t, c, desired, d);
     const char *cluster = resutil_want_str(t, desired, "cluster");
     const char *launch = resutil_want_str(t, desired, "launch_type");
     json_t *body, *got = NULL, *tags = NULL, *parsed, *v;
     int ret = -1, rc;
 
     *out = NULL;
-    if (resutil_check_required(t, c->cairn_id, desired, d) < 0)
-        return -1;
     if (!name)
-        name = c->physical_name;
-    if (!name) {
-        diag_error(d, NULL, "ecs.service %s: no name to give it", c->cairn_id);
         return -1;
-    }
     if ((rc = adopt(s, c, cluster, name, set, out, d)) != 0)
         return rc < 0 ? -1 : 0;
     body = ecsutil_to_api(attrs, desired);

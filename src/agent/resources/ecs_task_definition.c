@@ -567,20 +567,14 @@ static int td_create(struct session *s, const struct restype_call *c, const json
                      struct live_set *set, struct live_obj **out, struct diag *d)
 {
     const struct restype *t = &ecs_task_definition_type;
-    const char *family = resutil_want_str(t, desired, "family");
+    const char *family = resutil_create_name(t, c, desired, d);
     json_t *body, *got = NULL, *tags, *parsed, *v, *sent;
     char digest[DIFF_DIGEST_LEN + 1];
     int ret = -1;
 
     *out = NULL;
-    if (resutil_check_required(t, c->cairn_id, desired, d) < 0)
-        return -1;
     if (!family)
-        family = c->physical_name;
-    if (!family) {
-        diag_error(d, NULL, "ecs.task_definition %s: no family to register it in", c->cairn_id);
         return -1;
-    }
     body = ecsutil_to_api(attrs, desired);
     json_object_set_new(body, "family", json_string(family));
     json_object_set_new(body, "networkMode",

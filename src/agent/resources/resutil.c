@@ -732,3 +732,16 @@ int resutil_collect(struct session *s, const json_t *item, void *arg, struct dia
     (void)s, (void)d;
     return json_array_append((json_t *)arg, (json_t *)item);
 }
+
+const char *resutil_create_name(const struct restype *t, const struct restype_call *c,
+                                const json_t *desired, struct diag *d)
+{
+    const struct attr *a = restype_name_attr(t);
+    const char *name = a ? resutil_want_str(t, desired, a->name) : NULL;
+
+    if (resutil_check_required(t, c->cairn_id, desired, d) < 0)
+        return NULL;
+    if (!name && !(name = c->physical_name))
+        diag_error(d, NULL, "%s %s: no name to give it", t->name, c->cairn_id);
+    return name;
+}

@@ -290,4 +290,12 @@ int resutil_set_member(struct session *s, const struct restype_call *c, const js
  * for calls that take them in batches. */
 int resutil_collect(struct session *s, const json_t *item, void *arg, struct diag *d);
 
+/*
+ * What every create of a named type checks before it sends anything: the required attributes
+ * (resutil_check_required), then the name, desired's value of the table's ATTR_NAME attribute
+ * or c->physical_name. The name, or NULL with d saying what is missing.
+ */
+const char *resutil_create_name(const struct restype *t, const struct restype_call *c,
+                                const json_t *desired, struct diag *d);
+
 #endif
