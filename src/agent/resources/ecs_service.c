@@ -212,83 +212,19 @@ static int is_active(const json_t *svc)
     return status && strcmp(status, "ACTIVE") == 0;
 }
 
-/* DescribeServices of up to 10 services of cluster with their tags: the services array of the
- * answer (new reference) or NULL with d saying why. */
-static json_t *describe(struct session *s, const char *cluster, json_t *names, struct diag *d)
-{
-    json_t *got, *out;
-
-    if (resutil_call(s, "ecs", "DescribeServices",
-                     json_pack("{s:s, s:O, s:[s]}", "cluster", cluster, "services", names,
-                               "include", "TAGS"),
-                     0, &got, d) != 0)
-        return NULL;
-    out = json_incref(json_object_get(got, "services"));
-    json_decref(got);
-    return out ? out : json_array();
-}
-
-struct reading {
-    struct session *s;
-    struct live_set *set;
-    const char *stack;
+/* Listed per cluster (ListServices), described with tags per 10 (DescribeServices); DRAINING
+ * and INACTIVE ones are on their way out. */
+static const struct ecsutil_kind kind = {
+    .list = "ListServices",
+    .listed = "serviceArns",
+    .describe = "DescribeServices",
+    .names = "services",
+    .include = (const char *const[]){"TAGS", NULL},
+    .batch = 10,
+    .arn = "serviceArn",
+    .in_clusters = 1,
+    .parse = parse,
 };
-
-/* The ACTIVE services of one cluster of the stack that are the stack's: ListServices
- * (paginated), DescribeServices with tags for each 10 (DRAINING and INACTIVE ones are on
- * their way out). */
-static int read_cluster(const json_t *cl, void *arg, struct diag *d)
-{
-    struct reading *r = arg;
-    const char *cluster = json_string_value(json_object_get(cl, "clusterArn"));
-    json_t *arns;
-    int ret;
-
-    if (!cluster)
-        return 0;
-    arns = json_array();
-    ret = resutil_list(r->s, "ecs", "ListServices",
-                       json_pack("{s:s, s:i}", "cluster", cluster, "maxResults", 100),
-                       "serviceArns", resutil_collect, arns, d);
-    for (size_t at = 0; at < json_array_size(arns) && !ret; at += 10) {
-        json_t *chunk = json_array(), *svcs, *svc;
-        size_t i;
-        for (size_t k = at; k < at + 10 && k < json_array_size(arns); k++)
-            json_array_append(chunk, json_array_get(arns, k));
-        svcs = describe(r->s, cluster, chunk, d);
-        json_decref(chunk);
-        if (!svcs) {
-            ret = -1;
-            break;
-        }
-        json_array_foreach(svcs, i, svc)
-        {
-            json_t *tags = resutil_tags_from_list(json_object_get(svc, "tags"), "key", "value");
-            if (is_active(svc))
-                resutil_add_read(r->set, &ecs_service_type, r->stack,
-                                 json_string_value(json_object_get(svc, "serviceArn")), tags,
-                                 parse(svc));
-            json_decref(tags);
-        }
-        json_decref(svcs);
-    }
-    json_decref(arns);
-    return ret;
-}
-
-/*
- * Services are listed per cluster, so the read finds the stack's clusters first (ListClusters
- * and DescribeClusters, as the cluster read does: the reads run in parallel, each on its own),
- * then read_cluster() for each. A service of the stack in a cluster that is not the stack's is
- * not found.
- */
-static int svc_read(struct session *s, const struct restype *t, const char *stack,
-                    struct live_set *set, struct diag *d)
-{
-    struct reading r = {s, set, stack};
-
-    return ecsutil_clusters(s, stack, read_cluster, &r, d);
-}
 
 /* The API form of desired's value of attribute name for UpdateService: what to send when it
  * is left out is what leaving it out at create means. New reference, or NULL for none. */
@@ -332,7 +268,8 @@ static json_t *api_value(const json_t *want, const char *name)
 static int adopt(struct session *s, const struct restype_call *c, const char *cluster,
                  const char *name, struct live_set *set, struct live_obj **out, struct diag *d)
 {
-    json_t *names = json_pack("[s]", name), *svcs = describe(s, cluster, names, d), *svc;
+    json_t *names = json_pack("[s]", name), *svcs = ecsutil_describe(s, &kind, cluster, names, d);
+    json_t *svc;
     size_t i;
     int ret = 0;
 
@@ -506,7 +443,7 @@ static json_t *current(struct session *s, const struct live_obj *live, int *gone
     json_t *names = json_pack("[s]", live->id), *svcs, *svc;
 
     *gone = 0;
-    svcs = describe(s, cluster ? cluster : "default", names, d);
+    svcs = ecsutil_describe(s, &kind, cluster ? cluster : "default", names, d);
     json_decref(names);
     if (!svcs)
         return NULL;
@@ -673,7 +610,8 @@ static int svc_status(struct session *s, const struct live_obj *live, json_t **o
 }
 
 static const struct restype_ops ops = {
-    .read = svc_read,
+    .read = ecsutil_read_kind,
+    .kind = &kind,
     .create = svc_create,
     .update = svc_update,
     .remove = svc_remove,
