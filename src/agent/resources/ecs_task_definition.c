@@ -8,10 +8,10 @@
 #include "agent/live.h"
 #include "agent/resources/tagindex.h"
 #include "agent/resources/ecsutil.h"
+#include "agent/resources/resmap.h"
 #include "agent/resources/types.h"
 #include "core/xmalloc.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -653,17 +653,11 @@ out:
 /* An integer written as a number or as text; -1 when it is neither. */
 static long long int_of(const json_t *v)
 {
-    const char *s = json_string_value(v);
-    char *end;
-    long long n;
+    json_t *n = resmap_int(v);
+    long long i = n ? json_integer_value(n) : -1;
 
-    if (json_is_integer(v))
-        return json_integer_value(v);
-    if (!s || !*s)
-        return -1;
-    errno = 0;
-    n = strtoll(s, &end, 10);
-    return *end || errno ? -1 : n;
+    json_decref(n);
+    return i;
 }
 
 /*

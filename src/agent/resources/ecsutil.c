@@ -1,11 +1,11 @@
 #include "agent/resources/ecsutil.h"
 #include "agent/diff.h"
+#include "agent/resources/resmap.h"
 #include "agent/resources/types.h"
 #include "aws/session.h"
 #include "core/xmalloc.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,15 +52,11 @@ static int is_int_type(enum vtype t)
 static json_t *scalar_to_api(enum vtype t, const json_t *v)
 {
     const char *s = json_string_value(v);
-    json_t *text;
+    json_t *text, *n;
 
     if (is_int_type(t) && s) {
-        char *end;
-        long long n;
-        errno = 0;
-        n = strtoll(s, &end, 10);
-        if (*s && !*end && !errno)
-            return json_integer(n);
+        if ((n = resmap_int(v)))
+            return n;
     } else if (t == VT_BOOL && s) {
         if (strcmp(s, "true") == 0)
             return json_true();
