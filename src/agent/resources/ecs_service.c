@@ -358,33 +358,11 @@ out:
     return ret;
 }
 
-/* What UpdateService changes in place; name, cluster, launch_type and service_registries
- * replace the service. */
-static const char *const in_place[] = {
-    "task_definition",
-    "desired_count",
-    "platform_version",
-    "network_configuration",
-    "load_balancers",
-    "health_check_grace_period_seconds",
-    "deployment_configuration",
-    "enable_execute_command",
-    "enable_ecs_managed_tags",
-    "propagate_tags",
-    NULL,
-};
-
-static int is_in_place(const char *name)
-{
-    for (const char *const *p = in_place; *p; p++)
-        if (strcmp(*p, name) == 0)
-            return 1;
-    return 0;
-}
-
 /*
  * One UpdateService with every changed attribute but the tags (a new task definition, count
  * or network configuration starts a deployment, which svc_ready() waits for), then the tags.
+ * What the table flags ATTR_REPLACE (name, cluster, launch_type, service_registries) cannot
+ * change in place.
  */
 static int svc_update(struct session *s, const struct restype_call *c, const json_t *desired,
                       struct live_obj *live, const char *const *changed, size_t nchanged,
@@ -398,13 +376,15 @@ static int svc_update(struct session *s, const struct restype_call *c, const jso
         json_object_set_new(body, "cluster", json_string(cluster));
     json_object_set_new(body, "service", json_string(live->id));
     for (size_t i = 0; i < nchanged; i++) {
+        const struct attr *a = restype_attr(attrs, changed[i]);
         char member[64];
         json_t *v;
         if (strcmp(changed[i], "tags") == 0) {
             tags = 1;
             continue;
         }
-        if (!is_in_place(changed[i]) || !(v = api_value(want, changed[i]))) {
+        if (!a || (a->flags & (ATTR_REPLACE | ATTR_COMPUTED)) ||
+            !(v = api_value(want, changed[i]))) {
             diag_error(d, NULL, "ecs.service %s: %s cannot change in place", live->id, changed[i]);
             goto out;
         }
