@@ -1,8 +1,8 @@
 /*
  * What the ECS types (ecs.cluster, ecs.task_definition, ecs.service) share:
  * the conversion between cairn's snake_case attributes and ECS's camelCase
- * members driven by the attribute tables, and the stack's clusters, which both
- * the cluster read and the service read (services are listed per cluster) need.
+ * members driven by the attribute tables, and the generic read of a cluster or
+ * a service from its row (struct ecsutil_kind; services are listed per cluster).
  * Calls go through resutil_call, tags through resutil_retag ([{key, value}]).
  */
 #ifndef CAIRN_ECSUTIL_H
