@@ -503,6 +503,44 @@ class EcsOpsTest(cairnharness.CairnTestCase):
         self.assertEqual(self.service()["status"], "INACTIVE")
         self.assertEqual(self.read(rtype="ecs.service"), [])
 
+    def test_remove_of_something_already_gone_succeeds(self):
+        """What ECS answers for an object already going or gone counts as removed: a service
+        being deleted (ServiceNotActiveException) is not deleted again, only waited for; a
+        revision that cannot be deregistered and that DescribeTaskDefinition no longer knows
+        (ClientException, ECS's only answer for it) is not deleted."""
+        cluster = self.create("ecs.cluster", "cluster", {"name": "ecs-test-cluster"})["id"]
+        task = self.create("ecs.task_definition", "prometheus.task", self.task_desired())["id"]
+        arn = self.create("ecs.service", "prometheus.service",
+                          self.service_desired(cluster, task))["id"]
+        direct = self.ecs
+
+        def error(code):
+            return 400, [("Content-Type", "application/x-amz-json-1.1")], json.dumps(
+                {"__type": code, "message": "gone"}).encode()
+
+        def deleted_meanwhile(call):
+            direct.delete_service(cluster=cluster, service=arn, force=True)
+            return error("ServiceNotActiveException")
+
+        def deregistered_meanwhile(call):
+            direct.deregister_task_definition(taskDefinition=task)
+            direct.delete_task_definitions(taskDefinitions=[task])
+            return error("ClientException")
+
+        self.emu.intercept("ecs", "UpdateService", deleted_meanwhile)
+        self.emu.intercept("ecs", "DeregisterTaskDefinition", deregistered_meanwhile)
+        try:
+            self.emu.clear()
+            self.probe("remove", STACK, "ecs.service", arn)
+            self.probe("remove", STACK, "ecs.task_definition", task)
+        finally:
+            self.emu.intercept("ecs", "UpdateService", None)
+            self.emu.intercept("ecs", "DeregisterTaskDefinition", None)
+        got = counts(self.emu.calls)
+        self.assertNotIn("DeleteService", got)
+        self.assertEqual(got["DescribeTaskDefinition"], 1)
+        self.assertNotIn("DeleteTaskDefinitions", got)
+
     # -- the three together, through the engine
 
     def test_up_plan_replace_revision_destroy(self):

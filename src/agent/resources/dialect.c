@@ -38,7 +38,13 @@ static const struct dialect dialects[] = {
      .tags_member = "tags",
      .tag_key = "key",
      .tag_value = "value",
-     .untag_keys = "tagKeys"},
+     .untag_keys = "tagKeys",
+     /* A service being deleted refuses UpdateService and DeleteService with this; a task
+      * definition revision has no not-found code of its own. */
+     .gone_codes = (const struct dialect_code[]){{NULL, "ServiceNotActiveException"},
+                                                 {"DescribeTaskDefinition", "ClientException"},
+                                                 {"DeleteTaskDefinitions", "ClientException"},
+                                                 {NULL, NULL}}},
     {.service = "efs",
      .not_found = "NotFound",
      .exists = "AlreadyExists",
@@ -94,7 +100,11 @@ static const struct dialect dialects[] = {
      .tags_member = "Tags",
      .tag_key = "Key",
      .tag_value = "Value",
-     .untag_keys = "TagKeys"},
+     .untag_keys = "TagKeys",
+     /* A create sent again while the first is still under way; a namespace's domain taken. */
+     .exists_codes = (const struct dialect_code[]){{NULL, "DuplicateRequest"},
+                                                   {NULL, "ConflictingDomainExists"},
+                                                   {NULL, NULL}}},
     {.service = "backup",
      .not_found = "ResourceNotFoundException",
      .exists = "AlreadyExistsException",
@@ -126,4 +136,23 @@ int dialect_not_found(const struct dialect *dl, const char *code)
 int dialect_exists(const struct dialect *dl, const char *code)
 {
     return dl && contains(code, dl->exists);
+}
+
+static int listed(const struct dialect_code *list, const char *op, const char *code)
+{
+    for (; list && list->code; list++)
+        if ((!list->op || (op && strcmp(list->op, op) == 0)) && code &&
+            strcmp(list->code, code) == 0)
+            return 1;
+    return 0;
+}
+
+int dialect_op_not_found(const struct dialect *dl, const char *op, const char *code)
+{
+    return dialect_not_found(dl, code) || (dl && listed(dl->gone_codes, op, code));
+}
+
+int dialect_op_exists(const struct dialect *dl, const char *op, const char *code)
+{
+    return dialect_exists(dl, code) || (dl && listed(dl->exists_codes, op, code));
 }

@@ -31,6 +31,9 @@ struct dialect {
      * (EC2 and REST APIs). */
     const char *tag_target, *tags_member, *tag_key, *tag_value, *untag_keys;
     int tag_target_list; /* tag_target takes a list of one: ELBv2's ResourceArns */
+    /* Whole codes that say the same as not_found or exists where the text is not in them (NULL:
+     * none): ECS's ServiceNotActiveException, Cloud Map's DuplicateRequest. */
+    const struct dialect_code *gone_codes, *exists_codes;
 };
 
 /* The row of a service id; NULL for a service without one. */
@@ -39,5 +42,16 @@ const struct dialect *dialect_of(const char *service);
 int dialect_not_found(const struct dialect *dl, const char *code);
 /* Whether an error code says the object already exists (0 for NULL or ""). */
 int dialect_exists(const struct dialect *dl, const char *code);
+
+/* An error code of one operation (op NULL: of any); a list of them ends with a NULL code. */
+struct dialect_code {
+    const char *op, *code;
+};
+
+/* Whether an error code of op says the object does not exist: dialect_not_found, or one of
+ * the row's gone_codes for op. */
+int dialect_op_not_found(const struct dialect *dl, const char *op, const char *code);
+/* Likewise for "it already exists": dialect_exists, or one of the row's exists_codes. */
+int dialect_op_exists(const struct dialect *dl, const char *op, const char *code);
 
 #endif

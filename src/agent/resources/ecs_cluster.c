@@ -49,40 +49,16 @@ static json_t *parse(const json_t *cl)
     return a;
 }
 
-static struct live_obj *add_cluster(struct live_set *set, const char *stack, const json_t *cl)
-{
-    json_t *tags = resutil_tags_from_list(json_object_get(cl, "tags"), "key", "value");
-    struct live_obj *o =
-        resutil_add_read(set, &ecs_cluster_type, stack,
-                         json_string_value(json_object_get(cl, "clusterArn")), tags, parse(cl));
-
-    json_decref(tags);
-    return o;
-}
-
-struct reading {
-    struct live_set *set;
-    const char *stack;
+static const struct ecsutil_kind kind = {
+    .list = "ListClusters",
+    .listed = "clusterArns",
+    .describe = "DescribeClusters",
+    .names = "clusters",
+    .include = (const char *const[]){"TAGS", "SETTINGS", NULL},
+    .batch = 100,
+    .arn = "clusterArn",
+    .parse = parse,
 };
-
-static int read_one(const json_t *cl, void *arg, struct diag *d)
-{
-    struct reading *r = arg;
-
-    (void)d;
-    add_cluster(r->set, r->stack, cl);
-    return 0;
-}
-
-/* ListClusters (paginated) and DescribeClusters with tags and settings per 100: the ACTIVE
- * clusters tagged with the stack. */
-static int cluster_read(struct session *s, const struct restype *t, const char *stack,
-                        struct live_set *set, struct diag *d)
-{
-    struct reading r = {set, stack};
-
-    return ecsutil_clusters(s, stack, read_one, &r, d);
-}
 
 static json_t *settings(const json_t *desired)
 {
@@ -96,32 +72,14 @@ static int set_insights(struct session *s, const struct restype_call *c, const j
 {
     (void)c;
     (void)row;
-    if (ecsutil_call(s, "UpdateCluster",
-                     json_pack("{s:s, s:o}", "cluster", o->id, "settings", settings(desired)), NULL,
+    if (resutil_call(s, "ecs", "UpdateCluster",
+                     json_pack("{s:s, s:o}", "cluster", o->id, "settings", settings(desired)), 0,
                      NULL, d) != 0)
         return -1;
     json_object_set_new(
         o->attrs, "container_insights",
         json_string(resutil_want_str(&ecs_cluster_type, desired, "container_insights")));
     return 0;
-}
-
-struct adopting {
-    const struct restype_call *c;
-    const char *name;
-    struct live_set *set;
-    struct live_obj **out;
-};
-
-/* An ACTIVE cluster of the name: adopted (1) when it is this resource's, -1 otherwise. */
-static int adopt_one(const json_t *cl, void *arg, struct diag *d)
-{
-    struct adopting *a = arg;
-    json_t *tags = resutil_tags_from_list(json_object_get(cl, "tags"), "key", "value");
-    int ok = resutil_adopt_check(&ecs_cluster_type, a->c, a->name, tags, d) == 0;
-
-    json_decref(tags);
-    return ok && (*a->out = add_cluster(a->set, a->c->stack, cl)) ? 1 : -1;
 }
 
 /*
@@ -132,11 +90,26 @@ static int adopt_one(const json_t *cl, void *arg, struct diag *d)
 static int adopt(struct session *s, const struct restype_call *c, const json_t *desired,
                  const char *name, struct live_set *set, struct live_obj **out, struct diag *d)
 {
-    struct adopting a = {c, name, set, out};
-    json_t *names = json_pack("[s]", name);
-    int rc = ecsutil_describe_clusters(s, NULL, names, adopt_one, &a, d);
+    json_t *names = json_pack("[s]", name), *got = ecsutil_describe(s, &kind, NULL, names, d);
+    json_t *cl, *tags;
+    size_t i;
+    int rc = got ? 0 : -1;
 
+    json_array_foreach(got, i, cl)
+    {
+        const char *status = json_string_value(json_object_get(cl, "status"));
+        if (rc || !status || strcmp(status, "ACTIVE") != 0)
+            continue;
+        tags = resutil_tags_from_list(json_object_get(cl, "tags"), "key", "value");
+        if (resutil_adopt_check(&ecs_cluster_type, c, name, tags, d) == 0)
+            *out = resutil_add_read(set, &ecs_cluster_type, c->stack,
+                                    json_string_value(json_object_get(cl, "clusterArn")), tags,
+                                    parse(cl));
+        rc = *out ? 1 : -1;
+        json_decref(tags);
+    }
     json_decref(names);
+    json_decref(got);
     if (rc == 1 && resutil_converge(s, &ecs_cluster_type, c, desired, *out, resutil_update, d) < 0)
         rc = -1;
     return rc;
@@ -151,27 +124,21 @@ static int adopt(struct session *s, const struct restype_call *c, const json_t *
 static int cluster_create(struct session *s, const struct restype_call *c, const json_t *desired,
                           struct live_set *set, struct live_obj **out, struct diag *d)
 {
-    const char *name = resutil_want_str(&ecs_cluster_type, desired, "name");
+    const char *name = resutil_create_name(&ecs_cluster_type, c, desired, d);
     json_t *got = NULL, *tags, *parsed;
     int ret = -1, rc;
 
     *out = NULL;
-    if (resutil_check_required(&ecs_cluster_type, c->cairn_id, desired, d) < 0)
-        return -1;
     if (!name)
-        name = c->physical_name;
-    if (!name) {
-        diag_error(d, NULL, "ecs.cluster %s: no name to give it", c->cairn_id);
         return -1;
-    }
     if ((rc = adopt(s, c, desired, name, set, out, d)) != 0)
         return rc < 0 ? -1 : 0;
     tags = resutil_tags_want(c, desired);
-    if (ecsutil_call(s, "CreateCluster",
+    if (resutil_call(s, "ecs", "CreateCluster",
                      json_pack("{s:s, s:o, s:o}", "clusterName", name, "tags",
                                resutil_tags_to_list(tags, "key", "value"), "settings",
                                settings(desired)),
-                     &got, NULL, d) != 0)
+                     0, &got, d) != 0)
         goto out;
     parsed = parse(json_object_get(got, "cluster"));
     json_object_set(parsed, "tags", tags);
@@ -191,7 +158,8 @@ static const struct resutil_setter setters[] = {
 };
 
 static const struct restype_ops ops = {
-    .read = cluster_read,
+    .read = ecsutil_read_kind,
+    .kind = &kind,
     .create = cluster_create,
     .update = resutil_update,
     .setters = setters,

@@ -212,83 +212,19 @@ static int is_active(const json_t *svc)
     return status && strcmp(status, "ACTIVE") == 0;
 }
 
-/* DescribeServices of up to 10 services of cluster with their tags: the services array of the
- * answer (new reference) or NULL with d saying why. */
-static json_t *describe(struct session *s, const char *cluster, json_t *names, struct diag *d)
-{
-    json_t *got, *out;
-
-    if (ecsutil_call(s, "DescribeServices",
-                     json_pack("{s:s, s:O, s:[s]}", "cluster", cluster, "services", names,
-                               "include", "TAGS"),
-                     &got, NULL, d) != 0)
-        return NULL;
-    out = json_incref(json_object_get(got, "services"));
-    json_decref(got);
-    return out ? out : json_array();
-}
-
-struct reading {
-    struct session *s;
-    struct live_set *set;
-    const char *stack;
+/* Listed per cluster (ListServices), described with tags per 10 (DescribeServices); DRAINING
+ * and INACTIVE ones are on their way out. */
+static const struct ecsutil_kind kind = {
+    .list = "ListServices",
+    .listed = "serviceArns",
+    .describe = "DescribeServices",
+    .names = "services",
+    .include = (const char *const[]){"TAGS", NULL},
+    .batch = 10,
+    .arn = "serviceArn",
+    .in_clusters = 1,
+    .parse = parse,
 };
-
-/* The ACTIVE services of one cluster of the stack that are the stack's: ListServices
- * (paginated), DescribeServices with tags for each 10 (DRAINING and INACTIVE ones are on
- * their way out). */
-static int read_cluster(const json_t *cl, void *arg, struct diag *d)
-{
-    struct reading *r = arg;
-    const char *cluster = json_string_value(json_object_get(cl, "clusterArn"));
-    json_t *arns;
-    int ret = 0;
-
-    if (!cluster)
-        return 0;
-    if (ecsutil_list(r->s, "ListServices",
-                     json_pack("{s:s, s:i}", "cluster", cluster, "maxResults", 100), "serviceArns",
-                     &arns, d) < 0)
-        return -1;
-    for (size_t at = 0; at < json_array_size(arns) && !ret; at += 10) {
-        json_t *chunk = json_array(), *svcs, *svc;
-        size_t i;
-        for (size_t k = at; k < at + 10 && k < json_array_size(arns); k++)
-            json_array_append(chunk, json_array_get(arns, k));
-        svcs = describe(r->s, cluster, chunk, d);
-        json_decref(chunk);
-        if (!svcs) {
-            ret = -1;
-            break;
-        }
-        json_array_foreach(svcs, i, svc)
-        {
-            json_t *tags = resutil_tags_from_list(json_object_get(svc, "tags"), "key", "value");
-            if (is_active(svc))
-                resutil_add_read(r->set, &ecs_service_type, r->stack,
-                                 json_string_value(json_object_get(svc, "serviceArn")), tags,
-                                 parse(svc));
-            json_decref(tags);
-        }
-        json_decref(svcs);
-    }
-    json_decref(arns);
-    return ret;
-}
-
-/*
- * Services are listed per cluster, so the read finds the stack's clusters first (ListClusters
- * and DescribeClusters, as the cluster read does: the reads run in parallel, each on its own),
- * then read_cluster() for each. A service of the stack in a cluster that is not the stack's is
- * not found.
- */
-static int svc_read(struct session *s, const struct restype *t, const char *stack,
-                    struct live_set *set, struct diag *d)
-{
-    struct reading r = {s, set, stack};
-
-    return ecsutil_clusters(s, stack, read_cluster, &r, d);
-}
 
 /* The API form of desired's value of attribute name for UpdateService: what to send when it
  * is left out is what leaving it out at create means. New reference, or NULL for none. */
@@ -332,7 +268,8 @@ static json_t *api_value(const json_t *want, const char *name)
 static int adopt(struct session *s, const struct restype_call *c, const char *cluster,
                  const char *name, struct live_set *set, struct live_obj **out, struct diag *d)
 {
-    json_t *names = json_pack("[s]", name), *svcs = describe(s, cluster, names, d), *svc;
+    json_t *names = json_pack("[s]", name), *svcs = ecsutil_describe(s, &kind, cluster, names, d);
+    json_t *svc;
     size_t i;
     int ret = 0;
 
@@ -382,21 +319,15 @@ static int svc_create(struct session *s, const struct restype_call *c, const jso
                       struct live_set *set, struct live_obj **out, struct diag *d)
 {
     const struct restype *t = &ecs_service_type;
-    const char *name = resutil_want_str(t, desired, "name");
+    const char *name = resutil_create_name(t, c, desired, d);
     const char *cluster = resutil_want_str(t, desired, "cluster");
     const char *launch = resutil_want_str(t, desired, "launch_type");
     json_t *body, *got = NULL, *tags = NULL, *parsed, *v;
     int ret = -1, rc;
 
     *out = NULL;
-    if (resutil_check_required(t, c->cairn_id, desired, d) < 0)
-        return -1;
     if (!name)
-        name = c->physical_name;
-    if (!name) {
-        diag_error(d, NULL, "ecs.service %s: no name to give it", c->cairn_id);
         return -1;
-    }
     if ((rc = adopt(s, c, cluster, name, set, out, d)) != 0)
         return rc < 0 ? -1 : 0;
     body = ecsutil_to_api(attrs, desired);
@@ -414,7 +345,7 @@ static int svc_create(struct session *s, const struct restype_call *c, const jso
         json_object_set_new(body, "clientToken", json_string(c->token));
     tags = resutil_tags_want(c, desired);
     json_object_set_new(body, "tags", resutil_tags_to_list(tags, "key", "value"));
-    if (ecsutil_call(s, "CreateService", body, &got, NULL, d) != 0)
+    if (resutil_call(s, "ecs", "CreateService", body, 0, &got, d) != 0)
         goto out;
     parsed = parse(json_object_get(got, "service"));
     json_object_set(parsed, "tags", tags);
@@ -427,33 +358,11 @@ out:
     return ret;
 }
 
-/* What UpdateService changes in place; name, cluster, launch_type and service_registries
- * replace the service. */
-static const char *const in_place[] = {
-    "task_definition",
-    "desired_count",
-    "platform_version",
-    "network_configuration",
-    "load_balancers",
-    "health_check_grace_period_seconds",
-    "deployment_configuration",
-    "enable_execute_command",
-    "enable_ecs_managed_tags",
-    "propagate_tags",
-    NULL,
-};
-
-static int is_in_place(const char *name)
-{
-    for (const char *const *p = in_place; *p; p++)
-        if (strcmp(*p, name) == 0)
-            return 1;
-    return 0;
-}
-
 /*
  * One UpdateService with every changed attribute but the tags (a new task definition, count
  * or network configuration starts a deployment, which svc_ready() waits for), then the tags.
+ * What the table flags ATTR_REPLACE (name, cluster, launch_type, service_registries) cannot
+ * change in place.
  */
 static int svc_update(struct session *s, const struct restype_call *c, const json_t *desired,
                       struct live_obj *live, const char *const *changed, size_t nchanged,
@@ -467,13 +376,15 @@ static int svc_update(struct session *s, const struct restype_call *c, const jso
         json_object_set_new(body, "cluster", json_string(cluster));
     json_object_set_new(body, "service", json_string(live->id));
     for (size_t i = 0; i < nchanged; i++) {
+        const struct attr *a = restype_attr(attrs, changed[i]);
         char member[64];
         json_t *v;
         if (strcmp(changed[i], "tags") == 0) {
             tags = 1;
             continue;
         }
-        if (!is_in_place(changed[i]) || !(v = api_value(want, changed[i]))) {
+        if (!a || (a->flags & (ATTR_REPLACE | ATTR_COMPUTED)) ||
+            !(v = api_value(want, changed[i]))) {
             diag_error(d, NULL, "ecs.service %s: %s cannot change in place", live->id, changed[i]);
             goto out;
         }
@@ -481,7 +392,7 @@ static int svc_update(struct session *s, const struct restype_call *c, const jso
         json_object_set_new(body, member, v);
     }
     if (json_object_size(body) > 2) {
-        int rc = ecsutil_call(s, "UpdateService", body, NULL, NULL, d);
+        int rc = resutil_call(s, "ecs", "UpdateService", body, 0, NULL, d);
         body = NULL; /* taken by the call */
         if (rc != 0)
             goto out;
@@ -512,7 +423,7 @@ static json_t *current(struct session *s, const struct live_obj *live, int *gone
     json_t *names = json_pack("[s]", live->id), *svcs, *svc;
 
     *gone = 0;
-    svcs = describe(s, cluster ? cluster : "default", names, d);
+    svcs = ecsutil_describe(s, &kind, cluster ? cluster : "default", names, d);
     json_decref(names);
     if (!svcs)
         return NULL;
@@ -592,8 +503,6 @@ static int svc_gone(struct session *s, void *arg, struct diag *d)
  */
 static int svc_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d)
 {
-    static const char *const gone[] = {"ServiceNotFoundException", "ClusterNotFoundException",
-                                       "ServiceNotActiveException", NULL};
     const char *cluster = json_string_value(json_object_get(live->attrs, "cluster"));
     const char *name = live->cairn_id ? live->cairn_id : "service";
     json_t *body;
@@ -602,12 +511,12 @@ static int svc_remove(struct session *s, const struct live_obj *live, unsigned h
     (void)how;
     body = json_pack("{s:s, s:s, s:i}", "cluster", cluster ? cluster : "default", "service",
                      live->id, "desiredCount", 0);
-    if ((rc = ecsutil_call(s, "UpdateService", body, NULL, gone, d)) < 0)
+    if ((rc = resutil_call(s, "ecs", "UpdateService", body, RESUTIL_TELL_GONE, NULL, d)) < 0)
         return -1;
     if (rc == 0) {
         body = json_pack("{s:s, s:s, s:b}", "cluster", cluster ? cluster : "default", "service",
                          live->id, "force", 1);
-        if (ecsutil_call(s, "DeleteService", body, NULL, gone, d) < 0)
+        if (resutil_call(s, "ecs", "DeleteService", body, RESUTIL_GONE_OK, NULL, d) < 0)
             return -1;
     }
     if ((rc = resutil_poll(s, svc_gone, (void *)live, 1000, 5000, SVC_REMOVE_WAIT_MS / 1000, d)) ==
@@ -681,7 +590,8 @@ static int svc_status(struct session *s, const struct live_obj *live, json_t **o
 }
 
 static const struct restype_ops ops = {
-    .read = svc_read,
+    .read = ecsutil_read_kind,
+    .kind = &kind,
     .create = svc_create,
     .update = svc_update,
     .remove = svc_remove,

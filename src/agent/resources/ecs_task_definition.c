@@ -8,10 +8,10 @@
 #include "agent/live.h"
 #include "agent/resources/tagindex.h"
 #include "agent/resources/ecsutil.h"
+#include "agent/resources/resmap.h"
 #include "agent/resources/types.h"
 #include "core/xmalloc.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -391,9 +391,9 @@ static int describe(struct session *s, const char *arn, json_t **got_attrs, json
 {
     json_t *got;
 
-    if (ecsutil_call(s, "DescribeTaskDefinition",
-                     json_pack("{s:s, s:[s]}", "taskDefinition", arn, "include", "TAGS"), &got,
-                     NULL, d) != 0)
+    if (resutil_call(s, "ecs", "DescribeTaskDefinition",
+                     json_pack("{s:s, s:[s]}", "taskDefinition", arn, "include", "TAGS"), 0, &got,
+                     d) != 0)
         return -1;
     *got_attrs = parse(json_object_get(got, "taskDefinition"));
     *tags = resutil_tags_from_list(json_object_get(got, "tags"), "key", "value");
@@ -491,14 +491,14 @@ static int td_read(struct session *s, const struct restype *t, const char *stack
                    struct live_set *set, struct diag *d)
 {
     struct describe_job j = {stack, json_array(), NULL};
-    json_t *listed = NULL, *arns = NULL, *index = NULL, *arn;
+    json_t *listed = json_array(), *arns = NULL, *index = NULL, *arn;
     json_t *mine = json_array(), *claims = json_object(), *m;
     size_t i, n;
     int ret = -1;
 
-    if (ecsutil_list(s, "ListTaskDefinitions",
+    if (resutil_list(s, "ecs", "ListTaskDefinitions",
                      json_pack("{s:s, s:s}", "status", "ACTIVE", "sort", "DESC"),
-                     "taskDefinitionArns", &listed, d) < 0)
+                     "taskDefinitionArns", resutil_collect, listed, d) < 0)
         goto out;
     arns = sorted_newest_first(listed);
     json_array_foreach(arns, i, arn)
@@ -567,20 +567,14 @@ static int td_create(struct session *s, const struct restype_call *c, const json
                      struct live_set *set, struct live_obj **out, struct diag *d)
 {
     const struct restype *t = &ecs_task_definition_type;
-    const char *family = resutil_want_str(t, desired, "family");
+    const char *family = resutil_create_name(t, c, desired, d);
     json_t *body, *got = NULL, *tags, *parsed, *v, *sent;
     char digest[DIFF_DIGEST_LEN + 1];
     int ret = -1;
 
     *out = NULL;
-    if (resutil_check_required(t, c->cairn_id, desired, d) < 0)
-        return -1;
     if (!family)
-        family = c->physical_name;
-    if (!family) {
-        diag_error(d, NULL, "ecs.task_definition %s: no family to register it in", c->cairn_id);
         return -1;
-    }
     body = ecsutil_to_api(attrs, desired);
     json_object_set_new(body, "family", json_string(family));
     json_object_set_new(body, "networkMode",
@@ -598,7 +592,7 @@ static int td_create(struct session *s, const struct restype_call *c, const json
     json_object_set_new(sent, TAG_DIGEST, json_string(digest));
     json_object_set_new(body, "tags", resutil_tags_to_list(sent, "key", "value"));
     json_decref(sent);
-    if (ecsutil_call(s, "RegisterTaskDefinition", body, &got, NULL, d) != 0)
+    if (resutil_call(s, "ecs", "RegisterTaskDefinition", body, 0, &got, d) != 0)
         goto out;
     parsed = parse(json_object_get(got, "taskDefinition"));
     json_object_set(parsed, "tags", tags);
@@ -620,7 +614,6 @@ out:
  */
 static int td_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d)
 {
-    static const char *const missing[] = {"ClientException", NULL};
     struct diag first;
     json_t *got = NULL;
     const char *status;
@@ -628,13 +621,14 @@ static int td_remove(struct session *s, const struct live_obj *live, unsigned ho
 
     (void)how;
     diag_init(&first);
-    if (ecsutil_call(s, "DeregisterTaskDefinition", json_pack("{s:s}", "taskDefinition", live->id),
-                     NULL, NULL, &first) < 0) {
-        rc = ecsutil_call(s, "DescribeTaskDefinition",
-                          json_pack("{s:s}", "taskDefinition", live->id), &got, missing, d);
+    if (resutil_call(s, "ecs", "DeregisterTaskDefinition",
+                     json_pack("{s:s}", "taskDefinition", live->id), 0, NULL, &first) < 0) {
+        rc = resutil_call(s, "ecs", "DescribeTaskDefinition",
+                          json_pack("{s:s}", "taskDefinition", live->id), RESUTIL_TELL_GONE, &got,
+                          d);
         status =
             json_string_value(json_object_get(json_object_get(got, "taskDefinition"), "status"));
-        if (rc == 1) { /* gone already */
+        if (rc == RESUTIL_GONE) { /* gone already (ECS says so with a ClientException) */
             ret = 0;
             goto out;
         }
@@ -645,8 +639,9 @@ static int td_remove(struct session *s, const struct live_obj *live, unsigned ho
         }
     }
     /* Failures come back in the answer (a revision already deleted is one): not an error. */
-    if (ecsutil_call(s, "DeleteTaskDefinitions", json_pack("{s:[s]}", "taskDefinitions", live->id),
-                     NULL, missing, d) < 0)
+    if (resutil_call(s, "ecs", "DeleteTaskDefinitions",
+                     json_pack("{s:[s]}", "taskDefinitions", live->id), RESUTIL_GONE_OK, NULL,
+                     d) < 0)
         goto out;
     ret = 0;
 out:
@@ -658,17 +653,11 @@ out:
 /* An integer written as a number or as text; -1 when it is neither. */
 static long long int_of(const json_t *v)
 {
-    const char *s = json_string_value(v);
-    char *end;
-    long long n;
+    json_t *n = resmap_int(v);
+    long long i = n ? json_integer_value(n) : -1;
 
-    if (json_is_integer(v))
-        return json_integer_value(v);
-    if (!s || !*s)
-        return -1;
-    errno = 0;
-    n = strtoll(s, &end, 10);
-    return *end || errno ? -1 : n;
+    json_decref(n);
+    return i;
 }
 
 /*

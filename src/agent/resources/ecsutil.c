@@ -1,51 +1,13 @@
 #include "agent/resources/ecsutil.h"
 #include "agent/diff.h"
+#include "agent/resources/resmap.h"
+#include "agent/resources/types.h"
 #include "aws/session.h"
 #include "core/xmalloc.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int in_list(const char *const *list, const char *s)
-{
-    for (; list && *list; list++)
-        if (strcmp(*list, s) == 0)
-            return 1;
-    return 0;
-}
-
-int ecsutil_call(struct session *s, const char *op, json_t *body, json_t **out,
-                 const char *const *gone, struct diag *d)
-{
-    struct apicall c;
-    struct diag why;
-    enum call_result rc;
-    int ret = -1;
-
-    if (out)
-        *out = NULL;
-    apicall_init(&c, service_lookup("ecs"), op);
-    apicall_json(&c, body ? body : json_object());
-    diag_init(&why);
-    rc = session_call(s, &c, &why);
-    if (rc == CALL_OK) {
-        if (out)
-            *out = c.out ? json_incref(c.out) : json_object();
-        ret = 0;
-    } else if (rc == CALL_ERR_API && in_list(gone, c.err.code)) {
-        ret = 1;
-    } else {
-        for (size_t i = 0; i < why.n; i++)
-            diag_error(d, NULL, "%s", why.v[i].msg);
-        if (!why.n)
-            diag_error(d, NULL, "ecs %s failed", op);
-    }
-    diag_release(&why);
-    apicall_release(&c);
-    return ret;
-}
 
 /* ECS's spellings that are not the plain camelCase of the attribute. */
 static const struct {
@@ -90,15 +52,11 @@ static int is_int_type(enum vtype t)
 static json_t *scalar_to_api(enum vtype t, const json_t *v)
 {
     const char *s = json_string_value(v);
-    json_t *text;
+    json_t *text, *n;
 
     if (is_int_type(t) && s) {
-        char *end;
-        long long n;
-        errno = 0;
-        n = strtoll(s, &end, 10);
-        if (*s && !*end && !errno)
-            return json_integer(n);
+        if ((n = resmap_int(v)))
+            return n;
     } else if (t == VT_BOOL && s) {
         if (strcmp(s, "true") == 0)
             return json_true();
@@ -264,80 +222,106 @@ json_t *ecsutil_from_api(const struct attr *table, const json_t *api)
     return out;
 }
 
-int ecsutil_describe_clusters(struct session *s, const char *stack, json_t *names,
-                              int (*fn)(const json_t *, void *, struct diag *), void *arg,
-                              struct diag *d)
+json_t *ecsutil_describe(struct session *s, const struct ecsutil_kind *k, const char *cluster,
+                         json_t *names, struct diag *d)
 {
-    json_t *out, *cl;
-    size_t i;
-    int ret = 0;
+    json_t *body = cluster ? json_pack("{s:s}", "cluster", cluster) : json_object(), *out, *list;
+    json_t *include = json_array();
 
-    if (ecsutil_call(s, "DescribeClusters",
-                     json_pack("{s:O, s:[s,s]}", "clusters", names, "include", "TAGS", "SETTINGS"),
-                     &out, NULL, d) != 0)
-        return -1;
-    json_array_foreach(json_object_get(out, "clusters"), i, cl)
-    {
-        const char *status = json_string_value(json_object_get(cl, "status"));
-        json_t *tags = resutil_tags_from_list(json_object_get(cl, "tags"), "key", "value");
-        const char *st = json_string_value(json_object_get(tags, RESUTIL_TAG_STACK));
-        int mine =
-            status && strcmp(status, "ACTIVE") == 0 && (!stack || (st && strcmp(st, stack) == 0));
-        json_decref(tags);
-        if (mine && (ret = fn(cl, arg, d)) != 0)
-            break;
-    }
+    for (const char *const *i = k->include; i && *i; i++)
+        json_array_append_new(include, json_string(*i));
+    json_object_set(body, k->names, names);
+    json_object_set_new(body, "include", include);
+    if (resutil_call(s, "ecs", k->describe, body, 0, &out, d) != 0)
+        return NULL;
+    list = json_incref(json_object_get(out, k->names));
     json_decref(out);
-    return ret;
+    return list ? list : json_array();
 }
 
-int ecsutil_list(struct session *s, const char *op, json_t *body, const char *key, json_t **items,
-                 struct diag *d)
+/* Whether an item is ACTIVE and tagged cairn:stack=stack (any ACTIVE one when stack is NULL). */
+static int is_mine(const json_t *item, const char *stack)
 {
-    json_t *out = NULL;
-    const char *next;
-    int ret = 0;
+    const char *status = json_string_value(json_object_get(item, "status"));
+    json_t *tags = resutil_tags_from_list(json_object_get(item, "tags"), "key", "value");
+    const char *st = json_string_value(json_object_get(tags, RESUTIL_TAG_STACK));
+    int mine =
+        status && strcmp(status, "ACTIVE") == 0 && (!stack || (st && strcmp(st, stack) == 0));
 
-    *items = json_array();
-    for (;;) {
-        if (ecsutil_call(s, op, json_deep_copy(body), &out, NULL, d) != 0) {
+    json_decref(tags);
+    return mine;
+}
+
+int ecsutil_each(struct session *s, const struct ecsutil_kind *k, const char *cluster,
+                 const char *stack, int (*fn)(const json_t *item, void *arg, struct diag *d),
+                 void *arg, struct diag *d)
+{
+    json_t *arns = json_array(), *got, *item;
+    int ret;
+
+    ret = resutil_list(s, "ecs", k->list,
+                       cluster ? json_pack("{s:s, s:i}", "cluster", cluster, "maxResults", 100)
+                               : json_pack("{s:i}", "maxResults", 100),
+                       k->listed, resutil_collect, arns, d);
+    for (size_t at = 0; at < json_array_size(arns) && !ret; at += k->batch) {
+        json_t *chunk = json_array();
+        size_t i;
+        for (i = at; i < at + k->batch && i < json_array_size(arns); i++)
+            json_array_append(chunk, json_array_get(arns, i));
+        got = ecsutil_describe(s, k, cluster, chunk, d);
+        json_decref(chunk);
+        if (!got) {
             ret = -1;
             break;
         }
-        json_array_extend(*items, json_object_get(out, key));
-        if (!(next = json_string_value(json_object_get(out, "nextToken"))) || !*next)
-            break;
-        json_object_set_new(body, "nextToken", json_string(next));
-        json_decref(out);
-        out = NULL;
-    }
-    json_decref(out);
-    json_decref(body);
-    if (ret < 0) {
-        json_decref(*items);
-        *items = NULL;
-    }
-    return ret;
-}
-
-int ecsutil_clusters(struct session *s, const char *stack,
-                     int (*fn)(const json_t *cluster, void *arg, struct diag *d), void *arg,
-                     struct diag *d)
-{
-    json_t *arns;
-    int ret = 0;
-
-    if (ecsutil_list(s, "ListClusters", json_pack("{s:i}", "maxResults", 100), "clusterArns", &arns,
-                     d) < 0)
-        return -1;
-    /* DescribeClusters takes 100 at a time. */
-    for (size_t at = 0; at < json_array_size(arns) && !ret; at += 100) {
-        json_t *chunk = json_array();
-        for (size_t k = at; k < at + 100 && k < json_array_size(arns); k++)
-            json_array_append(chunk, json_array_get(arns, k));
-        ret = ecsutil_describe_clusters(s, stack, chunk, fn, arg, d);
-        json_decref(chunk);
+        json_array_foreach(got, i, item)
+        {
+            if (is_mine(item, stack) && (ret = fn(item, arg, d)) != 0)
+                break;
+        }
+        json_decref(got);
     }
     json_decref(arns);
     return ret;
+}
+
+/* What ecsutil_read_kind reads, and into what. */
+struct reading {
+    struct session *s;
+    const struct restype *t;
+    const char *stack;
+    struct live_set *set;
+};
+
+static int add_item(const json_t *item, void *arg, struct diag *d)
+{
+    const struct reading *r = arg;
+    const struct ecsutil_kind *k = r->t->ops->kind;
+    json_t *tags = resutil_tags_from_list(json_object_get(item, "tags"), "key", "value");
+
+    (void)d;
+    resutil_add_read(r->set, r->t, r->stack, json_string_value(json_object_get(item, k->arn)), tags,
+                     k->parse(item));
+    json_decref(tags);
+    return 0;
+}
+
+static int read_cluster(const json_t *cl, void *arg, struct diag *d)
+{
+    const struct reading *r = arg;
+    const char *cluster = json_string_value(json_object_get(cl, "clusterArn"));
+
+    return cluster ? ecsutil_each(r->s, r->t->ops->kind, cluster, r->stack, add_item, arg, d) : 0;
+}
+
+/* A service of the stack in a cluster that is not the stack's is not found. The reads run in
+ * parallel, each on its own, so the service read lists the clusters again. */
+int ecsutil_read_kind(struct session *s, const struct restype *t, const char *stack,
+                      struct live_set *set, struct diag *d)
+{
+    const struct ecsutil_kind *k = t->ops->kind;
+    struct reading r = {s, t, stack, set};
+
+    return ecsutil_each(s, ecs_cluster_type.ops->kind, NULL, stack,
+                        k->in_clusters ? read_cluster : add_item, &r, d);
 }

@@ -1,9 +1,9 @@
 /*
  * What the ECS types (ecs.cluster, ecs.task_definition, ecs.service) share:
- * one JSON 1.1 call, the conversion between cairn's snake_case attributes and
- * ECS's camelCase members driven by the attribute tables, tags ([{key, value}]
- * in ECS) on objects named by ARN, and the stack's clusters, which both the
- * cluster read and the service read (services are listed per cluster) need.
+ * the conversion between cairn's snake_case attributes and ECS's camelCase
+ * members driven by the attribute tables, and the generic read of a cluster or
+ * a service from its row (struct ecsutil_kind; services are listed per cluster).
+ * Calls go through resutil_call, tags through resutil_retag ([{key, value}]).
  */
 #ifndef CAIRN_ECSUTIL_H
 #define CAIRN_ECSUTIL_H
@@ -16,14 +16,6 @@
 #include "core/diag.h"
 
 struct session;
-
-/*
- * One ECS call with body (taken over; NULL: {}). 0 with *out the response (a new
- * reference; out may be NULL), 1 when AWS answered with one of the error codes in
- * gone (NULL-terminated, may be NULL) and d untouched, -1 with the error in d.
- */
-int ecsutil_call(struct session *s, const char *op, json_t *body, json_t **out,
-                 const char *const *gone, struct diag *d);
 
 /* The API member of an attribute: its name in camelCase (memory_reservation ->
  * memoryReservation), but for the few ECS spells otherwise (enableECSManagedTags). */
@@ -46,29 +38,37 @@ json_t *ecsutil_to_api(const struct attr *table, const json_t *obj);
 json_t *ecsutil_from_api(const struct attr *table, const json_t *api);
 
 /*
- * DescribeClusters with TAGS and SETTINGS for names (names or ARNs, at most 100): fn on each
- * ACTIVE one tagged cairn:stack=stack (any ACTIVE one when stack is NULL). A non-zero return of
- * fn stops the walk with that value.
+ * An ECS type as data, for the generic read (ecsutil_read_kind; the row is its ops' kind): its
+ * List and Describe calls, how many names one Describe takes, and the attributes of an item.
  */
-int ecsutil_describe_clusters(struct session *s, const char *stack, json_t *names,
-                              int (*fn)(const json_t *cluster, void *arg, struct diag *d),
-                              void *arg, struct diag *d);
+struct ecsutil_kind {
+    const char *list, *listed;  /* "ListServices" and its answer's "serviceArns" */
+    const char *describe;       /* "DescribeServices", whose request and answer name the list */
+    const char *names;          /* "services" */
+    const char *const *include; /* what the Describe includes: {"TAGS", NULL} */
+    size_t batch;               /* how many names one Describe takes: 10 */
+    const char *arn;            /* the item's ARN member, its id: "serviceArn" */
+    int in_clusters;            /* listed per cluster of the stack (services) */
+    json_t *(*parse)(const json_t *item); /* the attributes of an item but its tags */
+};
+
+/* k's Describe of names (at most k->batch; in cluster, NULL for none): the answer's list, a
+ * new reference, or NULL with d saying why. */
+json_t *ecsutil_describe(struct session *s, const struct ecsutil_kind *k, const char *cluster,
+                         json_t *names, struct diag *d);
 
 /*
- * Every ACTIVE cluster tagged cairn:stack=stack: ListClusters (paginated, 100 a page) and
- * DescribeClusters with TAGS and SETTINGS for each 100 of them. fn gets each cluster as the
- * API describes it; a non-zero return stops the walk with that value.
+ * Every object of k (in cluster, NULL for none) that is ACTIVE and tagged cairn:stack=stack:
+ * k's List (paginated, 100 a page) and its Describe for each k->batch of them. fn gets each as
+ * the API describes it; a non-zero return stops the walk with that value.
  */
-int ecsutil_clusters(struct session *s, const char *stack,
-                     int (*fn)(const json_t *cluster, void *arg, struct diag *d), void *arg,
-                     struct diag *d);
+int ecsutil_each(struct session *s, const struct ecsutil_kind *k, const char *cluster,
+                 const char *stack, int (*fn)(const json_t *item, void *arg, struct diag *d),
+                 void *arg, struct diag *d);
 
-/*
- * Every item of a List call's key (clusterArns, serviceArns, families...) over all its
- * pages: body (taken over) is sent with nextToken added for each page after the first.
- * 0 with *items a new array, -1 with the error in d.
- */
-int ecsutil_list(struct session *s, const char *op, json_t *body, const char *key, json_t **items,
-                 struct diag *d);
+/* Every object of t's kind (t->ops->kind) of the stack, into set with its cairn:id tag as
+ * cairn_id: services cluster by cluster of the stack's clusters (ecs.cluster's kind). */
+int ecsutil_read_kind(struct session *s, const struct restype *t, const char *stack,
+                      struct live_set *set, struct diag *d);
 
 #endif

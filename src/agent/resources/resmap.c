@@ -178,3 +178,8 @@ json_t *resmap_api_value(const struct attr *a, const json_t *v)
 {
     return api_value(a, a->type, v);
 }
+
+json_t *resmap_int(const json_t *v)
+{
+    return api_int(v);
+}

@@ -38,4 +38,7 @@ json_t *resmap_api_object(const struct attr *table, const json_t *v);
  */
 json_t *resmap_api_value(const struct attr *a, const json_t *v);
 
+/* An integer given as JSON or decimal text, as a JSON integer (new); NULL when it is neither. */
+json_t *resmap_int(const json_t *v);
+
 #endif

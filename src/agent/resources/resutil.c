@@ -387,7 +387,7 @@ static int remove_once(struct session *s, void *arg, struct diag *d)
         apicall_param(&c, del->member, r->id);
     diag_init(&why);
     if (session_call(s, &c, &why) == CALL_OK ||
-        dialect_not_found(dialect_of(t->service), c.err.code))
+        dialect_op_not_found(dialect_of(t->service), del->op, c.err.code))
         ret = 1;
     else if (del->busy && strstr(c.err.code, del->busy))
         ret = 0;
@@ -552,7 +552,7 @@ int resutil_send(struct session *s, struct apicall *c, unsigned how, struct diag
     diag_init(&why);
     for (;;) {
         rc = session_call(s, c, &why);
-        gone = rc == CALL_ERR_API && dialect_not_found(dl, c->err.code);
+        gone = rc == CALL_ERR_API && dialect_op_not_found(dl, c->op, c->err.code);
         if (!gone || !(how & RESUTIL_JUST_MADE) || tries == npauses)
             break;
         resutil_pause(just_made_pauses_ms[tries++]);
@@ -562,7 +562,8 @@ int resutil_send(struct session *s, struct apicall *c, unsigned how, struct diag
         ret = 0;
     else if (gone && (how & RESUTIL_TELL_GONE))
         ret = RESUTIL_GONE;
-    else if (rc == CALL_ERR_API && (how & RESUTIL_TELL_EXISTS) && dialect_exists(dl, c->err.code))
+    else if (rc == CALL_ERR_API && (how & RESUTIL_TELL_EXISTS) &&
+             dialect_op_exists(dl, c->op, c->err.code))
         ret = RESUTIL_EXISTS;
     for (size_t i = 0; ret < 0 && i < why.n; i++)
         diag_error(d, NULL, "%s", why.v[i].msg);
@@ -744,4 +745,23 @@ int resutil_send_codes(struct session *s, struct apicall *c, unsigned how, const
         diag_error(d, NULL, "%s", why.v[i].msg);
     diag_release(&why);
     return ret;
+}
+
+int resutil_collect(struct session *s, const json_t *item, void *arg, struct diag *d)
+{
+    (void)s, (void)d;
+    return json_array_append((json_t *)arg, (json_t *)item);
+}
+
+const char *resutil_create_name(const struct restype *t, const struct restype_call *c,
+                                const json_t *desired, struct diag *d)
+{
+    const struct attr *a = restype_name_attr(t);
+    const char *name = a ? resutil_want_str(t, desired, a->name) : NULL;
+
+    if (resutil_check_required(t, c->cairn_id, desired, d) < 0)
+        return NULL;
+    if (!name && !(name = c->physical_name))
+        diag_error(d, NULL, "%s %s: no name to give it", t->name, c->cairn_id);
+    return name;
 }

@@ -299,4 +299,16 @@ enum { RESUTIL_CODE = 3 };
 int resutil_send_codes(struct session *s, struct apicall *c, unsigned how, const char *const *codes,
                        struct diag *d);
 
+/* A resutil_item_fn that appends each item to arg, a JSON array: a listing's items gathered
+ * for calls that take them in batches. */
+int resutil_collect(struct session *s, const json_t *item, void *arg, struct diag *d);
+
+/*
+ * What every create of a named type checks before it sends anything: the required attributes
+ * (resutil_check_required), then the name, desired's value of the table's ATTR_NAME attribute
+ * or c->physical_name. The name, or NULL with d saying what is missing.
+ */
+const char *resutil_create_name(const struct restype *t, const struct restype_call *c,
+                                const json_t *desired, struct diag *d);
+
 #endif

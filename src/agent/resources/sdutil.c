@@ -13,20 +13,16 @@ int sdutil_call(struct session *s, struct apicall *c, const char *op, json_t *bo
     return session_call(s, c, d) == CALL_OK ? 0 : -1;
 }
 
-/* The tags of the resource arn (ListTagsForResource) as a new object of strings. */
+/* The tags of the resource arn (ListTagsForResource) as a new object of strings ({} when they
+ * cannot be had). */
 static int tags_of(struct session *s, const char *arn, json_t **tags, struct diag *d)
 {
-    struct apicall c;
-    int ret = -1;
+    json_t *out;
+    int ret = resutil_call(s, "servicediscovery", "ListTagsForResource",
+                           json_pack("{s:s}", "ResourceARN", arn), 0, &out, d);
 
-    *tags = NULL;
-    if (sdutil_call(s, &c, "ListTagsForResource", json_pack("{s:s}", "ResourceARN", arn), d) == 0) {
-        *tags = resutil_tags_from_list(json_object_get(c.out, "Tags"), "Key", "Value");
-        ret = 0;
-    }
-    apicall_release(&c);
-    if (!*tags)
-        *tags = json_object();
+    *tags = resutil_tags_from_list(json_object_get(out, "Tags"), "Key", "Value");
+    json_decref(out);
     return ret;
 }
 
@@ -40,38 +36,37 @@ int sdutil_update_tags(struct session *s, const struct restype_call *c, const js
     return resutil_retag(s, live, json_string_value(json_object_get(live->attrs, "arn")), want, d);
 }
 
+/* What sdutil_list hands on for each item, and to whom. */
+struct listing {
+    const char *value, *check;
+    sdutil_item_fn fn;
+    void *arg;
+};
+
+static int list_item(struct session *s, const json_t *item, void *arg, struct diag *d)
+{
+    const struct listing *l = arg;
+    const char *arn = json_string_value(json_object_get(item, "Arn"));
+    const char *is = json_string_value(json_object_get(item, l->check));
+    json_t *tags;
+    int rc;
+
+    if (!arn || (is && strcmp(is, l->value) != 0))
+        return 0;
+    rc = tags_of(s, arn, &tags, d) < 0 ? -1 : l->fn(s, item, tags, l->arg, d);
+    json_decref(tags);
+    return rc;
+}
+
 int sdutil_list(struct session *s, const char *op, const char *filter, const char *value,
                 const char *items, const char *check, sdutil_item_fn fn, void *arg, struct diag *d)
 {
-    struct apicall c;
-    int ret = -1;
+    struct listing l = {value, check, fn, arg};
 
-    apicall_init(&c, service_lookup("servicediscovery"), op);
-    apicall_json(&c, json_pack("{s:[{s:s, s:[s], s:s}]}", "Filters", "Name", filter, "Values",
-                               value, "Condition", "EQ"));
-    do {
-        size_t i;
-        json_t *item;
-        if (session_call(s, &c, d) != CALL_OK)
-            goto out;
-        json_array_foreach(json_object_get(c.out, items), i, item)
-        {
-            const char *arn = json_string_value(json_object_get(item, "Arn"));
-            const char *is = json_string_value(json_object_get(item, check));
-            json_t *tags;
-            int rc;
-            if (!arn || (is && strcmp(is, value) != 0))
-                continue;
-            rc = tags_of(s, arn, &tags, d) < 0 ? -1 : fn(s, item, tags, arg, d);
-            json_decref(tags);
-            if (rc < 0)
-                goto out;
-        }
-    } while (apicall_next_page(&c, "NextToken", "NextToken"));
-    ret = 0;
-out:
-    apicall_release(&c);
-    return ret;
+    return resutil_list(s, "servicediscovery", op,
+                        json_pack("{s:[{s:s, s:[s], s:s}]}", "Filters", "Name", filter, "Values",
+                                  value, "Condition", "EQ"),
+                        items, list_item, &l, d);
 }
 
 /* What sdutil_namespaces hands on, and to whom. */
@@ -99,13 +94,6 @@ int sdutil_namespaces(struct session *s, const char *stack, sdutil_item_fn fn, v
                        &f, d);
 }
 
-/* Whether a create's refusal says it exists (or the same request is still under way). */
-static int exists(const char *code)
-{
-    return dialect_exists(dialect_of("servicediscovery"), code) ||
-           strcmp(code, "DuplicateRequest") == 0 || strcmp(code, "ConflictingDomainExists") == 0;
-}
-
 int sdutil_create(struct session *s, const struct sdutil_kind *k, const struct restype_call *c,
                   const json_t *desired, json_t *body, const json_t *tags, struct live_set *set,
                   struct live_obj **out, struct diag *d)
@@ -128,12 +116,16 @@ int sdutil_create(struct session *s, const struct sdutil_kind *k, const struct r
     }
     if (c->token)
         json_object_set_new(body, "CreatorRequestId", json_string(c->token));
-    if (sdutil_call(s, &call, k->create, body, &why) == 0)
-        w.got = k->made(s, c, &call, desired, tags, d);
-    else if (!exists(call.err.code) || !c->stack || !c->cairn_id ||
-             sdutil_namespaces(s, c->stack, k->find, &w, d) < 0 || !w.got)
-        diag_error(d, NULL, "%s", diag_last(&why));
+    apicall_init(&call, service_lookup(t->service), k->create);
+    apicall_json(&call, body);
     body = NULL;
+    /* A refusal because it exists (or the same request is still under way: the dialect's
+     * exists_codes) sends the search for it. */
+    if (resutil_send(s, &call, 0, &why) == 0)
+        w.got = k->made(s, c, &call, desired, tags, d);
+    else if (!dialect_op_exists(dialect_of(t->service), k->create, call.err.code) || !c->stack ||
+             !c->cairn_id || sdutil_namespaces(s, c->stack, k->find, &w, d) < 0 || !w.got)
+        diag_error(d, NULL, "%s", diag_last(&why));
     if (w.got)
         *out = resutil_add_created(set, t, c, w.got, d);
 out:
@@ -146,15 +138,15 @@ out:
 int sdutil_update(struct session *s, const struct live_obj *live, const char *op, json_t *body,
                   unsigned limit, struct diag *d)
 {
-    struct apicall c;
+    json_t *out;
     char what[512];
     int ret = -1;
 
     snprintf(what, sizeof(what), "%s %s", live->type->name, live->id);
-    if (sdutil_call(s, &c, op, body, d) == 0)
-        ret = sdutil_wait(s, what, json_string_value(json_object_get(c.out, "OperationId")), limit,
+    if (resutil_call(s, live->type->service, op, body, 0, &out, d) == 0)
+        ret = sdutil_wait(s, what, json_string_value(json_object_get(out, "OperationId")), limit,
                           NULL, d);
-    apicall_release(&c);
+    json_decref(out);
     return ret;
 }
 
@@ -177,16 +169,15 @@ struct op_wait {
 static int op_done(struct session *s, void *arg, struct diag *d)
 {
     struct op_wait *w = arg;
-    struct apicall c;
+    json_t *out;
     const json_t *op;
     const char *status;
     int ret = 0;
 
-    if (sdutil_call(s, &c, "GetOperation", json_pack("{s:s}", "OperationId", w->id), d) < 0) {
-        ret = -1;
-        goto out;
-    }
-    op = json_object_get(c.out, "Operation");
+    if (resutil_call(s, "servicediscovery", "GetOperation",
+                     json_pack("{s:s}", "OperationId", w->id), 0, &out, d) < 0)
+        return -1;
+    op = json_object_get(out, "Operation");
     status = json_string_value(json_object_get(op, "Status"));
     if (status && strcmp(status, "SUCCESS") == 0) {
         if (w->targets)
@@ -199,8 +190,7 @@ static int op_done(struct session *s, void *arg, struct diag *d)
                    code ? code : "no error code given", msg ? ": " : "", msg ? msg : "");
         ret = -1;
     }
-out:
-    apicall_release(&c);
+    json_decref(out);
     return ret;
 }
 

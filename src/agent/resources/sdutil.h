@@ -1,9 +1,9 @@
 /*
- * What Cloud Map's types (private DNS namespace, service) share: calls of its
- * JSON 1.1 API, tags by ARN (ListTagsForResource, TagResource,
- * UntagResource), the stack's private DNS namespaces (which services are
- * listed through), and the asynchronous operations namespaces and service
- * updates go through (GetOperation until SUCCESS or FAIL).
+ * What Cloud Map's types (private DNS namespace, service) share: tags by ARN
+ * (ListTagsForResource, TagResource, UntagResource), the stack's private DNS
+ * namespaces (which services are listed through), and the asynchronous
+ * operations namespaces and service updates go through (GetOperation until
+ * SUCCESS or FAIL).
  */
 #ifndef CAIRN_SDUTIL_H
 #define CAIRN_SDUTIL_H
@@ -25,7 +25,8 @@ struct resutil_setter;
  */
 #define SDUTIL_TAG_VPC "cairn:vpc"
 
-/* Send op with body (taken over; NULL: {}). 0 with c's output, or -1 with d; release c. */
+/* Send op with body (taken over; NULL: {}). 0 with c's output, or -1 with d; release c. For
+ * cmd_restore's ListInstances: the types' calls go through resutil_call. */
 int sdutil_call(struct session *s, struct apicall *c, const char *op, json_t *body, struct diag *d);
 
 /* Bring live's tags (found by its "arn") to those c and desired want, with TagResource and

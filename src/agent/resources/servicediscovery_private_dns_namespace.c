@@ -112,8 +112,7 @@ static json_t *made(struct session *s, const struct restype_call *c, const struc
                     const json_t *desired, const json_t *tags, struct diag *d)
 {
     const char *op = json_string_value(json_object_get(call->out, "OperationId")), *id;
-    json_t *targets = NULL, *got = NULL;
-    struct apicall get;
+    json_t *targets = NULL, *got = NULL, *ns = NULL;
     char what[512];
 
     snprintf(what, sizeof(what), "%s %s", T->name, c->cairn_id);
@@ -123,10 +122,10 @@ static json_t *made(struct session *s, const struct restype_call *c, const struc
         diag_error(d, NULL, "%s: operation %s names no namespace", what, op);
         goto out;
     }
-    if (sdutil_call(s, &get, "GetNamespace", json_pack("{s:s}", "Id", id), d) == 0)
-        got = parse(json_object_get(get.out, "Namespace"), tags);
-    apicall_release(&get);
+    if (resutil_call(s, T->service, "GetNamespace", json_pack("{s:s}", "Id", id), 0, &ns, d) == 0)
+        got = parse(json_object_get(ns, "Namespace"), tags);
 out:
+    json_decref(ns);
     json_decref(targets);
     return got;
 }
@@ -190,14 +189,16 @@ static int delete_once(struct session *s, void *arg, struct diag *d)
     struct ns_delete *nd = arg;
     struct apicall c;
     struct diag why;
-    int ret = 1;
+    int ret = 1, rc;
 
     diag_init(&why);
-    if (sdutil_call(s, &c, "DeleteNamespace", json_pack("{s:s}", "Id", nd->id), &why) == 0) {
+    apicall_init(&c, service_lookup(T->service), "DeleteNamespace");
+    apicall_json(&c, json_pack("{s:s}", "Id", nd->id));
+    if ((rc = resutil_send(s, &c, RESUTIL_TELL_GONE, &why)) == 0) {
         const char *op = json_string_value(json_object_get(c.out, "OperationId"));
         nd->op = op ? xstrdup(op) : NULL;
         nd->sent = 1;
-    } else if (strcmp(c.err.code, "NamespaceNotFound") != 0) {
+    } else if (rc < 0) {
         ret = strcmp(c.err.code, "ResourceInUse") == 0 ? 0 : -1;
         diag_clear(d);
         diag_error(d, NULL, "%s", diag_last(&why));

@@ -185,16 +185,15 @@ static json_t *records_to_api(const json_t *desired)
 /* GetNamespace: the name of namespace id, for dns_name (NULL when it cannot be had). */
 static char *namespace_name(struct session *s, const char *id, struct diag *d)
 {
-    struct apicall c;
+    json_t *out;
+    const char *n;
     char *name = NULL;
 
-    if (sdutil_call(s, &c, "GetNamespace", json_pack("{s:s}", "Id", id), d) == 0) {
-        const char *n =
-            json_string_value(json_object_get(json_object_get(c.out, "Namespace"), "Name"));
-        if (n)
-            name = xstrdup(n);
-    }
-    apicall_release(&c);
+    if (resutil_call(s, T->service, "GetNamespace", json_pack("{s:s}", "Id", id), 0, &out, d) ==
+            0 &&
+        (n = json_string_value(json_object_get(json_object_get(out, "Namespace"), "Name"))))
+        name = xstrdup(n);
+    json_decref(out);
     return name;
 }
 
