@@ -62,27 +62,22 @@ struct verify {
     struct strbuf why; /* what the last look found short, one line each */
 };
 
+static int count_item(struct session *s, const json_t *item, void *arg, struct diag *d)
+{
+    (void)s, (void)item, (void)d;
+    ++*(long *)arg;
+    return 0;
+}
+
 /* Cloud Map: how many instances the service (its ARN ends in srv-...) has registered. */
 static int instances(struct session *s, const char *registry_arn, long *n, struct diag *d)
 {
     const char *id = strrchr(registry_arn, '/');
-    json_t *body;
-    struct apicall c;
-    int ret = 0;
 
     *n = 0;
-    body = json_pack("{s:s}", "ServiceId", id ? id + 1 : registry_arn);
-    while (body && (ret = sdutil_call(s, &c, "ListInstances", body, d)) == 0) {
-        const char *next = json_string_value(json_object_get(c.out, "NextToken"));
-        *n += (long)json_array_size(json_object_get(c.out, "Instances"));
-        body = next ? json_pack("{s:s, s:s}", "ServiceId", id ? id + 1 : registry_arn, "NextToken",
-                                next)
-                    : NULL;
-        apicall_release(&c);
-    }
-    if (ret < 0)
-        apicall_release(&c);
-    return ret;
+    return resutil_list(s, "servicediscovery", "ListInstances",
+                        json_pack("{s:s}", "ServiceId", id ? id + 1 : registry_arn), "Instances",
+                        count_item, n, d);
 }
 
 /* ELB: how many targets of the target group are healthy. */

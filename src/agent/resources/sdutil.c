@@ -6,13 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-int sdutil_call(struct session *s, struct apicall *c, const char *op, json_t *body, struct diag *d)
-{
-    apicall_init(c, service_lookup("servicediscovery"), op);
-    apicall_json(c, body ? body : json_object());
-    return session_call(s, c, d) == CALL_OK ? 0 : -1;
-}
-
 /* The tags of the resource arn (ListTagsForResource) as a new object of strings ({} when they
  * cannot be had). */
 static int tags_of(struct session *s, const char *arn, json_t **tags, struct diag *d)

@@ -25,10 +25,6 @@ struct resutil_setter;
  */
 #define SDUTIL_TAG_VPC "cairn:vpc"
 
-/* Send op with body (taken over; NULL: {}). 0 with c's output, or -1 with d; release c. For
- * cmd_restore's ListInstances: the types' calls go through resutil_call. */
-int sdutil_call(struct session *s, struct apicall *c, const char *op, json_t *body, struct diag *d);
-
 /* Bring live's tags (found by its "arn") to those c and desired want, with TagResource and
  * UntagResource; cairn:stack, cairn:id and the VPC tag are always kept. live's "tags" follow. */
 int sdutil_update_tags(struct session *s, const struct restype_call *c, const json_t *desired,
