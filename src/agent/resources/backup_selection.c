@@ -79,7 +79,7 @@ static int each_selection(struct session *s, const char *plan_id, resutil_item_f
 
     backuputil_init(&c, "ListBackupSelections");
     apicall_rest(&c, "GET", "/backup/plans/%s/selections/", apicall_escape(&c, plan_id));
-    return backuputil_each(s, &c, "BackupSelectionsList", fn, arg, d);
+    return resutil_each(s, &c, "BackupSelectionsList", fn, arg, d);
 }
 
 /* What read_selection() adds to: the selections of one plan. */

@@ -97,7 +97,7 @@ static int vault_read(struct session *s, const struct restype *t, const char *st
 
     backuputil_init(&c, "ListBackupVaults");
     apicall_rest(&c, "GET", "/backup-vaults/");
-    ret = backuputil_each(s, &c, "BackupVaultList", read_vault, &r, d);
+    ret = resutil_each(s, &c, "BackupVaultList", read_vault, &r, d);
     json_decref(r.index);
     return ret;
 }
@@ -235,7 +235,7 @@ static int recovery_points(struct session *s, const char *name, int purge, size_
 
     backuputil_init(&c, "ListRecoveryPointsByBackupVault");
     apicall_rest(&c, "GET", "/backup-vaults/%s/recovery-points/", apicall_escape(&c, name));
-    ret = backuputil_each(s, &c, "RecoveryPoints", each_point, &p, d);
+    ret = resutil_each(s, &c, "RecoveryPoints", each_point, &p, d);
     *n = p.n;
     return ret;
 }

@@ -112,29 +112,7 @@ int backuputil_stack_plans(struct session *s, const char *stack, backuputil_plan
 
     backuputil_init(&c, "ListBackupPlans");
     apicall_rest(&c, "GET", "/backup/plans/");
-    return backuputil_each(s, &c, "BackupPlansList", stack_plan, &p, d);
-}
-
-int backuputil_each(struct session *s, struct apicall *c, const char *list, resutil_item_fn fn,
-                    void *arg, struct diag *d)
-{
-    int ret = -1;
-
-    do {
-        size_t i;
-        json_t *item;
-        if (resutil_send(s, c, 0, d) < 0)
-            goto out;
-        json_array_foreach(json_object_get(c->out, list), i, item)
-        {
-            if (fn(s, item, arg, d) < 0)
-                goto out;
-        }
-    } while (resutil_next_page(c));
-    ret = 0;
-out:
-    apicall_release(c);
-    return ret;
+    return resutil_each(s, &c, "BackupPlansList", stack_plan, &p, d);
 }
 
 const char *backuputil_create_name(const struct restype *t, const struct restype_call *c,

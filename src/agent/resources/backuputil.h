@@ -47,11 +47,6 @@ typedef int (*backuputil_plan_fn)(struct session *s, const json_t *item, const j
 int backuputil_stack_plans(struct session *s, const char *stack, backuputil_plan_fn fn, void *arg,
                            struct diag *d);
 
-/* Send c (started, its path given) and every next page (resutil_next_page), fn for each item of the
- * answer's array list; c is released. 0, or -1 with d saying why. */
-int backuputil_each(struct session *s, struct apicall *c, const char *list, resutil_item_fn fn,
-                    void *arg, struct diag *d);
-
 /* What every create checks first: type t's required attributes, and the name to give the object
  * (c's physical name, or desired's); NULL with d saying why. */
 const char *backuputil_create_name(const struct restype *t, const struct restype_call *c,

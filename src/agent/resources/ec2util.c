@@ -126,30 +126,35 @@ void ec2util_create_params(struct apicall *c, const struct restype *t,
     }
 }
 
+/* What ec2util_describe hands each page. */
+struct describe {
+    const char *stack, *set;
+    ec2util_item_fn fn;
+    void *arg;
+};
+
+static int describe_page(struct session *s, struct apicall *c, void *arg, struct diag *d)
+{
+    struct describe *w = arg;
+
+    for (const struct xnode *item = xdoc_path(xdoc_child(c->xml->root, w->set), "item"); item;
+         item = xdoc_next(item)) {
+        const char *v = ec2util_tag(item, RESUTIL_TAG_STACK);
+        if (v && strcmp(v, w->stack) == 0 && w->fn(s, item, w->arg, d) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 int ec2util_describe(struct session *s, const char *op, const char *stack, const char *set,
                      ec2util_item_fn fn, void *arg, struct diag *d)
 {
     struct apicall c;
-    int ret = -1;
+    struct describe w = {stack, set, fn, arg};
 
     apicall_init(&c, service_lookup("ec2"), op);
     ec2util_stack_filter(&c, 1, stack);
-    do {
-        const struct xnode *item;
-        if (session_call(s, &c, d) != CALL_OK)
-            goto out;
-        for (item = xdoc_path(xdoc_child(c.xml->root, set), "item"); item; item = xdoc_next(item)) {
-            const char *v = ec2util_tag(item, RESUTIL_TAG_STACK);
-            if (!v || strcmp(v, stack) != 0)
-                continue;
-            if (fn(s, item, arg, d) < 0)
-                goto out;
-        }
-    } while (resutil_next_page(&c));
-    ret = 0;
-out:
-    apicall_release(&c);
-    return ret;
+    return resutil_pages(s, &c, describe_page, &w, d);
 }
 
 /* One item of ec2util_read_kind: arg is a struct read_kind. */

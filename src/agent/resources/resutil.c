@@ -641,29 +641,70 @@ int resutil_next_page(struct apicall *c)
     return apicall_next_page(c, dl->page_in, path);
 }
 
+int resutil_pages(struct session *s, struct apicall *c, resutil_page_fn fn, void *arg,
+                  struct diag *d)
+{
+    int ret = -1;
+
+    do {
+        if (session_call(s, c, d) != CALL_OK || fn(s, c, arg, d) < 0)
+            goto out;
+    } while (resutil_next_page(c));
+    ret = 0;
+out:
+    apicall_release(c);
+    return ret;
+}
+
+/* What resutil_list and resutil_query_list hand each page. */
+struct listing {
+    const char *items; /* the answer's array, or the path of the members */
+    resutil_item_fn fn;
+    resutil_node_fn node_fn;
+    void *arg;
+};
+
+static int json_page(struct session *s, struct apicall *c, void *arg, struct diag *d)
+{
+    struct listing *l = arg;
+    json_t *item;
+    size_t i;
+
+    json_array_foreach(json_object_get(c->out, l->items), i, item)
+    {
+        if (l->fn(s, item, l->arg, d) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int resutil_each(struct session *s, struct apicall *c, const char *items, resutil_item_fn fn,
+                 void *arg, struct diag *d)
+{
+    struct listing l = {.items = items, .fn = fn, .arg = arg};
+
+    return resutil_pages(s, c, json_page, &l, d);
+}
+
 int resutil_list(struct session *s, const char *service, const char *op, json_t *body,
                  const char *items, resutil_item_fn fn, void *arg, struct diag *d)
 {
     struct apicall c;
-    json_t *item;
-    size_t i;
-    int ret = -1;
 
     apicall_init(&c, service_lookup(service), op);
     apicall_json(&c, body);
-    do {
-        if (session_call(s, &c, d) != CALL_OK)
-            goto out;
-        json_array_foreach(json_object_get(c.out, items), i, item)
-        {
-            if (fn(s, item, arg, d) < 0)
-                goto out;
-        }
-    } while (resutil_next_page(&c));
-    ret = 0;
-out:
-    apicall_release(&c);
-    return ret;
+    return resutil_each(s, &c, items, fn, arg, d);
+}
+
+static int query_page(struct session *s, struct apicall *c, void *arg, struct diag *d)
+{
+    struct listing *l = arg;
+
+    (void)s;
+    for (const struct xnode *m = xdoc_path(c->xml->root, l->items); m; m = xdoc_next(m))
+        if (l->node_fn(m, l->arg, d) < 0)
+            return -1;
+    return 0;
 }
 
 int resutil_query_list(struct session *s, const char *service, const char *op, json_t *body,
@@ -671,23 +712,13 @@ int resutil_query_list(struct session *s, const char *service, const char *op, j
 {
     struct apicall c;
     char path[160];
-    int ret = -1;
+    struct listing l = {.items = path, .node_fn = fn, .arg = arg};
 
     snprintf(path, sizeof(path), "%sResult/%s/member", op, list);
     apicall_init(&c, service_lookup(service), op);
     resutil_params(&c, body);
-    do {
-        if (session_call(s, &c, d) != CALL_OK)
-            goto out;
-        for (const struct xnode *m = xdoc_path(c.xml->root, path); m; m = xdoc_next(m))
-            if (fn(m, arg, d) < 0)
-                goto out;
-    } while (resutil_next_page(&c));
-    ret = 0;
-out:
     json_decref(body);
-    apicall_release(&c);
-    return ret;
+    return resutil_pages(s, &c, query_page, &l, d);
 }
 
 int resutil_set_tags(struct session *s, const struct restype_call *c, const json_t *desired,

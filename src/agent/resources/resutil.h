@@ -244,6 +244,14 @@ void resutil_params(struct apicall *c, const json_t *body);
  * by the members c's service's dialect names (under <Op>Result for query APIs). */
 int resutil_next_page(struct apicall *c);
 
+/* Called with each page of a listing (c holds the answer); -1 stops it (d says why). */
+typedef int (*resutil_page_fn)(struct session *s, struct apicall *c, void *arg, struct diag *d);
+
+/* Send c (started, its input given) and then each next page (resutil_next_page): fn for each
+ * answer. 0, or -1 with d saying why; c is released either way. */
+int resutil_pages(struct session *s, struct apicall *c, resutil_page_fn fn, void *arg,
+                  struct diag *d);
+
 /* Called for each item of a listing; -1 stops it (d says why). */
 typedef int (*resutil_item_fn)(struct session *s, const json_t *item, void *arg, struct diag *d);
 
@@ -251,6 +259,10 @@ typedef int (*resutil_item_fn)(struct session *s, const json_t *item, void *arg,
  * the answers' array items. 0, or -1 with d saying why. */
 int resutil_list(struct session *s, const char *service, const char *op, json_t *body,
                  const char *items, resutil_item_fn fn, void *arg, struct diag *d);
+
+/* resutil_list of a call already started (its input given: a REST path), released after. */
+int resutil_each(struct session *s, struct apicall *c, const char *items, resutil_item_fn fn,
+                 void *arg, struct diag *d);
 
 struct xnode;
 
