@@ -128,16 +128,6 @@ static int contains(const char *code, const char *text)
     return code && *code && text && strstr(code, text) != NULL;
 }
 
-int dialect_not_found(const struct dialect *dl, const char *code)
-{
-    return dl && contains(code, dl->not_found);
-}
-
-int dialect_exists(const struct dialect *dl, const char *code)
-{
-    return dl && contains(code, dl->exists);
-}
-
 static int listed(const struct dialect_code *list, const char *op, const char *code)
 {
     for (; list && list->code; list++)
@@ -147,12 +137,12 @@ static int listed(const struct dialect_code *list, const char *op, const char *c
     return 0;
 }
 
-int dialect_op_not_found(const struct dialect *dl, const char *op, const char *code)
+int dialect_not_found(const struct dialect *dl, const char *op, const char *code)
 {
-    return dialect_not_found(dl, code) || (dl && listed(dl->gone_codes, op, code));
+    return dl && (contains(code, dl->not_found) || listed(dl->gone_codes, op, code));
 }
 
-int dialect_op_exists(const struct dialect *dl, const char *op, const char *code)
+int dialect_exists(const struct dialect *dl, const char *op, const char *code)
 {
-    return dialect_exists(dl, code) || (dl && listed(dl->exists_codes, op, code));
+    return dl && (contains(code, dl->exists) || listed(dl->exists_codes, op, code));
 }

@@ -38,20 +38,15 @@ struct dialect {
 
 /* The row of a service id; NULL for a service without one. */
 const struct dialect *dialect_of(const char *service);
-/* Whether an error code says the object does not exist (0 for NULL or ""). */
-int dialect_not_found(const struct dialect *dl, const char *code);
-/* Whether an error code says the object already exists (0 for NULL or ""). */
-int dialect_exists(const struct dialect *dl, const char *code);
-
 /* An error code of one operation (op NULL: of any); a list of them ends with a NULL code. */
 struct dialect_code {
     const char *op, *code;
 };
 
-/* Whether an error code of op says the object does not exist: dialect_not_found, or one of
- * the row's gone_codes for op. */
-int dialect_op_not_found(const struct dialect *dl, const char *op, const char *code);
-/* Likewise for "it already exists": dialect_exists, or one of the row's exists_codes. */
-int dialect_op_exists(const struct dialect *dl, const char *op, const char *code);
+/* Whether an error code of op says the object does not exist: it contains the row's
+ * not_found text, or it is one of the row's gone_codes for op (0 for NULL or ""). */
+int dialect_not_found(const struct dialect *dl, const char *op, const char *code);
+/* Likewise for "it already exists": the row's exists text, or one of its exists_codes. */
+int dialect_exists(const struct dialect *dl, const char *op, const char *code);
 
 #endif

@@ -18,7 +18,7 @@ void elbv2util_init(struct apicall *c, const char *op)
 
 int elbv2util_not_found(const struct apicall *c)
 {
-    return dialect_not_found(dialect_of("elbv2"), c->err.code);
+    return dialect_not_found(dialect_of("elbv2"), c->op, c->err.code);
 }
 
 /* Tags.member.<i>.Key/Value for every tag of tags (an object of strings) in key order,

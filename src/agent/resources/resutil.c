@@ -387,7 +387,7 @@ static int remove_once(struct session *s, void *arg, struct diag *d)
         apicall_param(&c, del->member, r->id);
     diag_init(&why);
     if (session_call(s, &c, &why) == CALL_OK ||
-        dialect_op_not_found(dialect_of(t->service), del->op, c.err.code))
+        dialect_not_found(dialect_of(t->service), del->op, c.err.code))
         ret = 1;
     else if (del->busy && strstr(c.err.code, del->busy))
         ret = 0;
@@ -552,7 +552,7 @@ int resutil_send(struct session *s, struct apicall *c, unsigned how, struct diag
     diag_init(&why);
     for (;;) {
         rc = session_call(s, c, &why);
-        gone = rc == CALL_ERR_API && dialect_op_not_found(dl, c->op, c->err.code);
+        gone = rc == CALL_ERR_API && dialect_not_found(dl, c->op, c->err.code);
         if (!gone || !(how & RESUTIL_JUST_MADE) || tries == npauses)
             break;
         resutil_pause(just_made_pauses_ms[tries++]);
@@ -563,7 +563,7 @@ int resutil_send(struct session *s, struct apicall *c, unsigned how, struct diag
     else if (gone && (how & RESUTIL_TELL_GONE))
         ret = RESUTIL_GONE;
     else if (rc == CALL_ERR_API && (how & RESUTIL_TELL_EXISTS) &&
-             dialect_op_exists(dl, c->op, c->err.code))
+             dialect_exists(dl, c->op, c->err.code))
         ret = RESUTIL_EXISTS;
     for (size_t i = 0; ret < 0 && i < why.n; i++)
         diag_error(d, NULL, "%s", why.v[i].msg);

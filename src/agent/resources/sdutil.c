@@ -116,7 +116,7 @@ int sdutil_create(struct session *s, const struct sdutil_kind *k, const struct r
      * exists_codes) sends the search for it. */
     if (resutil_send(s, &call, 0, &why) == 0)
         w.got = k->made(s, c, &call, desired, tags, d);
-    else if (!dialect_op_exists(dialect_of(t->service), k->create, call.err.code) || !c->stack ||
+    else if (!dialect_exists(dialect_of(t->service), k->create, call.err.code) || !c->stack ||
              !c->cairn_id || sdutil_namespaces(s, c->stack, k->find, &w, d) < 0 || !w.got)
         diag_error(d, NULL, "%s", diag_last(&why));
     if (w.got)
