@@ -113,6 +113,8 @@ static const struct dialect dialects[] = {
      .tag_op = "TagResource",
      .untag_op = "UntagResource",
      .token_member = "CreatorRequestId"},
+    /* The Resource Groups Tagging API (resources/tagindex.h): read, and paged, only. */
+    {.service = "tagging", .page_in = "PaginationToken", .page_out = "PaginationToken"},
 };
 
 const struct dialect *dialect_of(const char *service)

@@ -141,54 +141,53 @@ static int page_tags(struct session *s, const struct apicall *c, const char *sta
     return ret;
 }
 
-/*
- * Every page of c (an elbv2 Describe call with its members set: DescribeRules'
- * ListenerArn...), with the tags of each page's <list>/member (ARN in the
- * element arn_elem): fn is called for each one whose tags say cairn:stack=stack
- * (every one when stack is NULL). DescribeTags is sent only for pages with
- * members. A listener's default rule (IsDefault true) is left out: it belongs
- * to the listener and is not tagged. With fn NULL, no tags are read: the ARNs
- * go onto arg (an array). 0, or -1 with d saying why; c keeps the last answer
- * (or error).
- */
-static int list_pages(struct session *s, struct apicall *c, const char *list, const char *arn_elem,
-                      const char *stack, elbv2util_item_fn fn, void *arg, struct diag *d)
-{
-    char members[128], marker[128];
-    json_t *index = NULL;
-    int ret = -1;
+/* One listing's pages (struct list_page's arg): each page's <list>/member (ARN in the element
+ * arn_elem) with its tags goes to fn when they say cairn:stack=stack (every one when stack is
+ * NULL). DescribeTags is sent only for pages with members. A listener's default rule (IsDefault
+ * true) is left out: it belongs to the listener and is not tagged. With fn NULL, no tags are
+ * read: the ARNs go onto arg (an array). */
+struct listing {
+    const char *list, *arn_elem, *stack;
+    elbv2util_item_fn fn;
+    void *arg;
+    json_t *index; /* the stack's tag index, read at the first page that needs it */
+};
 
-    snprintf(members, sizeof(members), "%sResult/%s/member", c->op, list);
-    snprintf(marker, sizeof(marker), "%sResult/NextMarker", c->op);
-    do {
-        const struct xnode *m;
-        json_t *arns = json_array(), *tags = NULL;
-        int rc = 0;
-        if (session_call(s, c, d) != CALL_OK) {
-            json_decref(arns);
-            goto out;
-        }
-        for (m = xdoc_path(c->xml->root, members); m; m = xdoc_next(m))
-            if (xdoc_text(m, arn_elem) && !is_default(m))
-                json_array_append_new(arns, json_string(xdoc_text(m, arn_elem)));
-        if (!fn)
-            json_array_extend(arg, arns);
-        else if (json_array_size(arns) && page_tags(s, c, stack, arns, &index, &tags, d) < 0)
-            rc = -1;
-        for (m = xdoc_path(c->xml->root, members); fn && rc == 0 && m; m = xdoc_next(m)) {
-            const char *arn = is_default(m) ? NULL : xdoc_text(m, arn_elem);
-            const json_t *t = arn ? json_object_get(tags, arn) : NULL;
-            if (t && owned_by(t, stack))
-                rc = fn(s, m, t, arg, d);
-        }
-        json_decref(arns);
-        json_decref(tags);
-        if (rc < 0)
-            goto out;
-    } while (apicall_next_page(c, "Marker", marker));
-    ret = 0;
-out:
-    json_decref(index);
+static int list_page(struct session *s, struct apicall *c, void *arg, struct diag *d)
+{
+    struct listing *l = arg;
+    const struct xnode *m;
+    json_t *arns = json_array(), *tags = NULL;
+    char members[128];
+    int rc = 0;
+
+    snprintf(members, sizeof(members), "%sResult/%s/member", c->op, l->list);
+    for (m = xdoc_path(c->xml->root, members); m; m = xdoc_next(m))
+        if (xdoc_text(m, l->arn_elem) && !is_default(m))
+            json_array_append_new(arns, json_string(xdoc_text(m, l->arn_elem)));
+    if (!l->fn)
+        json_array_extend(l->arg, arns);
+    else if (json_array_size(arns) && page_tags(s, c, l->stack, arns, &l->index, &tags, d) < 0)
+        rc = -1;
+    for (m = xdoc_path(c->xml->root, members); l->fn && rc == 0 && m; m = xdoc_next(m)) {
+        const char *arn = is_default(m) ? NULL : xdoc_text(m, l->arn_elem);
+        const json_t *t = arn ? json_object_get(tags, arn) : NULL;
+        if (t && owned_by(t, l->stack))
+            rc = l->fn(s, m, t, l->arg, d);
+    }
+    json_decref(arns);
+    json_decref(tags);
+    return rc;
+}
+
+/* Every page of c (an elbv2 Describe call with its members set), released after: 0, RESUTIL_GONE
+ * (with RESUTIL_TELL_GONE in how: what c lists under is gone), or -1 with d saying why. */
+static int list_pages(struct session *s, struct apicall *c, unsigned how, struct listing *l,
+                      struct diag *d)
+{
+    int ret = resutil_pages(s, c, how, list_page, l, d);
+
+    json_decref(l->index);
     return ret;
 }
 
@@ -202,22 +201,12 @@ static int list_under(struct session *s, const char *op, const char *member, con
                       const char *list, const char *arn_elem, elbv2util_item_fn fn, void *arg,
                       struct diag *d)
 {
+    struct listing l = {.list = list, .arn_elem = arn_elem, .fn = fn, .arg = arg};
     struct apicall c;
-    struct diag quiet;
-    int ret = 0;
 
-    diag_init(&quiet);
     elbv2util_init(&c, op);
     apicall_param(&c, member, parent);
-    if (list_pages(s, &c, list, arn_elem, NULL, fn, arg, &quiet) < 0 &&
-        !(c.err.code[0] && elbv2util_not_found(&c))) {
-        for (size_t i = 0; i < quiet.n; i++)
-            diag_error(d, NULL, "%s", quiet.v[i].msg);
-        ret = -1;
-    }
-    apicall_release(&c);
-    diag_release(&quiet);
-    return ret;
+    return list_pages(s, &c, RESUTIL_TELL_GONE, &l, d) < 0 ? -1 : 0;
 }
 
 int elbv2util_listeners(struct session *s, const char *lb, json_t *out, struct diag *d)
@@ -237,14 +226,12 @@ static int add_arn(struct session *s, const struct xnode *item, const json_t *ta
 int elbv2util_stack_load_balancers(struct session *s, const char *stack, json_t **arns,
                                    struct diag *d)
 {
+    struct listing l = {"LoadBalancers", "LoadBalancerArn", stack, add_arn, NULL, NULL};
     struct apicall c;
-    int ret;
 
-    *arns = json_array();
+    l.arg = *arns = json_array();
     elbv2util_init(&c, "DescribeLoadBalancers");
-    ret = list_pages(s, &c, "LoadBalancers", "LoadBalancerArn", stack, add_arn, *arns, d);
-    apicall_release(&c);
-    return ret;
+    return list_pages(s, &c, 0, &l, d);
 }
 
 json_t *elbv2util_strings(const struct xnode *n, const char *path, const char *field)
@@ -501,14 +488,12 @@ int elbv2util_read_kind(struct session *s, const struct restype *t, const char *
                         struct live_set *set, struct diag *d)
 {
     const struct elbv2util_kind *k = t->ops->kind;
-    struct apicall c;
     struct reading r = {set, k};
-    int ret;
+    struct listing l = {k->list, k->arn, stack, read_item, &r, NULL};
+    struct apicall c;
 
     elbv2util_init(&c, k->describe);
-    ret = list_pages(s, &c, k->list, k->arn, stack, read_item, &r, d);
-    apicall_release(&c);
-    return ret;
+    return list_pages(s, &c, 0, &l, d);
 }
 
 int elbv2util_set_attributes(struct session *s, const struct elbv2util_kind *k, const char *arn,

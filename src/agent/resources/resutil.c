@@ -641,16 +641,15 @@ int resutil_next_page(struct apicall *c)
     return apicall_next_page(c, dl->page_in, path);
 }
 
-int resutil_pages(struct session *s, struct apicall *c, resutil_page_fn fn, void *arg,
+int resutil_pages(struct session *s, struct apicall *c, unsigned how, resutil_page_fn fn, void *arg,
                   struct diag *d)
 {
-    int ret = -1;
+    int ret;
 
     do {
-        if (session_call(s, c, d) != CALL_OK || fn(s, c, arg, d) < 0)
+        if ((ret = resutil_send(s, c, how, d)) != 0 || (ret = fn(s, c, arg, d)) < 0)
             goto out;
     } while (resutil_next_page(c));
-    ret = 0;
 out:
     apicall_release(c);
     return ret;
@@ -683,7 +682,7 @@ int resutil_each(struct session *s, struct apicall *c, const char *items, resuti
 {
     struct listing l = {.items = items, .fn = fn, .arg = arg};
 
-    return resutil_pages(s, c, json_page, &l, d);
+    return resutil_pages(s, c, 0, json_page, &l, d);
 }
 
 int resutil_list(struct session *s, const char *service, const char *op, json_t *body,
@@ -718,7 +717,7 @@ int resutil_query_list(struct session *s, const char *service, const char *op, j
     apicall_init(&c, service_lookup(service), op);
     resutil_params(&c, body);
     json_decref(body);
-    return resutil_pages(s, &c, query_page, &l, d);
+    return resutil_pages(s, &c, 0, query_page, &l, d);
 }
 
 int resutil_set_tags(struct session *s, const struct restype_call *c, const json_t *desired,

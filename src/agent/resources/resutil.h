@@ -247,9 +247,10 @@ int resutil_next_page(struct apicall *c);
 /* Called with each page of a listing (c holds the answer); -1 stops it (d says why). */
 typedef int (*resutil_page_fn)(struct session *s, struct apicall *c, void *arg, struct diag *d);
 
-/* Send c (started, its input given) and then each next page (resutil_next_page): fn for each
- * answer. 0, or -1 with d saying why; c is released either way. */
-int resutil_pages(struct session *s, struct apicall *c, resutil_page_fn fn, void *arg,
+/* Send c (started, its input given) as how says (resutil_send), then each next page
+ * (resutil_next_page): fn for each answer. 0, RESUTIL_GONE (with RESUTIL_TELL_GONE: what c
+ * lists under is gone), or -1 with d saying why; c is released either way. */
+int resutil_pages(struct session *s, struct apicall *c, unsigned how, resutil_page_fn fn, void *arg,
                   struct diag *d);
 
 /* Called for each item of a listing; -1 stops it (d says why). */
