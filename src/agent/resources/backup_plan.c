@@ -193,7 +193,7 @@ static int find_plan(struct session *s, const json_t *item, const json_t *tags, 
 static int plan_create(struct session *s, const struct restype_call *c, const json_t *desired,
                        struct live_set *set, struct live_obj **out, struct diag *d)
 {
-    const char *name = backuputil_create_name(&backup_plan_type, c, desired, d);
+    const char *name = resutil_create_name(&backup_plan_type, c, desired, d);
     struct wanted w = {.cairn_id = c->cairn_id, .name = name};
     struct apicall call;
     json_t *body, *got = NULL;

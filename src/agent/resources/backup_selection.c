@@ -149,7 +149,7 @@ static int find_selection(struct session *s, const json_t *sel, void *arg, struc
 static int selection_create(struct session *s, const struct restype_call *c, const json_t *desired,
                             struct live_set *set, struct live_obj **out, struct diag *d)
 {
-    const char *name = backuputil_create_name(&backup_selection_type, c, desired, d);
+    const char *name = resutil_create_name(&backup_selection_type, c, desired, d);
     const char *plan_id = resutil_want_str(&backup_selection_type, desired, "plan_id");
     struct wanted w = {.name = name, .token = c->token};
     struct apicall call;

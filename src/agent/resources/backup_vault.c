@@ -150,7 +150,7 @@ out:
 static int vault_create(struct session *s, const struct restype_call *c, const json_t *desired,
                         struct live_set *set, struct live_obj **out, struct diag *d)
 {
-    const char *name = backuputil_create_name(&backup_vault_type, c, desired, d);
+    const char *name = resutil_create_name(&backup_vault_type, c, desired, d);
     const char *key = resutil_want_str(&backup_vault_type, desired, "encryption_key_arn");
     struct apicall call;
     json_t *body, *got;

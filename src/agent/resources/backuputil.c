@@ -115,18 +115,6 @@ int backuputil_stack_plans(struct session *s, const char *stack, backuputil_plan
     return resutil_each(s, &c, "BackupPlansList", stack_plan, &p, d);
 }
 
-const char *backuputil_create_name(const struct restype *t, const struct restype_call *c,
-                                   const json_t *desired, struct diag *d)
-{
-    const char *name = c->physical_name;
-
-    if (resutil_check_required(t, c->cairn_id, desired, d) < 0)
-        return NULL;
-    if (!name && !(name = resutil_want_str(t, desired, "name")))
-        diag_error(d, NULL, "%s %s: no name to give it", t->name, c->cairn_id);
-    return name;
-}
-
 int backuputil_create(struct session *s, struct apicall *call, const struct restype_call *c,
                       json_t *body, struct diag *d)
 {

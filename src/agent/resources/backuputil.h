@@ -47,11 +47,6 @@ typedef int (*backuputil_plan_fn)(struct session *s, const json_t *item, const j
 int backuputil_stack_plans(struct session *s, const char *stack, backuputil_plan_fn fn, void *arg,
                            struct diag *d);
 
-/* What every create checks first: type t's required attributes, and the name to give the object
- * (c's physical name, or desired's); NULL with d saying why. */
-const char *backuputil_create_name(const struct restype *t, const struct restype_call *c,
-                                   const json_t *desired, struct diag *d);
-
 /*
  * Send a create (call started, its path given) with body (taken over) and c's token as its
  * CreatorRequestId. 0 made; 1 when AWS answers that it exists already (a create sent again)

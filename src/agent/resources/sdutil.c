@@ -92,7 +92,8 @@ int sdutil_create(struct session *s, const struct sdutil_kind *k, const struct r
                   struct live_obj **out, struct diag *d)
 {
     const struct restype *t = k->type;
-    struct sdutil_wanted w = {c->cairn_id, c->physical_name,
+    const struct dialect *dl = dialect_of(t->service);
+    struct sdutil_wanted w = {c->cairn_id, resutil_create_name(t, c, desired, d),
                               resutil_want_str(t, desired, "namespace_id"), NULL};
     struct apicall call = {0};
     struct diag why;
@@ -100,15 +101,9 @@ int sdutil_create(struct session *s, const struct sdutil_kind *k, const struct r
     *out = NULL;
     diag_init(&why);
     if (!w.name)
-        w.name = resutil_want_str(t, desired, "name");
-    if (resutil_check_required(t, c->cairn_id, desired, d) < 0)
         goto out;
-    if (!w.name) {
-        diag_error(d, NULL, "%s %s: no name to give it", t->name, c->cairn_id);
-        goto out;
-    }
     if (c->token)
-        json_object_set_new(body, "CreatorRequestId", json_string(c->token));
+        json_object_set_new(body, dl->token_member, json_string(c->token));
     apicall_init(&call, service_lookup(t->service), k->create);
     apicall_json(&call, body);
     body = NULL;
@@ -116,8 +111,8 @@ int sdutil_create(struct session *s, const struct sdutil_kind *k, const struct r
      * exists_codes) sends the search for it. */
     if (resutil_send(s, &call, 0, &why) == 0)
         w.got = k->made(s, c, &call, desired, tags, d);
-    else if (!dialect_exists(dialect_of(t->service), k->create, call.err.code) || !c->stack ||
-             !c->cairn_id || sdutil_namespaces(s, c->stack, k->find, &w, d) < 0 || !w.got)
+    else if (!dialect_exists(dl, k->create, call.err.code) || !c->stack || !c->cairn_id ||
+             sdutil_namespaces(s, c->stack, k->find, &w, d) < 0 || !w.got)
         diag_error(d, NULL, "%s", diag_last(&why));
     if (w.got)
         *out = resutil_add_created(set, t, c, w.got, d);
