@@ -1,9 +1,11 @@
 #include "agent/policy.h"
+#include "agent/resources/dialect.h"
 #include "agent/resources/registry.h"
 #include "aws/service.h"
 #include "core/xmalloc.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,6 +71,24 @@ static void add_list(struct names *a, const char *const *list)
         add(a, *list);
 }
 
+/* A taggable type's tag and untag actions, by its service's dialect: an update that changes
+ * tags needs both, so no type lists them itself. The strings go onto made, to be freed. */
+static void add_tagging(struct names *a, struct names *made, const struct restype *t)
+{
+    const struct dialect *dl = t->taggable ? dialect_of(t->service) : NULL;
+    const struct service *svc = dl ? service_lookup(t->service) : NULL;
+    const char *ops[] = {dl ? dl->tag_op : NULL, dl ? dl->untag_op : NULL};
+    char buf[128];
+
+    for (size_t i = 0; svc && i < sizeof(ops) / sizeof(ops[0]); i++) {
+        if (!ops[i])
+            continue;
+        snprintf(buf, sizeof(buf), "%s:%s", svc->signing_name, ops[i]);
+        add(made, xstrdup(buf));
+        add(a, made->v[made->n - 1]);
+    }
+}
+
 /* By prefix, then operation: "backup:X" before "backup-storage:X". */
 static int cmp_action(const void *pa, const void *pb)
 {
@@ -130,7 +150,7 @@ static int has_type(const struct restype *const *types, size_t n, const struct r
 
 json_t *policy_document(const struct restype *const *types, size_t n, int write)
 {
-    struct names actions = {0}, passed = {0};
+    struct names actions = {0}, passed = {0}, made = {0};
     json_t *statements = json_array(), *list = NULL;
     size_t plen = 0;
 
@@ -139,6 +159,7 @@ json_t *policy_document(const struct restype *const *types, size_t n, int write)
         add_list(&actions, (*t)->read_actions);
     for (size_t i = 0; write && i < n; i++) {
         add_list(&actions, types[i]->write_actions);
+        add_tagging(&actions, &made, types[i]);
         if (types[i]->passes_role_to)
             add(&passed, types[i]->passes_role_to);
     }
@@ -171,8 +192,11 @@ json_t *policy_document(const struct restype *const *types, size_t n, int write)
             json_pack("{s:{s:o}}", "StringEquals", "iam:PassedToService", services));
         json_array_append_new(statements, st);
     }
+    for (size_t i = 0; i < made.n; i++)
+        free((char *)made.v[i]);
     free(actions.v);
     free(passed.v);
+    free(made.v);
     return json_pack("{s:s, s:o}", "Version", "2012-10-17", "Statement", statements);
 }
 

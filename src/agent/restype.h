@@ -229,7 +229,8 @@ struct restype {
      * calls, plan's and drift's reads, only Describe*, List* and Get*. write_actions: what
      * create, update, remove and ready call besides, and the actions AWS checks on the caller
      * behind a call (tags given to a create need the tagging action; an EFS mount target's
-     * network interface needs EC2's).
+     * network interface needs EC2's). Not a taggable type's tag and untag actions: cairn
+     * policy adds those, named by its service's dialect (resources/dialect.h).
      */
     const char *const *read_actions;
     const char *const *write_actions;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "agent/policy.h"
+#include "agent/resources/dialect.h"
 #include "agent/resources/registry.h"
 #include "agent/resources/types.h"
 #include "agent/restype.h"
@@ -21,10 +22,6 @@
 #include "aws/service.h"
 
 /* Services whose APIs tag the resources cairn makes (STS makes none). */
-static const char *const tag_services[] = {
-    "ec2",   "iam",    "logs", "secretsmanager", "efs", "servicediscovery", "ecs",
-    "elbv2", "backup", NULL};
-
 /* Every type with the prefix of its file and symbol, from the same list as the registry. */
 struct listed {
     const char *prefix;
@@ -259,6 +256,13 @@ static void check_actions(struct check *c, const struct restype *t)
                 own = 1;
         }
     }
+    /* cairn policy adds a taggable type's tag and untag actions from its service's dialect. */
+    const struct dialect *dl = t->taggable ? dialect_of(t->service) : NULL;
+    for (const char *const *a = t->write_actions; dl && a && *a; a++) {
+        const char *op = strchr(*a, ':');
+        if (op && (strcmp(op + 1, dl->tag_op) == 0 || strcmp(op + 1, dl->untag_op) == 0))
+            problem(c, "write_actions", "'%s' comes from the dialect: cairn policy adds it", *a);
+    }
     if (lists[0] && lists[0][0] && !own)
         problem(c, "read_actions", "no action of the type's own service (%s)",
                 svc ? svc->signing_name : "?");
@@ -270,6 +274,7 @@ static void check_type(struct check *c, const struct restype *t, const char *pre
 {
     const char *dot = t->name ? strchr(t->name, '.') : NULL;
     const struct attr *tags;
+    const struct dialect *dl;
     char expect[128];
     int names = 0;
 
@@ -297,7 +302,9 @@ static void check_type(struct check *c, const struct restype *t, const char *pre
     if (!names && t->name_max)
         problem(c, NULL, "name_max %u without a name attribute", t->name_max);
     tags = t->attrs ? restype_attr(t->attrs, "tags") : NULL;
-    if (t->taggable && (!t->service || !in_list(tag_services, t->service)))
+    /* cairn policy and the generic retag take the tag calls from the service's dialect. */
+    dl = t->taggable ? dialect_of(t->service) : NULL;
+    if (t->taggable && (!dl || !dl->tag_op || !dl->untag_op))
         problem(c, NULL, "taggable, but %s does not tag", t->service ? t->service : "");
     if (t->taggable && (!tags || tags->type != VT_MAP || (tags->flags & ATTR_COMPUTED)))
         problem(c, NULL, "taggable without a settable 'tags' map (RESTYPE_TAGS)");
@@ -457,6 +464,7 @@ static const char *const bad_reads[] = {"ec2:CreateVpc",    /* not a read */
                                         NULL};
 static const char *const bad_writes[] = {"ec2:DescribeVpcs", /* a read of the type too */
                                          "iam:Pass-Role",    /* not an operation name */
+                                         "ec2:CreateTags",   /* the dialect's, added by policy */
                                          NULL};
 static const struct restype bad_actions_type = {
     .name = "ec2.thing",
@@ -465,6 +473,7 @@ static const struct restype bad_actions_type = {
     .attrs =
         (const struct attr[]){
             {.name = "id", .type = VT_STRING, .flags = ATTR_COMPUTED, .doc = "Its ID."}, {0}},
+    .taggable = 1,
     .ops = &some_ops,
     .read_actions = bad_reads,
     .write_actions = bad_writes,
@@ -488,8 +497,8 @@ static void action_checker_finds_mistakes(void **state)
     (void)state;
     fprintf(stderr, "expected problems of deliberately broken action lists:\n");
     check_actions(&c, &bad_actions_type);
-    /* 1 + 1 + 2 + 1 + 2 + 1 reads, 2 writes, the principal. */
-    assert_int_equal(c.problems, 8 + 2 + 1);
+    /* 1 + 1 + 2 + 1 + 2 + 1 reads, 3 writes, the principal. */
+    assert_int_equal(c.problems, 8 + 3 + 1);
     c.problems = 0;
     check_actions(&c, &no_actions_type);
     assert_int_equal(c.problems, 2);

@@ -289,7 +289,6 @@ static const struct restype_ops ops = {
 static const char *const read_actions[] = {"backup:ListBackupPlans", "backup:ListTags",
                                            "backup:GetBackupPlan", NULL};
 static const char *const write_actions[] = {"backup:CreateBackupPlan", "backup:UpdateBackupPlan",
-                                            "backup:TagResource",      "backup:UntagResource",
                                             "backup:DeleteBackupPlan", NULL};
 
 const struct restype backup_plan_type = {

@@ -310,8 +310,6 @@ static const char *const read_actions[] = {"backup:ListBackupVaults", "backup:Li
                                            TAGINDEX_ACTION, NULL};
 static const char *const write_actions[] = {"backup:CreateBackupVault",
                                             "backup:DescribeBackupVault",
-                                            "backup:TagResource",
-                                            "backup:UntagResource",
                                             "backup:DeleteBackupVault",
                                             "backup:ListRecoveryPointsByBackupVault",
                                             "backup:DeleteRecoveryPoint",

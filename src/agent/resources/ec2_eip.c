@@ -51,8 +51,7 @@ static const struct restype_ops ops = {
 
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
 static const char *const read_actions[] = {"ec2:DescribeAddresses", NULL};
-static const char *const write_actions[] = {"ec2:AllocateAddress", "ec2:ReleaseAddress",
-                                            "ec2:CreateTags", "ec2:DeleteTags", NULL};
+static const char *const write_actions[] = {"ec2:AllocateAddress", "ec2:ReleaseAddress", NULL};
 
 const struct restype ec2_eip_type = {
     .name = "ec2.eip",

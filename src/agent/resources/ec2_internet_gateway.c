@@ -108,13 +108,9 @@ static const struct restype_ops ops = {
 
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
 static const char *const read_actions[] = {"ec2:DescribeInternetGateways", NULL};
-static const char *const write_actions[] = {"ec2:CreateInternetGateway",
-                                            "ec2:AttachInternetGateway",
-                                            "ec2:DetachInternetGateway",
-                                            "ec2:DeleteInternetGateway",
-                                            "ec2:CreateTags",
-                                            "ec2:DeleteTags",
-                                            NULL};
+static const char *const write_actions[] = {
+    "ec2:CreateInternetGateway", "ec2:AttachInternetGateway", "ec2:DetachInternetGateway",
+    "ec2:DeleteInternetGateway", NULL};
 
 const struct restype ec2_internet_gateway_type = {
     .name = "ec2.internet_gateway",

@@ -191,8 +191,7 @@ static const struct restype_ops ops = {
 
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
 static const char *const read_actions[] = {"ec2:DescribeNatGateways", NULL};
-static const char *const write_actions[] = {"ec2:CreateNatGateway", "ec2:DeleteNatGateway",
-                                            "ec2:CreateTags", "ec2:DeleteTags", NULL};
+static const char *const write_actions[] = {"ec2:CreateNatGateway", "ec2:DeleteNatGateway", NULL};
 
 const struct restype ec2_nat_gateway_type = {
     .name = "ec2.nat_gateway",

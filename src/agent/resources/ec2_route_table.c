@@ -48,8 +48,7 @@ static const struct restype_ops ops = {
 
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
 static const char *const read_actions[] = {"ec2:DescribeRouteTables", NULL};
-static const char *const write_actions[] = {"ec2:CreateRouteTable", "ec2:DeleteRouteTable",
-                                            "ec2:CreateTags", "ec2:DeleteTags", NULL};
+static const char *const write_actions[] = {"ec2:CreateRouteTable", "ec2:DeleteRouteTable", NULL};
 
 const struct restype ec2_route_table_type = {
     .name = "ec2.route_table",

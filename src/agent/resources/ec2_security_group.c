@@ -341,8 +341,6 @@ static const char *const write_actions[] = {"ec2:CreateSecurityGroup",
                                             "ec2:RevokeSecurityGroupIngress",
                                             "ec2:RevokeSecurityGroupEgress",
                                             "ec2:DeleteSecurityGroup",
-                                            "ec2:CreateTags",
-                                            "ec2:DeleteTags",
                                             NULL};
 
 const struct restype ec2_security_group_type = {

@@ -96,8 +96,7 @@ static const struct restype_ops ops = {
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
 static const char *const read_actions[] = {"ec2:DescribeSubnets", NULL};
 static const char *const write_actions[] = {"ec2:CreateSubnet", "ec2:ModifySubnetAttribute",
-                                            "ec2:DeleteSubnet", "ec2:CreateTags",
-                                            "ec2:DeleteTags",   NULL};
+                                            "ec2:DeleteSubnet", NULL};
 
 const struct restype ec2_subnet_type = {
     .name = "ec2.subnet",

@@ -156,9 +156,8 @@ static const struct restype_ops ops = {
 
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
 static const char *const read_actions[] = {"ec2:DescribeVpcs", "ec2:DescribeVpcAttribute", NULL};
-static const char *const write_actions[] = {"ec2:CreateVpc",  "ec2:ModifyVpcAttribute",
-                                            "ec2:DeleteVpc",  "ec2:CreateTags",
-                                            "ec2:DeleteTags", NULL};
+static const char *const write_actions[] = {"ec2:CreateVpc", "ec2:ModifyVpcAttribute",
+                                            "ec2:DeleteVpc", NULL};
 
 const struct restype ec2_vpc_type = {
     .name = "ec2.vpc",

@@ -172,7 +172,6 @@ static const struct restype_ops ops = {
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
 static const char *const read_actions[] = {"ecs:ListClusters", "ecs:DescribeClusters", NULL};
 static const char *const write_actions[] = {"ecs:CreateCluster", "ecs:UpdateCluster",
-                                            "ecs:TagResource",   "ecs:UntagResource",
                                             "ecs:DeleteCluster", NULL};
 
 const struct restype ecs_cluster_type = {

@@ -606,7 +606,6 @@ static const struct restype_ops ops = {
 static const char *const read_actions[] = {"ecs:ListClusters", "ecs:DescribeClusters",
                                            "ecs:ListServices", "ecs:DescribeServices", NULL};
 static const char *const write_actions[] = {"ecs:CreateService", "ecs:UpdateService",
-                                            "ecs:TagResource",   "ecs:UntagResource",
                                             "ecs:DeleteService", NULL};
 
 const struct restype ecs_service_type = {

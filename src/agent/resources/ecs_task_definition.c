@@ -711,9 +711,9 @@ static const struct restype_ops ops = {
  * RegisterTaskDefinition passes the task and execution roles to ECS tasks. */
 static const char *const read_actions[] = {"ecs:ListTaskDefinitions", "ecs:DescribeTaskDefinition",
                                            TAGINDEX_ACTION, NULL};
-static const char *const write_actions[] = {
-    "ecs:RegisterTaskDefinition",   "ecs:TagResource",           "ecs:UntagResource",
-    "ecs:DeregisterTaskDefinition", "ecs:DeleteTaskDefinitions", NULL};
+static const char *const write_actions[] = {"ecs:RegisterTaskDefinition",
+                                            "ecs:DeregisterTaskDefinition",
+                                            "ecs:DeleteTaskDefinitions", NULL};
 
 const struct restype ecs_task_definition_type = {
     .name = "ecs.task_definition",

@@ -348,9 +348,8 @@ static const struct restype_ops ops = {
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
 static const char *const read_actions[] = {"elasticfilesystem:DescribeFileSystems",
                                            "elasticfilesystem:DescribeAccessPoints", NULL};
-static const char *const write_actions[] = {
-    "elasticfilesystem:CreateAccessPoint", "elasticfilesystem:TagResource",
-    "elasticfilesystem:UntagResource", "elasticfilesystem:DeleteAccessPoint", NULL};
+static const char *const write_actions[] = {"elasticfilesystem:CreateAccessPoint",
+                                            "elasticfilesystem:DeleteAccessPoint", NULL};
 
 const struct restype efs_access_point_type = {
     .name = "efs.access_point",

@@ -454,13 +454,9 @@ static const struct restype_ops ops = {
 static const char *const read_actions[] = {"elasticfilesystem:DescribeFileSystems",
                                            "elasticfilesystem:DescribeLifecycleConfiguration",
                                            NULL};
-static const char *const write_actions[] = {"elasticfilesystem:CreateFileSystem",
-                                            "elasticfilesystem:PutLifecycleConfiguration",
-                                            "elasticfilesystem:UpdateFileSystem",
-                                            "elasticfilesystem:TagResource",
-                                            "elasticfilesystem:UntagResource",
-                                            "elasticfilesystem:DeleteFileSystem",
-                                            NULL};
+static const char *const write_actions[] = {
+    "elasticfilesystem:CreateFileSystem", "elasticfilesystem:PutLifecycleConfiguration",
+    "elasticfilesystem:UpdateFileSystem", "elasticfilesystem:DeleteFileSystem", NULL};
 
 const struct restype efs_file_system_type = {
     .name = "efs.file_system",

@@ -283,10 +283,9 @@ static const struct restype_ops ops = {
 static const char *const read_actions[] = {
     "elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTags",
     "elasticloadbalancing:DescribeListeners", TAGINDEX_ACTION, NULL};
-static const char *const write_actions[] = {
-    "elasticloadbalancing:CreateListener", "elasticloadbalancing:AddTags",
-    "elasticloadbalancing:RemoveTags",     "elasticloadbalancing:ModifyListener",
-    "elasticloadbalancing:DeleteListener", NULL};
+static const char *const write_actions[] = {"elasticloadbalancing:CreateListener",
+                                            "elasticloadbalancing:ModifyListener",
+                                            "elasticloadbalancing:DeleteListener", NULL};
 
 const struct restype elbv2_listener_type = {
     .name = "elbv2.listener",

@@ -509,13 +509,9 @@ static const char *const read_actions[] = {"elasticloadbalancing:DescribeLoadBal
                                            "elasticloadbalancing:DescribeRules",
                                            TAGINDEX_ACTION,
                                            NULL};
-static const char *const write_actions[] = {"elasticloadbalancing:CreateRule",
-                                            "elasticloadbalancing:AddTags",
-                                            "elasticloadbalancing:RemoveTags",
-                                            "elasticloadbalancing:ModifyRule",
-                                            "elasticloadbalancing:SetRulePriorities",
-                                            "elasticloadbalancing:DeleteRule",
-                                            NULL};
+static const char *const write_actions[] = {
+    "elasticloadbalancing:CreateRule", "elasticloadbalancing:ModifyRule",
+    "elasticloadbalancing:SetRulePriorities", "elasticloadbalancing:DeleteRule", NULL};
 
 const struct restype elbv2_listener_rule_type = {
     .name = "elbv2.listener_rule",

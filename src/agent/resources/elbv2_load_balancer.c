@@ -361,8 +361,7 @@ static const char *const read_actions[] = {
     "elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTags",
     "elasticloadbalancing:DescribeLoadBalancerAttributes", TAGINDEX_ACTION, NULL};
 static const char *const write_actions[] = {
-    "elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:AddTags",
-    "elasticloadbalancing:RemoveTags",         "elasticloadbalancing:ModifyLoadBalancerAttributes",
+    "elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:ModifyLoadBalancerAttributes",
     "elasticloadbalancing:SetSubnets",         "elasticloadbalancing:SetSecurityGroups",
     "elasticloadbalancing:SetIpAddressType",   "elasticloadbalancing:DeleteLoadBalancer",
     "ec2:DescribeNetworkInterfaces",           NULL};

@@ -314,12 +314,9 @@ static const char *const read_actions[] = {
     "elasticloadbalancing:DescribeTargetHealth", /* cairn status */
     NULL};
 static const char *const write_actions[] = {"elasticloadbalancing:CreateTargetGroup",
-                                            "elasticloadbalancing:AddTags",
-                                            "elasticloadbalancing:RemoveTags",
                                             "elasticloadbalancing:ModifyTargetGroup",
                                             "elasticloadbalancing:ModifyTargetGroupAttributes",
-                                            "elasticloadbalancing:DeleteTargetGroup",
-                                            NULL};
+                                            "elasticloadbalancing:DeleteTargetGroup", NULL};
 
 const struct restype elbv2_target_group_type = {
     .name = "elbv2.target_group",

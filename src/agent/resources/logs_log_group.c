@@ -240,7 +240,6 @@ static const struct restype_ops ops = {
 /* IAM actions (cairn policy): what read calls; what create, update, remove and ready add. */
 static const char *const read_actions[] = {"logs:DescribeLogGroups", TAGINDEX_ACTION, NULL};
 static const char *const write_actions[] = {"logs:CreateLogGroup",     "logs:ListTagsForResource",
-                                            "logs:TagResource",        "logs:UntagResource",
                                             "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy",
                                             "logs:AssociateKmsKey",    "logs:DisassociateKmsKey",
                                             "logs:DeleteLogGroup",     NULL};

@@ -488,10 +488,8 @@ static const struct restype_ops ops = {
  * DescribeSecret: a create that finds the name taken looks at the secret to adopt or restore it. */
 static const char *const read_actions[] = {"secretsmanager:ListSecrets", NULL};
 static const char *const write_actions[] = {
-    "secretsmanager:CreateSecret",  "secretsmanager:DescribeSecret",
-    "secretsmanager:RestoreSecret", "secretsmanager:UpdateSecret",
-    "secretsmanager:TagResource",   "secretsmanager:UntagResource",
-    "secretsmanager:DeleteSecret",  NULL};
+    "secretsmanager:CreateSecret", "secretsmanager:DescribeSecret", "secretsmanager:RestoreSecret",
+    "secretsmanager:UpdateSecret", "secretsmanager:DeleteSecret",   NULL};
 
 const struct restype secretsmanager_secret_type = {
     .name = "secretsmanager.secret",

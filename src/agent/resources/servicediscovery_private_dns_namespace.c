@@ -274,8 +274,6 @@ static const char *const write_actions[] = {"servicediscovery:CreatePrivateDnsNa
                                             "servicediscovery:GetOperation",
                                             "servicediscovery:GetNamespace",
                                             "servicediscovery:UpdatePrivateDnsNamespace",
-                                            "servicediscovery:TagResource",
-                                            "servicediscovery:UntagResource",
                                             "servicediscovery:DeleteNamespace",
                                             "route53:CreateHostedZone",
                                             "route53:GetHostedZone",

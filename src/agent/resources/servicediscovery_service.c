@@ -372,7 +372,6 @@ static const char *const read_actions[] = {"servicediscovery:ListNamespaces",
 static const char *const write_actions[] = {
     "servicediscovery:CreateService", "servicediscovery:GetNamespace",
     "servicediscovery:GetOperation",  "servicediscovery:UpdateService",
-    "servicediscovery:TagResource",   "servicediscovery:UntagResource",
     "servicediscovery:DeleteService", NULL};
 
 const struct restype servicediscovery_service_type = {
