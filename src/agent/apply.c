@@ -1,4 +1,5 @@
 #include "agent/apply.h"
+#include "agent/resources/resutil.h"
 #include "aws/session.h"
 #include "aws/sigv4.h"
 #include "core/log.h"
@@ -70,15 +71,15 @@ static void report(FILE *progress, const struct plan_action *a, const char *what
 static int remove_one(struct session *s, struct plan_action *a, const struct apply_options *o,
                       struct diag *d)
 {
-    const struct restype_ops *ops = type_of(a)->ops;
+    restype_remove_fn *remove = resutil_remove_of(type_of(a)->ops);
     double t0 = now_s();
 
-    if (!ops || !ops->remove) {
+    if (!remove) {
         diag_error(d, NULL, "%s (%s): cairn cannot delete this type yet", plan_action_name(a),
                    type_of(a)->name);
         return -1;
     }
-    if (ops->remove(s, a->live, o->remove_how, d) < 0)
+    if (remove(s, a->live, o->remove_how, d) < 0)
         return -1;
     report(o->progress, a, a->kind == PLAN_DELETE ? "deleted" : "deleted for replacement",
            a->live->id, t0);
@@ -155,7 +156,7 @@ static int send_write(struct session *s, struct plan_action *a, const struct res
     }
     for (size_t i = 0; i < changes->n && n < 64; i++)
         changed[n++] = changes->v[i].path;
-    return ops->update(s, call, desired, a->live, changed, n, d);
+    return resutil_update_of(ops)(s, call, desired, a->live, changed, n, d);
 }
 
 /*
@@ -278,7 +279,7 @@ static int make_one(struct session *s, struct stack *st, struct plan *p, struct 
             report(progress, a, "ready", a->live->id, t0);
         goto out;
     }
-    if (!ops || (a->kind == PLAN_UPDATE ? !ops->update : !ops->create)) {
+    if (!ops || (a->kind != PLAN_UPDATE && !ops->create)) {
         diag_error(d, NULL, "%s (%s): cairn cannot %s this type yet", a->res->name,
                    a->res->type->name, a->kind == PLAN_UPDATE ? "update" : "create");
         goto out;

@@ -199,7 +199,7 @@ static int remove_children(struct session *s, const char *fs, const char *op, co
     json_array_foreach(ids, i, e)
     {
         struct live_obj o = {.type = t, .id = (char *)json_string_value(e)};
-        if (o.id && t->ops->remove(s, &o, 0, d) < 0) {
+        if (o.id && resutil_remove_of(t->ops)(s, &o, 0, d) < 0) {
             ret = -1;
             break;
         }
@@ -253,7 +253,7 @@ static int delete_old(struct restore *rs, struct diag *d)
                         "AccessPointId", "NextToken", "NextToken", &efs_access_point_type, d) < 0 ||
         remove_children(s, old, "DescribeMountTargets", "mount-targets", "MountTargets",
                         "MountTargetId", "Marker", "NextMarker", &efs_mount_target_type, d) < 0 ||
-        efs_file_system_type.ops->remove(s, &o, 0, d) < 0)
+        resutil_remove_of(efs_file_system_type.ops)(s, &o, 0, d) < 0)
         goto out;
     printf("  deleted efs.file_system %s\n", old);
     ret = 0;

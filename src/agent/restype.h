@@ -166,6 +166,12 @@ struct restype_refs {
  * typed as the table says; references in desired values are already resolved
  * to live ids. Each returns 0, or -1 with the AWS error in d.
  */
+typedef int restype_update_fn(struct session *s, const struct restype_call *c,
+                              const json_t *desired, struct live_obj *live,
+                              const char *const *changed, size_t nchanged, struct diag *d);
+typedef int restype_remove_fn(struct session *s, const struct live_obj *live, unsigned how,
+                              struct diag *d);
+
 struct restype_ops {
     /* Every object of this type tagged cairn:stack=stack, with as few calls as the API allows
      * (one filtered, paginated Describe). Untaggable children are found through their parents,
@@ -176,19 +182,18 @@ struct restype_ops {
     /* Create, tag, and add the new object to set (*out points at it). */
     int (*create)(struct session *s, const struct restype_call *c, const json_t *desired,
                   struct live_set *set, struct live_obj **out, struct diag *d);
-    /* Bring the named attributes of live to their desired values in place. */
-    int (*update)(struct session *s, const struct restype_call *c, const json_t *desired,
-                  struct live_obj *live, const char *const *changed, size_t nchanged,
-                  struct diag *d);
+    /* Bring the named attributes of live to their desired values in place. NULL: resutil_update,
+     * by the setters below (resutil_update_of). */
+    restype_update_fn *update;
     /* The update's table when it is resutil_update: which call sets each attribute that can
      * change in place (struct resutil_setter, resources/resutil.h). */
     const struct resutil_setter *setters;
     /* The service helper's row for a type its generic read and create serve whole
      * (struct ec2util_kind, struct elbv2util_kind): they find it here. */
     const void *kind;
-    /* Delete live; how is a set of RESTYPE_REMOVE_* flags the operator asked for.
-     * resutil_remove when the removal is the one call del says. */
-    int (*remove)(struct session *s, const struct live_obj *live, unsigned how, struct diag *d);
+    /* Delete live; how is a set of RESTYPE_REMOVE_* flags the operator asked for. NULL with a
+     * del row: resutil_remove, the one call del says (resutil_remove_of). */
+    restype_remove_fn *remove;
     struct restype_delete del;
     /* Optional: the canonical form of attribute attr's value where the generic rules are not
      * enough (security-group rules, which AWS groups by port while cairn lists them one source

@@ -28,6 +28,7 @@
 
 #include "agent/live.h"
 #include "agent/resources/registry.h"
+#include "agent/resources/resutil.h"
 #include "agent/restype.h"
 #include "aws/session.h"
 #include "core/diag.h"
@@ -172,14 +173,14 @@ int main(int argc, char **argv)
                     goto out;
                 }
             }
-            if (t->ops->remove(s, o, how, &d) < 0)
+            if (resutil_remove_of(t->ops)(s, o, how, &d) < 0)
                 goto out;
         } else {
             struct restype_call c = {.stack = stack, .cairn_id = o->cairn_id, .type = o->type};
             if (t->taggable)
                 c.tags = tags = make_tags(desired, stack, o->cairn_id);
-            if (t->ops->update(s, &c, desired, o, (const char *const *)argv + 6, (size_t)(argc - 6),
-                               &d) < 0)
+            if (resutil_update_of(t->ops)(s, &c, desired, o, (const char *const *)argv + 6,
+                                          (size_t)(argc - 6), &d) < 0)
                 goto out;
             print_obj(o);
         }

@@ -16,6 +16,7 @@
 #include "agent/policy.h"
 #include "agent/resources/dialect.h"
 #include "agent/resources/registry.h"
+#include "agent/resources/resutil.h"
 #include "agent/resources/types.h"
 #include "agent/restype.h"
 #include "agent/vtype.h"
@@ -302,6 +303,11 @@ static void check_type(struct check *c, const struct restype *t, const char *pre
     if (!names && t->name_max)
         problem(c, NULL, "name_max %u without a name attribute", t->name_max);
     tags = t->attrs ? restype_attr(t->attrs, "tags") : NULL;
+    /* NULL stands for the generic update and remove (resutil_update_of, resutil_remove_of). */
+    if (t->ops && (t->ops->update == resutil_update || t->ops->remove == resutil_remove))
+        problem(c, NULL, "ops name resutil_update or resutil_remove, which NULL stands for");
+    if (t->ops && !resutil_remove_of(t->ops))
+        problem(c, NULL, "ops with neither a remove nor a del row");
     /* cairn policy and the generic retag take the tag calls from the service's dialect. */
     dl = t->taggable ? dialect_of(t->service) : NULL;
     if (t->taggable && (!dl || !dl->tag_op || !dl->untag_op))
@@ -436,6 +442,7 @@ static const struct restype bad_type = {
     .doc = "",
     .attrs = bad_attrs,
     .taggable = 1,
+    .ops = &(const struct restype_ops){.update = resutil_update},
 };
 
 static void checker_finds_mistakes(void **state)
@@ -447,9 +454,10 @@ static void checker_finds_mistakes(void **state)
     check_type(&c, &bad_type, "nope_other");
     /*
      * 13 in the table; then: defined as nope_other_type, service not in
-     * service.c, no doc, name without name_max, nope does not tag, no tags map.
+     * service.c, no doc, name without name_max, nope does not tag, no tags map, ops naming
+     * resutil_update, ops with no way to remove, no read_actions, no write_actions.
      */
-    assert_int_equal(c.problems, 13 + 6);
+    assert_int_equal(c.problems, 13 + 10);
 }
 
 /* One mistake per action (the repeat aside), and a service that is no principal. */

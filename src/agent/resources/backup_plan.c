@@ -280,7 +280,6 @@ static int plan_remove(struct session *s, const struct live_obj *live, unsigned 
 static const struct restype_ops ops = {
     .read = plan_read,
     .create = plan_create,
-    .update = resutil_update,
     .setters = setters,
     .remove = plan_remove,
 };

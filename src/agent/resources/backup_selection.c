@@ -208,7 +208,6 @@ static const struct restype_ops ops = {
     .read = selection_read,
     .create = selection_create,
     /* No setters: nothing changes in place (there is no UpdateBackupSelection). */
-    .update = resutil_update,
     .remove = selection_remove,
 };
 

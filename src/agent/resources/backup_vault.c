@@ -297,7 +297,6 @@ static int vault_remove(struct session *s, const struct live_obj *live, unsigned
 static const struct restype_ops ops = {
     .read = vault_read,
     .create = vault_create,
-    .update = resutil_update,
     .setters = backuputil_tags_only,
     .remove = vault_remove,
 };

@@ -41,11 +41,9 @@ static const struct restype_ops ops = {
     .read = ec2util_read_kind,
     .kind = &kind,
     .create = ec2util_create,
-    .update = resutil_update,
     .setters = ec2util_tags_only,
     /* ReleaseAddress. AWS refuses while a NAT gateway still holds the address: the executor waits
      * for the NAT gateway to be "deleted" first. */
-    .remove = resutil_remove,
     .del = {.op = "ReleaseAddress", .member = "AllocationId"},
 };
 

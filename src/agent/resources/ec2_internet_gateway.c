@@ -100,7 +100,6 @@ static const struct restype_ops ops = {
     .read = ec2util_read_kind,
     .kind = &kind,
     .create = ec2util_create,
-    .update = resutil_update,
     .setters = setters,
     .remove = igw_remove,
     .del = {.op = "DeleteInternetGateway", .member = "InternetGatewayId"},

@@ -179,11 +179,9 @@ static const struct restype_ops ops = {
     .read = ec2util_read_kind,
     .kind = &kind,
     .create = ec2util_create,
-    .update = resutil_update,
     .setters = ec2util_tags_only,
     /* DeleteNatGateway. Gone when DescribeNatGateways says state "deleted"; until then its
      * Elastic IP cannot be released nor its subnet deleted. */
-    .remove = resutil_remove,
     .del = {.op = "DeleteNatGateway", .member = "NatGatewayId"},
     .ready = nat_ready,
     .wait_seconds = 600, /* minutes on real AWS */

@@ -193,7 +193,6 @@ static int route_remove(struct session *s, const struct live_obj *live, unsigned
 static const struct restype_ops ops = {
     .read = route_read,
     .create = route_create,
-    .update = resutil_update,
     .setters = setters,
     .remove = route_remove,
 };

@@ -38,11 +38,9 @@ static const struct restype_ops ops = {
     .read = ec2util_read_kind,
     .kind = &kind,
     .create = ec2util_create,
-    .update = resutil_update,
     .setters = ec2util_tags_only,
     /* DeleteRouteTable: AWS refuses while subnets are associated with it (the associations are
      * removed first, as they depend on the table). */
-    .remove = resutil_remove,
     .del = {.op = "DeleteRouteTable", .member = "RouteTableId"},
 };
 

@@ -130,9 +130,7 @@ static const struct resutil_setter setters[] = {{"route_table_id", set_table, RE
 static const struct restype_ops ops = {
     .read = assoc_read,
     .create = assoc_create,
-    .update = resutil_update,
     .setters = setters,
-    .remove = resutil_remove,
     .del = {.op = "DisassociateRouteTable", .member = "AssociationId"},
 };
 

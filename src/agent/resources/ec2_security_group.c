@@ -327,7 +327,6 @@ static const struct restype_ops ops = {
     .read = ec2util_read_kind,
     .kind = &kind,
     .create = ec2util_create,
-    .update = resutil_update,
     .setters = setters,
     .remove = sg_remove,
     .normalize = sg_normalize,

@@ -148,9 +148,7 @@ static const struct restype_ops ops = {
     .read = ec2util_read_kind,
     .kind = &kind,
     .create = ec2util_create,
-    .update = resutil_update,
     .setters = setters,
-    .remove = resutil_remove,
     .del = {.op = "DeleteVpc", .member = "VpcId"},
 };
 

@@ -161,11 +161,9 @@ static const struct restype_ops ops = {
     .read = ecsutil_read_kind,
     .kind = &kind,
     .create = cluster_create,
-    .update = resutil_update,
     .setters = setters,
     /* DeleteCluster; one already gone is success. AWS refuses while services are in it, which the
      * services' removals (they go first, and wait until their services are INACTIVE) prevent. */
-    .remove = resutil_remove,
     .del = {.op = "DeleteCluster", .member = "cluster"},
 };
 

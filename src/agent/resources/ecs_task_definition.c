@@ -700,7 +700,6 @@ static json_t *td_normalize(const char *attr, const json_t *v)
 static const struct restype_ops ops = {
     .read = td_read,
     .create = td_create,
-    .update = resutil_update,
     .setters = resutil_tags_only, /* anything else registers a new revision */
     .remove = td_remove,
     .normalize = td_normalize,

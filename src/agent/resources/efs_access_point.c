@@ -334,10 +334,8 @@ static const struct restype_restore restore_hooks = {
 static const struct restype_ops ops = {
     .read = ap_read,
     .create = ap_create,
-    .update = resutil_update,
     .setters = efsutil_tags_only,
     /* DeleteAccessPoint; already gone counts as done. */
-    .remove = resutil_remove,
     .del = {.op = "DeleteAccessPoint", .path = "/2015-02-01/access-points/%s"},
     .normalize = ap_normalize,
     .ready = ap_ready,

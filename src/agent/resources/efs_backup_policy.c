@@ -147,7 +147,6 @@ static json_t *bp_normalize(const char *attr, const json_t *v)
 static const struct restype_ops ops = {
     .read = bp_read,
     .create = bp_create,
-    .update = resutil_update,
     .setters = setters,
     .remove = bp_remove,
     .normalize = bp_normalize,

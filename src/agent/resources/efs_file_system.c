@@ -437,7 +437,6 @@ static const struct restype_restore restore_hooks = {
 static const struct restype_ops ops = {
     .read = fs_read,
     .create = fs_create,
-    .update = resutil_update,
     .setters = setters,
     .remove = fs_remove,
     .del = {.op = "DeleteFileSystem",

@@ -242,7 +242,6 @@ static int mt_ready(struct session *s, struct live_obj *live, struct diag *d)
 static const struct restype_ops ops = {
     .read = mt_read,
     .create = mt_create,
-    .update = resutil_update,
     .setters = setters,
     .remove = mt_remove,
     .del = {.op = "DeleteMountTarget", .path = "/2015-02-01/mount-targets/%s"},

@@ -271,10 +271,8 @@ static json_t *listener_normalize(const char *attr, const json_t *v)
 static const struct restype_ops ops = {
     .read = listener_read,
     .create = listener_create,
-    .update = resutil_update,
     .setters = setters,
     /* DeleteListener (its rules go with it); already gone is success. */
-    .remove = resutil_remove,
     .del = {.op = "DeleteListener", .member = "ListenerArn"},
     .normalize = listener_normalize,
 };

@@ -492,10 +492,8 @@ static void rule_output(const struct live_obj *rule, const struct restype_refs *
 static const struct restype_ops ops = {
     .read = rule_read,
     .create = rule_create,
-    .update = resutil_update,
     .setters = setters,
     /* DeleteRule; already gone is success. */
-    .remove = resutil_remove,
     .del = {.op = "DeleteRule", .member = "RuleArn"},
     .normalize = rule_normalize,
     .output_heading = "Load balancer",

@@ -348,7 +348,6 @@ static const struct restype_ops ops = {
     .read = elbv2util_read_kind,
     .kind = &kind,
     .create = elbv2util_create,
-    .update = resutil_update,
     .setters = setters,
     .remove = lb_remove,
     .ready = lb_ready,

@@ -295,11 +295,9 @@ static const struct restype_ops ops = {
     .read = elbv2util_read_kind,
     .kind = &kind,
     .create = elbv2util_create,
-    .update = resutil_update,
     .setters = setters,
     /* DeleteTargetGroup; already gone is success. AWS refuses (ResourceInUse) while a listener or
      * rule forwards to it: those go first, as they depend on it. */
-    .remove = resutil_remove,
     .del = {.op = "DeleteTargetGroup", .member = "TargetGroupArn"},
     .status_heading = "Target health",
     .status = tg_status,

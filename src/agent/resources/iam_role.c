@@ -688,7 +688,6 @@ static json_t *role_normalize(const char *attr, const json_t *v)
 static const struct restype_ops ops = {
     .read = role_read,
     .create = role_create,
-    .update = resutil_update,
     .setters = setters,
     .remove = role_remove,
     .normalize = role_normalize,

@@ -230,10 +230,8 @@ out:
 static const struct restype_ops ops = {
     .read = group_read,
     .create = group_create,
-    .update = resutil_update,
     .setters = setters,
     /* DeleteLogGroup, its streams and events with it; already gone counts as done. */
-    .remove = resutil_remove,
     .del = {.op = "DeleteLogGroup", .member = "logGroupName", .attr = "name"},
 };
 

@@ -523,6 +523,16 @@ int resutil_update(struct session *s, const struct restype_call *c, const json_t
     return resutil_update_each(live->type->ops->setters, s, c, desired, live, changed, nchanged, d);
 }
 
+restype_update_fn *resutil_update_of(const struct restype_ops *ops)
+{
+    return !ops ? NULL : ops->update ? ops->update : resutil_update;
+}
+
+restype_remove_fn *resutil_remove_of(const struct restype_ops *ops)
+{
+    return !ops ? NULL : ops->remove ? ops->remove : ops->del.op ? resutil_remove : NULL;
+}
+
 const struct resutil_setter resutil_tags_only[] = {
     {"tags", resutil_set_tags, RESUTIL_EACH, NULL},
     {NULL, NULL, RESUTIL_EACH, NULL},

@@ -115,6 +115,11 @@ int resutil_converge(struct session *s, const struct restype *t, const struct re
  */
 int resutil_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d);
 
+/* The update and remove of a type's ops: its own, else the generic ones, resutil_update (by its
+ * setters) and resutil_remove (where its del row names a call). NULL: it cannot remove. */
+restype_update_fn *resutil_update_of(const struct restype_ops *ops);
+restype_remove_fn *resutil_remove_of(const struct restype_ops *ops);
+
 /*
  * Add to body (a JSON request) the create parameters of type t: each attribute with a member
  * that is not computed, a path or ATTR_LATER, from desired or the table's default, typed as the

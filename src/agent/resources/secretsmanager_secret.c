@@ -478,7 +478,6 @@ static json_t *secret_normalize(const char *attr, const json_t *v)
 static const struct restype_ops ops = {
     .read = secret_read,
     .create = secret_create,
-    .update = resutil_update,
     .setters = setters,
     .remove = secret_remove,
     .normalize = secret_normalize,

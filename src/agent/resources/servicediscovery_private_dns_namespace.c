@@ -259,7 +259,6 @@ static json_t *ns_normalize(const char *attr, const json_t *v)
 static const struct restype_ops ops = {
     .read = ns_read,
     .create = ns_create,
-    .update = resutil_update,
     .setters = setters,
     .remove = ns_remove,
     .normalize = ns_normalize,

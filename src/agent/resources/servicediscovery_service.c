@@ -349,13 +349,11 @@ static void svc_output(const struct live_obj *o, const struct restype_refs *refs
 static const struct restype_ops ops = {
     .read = svc_read,
     .create = svc_create,
-    .update = resutil_update,
     .setters = setters,
     /* DeleteService; a service already gone counts as deleted. Cloud Map refuses (ResourceInUse)
      * while instances are registered: cairn deletes the ECS service first, whose tasks ECS
      * deregisters as they stop, so the delete is sent again for IN_USE_SECONDS before the
      * refusal stands. */
-    .remove = resutil_remove,
     .del = {.op = "DeleteService",
             .member = "Id",
             .busy = "ResourceInUse",
