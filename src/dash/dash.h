@@ -120,6 +120,10 @@ extern const size_t dash_nroutes;
 void dash_not_found(struct httpd_req *req, struct httpd_resp *resp, void *ctx);
 /* {"message": msg} with status, Grafana's error envelope. */
 void dash_error(struct httpd_resp *resp, int status, const char *msg);
+/* 200 {"title", "message": "<kind> <title> deleted", "id"}: Grafana's answer to deleting a
+ * dashboard or a folder. */
+void dash_deleted(struct httpd_req *req, struct httpd_resp *resp, const char *kind,
+                  const char *title, int64_t id);
 /*
  * A request's JSON body, unpacked with fmt and what follows (json_unpack's format; NULL: any
  * JSON): NULL, with 400 and msg ("bad request data" when NULL) answered, when it is not.

@@ -19,6 +19,15 @@ void dash_error(struct httpd_resp *resp, int status, const char *msg)
     httpd_resp_json(resp, status, json_pack("{s:s}", "message", msg));
 }
 
+void dash_deleted(struct httpd_req *req, struct httpd_resp *resp, const char *kind,
+                  const char *title, int64_t id)
+{
+    httpd_resp_json(resp, 200,
+                    json_pack("{s:s, s:s, s:I}", "title", title, "message",
+                              arena_printf(httpd_req_arena(req), "%s %s deleted", kind, title),
+                              "id", (json_int_t)id));
+}
+
 json_t *dash_body(struct httpd_req *req, struct httpd_resp *resp, const char *msg, const char *fmt,
                   ...)
 {
@@ -216,10 +225,7 @@ static void h_folder_delete(struct httpd_req *req, struct httpd_resp *resp, void
     sqlite3_finalize(st);
     sqlite3_exec(g->db, "COMMIT", NULL, NULL, NULL);
     pthread_mutex_unlock(&g->dblock);
-    httpd_resp_json(resp, 200,
-                    json_pack("{s:s, s:s, s:I}", "title", title, "message",
-                              arena_printf(httpd_req_arena(req), "Folder %s deleted", title), "id",
-                              (json_int_t)id));
+    dash_deleted(req, resp, "Folder", title, id);
 }
 
 static void h_metrics(struct httpd_req *req, struct httpd_resp *resp, void *ctx)

@@ -179,10 +179,7 @@ void dash_api_delete(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
     sqlite3_finalize(st);
     sqlite3_exec(g->db, "COMMIT", NULL, NULL, NULL);
     pthread_mutex_unlock(&g->dblock);
-    httpd_resp_json(resp, 200,
-                    json_pack("{s:s, s:s, s:I}", "title", title, "message",
-                              arena_printf(httpd_req_arena(req), "Dashboard %s deleted", title),
-                              "id", (json_int_t)id));
+    dash_deleted(req, resp, "Dashboard", title, id);
 }
 
 void dash_api_versions(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
