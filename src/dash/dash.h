@@ -98,6 +98,9 @@ void dash_db_close(struct dash *g);
 /* 0 when the database answers a query. */
 int dash_db_ping(struct dash *g);
 int64_t dash_now_ms(void);
+/* Runs sql, whose one parameter is a row id and whose result is not read (a delete):
+ * 0 when it ran to the end. */
+int dash_db_run_id(struct dash *g, const char *sql, int64_t id);
 
 /* dash_auth.c */
 void dash_auth_hash(const char *password, const char *salt, char out[101]);

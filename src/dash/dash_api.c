@@ -218,11 +218,7 @@ static void h_folder_delete(struct httpd_req *req, struct httpd_resp *resp, void
     /* Grafana deletes the folder's dashboards with it. */
     pthread_mutex_lock(&g->dblock);
     sqlite3_exec(g->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    sqlite3_prepare_v2(g->db, "DELETE FROM dashboard WHERE id = ?1 OR folder_id = ?1", -1, &st,
-                       NULL);
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_step(st);
-    sqlite3_finalize(st);
+    dash_db_run_id(g, "DELETE FROM dashboard WHERE id = ?1 OR folder_id = ?1", id);
     sqlite3_exec(g->db, "COMMIT", NULL, NULL, NULL);
     pthread_mutex_unlock(&g->dblock);
     dash_deleted(req, resp, "Folder", title, id);
