@@ -98,6 +98,9 @@ void dash_db_close(struct dash *g);
 /* 0 when the database answers a query. */
 int dash_db_ping(struct dash *g);
 int64_t dash_now_ms(void);
+/* Runs sql, whose one parameter is a row id and whose result is not read (a delete):
+ * 0 when it ran to the end. */
+int dash_db_run_id(struct dash *g, const char *sql, int64_t id);
 
 /* dash_auth.c */
 void dash_auth_hash(const char *password, const char *salt, char out[101]);
@@ -120,6 +123,10 @@ extern const size_t dash_nroutes;
 void dash_not_found(struct httpd_req *req, struct httpd_resp *resp, void *ctx);
 /* {"message": msg} with status, Grafana's error envelope. */
 void dash_error(struct httpd_resp *resp, int status, const char *msg);
+/* 200 {"title", "message": "<kind> <title> deleted", "id"}: Grafana's answer to deleting a
+ * dashboard or a folder. */
+void dash_deleted(struct httpd_req *req, struct httpd_resp *resp, const char *kind,
+                  const char *title, int64_t id);
 /*
  * A request's JSON body, unpacked with fmt and what follows (json_unpack's format; NULL: any
  * JSON): NULL, with 400 and msg ("bad request data" when NULL) answered, when it is not.

@@ -19,6 +19,15 @@ void dash_error(struct httpd_resp *resp, int status, const char *msg)
     httpd_resp_json(resp, status, json_pack("{s:s}", "message", msg));
 }
 
+void dash_deleted(struct httpd_req *req, struct httpd_resp *resp, const char *kind,
+                  const char *title, int64_t id)
+{
+    httpd_resp_json(resp, 200,
+                    json_pack("{s:s, s:s, s:I}", "title", title, "message",
+                              arena_printf(httpd_req_arena(req), "%s %s deleted", kind, title),
+                              "id", (json_int_t)id));
+}
+
 json_t *dash_body(struct httpd_req *req, struct httpd_resp *resp, const char *msg, const char *fmt,
                   ...)
 {
@@ -209,17 +218,10 @@ static void h_folder_delete(struct httpd_req *req, struct httpd_resp *resp, void
     /* Grafana deletes the folder's dashboards with it. */
     pthread_mutex_lock(&g->dblock);
     sqlite3_exec(g->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    sqlite3_prepare_v2(g->db, "DELETE FROM dashboard WHERE id = ?1 OR folder_id = ?1", -1, &st,
-                       NULL);
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_step(st);
-    sqlite3_finalize(st);
+    dash_db_run_id(g, "DELETE FROM dashboard WHERE id = ?1 OR folder_id = ?1", id);
     sqlite3_exec(g->db, "COMMIT", NULL, NULL, NULL);
     pthread_mutex_unlock(&g->dblock);
-    httpd_resp_json(resp, 200,
-                    json_pack("{s:s, s:s, s:I}", "title", title, "message",
-                              arena_printf(httpd_req_arena(req), "Folder %s deleted", title), "id",
-                              (json_int_t)id));
+    dash_deleted(req, resp, "Folder", title, id);
 }
 
 static void h_metrics(struct httpd_req *req, struct httpd_resp *resp, void *ctx)

@@ -165,24 +165,12 @@ void dash_api_delete(struct httpd_req *req, struct httpd_resp *resp, void *ctx)
     title = arena_strdup(httpd_req_arena(req), (const char *)sqlite3_column_text(st, 1));
     sqlite3_finalize(st);
     sqlite3_exec(g->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    st = prep(g, "DELETE FROM dashboard WHERE id = ?1; ");
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_step(st);
-    sqlite3_finalize(st);
-    st = prep(g, "DELETE FROM dashboard_tag WHERE dashboard_id = ?1");
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_step(st);
-    sqlite3_finalize(st);
-    st = prep(g, "DELETE FROM dashboard_version WHERE dashboard_id = ?1");
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_step(st);
-    sqlite3_finalize(st);
+    dash_db_run_id(g, "DELETE FROM dashboard WHERE id = ?1; ", id);
+    dash_db_run_id(g, "DELETE FROM dashboard_tag WHERE dashboard_id = ?1", id);
+    dash_db_run_id(g, "DELETE FROM dashboard_version WHERE dashboard_id = ?1", id);
     sqlite3_exec(g->db, "COMMIT", NULL, NULL, NULL);
     pthread_mutex_unlock(&g->dblock);
-    httpd_resp_json(resp, 200,
-                    json_pack("{s:s, s:s, s:I}", "title", title, "message",
-                              arena_printf(httpd_req_arena(req), "Dashboard %s deleted", title),
-                              "id", (json_int_t)id));
+    dash_deleted(req, resp, "Dashboard", title, id);
 }
 
 void dash_api_versions(struct httpd_req *req, struct httpd_resp *resp, void *ctx)

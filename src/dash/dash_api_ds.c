@@ -250,16 +250,13 @@ void dash_api_ds_delete(struct httpd_req *req, struct httpd_resp *resp, void *ct
 {
     struct dash *g = ctx;
     struct dash_user u;
-    sqlite3_stmt *st = NULL;
     json_t *ds;
     if (dash_require(g, req, resp, DASH_ADMIN, &u) < 0)
         return;
     if (!(ds = ds_writable(g, req, resp, "delete")))
         return;
-    sqlite3_prepare_v2(g->db, "DELETE FROM data_source WHERE id = ?", -1, &st, NULL);
-    sqlite3_bind_int64(st, 1, json_integer_value(json_object_get(ds, "id")));
-    sqlite3_step(st);
-    sqlite3_finalize(st);
+    dash_db_run_id(g, "DELETE FROM data_source WHERE id = ?",
+                   json_integer_value(json_object_get(ds, "id")));
     httpd_resp_json(
         resp, 200,
         json_pack("{s:O, s:s}", "id", json_object_get(ds, "id"), "message", "Data source deleted"));

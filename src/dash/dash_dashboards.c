@@ -146,12 +146,8 @@ static enum dash_save_result save_locked(struct dash *g, struct dash_save *s)
     sqlite3_finalize(st);
     if (other && !s->overwrite && !s->provisioner)
         return DASH_SAVE_NAME_EXISTS;
-    if (other) {
-        st = prep(g, "DELETE FROM dashboard WHERE id = ?");
-        sqlite3_bind_int64(st, 1, other);
-        sqlite3_step(st);
-        sqlite3_finalize(st);
-    }
+    if (other)
+        dash_db_run_id(g, "DELETE FROM dashboard WHERE id = ?", other);
     s->version = (int)existing_version + 1;
     json_object_set_new(m, "uid", json_string(s->uid));
     json_object_set_new(m, "version", json_integer(s->version));
@@ -197,10 +193,7 @@ static enum dash_save_result save_locked(struct dash *g, struct dash_save *s)
     if (!id)
         id = sqlite3_last_insert_rowid(g->db);
     s->id = id;
-    st = prep(g, "DELETE FROM dashboard_tag WHERE dashboard_id = ?");
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_step(st);
-    sqlite3_finalize(st);
+    dash_db_run_id(g, "DELETE FROM dashboard_tag WHERE dashboard_id = ?", id);
     {
         json_t *tags = json_object_get(m, "tags"), *t;
         size_t i;

@@ -72,6 +72,18 @@ int64_t dash_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int dash_db_run_id(struct dash *g, const char *sql, int64_t id)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    sqlite3_prepare_v2(g->db, sql, -1, &st, NULL);
+    sqlite3_bind_int64(st, 1, id);
+    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static int exec(sqlite3 *db, const char *sql, struct diag *d, const char *what)
 {
     char *err = NULL;

@@ -452,6 +452,14 @@ static void indent(struct strbuf *sb, int level)
         strbuf_adds(sb, "  ");
 }
 
+/* The end of a split group: its ')' on a line of its own at the group's indent. */
+static void close_paren(struct strbuf *sb, int level)
+{
+    strbuf_addc(sb, '\n');
+    indent(sb, level);
+    strbuf_addc(sb, ')');
+}
+
 /* needsSplit: String() longer than 100 bytes. */
 static int needs_split(const struct pq_node *n)
 {
@@ -515,9 +523,7 @@ void promql_pretty(const struct pq_node *n, int level, struct strbuf *sb)
             strbuf_adds(sb, ",\n");
         }
         promql_pretty(n->expr, level + 1, sb);
-        strbuf_addc(sb, '\n');
-        indent(sb, level);
-        strbuf_addc(sb, ')');
+        close_paren(sb, level);
         break;
     case N_BIN:
         promql_pretty(n->lhs, level + 1, sb);
@@ -537,17 +543,13 @@ void promql_pretty(const struct pq_node *n, int level, struct strbuf *sb)
                 strbuf_adds(sb, ",\n");
             promql_pretty(n->args[i], level + 1, sb);
         }
-        strbuf_addc(sb, '\n');
-        indent(sb, level);
-        strbuf_addc(sb, ')');
+        close_paren(sb, level);
         break;
     case N_PAREN:
         indent(sb, level);
         strbuf_adds(sb, "(\n");
         promql_pretty(n->expr, level + 1, sb);
-        strbuf_addc(sb, '\n');
-        indent(sb, level);
-        strbuf_addc(sb, ')');
+        close_paren(sb, level);
         break;
     default:
         break;
