@@ -25,6 +25,7 @@
 #include "agent/resources/backuputil.h"
 #include "agent/resources/efsutil.h"
 #include "agent/resources/elbv2util.h"
+#include "agent/resources/registry.h"
 #include "agent/resources/sdutil.h"
 #include "agent/resources/types.h"
 #include "aws/apicall.h"
@@ -174,40 +175,27 @@ static int verify(const struct restore *rs, unsigned seconds, struct diag *d)
 
 /* ------------------------------------------------------------ --delete-old */
 
-/* The ids of file system fs's children listed by op (access points, mount targets) under the
- * member list, each removed with type t's remove (mount targets: waited for until gone). */
-static int remove_children(struct session *s, const char *fs, const char *op, const char *what,
-                           const char *list, const char *idk, const char *in, const char *out,
-                           const struct restype *t, struct diag *d)
+/* File system fs's children of kind k (access points, mount targets), each removed with its
+ * type's remove (mount targets: waited for until gone). */
+static int remove_children(struct session *s, const char *fs, const struct efsutil_kind *k,
+                           struct diag *d)
 {
-    struct apicall c;
-    json_t *ids = json_array(), *e;
+    const struct restype *t = registry_lookup(k->type);
+    json_t *items = json_array(), *e;
     size_t i;
-    int ret = -1;
+    int ret = efsutil_list(s, k, "FileSystemId", fs, resutil_collect, items, NULL, d);
 
-    efsutil_init(&c, op, "GET", what, NULL, NULL);
-    apicall_param(&c, "FileSystemId", fs);
-    do {
-        if (resutil_send(s, &c, 0, d) < 0)
-            goto out;
-        json_array_foreach(json_object_get(c.out, list), i, e)
-        {
-            json_array_append(ids, json_object_get(e, idk));
-        }
-    } while (apicall_next_page(&c, in, out));
-    ret = 0;
-    json_array_foreach(ids, i, e)
+    json_array_foreach(items, i, e)
     {
-        struct live_obj o = {.type = t, .id = (char *)json_string_value(e)};
-        if (o.id && resutil_remove_of(t->ops)(s, &o, 0, d) < 0) {
-            ret = -1;
+        struct live_obj o = {.type = t, .id = (char *)efsutil_str(e, k->id_member)};
+        if (ret < 0)
             break;
-        }
-        printf("  deleted %s %s\n", t->name, o.id);
+        if (o.id && resutil_remove_of(t->ops)(s, &o, 0, d) < 0)
+            ret = -1;
+        else if (o.id)
+            printf("  deleted %s %s\n", t->name, o.id);
     }
-out:
-    apicall_release(&c);
-    json_decref(ids);
+    json_decref(items);
     return ret;
 }
 
@@ -249,10 +237,8 @@ static int delete_old(struct restore *rs, struct diag *d)
     printf("Deleting the old file system %s (--delete-old)\n", old);
     fflush(stdout);
     o.id = (char *)old;
-    if (remove_children(s, old, "DescribeAccessPoints", "access-points", "AccessPoints",
-                        "AccessPointId", "NextToken", "NextToken", &efs_access_point_type, d) < 0 ||
-        remove_children(s, old, "DescribeMountTargets", "mount-targets", "MountTargets",
-                        "MountTargetId", "Marker", "NextMarker", &efs_mount_target_type, d) < 0 ||
+    if (remove_children(s, old, &efsutil_access_point, d) < 0 ||
+        remove_children(s, old, &efsutil_mount_target, d) < 0 ||
         resutil_remove_of(efs_file_system_type.ops)(s, &o, 0, d) < 0)
         goto out;
     printf("  deleted efs.file_system %s\n", old);
