@@ -3,6 +3,7 @@
 #include "agent/live.h"
 #include "agent/resources/iamutil.h"
 #include "agent/resources/resutil.h"
+#include "agent/resources/rolepolicy.h"
 #include "agent/resources/types.h"
 #include "aws/session.h"
 #include "core/xmalloc.h"
@@ -78,38 +79,6 @@ static void role_path(char *out, size_t n, const char *stack)
     snprintf(out, n, "/cairn/%s/", stack);
 }
 
-/* A listing's <member> as a string (arg: the child field that holds it, or NULL), into out. */
-struct strings {
-    const char *field;
-    json_t *out;
-};
-
-static int add_string(const struct xnode *m, void *arg, struct diag *d)
-{
-    const struct strings *l = arg;
-    const char *t = l->field ? xdoc_text(m, l->field) : m->text;
-
-    (void)d;
-    if (t)
-        json_array_append_new(l->out, json_string(t));
-    return 0;
-}
-
-/* The names of role's inline policies and the ARNs of its attached managed ones, appended to
- * inl and managed (ListRolePolicies, ListAttachedRolePolicies: every page). */
-static int list_policies(struct session *s, const char *role, json_t *inl, json_t *managed,
-                         struct diag *d)
-{
-    struct strings names = {NULL, inl}, arns = {"PolicyArn", managed};
-
-    if (resutil_query_list(s, "iam", "ListRolePolicies", json_pack("{s:s}", "RoleName", role),
-                           "PolicyNames", add_string, &names, d) < 0)
-        return -1;
-    return resutil_query_list(s, "iam", "ListAttachedRolePolicies",
-                              json_pack("{s:s}", "RoleName", role), "AttachedPolicies", add_string,
-                              &arns, d);
-}
-
 /* The attributes a Role element (GetRole, CreateRole) gives; tags only when it lists them. */
 static json_t *parse_role(const struct xnode *role)
 {
@@ -167,43 +136,6 @@ static int get_role(struct session *s, const char *name, json_t **out, struct di
     ret = 1;
 out:
     apicall_release(&c);
-    return ret;
-}
-
-/* The role's inline policies (ListRolePolicies, then GetRolePolicy each) and attached managed
- * policies (ListAttachedRolePolicies), into role's attributes. */
-static int get_policies(struct session *s, const char *name, json_t *role, struct diag *d)
-{
-    json_t *names = json_array(), *inl = json_array(), *managed = json_array(), *n;
-    size_t i;
-    int ret = -1;
-
-    if (list_policies(s, name, names, managed, d) < 0)
-        goto out;
-    json_array_foreach(names, i, n)
-    {
-        struct apicall c;
-        json_t *doc = NULL;
-        apicall_init(&c, service_lookup("iam"), "GetRolePolicy");
-        apicall_param(&c, "RoleName", name);
-        apicall_param(&c, "PolicyName", json_string_value(n));
-        if (session_call(s, &c, d) == CALL_OK &&
-            !(doc = iamutil_policy_parse(
-                  xdoc_text(c.xml->root, "GetRolePolicyResult/PolicyDocument"))))
-            diag_error(d, NULL, "iam GetRolePolicy %s %s: the document is not JSON", name,
-                       json_string_value(n));
-        apicall_release(&c);
-        if (!doc)
-            goto out;
-        json_array_append_new(inl, json_pack("{s:O, s:o}", "name", n, "document", doc));
-    }
-    json_object_set(role, "inline_policies", inl);
-    json_object_set(role, "managed_policy_arns", managed);
-    ret = 0;
-out:
-    json_decref(names);
-    json_decref(inl);
-    json_decref(managed);
     return ret;
 }
 
@@ -314,116 +246,6 @@ static unsigned role_how(const struct restype_call *c)
     return c->just_made ? RESUTIL_JUST_MADE : 0;
 }
 
-/* An inline policy's name: the policy is {name, document}, or its name alone (a listing's). */
-static const char *policy_name(const json_t *p)
-{
-    return json_string_value(json_is_object(p) ? json_object_get(p, "name") : p);
-}
-
-/* The policy named name in a list of policies, or NULL. */
-static const json_t *find_policy(const json_t *list, const char *name)
-{
-    const json_t *p;
-    size_t i;
-
-    json_array_foreach(list, i, p)
-    {
-        const char *n = policy_name(p);
-        if (n && strcmp(n, name) == 0)
-            return p;
-    }
-    return NULL;
-}
-
-static int same_document(const json_t *a, const json_t *b)
-{
-    json_t *na = iamutil_policy_normalize(a), *nb = iamutil_policy_normalize(b);
-    int same = json_equal(na, nb);
-
-    json_decref(na);
-    json_decref(nb);
-    return same;
-}
-
-/* role's inline policies from have to exactly want: new and changed ones put first (as how
- * says), so that no permission the role keeps lapses; then the others deleted. */
-static int put_inline(struct session *s, const char *role, const json_t *have, const json_t *want,
-                      unsigned how, struct diag *d)
-{
-    const json_t *p;
-    size_t i;
-
-    json_array_foreach(want, i, p)
-    {
-        const char *n = policy_name(p);
-        const json_t *doc = json_object_get(p, "document"), *old = find_policy(have, n);
-        char *text;
-        int rc;
-        if (old && same_document(json_object_get(old, "document"), doc))
-            continue;
-        text = iamutil_policy_text(doc);
-        rc = resutil_call(
-            s, "iam", "PutRolePolicy",
-            json_pack("{s:s, s:s, s:s}", "RoleName", role, "PolicyName", n, "PolicyDocument", text),
-            how, NULL, d);
-        free(text);
-        if (rc < 0)
-            return -1;
-    }
-    json_array_foreach(have, i, p)
-    {
-        const char *n = policy_name(p);
-        if (n && !find_policy(want, n) &&
-            resutil_call(s, "iam", "DeleteRolePolicy",
-                         json_pack("{s:s, s:s}", "RoleName", role, "PolicyName", n),
-                         RESUTIL_GONE_OK, NULL, d) < 0)
-            return -1;
-    }
-    return 0;
-}
-
-static int has_str(const json_t *list, const char *s)
-{
-    const json_t *e;
-    size_t i;
-
-    json_array_foreach(list, i, e)
-    {
-        if (json_string_value(e) && strcmp(json_string_value(e), s) == 0)
-            return 1;
-    }
-    return 0;
-}
-
-/* role's managed policies from have to exactly want: attach the missing (as how says), then
- * detach the others. */
-static int put_managed(struct session *s, const char *role, const json_t *have, const json_t *want,
-                       unsigned how, struct diag *d)
-{
-    const json_t *e;
-    size_t i;
-
-    json_array_foreach(want, i, e)
-    {
-        const char *arn = json_string_value(e);
-        if (arn && !has_str(have, arn) &&
-            resutil_call(s, "iam", "AttachRolePolicy",
-                         json_pack("{s:s, s:s}", "RoleName", role, "PolicyArn", arn), how, NULL,
-                         d) < 0)
-            return -1;
-    }
-    json_array_foreach(have, i, e)
-    {
-        const char *arn = json_string_value(e);
-        if (arn && !has_str(want, arn) &&
-            resutil_call(s, "iam", "DetachRolePolicy",
-                         json_pack("{s:s, s:s}", "RoleName", role, "PolicyArn", arn),
-                         RESUTIL_GONE_OK, NULL, d) < 0)
-            return -1;
-    }
-    return 0;
-}
-
 /* The inline or managed policies (row->attr) to exactly what desired lists. */
 static int set_policies(struct session *s, const struct restype_call *c, const json_t *desired,
                         struct live_obj *o, const struct resutil_setter *row, struct diag *d)
@@ -433,8 +255,9 @@ static int set_policies(struct session *s, const struct restype_call *c, const j
                  *v = json_object_get(desired, row->attr);
     json_t *want = json_is_array(v) ? json_deep_copy(v) : json_array();
     unsigned how = role_how(c);
-    int rc = strcmp(row->attr, "inline_policies") == 0 ? put_inline(s, role, have, want, how, d)
-                                                       : put_managed(s, role, have, want, how, d);
+    int rc = strcmp(row->attr, "inline_policies") == 0
+                 ? rolepolicy_put_inline(s, role, have, want, how, d)
+                 : rolepolicy_put_managed(s, role, have, want, how, d);
 
     if (rc == 0)
         json_object_set(o->attrs, row->attr, want);
@@ -519,7 +342,7 @@ static int adopt(struct session *s, const struct restype_call *c, const char *na
                    name, p ? p : "(none)", path);
         goto out;
     }
-    if (get_policies(s, name, a, d) < 0)
+    if (rolepolicy_get(s, name, a, d) < 0)
         goto out;
     *out = a;
     a = NULL;
@@ -607,19 +430,6 @@ out:
     return ret;
 }
 
-/* Detach the managed policies and delete the inline ones; gone counts as done. */
-static int remove_policies(struct session *s, const char *name, const json_t *inl,
-                           const json_t *managed, struct diag *d)
-{
-    json_t *none = json_array();
-    int rc = put_managed(s, name, managed, none, 0, d);
-
-    if (rc == 0)
-        rc = put_inline(s, name, inl, none, 0, d);
-    json_decref(none);
-    return rc;
-}
-
 /*
  * Detach the managed policies, delete the inline ones, delete the role; gone counts as done.
  * When DeleteRole still finds policies (added since the read), they are listed afresh and
@@ -640,8 +450,8 @@ static int role_remove(struct session *s, const struct live_obj *live, unsigned 
         diag_error(d, NULL, "iam.role %s: no name to delete it by", live->id);
         goto out;
     }
-    if (remove_policies(s, name, json_object_get(live->attrs, "inline_policies"),
-                        json_object_get(live->attrs, "managed_policy_arns"), d) < 0)
+    if (rolepolicy_remove(s, name, json_object_get(live->attrs, "inline_policies"),
+                          json_object_get(live->attrs, "managed_policy_arns"), d) < 0)
         goto out;
     apicall_param(&c, "RoleName", name);
     if ((ret = resutil_send(s, &c, RESUTIL_GONE_OK, &why)) == 0)
@@ -650,8 +460,8 @@ static int role_remove(struct session *s, const struct live_obj *live, unsigned 
         diag_error(d, NULL, "%s", diag_last(&why));
         goto out;
     }
-    if (list_policies(s, name, inl, managed, d) < 0 ||
-        remove_policies(s, name, inl, managed, d) < 0)
+    if (rolepolicy_list(s, name, inl, managed, d) < 0 ||
+        rolepolicy_remove(s, name, inl, managed, d) < 0)
         goto out;
     ret = resutil_call(s, "iam", "DeleteRole", json_pack("{s:s}", "RoleName", name),
                        RESUTIL_GONE_OK, NULL, d);
