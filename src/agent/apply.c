@@ -3,6 +3,7 @@
 #include "aws/session.h"
 #include "aws/sigv4.h"
 #include "core/log.h"
+#include "core/monotime.h"
 #include "core/printable.h"
 
 #include <errno.h>
@@ -12,13 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static const struct restype *type_of(const struct plan_action *a)
 {
@@ -65,14 +59,14 @@ static void report(FILE *progress, const struct plan_action *a, const char *what
     printable_fputs(plan_action_name(a), PRINTABLE_MAX, progress);
     fprintf(progress, " (%s): %s%s", type_of(a)->name, what, id ? " " : "");
     printable_fputs(id, PRINTABLE_MAX, progress);
-    fprintf(progress, " (%.1fs)\n", now_s() - t0);
+    fprintf(progress, " (%.1fs)\n", monotime_s() - t0);
 }
 
 static int remove_one(struct session *s, struct plan_action *a, const struct apply_options *o,
                       struct diag *d)
 {
     restype_remove_fn *remove = resutil_remove_of(type_of(a)->ops);
-    double t0 = now_s();
+    double t0 = monotime_s();
 
     if (!remove) {
         diag_error(d, NULL, "%s (%s): cairn cannot delete this type yet", plan_action_name(a),
@@ -86,13 +80,6 @@ static int remove_one(struct session *s, struct plan_action *a, const struct app
     return 0;
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
-
 /* Poll the type's ready hook with growing pauses (0.25 s doubling to 5 s) until ready, failed,
  * or the type's time is up; a line when the wait starts and every 30 s after, so that a long
  * wait (an ECS service reaching a steady state) is visibly alive in CI logs too. */
@@ -100,7 +87,7 @@ static int wait_ready(struct session *s, struct plan_action *a, FILE *progress, 
 {
     const struct restype_ops *ops = a->res->type->ops;
     unsigned limit = ops->wait_seconds ? ops->wait_seconds : APPLY_DEFAULT_WAIT;
-    double t0 = now_s(), said = -1;
+    double t0 = monotime_s(), said = -1;
     long pause = 250;
     int r;
 
@@ -114,17 +101,17 @@ static int wait_ready(struct session *s, struct plan_action *a, FILE *progress, 
                        a->res->name, a->res->type->name, a->live->id, session_deadline_seconds());
             return -1;
         }
-        if (now_s() - t0 > limit) {
+        if (monotime_s() - t0 > limit) {
             diag_error(d, NULL, "%s (%s) %s: not ready after %u s", a->res->name,
                        a->res->type->name, a->live->id, limit);
             return -1;
         }
-        if (progress && (said < 0 || now_s() - said >= 30)) {
+        if (progress && (said < 0 || monotime_s() - said >= 30)) {
             report(progress, a, said < 0 ? "waiting until it is ready" : "still waiting",
                    a->live->id, t0);
-            said = now_s();
+            said = monotime_s();
         }
-        sleep_ms(pause);
+        monotime_sleep_ms(pause);
         pause = pause * 2 > 5000 ? 5000 : pause * 2;
     }
     return r < 0 ? -1 : 0;
@@ -269,7 +256,7 @@ static int make_one(struct session *s, struct stack *st, struct plan *p, struct 
                                 .tags = json_object_get(desired, "tags"),
                                 .type = a->res->type};
     char token[33];
-    double t0 = now_s();
+    double t0 = monotime_s();
     int ret = -1, found = 0;
 
     /* Adopted while still on its way (a run cut short): nothing to send, only to wait for. */
@@ -372,7 +359,7 @@ static long next_action(struct sched *sc)
             report(sc->o->progress, a,
                    sc->removing ? "skipped: something that refers to it could not be deleted"
                                 : "skipped: a dependency failed",
-                   NULL, now_s());
+                   NULL, monotime_s());
             i = (size_t)-1; /* what it blocked may now be settled too: scan again */
             continue;
         }
@@ -508,7 +495,7 @@ int apply_plan(struct session *s, struct stack *st, struct plan *p, const struct
         if (p->v[i].unread) {
             r->skipped++;
             report(o->progress, &p->v[i], "skipped: its read, or a dependency's, failed", NULL,
-                   now_s());
+                   monotime_s());
         }
     pthread_mutex_init(&sc.mu, NULL);
     pthread_cond_init(&sc.cv, NULL);

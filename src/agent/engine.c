@@ -2,6 +2,7 @@
 #include "agent/apply.h"
 #include "agent/outputs.h"
 #include "aws/session.h"
+#include "core/monotime.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -10,9 +11,7 @@
 
 double engine_now(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return monotime_s();
 }
 
 void engine_init(struct engine *e)

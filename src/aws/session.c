@@ -4,6 +4,7 @@
 #include "aws/region.h"
 #include "aws/sigv4.h"
 #include "core/log.h"
+#include "core/monotime.h"
 #include "core/xmalloc.h"
 
 #include <errno.h>
@@ -16,20 +17,13 @@ static time_t wall_clock(void)
     return time(NULL);
 }
 
-static double monotonic_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* The process's deadline (monotonic seconds; 0: none), set once before threads start. */
 static double deadline_at, deadline_seconds;
 
 void session_set_deadline(double seconds)
 {
     deadline_seconds = seconds > 0 ? seconds : 0;
-    deadline_at = seconds > 0 ? monotonic_s() + seconds : 0;
+    deadline_at = seconds > 0 ? monotime_s() + seconds : 0;
 }
 
 double session_time_left(void)
@@ -38,7 +32,7 @@ double session_time_left(void)
 
     if (deadline_at <= 0)
         return -1;
-    left = deadline_at - monotonic_s();
+    left = deadline_at - monotime_s();
     return left > 0 ? left : 0;
 }
 
@@ -154,13 +148,6 @@ static const char *url_path(const char *url)
     p = p ? p + 3 : url;
     p += strcspn(p, "/");
     return p;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
 }
 
 struct attempt {
@@ -413,7 +400,7 @@ enum call_result session_call(struct session *s, struct apicall *c, struct diag 
         delay = retry_delay_ms(&s->retry, c->attempts);
         if (session_time_left() >= 0 && delay > session_time_left() * 1000)
             delay = (long)(session_time_left() * 1000);
-        sleep_ms(delay);
+        monotime_sleep_ms(delay);
     }
     if (ret == CALL_ERR_CREDS) {
         for (size_t i = 0; i < quiet.n; i++)

@@ -13,13 +13,12 @@
 #include <time.h>
 
 #include "core/hex.h"
+#include "core/monotime.h"
 #include "core/xmalloc.h"
 
 int64_t httpd_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return monotime_ms();
 }
 
 size_t httpd_urldecode(char *s, size_t len, int plus)

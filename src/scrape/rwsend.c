@@ -15,6 +15,7 @@
 
 #include "core/http.h"
 #include "core/log.h"
+#include "core/monotime.h"
 #include "core/strbuf.h"
 #include "core/xmalloc.h"
 #include "metrics/remotewrite.h"
@@ -70,20 +71,6 @@ struct rwsend {
     int64_t oldest_ms; /* monotonic ms when the queue last went from empty to not */
     struct rwsend_stats stats;
 };
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int64_t ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
 
 const char *rwsend_name(const struct rwsend *w)
 {
@@ -179,7 +166,7 @@ static void q_push(struct rwsend *w, struct qentry e)
         w->qhead = 0;
     }
     if (w->qlen == 0)
-        w->oldest_ms = mono_ms();
+        w->oldest_ms = monotime_ms();
     w->q[(w->qhead + w->qlen) % w->qcap] = e;
     w->qlen++;
 }
@@ -272,14 +259,14 @@ static void send_batch(struct rwsend *w, struct http_client *c, struct qentry *b
         }
         http_response_release(&resp);
         pthread_mutex_lock(&w->mu);
-        if (!retry || (w->stop && mono_ms() + wait > w->flush_until)) {
+        if (!retry || (w->stop && monotime_ms() + wait > w->flush_until)) {
             w->stats.failed += n;
             pthread_mutex_unlock(&w->mu);
             break;
         }
         w->stats.retried += n;
         pthread_mutex_unlock(&w->mu);
-        sleep_ms(wait);
+        monotime_sleep_ms(wait);
         backoff = backoff * 2 > w->max_backoff_ms ? w->max_backoff_ms : backoff * 2;
     }
 out:
@@ -306,7 +293,7 @@ static void *shard_thread(void *arg)
     pthread_mutex_lock(&w->mu);
     for (;;) {
         size_t n = 0;
-        int64_t now = mono_ms();
+        int64_t now = monotime_ms();
         if (w->qlen == 0 && w->stop)
             break;
         if (w->qlen < w->max_per_send && !w->stop &&
@@ -328,7 +315,7 @@ static void *shard_thread(void *arg)
             w->qhead = (w->qhead + 1) % w->qcap;
             w->qlen--;
         }
-        w->oldest_ms = mono_ms();
+        w->oldest_ms = monotime_ms();
         w->stats.pending = w->qlen + n;
         pthread_mutex_unlock(&w->mu);
         send_batch(w, c, batch, n);
@@ -360,7 +347,7 @@ void rwsend_free(struct rwsend *w, long flush_ms)
     if (w->running) {
         pthread_mutex_lock(&w->mu);
         w->stop = 1;
-        w->flush_until = mono_ms() + flush_ms;
+        w->flush_until = monotime_ms() + flush_ms;
         pthread_cond_signal(&w->cv);
         pthread_mutex_unlock(&w->mu);
         pthread_join(w->thread, NULL);

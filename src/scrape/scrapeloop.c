@@ -14,6 +14,7 @@
 
 #include "core/hash.h"
 #include "core/log.h"
+#include "core/monotime.h"
 #include "core/strbuf.h"
 #include "core/xmalloc.h"
 #include "metrics/expo.h"
@@ -90,13 +91,6 @@ static int64_t wall_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void stat_add(uint64_t *c, uint64_t n)
@@ -326,7 +320,7 @@ static void start_scrape(struct scrapeloop *s, struct target *t, int64_t now)
     clock_gettime(CLOCK_REALTIME, &ts);
     t->start_ms = now;
     t->start_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-    t->start_mono = mono_s();
+    t->start_mono = monotime_s();
     t->exceeded = 0;
     strbuf_reset(&t->body);
     t->inflight = 1;
@@ -418,7 +412,7 @@ static void finish_scrape(struct scrapeloop *s, struct target *t, CURLcode res)
                   "msg=\"Scrape failed\" err=\"%s\"",
                   jc->job_name, t->info.url, err);
     }
-    dur = mono_s() - t->start_mono;
+    dur = monotime_s() - t->start_mono;
     scrapeappend_report(&t->info.public, t->start_ms, !*err, dur, &r, s->app);
     s->app->commit(s->app);
     metacache_iter_done(&t->st.meta, !*err);

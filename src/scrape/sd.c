@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/monotime.h"
 #include "core/strbuf.h"
 #include "core/xmalloc.h"
 #include "core/ydoc.h"
@@ -55,13 +56,6 @@ struct sd_manager {
     int running, stop;
     struct sd_stats stats;
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* A group's target: its __address__ and extra labels over the group's labels. */
 static struct labels group_target(struct arena *a, const char *addr, const struct labels *common,
@@ -341,7 +335,7 @@ static int job_update(struct sd_job *j)
 
 static void round_once(struct sd_manager *m)
 {
-    int64_t now = now_ms();
+    int64_t now = monotime_ms();
     int any = 0;
 
     for (size_t i = 0; i < m->njobs; i++) {

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "core/diag.h"
 #include "core/hash.h"
 #include "core/hex.h"
+#include "core/monotime.h"
 #include "core/strbuf.h"
 #include "core/u64map.h"
 
@@ -300,6 +302,32 @@ static void u64map_keeps_every_key(void **state)
     arena_release(&a);
 }
 
+static void on_alarm(int sig)
+{
+    (void)sig;
+}
+
+/* A sleep cut short by a signal goes on for the rest; the two clocks agree. */
+static void monotime_sleeps_through_signals(void **state)
+{
+    struct sigaction sa = {.sa_handler = on_alarm}, old;
+    double t0 = monotime_s();
+    int64_t m0 = monotime_ms();
+
+    (void)state;
+    sigemptyset(&sa.sa_mask);
+    assert_int_equal(sigaction(SIGALRM, &sa, &old), 0);
+    ualarm(20000, 0); /* 20 ms into a 120 ms sleep */
+    monotime_sleep_ms(120);
+    sigaction(SIGALRM, &old, NULL);
+    assert_true(monotime_s() - t0 >= 0.119);
+    assert_true(monotime_ms() - m0 >= 119);
+    t0 = monotime_s();
+    monotime_sleep_ms(0);
+    monotime_sleep_ms(-5);
+    assert_true(monotime_s() - t0 < 0.05);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -315,6 +343,7 @@ int main(void)
         cmocka_unit_test(strbuf_printable_escapes_controls),
         cmocka_unit_test(diag_escapes_and_cuts),
         cmocka_unit_test(hex_digits_both_ways),
+        cmocka_unit_test(monotime_sleeps_through_signals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,7 @@
 #include "aws/apicall.h"
 #include "aws/service.h"
 #include "aws/session.h"
+#include "core/monotime.h"
 #include "core/xmalloc.h"
 
 #include <errno.h>
@@ -308,33 +309,17 @@ void resutil_create_body(const struct restype *t, const struct restype_call *c,
     }
 }
 
-void resutil_pause(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int resutil_poll(struct session *s, resutil_probe_fn probe, void *arg, long first_ms, long max_ms,
                  unsigned seconds, struct diag *d)
 {
-    double t0 = now_s();
+    double t0 = monotime_s();
     long pause = first_ms;
     int r;
 
     while ((r = probe(s, arg, d)) == 0) {
-        if (now_s() - t0 >= seconds)
+        if (monotime_s() - t0 >= seconds)
             return 0;
-        resutil_pause(pause);
+        monotime_sleep_ms(pause);
         pause = pause * 2 > max_ms ? max_ms : pause * 2;
     }
     return r < 0 ? -1 : 1;
@@ -565,7 +550,7 @@ int resutil_send(struct session *s, struct apicall *c, unsigned how, struct diag
         gone = rc == CALL_ERR_API && dialect_not_found(dl, c->op, c->err.code);
         if (!gone || !(how & RESUTIL_JUST_MADE) || tries == npauses)
             break;
-        resutil_pause(just_made_pauses_ms[tries++]);
+        monotime_sleep_ms(just_made_pauses_ms[tries++]);
         diag_clear(&why);
     }
     if (rc == CALL_OK || (gone && (how & RESUTIL_GONE_OK)))

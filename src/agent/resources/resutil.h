@@ -146,8 +146,6 @@ int resutil_create_value(const struct restype *t, const struct attr *a,
 typedef int (*resutil_probe_fn)(struct session *s, void *arg, struct diag *d);
 int resutil_poll(struct session *s, resutil_probe_fn probe, void *arg, long first_ms, long max_ms,
                  unsigned seconds, struct diag *d);
-/* Sleep ms milliseconds, whatever signals come. */
-void resutil_pause(long ms);
 
 /*
  * Whether tags (an object of strings) say the object is resource c->cairn_id of stack c->stack:
