@@ -76,7 +76,7 @@ static int instances(struct session *s, const char *registry_arn, long *n, struc
     const char *id = strrchr(registry_arn, '/');
 
     *n = 0;
-    return resutil_list(s, "servicediscovery", "ListInstances",
+    return dialect_list(s, "servicediscovery", "ListInstances",
                         json_pack("{s:s}", "ServiceId", id ? id + 1 : registry_arn), "Instances",
                         count_item, n, d);
 }

@@ -185,7 +185,7 @@ static int latest_point(struct restore *rs, struct diag *d)
             rs->rp_arn = xstrdup(json_string_value(json_object_get(rp, "RecoveryPointArn")));
             rs->rp_time = t;
         }
-    } while (resutil_next_page(&c));
+    } while (dialect_next_page(&c));
     ret = 0;
 out:
     apicall_release(&c);
@@ -312,7 +312,7 @@ static int find_job(struct restore *rs, const char *ctoken, struct diag *d)
                 ret = 1;
             }
         }
-    } while (ret == 0 && resutil_next_page(&c));
+    } while (ret == 0 && dialect_next_page(&c));
 out:
     apicall_release(&c);
     free(arn);
@@ -391,7 +391,7 @@ static int same_vpc(struct restore *rs, const char *id, struct diag *d)
 
     efsutil_init(&c, "DescribeMountTargets", "GET", "mount-targets", NULL, NULL);
     apicall_param(&c, "FileSystemId", id);
-    if (resutil_send(rs->e.session, &c, 0, d) < 0)
+    if (dialect_send(rs->e.session, &c, 0, d) < 0)
         goto out;
     ret = 0;
     json_array_foreach(json_object_get(c.out, "MountTargets"), i, mt)
@@ -440,7 +440,7 @@ static char *dir_of_restored(struct restore *rs, const char *arn, struct diag *d
                 }
             }
         }
-    } while (!dir && resutil_next_page(&c));
+    } while (!dir && dialect_next_page(&c));
     apicall_release(&c);
     return dir;
 }

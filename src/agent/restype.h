@@ -94,7 +94,7 @@ struct restype_call {
                                  * and resource, so a create retried after a crash adopts */
     const struct restype *type; /* what is created */
     /* Set while a create brings what it just made to desired: setters of an eventually
-     * consistent service (IAM) then ask again when it says "not found" (RESUTIL_JUST_MADE). */
+     * consistent service (IAM) then ask again when it says "not found" (DIALECT_JUST_MADE). */
     int just_made;
 };
 

@@ -266,7 +266,7 @@ static int plan_remove(struct session *s, const struct live_obj *live, unsigned 
     (void)how;
     backuputil_init(&c, "DeleteBackupPlan");
     apicall_rest(&c, "DELETE", "/backup/plans/%s", apicall_escape(&c, live->id));
-    if ((ret = resutil_send_codes(s, &c, RESUTIL_GONE_OK, refused, d)) > 0) {
+    if ((ret = dialect_send_codes(s, &c, DIALECT_GONE_OK, refused, d)) > 0) {
         diag_error(d, NULL,
                    "backup.plan %s: AWS deletes a plan only once it has no selections, and a "
                    "selection cairn does not manage is left in it: %s",

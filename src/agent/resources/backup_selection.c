@@ -72,14 +72,14 @@ static int read_one(struct session *s, const char *plan_id, const char *id, stru
 }
 
 /* ListBackupSelections of plan_id (paginated), fn for each. */
-static int each_selection(struct session *s, const char *plan_id, resutil_item_fn fn, void *arg,
+static int each_selection(struct session *s, const char *plan_id, dialect_item_fn fn, void *arg,
                           struct diag *d)
 {
     struct apicall c;
 
     backuputil_init(&c, "ListBackupSelections");
     apicall_rest(&c, "GET", "/backup/plans/%s/selections/", apicall_escape(&c, plan_id));
-    return resutil_each(s, &c, "BackupSelectionsList", fn, arg, d);
+    return dialect_each(s, &c, "BackupSelectionsList", fn, arg, d);
 }
 
 /* What read_selection() adds to: the selections of one plan. */
@@ -199,7 +199,7 @@ static int selection_remove(struct session *s, const struct live_obj *live, unsi
     backuputil_init(&c, "DeleteBackupSelection");
     apicall_rest(&c, "DELETE", "/backup/plans/%s/selections/%s", apicall_escape(&c, plan_id),
                  apicall_escape(&c, live->id));
-    ret = resutil_send(s, &c, RESUTIL_GONE_OK, d);
+    ret = dialect_send(s, &c, DIALECT_GONE_OK, d);
     apicall_release(&c);
     return ret;
 }

@@ -97,7 +97,7 @@ static int vault_read(struct session *s, const struct restype *t, const char *st
 
     backuputil_init(&c, "ListBackupVaults");
     apicall_rest(&c, "GET", "/backup-vaults/");
-    ret = resutil_each(s, &c, "BackupVaultList", read_vault, &r, d);
+    ret = dialect_each(s, &c, "BackupVaultList", read_vault, &r, d);
     json_decref(r.index);
     return ret;
 }
@@ -188,7 +188,7 @@ static int delete_vault(struct session *s, const char *name, struct diag *d)
 
     backuputil_init(&c, "DeleteBackupVault");
     apicall_rest(&c, "DELETE", "/backup-vaults/%s", apicall_escape(&c, name));
-    if ((ret = resutil_send_codes(s, &c, RESUTIL_GONE_OK, refused, d)) > 0 &&
+    if ((ret = dialect_send_codes(s, &c, DIALECT_GONE_OK, refused, d)) > 0 &&
         !strstr(c.err.message, "recovery point")) {
         diag_error(d, NULL, "backup.vault %s: %s: %s", name, c.err.code, c.err.message);
         ret = -1;
@@ -235,7 +235,7 @@ static int recovery_points(struct session *s, const char *name, int purge, size_
 
     backuputil_init(&c, "ListRecoveryPointsByBackupVault");
     apicall_rest(&c, "GET", "/backup-vaults/%s/recovery-points/", apicall_escape(&c, name));
-    ret = resutil_each(s, &c, "RecoveryPoints", each_point, &p, d);
+    ret = dialect_each(s, &c, "RecoveryPoints", each_point, &p, d);
     *n = p.n;
     return ret;
 }

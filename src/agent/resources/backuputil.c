@@ -21,14 +21,14 @@ int backuputil_tags(struct session *s, const char *arn, json_t **tags, struct di
     do {
         const char *k;
         json_t *v;
-        if (resutil_send(s, &c, 0, d) < 0)
+        if (dialect_send(s, &c, 0, d) < 0)
             goto out;
         json_object_foreach(json_object_get(c.out, "Tags"), k, v)
         {
             if (json_is_string(v))
                 json_object_set(*tags, k, v);
         }
-    } while (resutil_next_page(&c));
+    } while (dialect_next_page(&c));
     ret = 0;
 out:
     apicall_release(&c);
@@ -112,7 +112,7 @@ int backuputil_stack_plans(struct session *s, const char *stack, backuputil_plan
 
     backuputil_init(&c, "ListBackupPlans");
     apicall_rest(&c, "GET", "/backup/plans/");
-    return resutil_each(s, &c, "BackupPlansList", stack_plan, &p, d);
+    return dialect_each(s, &c, "BackupPlansList", stack_plan, &p, d);
 }
 
 int backuputil_create(struct session *s, struct apicall *call, const struct restype_call *c,
@@ -124,8 +124,8 @@ int backuputil_create(struct session *s, struct apicall *call, const struct rest
         json_object_set_new(body, dialect_of("backup")->token_member, json_string(c->token));
     apicall_json(call, body);
     /* Whose an existing object would be is known only with c's stack and id. */
-    r = resutil_send(s, call, c->stack && c->cairn_id ? RESUTIL_TELL_EXISTS : 0, d);
-    return r == RESUTIL_EXISTS ? 1 : r;
+    r = dialect_send(s, call, c->stack && c->cairn_id ? DIALECT_TELL_EXISTS : 0, d);
+    return r == DIALECT_EXISTS ? 1 : r;
 }
 
 const struct resutil_setter backuputil_tags_only[] = {

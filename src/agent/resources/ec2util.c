@@ -154,7 +154,7 @@ int ec2util_describe(struct session *s, const char *op, const char *stack, const
 
     apicall_init(&c, service_lookup("ec2"), op);
     ec2util_stack_filter(&c, 1, stack);
-    return resutil_pages(s, &c, 0, describe_page, &w, d);
+    return dialect_pages(s, &c, 0, describe_page, &w, d);
 }
 
 /* One item of ec2util_read_kind: arg is a struct read_kind. */

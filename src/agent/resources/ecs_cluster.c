@@ -72,7 +72,7 @@ static int set_insights(struct session *s, const struct restype_call *c, const j
 {
     (void)c;
     (void)row;
-    if (resutil_call(s, "ecs", "UpdateCluster",
+    if (dialect_call(s, "ecs", "UpdateCluster",
                      json_pack("{s:s, s:o}", "cluster", o->id, "settings", settings(desired)), 0,
                      NULL, d) != 0)
         return -1;
@@ -134,7 +134,7 @@ static int cluster_create(struct session *s, const struct restype_call *c, const
     if ((rc = adopt(s, c, desired, name, set, out, d)) != 0)
         return rc < 0 ? -1 : 0;
     tags = resutil_tags_want(c, desired);
-    if (resutil_call(s, "ecs", "CreateCluster",
+    if (dialect_call(s, "ecs", "CreateCluster",
                      json_pack("{s:s, s:o, s:o}", "clusterName", name, "tags",
                                resutil_tags_to_list(tags, "key", "value"), "settings",
                                settings(desired)),

@@ -345,7 +345,7 @@ static int svc_create(struct session *s, const struct restype_call *c, const jso
         json_object_set_new(body, "clientToken", json_string(c->token));
     tags = resutil_tags_want(c, desired);
     json_object_set_new(body, "tags", resutil_tags_to_list(tags, "key", "value"));
-    if (resutil_call(s, "ecs", "CreateService", body, 0, &got, d) != 0)
+    if (dialect_call(s, "ecs", "CreateService", body, 0, &got, d) != 0)
         goto out;
     parsed = parse(json_object_get(got, "service"));
     json_object_set(parsed, "tags", tags);
@@ -392,7 +392,7 @@ static int svc_update(struct session *s, const struct restype_call *c, const jso
         json_object_set_new(body, member, v);
     }
     if (json_object_size(body) > 2) {
-        int rc = resutil_call(s, "ecs", "UpdateService", body, 0, NULL, d);
+        int rc = dialect_call(s, "ecs", "UpdateService", body, 0, NULL, d);
         body = NULL; /* taken by the call */
         if (rc != 0)
             goto out;
@@ -511,12 +511,12 @@ static int svc_remove(struct session *s, const struct live_obj *live, unsigned h
     (void)how;
     body = json_pack("{s:s, s:s, s:i}", "cluster", cluster ? cluster : "default", "service",
                      live->id, "desiredCount", 0);
-    if ((rc = resutil_call(s, "ecs", "UpdateService", body, RESUTIL_TELL_GONE, NULL, d)) < 0)
+    if ((rc = dialect_call(s, "ecs", "UpdateService", body, DIALECT_TELL_GONE, NULL, d)) < 0)
         return -1;
     if (rc == 0) {
         body = json_pack("{s:s, s:s, s:b}", "cluster", cluster ? cluster : "default", "service",
                          live->id, "force", 1);
-        if (resutil_call(s, "ecs", "DeleteService", body, RESUTIL_GONE_OK, NULL, d) < 0)
+        if (dialect_call(s, "ecs", "DeleteService", body, DIALECT_GONE_OK, NULL, d) < 0)
             return -1;
     }
     if ((rc = resutil_poll(s, svc_gone, (void *)live, 1000, 5000, SVC_REMOVE_WAIT_MS / 1000, d)) ==

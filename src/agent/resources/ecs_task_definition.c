@@ -391,7 +391,7 @@ static int describe(struct session *s, const char *arn, json_t **got_attrs, json
 {
     json_t *got;
 
-    if (resutil_call(s, "ecs", "DescribeTaskDefinition",
+    if (dialect_call(s, "ecs", "DescribeTaskDefinition",
                      json_pack("{s:s, s:[s]}", "taskDefinition", arn, "include", "TAGS"), 0, &got,
                      d) != 0)
         return -1;
@@ -496,7 +496,7 @@ static int td_read(struct session *s, const struct restype *t, const char *stack
     size_t i, n;
     int ret = -1;
 
-    if (resutil_list(s, "ecs", "ListTaskDefinitions",
+    if (dialect_list(s, "ecs", "ListTaskDefinitions",
                      json_pack("{s:s, s:s}", "status", "ACTIVE", "sort", "DESC"),
                      "taskDefinitionArns", resutil_collect, listed, d) < 0)
         goto out;
@@ -592,7 +592,7 @@ static int td_create(struct session *s, const struct restype_call *c, const json
     json_object_set_new(sent, TAG_DIGEST, json_string(digest));
     json_object_set_new(body, "tags", resutil_tags_to_list(sent, "key", "value"));
     json_decref(sent);
-    if (resutil_call(s, "ecs", "RegisterTaskDefinition", body, 0, &got, d) != 0)
+    if (dialect_call(s, "ecs", "RegisterTaskDefinition", body, 0, &got, d) != 0)
         goto out;
     parsed = parse(json_object_get(got, "taskDefinition"));
     json_object_set(parsed, "tags", tags);
@@ -621,14 +621,14 @@ static int td_remove(struct session *s, const struct live_obj *live, unsigned ho
 
     (void)how;
     diag_init(&first);
-    if (resutil_call(s, "ecs", "DeregisterTaskDefinition",
+    if (dialect_call(s, "ecs", "DeregisterTaskDefinition",
                      json_pack("{s:s}", "taskDefinition", live->id), 0, NULL, &first) < 0) {
-        rc = resutil_call(s, "ecs", "DescribeTaskDefinition",
-                          json_pack("{s:s}", "taskDefinition", live->id), RESUTIL_TELL_GONE, &got,
+        rc = dialect_call(s, "ecs", "DescribeTaskDefinition",
+                          json_pack("{s:s}", "taskDefinition", live->id), DIALECT_TELL_GONE, &got,
                           d);
         status =
             json_string_value(json_object_get(json_object_get(got, "taskDefinition"), "status"));
-        if (rc == RESUTIL_GONE) { /* gone already (ECS says so with a ClientException) */
+        if (rc == DIALECT_GONE) { /* gone already (ECS says so with a ClientException) */
             ret = 0;
             goto out;
         }
@@ -639,8 +639,8 @@ static int td_remove(struct session *s, const struct live_obj *live, unsigned ho
         }
     }
     /* Failures come back in the answer (a revision already deleted is one): not an error. */
-    if (resutil_call(s, "ecs", "DeleteTaskDefinitions",
-                     json_pack("{s:[s]}", "taskDefinitions", live->id), RESUTIL_GONE_OK, NULL,
+    if (dialect_call(s, "ecs", "DeleteTaskDefinitions",
+                     json_pack("{s:[s]}", "taskDefinitions", live->id), DIALECT_GONE_OK, NULL,
                      d) < 0)
         goto out;
     ret = 0;

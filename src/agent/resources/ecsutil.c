@@ -232,7 +232,7 @@ json_t *ecsutil_describe(struct session *s, const struct ecsutil_kind *k, const 
         json_array_append_new(include, json_string(*i));
     json_object_set(body, k->names, names);
     json_object_set_new(body, "include", include);
-    if (resutil_call(s, "ecs", k->describe, body, 0, &out, d) != 0)
+    if (dialect_call(s, "ecs", k->describe, body, 0, &out, d) != 0)
         return NULL;
     list = json_incref(json_object_get(out, k->names));
     json_decref(out);
@@ -259,7 +259,7 @@ int ecsutil_each(struct session *s, const struct ecsutil_kind *k, const char *cl
     json_t *arns = json_array(), *got, *item;
     int ret;
 
-    ret = resutil_list(s, "ecs", k->list,
+    ret = dialect_list(s, "ecs", k->list,
                        cluster ? json_pack("{s:s, s:i}", "cluster", cluster, "maxResults", 100)
                                : json_pack("{s:i}", "maxResults", 100),
                        k->listed, resutil_collect, arns, d);

@@ -3,7 +3,7 @@
  * the conversion between cairn's snake_case attributes and ECS's camelCase
  * members driven by the attribute tables, and the generic read of a cluster or
  * a service from its row (struct ecsutil_kind; services are listed per cluster).
- * Calls go through resutil_call, tags through resutil_retag ([{key, value}]).
+ * Calls go through dialect_call, tags through resutil_retag ([{key, value}]).
  */
 #ifndef CAIRN_ECSUTIL_H
 #define CAIRN_ECSUTIL_H

@@ -160,7 +160,7 @@ static int is_going(const char *state)
 }
 
 /* DescribeAccessPoints (paginated) of file system fs_id, or of the account's when NULL. */
-static int list_aps(struct session *s, const char *fs_id, resutil_item_fn fn, void *arg,
+static int list_aps(struct session *s, const char *fs_id, dialect_item_fn fn, void *arg,
                     const char *const *refused, struct diag *d)
 {
     return efsutil_list(s, &efsutil_access_point, fs_id ? "FileSystemId" : NULL, fs_id, fn, arg,

@@ -40,7 +40,7 @@ static int read_fs(struct session *s, const json_t *fs, void *arg, struct diag *
     int r;
 
     efsutil_init(&c, "DescribeBackupPolicy", "GET", "file-systems", id, "backup-policy");
-    if ((r = resutil_send_codes(s, &c, 0, none, d)) >= 0) {
+    if ((r = dialect_send_codes(s, &c, 0, none, d)) >= 0) {
         const char *status = efsutil_str(json_object_get(c.out, "BackupPolicy"), "Status");
         /* Untagged: the planner matches it by file system (and status). */
         live_set_add(arg, &efs_backup_policy_type, id, NULL,
@@ -62,7 +62,7 @@ static int bp_read(struct session *s, const struct restype *t, const char *stack
 
 /* PutBackupPolicy: 0, and *status (when not NULL) the status AWS answers (or want when it
  * answers none; new), or -1 with d saying why; a file system already gone is 0 when how is
- * RESUTIL_GONE_OK. */
+ * DIALECT_GONE_OK. */
 static int put(struct session *s, const char *fs_id, const char *want, json_t **status,
                unsigned how, struct diag *d)
 {
@@ -72,7 +72,7 @@ static int put(struct session *s, const char *fs_id, const char *want, json_t **
 
     efsutil_init(&c, "PutBackupPolicy", "PUT", "file-systems", fs_id, "backup-policy");
     apicall_json(&c, json_pack("{s:{s:s}}", "BackupPolicy", "Status", want));
-    r = resutil_send(s, &c, how, d);
+    r = dialect_send(s, &c, how, d);
     now = efsutil_str(json_object_get(c.out, "BackupPolicy"), "Status");
     if (r == 0 && status)
         *status = json_string(now ? now : want);
@@ -127,7 +127,7 @@ static const struct resutil_setter setters[] = {
 static int bp_remove(struct session *s, const struct live_obj *live, unsigned how, struct diag *d)
 {
     (void)how;
-    return put(s, live->id, "DISABLED", NULL, RESUTIL_GONE_OK, d);
+    return put(s, live->id, "DISABLED", NULL, DIALECT_GONE_OK, d);
 }
 
 /* ENABLING and DISABLING are on their way to ENABLED and DISABLED. */

@@ -146,7 +146,7 @@ static int read_policies(struct session *s, const char *id, json_t **out, struct
     *out = NULL;
     efsutil_init(&c, "DescribeLifecycleConfiguration", "GET", "file-systems", id,
                  "lifecycle-configuration");
-    if (resutil_send(s, &c, 0, d) < 0)
+    if (dialect_send(s, &c, 0, d) < 0)
         goto out;
     *out = split_policies(json_object_get(c.out, "LifecyclePolicies"), 1, 0);
     ret = 0;
@@ -212,7 +212,7 @@ static int put_policies(struct session *s, const char *id, const json_t *policie
     efsutil_init(&c, "PutLifecycleConfiguration", "PUT", "file-systems", id,
                  "lifecycle-configuration");
     apicall_json(&c, json_pack("{s:O}", "LifecyclePolicies", policies));
-    ret = resutil_send(s, &c, 0, d);
+    ret = dialect_send(s, &c, 0, d);
     apicall_release(&c);
     return ret;
 }
@@ -305,7 +305,7 @@ static int set_throughput(struct session *s, const struct restype_call *c, const
     put_mibps(desired, body);
     efsutil_init(&call, "UpdateFileSystem", "PUT", "file-systems", live->id, NULL);
     apicall_json(&call, body);
-    if ((r = resutil_send(s, &call, 0, d)) == 0) {
+    if ((r = dialect_send(s, &call, 0, d)) == 0) {
         json_t *now = fs_attrs(call.out);
         json_object_del(now, "tags"); /* the answer's tags are not newer than ours */
         json_object_update(live->attrs, now);

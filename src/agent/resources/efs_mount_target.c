@@ -119,7 +119,7 @@ static int read_enis(struct session *s, struct live_set *set, size_t from, struc
                 }
                 json_decref(groups);
             }
-        } while (resutil_next_page(&c));
+        } while (dialect_next_page(&c));
         apicall_release(&c);
         if (!ok)
             return -1;
@@ -136,7 +136,7 @@ static int read_groups(struct session *s, struct live_obj *o, struct diag *d)
 
     efsutil_init(&c, "DescribeMountTargetSecurityGroups", "GET", "mount-targets", o->id,
                  "security-groups");
-    if ((r = resutil_send_codes(s, &c, RESUTIL_TELL_GONE, soft, d)) == 0)
+    if ((r = dialect_send_codes(s, &c, DIALECT_TELL_GONE, soft, d)) == 0)
         json_object_set(o->attrs, "security_groups", json_object_get(c.out, "SecurityGroups"));
     apicall_release(&c);
     return r < 0 ? -1 : 0;
@@ -205,7 +205,7 @@ static int set_groups(struct session *s, const struct restype_call *c, const jso
                  "security-groups");
     apicall_json(&call, json_pack("{s:o}", "SecurityGroups",
                                   json_is_array(groups) ? json_incref(groups) : json_array()));
-    if ((r = resutil_send(s, &call, 0, d)) == 0)
+    if ((r = dialect_send(s, &call, 0, d)) == 0)
         json_object_set(live->attrs, "security_groups",
                         json_object_get(call.body, "SecurityGroups"));
     apicall_release(&call);

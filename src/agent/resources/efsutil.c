@@ -43,7 +43,7 @@ int efsutil_going(const char *state)
 }
 
 int efsutil_list(struct session *s, const struct efsutil_kind *k, const char *member,
-                 const char *value, resutil_item_fn fn, void *arg, const char *const *refused,
+                 const char *value, dialect_item_fn fn, void *arg, const char *const *refused,
                  struct diag *d)
 {
     struct apicall c;
@@ -55,7 +55,7 @@ int efsutil_list(struct session *s, const struct efsutil_kind *k, const char *me
     do {
         json_t *item;
         size_t i;
-        if ((r = resutil_send_codes(s, &c, 0, refused, d)) != 0) {
+        if ((r = dialect_send_codes(s, &c, 0, refused, d)) != 0) {
             ret = r < 0 ? -1 : 1;
             goto out;
         }
@@ -75,7 +75,7 @@ out:
 /* What efsutil_file_systems() hands on: the stack's file systems. */
 struct mine {
     const char *stack;
-    resutil_item_fn fn;
+    dialect_item_fn fn;
     void *arg;
 };
 
@@ -92,7 +92,7 @@ static int if_mine(struct session *s, const json_t *fs, void *arg, struct diag *
     return yes ? m->fn(s, fs, m->arg, d) : 0;
 }
 
-int efsutil_file_systems(struct session *s, const char *stack, resutil_item_fn fn, void *arg,
+int efsutil_file_systems(struct session *s, const char *stack, dialect_item_fn fn, void *arg,
                          struct diag *d)
 {
     struct mine m = {stack, fn, arg};
@@ -110,7 +110,7 @@ int efsutil_describe(struct session *s, const struct efsutil_kind *k, const char
     *out = NULL;
     efsutil_init(&c, k->op, "GET", k->what, NULL, NULL);
     apicall_param(&c, k->id_member, id);
-    r = resutil_send(s, &c, RESUTIL_TELL_GONE, d);
+    r = dialect_send(s, &c, DIALECT_TELL_GONE, d);
     if (r == 0 && (got = json_array_get(json_object_get(c.out, k->list), 0))) {
         *out = json_incref(got);
         r = 1;
@@ -166,7 +166,7 @@ int efsutil_create(struct session *s, const struct efsutil_kind *k, const struct
     efsutil_init(&call, k->create, "POST", k->what, NULL, NULL);
     apicall_json(&call, body);
     body = NULL;
-    if ((r = resutil_send_codes(s, &call, RESUTIL_TELL_EXISTS, exists, d)) == 0)
+    if ((r = dialect_send_codes(s, &call, DIALECT_TELL_EXISTS, exists, d)) == 0)
         f.item = json_incref(call.out);
     else if (r > 0 && efsutil_list(s, k, a->filter, a->value, find_made, &f, NULL, d) == 0 &&
              !f.item)
@@ -252,7 +252,7 @@ int efsutil_retag(struct session *s, const char *id, const json_t *have, const j
         efsutil_init(&c, "UntagResource", "DELETE", "resource-tags", id, NULL);
         for (size_t k = 0; k < UNTAG_MAX && i < n; k++, i++)
             apicall_param(&c, "tagKeys", json_string_value(json_array_get(del, i)));
-        ret = resutil_send(s, &c, 0, d);
+        ret = dialect_send(s, &c, 0, d);
         apicall_release(&c);
         if (ret < 0)
             goto done;
@@ -261,7 +261,7 @@ int efsutil_retag(struct session *s, const char *id, const json_t *have, const j
     if (json_object_size(add)) {
         efsutil_init(&c, "TagResource", "POST", "resource-tags", id, NULL);
         apicall_json(&c, json_pack("{s:o}", "Tags", resutil_tags_to_list(add, "Key", "Value")));
-        ret = resutil_send(s, &c, 0, d);
+        ret = dialect_send(s, &c, 0, d);
         apicall_release(&c);
     }
 done:

@@ -58,14 +58,14 @@ extern const struct efsutil_kind efsutil_file_system, efsutil_mount_target, efsu
  * (NULL-terminated; nothing was listed then, d untouched); -1 with d saying why.
  */
 int efsutil_list(struct session *s, const struct efsutil_kind *k, const char *member,
-                 const char *value, resutil_item_fn fn, void *arg, const char *const *refused,
+                 const char *value, dialect_item_fn fn, void *arg, const char *const *refused,
                  struct diag *d);
 
 /*
  * DescribeFileSystems, every page (Marker), fn called for each file system whose
  * inline tags say cairn:stack=stack and that is not being deleted.
  */
-int efsutil_file_systems(struct session *s, const char *stack, resutil_item_fn fn, void *arg,
+int efsutil_file_systems(struct session *s, const char *stack, dialect_item_fn fn, void *arg,
                          struct diag *d);
 
 /* Whether a lifecycle state says the object is on its way out ("deleting", "deleted"). */

@@ -283,7 +283,7 @@ static long long auto_priority(const struct snapshot *snap, const char *cairn_id
 /* SetRulePriorities for one rule. */
 static int set_priority(struct session *s, const char *arn, long long p, struct diag *d)
 {
-    return resutil_call(
+    return dialect_call(
         s, "elbv2", "SetRulePriorities",
         json_pack("{s:[{s:s, s:I}]}", "RulePriorities", "RuleArn", arn, "Priority", (json_int_t)p),
         0, NULL, d);

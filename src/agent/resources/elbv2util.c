@@ -180,12 +180,12 @@ static int list_page(struct session *s, struct apicall *c, void *arg, struct dia
     return rc;
 }
 
-/* Every page of c (an elbv2 Describe call with its members set), released after: 0, RESUTIL_GONE
- * (with RESUTIL_TELL_GONE in how: what c lists under is gone), or -1 with d saying why. */
+/* Every page of c (an elbv2 Describe call with its members set), released after: 0, DIALECT_GONE
+ * (with DIALECT_TELL_GONE in how: what c lists under is gone), or -1 with d saying why. */
 static int list_pages(struct session *s, struct apicall *c, unsigned how, struct listing *l,
                       struct diag *d)
 {
-    int ret = resutil_pages(s, c, how, list_page, l, d);
+    int ret = dialect_pages(s, c, how, list_page, l, d);
 
     json_decref(l->index);
     return ret;
@@ -206,7 +206,7 @@ static int list_under(struct session *s, const char *op, const char *member, con
 
     elbv2util_init(&c, op);
     apicall_param(&c, member, parent);
-    return list_pages(s, &c, RESUTIL_TELL_GONE, &l, d) < 0 ? -1 : 0;
+    return list_pages(s, &c, DIALECT_TELL_GONE, &l, d) < 0 ? -1 : 0;
 }
 
 int elbv2util_listeners(struct session *s, const char *lb, json_t *out, struct diag *d)

@@ -122,8 +122,8 @@ static int get_role(struct session *s, const char *name, json_t **out, struct di
     *out = NULL;
     apicall_init(&c, service_lookup("iam"), "GetRole");
     apicall_param(&c, "RoleName", name);
-    if ((rc = resutil_send(s, &c, RESUTIL_TELL_GONE, d)) != 0) {
-        ret = rc == RESUTIL_GONE ? 0 : -1;
+    if ((rc = dialect_send(s, &c, DIALECT_TELL_GONE, d)) != 0) {
+        ret = rc == DIALECT_GONE ? 0 : -1;
         goto out;
     }
     if (!(role = xdoc_path(c.xml->root, "GetRoleResult/Role"))) {
@@ -217,10 +217,10 @@ static int role_read(struct session *s, const struct restype *t, const char *sta
     int ret = -1;
 
     role_path(path, sizeof(path), stack);
-    if (resutil_query_list(s, "iam", "ListRoles", json_pack("{s:s}", "PathPrefix", path), "Roles",
+    if (dialect_query_list(s, "iam", "ListRoles", json_pack("{s:s}", "PathPrefix", path), "Roles",
                            add_role, roles, d) < 0 ||
         (json_array_size(roles) &&
-         resutil_query_list(s, "iam", "GetAccountAuthorizationDetails",
+         dialect_query_list(s, "iam", "GetAccountAuthorizationDetails",
                             json_pack("{s:[s], s:s}", "Filter", "Role", "MaxItems", "1000"),
                             "RoleDetailList", merge_detail, roles, d) < 0))
         goto out;
@@ -243,7 +243,7 @@ out:
 /* How the setters of a role call IAM: a role just made may not be known everywhere yet. */
 static unsigned role_how(const struct restype_call *c)
 {
-    return c->just_made ? RESUTIL_JUST_MADE : 0;
+    return c->just_made ? DIALECT_JUST_MADE : 0;
 }
 
 /* The inline or managed policies (row->attr) to exactly what desired lists. */
@@ -275,7 +275,7 @@ static int update_role(struct session *s, const struct restype_call *c, const js
     (void)row;
     if (!desc)
         desc = json_string_value(json_object_get(o->attrs, "description"));
-    if (resutil_call(s, "iam", "UpdateRole",
+    if (dialect_call(s, "iam", "UpdateRole",
                      json_pack("{s:O, s:s, s:I}", "RoleName", json_object_get(o->attrs, "name"),
                                "Description", desc ? desc : "", "MaxSessionDuration",
                                (json_int_t)max),
@@ -300,7 +300,7 @@ static const struct resutil_put boundary_put = {
     .target = "RoleName",
     .target_attr = "name",
     .member = "PermissionsBoundary",
-    .clear_how = RESUTIL_GONE_OK,
+    .clear_how = DIALECT_GONE_OK,
 };
 
 /* One UpdateRole for both of its attributes, a call per other attribute. */
@@ -401,10 +401,10 @@ static int role_create(struct session *s, const struct restype_call *c, const js
     }
     role_path(path, sizeof(path), c->stack);
     apicall_init(&call, service_lookup("iam"), "CreateRole");
-    resutil_params(&call, body = create_body(c, desired, name, path));
-    if ((made = resutil_send(s, &call, RESUTIL_TELL_EXISTS, d)) < 0)
+    dialect_params(&call, body = create_body(c, desired, name, path));
+    if ((made = dialect_send(s, &call, DIALECT_TELL_EXISTS, d)) < 0)
         goto out;
-    if (made == RESUTIL_EXISTS) {
+    if (made == DIALECT_EXISTS) {
         if (adopt(s, c, name, path, &got, d) < 0)
             goto out;
     } else if (!(role = xdoc_path(call.xml->root, "CreateRoleResult/Role"))) {
@@ -421,7 +421,7 @@ static int role_create(struct session *s, const struct restype_call *c, const js
                               got)))
         goto out;
     got = NULL;
-    fresh.just_made = made != RESUTIL_EXISTS;
+    fresh.just_made = made != DIALECT_EXISTS;
     ret = resutil_converge(s, T, &fresh, desired, *out, resutil_update, d);
 out:
     json_decref(got);
@@ -454,7 +454,7 @@ static int role_remove(struct session *s, const struct live_obj *live, unsigned 
                           json_object_get(live->attrs, "managed_policy_arns"), d) < 0)
         goto out;
     apicall_param(&c, "RoleName", name);
-    if ((ret = resutil_send(s, &c, RESUTIL_GONE_OK, &why)) == 0)
+    if ((ret = dialect_send(s, &c, DIALECT_GONE_OK, &why)) == 0)
         goto out;
     if (strcmp(c.err.code, "DeleteConflict") != 0) {
         diag_error(d, NULL, "%s", diag_last(&why));
@@ -463,8 +463,8 @@ static int role_remove(struct session *s, const struct live_obj *live, unsigned 
     if (rolepolicy_list(s, name, inl, managed, d) < 0 ||
         rolepolicy_remove(s, name, inl, managed, d) < 0)
         goto out;
-    ret = resutil_call(s, "iam", "DeleteRole", json_pack("{s:s}", "RoleName", name),
-                       RESUTIL_GONE_OK, NULL, d);
+    ret = dialect_call(s, "iam", "DeleteRole", json_pack("{s:s}", "RoleName", name),
+                       DIALECT_GONE_OK, NULL, d);
 out:
     json_decref(inl);
     json_decref(managed);

@@ -92,7 +92,7 @@ static int describe(struct session *s, const char *want, int exact, json_t *out,
 {
     struct wanted w = {want, exact, out};
 
-    return resutil_list(s, "logs", "DescribeLogGroups",
+    return dialect_list(s, "logs", "DescribeLogGroups",
                         exact ? json_pack("{s:s}", "logGroupNamePrefix", want) : json_object(),
                         "logGroups", keep_group, &w, d);
 }
@@ -102,7 +102,7 @@ static int get_tags(struct session *s, json_t *group, struct diag *d)
 {
     json_t *got, *tags;
 
-    if (resutil_call(s, "logs", "ListTagsForResource",
+    if (dialect_call(s, "logs", "ListTagsForResource",
                      json_pack("{s:O}", "resourceArn", json_object_get(group, "arn")), 0, &got,
                      d) < 0)
         return -1;
@@ -201,7 +201,7 @@ static int group_create(struct session *s, const struct restype_call *c, const j
         json_object_set(body, "kmsKeyId", (json_t *)kms);
     if (cls && strcmp(cls, "STANDARD") != 0) /* moto takes no class: send it only when needed */
         json_object_set_new(body, "logGroupClass", json_string(cls));
-    if ((made = resutil_call(s, "logs", "CreateLogGroup", body, RESUTIL_TELL_EXISTS, NULL, d)) < 0)
+    if ((made = dialect_call(s, "logs", "CreateLogGroup", body, DIALECT_TELL_EXISTS, NULL, d)) < 0)
         goto out;
     if ((listed = describe_one(s, name, &got, d)) <= 0) {
         if (listed == 0)
@@ -209,7 +209,7 @@ static int group_create(struct session *s, const struct restype_call *c, const j
                        c->cairn_id, name);
         goto out;
     }
-    if (made == RESUTIL_EXISTS) {
+    if (made == DIALECT_EXISTS) {
         if (get_tags(s, got, d) < 0 ||
             resutil_adopt_check(T, c, name, json_object_get(got, "tags"), d) < 0)
             goto out;

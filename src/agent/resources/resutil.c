@@ -425,14 +425,14 @@ int resutil_retag(struct session *s, struct live_obj *live, const char *arn, jso
     target = dl->tag_target_list ? json_pack("[s]", arn) : json_string(arn);
     resutil_tags_delta(have, want, &add, &del);
     if (json_object_size(add) &&
-        resutil_call(s, svc, dl->tag_op,
+        dialect_call(s, svc, dl->tag_op,
                      json_pack("{s:O, s:o}", dl->tag_target, target, dl->tags_member,
                                dl->tag_key ? resutil_tags_to_list(add, dl->tag_key, dl->tag_value)
                                            : json_incref(add)),
                      0, NULL, d) < 0)
         goto out;
     if (json_array_size(del) &&
-        resutil_call(s, svc, dl->untag_op,
+        dialect_call(s, svc, dl->untag_op,
                      json_pack("{s:O, s:O}", dl->tag_target, target, dl->untag_keys, del), 0, NULL,
                      d) < 0)
         goto out;
@@ -532,189 +532,6 @@ int resutil_owned(const json_t *tags, const struct restype_call *c)
            strcmp(id, c->cairn_id) == 0;
 }
 
-/* Pauses before each new attempt of a call on an object just made (RESUTIL_JUST_MADE). */
-static const long just_made_pauses_ms[] = {500, 1000, 2000, 4000, 8000};
-
-int resutil_send(struct session *s, struct apicall *c, unsigned how, struct diag *d)
-{
-    const struct dialect *dl = dialect_of(c->svc->id);
-    const size_t npauses = sizeof(just_made_pauses_ms) / sizeof(just_made_pauses_ms[0]);
-    struct diag why;
-    enum call_result rc;
-    size_t tries = 0;
-    int ret = -1, gone;
-
-    diag_init(&why);
-    for (;;) {
-        rc = session_call(s, c, &why);
-        gone = rc == CALL_ERR_API && dialect_not_found(dl, c->op, c->err.code);
-        if (!gone || !(how & RESUTIL_JUST_MADE) || tries == npauses)
-            break;
-        monotime_sleep_ms(just_made_pauses_ms[tries++]);
-        diag_clear(&why);
-    }
-    if (rc == CALL_OK || (gone && (how & RESUTIL_GONE_OK)))
-        ret = 0;
-    else if (gone && (how & RESUTIL_TELL_GONE))
-        ret = RESUTIL_GONE;
-    else if (rc == CALL_ERR_API && (how & RESUTIL_TELL_EXISTS) &&
-             dialect_exists(dl, c->op, c->err.code))
-        ret = RESUTIL_EXISTS;
-    for (size_t i = 0; ret < 0 && i < why.n; i++)
-        diag_error(d, NULL, "%s", why.v[i].msg);
-    diag_release(&why);
-    return ret;
-}
-
-/* v as the members of a query request under name: a list's elements as name.member.N, an
- * object's members as name.Key, numbers and booleans as text. */
-static void flatten(struct apicall *c, const char *name, const json_t *v)
-{
-    char sub[256];
-    const char *k;
-    json_t *e;
-    size_t i;
-
-    if (json_is_array(v)) {
-        json_array_foreach(v, i, e)
-        {
-            snprintf(sub, sizeof(sub), "%s.member.%zu", name, i + 1);
-            flatten(c, sub, e);
-        }
-    } else if (json_is_object(v)) {
-        json_object_foreach((json_t *)v, k, e)
-        {
-            snprintf(sub, sizeof(sub), "%s%s%s", name, *name ? "." : "", k);
-            flatten(c, sub, e);
-        }
-    } else if (json_is_integer(v)) {
-        snprintf(sub, sizeof(sub), "%lld", (long long)json_integer_value(v));
-        apicall_param(c, name, sub);
-    } else if (json_is_boolean(v)) {
-        apicall_param(c, name, json_is_true(v) ? "true" : "false");
-    } else if (json_is_string(v)) {
-        apicall_param(c, name, json_string_value(v));
-    }
-}
-
-void resutil_params(struct apicall *c, const json_t *body)
-{
-    flatten(c, "", body);
-}
-
-int resutil_call(struct session *s, const char *service, const char *op, json_t *body, unsigned how,
-                 json_t **out, struct diag *d)
-{
-    struct apicall c;
-    int ret;
-
-    apicall_init(&c, service_lookup(service), op);
-    if (c.svc->proto == PROTO_JSON) {
-        apicall_json(&c, body);
-    } else {
-        resutil_params(&c, body);
-        json_decref(body);
-    }
-    ret = resutil_send(s, &c, how, d);
-    if (out)
-        *out = ret == 0 && c.out ? json_incref(c.out) : NULL;
-    apicall_release(&c);
-    return ret;
-}
-
-int resutil_next_page(struct apicall *c)
-{
-    const struct dialect *dl = dialect_of(c->svc->id);
-    char path[160];
-
-    if (!dl)
-        return 0;
-    if (c->svc->proto == PROTO_QUERY)
-        snprintf(path, sizeof(path), "%sResult/%s", c->op, dl->page_out);
-    else
-        snprintf(path, sizeof(path), "%s", dl->page_out);
-    return apicall_next_page(c, dl->page_in, path);
-}
-
-int resutil_pages(struct session *s, struct apicall *c, unsigned how, resutil_page_fn fn, void *arg,
-                  struct diag *d)
-{
-    int ret;
-
-    do {
-        if ((ret = resutil_send(s, c, how, d)) != 0 || (ret = fn(s, c, arg, d)) < 0)
-            goto out;
-    } while (resutil_next_page(c));
-out:
-    apicall_release(c);
-    return ret;
-}
-
-/* What resutil_list and resutil_query_list hand each page. */
-struct listing {
-    const char *items; /* the answer's array, or the path of the members */
-    resutil_item_fn fn;
-    resutil_node_fn node_fn;
-    void *arg;
-};
-
-static int json_page(struct session *s, struct apicall *c, void *arg, struct diag *d)
-{
-    struct listing *l = arg;
-    json_t *item;
-    size_t i;
-
-    json_array_foreach(json_object_get(c->out, l->items), i, item)
-    {
-        if (l->fn(s, item, l->arg, d) < 0)
-            return -1;
-    }
-    return 0;
-}
-
-int resutil_each(struct session *s, struct apicall *c, const char *items, resutil_item_fn fn,
-                 void *arg, struct diag *d)
-{
-    struct listing l = {.items = items, .fn = fn, .arg = arg};
-
-    return resutil_pages(s, c, 0, json_page, &l, d);
-}
-
-int resutil_list(struct session *s, const char *service, const char *op, json_t *body,
-                 const char *items, resutil_item_fn fn, void *arg, struct diag *d)
-{
-    struct apicall c;
-
-    apicall_init(&c, service_lookup(service), op);
-    apicall_json(&c, body);
-    return resutil_each(s, &c, items, fn, arg, d);
-}
-
-static int query_page(struct session *s, struct apicall *c, void *arg, struct diag *d)
-{
-    struct listing *l = arg;
-
-    (void)s;
-    for (const struct xnode *m = xdoc_path(c->xml->root, l->items); m; m = xdoc_next(m))
-        if (l->node_fn(m, l->arg, d) < 0)
-            return -1;
-    return 0;
-}
-
-int resutil_query_list(struct session *s, const char *service, const char *op, json_t *body,
-                       const char *list, resutil_node_fn fn, void *arg, struct diag *d)
-{
-    struct apicall c;
-    char path[160];
-    struct listing l = {.items = path, .node_fn = fn, .arg = arg};
-
-    snprintf(path, sizeof(path), "%sResult/%s/member", op, list);
-    apicall_init(&c, service_lookup(service), op);
-    resutil_params(&c, body);
-    json_decref(body);
-    return resutil_pages(s, &c, 0, query_page, &l, d);
-}
-
 int resutil_set_tags(struct session *s, const struct restype_call *c, const json_t *desired,
                      struct live_obj *live, const struct resutil_setter *row, struct diag *d)
 {
@@ -739,12 +556,12 @@ int resutil_set_member(struct session *s, const struct restype_call *c, const js
     json_t *val = v && !json_is_null(v) ? resmap_api_value(a, v) : NULL;
     json_t *body = json_pack("{s:O}", p->target, json_object_get(live->attrs, p->target_attr));
     char *text = val && a->type == VT_DOCUMENT ? json_dumps(val, JSON_COMPACT) : NULL;
-    unsigned how = val ? p->how | (c->just_made ? RESUTIL_JUST_MADE : 0) : p->clear_how;
+    unsigned how = val ? p->how | (c->just_made ? DIALECT_JUST_MADE : 0) : p->clear_how;
     int ret;
 
     if (val)
         json_object_set_new(body, p->member, text ? json_string(text) : json_incref(val));
-    ret = resutil_call(s, live->type->service, val || !p->clear_op ? p->op : p->clear_op, body, how,
+    ret = dialect_call(s, live->type->service, val || !p->clear_op ? p->op : p->clear_op, body, how,
                        NULL, d);
     if (ret == 0 && val)
         json_object_set(live->attrs, row->attr, val);
@@ -752,23 +569,6 @@ int resutil_set_member(struct session *s, const struct restype_call *c, const js
         json_object_del(live->attrs, row->attr);
     free(text);
     json_decref(val);
-    return ret;
-}
-
-int resutil_send_codes(struct session *s, struct apicall *c, unsigned how, const char *const *codes,
-                       struct diag *d)
-{
-    struct diag why;
-    int ret;
-
-    diag_init(&why);
-    ret = resutil_send(s, c, how, &why);
-    for (size_t i = 0; ret < 0 && codes && codes[i]; i++)
-        if (strcmp(c->err.code, codes[i]) == 0)
-            ret = RESUTIL_CODE;
-    for (size_t i = 0; ret < 0 && i < why.n; i++)
-        diag_error(d, NULL, "%s", why.v[i].msg);
-    diag_release(&why);
     return ret;
 }
 

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "agent/live.h"
+#include "agent/resources/dialect.h"
 #include "agent/restype.h"
 #include "core/diag.h"
 
@@ -158,7 +159,7 @@ int resutil_adopt_check(const struct restype *t, const struct restype_call *c, c
 /*
  * Bring live's tags to want (taken over): the service's TagResource for the keys whose value
  * is new or differs, UntagResource for the keys want lacks, named as the service's dialect
- * says (through resutil_call: JSON and query APIs). aws:* keys are never touched and stay in
+ * says (through dialect_call: JSON and query APIs). aws:* keys are never touched and stay in
  * live's tags, which follow. arn names the object. 0, or -1 with the AWS error in d.
  */
 int resutil_retag(struct session *s, struct live_obj *live, const char *arn, json_t *want,
@@ -212,72 +213,6 @@ extern const struct resutil_setter resutil_tags_only[];
  * object is this resource of this stack. */
 int resutil_owned(const json_t *tags, const struct restype_call *c);
 
-struct apicall;
-
-/* How resutil_send takes an error the service's dialect names (resources/dialect.h). */
-enum resutil_how {
-    RESUTIL_GONE_OK = 1 << 0,     /* "does not exist" means done: a delete, a detach */
-    RESUTIL_TELL_GONE = 1 << 1,   /* "does not exist" is an answer: RESUTIL_GONE, d untouched
-                                   * (the call's err says more) */
-    RESUTIL_TELL_EXISTS = 1 << 2, /* "already exists" likewise: RESUTIL_EXISTS */
-    RESUTIL_JUST_MADE = 1 << 3    /* the object was just made, and the service (IAM) is eventually
-                                   * consistent: "does not exist" is asked again after pauses,
-                                   * 15 s in all */
-};
-enum { RESUTIL_GONE = 1, RESUTIL_EXISTS = 2 };
-
-/* Send c (started, its input given) as how says: 0 done, RESUTIL_GONE or RESUTIL_EXISTS (with
- * RESUTIL_TELL_*), or -1 with the AWS error in d. c keeps the answer, or the error. */
-int resutil_send(struct session *s, struct apicall *c, unsigned how, struct diag *d);
-
-/*
- * resutil_send of op of service with body (taken over; NULL: none): a JSON API's request, or
- * for a query API (IAM) its members flattened as the query protocol does (Tags.member.1.Key,
- * numbers and booleans as text). *out, when given, gets a JSON API's answer (a new reference;
- * NULL unless 0).
- */
-int resutil_call(struct session *s, const char *service, const char *op, json_t *body, unsigned how,
-                 json_t **out, struct diag *d);
-
-/* The members of body (a JSON object) as a query request's (c started): a list's elements as
- * Name.member.N, an object's members as Name.Key, numbers and booleans as text. */
-void resutil_params(struct apicall *c, const json_t *body);
-
-/* After a page of c: whether there is another, the token moved from the answer to the request
- * by the members c's service's dialect names (under <Op>Result for query APIs). */
-int resutil_next_page(struct apicall *c);
-
-/* Called with each page of a listing (c holds the answer); -1 stops it (d says why). */
-typedef int (*resutil_page_fn)(struct session *s, struct apicall *c, void *arg, struct diag *d);
-
-/* Send c (started, its input given) as how says (resutil_send), then each next page
- * (resutil_next_page): fn for each answer. 0, RESUTIL_GONE (with RESUTIL_TELL_GONE: what c
- * lists under is gone), or -1 with d saying why; c is released either way. */
-int resutil_pages(struct session *s, struct apicall *c, unsigned how, resutil_page_fn fn, void *arg,
-                  struct diag *d);
-
-/* Called for each item of a listing; -1 stops it (d says why). */
-typedef int (*resutil_item_fn)(struct session *s, const json_t *item, void *arg, struct diag *d);
-
-/* op of service (a JSON API) with body (taken over; NULL: {}), every page, fn for each item of
- * the answers' array items. 0, or -1 with d saying why. */
-int resutil_list(struct session *s, const char *service, const char *op, json_t *body,
-                 const char *items, resutil_item_fn fn, void *arg, struct diag *d);
-
-/* resutil_list of a call already started (its input given: a REST path), released after. */
-int resutil_each(struct session *s, struct apicall *c, const char *items, resutil_item_fn fn,
-                 void *arg, struct diag *d);
-
-struct xnode;
-
-/* Called for each item of a query API's listing (an XML element); -1 stops it (d says why). */
-typedef int (*resutil_node_fn)(const struct xnode *item, void *arg, struct diag *d);
-
-/* op of service (a query API) with the members of body (taken over; resutil_params), every
- * page: fn for each <member> of list (a path under <op>Result). 0, or -1 with d saying why. */
-int resutil_query_list(struct session *s, const char *service, const char *op, json_t *body,
-                       const char *list, resutil_node_fn fn, void *arg, struct diag *d);
-
 /* A setter (resutil_update_each) of tags: resutil_retag of live to every tag c and desired
  * want, the object named by its attribute row->arg (NULL: "arn"). */
 int resutil_set_tags(struct session *s, const struct restype_call *c, const json_t *desired,
@@ -288,7 +223,7 @@ int resutil_set_none(struct session *s, const struct restype_call *c, const json
                      struct live_obj *live, const struct resutil_setter *row, struct diag *d);
 
 /* What resutil_set_member sends (a setter's arg): op with the object (target, its value live's
- * attribute target_attr) and the desired value as member, as how says (resutil_send); clear_op
+ * attribute target_attr) and the desired value as member, as how says (dialect_send); clear_op
  * (NULL: none) with the object alone when desired has none, as clear_how says. */
 struct resutil_put {
     const char *op, *clear_op;
@@ -297,25 +232,13 @@ struct resutil_put {
     unsigned how, clear_how;
 };
 
-/* A setter of one attribute through a struct resutil_put (row->arg), RESUTIL_JUST_MADE added
+/* A setter of one attribute through a struct resutil_put (row->arg), DIALECT_JUST_MADE added
  * to how on an object just made (c->just_made): a document travels as its JSON text, an
  * integer given as text as a number. live's attribute follows. */
 int resutil_set_member(struct session *s, const struct restype_call *c, const json_t *desired,
                        struct live_obj *live, const struct resutil_setter *row, struct diag *d);
 
-/* resutil_send_codes' answer for an error it was told to expect. */
-enum { RESUTIL_CODE = 3 };
-
-/*
- * resutil_send, and besides: an API error whose code is one of codes (NULL-terminated; NULL:
- * none) is RESUTIL_CODE, d untouched (c's err says which). For a refusal the caller expects of
- * one call, which no code of the dialect names: EFS's MountTargetConflict of a create sent
- * again, a Backup plan that still has selections.
- */
-int resutil_send_codes(struct session *s, struct apicall *c, unsigned how, const char *const *codes,
-                       struct diag *d);
-
-/* A resutil_item_fn that appends each item to arg, a JSON array: a listing's items gathered
+/* A dialect_item_fn that appends each item to arg, a JSON array: a listing's items gathered
  * for calls that take them in batches. */
 int resutil_collect(struct session *s, const json_t *item, void *arg, struct diag *d);
 

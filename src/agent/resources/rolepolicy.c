@@ -29,10 +29,10 @@ int rolepolicy_list(struct session *s, const char *role, json_t *inl, json_t *ma
 {
     struct strings names = {NULL, inl}, arns = {"PolicyArn", managed};
 
-    if (resutil_query_list(s, "iam", "ListRolePolicies", json_pack("{s:s}", "RoleName", role),
+    if (dialect_query_list(s, "iam", "ListRolePolicies", json_pack("{s:s}", "RoleName", role),
                            "PolicyNames", add_string, &names, d) < 0)
         return -1;
-    return resutil_query_list(s, "iam", "ListAttachedRolePolicies",
+    return dialect_query_list(s, "iam", "ListAttachedRolePolicies",
                               json_pack("{s:s}", "RoleName", role), "AttachedPolicies", add_string,
                               &arns, d);
 }
@@ -118,7 +118,7 @@ int rolepolicy_put_inline(struct session *s, const char *role, const json_t *hav
         if (old && same_document(json_object_get(old, "document"), doc))
             continue;
         text = iamutil_policy_text(doc);
-        rc = resutil_call(
+        rc = dialect_call(
             s, "iam", "PutRolePolicy",
             json_pack("{s:s, s:s, s:s}", "RoleName", role, "PolicyName", n, "PolicyDocument", text),
             how, NULL, d);
@@ -130,9 +130,9 @@ int rolepolicy_put_inline(struct session *s, const char *role, const json_t *hav
     {
         const char *n = policy_name(p);
         if (n && !find_policy(want, n) &&
-            resutil_call(s, "iam", "DeleteRolePolicy",
+            dialect_call(s, "iam", "DeleteRolePolicy",
                          json_pack("{s:s, s:s}", "RoleName", role, "PolicyName", n),
-                         RESUTIL_GONE_OK, NULL, d) < 0)
+                         DIALECT_GONE_OK, NULL, d) < 0)
             return -1;
     }
     return 0;
@@ -161,7 +161,7 @@ int rolepolicy_put_managed(struct session *s, const char *role, const json_t *ha
     {
         const char *arn = json_string_value(e);
         if (arn && !has_str(have, arn) &&
-            resutil_call(s, "iam", "AttachRolePolicy",
+            dialect_call(s, "iam", "AttachRolePolicy",
                          json_pack("{s:s, s:s}", "RoleName", role, "PolicyArn", arn), how, NULL,
                          d) < 0)
             return -1;
@@ -170,9 +170,9 @@ int rolepolicy_put_managed(struct session *s, const char *role, const json_t *ha
     {
         const char *arn = json_string_value(e);
         if (arn && !has_str(want, arn) &&
-            resutil_call(s, "iam", "DetachRolePolicy",
+            dialect_call(s, "iam", "DetachRolePolicy",
                          json_pack("{s:s, s:s}", "RoleName", role, "PolicyArn", arn),
-                         RESUTIL_GONE_OK, NULL, d) < 0)
+                         DIALECT_GONE_OK, NULL, d) < 0)
             return -1;
     }
     return 0;

@@ -21,7 +21,7 @@ int rolepolicy_list(struct session *s, const char *role, json_t *inl, json_t *ma
 int rolepolicy_get(struct session *s, const char *role, json_t *attrs, struct diag *d);
 
 /* role's inline policies from have to exactly want: new and changed ones put first (as how,
- * resutil_send's, says), so that no permission the role keeps lapses; then the others
+ * dialect_send's, says), so that no permission the role keeps lapses; then the others
  * deleted. */
 int rolepolicy_put_inline(struct session *s, const char *role, const json_t *have,
                           const json_t *want, unsigned how, struct diag *d);

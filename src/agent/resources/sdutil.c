@@ -11,7 +11,7 @@
 static int tags_of(struct session *s, const char *arn, json_t **tags, struct diag *d)
 {
     json_t *out;
-    int ret = resutil_call(s, "servicediscovery", "ListTagsForResource",
+    int ret = dialect_call(s, "servicediscovery", "ListTagsForResource",
                            json_pack("{s:s}", "ResourceARN", arn), 0, &out, d);
 
     *tags = resutil_tags_from_list(json_object_get(out, "Tags"), "Key", "Value");
@@ -56,7 +56,7 @@ int sdutil_list(struct session *s, const char *op, const char *filter, const cha
 {
     struct listing l = {value, check, fn, arg};
 
-    return resutil_list(s, "servicediscovery", op,
+    return dialect_list(s, "servicediscovery", op,
                         json_pack("{s:[{s:s, s:[s], s:s}]}", "Filters", "Name", filter, "Values",
                                   value, "Condition", "EQ"),
                         items, list_item, &l, d);
@@ -109,7 +109,7 @@ int sdutil_create(struct session *s, const struct sdutil_kind *k, const struct r
     body = NULL;
     /* A refusal because it exists (or the same request is still under way: the dialect's
      * exists_codes) sends the search for it. */
-    if (resutil_send(s, &call, 0, &why) == 0)
+    if (dialect_send(s, &call, 0, &why) == 0)
         w.got = k->made(s, c, &call, desired, tags, d);
     else if (!dialect_exists(dl, k->create, call.err.code) || !c->stack || !c->cairn_id ||
              sdutil_namespaces(s, c->stack, k->find, &w, d) < 0 || !w.got)
@@ -131,7 +131,7 @@ int sdutil_update(struct session *s, const struct live_obj *live, const char *op
     int ret = -1;
 
     snprintf(what, sizeof(what), "%s %s", live->type->name, live->id);
-    if (resutil_call(s, live->type->service, op, body, 0, &out, d) == 0)
+    if (dialect_call(s, live->type->service, op, body, 0, &out, d) == 0)
         ret = sdutil_wait(s, what, json_string_value(json_object_get(out, "OperationId")), limit,
                           NULL, d);
     json_decref(out);
@@ -162,7 +162,7 @@ static int op_done(struct session *s, void *arg, struct diag *d)
     const char *status;
     int ret = 0;
 
-    if (resutil_call(s, "servicediscovery", "GetOperation",
+    if (dialect_call(s, "servicediscovery", "GetOperation",
                      json_pack("{s:s}", "OperationId", w->id), 0, &out, d) < 0)
         return -1;
     op = json_object_get(out, "Operation");

@@ -179,7 +179,7 @@ static int secret_read(struct session *s, const struct restype *t, const char *s
 {
     struct reading r = {stack, set};
 
-    return resutil_list(s, "secretsmanager", "ListSecrets",
+    return dialect_list(s, "secretsmanager", "ListSecrets",
                         json_pack("{s:[{s:s, s:[s]}, {s:s, s:[s]}], s:i}", "Filters", "Key",
                                   "tag-key", "Values", RESUTIL_TAG_STACK, "Key", "tag-value",
                                   "Values", stack, "MaxResults", 100),
@@ -217,7 +217,7 @@ static int update_secret(struct session *s, const struct restype_call *c, const 
         json_object_set(body, "Description", (json_t *)desc);
     if (json_is_string(kms))
         json_object_set(body, "KmsKeyId", (json_t *)kms);
-    if (resutil_call(s, "secretsmanager", "UpdateSecret", body, 0, NULL, d) < 0)
+    if (dialect_call(s, "secretsmanager", "UpdateSecret", body, 0, NULL, d) < 0)
         return -1;
     if (json_is_string(desc))
         json_object_set(o->attrs, "description", (json_t *)desc);
@@ -235,7 +235,7 @@ static int set_window(struct session *s, const struct restype_call *c, const jso
 
     (void)c;
     snprintf(text, sizeof(text), "%lld", days);
-    if (resutil_call(s, "secretsmanager", "TagResource",
+    if (dialect_call(s, "secretsmanager", "TagResource",
                      json_pack("{s:O, s:[{s:s, s:s}]}", "SecretId",
                                json_object_get(live->attrs, "arn"), "Tags", "Key", TAG_WINDOW,
                                "Value", text),
@@ -306,7 +306,7 @@ static int adopt(struct session *s, const struct restype_call *c, const char *na
 
     *out = NULL;
     diag_init(&why);
-    if (resutil_call(s, "secretsmanager", "DescribeSecret", json_pack("{s:s}", "SecretId", name), 0,
+    if (dialect_call(s, "secretsmanager", "DescribeSecret", json_pack("{s:s}", "SecretId", name), 0,
                      &got, &why) < 0) {
         diag_error(d, NULL, "%s", first);
         goto out;
@@ -317,7 +317,7 @@ static int adopt(struct session *s, const struct restype_call *c, const char *na
         goto out;
     deleted = json_object_get(got, "DeletedDate");
     if (deleted && !json_is_null(deleted) &&
-        resutil_call(s, "secretsmanager", "RestoreSecret",
+        dialect_call(s, "secretsmanager", "RestoreSecret",
                      json_pack("{s:O}", "SecretId", json_object_get(a, "arn")), 0, NULL, d) < 0)
         goto out;
     *out = a;
@@ -341,7 +341,7 @@ static int send_create(struct session *s, json_t *body, json_t **got, struct dia
 
     apicall_init(&call, service_lookup("secretsmanager"), "CreateSecret");
     apicall_json(&call, body);
-    if ((rc = resutil_send(s, &call, 0, why)) < 0 &&
+    if ((rc = dialect_send(s, &call, 0, why)) < 0 &&
         (strcmp(call.err.code, "ResourceExistsException") == 0 ||
          strcmp(call.err.code, "InvalidRequestException") == 0))
         rc = 1;
@@ -450,7 +450,7 @@ static int secret_remove(struct session *s, const struct live_obj *live, unsigne
         apicall_json(
             &c, json_pack("{s:O, s:I}", "SecretId", arn, "RecoveryWindowInDays", (json_int_t)days));
     diag_init(&why);
-    ret = resutil_send(s, &c, RESUTIL_GONE_OK, &why);
+    ret = dialect_send(s, &c, DIALECT_GONE_OK, &why);
     if (ret < 0 && strcmp(c.err.code, "InvalidRequestException") == 0 &&
         (strstr(c.err.message, "deleted") || strstr(c.err.message, "deletion")))
         ret = 0;

@@ -122,7 +122,7 @@ static json_t *made(struct session *s, const struct restype_call *c, const struc
         diag_error(d, NULL, "%s: operation %s names no namespace", what, op);
         goto out;
     }
-    if (resutil_call(s, T->service, "GetNamespace", json_pack("{s:s}", "Id", id), 0, &ns, d) == 0)
+    if (dialect_call(s, T->service, "GetNamespace", json_pack("{s:s}", "Id", id), 0, &ns, d) == 0)
         got = parse(json_object_get(ns, "Namespace"), tags);
 out:
     json_decref(ns);
@@ -194,7 +194,7 @@ static int delete_once(struct session *s, void *arg, struct diag *d)
     diag_init(&why);
     apicall_init(&c, service_lookup(T->service), "DeleteNamespace");
     apicall_json(&c, json_pack("{s:s}", "Id", nd->id));
-    if ((rc = resutil_send(s, &c, RESUTIL_TELL_GONE, &why)) == 0) {
+    if ((rc = dialect_send(s, &c, DIALECT_TELL_GONE, &why)) == 0) {
         const char *op = json_string_value(json_object_get(c.out, "OperationId"));
         nd->op = op ? xstrdup(op) : NULL;
         nd->sent = 1;

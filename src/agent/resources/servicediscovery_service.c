@@ -189,7 +189,7 @@ static char *namespace_name(struct session *s, const char *id, struct diag *d)
     const char *n;
     char *name = NULL;
 
-    if (resutil_call(s, T->service, "GetNamespace", json_pack("{s:s}", "Id", id), 0, &out, d) ==
+    if (dialect_call(s, T->service, "GetNamespace", json_pack("{s:s}", "Id", id), 0, &out, d) ==
             0 &&
         (n = json_string_value(json_object_get(json_object_get(out, "Namespace"), "Name"))))
         name = xstrdup(n);

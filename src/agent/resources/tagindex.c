@@ -22,7 +22,7 @@ int tagindex_read(struct session *s, const char *stack, json_t **out, struct dia
     /* The same body from every type, so that the call cache answers all but the first; only the
      * types read this way (a service alone stands for all its types), so that the pages hold
      * nothing else (the stack's tasks and network interfaces carry its tags too). */
-    return resutil_list(s, "tagging", "GetResources",
+    return dialect_list(s, "tagging", "GetResources",
                         json_pack("{s:[{s:s, s:[s]}], s:[sssss], s:i}", "TagFilters", "Key",
                                   RESUTIL_TAG_STACK, "Values", stack, "ResourceTypeFilters", "logs",
                                   "elasticloadbalancing:loadbalancer",
