@@ -250,9 +250,12 @@ static int make_one(struct session *s, struct stack *st, struct plan *p, struct 
 {
     const struct restype_ops *ops = a->res->type->ops;
     json_t *desired = plan_resolve(p, st, a->desired);
+    const struct attr *na = restype_name_attr(a->res->type);
+    /* The name resolved: one that refers to another resource is known only now. */
+    const char *name = na ? json_string_value(json_object_get(desired, na->name)) : NULL;
     struct restype_call call = {.stack = st->name,
                                 .cairn_id = a->res->name,
-                                .physical_name = a->res->physical_name,
+                                .physical_name = name ? name : a->res->physical_name,
                                 .tags = json_object_get(desired, "tags"),
                                 .type = a->res->type};
     char token[33];

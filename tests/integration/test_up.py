@@ -152,8 +152,9 @@ class Up(cairnharness.CairnTestCase):
         self.assertEqual(self.plan()[0], 0)
 
     def test_a_name_known_only_at_apply_is_resolved_before_the_create(self):
-        # A backup vault named after another resource's name: the create must send the
-        # resolved name (it once sent the text "${first.name}-copy"), and plan then agrees.
+        # A backup vault and a log group named after another resource's name: the create must
+        # send the resolved name (it once sent the text "${first.name}-copy"), and plan then
+        # agrees.
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "names.yaml")
             with open(path, "w") as f:
@@ -161,13 +162,18 @@ class Up(cairnharness.CairnTestCase):
                         "  first:\n    type: backup.vault\n    properties:\n"
                         "      name: names-first\n"
                         "  second:\n    type: backup.vault\n    properties:\n"
-                        "      name: ${first.name}-copy\n")
+                        "      name: ${first.name}-copy\n"
+                        "  logs:\n    type: logs.log_group\n    properties:\n"
+                        "      name: /names-test/${first.name}\n")
             r = self.run_cairn("up", path, "--yes")
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             vaults = {v["BackupVaultName"]
                       for v in self.aws("backup", "list-backup-vaults")["BackupVaultList"]}
             self.assertIn("names-first-copy", vaults)
             self.assertFalse([v for v in vaults if "$" in v], vaults)
+            groups = [g["logGroupName"] for g in self.aws("logs", "describe-log-groups")[
+                "logGroups"]]
+            self.assertIn("/names-test/names-first", groups)
             r = self.run_cairn("plan", path, "--detailed-exitcode")
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             r = self.run_cairn("destroy", path, "--yes")
