@@ -72,13 +72,14 @@ out:
     return ret;
 }
 
-/* An inline policy's name: the policy is {name, document}, or its name alone (a listing's). */
+/* A policy's name: an inline one is {name, document}, or its name alone (a listing's); a
+ * managed one is its ARN. */
 static const char *policy_name(const json_t *p)
 {
     return json_string_value(json_is_object(p) ? json_object_get(p, "name") : p);
 }
 
-/* The policy named name in a list of policies, or NULL. */
+/* The policy named name (a managed one: its ARN) in a list of policies, or NULL. */
 static const json_t *find_policy(const json_t *list, const char *name)
 {
     const json_t *p;
@@ -101,6 +102,25 @@ static int same_document(const json_t *a, const json_t *b)
     json_decref(na);
     json_decref(nb);
     return same;
+}
+
+/* Every policy of have that want lacks, taken off the role by op (its member naming the
+ * policy); gone counts as done. */
+static int drop_missing(struct session *s, const char *role, const json_t *have, const json_t *want,
+                        const char *op, const char *member, struct diag *d)
+{
+    const json_t *p;
+    size_t i;
+
+    json_array_foreach(have, i, p)
+    {
+        const char *n = policy_name(p);
+        if (n && !find_policy(want, n) &&
+            dialect_call(s, "iam", op, json_pack("{s:s, s:s}", "RoleName", role, member, n),
+                         DIALECT_GONE_OK, NULL, d) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 int rolepolicy_put_inline(struct session *s, const char *role, const json_t *have,
@@ -126,29 +146,7 @@ int rolepolicy_put_inline(struct session *s, const char *role, const json_t *hav
         if (rc < 0)
             return -1;
     }
-    json_array_foreach(have, i, p)
-    {
-        const char *n = policy_name(p);
-        if (n && !find_policy(want, n) &&
-            dialect_call(s, "iam", "DeleteRolePolicy",
-                         json_pack("{s:s, s:s}", "RoleName", role, "PolicyName", n),
-                         DIALECT_GONE_OK, NULL, d) < 0)
-            return -1;
-    }
-    return 0;
-}
-
-static int has_str(const json_t *list, const char *s)
-{
-    const json_t *e;
-    size_t i;
-
-    json_array_foreach(list, i, e)
-    {
-        if (json_string_value(e) && strcmp(json_string_value(e), s) == 0)
-            return 1;
-    }
-    return 0;
+    return drop_missing(s, role, have, want, "DeleteRolePolicy", "PolicyName", d);
 }
 
 int rolepolicy_put_managed(struct session *s, const char *role, const json_t *have,
@@ -160,22 +158,13 @@ int rolepolicy_put_managed(struct session *s, const char *role, const json_t *ha
     json_array_foreach(want, i, e)
     {
         const char *arn = json_string_value(e);
-        if (arn && !has_str(have, arn) &&
+        if (arn && !find_policy(have, arn) &&
             dialect_call(s, "iam", "AttachRolePolicy",
                          json_pack("{s:s, s:s}", "RoleName", role, "PolicyArn", arn), how, NULL,
                          d) < 0)
             return -1;
     }
-    json_array_foreach(have, i, e)
-    {
-        const char *arn = json_string_value(e);
-        if (arn && !has_str(want, arn) &&
-            dialect_call(s, "iam", "DetachRolePolicy",
-                         json_pack("{s:s, s:s}", "RoleName", role, "PolicyArn", arn),
-                         DIALECT_GONE_OK, NULL, d) < 0)
-            return -1;
-    }
-    return 0;
+    return drop_missing(s, role, have, want, "DetachRolePolicy", "PolicyArn", d);
 }
 
 int rolepolicy_remove(struct session *s, const char *role, const json_t *inl, const json_t *managed,
