@@ -45,15 +45,4 @@ int promql_api_query_exemplars(const struct promql_api_params *p, struct strbuf 
 int promql_api_parse_time(const char *s, int64_t *ms);
 int promql_api_parse_duration(const char *s, int64_t *ms);
 
-/* Go's encoding/json string (HTML-escaped, as jsoniter's standard config). */
-void promql_json_string(struct strbuf *sb, const char *s);
-/* A sample value as Prometheus's JSON writes it: "1", "0.5", "1e-07", "+Inf", "NaN". */
-void promql_json_value(struct strbuf *sb, double v);
-/* A timestamp in seconds with the milliseconds as three decimals when not zero. */
-void promql_json_time(struct strbuf *sb, int64_t ms);
-/* The result's "data" object. */
-void promql_json_result(struct strbuf *sb, const struct pq_result *r);
-/* The "stats" object of data (timings and samples, as 2.42's BuiltinStats). */
-void promql_json_stats(struct strbuf *sb, const struct pq_result *r);
-
 #endif

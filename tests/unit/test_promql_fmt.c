@@ -19,6 +19,7 @@
 
 #include "core/strbuf.h"
 #include "promql/api.h"
+#include "promql/json.h"
 #include "promql/ast.h"
 #include "promql/engine.h"
 
