@@ -110,7 +110,7 @@ static int adopt(struct session *s, const struct restype_call *c, const json_t *
     }
     json_decref(names);
     json_decref(got);
-    if (rc == 1 && resutil_converge(s, &ecs_cluster_type, c, desired, *out, resutil_update, d) < 0)
+    if (rc == 1 && resutil_converge(s, &ecs_cluster_type, c, desired, *out, d) < 0)
         rc = -1;
     return rc;
 }

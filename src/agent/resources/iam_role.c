@@ -422,7 +422,7 @@ static int role_create(struct session *s, const struct restype_call *c, const js
         goto out;
     got = NULL;
     fresh.just_made = made != DIALECT_EXISTS;
-    ret = resutil_converge(s, T, &fresh, desired, *out, resutil_update, d);
+    ret = resutil_converge(s, T, &fresh, desired, *out, d);
 out:
     json_decref(got);
     json_decref(body);

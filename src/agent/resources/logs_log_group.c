@@ -218,7 +218,7 @@ static int group_create(struct session *s, const struct restype_call *c, const j
     }
     *out = live_set_add(set, T, name, c->cairn_id, got);
     got = NULL;
-    ret = resutil_converge(s, T, c, desired, *out, resutil_update, d);
+    ret = resutil_converge(s, T, c, desired, *out, d);
 out:
     json_decref(got);
     json_decref(map);

@@ -216,8 +216,7 @@ struct live_obj *resutil_add_created(struct live_set *set, const struct restype 
 }
 
 int resutil_converge(struct session *s, const struct restype *t, const struct restype_call *c,
-                     const json_t *desired, struct live_obj *o, resutil_update_fn update,
-                     struct diag *d)
+                     const json_t *desired, struct live_obj *o, struct diag *d)
 {
     json_t *want = json_deep_copy(desired);
     const char **changed = NULL;
@@ -237,7 +236,7 @@ int resutil_converge(struct session *s, const struct restype *t, const struct re
         }
         changed[n++] = df.v[i].path;
     }
-    ret = n ? update(s, c, want, o, changed, n, d) : 0;
+    ret = n ? resutil_update_of(t->ops)(s, c, want, o, changed, n, d) : 0;
 out:
     free(changed);
     diff_release(&df);

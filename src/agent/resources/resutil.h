@@ -94,20 +94,14 @@ struct live_obj *resutil_add_child(struct live_set *set, const struct restype *t
 struct live_obj *resutil_add_created(struct live_set *set, const struct restype *t,
                                      const struct restype_call *c, json_t *attrs, struct diag *d);
 
-/* A type's update (struct restype_ops.update). */
-typedef int (*resutil_update_fn)(struct session *s, const struct restype_call *c,
-                                 const json_t *desired, struct live_obj *live,
-                                 const char *const *changed, size_t nchanged, struct diag *d);
-
 /*
  * Bring an object a create adopted (a name already taken by this stack and resource: a create
  * retried after a crash) or just made to desired: what diff_resource finds different, tags as
- * c's, goes through update. An attribute that would need a replacement is an error naming it:
- * the object is not the one the file describes.
+ * c's, goes through t's update (resutil_update_of). An attribute that would need a replacement is
+ * an error naming it: the object is not the one the file describes.
  */
 int resutil_converge(struct session *s, const struct restype *t, const struct restype_call *c,
-                     const json_t *desired, struct live_obj *o, resutil_update_fn update,
-                     struct diag *d);
+                     const json_t *desired, struct live_obj *o, struct diag *d);
 
 /*
  * A type's remove when it is one call (struct restype_delete in live's type's ops): sent with

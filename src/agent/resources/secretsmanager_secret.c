@@ -419,7 +419,7 @@ static int secret_create(struct session *s, const struct restype_call *c, const 
     }
     *out = live_set_add(set, T, json_string_value(json_object_get(a, "arn")), c->cairn_id, a);
     a = NULL;
-    ret = adopted ? resutil_converge(s, T, c, desired, *out, resutil_update, d) : 0;
+    ret = adopted ? resutil_converge(s, T, c, desired, *out, d) : 0;
 out:
     secretsutil_free(value);
     json_decref(a);
